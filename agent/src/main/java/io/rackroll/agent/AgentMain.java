@@ -1,0 +1,184 @@
+package io.rackroll.agent;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import io.rackroll.agent.identity.AgentIdentity;
+import io.rackroll.agent.identity.Enroller;
+import io.rackroll.agent.inventory.Inventory;
+import io.rackroll.agent.link.ControllerLink;
+import io.rackroll.trust.BootstrapToken;
+import io.rackroll.trust.SecureFiles;
+import io.rackroll.wire.Durations;
+import io.rackroll.wire.HostPort;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code rackroll-agent}: enroll this host, then run as a service. */
+@Command(name = "rackroll-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
+    description = "The Rackroll agent: enrolls this host and keeps one stream open to the controller.",
+    subcommands = {AgentMain.Enroll.class, AgentMain.Run.class, CommandLine.HelpCommand.class})
+public final class AgentMain {
+  @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Show stack traces on errors.")
+  boolean debug;
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new AgentMain());
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (parsed.subcommands().stream().anyMatch(p -> p.matchedOption("--debug") != null)
+          || parsed.matchedOption("--debug") != null) {
+        e.printStackTrace();
+      }
+      cmd.getErr().println("rackroll-agent: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+      return 1;
+    });
+    cli.setParameterExceptionHandler((e, a) -> {
+      e.getCommandLine().getErr().println("rackroll-agent: " + e.getMessage()
+          + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+      return 2;
+    });
+    System.exit(cli.execute(args));
+  }
+
+  static String version() {
+    String v = AgentMain.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  /** Options shared by enroll and run. */
+  static final class Where {
+    @Option(names = "--config", paramLabel = "FILE", description = "Config file (default: /etc/rackroll/agent.yaml).")
+    Path config = AgentConfig.DEFAULT_FILE;
+
+    @Option(names = "--controller", paramLabel = "HOST:PORT", description = "Controller address (overrides the config file).")
+    String controller;
+
+    @Option(names = "--state", paramLabel = "DIR", description = "State directory (default: /var/lib/rackroll).")
+    Path state;
+
+    AgentConfig resolve() {
+      AgentConfig c = AgentConfig.load(config);
+      if (controller != null) {
+        c = c.withController(HostPort.parse("--controller", controller));
+      }
+      if (state != null) {
+        c = c.withStateDir(state);
+      }
+      return c;
+    }
+  }
+
+  @Command(name = "enroll", mixinStandardHelpOptions = true,
+      description = "Enroll this host with a token from 'rackroll token create' and write the agent's config.")
+  static final class Enroll implements Callable<Integer> {
+    @CommandLine.Mixin Where where;
+
+    @Option(names = "--token", required = true, paramLabel = "TOKEN", description = "Bootstrap token.")
+    String token;
+
+    @Override
+    public Integer call() throws Exception {
+      AgentConfig config = where.resolve();
+      if (config.controller() == null) {
+        throw new IllegalArgumentException("--controller: missing (expected: HOST:PORT of the controller)");
+      }
+      Enroller.Result r = enroll(config, BootstrapToken.parse(token));
+      SecureFiles.writeString(where.config, config.render(), SecureFiles.PUBLIC);
+      System.out.println("Enrolled agent " + r.agentId() + " with controller " + config.controller());
+      System.out.println("  labels       " + r.labels());
+      System.out.println("  certificate  " + config.pkiDir().resolve("agent.crt") + " (valid until "
+          + r.certificate().getNotAfter().toInstant() + ")");
+      System.out.println("  private key  " + config.pkiDir().resolve("agent.key") + " (0600)");
+      System.out.println("  config       " + where.config);
+      System.out.println("Next: systemctl enable --now rackroll-agent");
+      return 0;
+    }
+  }
+
+  static Enroller.Result enroll(AgentConfig config, BootstrapToken token) throws Exception {
+    AgentIdentity identity = identity(config);
+    return new Enroller(identity, version()).enroll(config.controller(), token);
+  }
+
+  static AgentIdentity identity(AgentConfig config) throws java.io.IOException {
+    Files.createDirectories(config.stateDir());
+    return new AgentIdentity(config.stateDir(), config.pkiDir());
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = "Run the agent in the foreground until stopped; reconnects to the controller forever.")
+  static final class Run implements Callable<Integer> {
+    @CommandLine.Mixin Where where;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "Enroll first with this token if not enrolled yet.")
+    String token;
+
+    @Option(names = "--facts-interval", paramLabel = "DURATION", description = "Overrides 'factsInterval'.")
+    String factsInterval;
+
+    @Override
+    public Integer call() throws Exception {
+      AgentConfig config = where.resolve();
+      if (factsInterval != null) {
+        config = config.withFactsInterval(Durations.parse("--facts-interval", factsInterval));
+      }
+      if (config.controller() == null) {
+        throw new IllegalArgumentException("no controller address: set 'controller' in " + where.config
+            + " or pass --controller HOST:PORT");
+      }
+      serviceLogging();
+      // JNA (used by OSHI) unpacks a native library; keep it in a directory this service owns.
+      Path jna = Files.createDirectories(config.stateDir().resolve("jna"));
+      System.setProperty("jna.tmpdir", jna.toString());
+
+      AgentIdentity identity = identity(config);
+      if (!identity.enrolled()) {
+        if (token == null) {
+          throw new IllegalStateException("this host is not enrolled; run 'rackroll-agent enroll --controller "
+              + config.controller() + " --token TOKEN' with a token from 'rackroll token create'");
+        }
+        enroll(config, BootstrapToken.parse(token));
+      }
+      AgentIdentity.Credentials credentials = identity.credentials().orElseThrow();
+      if (credentials.notAfter().isBefore(Instant.now())) {
+        throw new IllegalStateException("this agent's certificate expired at " + credentials.notAfter()
+            + "; re-enroll with a new token: rackroll-agent enroll --controller " + config.controller() + " --token TOKEN");
+      }
+      Inventory inventory = new Inventory();
+      ControllerLink link = new ControllerLink(config.controller(), credentials, inventory::read,
+          config.factsInterval(), config.reconnectBackoffBase(), config.reconnectBackoffCap(), version(),
+          Clock.systemUTC());
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        link.close();
+        stopped.countDown();
+      }, "shutdown"));
+      LoggerFactory.getLogger(AgentMain.class).info("agent {} {} starting; controller {}", credentials.agentId(),
+          version(), config.controller());
+      link.start();
+      stopped.await();
+      return 0;
+    }
+  }
+
+  static void serviceLogging() {
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.INFO);
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"rackroll-agent " + version()};
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package io.rackroll.agent.identity;
+
+import io.rackroll.trust.Pem;
+import io.rackroll.trust.SecureFiles;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * Who this agent is, on disk.
+ *
+ * <p>The id is generated once and kept in {@code <state>/identity.properties}; it is never
+ * derived from hardware serials, which read as "unknown" in VMs and repeat on cloned images.
+ * Key material lives in the pki directory (0700): {@code agent.key} (0600, never leaves the
+ * host), {@code agent.crt} and {@code ca.crt}.
+ */
+public final class AgentIdentity {
+  private static final String FILE = "identity.properties";
+  private static final char[] ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
+
+  private final Path stateDir;
+  private final Path pkiDir;
+
+  public AgentIdentity(Path stateDir, Path pkiDir) {
+    this.stateDir = stateDir;
+    this.pkiDir = pkiDir;
+  }
+
+  /** The certificate and key this agent presents, once enrolled. */
+  public record Credentials(String agentId, PrivateKey key, List<X509Certificate> chain, List<X509Certificate> trusted,
+      Map<String, String> labels) {
+    public Instant notAfter() {
+      return chain.get(0).getNotAfter().toInstant();
+    }
+  }
+
+  /** The persisted id, generating and saving one the first time. */
+  public String id() throws IOException {
+    Properties p = read();
+    String id = p.getProperty("id");
+    if (id == null) {
+      SecureRandom random = new SecureRandom();
+      StringBuilder b = new StringBuilder("ag-");
+      for (int i = 0; i < 12; i++) {
+        b.append(ID_CHARS[random.nextInt(ID_CHARS.length)]);
+      }
+      id = b.toString();
+      p.setProperty("id", id);
+      write(p);
+    }
+    return id;
+  }
+
+  public boolean enrolled() {
+    return Files.exists(pkiDir.resolve("agent.crt")) && Files.exists(pkiDir.resolve("agent.key"))
+        && Files.exists(pkiDir.resolve("ca.crt"));
+  }
+
+  /** Saves the key before the enrollment call, so the certificate that comes back always has its key on disk. */
+  void saveKey(PrivateKey key) throws IOException {
+    SecureFiles.privateDirectory(pkiDir);
+    SecureFiles.writeString(pkiDir.resolve("agent.key"), Pem.encode(key), SecureFiles.OWNER_ONLY);
+  }
+
+  /** Saves what enrollment returned. The certificate is written last: {@link #enrolled} looks for it. */
+  void saveEnrollment(String certificatePem, String caPem, Map<String, String> labels) throws IOException {
+    Properties p = read();
+    p.keySet().removeIf(k -> k.toString().startsWith("label."));
+    new TreeMap<>(labels).forEach((k, v) -> p.setProperty("label." + k, v));
+    write(p);
+    SecureFiles.writeString(pkiDir.resolve("ca.crt"), caPem, SecureFiles.PUBLIC);
+    SecureFiles.writeString(pkiDir.resolve("agent.crt"), certificatePem, SecureFiles.PUBLIC);
+  }
+
+  public Optional<Credentials> credentials() throws IOException {
+    if (!enrolled()) {
+      return Optional.empty();
+    }
+    Map<String, String> labels = new LinkedHashMap<>();
+    Properties p = read();
+    p.stringPropertyNames().stream().filter(k -> k.startsWith("label.")).sorted()
+        .forEach(k -> labels.put(k.substring("label.".length()), p.getProperty(k)));
+    return Optional.of(new Credentials(id(), Pem.readPrivateKey(pkiDir.resolve("agent.key")),
+        Pem.readCertificates(pkiDir.resolve("agent.crt")), Pem.readCertificates(pkiDir.resolve("ca.crt")), labels));
+  }
+
+  public Path pkiDir() {
+    return pkiDir;
+  }
+
+  private Properties read() throws IOException {
+    Properties p = new Properties();
+    Path file = stateDir.resolve(FILE);
+    if (Files.exists(file)) {
+      p.load(new StringReader(Files.readString(file)));
+    }
+    return p;
+  }
+
+  private void write(Properties p) throws IOException {
+    StringWriter text = new StringWriter();
+    p.store(text, "Rackroll agent identity: do not edit; the id is bound into this agent's certificate");
+    SecureFiles.writeString(stateDir.resolve(FILE), text.toString(), SecureFiles.PUBLIC);
+  }
+}

@@ -1,0 +1,101 @@
+package io.rackroll.agent.identity;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.rackroll.proto.v1.EnrollRequest;
+import io.rackroll.proto.v1.EnrollResponse;
+import io.rackroll.proto.v1.EnrollmentGrpc;
+import io.rackroll.trust.BootstrapToken;
+import io.rackroll.trust.Keys;
+import io.rackroll.trust.MutualTls;
+import io.rackroll.trust.Pem;
+import io.rackroll.trust.PeerIdentity;
+import io.rackroll.wire.HostPort;
+import java.io.IOException;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+
+/**
+ * Enrolls this host: makes a key pair, sends a CSR with the bootstrap token to the controller
+ * (verified by the CA fingerprint in the token), and stores the certificate it gets back.
+ * The private key never leaves the host.
+ */
+public final class Enroller {
+  private static final Duration DEADLINE = Duration.ofSeconds(30);
+
+  private final AgentIdentity identity;
+  private final String agentVersion;
+
+  public Enroller(AgentIdentity identity, String agentVersion) {
+    this.identity = identity;
+    this.agentVersion = agentVersion;
+  }
+
+  /** What enrollment produced, for the operator's record. */
+  public record Result(String agentId, X509Certificate certificate, java.util.Map<String, String> labels) {}
+
+  public Result enroll(HostPort controller, BootstrapToken token) throws IOException {
+    String id = identity.id();
+    KeyPair pair = Keys.newKeyPair();
+    byte[] csr;
+    try {
+      csr = new JcaPKCS10CertificationRequestBuilder(new X500Name(PeerIdentity.agent(id).subject()), pair.getPublic())
+          .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()))
+          .getEncoded();
+    } catch (OperatorCreationException e) {
+      throw new IllegalStateException("cannot sign a certificate request: " + e.getMessage(), e);
+    }
+    identity.saveKey(pair.getPrivate());
+    ManagedChannel channel = NettyChannelBuilder.forAddress(controller.host(), controller.port())
+        .sslContext(MutualTls.pinned(token.caFingerprint()))
+        .build();
+    EnrollResponse response;
+    try {
+      response = EnrollmentGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+          .enroll(EnrollRequest.newBuilder()
+              .setToken(token.text())
+              .setCsrDer(ByteString.copyFrom(csr))
+              .setAgentVersion(agentVersion)
+              .build());
+    } catch (StatusRuntimeException e) {
+      throw new EnrollmentException(describe(controller, e), e);
+    } finally {
+      channel.shutdownNow();
+    }
+    X509Certificate ca = Pem.certificates(response.getCaPem()).get(0);
+    if (!Keys.fingerprint(ca).equals(token.caFingerprint())) {
+      throw new EnrollmentException("controller " + controller + " returned a CA that does not match the token; "
+          + "check that the token was created on this controller", null);
+    }
+    identity.saveEnrollment(response.getCertificatePem(), response.getCaPem(), response.getLabelsMap());
+    return new Result(response.getAgentId(), Pem.certificates(response.getCertificatePem()).get(0),
+        response.getLabelsMap());
+  }
+
+  private static String describe(HostPort controller, StatusRuntimeException e) {
+    String detail = e.getStatus().getDescription() != null ? e.getStatus().getDescription()
+        : e.getStatus().getCause() != null ? e.getStatus().getCause().getMessage() : e.getStatus().getCode().toString();
+    return switch (e.getStatus().getCode()) {
+      case UNAVAILABLE -> "cannot enroll with " + controller + ": " + detail
+          + " (check the address, that the controller runs, and that the token came from it)";
+      case PERMISSION_DENIED, INVALID_ARGUMENT -> "enrollment refused by " + controller + ": " + detail;
+      default -> "enrollment with " + controller + " failed: " + detail;
+    };
+  }
+
+  /** Enrollment failed; the message says why and what to do. */
+  public static final class EnrollmentException extends IOException {
+    EnrollmentException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

@@ -1,0 +1,251 @@
+package io.rackroll.agent.link;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.rackroll.agent.identity.AgentIdentity.Credentials;
+import io.rackroll.agent.inventory.Inventory;
+import io.rackroll.proto.v1.AgentLinkGrpc;
+import io.rackroll.proto.v1.AgentMessage;
+import io.rackroll.proto.v1.Command;
+import io.rackroll.proto.v1.CommandResult;
+import io.rackroll.proto.v1.ControllerMessage;
+import io.rackroll.proto.v1.Facts;
+import io.rackroll.proto.v1.Heartbeat;
+import io.rackroll.proto.v1.Hello;
+import io.rackroll.proto.v1.Pong;
+import io.rackroll.trust.MutualTls;
+import io.rackroll.wire.HostPort;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This agent's one stream to the controller, kept open forever.
+ *
+ * <p>All of the link's state lives on one thread, {@code controller-link}: gRPC callbacks only
+ * post to it. It dials out, says hello with the facts, heartbeats at the interval the controller
+ * asks for, answers commands, re-reads the facts periodically and sends them when they changed,
+ * and after any break reconnects with exponential backoff and full jitter.
+ */
+public final class ControllerLink implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ControllerLink.class);
+  private static final Metadata.Key<String> RETRY_AFTER_MS =
+      Metadata.Key.of("retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final HostPort controller;
+  private final Credentials credentials;
+  private final Supplier<Facts> inventory;
+  private final Duration factsInterval;
+  private final String agentVersion;
+  private final Clock clock;
+  private final ScheduledExecutorService link;
+  private final Backoff backoff;
+  private ManagedChannel channel;
+
+  // Everything below is confined to the link thread.
+  private long generation;
+  private ClientCallStreamObserver<AgentMessage> requests;
+  private ScheduledFuture<?> heartbeats;
+  private long heartbeatSequence;
+  private Facts lastFacts;
+  private boolean welcomed;
+  private boolean closed;
+
+  public ControllerLink(HostPort controller, Credentials credentials, Supplier<Facts> inventory,
+      Duration factsInterval, Duration backoffBase, Duration backoffCap, String agentVersion, Clock clock) {
+    this.controller = controller;
+    this.credentials = credentials;
+    this.inventory = inventory;
+    this.factsInterval = factsInterval;
+    this.agentVersion = agentVersion;
+    this.clock = clock;
+    this.backoff = new Backoff(backoffBase, backoffCap, bound -> ThreadLocalRandom.current().nextLong(bound));
+    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "controller-link");
+      t.setDaemon(true);
+      return t;
+    });
+    executor.setRemoveOnCancelPolicy(true);
+    this.link = executor;
+  }
+
+  public void start() {
+    channel = NettyChannelBuilder.forAddress(controller.host(), controller.port())
+        .sslContext(MutualTls.client(credentials.key(), credentials.chain(), credentials.trusted()))
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(20, TimeUnit.SECONDS)
+        .keepAliveWithoutCalls(true)
+        .build();
+    link.execute(this::connect);
+    link.scheduleWithFixedDelay(this::checkFacts, factsInterval.toMillis(), factsInterval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void connect() {
+    if (closed) {
+      return;
+    }
+    long gen = ++generation;
+    welcomed = false;
+    lastFacts = readFacts();
+    AgentLinkGrpc.newStub(channel).connect(new ClientResponseObserver<AgentMessage, ControllerMessage>() {
+      @Override
+      public void beforeStart(ClientCallStreamObserver<AgentMessage> stream) {
+        requests = stream;
+      }
+
+      @Override
+      public void onNext(ControllerMessage message) {
+        link.execute(() -> received(gen, message));
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        link.execute(() -> ended(gen, Status.fromThrowable(t), Status.trailersFromThrowable(t)));
+      }
+
+      @Override
+      public void onCompleted() {
+        link.execute(() -> ended(gen, Status.UNAVAILABLE.withDescription("controller closed the stream"), null));
+      }
+    });
+    requests.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder()
+        .setAgentId(credentials.agentId())
+        .setAgentVersion(agentVersion)
+        .putAllLabels(credentials.labels())
+        .setFacts(lastFacts)).build());
+  }
+
+  private void received(long gen, ControllerMessage message) {
+    if (gen != generation || closed) {
+      return;
+    }
+    switch (message.getBodyCase()) {
+      case WELCOME -> {
+        welcomed = true;
+        backoff.reset();
+        long every = Math.max(100, message.getWelcome().getHeartbeatIntervalMillis());
+        cancelHeartbeats();
+        heartbeats = link.scheduleAtFixedRate(this::heartbeat, every, every, TimeUnit.MILLISECONDS);
+        log.info("connected to controller {} (version {}) as agent {}", controller,
+            message.getWelcome().getControllerVersion(), credentials.agentId());
+      }
+      case COMMAND -> execute(message.getCommand());
+      default -> log.debug("empty message from controller");
+    }
+  }
+
+  private void execute(Command command) {
+    CommandResult.Builder result = CommandResult.newBuilder().setCommandId(command.getId());
+    switch (command.getKindCase()) {
+      case PING -> result.setOk(true).setPong(Pong.newBuilder()
+          .setPingSentEpochMillis(command.getPing().getSentEpochMillis())
+          .setAgentEpochMillis(clock.millis()));
+      default -> result.setOk(false).setMessage("agent " + agentVersion + " does not know command "
+          + command.getKindCase() + "; upgrade the agent");
+    }
+    send(AgentMessage.newBuilder().setResult(result).build());
+  }
+
+  private void heartbeat() {
+    send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSequence(++heartbeatSequence)).build());
+  }
+
+  private void checkFacts() {
+    if (!welcomed || closed) {
+      return;
+    }
+    Facts now = readFacts();
+    if (Inventory.changed(lastFacts, now)) {
+      log.info("host facts changed; reporting them");
+      lastFacts = now;
+      send(AgentMessage.newBuilder().setFacts(now).build());
+    }
+  }
+
+  private void send(AgentMessage message) {
+    if (requests != null && welcomed) {
+      requests.onNext(message);
+    }
+  }
+
+  private void ended(long gen, Status status, Metadata trailers) {
+    if (gen != generation || closed) {
+      return;
+    }
+    cancelHeartbeats();
+    requests = null;
+    welcomed = false;
+    Duration delay = backoff.next();
+    String hint = trailers == null ? null : trailers.get(RETRY_AFTER_MS);
+    if (hint != null) {
+      try {
+        delay = Duration.ofMillis(Math.max(delay.toMillis(), Long.parseLong(hint)));
+      } catch (NumberFormatException ignored) {
+        // a malformed hint is no reason to stop retrying
+      }
+    }
+    log.warn("stream to controller {} ended: {}; reconnecting in {} ms", controller, describe(status), delay.toMillis());
+    link.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private Facts readFacts() {
+    try {
+      return inventory.get();
+    } catch (RuntimeException e) {
+      log.warn("cannot read host facts: {}", e.toString());
+      return lastFacts != null ? lastFacts : Facts.getDefaultInstance();
+    }
+  }
+
+  private void cancelHeartbeats() {
+    if (heartbeats != null) {
+      heartbeats.cancel(false);
+      heartbeats = null;
+    }
+  }
+
+  static String describe(Status s) {
+    String detail = s.getDescription() != null ? s.getDescription()
+        : s.getCause() != null ? s.getCause().getMessage() : "";
+    return s.getCode() + (detail == null || detail.isEmpty() ? "" : " (" + detail + ")");
+  }
+
+  @Override
+  public void close() {
+    link.execute(() -> {
+      closed = true;
+      cancelHeartbeats();
+      if (requests != null) {
+        requests.onCompleted();
+      }
+    });
+    link.shutdown();
+    try {
+      link.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (channel != null) {
+      channel.shutdown();
+      try {
+        if (!channel.awaitTermination(3, TimeUnit.SECONDS)) {
+          channel.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        channel.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

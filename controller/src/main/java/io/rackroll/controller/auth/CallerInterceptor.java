@@ -1,0 +1,90 @@
+package io.rackroll.controller.auth;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.rackroll.proto.v1.AdminGrpc;
+import io.rackroll.proto.v1.AgentLinkGrpc;
+import io.rackroll.proto.v1.EnrollmentGrpc;
+import io.rackroll.trust.PeerIdentity;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.Map;
+import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * Binds every call to the identity in the caller's verified client certificate and enforces
+ * which role may call which service. The TLS layer has already verified any certificate against
+ * the Rackroll CA; this decides what that certificate may do.
+ *
+ * <p>Deny by default: a service missing from the table below is refused to everyone.
+ */
+public final class CallerInterceptor implements ServerInterceptor {
+  private static final Context.Key<PeerIdentity> CALLER = Context.key("rackroll-caller");
+
+  /** The role each service requires; {@code Optional.empty()} means callable without a certificate. */
+  private static final Map<String, Optional<PeerIdentity.Role>> REQUIRED = Map.of(
+      EnrollmentGrpc.SERVICE_NAME, Optional.empty(),
+      AgentLinkGrpc.SERVICE_NAME, Optional.of(PeerIdentity.Role.AGENT),
+      AdminGrpc.SERVICE_NAME, Optional.of(PeerIdentity.Role.ADMIN));
+
+  /** The verified caller of the current call. Services call this on their call's thread. */
+  public static PeerIdentity caller() {
+    PeerIdentity id = CALLER.get();
+    if (id == null) {
+      throw new IllegalStateException("no caller bound to this call");
+    }
+    return id;
+  }
+
+  @Override
+  public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+      ServerCallHandler<Q, A> next) {
+    String service = call.getMethodDescriptor().getServiceName();
+    Optional<PeerIdentity.Role> required = REQUIRED.get(service);
+    if (required == null) {
+      return refuse(call, Status.UNIMPLEMENTED.withDescription("unknown service " + service));
+    }
+    if (required.isEmpty()) {
+      return next.startCall(call, headers);
+    }
+    Optional<PeerIdentity> caller = peer(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+    if (caller.isEmpty()) {
+      return refuse(call, Status.UNAUTHENTICATED.withDescription(
+          "this call needs a client certificate from the Rackroll CA; enroll the agent or use the admin certificate"));
+    }
+    if (caller.get().role() != required.get()) {
+      return refuse(call, Status.PERMISSION_DENIED.withDescription(
+          caller.get() + " may not call " + call.getMethodDescriptor().getFullMethodName()
+              + " (expected: a certificate of role " + required.get().name().toLowerCase() + ")"));
+    }
+    return Contexts.interceptCall(Context.current().withValue(CALLER, caller.get()), call, headers, next);
+  }
+
+  private static Optional<PeerIdentity> peer(SSLSession session) {
+    if (session == null) {
+      return Optional.empty();
+    }
+    try {
+      Certificate[] chain = session.getPeerCertificates();
+      if (chain.length > 0 && chain[0] instanceof X509Certificate leaf) {
+        return PeerIdentity.of(leaf);
+      }
+    } catch (SSLPeerUnverifiedException e) {
+      // no client certificate
+    }
+    return Optional.empty();
+  }
+
+  private static <Q, A> ServerCall.Listener<Q> refuse(ServerCall<Q, A> call, Status status) {
+    call.close(status, new Metadata());
+    return new ServerCall.Listener<>() {};
+  }
+}

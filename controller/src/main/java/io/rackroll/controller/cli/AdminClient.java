@@ -1,0 +1,105 @@
+package io.rackroll.controller.cli;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.rackroll.controller.pki.ControllerPki;
+import io.rackroll.controller.server.ControllerServer;
+import io.rackroll.proto.v1.AdminGrpc;
+import io.rackroll.trust.MutualTls;
+import io.rackroll.trust.Pem;
+import io.rackroll.wire.HostPort;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Option;
+
+/**
+ * How the CLI reaches a controller: the admin certificate and the address, from the controller's
+ * data directory by default. Used as a picocli mixin by every command that talks to a controller.
+ */
+public final class AdminClient {
+  static final String DATA_ENV = "RACKROLL_DATA";
+  static final Path DEFAULT_DATA = Path.of("/var/lib/rackroll/controller");
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "Controller data directory (default: $" + DATA_ENV + ", else " + "/var/lib/rackroll/controller).")
+  Path data;
+
+  @Option(names = "--controller", paramLabel = "HOST:PORT",
+      description = "Controller address (default: the address the controller in --data recorded when it started).")
+  String controller;
+
+  @Option(names = "--credentials", paramLabel = "DIR",
+      description = "Directory with ca.crt, admin.crt and admin.key (default: <data>/pki).")
+  Path credentials;
+
+  Path dataDir() {
+    if (data != null) {
+      return data;
+    }
+    String env = System.getenv(DATA_ENV);
+    return env == null || env.isBlank() ? DEFAULT_DATA : Path.of(env);
+  }
+
+  HostPort address() {
+    if (controller != null) {
+      return HostPort.parse("--controller", controller);
+    }
+    Path file = dataDir().resolve(ControllerServer.ADDRESS_FILE);
+    try {
+      HostPort recorded = HostPort.parse(file.toString(), Files.readString(file).trim());
+      String host = recorded.host().equals("0.0.0.0") || recorded.host().equals("::") ? "127.0.0.1" : recorded.host();
+      return new HostPort(host, recorded.port());
+    } catch (NoSuchFileException e) {
+      throw new IllegalStateException("no controller has run with data directory " + dataDir()
+          + "; start one with 'rackroll controller run --data " + dataDir() + "' or pass --controller HOST:PORT");
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Opens an mTLS channel as the admin. The caller closes it with {@link #close}. */
+  ManagedChannel open() {
+    Path dir = credentials != null ? credentials : ControllerPki.dir(dataDir());
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalStateException("no admin credentials in " + dir
+          + "; pass --data with the controller's data directory or --credentials DIR");
+    }
+    HostPort address = address();
+    return NettyChannelBuilder.forAddress(address.host(), address.port())
+        .sslContext(MutualTls.client(Pem.readPrivateKey(dir.resolve("admin.key")),
+            Pem.readCertificates(dir.resolve("admin.crt")), Pem.readCertificates(dir.resolve("ca.crt"))))
+        .build();
+  }
+
+  AdminGrpc.AdminBlockingStub stub(ManagedChannel channel) {
+    return AdminGrpc.newBlockingStub(channel).withDeadlineAfter(15, TimeUnit.SECONDS);
+  }
+
+  static void close(ManagedChannel channel) {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** One line for a failed call: what went wrong and what to do. */
+  static String describe(StatusRuntimeException e) {
+    Status s = e.getStatus();
+    String detail = s.getDescription() != null ? s.getDescription()
+        : s.getCause() != null ? s.getCause().getMessage() : s.getCode().toString();
+    return switch (s.getCode()) {
+      case UNAVAILABLE -> "cannot reach the controller: " + detail
+          + " (is it running? start it with 'rackroll controller run')";
+      case DEADLINE_EXCEEDED -> "the controller did not answer in time: " + detail;
+      case UNAUTHENTICATED, PERMISSION_DENIED -> "refused by the controller: " + detail;
+      default -> detail;
+    };
+  }
+}

@@ -1,0 +1,182 @@
+package io.rackroll.controller.cli;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.grpc.ManagedChannel;
+import io.rackroll.proto.v1.AgentRecord;
+import io.rackroll.proto.v1.Disk;
+import io.rackroll.proto.v1.Facts;
+import io.rackroll.proto.v1.FileSystem;
+import io.rackroll.proto.v1.GetAgentRequest;
+import io.rackroll.proto.v1.ListAgentsRequest;
+import io.rackroll.proto.v1.Nic;
+import io.rackroll.proto.v1.PingAgentRequest;
+import io.rackroll.proto.v1.PingAgentResponse;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "agents", mixinStandardHelpOptions = true,
+    description = "List the fleet: one line per agent, filtered by a selector.",
+    subcommands = {AgentsCommand.Show.class, AgentsCommand.PingCommand.class})
+final class AgentsCommand implements Callable<Integer> {
+  enum Format { table, json }
+
+  @Mixin AdminClient client;
+
+  @Option(names = {"-l", "--selector"}, paramLabel = "EXPR",
+      description = "Only agents matching, e.g. 'role=web,rack in (r1,r2),env!=staging'.")
+  String selector = "";
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "table (default) or json.")
+  Format output = Format.table;
+
+  @Override
+  public Integer call() throws InvalidProtocolBufferException {
+    ManagedChannel channel = client.open();
+    try {
+      List<AgentRecord> agents = client.stub(channel)
+          .listAgents(ListAgentsRequest.newBuilder().setSelector(selector).build()).getAgentsList();
+      if (output == Format.json) {
+        List<String> items = new ArrayList<>();
+        for (AgentRecord a : agents) {
+          items.add(JsonFormat.printer().print(a));
+        }
+        System.out.println("[" + String.join(",\n", items) + "]");
+      } else {
+        printTable(System.out, agents, Instant.now());
+      }
+      return 0;
+    } finally {
+      AdminClient.close(channel);
+    }
+  }
+
+  static void printTable(PrintStream out, List<AgentRecord> agents, Instant now) {
+    String format = "%-16s %-20s %-6s %-8s %-12s %-9s %5s %8s %s%n";
+    out.printf(format, "ID", "HOSTNAME", "RACK", "ROLE", "STATE", "LAST SEEN", "CORES", "MEMORY", "VERSION");
+    for (AgentRecord a : agents) {
+      out.printf(format, a.getAgentId(), a.getFacts().getHostname(), a.getLabelsOrDefault("rack", "-"),
+          a.getLabelsOrDefault("role", "-"), a.getState(), ago(now, a.getLastSeenEpochMillis()),
+          a.getFacts().getCpu().getLogicalCores(), bytes(a.getFacts().getMemoryBytes()), a.getAgentVersion());
+    }
+    for (AgentRecord a : agents) {
+      for (String w : a.getWarningsList()) {
+        out.println("warning: agent " + a.getAgentId() + ": " + w);
+      }
+    }
+  }
+
+  static String ago(Instant now, long epochMillis) {
+    long s = Math.max(0, Duration.between(Instant.ofEpochMilli(epochMillis), now).toSeconds());
+    return s < 120 ? s + "s ago" : s < 7200 ? s / 60 + "m ago" : s / 3600 + "h ago";
+  }
+
+  static String bytes(long n) {
+    if (n <= 0) {
+      return "unknown";
+    }
+    String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = n;
+    int u = 0;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Print everything known about one agent.")
+  static final class Show implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(paramLabel = "ID", description = "Agent id.")
+    String id;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
+    String output = "text";
+
+    @Override
+    public Integer call() throws InvalidProtocolBufferException {
+      ManagedChannel channel = client.open();
+      try {
+        AgentRecord a = client.stub(channel).getAgent(GetAgentRequest.newBuilder().setAgentId(id).build());
+        if (output.equals("json")) {
+          System.out.println(JsonFormat.printer().print(a));
+        } else {
+          print(System.out, a);
+        }
+        return 0;
+      } finally {
+        AdminClient.close(channel);
+      }
+    }
+
+    static void print(PrintStream out, AgentRecord a) {
+      Facts f = a.getFacts();
+      out.println("agent        " + a.getAgentId());
+      out.println("state        " + a.getState() + " since " + Instant.ofEpochMilli(a.getStateSinceEpochMillis()));
+      out.println("last seen    " + Instant.ofEpochMilli(a.getLastSeenEpochMillis()));
+      out.println("first seen   " + Instant.ofEpochMilli(a.getFirstSeenEpochMillis()));
+      out.println("version      " + a.getAgentVersion());
+      out.println("labels       " + a.getLabelsMap().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
+          .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")));
+      out.println("certificate  serial " + a.getCertificateSerial() + ", valid until "
+          + Instant.ofEpochMilli(a.getCertificateNotAfterEpochMillis()));
+      out.println("hostname     " + f.getHostname());
+      out.println("system       " + f.getSystem().getVendor() + " " + f.getSystem().getModel()
+          + ", serial " + f.getSystem().getSerial() + ", baseboard serial " + f.getSystem().getBaseboardSerial());
+      out.println("cpu          " + f.getCpu().getModel() + " (" + f.getCpu().getSockets() + " sockets, "
+          + f.getCpu().getPhysicalCores() + " physical / " + f.getCpu().getLogicalCores() + " logical cores, "
+          + f.getArch() + ")");
+      out.println("memory       " + bytes(f.getMemoryBytes()));
+      out.println("os           " + f.getOs().getFamily() + " " + f.getOs().getVersion() + ", kernel " + f.getOs().getKernel());
+      out.println("booted       " + (f.getBootTimeEpochSeconds() > 0 ? Instant.ofEpochSecond(f.getBootTimeEpochSeconds()) : "unknown"));
+      for (Disk d : f.getDisksList()) {
+        out.println("disk         " + d.getName() + " " + d.getModel() + " " + bytes(d.getSizeBytes()));
+      }
+      for (FileSystem fs : f.getFileSystemsList()) {
+        out.println("filesystem   " + fs.getMount() + " (" + fs.getType() + ") " + bytes(fs.getFreeBytes())
+            + " free of " + bytes(fs.getTotalBytes()));
+      }
+      for (Nic n : f.getNicsList()) {
+        out.println("nic          " + n.getName() + " " + n.getMac() + " " + String.join(" ", n.getAddressesList())
+            + (n.getSpeedBitsPerSecond() > 0 ? " " + n.getSpeedBitsPerSecond() / 1_000_000 + " Mb/s" : ""));
+      }
+      for (String w : a.getWarningsList()) {
+        out.println("warning      " + w);
+      }
+    }
+  }
+
+  @Command(name = "ping", mixinStandardHelpOptions = true,
+      description = "Send a ping down an agent's stream and print the round trip.")
+  static final class PingCommand implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(paramLabel = "ID", description = "Agent id.")
+    String id;
+
+    @Override
+    public Integer call() {
+      ManagedChannel channel = client.open();
+      try {
+        PingAgentResponse r = client.stub(channel).pingAgent(
+            PingAgentRequest.newBuilder().setAgentId(id).setTimeoutMillis(5_000).build());
+        System.out.printf(Locale.ROOT, "agent %s answered in %.1f ms%n", id, r.getRoundTripMicros() / 1000.0);
+        return 0;
+      } finally {
+        AdminClient.close(channel);
+      }
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package io.rackroll.controller.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import io.rackroll.controller.fleet.LinkSettings;
+import io.rackroll.controller.pki.ControllerPki;
+import io.rackroll.controller.server.ControllerConfig;
+import io.rackroll.controller.server.ControllerServer;
+import io.rackroll.trust.SecureFiles;
+import io.rackroll.wire.Durations;
+import io.rackroll.wire.HostPort;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "controller", description = "Create and run a controller.",
+    subcommands = {ControllerCommand.Init.class, ControllerCommand.Run.class})
+final class ControllerCommand {
+
+  @Command(name = "init", mixinStandardHelpOptions = true,
+      description = "Create a controller data directory: CA, server certificate, admin certificate, default config.")
+  static final class Init implements Callable<Integer> {
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Data directory to create.")
+    Path data;
+
+    @Option(names = "--san", split = ",", paramLabel = "NAME",
+        description = "Host names and IP addresses agents use to reach the controller (default: localhost,127.0.0.1).")
+    List<String> sans = List.of("localhost", "127.0.0.1");
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Address to listen on (default: 0.0.0.0:7443).")
+    String listen;
+
+    @Override
+    public Integer call() throws Exception {
+      if (listen != null) {
+        HostPort.parse("--listen", listen);
+      }
+      ControllerPki pki = ControllerPki.init(data, sans, Clock.systemUTC());
+      Path config = data.resolve(ControllerConfig.FILE);
+      if (!Files.exists(config)) {
+        String text = ControllerConfig.TEMPLATE;
+        if (listen != null) {
+          text = text.replace("listen: 0.0.0.0:7443", "listen: " + listen);
+        }
+        SecureFiles.writeString(config, text, SecureFiles.PUBLIC);
+      }
+      System.out.println("Initialized controller in " + data.toAbsolutePath());
+      System.out.println("  CA fingerprint  " + pki.caFingerprint());
+      System.out.println("  server names    " + String.join(", ", sans));
+      System.out.println("  admin cert      " + ControllerPki.dir(data).resolve("admin.crt"));
+      System.out.println("  config          " + config);
+      System.out.println("Next: rackroll controller run --data " + data);
+      return 0;
+    }
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = "Run the controller in the foreground until stopped (SIGTERM or Ctrl-C).")
+  static final class Run implements Callable<Integer> {
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Data directory made by 'controller init'.")
+    Path data;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Config file (default: <data>/controller.yaml).")
+    Path config;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Overrides 'listen' from the config file.")
+    String listen;
+
+    @Option(names = "--heartbeat-interval", paramLabel = "DURATION", description = "Overrides 'heartbeatInterval'.")
+    String heartbeatInterval;
+
+    @Option(names = "--stale-after", paramLabel = "DURATION", description = "Overrides 'staleAfter'.")
+    String staleAfter;
+
+    @Override
+    public Integer call() throws Exception {
+      ControllerConfig cfg = ControllerConfig.load(config != null ? config : data.resolve(ControllerConfig.FILE));
+      if (listen != null) {
+        cfg = cfg.withListen(HostPort.parse("--listen", listen));
+      }
+      if (heartbeatInterval != null || staleAfter != null) {
+        LinkSettings l = cfg.link();
+        cfg = cfg.withLink(new LinkSettings(
+            heartbeatInterval != null ? Durations.parse("--heartbeat-interval", heartbeatInterval) : l.heartbeatInterval(),
+            staleAfter != null ? Durations.parse("--stale-after", staleAfter) : l.staleAfter(),
+            l.maxConcurrentHellos()));
+      }
+      serviceLogging();
+      ControllerServer server = new ControllerServer(data, cfg, Clock.systemUTC());
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        server.close();
+        stopped.countDown();
+      }, "shutdown"));
+      server.start();
+      stopped.await();
+      return 0;
+    }
+  }
+
+  /** Services log at INFO and route gRPC's java.util.logging through SLF4J. */
+  static void serviceLogging() {
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.INFO);
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+  }
+}

@@ -1,0 +1,227 @@
+package io.rackroll.controller.cli;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.rackroll.controller.pki.ControllerPki;
+import io.rackroll.controller.server.ControllerConfig;
+import io.rackroll.controller.server.ControllerServer;
+import io.rackroll.proto.v1.AgentRecord;
+import io.rackroll.proto.v1.CreateTokenRequest;
+import io.rackroll.proto.v1.ListAgentsRequest;
+import io.rackroll.proto.v1.PingAgentRequest;
+import io.rackroll.trust.SecureFiles;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code rackroll demo}: the whole system on this machine. A controller in a temporary data
+ * directory and agents in two racks, each a separate process, exactly as an operator runs them.
+ * Every process it starts is stopped on exit, on failure and on Ctrl-C.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Run a controller and six agents in two racks on this machine, show the fleet, and stop.")
+final class DemoCommand implements Callable<Integer> {
+  @Option(names = "--keep-running", description = "Leave the fleet up to explore until Ctrl-C.")
+  boolean keepRunning;
+
+  @Option(names = "--agents-per-rack", paramLabel = "N", description = "Agents in each of racks r1 and r2 (default: 3).")
+  int agentsPerRack = 3;
+
+  @Option(names = "--dir", paramLabel = "DIR", description = "Where to put the demo's files (default: a new temporary directory).")
+  Path dir;
+
+  /** Every process started, with the log it writes to; guarded by itself. */
+  private final List<Map.Entry<Process, Path>> processes = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    if (agentsPerRack < 1 || agentsPerRack > 50) {
+      throw new IllegalArgumentException("--agents-per-rack: " + agentsPerRack + " (expected: 1 to 50)");
+    }
+    Path agentJar = agentJar();
+    Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("rackroll-demo-");
+    Path data = root.resolve("controller");
+    Thread stopAll = new Thread(this::stopAll, "demo-stop");
+    Runtime.getRuntime().addShutdownHook(stopAll);
+    try {
+      step("Initializing a controller in " + data);
+      ControllerPki.init(data, List.of("localhost", "127.0.0.1"), Clock.systemUTC());
+      SecureFiles.writeString(data.resolve(ControllerConfig.FILE), ControllerConfig.TEMPLATE
+          .replace("listen: 0.0.0.0:7443", "listen: 127.0.0.1:0")
+          .replace("heartbeatInterval: 10s", "heartbeatInterval: 1s")
+          .replace("staleAfter: 30s", "staleAfter: 5s"), SecureFiles.PUBLIC);
+
+      step("Starting the controller (log: " + data.resolve("controller.log") + ")");
+      start(data.resolve("controller.log"), List.of("-jar", ownJar().toString(), "controller", "run", "--data", data.toString()));
+      AdminClient client = new AdminClient();
+      client.data = data;
+      await("controller to listen", Duration.ofSeconds(60), () -> Files.exists(data.resolve(ControllerServer.ADDRESS_FILE)));
+      String address = client.address().toString();
+
+      ManagedChannel channel = client.open();
+      try {
+        await("controller to answer", Duration.ofSeconds(30), () -> answers(client, channel));
+        for (String rack : List.of("r1", "r2")) {
+          String token = client.stub(channel).createToken(CreateTokenRequest.newBuilder()
+              .putAllLabels(Map.of("rack", rack, "role", "web", "env", "demo"))
+              .setTtlSeconds(600).setUses(agentsPerRack).build()).getToken();
+          step("Created a token for rack " + rack + " (" + agentsPerRack + " uses); starting its agents");
+          for (int i = 1; i <= agentsPerRack; i++) {
+            Path agentDir = root.resolve("agents").resolve(rack + "-" + i);
+            Files.createDirectories(agentDir);
+            start(agentDir.resolve("agent.log"), List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-jar", agentJar.toString(), "run",
+                "--config", agentDir.resolve("agent.yaml").toString(),
+                "--state", agentDir.resolve("state").toString(),
+                "--controller", address, "--token", token));
+          }
+        }
+        int expected = 2 * agentsPerRack;
+        step("Waiting for " + expected + " agents to enroll and connect");
+        await(expected + " agents connected", Duration.ofSeconds(120), () -> connected(client, channel) >= expected);
+
+        List<AgentRecord> fleet = client.stub(channel).listAgents(ListAgentsRequest.getDefaultInstance()).getAgentsList();
+        step("The fleet, as 'rackroll agents' shows it:");
+        AgentsCommand.printTable(System.out, fleet, Instant.now());
+        step("Pinging every agent down its stream");
+        for (AgentRecord a : fleet) {
+          long micros = client.stub(channel).pingAgent(PingAgentRequest.newBuilder()
+              .setAgentId(a.getAgentId()).setTimeoutMillis(5000).build()).getRoundTripMicros();
+          System.out.printf(Locale.ROOT, "  %s (rack %s) answered in %.1f ms%n", a.getAgentId(),
+              a.getLabelsOrDefault("rack", "-"), micros / 1000.0);
+        }
+      } finally {
+        AdminClient.close(channel);
+      }
+
+      if (keepRunning) {
+        step("The fleet is up. Try, in another terminal:");
+        String rr = "rackroll --data " + data;
+        System.out.println("  " + rr + " agents");
+        System.out.println("  " + rr + " agents --selector 'rack=r2'");
+        System.out.println("  " + rr + " agents show ID");
+        System.out.println("  " + rr + " agents ping ID");
+        System.out.println("  " + rr + " token create --labels rack=r3,role=db");
+        System.out.println("Press Ctrl-C to stop every process.");
+        Thread.currentThread().join();
+      }
+      step("Demo complete; stopping every process");
+      return 0;
+    } finally {
+      stopAll();
+      Runtime.getRuntime().removeShutdownHook(stopAll);
+    }
+  }
+
+  private static boolean answers(AdminClient client, ManagedChannel channel) {
+    try {
+      client.stub(channel).listAgents(ListAgentsRequest.getDefaultInstance());
+      return true;
+    } catch (StatusRuntimeException e) {
+      return false;
+    }
+  }
+
+  private static long connected(AdminClient client, ManagedChannel channel) {
+    return client.stub(channel).listAgents(ListAgentsRequest.getDefaultInstance()).getAgentsList().stream()
+        .filter(a -> a.getState().equals("connected")).count();
+  }
+
+  private void start(Path log, List<String> args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(args);
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    synchronized (processes) {
+      processes.add(Map.entry(p, log));
+    }
+  }
+
+  /** Checks every second until {@code condition} holds; fails naming what did not happen, and where to look. */
+  private void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+    Instant deadline = Instant.now().plus(limit);
+    while (!condition.getAsBoolean()) {
+      synchronized (processes) {
+        for (Map.Entry<Process, Path> p : processes) {
+          if (!p.getKey().isAlive()) {
+            throw new IllegalStateException("waiting for " + what + ": a process exited with code "
+                + p.getKey().exitValue() + "; see " + p.getValue());
+          }
+        }
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw new IllegalStateException("timed out after " + limit.toSeconds() + " s waiting for " + what
+            + "; see the logs in the demo directory");
+      }
+      Thread.sleep(250); // polling a condition in a CLI loop, with a deadline
+    }
+  }
+
+  private void stopAll() {
+    List<Process> all;
+    synchronized (processes) {
+      all = new ArrayList<>(processes.stream().map(Map.Entry::getKey).toList());
+      processes.clear();
+    }
+    all.forEach(Process::destroy);
+    for (Process p : all) {
+      try {
+        if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor();
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static void step(String text) {
+    System.out.println("==> " + text);
+  }
+
+  private static Path ownJar() {
+    try {
+      Path p = Path.of(DemoCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      if (!p.toString().endsWith(".jar")) {
+        throw new IllegalStateException("demo must run from the built jar (use ./rackroll demo), not from " + p);
+      }
+      return p;
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The agent jar: -Drackroll.agent.jar, else next to this jar (packaged), else the source tree's build. */
+  static Path agentJar() {
+    String configured = System.getProperty("rackroll.agent.jar", System.getenv("RACKROLL_AGENT_JAR"));
+    List<Path> candidates = new ArrayList<>();
+    if (configured != null && !configured.isBlank()) {
+      candidates.add(Path.of(configured));
+    } else {
+      Path dir = ownJar().getParent();
+      candidates.add(dir.resolve("rackroll-agent.jar"));
+      candidates.add(dir.resolve("..").resolve("..").resolve("agent").resolve("target").resolve("rackroll-agent.jar"));
+    }
+    for (Path c : candidates) {
+      if (Files.isRegularFile(c)) {
+        return c.normalize();
+      }
+    }
+    throw new IllegalStateException("agent jar not found (looked at " + String.join(File.pathSeparator,
+        candidates.stream().map(Path::toString).toList()) + "); build it with './mvnw -DskipTests package'");
+  }
+}

@@ -1,0 +1,62 @@
+package io.rackroll.controller.cli;
+
+import io.grpc.StatusRuntimeException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code rackroll}: the one operator CLI. Errors are one line on stderr with a non-zero exit
+ * code; {@code --debug} adds the stack trace.
+ */
+@Command(name = "rackroll", mixinStandardHelpOptions = true, versionProvider = Rackroll.Version.class,
+    description = "Deploy releases to fleets of servers. Run 'rackroll COMMAND --help' for each command.",
+    subcommands = {ControllerCommand.class, TokenCommand.class, AgentsCommand.class, DemoCommand.class,
+        CommandLine.HelpCommand.class})
+public final class Rackroll {
+  static final int EXIT_FAILURE = 1;
+  static final int EXIT_USAGE = 2;
+
+  @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
+      description = "Show stack traces and debug logs on errors.")
+  boolean debug;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String... args) {
+    CommandLine cli = new CommandLine(new Rackroll());
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      boolean debug = parsed.matchedOption("--debug") != null
+          || parsed.subcommands().stream().anyMatch(p -> p.matchedOption("--debug") != null);
+      if (debug) {
+        e.printStackTrace();
+      }
+      cmd.getErr().println("rackroll: " + describe(e));
+      return EXIT_FAILURE;
+    });
+    cli.setParameterExceptionHandler((e, a) -> {
+      e.getCommandLine().getErr().println("rackroll: " + e.getMessage()
+          + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+      return EXIT_USAGE;
+    });
+    return cli.execute(args);
+  }
+
+  /** The one line an operator reads: the message, never a class name unless there is nothing else. */
+  static String describe(Throwable e) {
+    if (e instanceof StatusRuntimeException s) {
+      return AdminClient.describe(s);
+    }
+    String m = e.getMessage();
+    return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"rackroll " + io.rackroll.controller.server.ControllerServer.version()};
+    }
+  }
+}

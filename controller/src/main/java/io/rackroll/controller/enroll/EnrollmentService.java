@@ -1,0 +1,79 @@
+package io.rackroll.controller.enroll;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.rackroll.controller.pki.CertificateAuthority;
+import io.rackroll.controller.store.Enrollment;
+import io.rackroll.controller.store.Store;
+import io.rackroll.proto.v1.EnrollRequest;
+import io.rackroll.proto.v1.EnrollResponse;
+import io.rackroll.proto.v1.EnrollmentGrpc;
+import io.rackroll.trust.BootstrapToken;
+import io.rackroll.trust.Pem;
+import io.rackroll.trust.PeerIdentity;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trades a bootstrap token and a CSR for an agent certificate. The agent chooses its id (the CN
+ * of its request) and proves it holds the key; the token decides its labels; the CA decides
+ * everything else written into the certificate.
+ */
+public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
+  private static final Logger log = LoggerFactory.getLogger(EnrollmentService.class);
+
+  private final Tokens tokens;
+  private final CertificateAuthority ca;
+  private final Store store;
+  private final Clock clock;
+  private final Duration certificateLifetime;
+
+  public EnrollmentService(Tokens tokens, CertificateAuthority ca, Store store, Clock clock, Duration certificateLifetime) {
+    this.tokens = tokens;
+    this.ca = ca;
+    this.store = store;
+    this.clock = clock;
+    this.certificateLifetime = certificateLifetime;
+  }
+
+  @Override
+  public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> response) {
+    BootstrapToken token;
+    String agentId;
+    PublicKey key;
+    try {
+      token = BootstrapToken.parse(request.getToken());
+      agentId = CertificateAuthority.requestedName(request.getCsrDer().toByteArray());
+      PeerIdentity.checkName(agentId);
+      key = CertificateAuthority.verifiedRequestKey(request.getCsrDer().toByteArray());
+    } catch (IllegalArgumentException e) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    Map<String, String> labels;
+    try {
+      labels = tokens.redeem(token);
+    } catch (Tokens.TokenRefusedException e) {
+      log.warn("enrollment of agent {} refused: {}", agentId, e.getMessage());
+      response.onError(Status.PERMISSION_DENIED.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    X509Certificate cert = ca.issueClient(PeerIdentity.agent(agentId), key, certificateLifetime);
+    store.enroll(new Enrollment(agentId, labels, token.id(), cert.getSerialNumber().toString(16),
+        cert.getNotAfter().toInstant(), clock.instant()));
+    log.info("agent {} enrolled with {}, labels {}, certificate {} valid until {}", agentId, token, labels,
+        cert.getSerialNumber().toString(16), cert.getNotAfter().toInstant());
+    response.onNext(EnrollResponse.newBuilder()
+        .setAgentId(agentId)
+        .setCertificatePem(Pem.encode(cert))
+        .setCaPem(Pem.encode(ca.certificate()))
+        .putAllLabels(labels)
+        .build());
+    response.onCompleted();
+  }
+}

@@ -1,0 +1,257 @@
+package io.rackroll.controller.fleet;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.rackroll.controller.store.ConnectionState;
+import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.StoredAgent;
+import io.rackroll.proto.v1.Command;
+import io.rackroll.proto.v1.ControllerMessage;
+import io.rackroll.proto.v1.Facts;
+import io.rackroll.proto.v1.Hello;
+import io.rackroll.proto.v1.Ping;
+import io.rackroll.proto.v1.Welcome;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live fleet: which agents have a stream open, and whether they are still heard from.
+ *
+ * <p>Event-driven, with no thread per agent: stream callbacks post events to one serial
+ * executor, {@code fleet-events}, which alone mutates the session table and writes connection
+ * state to the store, in the order events happened. The same thread runs the periodic sweep
+ * that marks silent agents stale and flushes heartbeat times in one batch.
+ *
+ * <p>Create, {@link #restore()}, then {@link #start()}.
+ */
+public final class AgentRegistry implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AgentRegistry.class);
+  public static final Metadata.Key<String> RETRY_AFTER_MS =
+      Metadata.Key.of("retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final Store store;
+  private final Clock clock;
+  private final LinkSettings settings;
+  private final String controllerVersion;
+  private final ScheduledExecutorService events;
+  /** Hellos being admitted; bounds the controller's work when every agent reconnects at once. */
+  private final Semaphore admitting;
+  /** Mutated only on {@link #events}; read from anywhere. */
+  private final ConcurrentHashMap<String, AgentSession> sessions = new ConcurrentHashMap<>();
+
+  public AgentRegistry(Store store, Clock clock, LinkSettings settings, String controllerVersion) {
+    this.store = store;
+    this.clock = clock;
+    this.settings = settings;
+    this.controllerVersion = controllerVersion;
+    this.admitting = new Semaphore(settings.maxConcurrentHellos());
+    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "fleet-events");
+      t.setDaemon(true);
+      return t;
+    });
+    executor.setRemoveOnCancelPolicy(true);
+    this.events = executor;
+  }
+
+  /** After a restart no stream survives: every agent recorded as connected is now disconnected. */
+  public void restore() {
+    int n = store.disconnectAll(clock.instant());
+    if (n > 0) {
+      log.info("marked {} agents disconnected until they reconnect", n);
+    }
+  }
+
+  public void start() {
+    long every = settings.heartbeatInterval().toMillis();
+    events.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  LinkSettings settings() {
+    return settings;
+  }
+
+  /**
+   * Used by {@link AgentLinkService} when a verified agent says hello. Admission runs on the
+   * events thread; the stream is refused with RESOURCE_EXHAUSTED if too many are being admitted.
+   */
+  AgentSession hello(String agentId, Hello hello, ServerCallStreamObserver<ControllerMessage> out) {
+    AgentSession session = new AgentSession(agentId, out, clock.instant());
+    if (!admitting.tryAcquire()) {
+      long retryMs = ThreadLocalRandom.current().nextLong(1_000, 5_000);
+      Metadata trailers = new Metadata();
+      trailers.put(RETRY_AFTER_MS, Long.toString(retryMs));
+      log.debug("agent {}: too many hellos in flight, told to retry in {} ms", agentId, retryMs);
+      session.closedByPeer();
+      out.onError(Status.RESOURCE_EXHAUSTED.withDescription("controller is admitting other agents; retry later")
+          .asRuntimeException(trailers));
+      return session;
+    }
+    events.execute(() -> {
+      try {
+        admit(session, hello);
+      } catch (RuntimeException e) {
+        log.error("agent {}: cannot admit: {}", agentId, e.getMessage(), e);
+        session.close(Status.UNAVAILABLE.withDescription("controller cannot record this agent now; retrying helps"));
+      } finally {
+        admitting.release();
+      }
+    });
+    return session;
+  }
+
+  private void admit(AgentSession session, Hello hello) {
+    if (session.isClosed()) {
+      return; // the agent left before we got to it
+    }
+    Optional<StoredAgent> known = store.agent(session.agentId);
+    if (known.isEmpty()) {
+      session.close(Status.PERMISSION_DENIED.withDescription("agent " + session.agentId
+          + " is not enrolled with this controller; re-enroll it with a new token"));
+      return;
+    }
+    Instant now = clock.instant();
+    store.connected(session.agentId, hello.getAgentVersion(), hello.getFacts(), now);
+    warnOnDuplicateSerial(session.agentId, hello.getFacts());
+    AgentSession previous = sessions.put(session.agentId, session);
+    if (previous != null) {
+      previous.close(Status.ALREADY_EXISTS.withDescription("replaced by a newer connection from the same agent"));
+    }
+    session.send(ControllerMessage.newBuilder().setWelcome(Welcome.newBuilder()
+        .setHeartbeatIntervalMillis(settings.heartbeatInterval().toMillis())
+        .setControllerVersion(controllerVersion)
+        .putAllLabels(known.get().labels())).build());
+    log.info("agent {} connected (version {}, host {})", session.agentId, hello.getAgentVersion(),
+        hello.getFacts().getHostname());
+  }
+
+  private void warnOnDuplicateSerial(String agentId, Facts facts) {
+    String serial = facts.getSystem().getSerial();
+    if (!isUsefulSerial(serial)) {
+      return;
+    }
+    List<String> others = store.agentsWithSystemSerial(serial).stream().filter(id -> !id.equals(agentId)).toList();
+    if (!others.isEmpty()) {
+      log.warn("agent {} reports system serial {} also reported by {}: cloned image or misreporting firmware?",
+          agentId, serial, others);
+    }
+  }
+
+  /** Placeholder serials that firmware and hypervisors report: never a reason to warn. */
+  private static final java.util.Set<String> PLACEHOLDER_SERIALS = java.util.Set.of(
+      "", "unknown", "none", "0", "default string", "to be filled by o.e.m.", "not specified", "system serial number");
+
+  /** Used by the admin API to flag duplicate serials. */
+  public static boolean isUsefulSerial(String serial) {
+    return !PLACEHOLDER_SERIALS.contains(serial.trim().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /** Used by {@link AgentLinkService} on every message from the agent. */
+  void heard(AgentSession session) {
+    session.heard(clock.instant());
+  }
+
+  void factsChanged(AgentSession session, Facts facts) {
+    session.heard(clock.instant());
+    events.execute(() -> {
+      store.factsChanged(session.agentId, facts);
+      warnOnDuplicateSerial(session.agentId, facts);
+    });
+  }
+
+  /** Used by {@link AgentLinkService} when the stream ends from the agent's side or breaks. */
+  void closed(AgentSession session) {
+    session.closedByPeer();
+    events.execute(() -> {
+      if (sessions.remove(session.agentId, session)) {
+        store.stateChanged(session.agentId, ConnectionState.DISCONNECTED, clock.instant());
+        log.info("agent {} disconnected", session.agentId);
+      }
+    });
+  }
+
+  /** Runs on the events thread every heartbeat interval. */
+  private void sweep() {
+    try {
+      Instant now = clock.instant();
+      Map<String, Instant> seen = new HashMap<>();
+      for (AgentSession s : sessions.values()) {
+        Instant last = s.lastHeard();
+        seen.put(s.agentId, last);
+        boolean silent = Duration.between(last, now).compareTo(settings.staleAfter()) > 0;
+        if (silent != s.stale) {
+          s.stale = silent;
+          store.stateChanged(s.agentId, silent ? ConnectionState.STALE : ConnectionState.CONNECTED, now);
+          if (silent) {
+            log.warn("agent {} is stale: nothing heard for {} s", s.agentId, Duration.between(last, now).toSeconds());
+          } else {
+            log.info("agent {} is heard from again", s.agentId);
+          }
+        }
+      }
+      store.lastSeen(seen);
+    } catch (RuntimeException e) {
+      log.error("fleet sweep failed: {}", e.getMessage(), e);
+    }
+  }
+
+  /** The live view of one agent, if it has a stream open. */
+  public Optional<Live> live(String agentId) {
+    AgentSession s = sessions.get(agentId);
+    return s == null ? Optional.empty()
+        : Optional.of(new Live(s.stale ? ConnectionState.STALE : ConnectionState.CONNECTED, s.lastHeard()));
+  }
+
+  /** What the registry knows now, fresher than the store. */
+  public record Live(ConnectionState state, Instant lastHeard) {}
+
+  /** Sends a ping down the agent's stream; completes with the round-trip time. */
+  public CompletableFuture<Duration> ping(String agentId, Duration timeout) {
+    AgentSession s = sessions.get(agentId);
+    if (s == null) {
+      return CompletableFuture.failedFuture(new AgentUnreachableException("agent " + agentId + " is not connected"));
+    }
+    String id = UUID.randomUUID().toString();
+    long started = System.nanoTime();
+    var result = s.expect(id);
+    boolean sent = s.send(ControllerMessage.newBuilder().setCommand(Command.newBuilder().setId(id)
+        .setPing(Ping.newBuilder().setSentEpochMillis(clock.millis()))).build());
+    if (!sent) {
+      return CompletableFuture.failedFuture(new AgentUnreachableException("agent " + agentId + " is not connected"));
+    }
+    return result.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .thenApply(r -> Duration.ofNanos(System.nanoTime() - started));
+  }
+
+  @Override
+  public void close() {
+    events.shutdown();
+    for (AgentSession s : sessions.values()) {
+      s.close(Status.UNAVAILABLE.withDescription("controller is shutting down"));
+    }
+    try {
+      if (!events.awaitTermination(5, TimeUnit.SECONDS)) {
+        events.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      events.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+}

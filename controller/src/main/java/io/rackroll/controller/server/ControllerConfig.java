@@ -1,0 +1,104 @@
+package io.rackroll.controller.server;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.rackroll.controller.fleet.LinkSettings;
+import io.rackroll.wire.Durations;
+import io.rackroll.wire.HostPort;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The controller's settings, from {@code <data>/controller.yaml} with flags on top.
+ * {@link #TEMPLATE} is the file {@code controller init} writes: every key with its default.
+ */
+public record ControllerConfig(HostPort listen, LinkSettings link, Duration agentCertificateLifetime) {
+  public static final String FILE = "controller.yaml";
+
+  public static final String TEMPLATE = """
+      # Rackroll controller configuration. Every key is optional; the value shown is the default.
+      # Flags given to 'rackroll controller run' override this file.
+
+      # Where agents and the rackroll CLI connect: TLS 1.3, client certificates from this controller's CA.
+      listen: 0.0.0.0:7443
+
+      # How often agents send a heartbeat on their stream (the controller tells them on connect).
+      heartbeatInterval: 10s
+
+      # A connected agent not heard from for this long is marked stale (must exceed heartbeatInterval).
+      staleAfter: 30s
+
+      # Agent hellos admitted at once; the excess is told to retry later with a randomized delay,
+      # so a controller restart does not have every agent's first write land in the same second.
+      maxConcurrentHellos: 256
+
+      # Lifetime of the client certificates issued to agents at enrollment.
+      agentCertificateLifetime: 90d
+      """;
+
+  public static ControllerConfig defaults() {
+    return new FileForm().toConfig(Path.of(FILE));
+  }
+
+  /** Reads {@code file}; a missing file means all defaults. Errors name the file, the key and the line. */
+  public static ControllerConfig load(Path file) {
+    String yaml;
+    try {
+      yaml = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      return defaults();
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage(), e);
+    }
+    ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    FileForm form;
+    try {
+      form = yaml.isBlank() ? new FileForm() : mapper.readValue(yaml, FileForm.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
+          + e.getPropertyName() + "\" (expected one of: listen, heartbeatInterval, staleAfter, maxConcurrentHellos,"
+          + " agentCertificateLifetime)", e);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
+          + ": " + e.getOriginalMessage(), e);
+    }
+    return form.toConfig(file);
+  }
+
+  public ControllerConfig withListen(HostPort listen) {
+    return new ControllerConfig(listen, link, agentCertificateLifetime);
+  }
+
+  public ControllerConfig withLink(LinkSettings link) {
+    return new ControllerConfig(listen, link, agentCertificateLifetime);
+  }
+
+  /** The file's shape: strings as typed, checked when converted. */
+  static final class FileForm {
+    @JsonProperty public String listen = "0.0.0.0:7443";
+    @JsonProperty public String heartbeatInterval = "10s";
+    @JsonProperty public String staleAfter = "30s";
+    @JsonProperty public int maxConcurrentHellos = 256;
+    @JsonProperty public String agentCertificateLifetime = "90d";
+
+    ControllerConfig toConfig(Path file) {
+      try {
+        return new ControllerConfig(
+            HostPort.parse("listen", listen),
+            new LinkSettings(Durations.parse("heartbeatInterval", heartbeatInterval),
+                Durations.parse("staleAfter", staleAfter), maxConcurrentHellos),
+            Durations.parse("agentCertificateLifetime", agentCertificateLifetime));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+      }
+    }
+  }
+}

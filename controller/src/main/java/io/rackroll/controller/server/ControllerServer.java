@@ -1,0 +1,130 @@
+package io.rackroll.controller.server;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.rackroll.controller.admin.AdminService;
+import io.rackroll.controller.auth.CallerInterceptor;
+import io.rackroll.controller.enroll.EnrollmentService;
+import io.rackroll.controller.enroll.Tokens;
+import io.rackroll.controller.fleet.AgentLinkService;
+import io.rackroll.controller.fleet.AgentRegistry;
+import io.rackroll.controller.pki.ControllerPki;
+import io.rackroll.controller.store.JdbcStore;
+import io.rackroll.controller.store.Store;
+import io.rackroll.trust.MutualTls;
+import io.rackroll.trust.SecureFiles;
+import io.rackroll.wire.HostPort;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller process, wired by hand: PKI, store, fleet registry and the gRPC server.
+ * The constructor does no I/O; {@link #start()} loads, restores and listens; {@link #close()}
+ * stops in reverse order.
+ */
+public final class ControllerServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ControllerServer.class);
+  /** Written after binding: where this controller actually listens (useful with port 0). */
+  public static final String ADDRESS_FILE = "controller.address";
+
+  private final Path dataDir;
+  private final ControllerConfig config;
+  private final Clock clock;
+  private Store store;
+  private AgentRegistry registry;
+  private ThreadPoolExecutor callbacks;
+  private Server server;
+
+  public ControllerServer(Path dataDir, ControllerConfig config, Clock clock) {
+    this.dataDir = dataDir;
+    this.config = config;
+    this.clock = clock;
+  }
+
+  public static String version() {
+    String v = ControllerServer.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  public void start() throws IOException {
+    ControllerPki pki = ControllerPki.load(dataDir, clock);
+    store = JdbcStore.embedded(dataDir);
+    registry = new AgentRegistry(store, clock, config.link(), version());
+    registry.restore();
+    Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
+
+    int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
+    AtomicInteger n = new AtomicInteger();
+    callbacks = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(65_536), r -> {
+      Thread t = new Thread(r, "grpc-callbacks-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    HostPort listen = config.listen();
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
+        .sslContext(MutualTls.server(pki.serverKey(), pki.serverChain(), pki.trusted()))
+        .executor(callbacks)
+        .intercept(new CallerInterceptor())
+        .addService(new EnrollmentService(tokens, pki.ca(), store, clock, config.agentCertificateLifetime()))
+        .addService(new AgentLinkService(registry))
+        .addService(new AdminService(tokens, store, registry))
+        // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(60, TimeUnit.SECONDS)
+        .keepAliveTimeout(20, TimeUnit.SECONDS)
+        .maxInboundMessageSize(4 * 1024 * 1024)
+        .build();
+    try {
+      server.start();
+    } catch (IOException e) {
+      close();
+      throw new IOException("cannot listen on " + listen + ": " + e.getMessage()
+          + " (is another controller running? change 'listen' in " + dataDir.resolve(ControllerConfig.FILE) + ")", e);
+    }
+    registry.start();
+    HostPort bound = new HostPort(listen.host(), port());
+    SecureFiles.writeString(dataDir.resolve(ADDRESS_FILE), bound + "\n", SecureFiles.PUBLIC);
+    log.info("controller {} listening on {} (data {})", version(), bound, dataDir.toAbsolutePath());
+  }
+
+  public int port() {
+    return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.shutdown();
+    }
+    if (registry != null) {
+      registry.close();
+    }
+    try {
+      if (server != null && !server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    if (callbacks != null) {
+      callbacks.shutdown();
+    }
+    if (store != null) {
+      store.close();
+    }
+  }
+}

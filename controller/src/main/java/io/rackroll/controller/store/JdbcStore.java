@@ -1,0 +1,363 @@
+package io.rackroll.controller.store;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.rackroll.proto.v1.Facts;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The store over JDBC, in SQL that H2 and PostgreSQL both run unchanged. The schema is
+ * versioned with Flyway migrations under {@code db/migration}; {@link #open} brings any
+ * database up to date before the first query.
+ */
+public final class JdbcStore implements Store {
+  private final DataSource dataSource;
+  private final AutoCloseable owned;
+
+  private JdbcStore(DataSource dataSource, AutoCloseable owned) {
+    this.dataSource = dataSource;
+    this.owned = owned;
+  }
+
+  /** Migrates and opens a store on a data source the caller owns and closes. */
+  public static JdbcStore open(DataSource dataSource) {
+    migrate(dataSource);
+    return new JdbcStore(dataSource, null);
+  }
+
+  /** The embedded default: an H2 file database under {@code <data>/db/}, owned by this store. */
+  public static JdbcStore embedded(Path dataDir) {
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("store");
+    config.setJdbcUrl("jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("db").resolve("rackroll")
+        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+    config.setMaximumPoolSize(4);
+    HikariDataSource ds;
+    try {
+      ds = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      throw new StoreException("cannot open the database in " + dataDir.resolve("db")
+          + " (is another controller running on this data directory?)", e);
+    }
+    try {
+      migrate(ds);
+    } catch (RuntimeException e) {
+      ds.close();
+      throw e;
+    }
+    return new JdbcStore(ds, ds);
+  }
+
+  private static void migrate(DataSource ds) {
+    try {
+      Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+    } catch (RuntimeException e) {
+      String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+      throw new StoreException("cannot migrate the database schema: " + first + " (run with --debug for details)", e);
+    }
+  }
+
+  @Override
+  public void createToken(NewToken token) {
+    inTransaction("create token " + token.id(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO tokens (id, secret_hash, expires_at, uses_left, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, token.id());
+        ps.setString(2, token.secretHash());
+        ps.setLong(3, token.expiresAt().toEpochMilli());
+        ps.setInt(4, token.uses());
+        ps.setLong(5, token.createdAt().toEpochMilli());
+        ps.setString(6, token.createdBy());
+        ps.executeUpdate();
+      }
+      insertLabels(c, "token_labels", "token_id", token.id(), token.labels());
+      return null;
+    });
+  }
+
+  @Override
+  public Redemption redeemToken(String tokenId, String secretHash, Instant now) {
+    return inTransaction("redeem token " + tokenId, c -> {
+      // One conditional UPDATE: the database, not this process, decides which racer gets the last use.
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE tokens SET uses_left = uses_left - 1 WHERE id = ? AND secret_hash = ? AND uses_left > 0 AND expires_at > ?")) {
+        ps.setString(1, tokenId);
+        ps.setString(2, secretHash);
+        ps.setLong(3, now.toEpochMilli());
+        if (ps.executeUpdate() == 1) {
+          return new Redemption(Redemption.Outcome.ACCEPTED, labels(c, "token_labels", "token_id", tokenId),
+              expiresAt(c, tokenId));
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT secret_hash, uses_left, expires_at FROM tokens WHERE id = ?")) {
+        ps.setString(1, tokenId);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next() || !rs.getString(1).equals(secretHash)) {
+            return Redemption.refused(Redemption.Outcome.UNKNOWN, Instant.EPOCH);
+          }
+          Instant expires = Instant.ofEpochMilli(rs.getLong(3));
+          if (!expires.isAfter(now)) {
+            return Redemption.refused(Redemption.Outcome.EXPIRED, expires);
+          }
+          return Redemption.refused(Redemption.Outcome.USED_UP, expires);
+        }
+      }
+    });
+  }
+
+  private static Instant expiresAt(Connection c, String tokenId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT expires_at FROM tokens WHERE id = ?")) {
+      ps.setString(1, tokenId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return Instant.ofEpochMilli(rs.getLong(1));
+      }
+    }
+  }
+
+  @Override
+  public void enroll(Enrollment e) {
+    inTransaction("enroll agent " + e.agentId(), c -> {
+      int updated;
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE agents SET cert_serial = ?, cert_not_after = ?, enrolled_with = ? WHERE id = ?")) {
+        ps.setString(1, e.certificateSerial());
+        ps.setLong(2, e.certificateNotAfter().toEpochMilli());
+        ps.setString(3, e.tokenId());
+        ps.setString(4, e.agentId());
+        updated = ps.executeUpdate();
+      }
+      if (updated == 0) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "INSERT INTO agents (id, state, state_since, first_seen, last_seen, cert_serial, cert_not_after, enrolled_with)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+          long at = e.at().toEpochMilli();
+          ps.setString(1, e.agentId());
+          ps.setString(2, ConnectionState.ENROLLED.label());
+          ps.setLong(3, at);
+          ps.setLong(4, at);
+          ps.setLong(5, at);
+          ps.setString(6, e.certificateSerial());
+          ps.setLong(7, e.certificateNotAfter().toEpochMilli());
+          ps.setString(8, e.tokenId());
+          ps.executeUpdate();
+        }
+      }
+      // A new token's labels replace the old ones: re-enrolling is how an operator relabels a host.
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM agent_labels WHERE agent_id = ?")) {
+        ps.setString(1, e.agentId());
+        ps.executeUpdate();
+      }
+      insertLabels(c, "agent_labels", "agent_id", e.agentId(), e.labels());
+      return null;
+    });
+  }
+
+  @Override
+  public void connected(String agentId, String agentVersion, Facts facts, Instant at) {
+    update("record hello of " + agentId,
+        "UPDATE agents SET agent_version = ?, facts = ?, hostname = ?, system_serial = ?, state = ?,"
+            + " state_since = ?, last_seen = ? WHERE id = ?",
+        agentVersion, facts.toByteArray(), facts.getHostname(), facts.getSystem().getSerial(),
+        ConnectionState.CONNECTED.label(), at.toEpochMilli(), at.toEpochMilli(), agentId);
+  }
+
+  @Override
+  public void factsChanged(String agentId, Facts facts) {
+    update("record facts of " + agentId,
+        "UPDATE agents SET facts = ?, hostname = ?, system_serial = ? WHERE id = ?",
+        facts.toByteArray(), facts.getHostname(), facts.getSystem().getSerial(), agentId);
+  }
+
+  @Override
+  public void stateChanged(String agentId, ConnectionState state, Instant at) {
+    update("record " + state.label() + " of " + agentId,
+        "UPDATE agents SET state = ?, state_since = ? WHERE id = ?", state.label(), at.toEpochMilli(), agentId);
+  }
+
+  @Override
+  public void lastSeen(Map<String, Instant> lastSeen) {
+    if (lastSeen.isEmpty()) {
+      return;
+    }
+    inTransaction("record heartbeats", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE agents SET last_seen = ? WHERE id = ? AND last_seen < ?")) {
+        for (Map.Entry<String, Instant> e : lastSeen.entrySet()) {
+          ps.setLong(1, e.getValue().toEpochMilli());
+          ps.setString(2, e.getKey());
+          ps.setLong(3, e.getValue().toEpochMilli());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public int disconnectAll(Instant at) {
+    return inTransaction("mark agents disconnected", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE agents SET state = ?, state_since = ? WHERE state IN (?, ?)")) {
+        ps.setString(1, ConnectionState.DISCONNECTED.label());
+        ps.setLong(2, at.toEpochMilli());
+        ps.setString(3, ConnectionState.CONNECTED.label());
+        ps.setString(4, ConnectionState.STALE.label());
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  private static final String AGENT_COLUMNS =
+      "id, facts, agent_version, state, state_since, first_seen, last_seen, cert_serial, cert_not_after";
+
+  @Override
+  public List<StoredAgent> agents() {
+    return inTransaction("list agents", c -> {
+      Map<String, Map<String, String>> labels = new HashMap<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, label_key, label_value FROM agent_labels");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          labels.computeIfAbsent(rs.getString(1), k -> new LinkedHashMap<>()).put(rs.getString(2), rs.getString(3));
+        }
+      }
+      List<StoredAgent> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + AGENT_COLUMNS + " FROM agents ORDER BY id");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(agent(rs, labels.getOrDefault(rs.getString(1), Map.of())));
+        }
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public Optional<StoredAgent> agent(String agentId) {
+    return inTransaction("read agent " + agentId, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + AGENT_COLUMNS + " FROM agents WHERE id = ?")) {
+        ps.setString(1, agentId);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return Optional.empty();
+          }
+          return Optional.of(agent(rs, labels(c, "agent_labels", "agent_id", agentId)));
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<String> agentsWithSystemSerial(String serial) {
+    return inTransaction("find agents by serial", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT id FROM agents WHERE system_serial = ? ORDER BY id")) {
+        ps.setString(1, serial);
+        List<String> ids = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            ids.add(rs.getString(1));
+          }
+        }
+        return ids;
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    if (owned != null) {
+      try {
+        owned.close();
+      } catch (Exception e) {
+        throw new StoreException("cannot close the database", e);
+      }
+    }
+  }
+
+  private static StoredAgent agent(ResultSet rs, Map<String, String> labels) throws SQLException {
+    byte[] factBytes = rs.getBytes(2);
+    Facts facts;
+    try {
+      facts = factBytes == null ? Facts.getDefaultInstance() : Facts.parseFrom(factBytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new SQLException("agent " + rs.getString(1) + ": stored facts are corrupt", e);
+    }
+    return new StoredAgent(rs.getString(1), labels, facts, rs.getString(3), ConnectionState.of(rs.getString(4)),
+        Instant.ofEpochMilli(rs.getLong(5)), Instant.ofEpochMilli(rs.getLong(6)), Instant.ofEpochMilli(rs.getLong(7)),
+        rs.getString(8), Instant.ofEpochMilli(rs.getLong(9)));
+  }
+
+  private static Map<String, String> labels(Connection c, String table, String key, String id) throws SQLException {
+    Map<String, String> labels = new LinkedHashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT label_key, label_value FROM " + table + " WHERE " + key + " = ? ORDER BY label_key")) {
+      ps.setString(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          labels.put(rs.getString(1), rs.getString(2));
+        }
+      }
+    }
+    return labels;
+  }
+
+  private static void insertLabels(Connection c, String table, String key, String id, Map<String, String> labels)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (" + key + ", label_key, label_value) VALUES (?, ?, ?)")) {
+      for (Map.Entry<String, String> label : labels.entrySet()) {
+        ps.setString(1, id);
+        ps.setString(2, label.getKey());
+        ps.setString(3, label.getValue());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private void update(String what, String sql, Object... args) {
+    inTransaction(what, c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (int i = 0; i < args.length; i++) {
+          ps.setObject(i + 1, args[i]);
+        }
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  private interface Work<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T inTransaction(String what, Work<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package io.rackroll.controller.store;
+
+import io.rackroll.proto.v1.Facts;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything the controller persists. One interface so that the embedded file database and
+ * PostgreSQL (for replicas) are interchangeable; {@code StoreContract} in the tests is the
+ * behaviour every backend must show.
+ *
+ * <p>Implementations are thread-safe; each method is one transaction.
+ */
+public interface Store extends AutoCloseable {
+
+  void createToken(NewToken token);
+
+  /**
+   * Spends one use of a token if it exists, its secret hash matches, it has not expired at
+   * {@code now} and has uses left. Atomic: two agents racing for a single-use token cannot both win.
+   */
+  Redemption redeemToken(String tokenId, String secretHash, Instant now);
+
+  /** Records a newly issued certificate. A new agent starts {@link ConnectionState#ENROLLED}. */
+  void enroll(Enrollment enrollment);
+
+  /** The agent's stream is open: records version, facts and the time. */
+  void connected(String agentId, String agentVersion, Facts facts, Instant at);
+
+  void factsChanged(String agentId, Facts facts);
+
+  /** Moves an agent to {@code state} (from a stream closing or the stale sweep). */
+  void stateChanged(String agentId, ConnectionState state, Instant at);
+
+  /** Batched heartbeat bookkeeping: the latest time each agent was heard from. */
+  void lastSeen(Map<String, Instant> lastSeen);
+
+  /**
+   * Marks every agent that was connected or stale as disconnected: after a controller restart no
+   * stream survives. Returns how many changed.
+   */
+  int disconnectAll(Instant at);
+
+  List<StoredAgent> agents();
+
+  Optional<StoredAgent> agent(String agentId);
+
+  /** Ids of agents reporting this system serial, for the duplicate-serial warning. */
+  List<String> agentsWithSystemSerial(String serial);
+
+  @Override
+  void close();
+
+  /** Thrown when the database fails; the message names the operation. */
+  final class StoreException extends RuntimeException {
+    public StoreException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}
