@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
@@ -103,7 +104,7 @@ public final class AgentRegistry implements AutoCloseable {
           .asRuntimeException(trailers));
       return session;
     }
-    events.execute(() -> {
+    post(() -> {
       try {
         admit(session, hello);
       } catch (RuntimeException e) {
@@ -169,7 +170,7 @@ public final class AgentRegistry implements AutoCloseable {
 
   void factsChanged(AgentSession session, Facts facts) {
     session.heard(clock.instant());
-    events.execute(() -> {
+    post(() -> {
       store.factsChanged(session.agentId, facts);
       warnOnDuplicateSerial(session.agentId, facts);
     });
@@ -178,12 +179,25 @@ public final class AgentRegistry implements AutoCloseable {
   /** Used by {@link AgentLinkService} when the stream ends from the agent's side or breaks. */
   void closed(AgentSession session) {
     session.closedByPeer();
-    events.execute(() -> {
+    post(() -> {
       if (sessions.remove(session.agentId, session)) {
         store.stateChanged(session.agentId, ConnectionState.DISCONNECTED, clock.instant());
         log.info("agent {} disconnected", session.agentId);
       }
     });
+  }
+
+  /**
+   * Runs {@code event} on the events thread. Once the registry is closed, events are dropped:
+   * the controller is stopping, and {@link #restore()} at the next start marks every agent
+   * disconnected anyway.
+   */
+  private void post(Runnable event) {
+    try {
+      events.execute(event);
+    } catch (RejectedExecutionException e) {
+      log.debug("controller stopping; event dropped");
+    }
   }
 
   /** Runs on the events thread every heartbeat interval. */

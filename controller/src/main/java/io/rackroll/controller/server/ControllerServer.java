@@ -16,7 +16,11 @@ import io.rackroll.trust.SecureFiles;
 import io.rackroll.wire.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -42,6 +46,7 @@ public final class ControllerServer implements AutoCloseable {
   private AgentRegistry registry;
   private ThreadPoolExecutor callbacks;
   private Server server;
+  private FileChannel lockChannel;
 
   public ControllerServer(Path dataDir, ControllerConfig config, Clock clock) {
     this.dataDir = dataDir;
@@ -56,6 +61,7 @@ public final class ControllerServer implements AutoCloseable {
 
   public void start() throws IOException {
     ControllerPki pki = ControllerPki.load(dataDir, clock);
+    lockDataDir();
     store = JdbcStore.embedded(dataDir);
     registry = new AgentRegistry(store, clock, config.link(), version());
     registry.restore();
@@ -96,6 +102,23 @@ public final class ControllerServer implements AutoCloseable {
     log.info("controller {} listening on {} (data {})", version(), bound, dataDir.toAbsolutePath());
   }
 
+  /** One controller per data directory: a second one would fight over the store and the address file. */
+  private void lockDataDir() throws IOException {
+    lockChannel = FileChannel.open(dataDir.resolve("controller.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = lockChannel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      lockChannel.close();
+      lockChannel = null;
+      throw new IllegalStateException("another controller is already running with data directory " + dataDir
+          + "; stop it first or use another --data directory");
+    }
+  }
+
   public int port() {
     return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
   }
@@ -125,6 +148,13 @@ public final class ControllerServer implements AutoCloseable {
     }
     if (store != null) {
       store.close();
+    }
+    if (lockChannel != null) {
+      try {
+        lockChannel.close(); // releases the lock
+      } catch (IOException e) {
+        log.warn("cannot release {}: {}", dataDir.resolve("controller.lock"), e.getMessage());
+      }
     }
   }
 }

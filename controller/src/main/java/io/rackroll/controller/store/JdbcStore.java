@@ -50,8 +50,7 @@ public final class JdbcStore implements Store {
     try {
       ds = new HikariDataSource(config);
     } catch (RuntimeException e) {
-      throw new StoreException("cannot open the database in " + dataDir.resolve("db")
-          + " (is another controller running on this data directory?)", e);
+      throw new StoreException("cannot open the database in " + dataDir.resolve("db") + ": " + e.getMessage(), e);
     }
     try {
       migrate(ds);

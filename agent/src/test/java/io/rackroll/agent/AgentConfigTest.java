@@ -1,0 +1,49 @@
+package io.rackroll.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rackroll.wire.HostPort;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AgentConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void missingFileMeansDefaults() {
+    AgentConfig c = AgentConfig.load(dir.resolve("agent.yaml"));
+    assertThat(c.controller()).isNull();
+    assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/rackroll"));
+    assertThat(c.pkiDir()).isEqualTo(dir.resolve("pki"));
+    assertThat(c.factsInterval()).isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @Test
+  void renderedFileReadsBackTheSame() throws Exception {
+    AgentConfig c = AgentConfig.load(dir.resolve("none.yaml")).withController(new HostPort("ctl", 7443))
+        .withStateDir(dir.resolve("state")).withFactsInterval(Duration.ofMinutes(5));
+    Path file = dir.resolve("agent.yaml");
+    Files.writeString(file, c.render());
+    assertThat(AgentConfig.load(file)).isEqualTo(c);
+  }
+
+  @Test
+  void unknownKeyIsNamedWithItsLine() throws Exception {
+    Path file = dir.resolve("agent.yaml");
+    Files.writeString(file, "controller: ctl:7443\ncontroler: typo:1\n");
+    assertThatThrownBy(() -> AgentConfig.load(file))
+        .hasMessageStartingWith(file + " line 2: unknown key \"controler\"");
+  }
+
+  @Test
+  void badValueIsNamedWithItsKey() throws Exception {
+    Path file = dir.resolve("agent.yaml");
+    Files.writeString(file, "factsInterval: soon\n");
+    assertThatThrownBy(() -> AgentConfig.load(file)).hasMessage(file + ": factsInterval: soon "
+        + "(expected: a number and a unit: ms, s, m, h or d, e.g. 30s)");
+  }
+}

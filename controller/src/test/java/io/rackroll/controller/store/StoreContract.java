@@ -1,0 +1,168 @@
+package io.rackroll.controller.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rackroll.proto.v1.Facts;
+import io.rackroll.proto.v1.SystemInfo;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link Store} backend must do. Subclasses supply a fresh, empty store per test.
+ * Ids are random so a backend may share one database between tests.
+ */
+abstract class StoreContract {
+  static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+  abstract Store store();
+
+  private static String id(String prefix) {
+    return prefix + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  private static NewToken token(String id, int uses, Instant expires) {
+    return new NewToken(id, "hash-" + id, Map.of("rack", "r1", "role", "web"), expires, uses, T0, "admin");
+  }
+
+  @Test
+  void tokenIsSpentOnceAndCarriesItsLabels() {
+    String t = id("t").substring(0, 8);
+    store().createToken(token(t, 1, T0.plus(Duration.ofHours(1))));
+    Redemption first = store().redeemToken(t, "hash-" + t, T0.plusSeconds(1));
+    assertThat(first.outcome()).isEqualTo(Redemption.Outcome.ACCEPTED);
+    assertThat(first.labels()).containsExactlyInAnyOrderEntriesOf(Map.of("rack", "r1", "role", "web"));
+    assertThat(store().redeemToken(t, "hash-" + t, T0.plusSeconds(2)).outcome()).isEqualTo(Redemption.Outcome.USED_UP);
+  }
+
+  @Test
+  void tokenRefusalsAreDistinct() {
+    String t = id("t").substring(0, 8);
+    store().createToken(token(t, 3, T0.plus(Duration.ofHours(1))));
+    assertThat(store().redeemToken(t, "wrong", T0).outcome()).isEqualTo(Redemption.Outcome.UNKNOWN);
+    assertThat(store().redeemToken("nosuchid", "hash-x", T0).outcome()).isEqualTo(Redemption.Outcome.UNKNOWN);
+    Redemption late = store().redeemToken(t, "hash-" + t, T0.plus(Duration.ofHours(1)));
+    assertThat(late.outcome()).isEqualTo(Redemption.Outcome.EXPIRED);
+    assertThat(late.expiresAt()).isEqualTo(T0.plus(Duration.ofHours(1)));
+  }
+
+  @Test
+  void racingRedeemersNeverOverspendAToken() throws Exception {
+    String t = id("t").substring(0, 8);
+    store().createToken(token(t, 3, T0.plus(Duration.ofHours(1))));
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Callable<Redemption.Outcome>> racers = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        racers.add(() -> store().redeemToken(t, "hash-" + t, T0).outcome());
+      }
+      long accepted = 0;
+      for (Future<Redemption.Outcome> f : pool.invokeAll(racers)) {
+        if (f.get() == Redemption.Outcome.ACCEPTED) {
+          accepted++;
+        }
+      }
+      assertThat(accepted).isEqualTo(3);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void enrolledAgentStartsEnrolledWithLabelsAndCertificate() {
+    String a = id("ag-");
+    store().enroll(new Enrollment(a, Map.of("rack", "r2"), "tok00001", "abc123", T0.plus(Duration.ofDays(90)), T0));
+    StoredAgent got = store().agent(a).orElseThrow();
+    assertThat(got.state()).isEqualTo(ConnectionState.ENROLLED);
+    assertThat(got.labels()).isEqualTo(Map.of("rack", "r2"));
+    assertThat(got.certificateSerial()).isEqualTo("abc123");
+    assertThat(got.certificateNotAfter()).isEqualTo(T0.plus(Duration.ofDays(90)));
+    assertThat(got.firstSeen()).isEqualTo(T0);
+    assertThat(got.facts()).isEqualTo(Facts.getDefaultInstance());
+  }
+
+  @Test
+  void reEnrollmentReplacesLabelsAndCertificateButKeepsHistory() {
+    String a = id("ag-");
+    store().enroll(new Enrollment(a, Map.of("rack", "r2", "role", "db"), "tok00001", "s1", T0.plusSeconds(100), T0));
+    store().enroll(new Enrollment(a, Map.of("rack", "r3"), "tok00002", "s2", T0.plusSeconds(200), T0.plusSeconds(50)));
+    StoredAgent got = store().agent(a).orElseThrow();
+    assertThat(got.labels()).isEqualTo(Map.of("rack", "r3"));
+    assertThat(got.certificateSerial()).isEqualTo("s2");
+    assertThat(got.firstSeen()).isEqualTo(T0);
+  }
+
+  @Test
+  void connectionLifecycleIsRecorded() {
+    String a = id("ag-");
+    store().enroll(new Enrollment(a, Map.of(), "tok00001", "s1", T0.plusSeconds(1000), T0));
+    Facts facts = Facts.newBuilder().setHostname("r1-s07").setMemoryBytes(1L << 34)
+        .setSystem(SystemInfo.newBuilder().setSerial("SN-1")).build();
+    store().connected(a, "1.0.0", facts, T0.plusSeconds(10));
+    StoredAgent c = store().agent(a).orElseThrow();
+    assertThat(c.state()).isEqualTo(ConnectionState.CONNECTED);
+    assertThat(c.facts()).isEqualTo(facts);
+    assertThat(c.agentVersion()).isEqualTo("1.0.0");
+    assertThat(c.stateSince()).isEqualTo(T0.plusSeconds(10));
+
+    store().lastSeen(Map.of(a, T0.plusSeconds(30)));
+    store().lastSeen(Map.of(a, T0.plusSeconds(20))); // an older flush never moves last_seen back
+    assertThat(store().agent(a).orElseThrow().lastSeen()).isEqualTo(T0.plusSeconds(30));
+
+    store().stateChanged(a, ConnectionState.STALE, T0.plusSeconds(40));
+    assertThat(store().agent(a).orElseThrow().state()).isEqualTo(ConnectionState.STALE);
+    store().stateChanged(a, ConnectionState.DISCONNECTED, T0.plusSeconds(50));
+    StoredAgent d = store().agent(a).orElseThrow();
+    assertThat(d.state()).isEqualTo(ConnectionState.DISCONNECTED);
+    assertThat(d.stateSince()).isEqualTo(T0.plusSeconds(50));
+  }
+
+  @Test
+  void factsUpdateAndSerialLookup() {
+    String a = id("ag-");
+    String b = id("ag-");
+    String serial = id("SN-");
+    for (String x : List.of(a, b)) {
+      store().enroll(new Enrollment(x, Map.of(), "tok00001", "s", T0.plusSeconds(1000), T0));
+      store().connected(x, "1", Facts.getDefaultInstance(), T0);
+    }
+    Facts withSerial = Facts.newBuilder().setHostname("h").setSystem(SystemInfo.newBuilder().setSerial(serial)).build();
+    store().factsChanged(a, withSerial);
+    store().factsChanged(b, withSerial);
+    assertThat(store().agentsWithSystemSerial(serial)).containsExactlyInAnyOrder(a, b);
+    assertThat(store().agent(a).orElseThrow().facts().getHostname()).isEqualTo("h");
+  }
+
+  @Test
+  void restartDisconnectsEveryConnectedAgent() {
+    String a = id("ag-");
+    String b = id("ag-");
+    for (String x : List.of(a, b)) {
+      store().enroll(new Enrollment(x, Map.of(), "tok00001", "s", T0.plusSeconds(1000), T0));
+    }
+    store().connected(a, "1", Facts.getDefaultInstance(), T0);
+    Instant restart = T0.plus(5, ChronoUnit.MINUTES);
+    assertThat(store().disconnectAll(restart)).isGreaterThanOrEqualTo(1);
+    assertThat(store().agent(a).orElseThrow().state()).isEqualTo(ConnectionState.DISCONNECTED);
+    assertThat(store().agent(a).orElseThrow().stateSince()).isEqualTo(restart);
+    assertThat(store().agent(b).orElseThrow().state()).as("never connected stays enrolled").isEqualTo(ConnectionState.ENROLLED);
+  }
+
+  @Test
+  void listsAgentsWithTheirLabels() {
+    String a = id("ag-");
+    store().enroll(new Enrollment(a, Map.of("rack", "r9", "site", "fra1"), "tok00001", "s", T0.plusSeconds(1000), T0));
+    assertThat(store().agents()).filteredOn(x -> x.id().equals(a)).singleElement()
+        .satisfies(x -> assertThat(x.labels()).isEqualTo(Map.of("rack", "r9", "site", "fra1")));
+    assertThat(store().agent("ag-missing")).isEmpty();
+  }
+}

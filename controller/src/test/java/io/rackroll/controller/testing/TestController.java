@@ -1,0 +1,90 @@
+package io.rackroll.controller.testing;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.rackroll.controller.fleet.LinkSettings;
+import io.rackroll.controller.pki.ControllerPki;
+import io.rackroll.controller.server.ControllerConfig;
+import io.rackroll.controller.server.ControllerServer;
+import io.rackroll.proto.v1.AdminGrpc;
+import io.rackroll.proto.v1.CreateTokenRequest;
+import io.rackroll.trust.MutualTls;
+import io.rackroll.trust.Pem;
+import io.rackroll.wire.HostPort;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real controller in this JVM on a loopback port with real TLS, on a clock the test moves.
+ * Closes every channel it handed out.
+ */
+public final class TestController implements AutoCloseable {
+  public final Path data;
+  public final MutableClock clock;
+  public final ControllerPki pki;
+  private final ControllerServer server;
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  private TestController(Path data, MutableClock clock, ControllerPki pki, ControllerServer server) {
+    this.data = data;
+    this.clock = clock;
+    this.pki = pki;
+    this.server = server;
+  }
+
+  /** Heartbeats every 200 ms, stale after 2 s of the test clock. */
+  public static TestController start(Path data) throws Exception {
+    return start(data, new LinkSettings(Duration.ofMillis(200), Duration.ofSeconds(2), 256));
+  }
+
+  public static TestController start(Path data, LinkSettings link) throws Exception {
+    MutableClock clock = MutableClock.startingNow();
+    ControllerPki pki = ControllerPki.init(data, List.of("localhost", "127.0.0.1"), clock);
+    ControllerConfig config = ControllerConfig.defaults().withListen(new HostPort("127.0.0.1", 0)).withLink(link);
+    ControllerServer server = new ControllerServer(data, config, clock);
+    try {
+      server.start();
+    } catch (Exception e) {
+      server.close();
+      throw e;
+    }
+    return new TestController(data, clock, pki, server);
+  }
+
+  public HostPort address() {
+    return new HostPort("127.0.0.1", server.port());
+  }
+
+  /** A channel presenting {@code tls}'s client certificate (or none). */
+  public ManagedChannel channel(SslContext tls) {
+    ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).sslContext(tls).build();
+    synchronized (channels) {
+      channels.add(c);
+    }
+    return c;
+  }
+
+  public AdminGrpc.AdminBlockingStub admin() {
+    Path dir = ControllerPki.dir(data);
+    SslContext tls = MutualTls.client(Pem.readPrivateKey(dir.resolve("admin.key")),
+        Pem.readCertificates(dir.resolve("admin.crt")), pki.trusted());
+    return AdminGrpc.newBlockingStub(channel(tls)).withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  public String token(Map<String, String> labels, int uses) {
+    return admin().createToken(CreateTokenRequest.newBuilder().putAllLabels(labels).setUses(uses).build()).getToken();
+  }
+
+  @Override
+  public void close() {
+    synchronized (channels) {
+      channels.forEach(ManagedChannel::shutdownNow);
+    }
+    server.close();
+  }
+}
