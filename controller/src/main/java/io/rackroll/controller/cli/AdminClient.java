@@ -64,6 +64,10 @@ public final class AdminClient {
 
   /** Opens an mTLS channel as the admin. The caller closes it with {@link #close}. */
   ManagedChannel open() {
+    if (credentials == null && !Files.isDirectory(dataDir())) {
+      throw new IllegalStateException("no controller data directory at " + dataDir()
+          + "; pass --data DIR (made by 'rackroll controller init') or set " + DATA_ENV);
+    }
     Path dir = credentials != null ? credentials : ControllerPki.dir(dataDir());
     if (!Files.isDirectory(dir)) {
       throw new IllegalStateException("no admin credentials in " + dir

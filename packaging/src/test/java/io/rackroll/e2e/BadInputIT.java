@@ -1,0 +1,147 @@
+package io.rackroll.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every mistake an operator can make at the terminal gets one line on stderr that says what was
+ * wrong and what to do, a non-zero exit code, no stack trace, and changes nothing.
+ * One controller is shared: none of these may change the fleet.
+ */
+class BadInputIT {
+  @TempDir static Path dir;
+  private static Fleet fleet;
+
+  @BeforeAll
+  static void start() throws Exception {
+    fleet = Fleet.start(dir);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (fleet != null) {
+      fleet.close();
+    }
+  }
+
+  private static void assertOneLineError(Fleet.Cli r, int exit, String... fragments) {
+    assertThat(r.exit()).as(r.toString()).isEqualTo(exit);
+    assertThat(r.err().strip().lines()).as(r.toString()).hasSize(1);
+    assertThat(r.err()).as(r.toString()).contains(fragments).doesNotContain("Exception", "\tat ");
+    assertThat(r.out()).as(r.toString()).isEmpty();
+  }
+
+  @Test
+  void malformedSelectorPointsAtTheCharacter() {
+    assertOneLineError(fleet.rackroll("agents", "--selector", "rack in r1"), 1,
+        "rackroll: selector \"rack in r1\" at column 9: expected '(' to open the value list");
+  }
+
+  @Test
+  void malformedLabelsAreRefusedBeforeAnyTokenExists() {
+    assertOneLineError(fleet.rackroll("token", "create", "--labels", "rack"), 1,
+        "rackroll: label \"rack\" (expected: key=value, e.g. rack=r1)");
+    assertOneLineError(fleet.rackroll("token", "create", "--ttl", "forever"), 1, "--ttl: forever (expected:");
+    assertOneLineError(fleet.rackroll("token", "create", "--uses", "0"), 1, "--uses: 0 (expected: >= 1)");
+  }
+
+  @Test
+  void unknownAgentIsNamed() {
+    assertOneLineError(fleet.rackroll("agents", "show", "ag-nope"), 1, "rackroll: no agent ag-nope; list agents with 'rackroll agents'");
+    assertOneLineError(fleet.rackroll("agents", "ping", "ag-nope"), 1, "rackroll: agent ag-nope is not connected");
+  }
+
+  @Test
+  void unreachableControllerSaysSo() {
+    assertOneLineError(fleet.rackroll("agents", "--controller", "127.0.0.1:1"), 1,
+        "rackroll: cannot reach the controller", "is it running?");
+  }
+
+  @Test
+  void missingDataDirectorySaysWhatToPass() {
+    assertOneLineError(fleet.rackroll("agents", "--data", dir.resolve("nowhere").toString()), 1,
+        "rackroll: no controller data directory at", "pass --data DIR");
+  }
+
+  @Test
+  void usageErrorsExitTwoAndPointAtHelp() {
+    assertOneLineError(fleet.rackroll("agents", "--output", "xml"), 2, "--output", "see 'rackroll agents --help'");
+    assertOneLineError(fleet.rackroll("deploy-everything"), 2, "Unmatched argument", "see 'rackroll --help'");
+  }
+
+  @Test
+  void debugShowsTheStackTrace() {
+    Fleet.Cli r = fleet.rackroll("agents", "--selector", "rack in r1", "--debug");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("\tat ");
+  }
+
+  @Test
+  void controllerRefusesToOverwriteAnExistingCa() throws Exception {
+    String before = Files.readString(fleet.data.resolve("pki").resolve("ca.crt"));
+    assertOneLineError(fleet.rackroll("controller", "init", "--data", fleet.data.toString()), 1,
+        "already holds a CA; refusing to overwrite it");
+    assertThat(Files.readString(fleet.data.resolve("pki").resolve("ca.crt"))).isEqualTo(before);
+  }
+
+  @Test
+  void secondControllerOnTheSameDataDirectoryIsRefused() {
+    assertOneLineError(fleet.rackroll("controller", "run", "--data", fleet.data.toString()), 1,
+        "another controller is already running with data directory");
+  }
+
+  @Test
+  void agentWithoutEnrollmentOrTokenSaysHowToEnroll() throws Exception {
+    Path home = dir.resolve("unenrolled");
+    assertOneLineError(fleet.rackrollAgent("run", "--config", home.resolve("agent.yaml").toString(),
+            "--state", home.resolve("state").toString(), "--controller", fleet.controllerAddress()), 1,
+        "this host is not enrolled; run 'rackroll-agent enroll --controller");
+  }
+
+  @Test
+  void agentWithAUsedTokenIsToldToGetANewOne() throws Exception {
+    String token = fleet.token("rack=r9", 1);
+    Path first = dir.resolve("first");
+    Fleet.Cli ok = fleet.rackrollAgent("enroll", "--config", first.resolve("agent.yaml").toString(),
+        "--state", first.resolve("state").toString(), "--controller", fleet.controllerAddress(), "--token", token);
+    assertThat(ok.exit()).as(ok.toString()).isZero();
+    assertThat(ok.out()).contains("Enrolled agent ag-", "labels       {rack=r9}");
+    assertThat(first.resolve("agent.yaml")).content().contains("controller: " + fleet.controllerAddress());
+
+    Path second = dir.resolve("second");
+    assertOneLineError(fleet.rackrollAgent("enroll", "--config", second.resolve("agent.yaml").toString(),
+            "--state", second.resolve("state").toString(), "--controller", fleet.controllerAddress(), "--token", token), 1,
+        "rackroll-agent: enrollment refused by", "has already been used; create a new one with 'rackroll token create'");
+    assertThat(second.resolve("pki").resolve("agent.crt")).doesNotExist();
+  }
+
+  @Test
+  void agentWithAMangledTokenSaysWhichPart() {
+    Path home = dir.resolve("mangled");
+    assertOneLineError(fleet.rackrollAgent("enroll", "--config", home.resolve("agent.yaml").toString(),
+            "--controller", "127.0.0.1:1", "--token", "rr1.abc"), 1,
+        "rackroll-agent: token is not a Rackroll token");
+  }
+
+  @Test
+  void agentConfigTypoIsNamedWithItsLine() throws Exception {
+    Path config = dir.resolve("typo.yaml");
+    Files.writeString(config, "controller: 127.0.0.1:1\nstatedir: /tmp/x\n");
+    assertOneLineError(fleet.rackrollAgent("run", "--config", config.toString()), 1,
+        "line 2: unknown key \"statedir\"");
+  }
+
+  @Test
+  void noneOfThisChangedTheFleet() throws Exception {
+    await("controller answering").atMost(Duration.ofSeconds(30)).until(() -> fleet.rackroll("agents").exit() == 0);
+    assertThat(fleet.agents().keySet()).allSatisfy(id -> assertThat(id).startsWith("ag-"));
+  }
+}

@@ -1,0 +1,42 @@
+package io.rackroll.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's first command must work: the demo runs its scenario, exits 0 and leaves no process behind. */
+class DemoIT {
+  @TempDir Path dir;
+
+  @Test
+  void demoRunsTheWholeScenarioAndCleansUp() throws Exception {
+    Path out = dir.resolve("demo.out");
+    Process demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Drackroll.agent.jar=" + Fleet.AGENT_JAR, "-jar", Fleet.CONTROLLER_JAR.toString(),
+        "demo", "--dir", dir.resolve("demo").toString())
+        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    assertThat(demo.waitFor(180, TimeUnit.SECONDS)).as("demo finished in 3 minutes").isTrue();
+    String output = Files.readString(out);
+    assertThat(demo.exitValue()).as(output).isZero();
+    assertThat(output).contains("The fleet, as 'rackroll agents' shows it:", "Demo complete");
+    assertThat(output.lines().filter(l -> l.contains(" connected ")).count()).as(output).isEqualTo(6);
+    assertThat(output.lines().filter(l -> l.contains("answered in")).count()).isEqualTo(6);
+    assertThat(output.lines().filter(l -> l.matches(".*\\br1\\b.*connected.*")).count()).isEqualTo(3);
+    assertThat(processesUsing(dir)).as("no process left running").isEmpty();
+  }
+
+  /** Command lines of live processes that mention {@code dir} (every demo process does: --data, --config). */
+  private static List<String> processesUsing(Path dir) throws IOException {
+    return ProcessHandle.allProcesses()
+        .filter(ProcessHandle::isAlive)
+        .map(p -> p.info().commandLine().orElse(""))
+        .filter(c -> c.contains(dir.toString()) && !c.contains("surefire") && !c.contains("failsafe"))
+        .toList();
+  }
+}

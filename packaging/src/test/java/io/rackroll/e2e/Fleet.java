@@ -1,0 +1,253 @@
+package io.rackroll.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real fleet on this machine for end-to-end tests: the controller and every agent are separate
+ * JVMs started from the built jars, and the test drives them through the {@code rackroll} CLI as an
+ * operator would. Everything lives under one directory; {@link #close()} stops every process,
+ * also when the test fails.
+ */
+final class Fleet implements AutoCloseable {
+  static final Path CONTROLLER_JAR = Path.of(System.getProperty("rackroll.controller.jar"));
+  static final Path AGENT_JAR = Path.of(System.getProperty("rackroll.agent.jar"));
+  private static final List<String> SMALL_JVM = List.of("-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  final Path dir;
+  final Path data;
+  private Process controller;
+  private final Map<String, Agent> agents = new LinkedHashMap<>();
+
+  private Fleet(Path dir) {
+    this.dir = dir;
+    this.data = dir.resolve("controller");
+  }
+
+  /** Initializes a controller on a free loopback port with fast heartbeats (500 ms, stale after 3 s) and starts it. */
+  static Fleet start(Path dir) throws Exception {
+    Fleet fleet = new Fleet(dir);
+    try {
+      // A fixed port, so agents find a restarted controller where they left it.
+      int port;
+      try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        port = probe.getLocalPort();
+      }
+      Cli init = fleet.rackroll("controller", "init", "--data", fleet.data.toString(), "--listen", "127.0.0.1:" + port);
+      if (init.exit != 0) {
+        throw new IllegalStateException("controller init failed: " + init);
+      }
+      Path config = fleet.data.resolve("controller.yaml");
+      Files.writeString(config, Files.readString(config)
+          .replace("heartbeatInterval: 10s", "heartbeatInterval: 500ms")
+          .replace("staleAfter: 30s", "staleAfter: 3s"));
+      fleet.startController();
+      return fleet;
+    } catch (Exception | AssertionError e) {
+      fleet.close();
+      throw e;
+    }
+  }
+
+  void startController() throws IOException {
+    Files.deleteIfExists(data.resolve("controller.address"));
+    controller = java(data.resolve("controller.log"), CONTROLLER_JAR, "controller", "run", "--data", data.toString());
+    await("controller listening").atMost(Duration.ofSeconds(60))
+        .failFast("controller exited; see " + data.resolve("controller.log"), () -> !controller.isAlive())
+        .until(() -> Files.exists(data.resolve("controller.address")));
+  }
+
+  /** SIGKILL: no shutdown hook, no goodbye to the agents. */
+  void killController() throws InterruptedException {
+    controller.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+  }
+
+  String controllerAddress() throws IOException {
+    return Files.readString(data.resolve("controller.address")).trim();
+  }
+
+  String token(String labels, int uses) {
+    Cli r = rackroll("token", "create", "--labels", labels, "--uses", Integer.toString(uses));
+    if (r.exit != 0) {
+      throw new IllegalStateException("token create failed: " + r);
+    }
+    return r.out.trim();
+  }
+
+  /** Starts an agent process in its own directory, enrolling with {@code token} if it has not yet. */
+  Agent startAgent(String name, String token) throws IOException {
+    Path home = dir.resolve("agents").resolve(name);
+    Files.createDirectories(home);
+    Files.writeString(home.resolve("agent.yaml"), String.join("\n",
+        "controller: " + controllerAddress(),
+        "stateDir: " + home.resolve("state"),
+        "pkiDir: " + home.resolve("pki"),
+        "factsInterval: 60s",
+        "reconnectBackoffBase: 200ms",
+        "reconnectBackoffCap: 2s", ""));
+    List<String> args = new ArrayList<>(List.of("run", "--config", home.resolve("agent.yaml").toString()));
+    if (token != null) {
+      args.addAll(List.of("--token", token));
+    }
+    Agent agent = new Agent(name, home, java(home.resolve("agent.log"), AGENT_JAR, args.toArray(String[]::new)));
+    agents.put(name, agent);
+    return agent;
+  }
+
+  /** The fleet as {@code rackroll agents -o json} prints it, by agent id. */
+  Map<String, JsonNode> agents() throws IOException {
+    Cli r = rackroll("agents", "-o", "json");
+    if (r.exit != 0) {
+      throw new IllegalStateException("rackroll agents failed: " + r);
+    }
+    Map<String, JsonNode> byId = new LinkedHashMap<>();
+    for (JsonNode n : JSON.readTree(r.out)) {
+      byId.put(n.get("agentId").asText(), n);
+    }
+    return byId;
+  }
+
+  String stateOf(String agentId) throws IOException {
+    JsonNode n = agents().get(agentId);
+    return n == null ? "absent" : n.get("state").asText();
+  }
+
+  long connectedCount() throws IOException {
+    return agents().values().stream().filter(n -> n.get("state").asText().equals("connected")).count();
+  }
+
+  /** Runs the operator CLI against this fleet's controller (RACKROLL_DATA points at it). */
+  Cli rackroll(String... args) {
+    return run(CONTROLLER_JAR, args);
+  }
+
+  /** Runs the agent CLI once (enroll, --help, ...), not as a service. */
+  Cli rackrollAgent(String... args) {
+    return run(AGENT_JAR, args);
+  }
+
+  private Cli run(Path jar, String... args) {
+    List<String> cmd = new ArrayList<>(List.of(javaBin()));
+    cmd.addAll(SMALL_JVM);
+    cmd.addAll(List.of("-jar", jar.toString()));
+    cmd.addAll(List.of(args));
+    try {
+      ProcessBuilder pb = new ProcessBuilder(cmd);
+      pb.environment().put("RACKROLL_DATA", data.toString());
+      Path out = Files.createTempFile(dir, "cli", ".out");
+      Path err = Files.createTempFile(dir, "cli", ".err");
+      Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("CLI did not finish in 60 s: " + cmd);
+      }
+      Cli r = new Cli(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+      Files.delete(out);
+      Files.delete(err);
+      return r;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Process java(Path log, Path jar, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(javaBin()));
+    cmd.addAll(SMALL_JVM);
+    cmd.addAll(List.of("-jar", jar.toString()));
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+  }
+
+  private static String javaBin() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  @Override
+  public void close() {
+    List<Process> all = new ArrayList<>();
+    agents.values().forEach(a -> all.add(a.process));
+    if (controller != null) {
+      all.add(controller);
+    }
+    all.forEach(Process::destroy);
+    for (Process p : all) {
+      try {
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** One agent process and its files. */
+  final class Agent {
+    final String name;
+    final Path home;
+    Process process;
+
+    Agent(String name, Path home, Process process) {
+      this.name = name;
+      this.home = home;
+      this.process = process;
+    }
+
+    /** The id the agent generated and persisted, once it has started. */
+    String id() throws IOException {
+      for (String line : Files.readAllLines(home.resolve("state").resolve("identity.properties"))) {
+        if (line.startsWith("id=")) {
+          return line.substring(3);
+        }
+      }
+      throw new IllegalStateException(name + " has no id yet");
+    }
+
+    String certificate() throws IOException {
+      return Files.readString(home.resolve("pki").resolve("agent.crt"));
+    }
+
+    boolean enrolled() {
+      return Files.exists(home.resolve("pki").resolve("agent.crt"));
+    }
+
+    void kill() throws InterruptedException {
+      process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** Starts the same agent again: no token, so it must come back on the identity it kept. */
+    void restart() throws IOException {
+      process = java(home.resolve("agent.log"), AGENT_JAR, "run", "--config", home.resolve("agent.yaml").toString());
+    }
+
+    String log() throws IOException {
+      return Files.readString(home.resolve("agent.log"));
+    }
+  }
+
+  /** What a CLI invocation did. */
+  record Cli(int exit, String out, String err) {
+    @Override
+    public String toString() {
+      return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
+    }
+  }
+}

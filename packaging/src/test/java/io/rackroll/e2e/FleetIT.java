@@ -1,0 +1,89 @@
+package io.rackroll.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The foundation end to end: real processes, real TLS, driven through the CLI. */
+class FleetIT {
+  private static final Duration UP = Duration.ofSeconds(90);
+
+  @TempDir Path dir;
+
+  @Test
+  void agentsEnrollReportFactsDropOutAndComeBackWithTheSameIdentity() throws Exception {
+    try (Fleet fleet = Fleet.start(dir)) {
+      // Arrange: two hosts in rack r1, one in r2, each enrolling with its rack's token.
+      String r1 = fleet.token("rack=r1,role=web", 2);
+      String r2 = fleet.token("rack=r2,role=db", 1);
+      Fleet.Agent a1 = fleet.startAgent("r1-a", r1);
+      Fleet.Agent a2 = fleet.startAgent("r1-b", r1);
+      Fleet.Agent b1 = fleet.startAgent("r2-a", r2);
+
+      await("three agents connected").atMost(UP)
+          .failFast("an agent exited", () -> !a1.process.isAlive() || !a2.process.isAlive() || !b1.process.isAlive())
+          .until(() -> fleet.connectedCount() == 3);
+
+      // Verify: labels from the tokens, facts from the hosts, ids from the agents' own state.
+      Map<String, JsonNode> agents = fleet.agents();
+      assertThat(agents.keySet()).containsExactlyInAnyOrder(a1.id(), a2.id(), b1.id());
+      JsonNode db = agents.get(b1.id());
+      assertThat(db.get("labels").get("rack").asText()).isEqualTo("r2");
+      assertThat(db.get("labels").get("role").asText()).isEqualTo("db");
+      assertThat(db.get("facts").get("hostname").asText()).isNotBlank();
+      assertThat(db.get("facts").get("cpu").get("logicalCores").asInt()).isEqualTo(Runtime.getRuntime().availableProcessors());
+      assertThat(db.get("facts").get("memoryBytes").asLong()).isPositive();
+      assertThat(agents.get(a1.id()).get("labels").get("rack").asText()).isEqualTo("r1");
+
+      // The selector reaches the fleet as an operator types it.
+      Fleet.Cli r1Only = fleet.rackroll("agents", "--selector", "rack=r1");
+      assertThat(r1Only.exit()).isZero();
+      assertThat(r1Only.out()).contains(a1.id(), a2.id()).doesNotContain(b1.id());
+      Fleet.Cli show = fleet.rackroll("agents", "show", b1.id());
+      assertThat(show.out()).contains("labels       rack=r2,role=db", "state        connected", "memory");
+      assertThat(fleet.rackroll("agents", "ping", b1.id()).out()).contains("agent " + b1.id() + " answered in");
+
+      // Act: SIGKILL one agent.
+      String certificate = b1.certificate();
+      String serial = db.get("certificateSerial").asText();
+      b1.kill();
+      await("killed agent disconnected").atMost(UP).until(() -> fleet.stateOf(b1.id()).equals("disconnected"));
+      assertThat(fleet.stateOf(a1.id())).isEqualTo("connected");
+
+      // Restart it without a token: it must come back as itself, with no new enrollment.
+      b1.restart();
+      await("restarted agent connected").atMost(UP)
+          .failFast("restarted agent exited", () -> !b1.process.isAlive())
+          .until(() -> fleet.stateOf(b1.id()).equals("connected"));
+      assertThat(b1.certificate()).isEqualTo(certificate);
+      assertThat(fleet.agents().get(b1.id()).get("certificateSerial").asText()).isEqualTo(serial);
+      assertThat(fleet.agents()).hasSize(3);
+    }
+  }
+
+  @Test
+  void agentsReconnectByThemselvesAfterTheControllerIsKilled() throws Exception {
+    try (Fleet fleet = Fleet.start(dir)) {
+      String token = fleet.token("rack=r1", 2);
+      List<Fleet.Agent> agents = List.of(fleet.startAgent("a", token), fleet.startAgent("b", token));
+      await("two agents connected").atMost(UP).until(() -> fleet.connectedCount() == 2);
+
+      // SIGKILL the controller: the store still says "connected", and no agent was told goodbye.
+      fleet.killController();
+      fleet.startController();
+
+      // The restarted controller first marks everyone disconnected; the agents' backoff brings them back.
+      await("agents back").atMost(UP).until(() -> fleet.connectedCount() == 2);
+      for (Fleet.Agent a : agents) {
+        assertThat(a.process.isAlive()).isTrue();
+      }
+    }
+  }
+}
