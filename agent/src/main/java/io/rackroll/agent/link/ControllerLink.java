@@ -227,7 +227,7 @@ public final class ControllerLink implements AutoCloseable {
       closed = true;
       cancelHeartbeats();
       if (requests != null) {
-        requests.onCompleted();
+        requests.cancel("agent stopping", null); // the controller marks us disconnected at once
       }
     });
     link.shutdown();
@@ -237,13 +237,10 @@ public final class ControllerLink implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     if (channel != null) {
-      channel.shutdown();
+      channel.shutdownNow();
       try {
-        if (!channel.awaitTermination(3, TimeUnit.SECONDS)) {
-          channel.shutdownNow();
-        }
+        channel.awaitTermination(3, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
-        channel.shutdownNow();
         Thread.currentThread().interrupt();
       }
     }

@@ -20,7 +20,7 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "controller", description = "Create and run a controller.",
+@Command(name = "controller", mixinStandardHelpOptions = true, description = "Create and run a controller.",
     subcommands = {ControllerCommand.Init.class, ControllerCommand.Run.class})
 final class ControllerCommand {
 

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "token", description = "Bootstrap tokens for enrolling hosts.", subcommands = TokenCommand.Create.class)
+@Command(name = "token", mixinStandardHelpOptions = true, description = "Bootstrap tokens for enrolling hosts.",
+    subcommands = TokenCommand.Create.class)
 final class TokenCommand {
 
   @Command(name = "create", mixinStandardHelpOptions = true,

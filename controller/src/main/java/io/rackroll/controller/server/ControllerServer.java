@@ -26,6 +26,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,7 @@ public final class ControllerServer implements AutoCloseable {
   private final Path dataDir;
   private final ControllerConfig config;
   private final Clock clock;
+  private final Function<Path, Store> openStore;
   private Store store;
   private AgentRegistry registry;
   private ThreadPoolExecutor callbacks;
@@ -49,9 +51,15 @@ public final class ControllerServer implements AutoCloseable {
   private FileChannel lockChannel;
 
   public ControllerServer(Path dataDir, ControllerConfig config, Clock clock) {
+    this(dataDir, config, clock, JdbcStore::embedded);
+  }
+
+  /** With another store backend: opened in {@link #start()}, closed in {@link #close()}. */
+  public ControllerServer(Path dataDir, ControllerConfig config, Clock clock, Function<Path, Store> openStore) {
     this.dataDir = dataDir;
     this.config = config;
     this.clock = clock;
+    this.openStore = openStore;
   }
 
   public static String version() {
@@ -62,7 +70,7 @@ public final class ControllerServer implements AutoCloseable {
   public void start() throws IOException {
     ControllerPki pki = ControllerPki.load(dataDir, clock);
     lockDataDir();
-    store = JdbcStore.embedded(dataDir);
+    store = openStore.apply(dataDir);
     registry = new AgentRegistry(store, clock, config.link(), version());
     registry.restore();
     Tokens tokens = new Tokens(store, clock, pki.caFingerprint());

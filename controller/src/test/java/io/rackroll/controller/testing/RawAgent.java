@@ -85,6 +85,8 @@ public final class RawAgent {
     private StreamObserver<AgentMessage> requests;
     public final BlockingQueue<ControllerMessage> received = new LinkedBlockingQueue<>();
     public final CompletableFuture<Status> closed = new CompletableFuture<>();
+    /** Trailers of the status the stream ended with, if it ended with an error. */
+    public volatile io.grpc.Metadata trailers;
 
     public synchronized void send(AgentMessage m) {
       requests.onNext(m);
@@ -118,6 +120,7 @@ public final class RawAgent {
 
     @Override
     public void onError(Throwable t) {
+      trailers = Status.trailersFromThrowable(t);
       closed.complete(Status.fromThrowable(t));
     }
 

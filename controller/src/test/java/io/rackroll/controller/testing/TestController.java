@@ -7,6 +7,8 @@ import io.rackroll.controller.fleet.LinkSettings;
 import io.rackroll.controller.pki.ControllerPki;
 import io.rackroll.controller.server.ControllerConfig;
 import io.rackroll.controller.server.ControllerServer;
+import io.rackroll.controller.store.JdbcStore;
+import io.rackroll.controller.store.Store;
 import io.rackroll.proto.v1.AdminGrpc;
 import io.rackroll.proto.v1.CreateTokenRequest;
 import io.rackroll.trust.MutualTls;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * A real controller in this JVM on a loopback port with real TLS, on a clock the test moves.
@@ -43,10 +46,14 @@ public final class TestController implements AutoCloseable {
   }
 
   public static TestController start(Path data, LinkSettings link) throws Exception {
+    return start(data, link, JdbcStore::embedded);
+  }
+
+  public static TestController start(Path data, LinkSettings link, Function<Path, Store> openStore) throws Exception {
     MutableClock clock = MutableClock.startingNow();
     ControllerPki pki = ControllerPki.init(data, List.of("localhost", "127.0.0.1"), clock);
     ControllerConfig config = ControllerConfig.defaults().withListen(new HostPort("127.0.0.1", 0)).withLink(link);
-    ControllerServer server = new ControllerServer(data, config, clock);
+    ControllerServer server = new ControllerServer(data, config, clock, openStore);
     try {
       server.start();
     } catch (Exception e) {

@@ -1,0 +1,63 @@
+package io.rackroll.controller.testing;
+
+import io.rackroll.controller.store.ConnectionState;
+import io.rackroll.controller.store.Enrollment;
+import io.rackroll.controller.store.NewToken;
+import io.rackroll.controller.store.Redemption;
+import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.StoredAgent;
+import io.rackroll.proto.v1.Facts;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real store with a gate on the hello path: while closed, looking up an agent on the
+ * controller's events thread waits. Lets a test hold an admission open for as long as it likes,
+ * to see what the controller does with the hellos that arrive meanwhile.
+ */
+public final class GatedStore implements Store {
+  private final Store delegate;
+  private volatile CountDownLatch gate = new CountDownLatch(0);
+  public final CountDownLatch waiting = new CountDownLatch(1);
+
+  public GatedStore(Store delegate) {
+    this.delegate = delegate;
+  }
+
+  public void close(boolean closed) {
+    if (closed) {
+      gate = new CountDownLatch(1);
+    } else {
+      gate.countDown();
+    }
+  }
+
+  @Override
+  public Optional<StoredAgent> agent(String agentId) {
+    if (Thread.currentThread().getName().equals("fleet-events") && gate.getCount() > 0) {
+      waiting.countDown();
+      try {
+        gate.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return delegate.agent(agentId);
+  }
+
+  @Override public void createToken(NewToken token) { delegate.createToken(token); }
+  @Override public Redemption redeemToken(String id, String hash, Instant now) { return delegate.redeemToken(id, hash, now); }
+  @Override public void enroll(Enrollment e) { delegate.enroll(e); }
+  @Override public void connected(String id, String v, Facts f, Instant at) { delegate.connected(id, v, f, at); }
+  @Override public void factsChanged(String id, Facts f) { delegate.factsChanged(id, f); }
+  @Override public void stateChanged(String id, ConnectionState s, Instant at) { delegate.stateChanged(id, s, at); }
+  @Override public void lastSeen(Map<String, Instant> m) { delegate.lastSeen(m); }
+  @Override public int disconnectAll(Instant at) { return delegate.disconnectAll(at); }
+  @Override public List<StoredAgent> agents() { return delegate.agents(); }
+  @Override public List<String> agentsWithSystemSerial(String s) { return delegate.agentsWithSystemSerial(s); }
+  @Override public void close() { delegate.close(); }
+}
