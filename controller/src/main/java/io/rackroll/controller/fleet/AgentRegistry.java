@@ -53,6 +53,9 @@ public final class AgentRegistry implements AutoCloseable {
   private final ScheduledExecutorService events;
   /** Hellos being admitted; bounds the controller's work when every agent reconnects at once. */
   private final Semaphore admitting;
+  private static final Duration LAST_SEEN_FLUSH = Duration.ofMinutes(1);
+  /** Confined to the events thread. */
+  private Instant lastFlush = Instant.EPOCH;
   /** Mutated only on {@link #events}; read from anywhere. */
   private final ConcurrentHashMap<String, AgentSession> sessions = new ConcurrentHashMap<>();
 
@@ -181,6 +184,7 @@ public final class AgentRegistry implements AutoCloseable {
     session.closedByPeer();
     post(() -> {
       if (sessions.remove(session.agentId, session)) {
+        store.lastSeen(Map.of(session.agentId, session.lastHeard()));
         store.stateChanged(session.agentId, ConnectionState.DISCONNECTED, clock.instant());
         log.info("agent {} disconnected", session.agentId);
       }
@@ -219,7 +223,12 @@ public final class AgentRegistry implements AutoCloseable {
           }
         }
       }
-      store.lastSeen(seen);
+      // Connected agents' last-seen times live in memory (the admin view overlays them); the store
+      // gets them on disconnect and, for a controller that dies without saying goodbye, every minute.
+      if (Duration.between(lastFlush, now).compareTo(LAST_SEEN_FLUSH) >= 0) {
+        store.lastSeen(seen);
+        lastFlush = now;
+      }
     } catch (RuntimeException e) {
       log.error("fleet sweep failed: {}", e.getMessage(), e);
     }

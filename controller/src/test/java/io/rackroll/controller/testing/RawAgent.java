@@ -48,7 +48,7 @@ public final class RawAgent {
   }
 
   /** Enrolls over the pinned, certificate-less TLS channel, as a fresh host would. */
-  public EnrollResponse enroll(TestController controller, String token) throws Exception {
+  public EnrollResponse enroll(Wire controller, String token) throws Exception {
     byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name(PeerIdentity.agent(id).subject()), key.getPublic())
         .build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())).getEncoded();
     ManagedChannel channel = controller.channel(MutualTls.pinned(BootstrapToken.parse(token).caFingerprint()));
@@ -59,7 +59,7 @@ public final class RawAgent {
     return r;
   }
 
-  public ManagedChannel channel(TestController controller) {
+  public ManagedChannel channel(Wire controller) {
     return controller.channel(MutualTls.client(key.getPrivate(), List.of(certificate), ca));
   }
 
@@ -69,7 +69,7 @@ public final class RawAgent {
   }
 
   /** Opens the stream and says hello as {@code claimedId}. Pings are answered like a real agent's. */
-  public Stream connect(TestController controller, String claimedId, Facts facts) {
+  public Stream connect(Wire controller, String claimedId, Facts facts) {
     Stream s = new Stream();
     s.requests = AgentLinkGrpc.newStub(channel(controller)).connect(s);
     s.send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(claimedId).setAgentVersion("test")
@@ -77,7 +77,7 @@ public final class RawAgent {
     return s;
   }
 
-  public Stream connect(TestController controller) {
+  public Stream connect(Wire controller) {
     return connect(controller, id, facts("host-" + id, "unknown"));
   }
 

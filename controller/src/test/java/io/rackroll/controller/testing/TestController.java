@@ -26,12 +26,13 @@ import java.util.function.Function;
  * A real controller in this JVM on a loopback port with real TLS, on a clock the test moves.
  * Closes every channel it handed out.
  */
-public final class TestController implements AutoCloseable {
+public final class TestController implements Wire, AutoCloseable {
   public final Path data;
   public final MutableClock clock;
   public final ControllerPki pki;
   private final ControllerServer server;
   private final List<ManagedChannel> channels = new ArrayList<>();
+  private ManagedChannel adminChannel;
 
   private TestController(Path data, MutableClock clock, ControllerPki pki, ControllerServer server) {
     this.data = data;
@@ -67,7 +68,7 @@ public final class TestController implements AutoCloseable {
     return new HostPort("127.0.0.1", server.port());
   }
 
-  /** A channel presenting {@code tls}'s client certificate (or none). */
+  @Override
   public ManagedChannel channel(SslContext tls) {
     ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).sslContext(tls).build();
     synchronized (channels) {
@@ -76,11 +77,14 @@ public final class TestController implements AutoCloseable {
     return c;
   }
 
-  public AdminGrpc.AdminBlockingStub admin() {
-    Path dir = ControllerPki.dir(data);
-    SslContext tls = MutualTls.client(Pem.readPrivateKey(dir.resolve("admin.key")),
-        Pem.readCertificates(dir.resolve("admin.crt")), pki.trusted());
-    return AdminGrpc.newBlockingStub(channel(tls)).withDeadlineAfter(10, TimeUnit.SECONDS);
+  /** The admin's stub, on one channel opened on first use; a fresh deadline per call. */
+  public synchronized AdminGrpc.AdminBlockingStub admin() {
+    if (adminChannel == null) {
+      Path dir = ControllerPki.dir(data);
+      adminChannel = channel(MutualTls.client(Pem.readPrivateKey(dir.resolve("admin.key")),
+          Pem.readCertificates(dir.resolve("admin.crt")), pki.trusted()));
+    }
+    return AdminGrpc.newBlockingStub(adminChannel).withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 
   public String token(Map<String, String> labels, int uses) {
