@@ -1,12 +1,14 @@
 package io.rackroll.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +31,28 @@ class DemoIT {
     assertThat(output.lines().filter(l -> l.contains("answered in")).count()).isEqualTo(6);
     assertThat(output.lines().filter(l -> l.matches(".*\\br1\\b.*connected.*")).count()).isEqualTo(3);
     assertThat(processesUsing(dir)).as("no process left running").isEmpty();
+  }
+
+  @Test
+  void interruptedDemoStopsEveryProcessItStarted() throws Exception {
+    Path out = dir.resolve("demo.out");
+    Process demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Drackroll.agent.jar=" + Fleet.AGENT_JAR, "-jar", Fleet.CONTROLLER_JAR.toString(),
+        "demo", "--keep-running", "--agents-per-rack", "1", "--dir", dir.resolve("demo").toString())
+        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    try {
+      await("demo fleet up").atMost(Duration.ofSeconds(120))
+          .failFast("demo exited early", () -> !demo.isAlive())
+          .until(() -> Files.readString(out).contains("Press Ctrl-C to stop every process."));
+      assertThat(processesUsing(dir)).as("controller and two agents running").hasSizeGreaterThanOrEqualTo(3);
+
+      demo.destroy(); // SIGTERM: the JVM runs the same shutdown hook as for Ctrl-C (SIGINT)
+
+      assertThat(demo.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      await("every demo process gone").atMost(Duration.ofSeconds(30)).until(() -> processesUsing(dir).isEmpty());
+    } finally {
+      demo.destroyForcibly();
+    }
   }
 
   /** Command lines of live processes that mention {@code dir} (every demo process does: --data, --config). */
