@@ -19,11 +19,11 @@ import io.rackroll.proto.v1.Hello;
 import io.rackroll.proto.v1.Pong;
 import io.rackroll.trust.MutualTls;
 import io.rackroll.wire.HostPort;
+import io.rackroll.wire.Threads;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -71,13 +71,7 @@ public final class ControllerLink implements AutoCloseable {
     this.agentVersion = agentVersion;
     this.clock = clock;
     this.backoff = new Backoff(backoffBase, backoffCap, bound -> ThreadLocalRandom.current().nextLong(bound));
-    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "controller-link");
-      t.setDaemon(true);
-      return t;
-    });
-    executor.setRemoveOnCancelPolicy(true);
-    this.link = executor;
+    this.link = Threads.serial("controller-link");
   }
 
   public void start() {

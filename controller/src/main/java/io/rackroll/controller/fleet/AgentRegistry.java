@@ -12,6 +12,7 @@ import io.rackroll.proto.v1.Facts;
 import io.rackroll.proto.v1.Hello;
 import io.rackroll.proto.v1.Ping;
 import io.rackroll.proto.v1.Welcome;
+import io.rackroll.wire.Threads;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +25,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -65,13 +65,7 @@ public final class AgentRegistry implements AutoCloseable {
     this.settings = settings;
     this.controllerVersion = controllerVersion;
     this.admitting = new Semaphore(settings.maxConcurrentHellos());
-    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "fleet-events");
-      t.setDaemon(true);
-      return t;
-    });
-    executor.setRemoveOnCancelPolicy(true);
-    this.events = executor;
+    this.events = Threads.serial("fleet-events");
   }
 
   /** After a restart no stream survives: every agent recorded as connected is now disconnected. */

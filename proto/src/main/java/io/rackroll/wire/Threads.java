@@ -1,0 +1,23 @@
+package io.rackroll.wire;
+
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+
+/** Named executors, one per purpose, so a thread dump says who is doing what. */
+public final class Threads {
+  private Threads() {}
+
+  /**
+   * One daemon thread running tasks in submission order, with timers: the home of state that
+   * only one thread may touch. Cancelled timers are removed at once, not left to expire.
+   */
+  public static ScheduledExecutorService serial(String name) {
+    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    });
+    executor.setRemoveOnCancelPolicy(true);
+    return executor;
+  }
+}
