@@ -19,8 +19,15 @@ import java.time.Duration;
  * The controller's settings, from {@code <data>/controller.yaml} with flags on top.
  * {@link #TEMPLATE} is the file {@code controller init} writes: every key with its default.
  */
-public record ControllerConfig(HostPort listen, LinkSettings link, Duration agentCertificateLifetime) {
+public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcurrentHandshakes,
+    Duration agentCertificateLifetime) {
   public static final String FILE = "controller.yaml";
+
+  public ControllerConfig {
+    if (maxConcurrentHandshakes < 1) {
+      throw new IllegalArgumentException("maxConcurrentHandshakes: " + maxConcurrentHandshakes + " (expected: >= 1)");
+    }
+  }
 
   public static final String TEMPLATE = """
       # Rackroll controller configuration. Every key is optional; the value shown is the default.
@@ -38,6 +45,10 @@ public record ControllerConfig(HostPort listen, LinkSettings link, Duration agen
       # Agent hellos admitted at once; the excess is told to retry later with a randomized delay,
       # so a controller restart does not have every agent's first write land in the same second.
       maxConcurrentHellos: 256
+
+      # Connections accepted but still in their TLS handshake; past it, new connections are closed on
+      # accept (before any TLS work) and agents retry with backoff. Handshakes time out after 10 s.
+      maxConcurrentHandshakes: 512
 
       # Lifetime of the client certificates issued to agents at enrollment.
       agentCertificateLifetime: 90d
@@ -65,7 +76,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, Duration agen
     } catch (UnrecognizedPropertyException e) {
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: listen, heartbeatInterval, staleAfter, maxConcurrentHellos,"
-          + " agentCertificateLifetime)", e);
+          + " maxConcurrentHandshakes, agentCertificateLifetime)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -74,11 +85,15 @@ public record ControllerConfig(HostPort listen, LinkSettings link, Duration agen
   }
 
   public ControllerConfig withListen(HostPort listen) {
-    return new ControllerConfig(listen, link, agentCertificateLifetime);
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime);
+  }
+
+  public ControllerConfig withMaxConcurrentHandshakes(int n) {
+    return new ControllerConfig(listen, link, n, agentCertificateLifetime);
   }
 
   public ControllerConfig withLink(LinkSettings link) {
-    return new ControllerConfig(listen, link, agentCertificateLifetime);
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime);
   }
 
   /** The file's shape: strings as typed, checked when converted. */
@@ -87,6 +102,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, Duration agen
     @JsonProperty public String heartbeatInterval = "10s";
     @JsonProperty public String staleAfter = "30s";
     @JsonProperty public int maxConcurrentHellos = 256;
+    @JsonProperty public int maxConcurrentHandshakes = 512;
     @JsonProperty public String agentCertificateLifetime = "90d";
 
     ControllerConfig toConfig(Path file) {
@@ -95,6 +111,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, Duration agen
             HostPort.parse("listen", listen),
             new LinkSettings(Durations.parse("heartbeatInterval", heartbeatInterval),
                 Durations.parse("staleAfter", staleAfter), maxConcurrentHellos),
+            maxConcurrentHandshakes,
             Durations.parse("agentCertificateLifetime", agentCertificateLifetime));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(file + ": " + e.getMessage(), e);

@@ -2,6 +2,8 @@ package io.rackroll.controller.server;
 
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.rackroll.controller.admin.AdminService;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.enroll.EnrollmentService;
@@ -23,6 +25,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,6 +52,8 @@ public final class ControllerServer implements AutoCloseable {
   private ThreadPoolExecutor callbacks;
   private Server server;
   private FileChannel lockChannel;
+  private EventLoopGroup boss;
+  private EventLoopGroup workers;
 
   public ControllerServer(Path dataDir, ControllerConfig config, Clock clock) {
     this(dataDir, config, clock, JdbcStore::embedded);
@@ -76,14 +81,18 @@ public final class ControllerServer implements AutoCloseable {
     Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
 
     int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
-    AtomicInteger n = new AtomicInteger();
-    callbacks = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(65_536), r -> {
-      Thread t = new Thread(r, "grpc-callbacks-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    callbacks = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(65_536),
+        named("grpc-callbacks"));
     HostPort listen = config.listen();
+    HandshakeGate gate = new HandshakeGate(config.maxConcurrentHandshakes());
+    boss = new NioEventLoopGroup(1, named("grpc-boss"));
+    workers = new NioEventLoopGroup(0, named("grpc-worker"));
     server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
+        .channelFactory(gate.channelFactory())
+        .bossEventLoopGroup(boss)
+        .workerEventLoopGroup(workers)
+        .addTransportFilter(gate.readiness())
+        .handshakeTimeout(10, TimeUnit.SECONDS)
         .sslContext(MutualTls.server(pki.serverKey(), pki.serverChain(), pki.trusted()))
         .executor(callbacks)
         .intercept(new CallerInterceptor())
@@ -127,6 +136,15 @@ public final class ControllerServer implements AutoCloseable {
     }
   }
 
+  private static ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
   public int port() {
     return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
   }
@@ -153,6 +171,10 @@ public final class ControllerServer implements AutoCloseable {
     }
     if (callbacks != null) {
       callbacks.shutdown();
+    }
+    if (boss != null) {
+      boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+      workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     }
     if (store != null) {
       store.close();

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * A real controller in this JVM on a loopback port with real TLS, on a clock the test moves.
@@ -51,9 +52,16 @@ public final class TestController implements Wire, AutoCloseable {
   }
 
   public static TestController start(Path data, LinkSettings link, Function<Path, Store> openStore) throws Exception {
+    return start(data, c -> c.withLink(link), openStore);
+  }
+
+  /** With settings of the test's choosing, on top of the defaults and a loopback port. */
+  public static TestController start(Path data, UnaryOperator<ControllerConfig> settings,
+      Function<Path, Store> openStore) throws Exception {
     MutableClock clock = MutableClock.startingNow();
     ControllerPki pki = ControllerPki.init(data, List.of("localhost", "127.0.0.1"), clock);
-    ControllerConfig config = ControllerConfig.defaults().withListen(new HostPort("127.0.0.1", 0)).withLink(link);
+    ControllerConfig config = settings.apply(ControllerConfig.defaults().withListen(new HostPort("127.0.0.1", 0))
+        .withLink(new LinkSettings(Duration.ofMillis(200), Duration.ofSeconds(2), 256)));
     ControllerServer server = new ControllerServer(data, config, clock, openStore);
     try {
       server.start();
