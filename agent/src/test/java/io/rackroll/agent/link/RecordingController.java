@@ -43,7 +43,6 @@ final class RecordingController implements AutoCloseable {
             return new StreamObserver<>() {
               @Override
               public void onNext(AgentMessage m) {
-                received.add(m);
                 if (m.hasHello()) {
                   hellos.add(System.nanoTime());
                   current = out;
@@ -53,6 +52,7 @@ final class RecordingController implements AutoCloseable {
                         .setControllerVersion("recording")).build());
                   }
                 }
+                received.add(m); // last: a test that saw the hello may use the stream at once
               }
 
               @Override
