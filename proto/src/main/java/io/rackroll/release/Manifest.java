@@ -1,0 +1,102 @@
+package io.rackroll.release;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A release's manifest, {@code rackroll.yaml} at the root of its artifact. Parsed and checked by
+ * {@link ManifestParser}: the controller refuses a push whose manifest fails, and the agent reads
+ * the same class, so both sides agree on every key.
+ */
+public record Manifest(String name, String version, Requirements requires, Map<HookPoint, Hook> hooks,
+    Health health, String text) {
+  public static final String FILE = "rackroll.yaml";
+  public static final Duration DEFAULT_HOOK_TIMEOUT = Duration.ofSeconds(60);
+
+  public Manifest {
+    hooks = Map.copyOf(hooks);
+  }
+
+  /** Parses and checks {@code yaml}; every problem is reported at once, with its line. */
+  public static Manifest parse(String yaml) throws ManifestException {
+    return new ManifestParser(yaml).parse();
+  }
+
+  /**
+   * Checks that every file the manifest names (hooks, exec health checks) is a regular file in
+   * the artifact, whose paths are {@code files} (relative, '/'-separated).
+   */
+  public void checkFiles(Set<String> files) throws ManifestException {
+    List<String> missing = new java.util.ArrayList<>();
+    hooks.forEach((point, hook) -> {
+      if (!files.contains(hook.path())) {
+        missing.add(FILE + ": hooks." + point.key() + ": " + hook.path() + " is not in the artifact");
+      }
+    });
+    for (HealthCheck check : health.checks()) {
+      if (check instanceof HealthCheck.Exec exec && !files.contains(exec.path())) {
+        missing.add(FILE + ": health.checks: exec " + exec.path() + " is not in the artifact");
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new ManifestException(missing);
+    }
+  }
+
+  public String ref() {
+    return name + "@" + version;
+  }
+
+  public Optional<Hook> hook(HookPoint point) {
+    return Optional.ofNullable(hooks.get(point));
+  }
+
+  /** What the host must offer; 0 or empty means "no requirement". */
+  public record Requirements(List<String> arch, String os, int minCores, long minMemoryBytes, long minFreeDiskBytes) {
+    public static final Requirements NONE = new Requirements(List.of(), "", 0, 0, 0);
+
+    public Requirements {
+      arch = List.copyOf(arch);
+    }
+  }
+
+  public enum HookPoint {
+    PRE_INSTALL("preInstall"), POST_INSTALL("postInstall"), ACTIVATE("activate"), DEACTIVATE("deactivate");
+
+    private final String key;
+
+    HookPoint(String key) {
+      this.key = key;
+    }
+
+    public String key() {
+      return key;
+    }
+  }
+
+  /** A script inside the release, run with a timeout. */
+  public record Hook(String path, Duration timeout) {}
+
+  /** How to tell the release is healthy after activation. No checks: healthy at once. */
+  public record Health(List<HealthCheck> checks, Duration interval, Duration timeout, int healthyAfter,
+      Duration deadline) {
+    public static final Health NONE = new Health(List.of(), Duration.ofSeconds(2), Duration.ofSeconds(1), 3,
+        Duration.ofSeconds(60));
+
+    public Health {
+      checks = List.copyOf(checks);
+    }
+  }
+
+  public sealed interface HealthCheck {
+    record Http(URI url) implements HealthCheck {}
+
+    record Tcp(String host, int port) implements HealthCheck {}
+
+    record Exec(String path) implements HealthCheck {}
+  }
+}
