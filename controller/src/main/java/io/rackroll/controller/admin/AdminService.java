@@ -6,6 +6,8 @@ import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.enroll.Tokens;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.fleet.AgentUnreachableException;
+import io.rackroll.controller.release.ArtifactStore;
+import io.rackroll.controller.release.ReleasePush;
 import io.rackroll.controller.select.Selector;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
@@ -18,11 +20,19 @@ import io.rackroll.proto.v1.ListAgentsRequest;
 import io.rackroll.proto.v1.ListAgentsResponse;
 import io.rackroll.proto.v1.PingAgentRequest;
 import io.rackroll.proto.v1.PingAgentResponse;
+import io.rackroll.proto.v1.GetReleaseRequest;
+import io.rackroll.proto.v1.ListReleasesRequest;
+import io.rackroll.proto.v1.ListReleasesResponse;
+import io.rackroll.proto.v1.PushReleaseRequest;
+import io.rackroll.proto.v1.PushReleaseResponse;
+import io.rackroll.proto.v1.ReleaseRecord;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,11 +44,43 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private final Tokens tokens;
   private final Store store;
   private final AgentRegistry registry;
+  private final ArtifactStore artifacts;
+  private final Executor artifactIo;
+  private final Clock clock;
 
-  public AdminService(Tokens tokens, Store store, AgentRegistry registry) {
+  public AdminService(Tokens tokens, Store store, AgentRegistry registry, ArtifactStore artifacts, Executor artifactIo,
+      Clock clock) {
     this.tokens = tokens;
     this.store = store;
     this.registry = registry;
+    this.artifacts = artifacts;
+    this.artifactIo = artifactIo;
+    this.clock = clock;
+  }
+
+  @Override
+  public StreamObserver<PushReleaseRequest> pushRelease(StreamObserver<PushReleaseResponse> response) {
+    return new ReleasePush(artifacts, store, clock, artifactIo, CallerInterceptor.caller().name(), response);
+  }
+
+  @Override
+  public void listReleases(ListReleasesRequest request, StreamObserver<ListReleasesResponse> response) {
+    ListReleasesResponse.Builder out = ListReleasesResponse.newBuilder();
+    store.releases(request.getName()).forEach(r -> out.addReleases(ReleasePush.record(r)));
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void getRelease(GetReleaseRequest request, StreamObserver<ReleaseRecord> response) {
+    var release = store.release(request.getName(), request.getVersion());
+    if (release.isEmpty()) {
+      response.onError(Status.NOT_FOUND.withDescription("no release " + request.getName() + "@" + request.getVersion()
+          + "; list releases with 'rackroll releases " + request.getName() + "'").asRuntimeException());
+      return;
+    }
+    response.onNext(ReleasePush.record(release.get()));
+    response.onCompleted();
   }
 
   @Override

@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "rackroll", mixinStandardHelpOptions = true, versionProvider = Rackroll.Version.class,
     description = "Deploy releases to fleets of servers. Run 'rackroll COMMAND --help' for each command.",
-    subcommands = {ControllerCommand.class, TokenCommand.class, AgentsCommand.class, DemoCommand.class,
+    subcommands = {ControllerCommand.class, TokenCommand.class, AgentsCommand.class, ReleaseCommand.class,
+        ReleasesCommand.class, DemoCommand.class,
         CommandLine.HelpCommand.class})
 public final class Rackroll {
   static final int EXIT_FAILURE = 1;
@@ -46,6 +47,9 @@ public final class Rackroll {
 
   /** The one line an operator reads: the message, never a class name unless there is nothing else. */
   static String describe(Throwable e) {
+    if (e instanceof io.rackroll.release.ManifestException) {
+      return e.getMessage() + " (fix the manifest and try again)";
+    }
     if (e instanceof StatusRuntimeException s) {
       return AdminClient.describe(s);
     }

@@ -20,7 +20,7 @@ import java.time.Duration;
  * {@link #TEMPLATE} is the file {@code controller init} writes: every key with its default.
  */
 public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcurrentHandshakes,
-    Duration agentCertificateLifetime) {
+    Duration agentCertificateLifetime, long maxArtifactSize) {
   public static final String FILE = "controller.yaml";
 
   public ControllerConfig {
@@ -52,6 +52,9 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
 
       # Lifetime of the client certificates issued to agents at enrollment.
       agentCertificateLifetime: 90d
+
+      # Largest release artifact 'rackroll release push' accepts.
+      maxArtifactSize: 4GiB
       """;
 
   public static ControllerConfig defaults() {
@@ -76,7 +79,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     } catch (UnrecognizedPropertyException e) {
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: listen, heartbeatInterval, staleAfter, maxConcurrentHellos,"
-          + " maxConcurrentHandshakes, agentCertificateLifetime)", e);
+          + " maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -85,15 +88,27 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
   }
 
   public ControllerConfig withListen(HostPort listen) {
-    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime);
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize);
   }
 
   public ControllerConfig withMaxConcurrentHandshakes(int n) {
-    return new ControllerConfig(listen, link, n, agentCertificateLifetime);
+    return new ControllerConfig(listen, link, n, agentCertificateLifetime, maxArtifactSize);
+  }
+
+  public ControllerConfig withMaxArtifactSize(long bytes) {
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, bytes);
   }
 
   public ControllerConfig withLink(LinkSettings link) {
-    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime);
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize);
+  }
+
+  private static long artifactSize(String text) {
+    long bytes = io.rackroll.release.Sizes.parse(text);
+    if (bytes < 1) {
+      throw new IllegalArgumentException("maxArtifactSize: " + text + " (expected: a size such as 512MiB or 4GiB)");
+    }
+    return bytes;
   }
 
   /** The file's shape: strings as typed, checked when converted. */
@@ -104,6 +119,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     @JsonProperty public int maxConcurrentHellos = 256;
     @JsonProperty public int maxConcurrentHandshakes = 512;
     @JsonProperty public String agentCertificateLifetime = "90d";
+    @JsonProperty public String maxArtifactSize = "4GiB";
 
     ControllerConfig toConfig(Path file) {
       try {
@@ -112,7 +128,8 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
             new LinkSettings(Durations.parse("heartbeatInterval", heartbeatInterval),
                 Durations.parse("staleAfter", staleAfter), maxConcurrentHellos),
             maxConcurrentHandshakes,
-            Durations.parse("agentCertificateLifetime", agentCertificateLifetime));
+            Durations.parse("agentCertificateLifetime", agentCertificateLifetime),
+            artifactSize(maxArtifactSize));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
       }

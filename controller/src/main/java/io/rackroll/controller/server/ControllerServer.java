@@ -11,6 +11,7 @@ import io.rackroll.controller.enroll.Tokens;
 import io.rackroll.controller.fleet.AgentLinkService;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.pki.ControllerPki;
+import io.rackroll.controller.release.ArtifactStore;
 import io.rackroll.controller.store.JdbcStore;
 import io.rackroll.controller.store.Store;
 import io.rackroll.trust.MutualTls;
@@ -25,6 +26,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +53,7 @@ public final class ControllerServer implements AutoCloseable {
   private Store store;
   private AgentRegistry registry;
   private ThreadPoolExecutor callbacks;
+  private ExecutorService artifactIo;
   private Server server;
   private FileChannel lockChannel;
   private EventLoopGroup boss;
@@ -79,6 +83,9 @@ public final class ControllerServer implements AutoCloseable {
     registry = new AgentRegistry(store, clock, config.link(), version());
     registry.restore();
     Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
+    ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize());
+    artifacts.restore();
+    artifactIo = Executors.newFixedThreadPool(4, named("artifact-io"));
 
     int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
     callbacks = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(65_536),
@@ -98,7 +105,7 @@ public final class ControllerServer implements AutoCloseable {
         .intercept(new CallerInterceptor())
         .addService(new EnrollmentService(tokens, pki.ca(), store, clock, config.agentCertificateLifetime()))
         .addService(new AgentLinkService(registry))
-        .addService(new AdminService(tokens, store, registry))
+        .addService(new AdminService(tokens, store, registry, artifacts, artifactIo, clock))
         // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -171,6 +178,9 @@ public final class ControllerServer implements AutoCloseable {
     }
     if (callbacks != null) {
       callbacks.shutdown();
+    }
+    if (artifactIo != null) {
+      artifactIo.shutdown();
     }
     if (boss != null) {
       boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);

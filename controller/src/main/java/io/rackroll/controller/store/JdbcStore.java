@@ -279,6 +279,85 @@ public final class JdbcStore implements Store {
   }
 
   @Override
+  public StoredRelease addRelease(StoredRelease r) {
+    try {
+      return insertRelease(r);
+    } catch (StoreException e) {
+      // Lost a race with another push of the same name@version: the primary key picked the winner.
+      if (e.getCause() instanceof SQLException sql && "23505".equals(sql.getSQLState())) {
+        return release(r.name(), r.version()).orElseThrow(() -> e);
+      }
+      throw e;
+    }
+  }
+
+  private StoredRelease insertRelease(StoredRelease r) {
+    return inTransaction("record release " + r.ref(), c -> {
+      Optional<StoredRelease> existing = release(c, r.name(), r.version());
+      if (existing.isPresent()) {
+        return existing.get();
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO releases (name, version, digest, size_bytes,"
+          + " unpacked_bytes, manifest, pushed_by, pushed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, r.name());
+        ps.setString(2, r.version());
+        ps.setString(3, r.digest());
+        ps.setLong(4, r.sizeBytes());
+        ps.setLong(5, r.unpackedBytes());
+        ps.setString(6, r.manifest());
+        ps.setString(7, r.pushedBy());
+        ps.setLong(8, r.pushedAt().toEpochMilli());
+        ps.executeUpdate();
+      }
+      return r;
+    });
+  }
+
+  @Override
+  public Optional<StoredRelease> release(String name, String version) {
+    return inTransaction("read release " + name + "@" + version, c -> release(c, name, version));
+  }
+
+  @Override
+  public List<StoredRelease> releases(String name) {
+    return inTransaction("list releases", c -> {
+      String where = name.isEmpty() ? "" : " WHERE name = ?";
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + RELEASE_COLUMNS + " FROM releases" + where
+          + " ORDER BY pushed_at DESC, name, version")) {
+        if (!name.isEmpty()) {
+          ps.setString(1, name);
+        }
+        List<StoredRelease> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(release(rs));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  private static final String RELEASE_COLUMNS =
+      "name, version, digest, size_bytes, unpacked_bytes, manifest, pushed_by, pushed_at";
+
+  private static Optional<StoredRelease> release(Connection c, String name, String version) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + RELEASE_COLUMNS
+        + " FROM releases WHERE name = ? AND version = ?")) {
+      ps.setString(1, name);
+      ps.setString(2, version);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(release(rs)) : Optional.empty();
+      }
+    }
+  }
+
+  private static StoredRelease release(ResultSet rs) throws SQLException {
+    return new StoredRelease(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
+        rs.getString(6), rs.getString(7), Instant.ofEpochMilli(rs.getLong(8)));
+  }
+
+  @Override
   public void close() {
     if (owned != null) {
       try {

@@ -50,6 +50,18 @@ public interface Store extends AutoCloseable {
   /** Ids of agents reporting this system serial, for the duplicate-serial warning. */
   List<String> agentsWithSystemSerial(String serial);
 
+  /**
+   * Records a release unless name@version exists. Returns the release now recorded under that
+   * name@version: {@code release} itself, or the one that was there first (the caller compares
+   * digests). Atomic, so two racing pushes agree on one winner.
+   */
+  StoredRelease addRelease(StoredRelease release);
+
+  Optional<StoredRelease> release(String name, String version);
+
+  /** Releases, newest push first; all applications when {@code name} is empty. */
+  List<StoredRelease> releases(String name);
+
   @Override
   void close();
 

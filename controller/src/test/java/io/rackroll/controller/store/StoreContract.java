@@ -165,4 +165,46 @@ abstract class StoreContract {
         .satisfies(x -> assertThat(x.labels()).isEqualTo(Map.of("rack", "r9", "site", "fra1")));
     assertThat(store().agent("ag-missing")).isEmpty();
   }
+
+  @Test
+  void releasesAreImmutableAndTheFirstPushWins() {
+    String app = id("app");
+    StoredRelease first = new StoredRelease(app, "1.0.0", "a".repeat(64), 10, 20, "name: x", "admin", T0);
+    assertThat(store().addRelease(first)).isEqualTo(first);
+    StoredRelease other = new StoredRelease(app, "1.0.0", "b".repeat(64), 11, 21, "name: y", "bob", T0.plusSeconds(5));
+    assertThat(store().addRelease(other)).as("the existing release is returned, unchanged").isEqualTo(first);
+    assertThat(store().release(app, "1.0.0")).contains(first);
+    assertThat(store().release(app, "9.9.9")).isEmpty();
+  }
+
+  @Test
+  void racingPushesOfOneVersionAgreeOnOneWinner() throws Exception {
+    String app = id("app");
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Callable<StoredRelease>> racers = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        String digest = Integer.toHexString(i).repeat(64).substring(0, 64);
+        racers.add(() -> store().addRelease(new StoredRelease(app, "1", digest, 1, 1, "m", "admin", T0)));
+      }
+      java.util.Set<String> winners = new java.util.HashSet<>();
+      for (Future<StoredRelease> f : pool.invokeAll(racers)) {
+        winners.add(f.get().digest());
+      }
+      assertThat(winners).hasSize(1);
+      assertThat(store().release(app, "1").orElseThrow().digest()).isEqualTo(winners.iterator().next());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void listsReleasesNewestFirstAndByName() {
+    String app = id("app");
+    store().addRelease(new StoredRelease(app, "1", "c".repeat(64), 1, 1, "m", "admin", T0));
+    store().addRelease(new StoredRelease(app, "2", "d".repeat(64), 1, 1, "m", "admin", T0.plusSeconds(60)));
+    store().addRelease(new StoredRelease(app + "x", "1", "e".repeat(64), 1, 1, "m", "admin", T0));
+    assertThat(store().releases(app)).extracting(StoredRelease::version).containsExactly("2", "1");
+    assertThat(store().releases("")).extracting(StoredRelease::name).contains(app, app + "x");
+  }
 }

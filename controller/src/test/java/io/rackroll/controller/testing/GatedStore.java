@@ -6,6 +6,7 @@ import io.rackroll.controller.store.NewToken;
 import io.rackroll.controller.store.Redemption;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
+import io.rackroll.controller.store.StoredRelease;
 import io.rackroll.proto.v1.Facts;
 import java.time.Instant;
 import java.util.List;
@@ -59,5 +60,8 @@ public final class GatedStore implements Store {
   @Override public int disconnectAll(Instant at) { return delegate.disconnectAll(at); }
   @Override public List<StoredAgent> agents() { return delegate.agents(); }
   @Override public List<String> agentsWithSystemSerial(String s) { return delegate.agentsWithSystemSerial(s); }
+  @Override public StoredRelease addRelease(StoredRelease r) { return delegate.addRelease(r); }
+  @Override public Optional<StoredRelease> release(String n, String v) { return delegate.release(n, v); }
+  @Override public List<StoredRelease> releases(String n) { return delegate.releases(n); }
   @Override public void close() { delegate.close(); }
 }

@@ -1,0 +1,208 @@
+package io.rackroll.controller.cli;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.rackroll.proto.v1.AdminGrpc;
+import io.rackroll.proto.v1.GetReleaseRequest;
+import io.rackroll.proto.v1.PushReleaseRequest;
+import io.rackroll.proto.v1.PushReleaseResponse;
+import io.rackroll.proto.v1.PushStart;
+import io.rackroll.proto.v1.ReleaseRecord;
+import io.rackroll.release.Artifact;
+import io.rackroll.release.Manifest;
+import io.rackroll.release.Sizes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "release", mixinStandardHelpOptions = true, description = "Build, push and inspect releases.",
+    subcommands = {ReleaseCommand.Pack.class, ReleaseCommand.Push.class, ReleaseCommand.Show.class})
+final class ReleaseCommand {
+  /** Well under gRPC's 4 MiB message limit; large enough that per-message overhead is noise. */
+  static final int CHUNK = 256 * 1024;
+
+  @Command(name = "pack", mixinStandardHelpOptions = true,
+      description = "Build a release artifact (.tar.gz) from a directory with rackroll.yaml at its root.")
+  static final class Pack implements Callable<Integer> {
+    @Parameters(paramLabel = "DIR", description = "Release directory.")
+    Path dir;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Artifact to write (default: NAME-VERSION.tar.gz here).")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+      if (!Files.isDirectory(dir)) {
+        throw new IllegalArgumentException(dir + ": not a directory (expected: a release directory with rackroll.yaml)");
+      }
+      Manifest m = Manifest.parse(readManifest(dir));
+      Path out = output != null ? output : Path.of(m.name() + "-" + m.version() + ".tar.gz");
+      Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".tmp");
+      try {
+        Artifact.pack(dir, tmp);
+        Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+      System.out.println("packed " + m.ref() + " into " + out + " (" + Sizes.format(Files.size(out)) + ", sha256 "
+          + sha256(out) + ")");
+      return 0;
+    }
+
+    private static String readManifest(Path dir) throws IOException {
+      try {
+        return Files.readString(dir.resolve(Manifest.FILE));
+      } catch (NoSuchFileException e) {
+        throw new IllegalArgumentException(dir + ": no " + Manifest.FILE + " (expected: the release manifest at its root)");
+      }
+    }
+  }
+
+  @Command(name = "push", mixinStandardHelpOptions = true,
+      description = "Upload a release artifact to the controller. The same bytes again are a no-op.")
+  static final class Push implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(paramLabel = "FILE", description = "Artifact made by 'rackroll release pack'.")
+    Path file;
+
+    @Override
+    public Integer call() throws Exception {
+      if (!Files.isRegularFile(file)) {
+        throw new IllegalArgumentException(file + ": no such file (expected: an artifact made by 'rackroll release pack')");
+      }
+      long size = Files.size(file);
+      ManagedChannel channel = client.open();
+      try {
+        PushReleaseResponse r = upload(AdminGrpc.newStub(channel), file, size);
+        ReleaseRecord rel = r.getRelease();
+        if (r.getAlreadyPresent()) {
+          System.out.println(rel.getName() + "@" + rel.getVersion() + " is already on the controller with these bytes;"
+              + " nothing changed (sha256 " + rel.getDigest() + ")");
+        } else {
+          System.out.println("pushed " + rel.getName() + "@" + rel.getVersion() + " (" + Sizes.format(rel.getSizeBytes())
+              + ", sha256 " + rel.getDigest() + ")");
+        }
+        return 0;
+      } finally {
+        AdminClient.close(channel);
+      }
+    }
+
+    /** Streams the file as the server asks for it: never more than the transport's window in flight. */
+    static PushReleaseResponse upload(AdminGrpc.AdminStub stub, Path file, long size) throws Exception {
+      CompletableFuture<PushReleaseResponse> done = new CompletableFuture<>();
+      InputStream in = Files.newInputStream(file);
+      try {
+        stub.withDeadlineAfter(1, TimeUnit.HOURS).pushRelease(new ClientResponseObserver<PushReleaseRequest, PushReleaseResponse>() {
+          private final AtomicBoolean finished = new AtomicBoolean();
+          private boolean started;
+
+          @Override
+          public void beforeStart(ClientCallStreamObserver<PushReleaseRequest> requests) {
+            requests.setOnReadyHandler(() -> {
+              if (!started) {
+                started = true; // onReady runs serialized, once the call has started
+                requests.onNext(PushReleaseRequest.newBuilder().setStart(PushStart.newBuilder()
+                    .setSize(size).setFileName(file.getFileName().toString())).build());
+              }
+              try {
+                byte[] buf = new byte[CHUNK];
+                while (requests.isReady() && !finished.get()) {
+                  int n = in.readNBytes(buf, 0, buf.length);
+                  if (n == 0) {
+                    if (finished.compareAndSet(false, true)) {
+                      requests.onCompleted();
+                    }
+                    return;
+                  }
+                  requests.onNext(PushReleaseRequest.newBuilder().setChunk(ByteString.copyFrom(buf, 0, n)).build());
+                }
+              } catch (IOException e) {
+                finished.set(true);
+                requests.cancel("cannot read " + file, e);
+                done.completeExceptionally(new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e));
+              }
+            });
+          }
+
+          @Override
+          public void onNext(PushReleaseResponse value) {
+            done.complete(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            done.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() { }
+        });
+        return done.get();
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof Exception cause ? cause : e;
+      } finally {
+        in.close();
+      }
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Print a release's digest and manifest.")
+  static final class Show implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(paramLabel = "NAME@VERSION", description = "The release, e.g. web@1.4.2.")
+    String ref;
+
+    @Override
+    public Integer call() {
+      int at = ref.indexOf('@');
+      if (at <= 0 || at == ref.length() - 1) {
+        throw new IllegalArgumentException("release: " + ref + " (expected: NAME@VERSION, e.g. web@1.4.2)");
+      }
+      ManagedChannel channel = client.open();
+      try {
+        ReleaseRecord r = client.stub(channel).getRelease(GetReleaseRequest.newBuilder()
+            .setName(ref.substring(0, at)).setVersion(ref.substring(at + 1)).build());
+        System.out.println("release    " + r.getName() + "@" + r.getVersion());
+        System.out.println("sha256     " + r.getDigest());
+        System.out.println("size       " + Sizes.format(r.getSizeBytes()) + " (" + Sizes.format(r.getUnpackedBytes()) + " unpacked)");
+        System.out.println("pushed     " + Instant.ofEpochMilli(r.getPushedEpochMillis()) + " by " + r.getPushedBy());
+        System.out.println("--- " + Manifest.FILE);
+        System.out.print(r.getManifest().endsWith("\n") ? r.getManifest() : r.getManifest() + "\n");
+        return 0;
+      } finally {
+        AdminClient.close(channel);
+      }
+    }
+  }
+
+  static String sha256(Path file) throws Exception {
+    MessageDigest md = MessageDigest.getInstance("SHA-256");
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buf = new byte[CHUNK];
+      for (int n = in.read(buf); n > 0; n = in.read(buf)) {
+        md.update(buf, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+}

@@ -1,0 +1,141 @@
+package io.rackroll.controller.release;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Artifacts on the controller's disk, content-addressed: {@code <data>/artifacts/sha256/<hex>}.
+ * An upload streams to {@code incoming/} while hashing, is fsynced, and is renamed into place only
+ * once accepted, so a crash mid-upload leaves at most a stray file in {@code incoming/}, which
+ * {@link #restore()} removes. Nothing here holds a whole artifact in memory.
+ */
+public final class ArtifactStore {
+  private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{64}");
+
+  private final Path incoming;
+  private final Path objects;
+  private final long maxBytes;
+
+  public ArtifactStore(Path dataDir, long maxBytes) {
+    this.incoming = dataDir.resolve("artifacts").resolve("incoming");
+    this.objects = dataDir.resolve("artifacts").resolve("sha256");
+    this.maxBytes = maxBytes;
+  }
+
+  /** Creates the directories and clears uploads a crash left behind. */
+  public void restore() throws IOException {
+    Files.createDirectories(objects);
+    Files.createDirectories(incoming);
+    try (Stream<Path> stale = Files.list(incoming)) {
+      for (Path p : stale.toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  public long maxBytes() {
+    return maxBytes;
+  }
+
+  /** The artifact with this digest, if stored. */
+  public Path path(String digest) {
+    if (!DIGEST.matcher(digest).matches()) {
+      throw new IllegalArgumentException("digest: " + digest + " (expected: 64 lowercase hex characters of SHA-256)");
+    }
+    return objects.resolve(digest);
+  }
+
+  public boolean has(String digest) {
+    return Files.isRegularFile(path(digest));
+  }
+
+  /** Starts an upload of {@code expectedBytes} bytes. Confined to one thread at a time. */
+  public Upload begin(long expectedBytes) throws IOException {
+    if (expectedBytes < 1 || expectedBytes > maxBytes) {
+      throw new IllegalArgumentException("artifact size: " + expectedBytes + " bytes (expected: 1 to " + maxBytes
+          + "; raise maxArtifactSize in controller.yaml for larger releases)");
+    }
+    return new Upload(incoming.resolve(UUID.randomUUID() + ".part"), expectedBytes);
+  }
+
+  /** One artifact arriving. Not thread-safe: the caller serializes writes. */
+  public final class Upload implements AutoCloseable {
+    private final Path file;
+    private final long expected;
+    private final FileChannel channel;
+    private final MessageDigest sha256;
+    private long received;
+    private boolean committed;
+
+    private Upload(Path file, long expected) throws IOException {
+      this.file = file;
+      this.expected = expected;
+      this.channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      try {
+        this.sha256 = MessageDigest.getInstance("SHA-256");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    public void write(ByteBuffer chunk) throws IOException {
+      if (received + chunk.remaining() > expected) {
+        throw new IllegalArgumentException("artifact is larger than the announced " + expected + " bytes");
+      }
+      sha256.update(chunk.duplicate());
+      while (chunk.hasRemaining()) {
+        received += channel.write(chunk);
+      }
+    }
+
+    /** Completes the bytes: checks the size, fsyncs, and returns the digest. The file stays in incoming/. */
+    public String finish() throws IOException {
+      if (received != expected) {
+        throw new IllegalArgumentException("artifact is " + received + " bytes, " + expected + " were announced");
+      }
+      channel.force(true);
+      channel.close();
+      return HexFormat.of().formatHex(sha256.digest());
+    }
+
+    public Path file() {
+      return file;
+    }
+
+    /** Moves the finished upload to its content address; a copy already there wins (same bytes). */
+    public void commit(String digest) throws IOException {
+      Path target = path(digest);
+      if (Files.exists(target)) {
+        Files.deleteIfExists(file);
+      } else {
+        Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+        try (FileChannel dir = FileChannel.open(objects, StandardOpenOption.READ)) {
+          dir.force(true);
+        }
+      }
+      committed = true;
+    }
+
+    /** Drops an upload that was refused or broken off. Idempotent. */
+    @Override
+    public void close() throws IOException {
+      if (channel.isOpen()) {
+        channel.close();
+      }
+      if (!committed) {
+        Files.deleteIfExists(file);
+      }
+    }
+  }
+}

@@ -1,0 +1,11 @@
+package io.rackroll.controller.store;
+
+import java.time.Instant;
+
+/** One pushed release: name@version and the artifact (by SHA-256) it is made of. */
+public record StoredRelease(String name, String version, String digest, long sizeBytes, long unpackedBytes,
+    String manifest, String pushedBy, Instant pushedAt) {
+  public String ref() {
+    return name + "@" + version;
+  }
+}
