@@ -10,6 +10,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.rackroll.proto.v1.AdminGrpc;
 import io.rackroll.proto.v1.AgentLinkGrpc;
+import io.rackroll.proto.v1.ArtifactsGrpc;
 import io.rackroll.proto.v1.EnrollmentGrpc;
 import io.rackroll.trust.PeerIdentity;
 import java.security.cert.Certificate;
@@ -33,6 +34,7 @@ public final class CallerInterceptor implements ServerInterceptor {
   private static final Map<String, Optional<PeerIdentity.Role>> REQUIRED = Map.of(
       EnrollmentGrpc.SERVICE_NAME, Optional.empty(),
       AgentLinkGrpc.SERVICE_NAME, Optional.of(PeerIdentity.Role.AGENT),
+      ArtifactsGrpc.SERVICE_NAME, Optional.of(PeerIdentity.Role.AGENT),
       AdminGrpc.SERVICE_NAME, Optional.of(PeerIdentity.Role.ADMIN));
 
   /** The verified caller of the current call. Services call this on their call's thread. */

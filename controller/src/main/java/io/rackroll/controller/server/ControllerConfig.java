@@ -20,10 +20,13 @@ import java.time.Duration;
  * {@link #TEMPLATE} is the file {@code controller init} writes: every key with its default.
  */
 public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcurrentHandshakes,
-    Duration agentCertificateLifetime, long maxArtifactSize) {
+    Duration agentCertificateLifetime, long maxArtifactSize, int maxConcurrentTransfers, long transferRateLimit) {
   public static final String FILE = "controller.yaml";
 
   public ControllerConfig {
+    if (maxConcurrentTransfers < 1) {
+      throw new IllegalArgumentException("maxConcurrentTransfers: " + maxConcurrentTransfers + " (expected: >= 1)");
+    }
     if (maxConcurrentHandshakes < 1) {
       throw new IllegalArgumentException("maxConcurrentHandshakes: " + maxConcurrentHandshakes + " (expected: >= 1)");
     }
@@ -55,6 +58,12 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
 
       # Largest release artifact 'rackroll release push' accepts.
       maxArtifactSize: 4GiB
+
+      # Artifact downloads served at once; agents beyond it are told to retry later.
+      maxConcurrentTransfers: 64
+
+      # Per-agent download rate, e.g. 50MiB (per second); 0 means no limit.
+      transferRateLimit: 0
       """;
 
   public static ControllerConfig defaults() {
@@ -79,7 +88,8 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     } catch (UnrecognizedPropertyException e) {
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: listen, heartbeatInterval, staleAfter, maxConcurrentHellos,"
-          + " maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize)", e);
+          + " maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize, maxConcurrentTransfers,"
+          + " transferRateLimit)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -88,19 +98,36 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
   }
 
   public ControllerConfig withListen(HostPort listen) {
-    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize);
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
+        maxConcurrentTransfers, transferRateLimit);
   }
 
   public ControllerConfig withMaxConcurrentHandshakes(int n) {
-    return new ControllerConfig(listen, link, n, agentCertificateLifetime, maxArtifactSize);
+    return new ControllerConfig(listen, link, n, agentCertificateLifetime, maxArtifactSize,
+        maxConcurrentTransfers, transferRateLimit);
   }
 
   public ControllerConfig withMaxArtifactSize(long bytes) {
-    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, bytes);
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, bytes,
+        maxConcurrentTransfers, transferRateLimit);
+  }
+
+  public ControllerConfig withTransfers(int concurrent, long bytesPerSecond) {
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
+        concurrent, bytesPerSecond);
   }
 
   public ControllerConfig withLink(LinkSettings link) {
-    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize);
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
+        maxConcurrentTransfers, transferRateLimit);
+  }
+
+  private static long rate(String text) {
+    long bytes = io.rackroll.release.Sizes.parse(text);
+    if (bytes < 0) {
+      throw new IllegalArgumentException("transferRateLimit: " + text + " (expected: bytes per second such as 50MiB, or 0)");
+    }
+    return bytes;
   }
 
   private static long artifactSize(String text) {
@@ -120,6 +147,8 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     @JsonProperty public int maxConcurrentHandshakes = 512;
     @JsonProperty public String agentCertificateLifetime = "90d";
     @JsonProperty public String maxArtifactSize = "4GiB";
+    @JsonProperty public int maxConcurrentTransfers = 64;
+    @JsonProperty public String transferRateLimit = "0";
 
     ControllerConfig toConfig(Path file) {
       try {
@@ -129,7 +158,9 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
                 Durations.parse("staleAfter", staleAfter), maxConcurrentHellos),
             maxConcurrentHandshakes,
             Durations.parse("agentCertificateLifetime", agentCertificateLifetime),
-            artifactSize(maxArtifactSize));
+            artifactSize(maxArtifactSize),
+            maxConcurrentTransfers,
+            rate(transferRateLimit));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
       }

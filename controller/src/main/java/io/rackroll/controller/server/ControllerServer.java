@@ -11,12 +11,14 @@ import io.rackroll.controller.enroll.Tokens;
 import io.rackroll.controller.fleet.AgentLinkService;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.pki.ControllerPki;
+import io.rackroll.controller.release.ArtifactService;
 import io.rackroll.controller.release.ArtifactStore;
 import io.rackroll.controller.store.JdbcStore;
 import io.rackroll.controller.store.Store;
 import io.rackroll.trust.MutualTls;
 import io.rackroll.trust.SecureFiles;
 import io.rackroll.wire.HostPort;
+import io.rackroll.wire.Threads;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
@@ -28,6 +30,7 @@ import java.time.Clock;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +57,7 @@ public final class ControllerServer implements AutoCloseable {
   private AgentRegistry registry;
   private ThreadPoolExecutor callbacks;
   private ExecutorService artifactIo;
+  private ScheduledExecutorService pacer;
   private Server server;
   private FileChannel lockChannel;
   private EventLoopGroup boss;
@@ -86,6 +90,7 @@ public final class ControllerServer implements AutoCloseable {
     ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize());
     artifacts.restore();
     artifactIo = Executors.newFixedThreadPool(4, named("artifact-io"));
+    pacer = Threads.serial("transfer-pacer");
 
     int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
     callbacks = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(65_536),
@@ -106,6 +111,8 @@ public final class ControllerServer implements AutoCloseable {
         .addService(new EnrollmentService(tokens, pki.ca(), store, clock, config.agentCertificateLifetime()))
         .addService(new AgentLinkService(registry))
         .addService(new AdminService(tokens, store, registry, artifacts, artifactIo, clock))
+        .addService(new ArtifactService(artifacts, artifactIo, pacer, config.maxConcurrentTransfers(),
+            config.transferRateLimit()))
         // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -181,6 +188,7 @@ public final class ControllerServer implements AutoCloseable {
     }
     if (artifactIo != null) {
       artifactIo.shutdown();
+      pacer.shutdownNow();
     }
     if (boss != null) {
       boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
