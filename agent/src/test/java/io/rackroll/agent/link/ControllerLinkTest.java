@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.rackroll.agent.identity.AgentIdentity.Credentials;
+import io.rackroll.agent.testing.TestPki;
 import io.rackroll.proto.v1.AgentMessage;
 import io.rackroll.proto.v1.AgentMessage.BodyCase;
 import io.rackroll.proto.v1.Command;

@@ -5,6 +5,7 @@ import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.rackroll.agent.testing.TestPki;
 import io.rackroll.proto.v1.AgentLinkGrpc;
 import io.rackroll.proto.v1.AgentMessage;
 import io.rackroll.proto.v1.Command;

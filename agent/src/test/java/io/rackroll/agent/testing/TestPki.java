@@ -1,4 +1,4 @@
-package io.rackroll.agent.link;
+package io.rackroll.agent.testing;
 
 import io.rackroll.trust.Keys;
 import io.rackroll.trust.PeerIdentity;
@@ -20,15 +20,15 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** A throwaway CA, a server certificate for 127.0.0.1 and one agent certificate, for link tests. */
-final class TestPki {
-  final KeyPair caKey = Keys.newKeyPair();
-  final X509Certificate ca;
-  final KeyPair serverKey = Keys.newKeyPair();
-  final X509Certificate serverCert;
-  final KeyPair agentKey = Keys.newKeyPair();
-  final X509Certificate agentCert;
+public final class TestPki {
+  public final KeyPair caKey = Keys.newKeyPair();
+  public final X509Certificate ca;
+  public final KeyPair serverKey = Keys.newKeyPair();
+  public final X509Certificate serverCert;
+  public final KeyPair agentKey = Keys.newKeyPair();
+  public final X509Certificate agentCert;
 
-  TestPki(String agentId) throws Exception {
+  public TestPki(String agentId) throws Exception {
     ca = sign(new X500Name("CN=Test CA"), new X500Name("CN=Test CA"), caKey.getPublic(), true, null);
     serverCert = sign(new X500Name("CN=Test CA"), new X500Name("CN=controller,OU=controller,O=Rackroll"),
         serverKey.getPublic(), false, new GeneralNames(new GeneralName(GeneralName.iPAddress, "127.0.0.1")));

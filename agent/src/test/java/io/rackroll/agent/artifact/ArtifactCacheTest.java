@@ -1,0 +1,172 @@
+package io.rackroll.agent.artifact;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.rackroll.agent.artifact.ArtifactCache.DownloadException;
+import io.rackroll.agent.testing.TestPki;
+import io.rackroll.proto.v1.ArtifactChunk;
+import io.rackroll.proto.v1.ArtifactsGrpc;
+import io.rackroll.proto.v1.FetchRequest;
+import io.rackroll.trust.MutualTls;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent's downloads against a scripted artifact server over real mTLS: resume, verify, refuse. */
+class ArtifactCacheTest {
+  @TempDir Path dir;
+  private final byte[] artifact = new byte[1_000_000];
+  private String digest;
+  /** What the server does; changed by tests. */
+  private volatile int cutAfterBytes = Integer.MAX_VALUE;
+  private volatile boolean corrupt;
+  private final List<Long> requestedOffsets = new CopyOnWriteArrayList<>();
+  private Server server;
+  private ManagedChannel channel;
+
+  @BeforeEach
+  void start() throws Exception {
+    new Random(3).nextBytes(artifact);
+    digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(artifact));
+    TestPki pki = new TestPki("ag-cache");
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .sslContext(MutualTls.server(pki.serverKey.getPrivate(), List.of(pki.serverCert, pki.ca), List.of(pki.ca)))
+        .addService(new ArtifactsGrpc.ArtifactsImplBase() {
+          @Override
+          public void fetch(FetchRequest request, StreamObserver<ArtifactChunk> out) {
+            requestedOffsets.add(request.getOffset());
+            if (!request.getDigest().equals(digest)) {
+              out.onError(Status.NOT_FOUND.withDescription("no artifact sha256 " + request.getDigest()).asRuntimeException());
+              return;
+            }
+            int sent = 0;
+            for (int pos = (int) request.getOffset(); pos < artifact.length; pos += 64 * 1024) {
+              if (sent >= cutAfterBytes) {
+                out.onError(Status.UNAVAILABLE.withDescription("connection reset").asRuntimeException());
+                return;
+              }
+              int n = Math.min(64 * 1024, artifact.length - pos);
+              byte[] chunk = java.util.Arrays.copyOfRange(artifact, pos, pos + n);
+              if (corrupt) {
+                chunk[0] ^= 1;
+              }
+              out.onNext(ArtifactChunk.newBuilder().setOffset(pos).setTotalSize(artifact.length)
+                  .setData(ByteString.copyFrom(chunk)).build());
+              sent += n;
+            }
+            out.onCompleted();
+          }
+        }).build().start();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
+        .sslContext(MutualTls.client(pki.agentKey.getPrivate(), List.of(pki.agentCert), List.of(pki.ca))).build();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    channel.shutdownNow();
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  private ArtifactCache cache(Path where) {
+    return new ArtifactCache(where, channel, Duration.ofSeconds(30));
+  }
+
+  @Test
+  void downloadsVerifiesAndThenServesFromTheCache() throws Exception {
+    Path got = cache(dir).fetch(digest, artifact.length);
+    assertThat(Files.readAllBytes(got)).isEqualTo(artifact);
+    assertThat(got).isEqualTo(dir.resolve(digest));
+
+    cache(dir).fetch(digest, artifact.length);
+    assertThat(requestedOffsets).as("the second fetch used the cache").containsExactly(0L);
+  }
+
+  @Test
+  void brokenTransferResumesFromTheBytesAlreadyOnDisk() throws Exception {
+    cutAfterBytes = 300 * 1024;
+    assertThatThrownBy(() -> cache(dir).fetch(digest, artifact.length))
+        .isInstanceOfSatisfying(DownloadException.class, e -> {
+          assertThat(e.kind()).isEqualTo(DownloadException.Kind.UNREACHABLE);
+          assertThat(e.getMessage()).contains("broke off at byte 327680 of 1000000", "the next attempt resumes there");
+        });
+    assertThat(Files.size(dir.resolve(digest + ".part"))).isEqualTo(327_680);
+
+    cutAfterBytes = Integer.MAX_VALUE;
+    Path got = cache(dir).fetch(digest, artifact.length);
+
+    assertThat(requestedOffsets).containsExactly(0L, 327_680L);
+    assertThat(Files.readAllBytes(got)).isEqualTo(artifact);
+    assertThat(dir.resolve(digest + ".part")).doesNotExist();
+  }
+
+  @Test
+  void corruptDownloadIsDiscardedNeverKept() throws Exception {
+    corrupt = true;
+    assertThatThrownBy(() -> cache(dir).fetch(digest, artifact.length))
+        .isInstanceOfSatisfying(DownloadException.class, e -> assertThat(e.kind()).isEqualTo(DownloadException.Kind.CORRUPT));
+    assertThat(dir.resolve(digest + ".part")).doesNotExist();
+    assertThat(dir.resolve(digest)).doesNotExist();
+
+    corrupt = false;
+    assertThat(Files.readAllBytes(cache(dir).fetch(digest, artifact.length))).isEqualTo(artifact);
+    assertThat(requestedOffsets).containsExactly(0L, 0L);
+  }
+
+  @Test
+  void cachedArtifactDamagedOnDiskIsFetchedAgain() throws Exception {
+    Path got = cache(dir).fetch(digest, artifact.length);
+    byte[] damaged = Files.readAllBytes(got);
+    damaged[500] ^= 0x40;
+    Files.write(got, damaged);
+
+    assertThat(Files.readAllBytes(cache(dir).fetch(digest, artifact.length))).isEqualTo(artifact);
+    assertThat(requestedOffsets).containsExactly(0L, 0L);
+  }
+
+  @Test
+  void unknownArtifactIsARefusalNotANetworkProblem() {
+    assertThatThrownBy(() -> cache(dir).fetch("f".repeat(64), 10))
+        .isInstanceOfSatisfying(DownloadException.class, e -> {
+          assertThat(e.kind()).isEqualTo(DownloadException.Kind.REFUSED);
+          assertThat(e.getMessage()).contains("controller refused the download");
+        });
+  }
+
+  @Test
+  void fullFileSystemIsReportedWithWhatWasNeeded() throws Exception {
+    Path small = Files.createDirectories(dir.resolve("small"));
+    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", small.toString())
+        .redirectErrorStream(true).start();
+    assumeTrue(mount.waitFor() == 0, "mounting a size-limited tmpfs needs root; skipped: " + new String(mount.getInputStream().readAllBytes()));
+    try {
+      assertThatThrownBy(() -> cache(small.resolve("cache")).fetch(digest, artifact.length))
+          .isInstanceOfSatisfying(DownloadException.class, e -> {
+            assertThat(e.kind()).isEqualTo(DownloadException.Kind.DISK_FULL);
+            assertThat(e.getMessage()).startsWith("needs 976.6 KiB free on ").contains("has 512.0 KiB");
+          });
+      assertThat(requestedOffsets).as("nothing was downloaded into a disk that cannot hold it").isEmpty();
+    } finally {
+      new ProcessBuilder("umount", small.toString()).start().waitFor();
+    }
+  }
+}
