@@ -1,11 +1,27 @@
 package io.rackroll.wire;
 
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 /** Named executors, one per purpose, so a thread dump says who is doing what. */
 public final class Threads {
   private Threads() {}
+
+  /**
+   * Runs {@code task} on {@code executor} unless it has been shut down, which during a stop is
+   * expected (gRPC callbacks keep arriving while a service closes) and not worth an exception.
+   * Returns whether the task was accepted.
+   */
+  public static boolean post(Executor executor, Runnable task) {
+    try {
+      executor.execute(task);
+      return true;
+    } catch (RejectedExecutionException stopping) {
+      return false;
+    }
+  }
 
   /**
    * One daemon thread running tasks in submission order, with timers: the home of state that

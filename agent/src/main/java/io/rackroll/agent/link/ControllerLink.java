@@ -100,17 +100,17 @@ public final class ControllerLink implements AutoCloseable {
 
       @Override
       public void onNext(ControllerMessage message) {
-        link.execute(() -> received(gen, message));
+        Threads.post(link, () -> received(gen, message));
       }
 
       @Override
       public void onError(Throwable t) {
-        link.execute(() -> ended(gen, Status.fromThrowable(t), Status.trailersFromThrowable(t)));
+        Threads.post(link, () -> ended(gen, Status.fromThrowable(t), Status.trailersFromThrowable(t)));
       }
 
       @Override
       public void onCompleted() {
-        link.execute(() -> ended(gen, Status.UNAVAILABLE.withDescription("controller closed the stream"), null));
+        Threads.post(link, () -> ended(gen, Status.UNAVAILABLE.withDescription("controller closed the stream"), null));
       }
     });
     requests.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder()

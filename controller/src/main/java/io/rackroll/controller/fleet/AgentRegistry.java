@@ -23,7 +23,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
@@ -191,9 +190,7 @@ public final class AgentRegistry implements AutoCloseable {
    * disconnected anyway.
    */
   private void post(Runnable event) {
-    try {
-      events.execute(event);
-    } catch (RejectedExecutionException e) {
+    if (!Threads.post(events, event)) {
       log.debug("controller stopping; event dropped");
     }
   }
