@@ -1,0 +1,109 @@
+package io.rackroll.agent.install;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+
+/**
+ * Unpacks a release artifact into an empty directory, refusing anything that could write outside
+ * it or smuggle a special file onto the host: absolute paths, {@code ..}, links that point outside
+ * the release, hard links, devices and FIFOs. Only the executable bit of a file's mode is kept
+ * (0755 or 0644); owners are not restored.
+ *
+ * <p>Refusals throw {@link UnsafeArchiveException} naming the entry; the caller discards the
+ * directory, so a refused artifact leaves nothing behind.
+ */
+public final class Unpacker {
+  private Unpacker() {}
+
+  /** Thrown for an entry that must not be unpacked. */
+  public static final class UnsafeArchiveException extends IOException {
+    UnsafeArchiveException(String entry, String why) {
+      super("artifact entry \"" + entry + "\" refused: " + why);
+    }
+  }
+
+  /** Unpacks {@code tarGz} into {@code target} (created; must not exist yet). Returns the bytes written. */
+  public static long unpack(Path tarGz, Path target) throws IOException {
+    Files.createDirectories(target.getParent());
+    Files.createDirectory(target);
+    Path root = target.toRealPath();
+    long written = 0;
+    try (InputStream raw = new BufferedInputStream(Files.newInputStream(tarGz));
+        TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(raw))) {
+      for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+        Path dest = inside(root, e.getName());
+        // Special types first: commons-compress counts anything that is not a directory as a "file".
+        if (e.isLink()) {
+          throw new UnsafeArchiveException(e.getName(), "hard links are not allowed in releases");
+        } else if (e.isCharacterDevice() || e.isBlockDevice()) {
+          throw new UnsafeArchiveException(e.getName(), "device files are not allowed in releases");
+        } else if (e.isFIFO()) {
+          throw new UnsafeArchiveException(e.getName(), "FIFOs are not allowed in releases");
+        } else if (e.isSymbolicLink()) {
+          checkLinkTarget(root, dest, e.getName(), e.getLinkName());
+          Files.createDirectories(dest.getParent());
+          Files.createSymbolicLink(dest, Path.of(e.getLinkName()));
+        } else if (e.isDirectory()) {
+          Files.createDirectories(dest);
+        } else if (e.getLinkFlag() == TarArchiveEntry.LF_NORMAL || e.getLinkFlag() == TarArchiveEntry.LF_OLDNORM
+            || e.getLinkFlag() == TarArchiveEntry.LF_CONTIG) {
+          Files.createDirectories(dest.getParent());
+          if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) {
+            throw new UnsafeArchiveException(e.getName(), "appears twice, or would overwrite a link");
+          }
+          written += Files.copy(tar, dest);
+          Files.setPosixFilePermissions(dest,
+              PosixFilePermissions.fromString((e.getMode() & 0100) != 0 ? "rwxr-xr-x" : "rw-r--r--"));
+        } else {
+          throw new UnsafeArchiveException(e.getName(), "unsupported entry type '" + (char) e.getLinkFlag() + "'");
+        }
+      }
+    } catch (UnsafeArchiveException e) {
+      throw e;
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IOException("artifact is not a readable .tar.gz: " + e.getMessage(), e);
+    }
+    return written;
+  }
+
+  /** The destination of {@code name}, which must stay inside {@code root}. */
+  private static Path inside(Path root, String name) throws UnsafeArchiveException {
+    if (name.startsWith("/") || name.matches("^[A-Za-z]:.*")) {
+      throw new UnsafeArchiveException(name, "absolute paths are not allowed");
+    }
+    for (String segment : name.split("/")) {
+      if (segment.equals("..")) {
+        throw new UnsafeArchiveException(name, "'..' is not allowed");
+      }
+    }
+    Path dest = root.resolve(name).normalize();
+    if (!dest.startsWith(root)) {
+      throw new UnsafeArchiveException(name, "resolves outside the release");
+    }
+    // A parent that is a symlink (unpacked earlier) could lead outside; refuse to write through one.
+    for (Path p = dest.getParent(); p != null && !p.equals(root); p = p.getParent()) {
+      if (Files.isSymbolicLink(p)) {
+        throw new UnsafeArchiveException(name, "would be written through the link " + root.relativize(p));
+      }
+    }
+    return dest;
+  }
+
+  private static void checkLinkTarget(Path root, Path link, String name, String target) throws UnsafeArchiveException {
+    if (target.isEmpty() || target.startsWith("/")) {
+      throw new UnsafeArchiveException(name, "links must be relative and stay inside the release (points to " + target + ")");
+    }
+    Path resolved = link.getParent().resolve(target).normalize();
+    if (!resolved.startsWith(root)) {
+      throw new UnsafeArchiveException(name, "link points outside the release (" + target + ")");
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package io.rackroll.agent.install;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One crafted archive per refusal, plus the archive a real release is. */
+class UnpackerTest {
+  @TempDir Path dir;
+
+  /** Builds a .tar.gz from entries described by the test; each writer adds one entry. */
+  private interface EntryWriter {
+    void write(TarArchiveOutputStream tar) throws Exception;
+  }
+
+  private Path archive(EntryWriter... entries) throws Exception {
+    Path out = dir.resolve("a" + System.nanoTime() + ".tar.gz");
+    try (OutputStream file = Files.newOutputStream(out);
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(file))) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      for (EntryWriter e : entries) {
+        e.write(tar);
+      }
+    }
+    return out;
+  }
+
+  private static EntryWriter file(String name, String content, int mode) {
+    return tar -> {
+      byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+      TarArchiveEntry e = new TarArchiveEntry(name, true); // keep a leading '/', as a hostile tar would
+      e.setSize(bytes.length);
+      e.setMode(0100000 | mode);
+      tar.putArchiveEntry(e);
+      tar.write(bytes);
+      tar.closeArchiveEntry();
+    };
+  }
+
+  private static EntryWriter special(String name, byte type, String linkTarget) {
+    return tar -> {
+      TarArchiveEntry e = new TarArchiveEntry(name, type);
+      if (linkTarget != null) {
+        e.setLinkName(linkTarget);
+      }
+      tar.putArchiveEntry(e);
+      tar.closeArchiveEntry();
+    };
+  }
+
+  @Test
+  void unpacksAReleaseKeepingExecutableBitsAndInnerLinks() throws Exception {
+    Path a = archive(file("rackroll.yaml", "name: web\n", 0644), file("hooks/start.sh", "#!/bin/sh\n", 0750),
+        special("current-config", TarArchiveEntry.LF_SYMLINK, "hooks/start.sh"));
+    Path target = dir.resolve("releases/1.0.0");
+
+    long bytes = Unpacker.unpack(a, target);
+
+    assertThat(bytes).isEqualTo(20);
+    assertThat(target.resolve("rackroll.yaml")).hasContent("name: web");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("hooks/start.sh")))).isEqualTo("rwxr-xr-x");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("rackroll.yaml")))).isEqualTo("rw-r--r--");
+    assertThat(Files.readSymbolicLink(target.resolve("current-config"))).isEqualTo(Path.of("hooks/start.sh"));
+  }
+
+  @Test
+  void refusesAbsolutePaths() throws Exception {
+    assertRefused(archive(file("/etc/cron.d/evil", "x", 0644)), "\"/etc/cron.d/evil\" refused: absolute paths are not allowed");
+  }
+
+  @Test
+  void refusesDotDot() throws Exception {
+    assertRefused(archive(file("hooks/../../outside.txt", "x", 0644)), "\"hooks/../../outside.txt\" refused: '..' is not allowed");
+  }
+
+  @Test
+  void refusesLinksThatEscape() throws Exception {
+    assertRefused(archive(special("etc", TarArchiveEntry.LF_SYMLINK, "/etc")),
+        "\"etc\" refused: links must be relative and stay inside the release (points to /etc)");
+    assertRefused(archive(special("up", TarArchiveEntry.LF_SYMLINK, "../../..")),
+        "\"up\" refused: link points outside the release (../../..)");
+  }
+
+  @Test
+  void refusesWritingThroughALinkUnpackedEarlier() throws Exception {
+    assertRefused(archive(special("dir", TarArchiveEntry.LF_SYMLINK, "."), file("dir/x", "x", 0644)),
+        "\"dir/x\" refused: would be written through the link dir");
+  }
+
+  @Test
+  void refusesDevicesFifosAndHardLinks() throws Exception {
+    assertRefused(archive(special("dev/sda", TarArchiveEntry.LF_BLK, null)), "device files are not allowed");
+    assertRefused(archive(special("null", TarArchiveEntry.LF_CHR, null)), "device files are not allowed");
+    assertRefused(archive(special("pipe", TarArchiveEntry.LF_FIFO, null)), "FIFOs are not allowed");
+    assertRefused(archive(file("a", "x", 0644), special("b", TarArchiveEntry.LF_LINK, "a")), "hard links are not allowed");
+  }
+
+  @Test
+  void refusesDuplicateEntries() throws Exception {
+    assertRefused(archive(file("a", "1", 0644), file("a", "2", 0644)), "\"a\" refused: appears twice");
+  }
+
+  @Test
+  void notAnArchiveSaysSo() throws Exception {
+    Path junk = Files.writeString(dir.resolve("junk.tar.gz"), "junk");
+    assertThatThrownBy(() -> Unpacker.unpack(junk, dir.resolve("t"))).hasMessageStartingWith("artifact is not a readable .tar.gz");
+  }
+
+  private void assertRefused(Path archive, String message) {
+    assertThatThrownBy(() -> Unpacker.unpack(archive, dir.resolve("t" + System.nanoTime())))
+        .isInstanceOf(Unpacker.UnsafeArchiveException.class).hasMessageContaining(message);
+    assertThat(dir.getParent().resolve("outside.txt")).doesNotExist();
+  }
+}
