@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Blocking: call from the agent's lifecycle thread, never from a gRPC callback.
  */
-public final class ArtifactCache {
+public final class ArtifactCache implements ArtifactSource {
   private static final Logger log = LoggerFactory.getLogger(ArtifactCache.class);
   private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{64}");
 
@@ -72,6 +72,7 @@ public final class ArtifactCache {
    * {@link DownloadException.Kind#UNREACHABLE} the partial file is kept and the next call resumes;
    * on {@link DownloadException.Kind#CORRUPT} it is deleted and the next call starts over.
    */
+  @Override
   public Path fetch(String digest, long size) throws IOException {
     if (!DIGEST.matcher(digest).matches()) {
       throw new IllegalArgumentException("digest: " + digest + " (expected: 64 lowercase hex characters)");

@@ -1,0 +1,425 @@
+package io.rackroll.agent.lifecycle;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rackroll.agent.artifact.ArtifactCache.DownloadException;
+import io.rackroll.agent.artifact.ArtifactSource;
+import io.rackroll.agent.install.Preconditions;
+import io.rackroll.agent.install.Unpacker;
+import io.rackroll.release.Artifact;
+import io.rackroll.release.Manifest;
+import io.rackroll.release.Manifest.HookPoint;
+import io.rackroll.release.ManifestException;
+import io.rackroll.trust.SecureFiles;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts one release onto this host as an explicit state machine: download, verify, check the host,
+ * install, activate, check health, and roll back by itself when anything after the switch fails.
+ *
+ * <p>The runner persists each {@link Job} (phase plus the data the next step needs, one atomic
+ * file replace) before it acts on it, so a SIGKILL at any point leaves a state {@link #recover()}
+ * knows how to finish: {@code current} always points at a complete release.
+ *
+ * <p>On-host layout, under the apps directory:
+ * {@code <app>/releases/<version>/}, {@code <app>/current -> releases/<version>},
+ * {@code <app>/lifecycle.json}, {@code <app>/logs/<version>-<hook>.log}.
+ *
+ * <p>Blocking: runs on the agent's lifecycle thread.
+ */
+public final class Lifecycle {
+  private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
+  /** Entries of one persisted phase across restarts before the job gives up instead of looping. */
+  static final int MAX_ENTRIES = 3;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path apps;
+  private final ArtifactSource artifacts;
+  private final Supplier<Preconditions.Host> host;
+  private final HookRunner hooks;
+  private final HealthProbe health = new HealthProbe();
+  private final int keepReleases;
+  private final Clock clock;
+  private final Consumer<Job> listener;
+
+  public Lifecycle(Path apps, ArtifactSource artifacts, Supplier<Preconditions.Host> host, Map<String, String> labels,
+      int keepReleases, Clock clock, Consumer<Job> listener) {
+    if (keepReleases < 2) {
+      throw new IllegalArgumentException("keepReleases: " + keepReleases + " (expected: >= 2, so rollback never downloads)");
+    }
+    this.apps = apps;
+    this.artifacts = artifacts;
+    this.host = host;
+    this.hooks = new HookRunner(labels);
+    this.keepReleases = keepReleases;
+    this.clock = clock;
+    this.listener = listener;
+  }
+
+  /** Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) to its end. */
+  public Job deploy(String app, String version, String digest, long size) throws IOException, InterruptedException {
+    String previous = currentVersion(app).orElse("");
+    if (previous.equals(version)) {
+      previous = job(app).filter(j -> j.phase() == Phase.ACTIVE).map(Job::previous).orElse("");
+    }
+    return run(new Job(app, version, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis()));
+  }
+
+  /** The version {@code current} points to, if any. */
+  public Optional<String> currentVersion(String app) throws IOException {
+    Path current = apps.resolve(app).resolve("current");
+    if (!Files.isSymbolicLink(current)) {
+      return Optional.empty();
+    }
+    return Optional.of(Files.readSymbolicLink(current).getFileName().toString());
+  }
+
+  /** The last persisted job of {@code app}. */
+  public Optional<Job> job(String app) throws IOException {
+    Path file = apps.resolve(app).resolve("lifecycle.json");
+    try {
+      return Optional.of(JSON.readValue(Files.readAllBytes(file), Job.class));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Finishes every job a restart interrupted. What each persisted phase means after a crash:
+   */
+  public List<Job> recover() throws IOException, InterruptedException {
+    List<Job> done = new ArrayList<>();
+    if (!Files.isDirectory(apps)) {
+      return done;
+    }
+    List<Path> appDirs;
+    try (Stream<Path> s = Files.list(apps)) {
+      appDirs = s.filter(Files::isDirectory).sorted().toList();
+    }
+    for (Path dir : appDirs) {
+      Optional<Job> persisted = job(dir.getFileName().toString());
+      if (persisted.isEmpty() || persisted.get().phase().terminal()) {
+        continue;
+      }
+      Job job = persisted.get().reentered(clock.millis());
+      log.info("{}@{}: resuming after restart in {} (entry {})", job.app(), job.version(), job.phase(), job.entries());
+      if (job.entries() > MAX_ENTRIES) {
+        job = loopDetected(job);
+      } else {
+        job = switch (job.phase()) {
+          // No change to the host yet (downloads resume from the partial file): just go on.
+          case DOWNLOADING, VERIFYING, CHECKING_HOST -> job;
+          // The release directory only appears by rename once complete; the step clears partial staging.
+          case INSTALLING -> job;
+          // current may point at either release and hooks may be half-run: undo rather than guess.
+          case ACTIVATING -> job.failing(Phase.ROLLING_BACK, "interrupted",
+              "agent restarted during activation of " + job.version(), clock.millis());
+          // The switch is complete: check health again from the start.
+          case CHECKING_HEALTH -> job;
+          // Rolling back is idempotent: finish it.
+          case ROLLING_BACK -> job;
+          default -> job.failing(Phase.FAILED, "interrupted", "unknown state after restart", clock.millis());
+        };
+      }
+      done.add(run(job));
+    }
+    return done;
+  }
+
+  private Job loopDetected(Job job) {
+    String why = job.app() + "@" + job.version() + " entered " + job.phase() + " " + job.entries()
+        + " times across restarts; giving up to stop a crash loop";
+    return switch (job.phase()) {
+      case ACTIVATING, CHECKING_HEALTH -> job.failing(Phase.ROLLING_BACK, "crashed_loop", why, clock.millis());
+      default -> job.failing(Phase.FAILED, "crashed_loop", why, clock.millis());
+    };
+  }
+
+  /** The runner: persist, report, then handle; until a terminal phase. */
+  private Job run(Job job) throws IOException, InterruptedException {
+    while (true) {
+      persist(job);
+      listener.accept(job);
+      if (job.phase().terminal()) {
+        log.info("{}@{}: {}{}", job.app(), job.version(), job.phase(), job.failure().isEmpty() ? "" : ": " + job.failure());
+        return job;
+      }
+      job = step(job);
+    }
+  }
+
+  private Job step(Job job) throws IOException, InterruptedException {
+    long now = clock.millis();
+    return switch (job.phase()) {
+      case DOWNLOADING -> download(job);
+      case VERIFYING -> {
+        try {
+          Artifact a = Artifact.inspect(artifacts.fetch(job.digest(), job.size()));
+          if (!a.manifest().name().equals(job.app()) || !a.manifest().version().equals(job.version())) {
+            yield job.failing(Phase.FAILED, "verification_failed", "artifact " + job.digest().substring(0, 12)
+                + "… holds " + a.manifest().ref() + ", not " + job.app() + "@" + job.version(), now);
+          }
+          yield job.to(Phase.CHECKING_HOST, now);
+        } catch (ManifestException e) {
+          yield job.failing(Phase.FAILED, "verification_failed", e.getMessage(), now);
+        }
+      }
+      case CHECKING_HOST -> {
+        Artifact a = inspect(job);
+        List<String> refusals = Preconditions.refusals(a.manifest().requires(), host.get(), apps, a.unpackedBytes());
+        yield refusals.isEmpty() ? job.to(Phase.INSTALLING, now)
+            : job.failing(Phase.FAILED, "refused", String.join("; ", refusals), now);
+      }
+      case INSTALLING -> install(job);
+      case ACTIVATING -> activate(job);
+      case CHECKING_HEALTH -> {
+        Manifest m = manifest(job.app(), job.version());
+        HealthProbe.Verdict v = health.await(m.health(), releaseDir(job.app(), job.version()));
+        if (v.healthy()) {
+          prune(job.app());
+          yield job.to(Phase.ACTIVE, clock.millis());
+        }
+        yield job.failing(Phase.ROLLING_BACK, "health_failed", job.app() + "@" + job.version() + " " + v.detail(),
+            clock.millis());
+      }
+      case ROLLING_BACK -> rollBack(job);
+      default -> throw new IllegalStateException("no step for terminal phase " + job.phase());
+    };
+  }
+
+  private Job download(Job job) throws InterruptedException {
+    int attempt = 0;
+    while (true) {
+      try {
+        artifacts.fetch(job.digest(), job.size());
+        return job.to(Phase.VERIFYING, clock.millis());
+      } catch (DownloadException e) {
+        switch (e.kind()) {
+          case UNREACHABLE, CORRUPT -> {
+            if (++attempt >= 5) {
+              return job.failing(Phase.FAILED, e.kind() == DownloadException.Kind.CORRUPT ? "verification_failed"
+                  : "unreachable", e.getMessage(), clock.millis());
+            }
+            Thread.sleep(Math.min(30_000, 500L << attempt)); // retry pacing between whole attempts
+          }
+          case DISK_FULL -> {
+            return job.failing(Phase.FAILED, "disk_full", e.getMessage(), clock.millis());
+          }
+          default -> {
+            return job.failing(Phase.FAILED, "refused", e.getMessage(), clock.millis());
+          }
+        }
+      } catch (IOException e) {
+        return job.failing(Phase.FAILED, diskKind(e), "download of " + job.app() + "@" + job.version()
+            + " failed: " + e.getMessage(), clock.millis());
+      }
+    }
+  }
+
+  private Job install(Job job) throws IOException, InterruptedException {
+    Path release = releaseDir(job.app(), job.version());
+    if (Files.isDirectory(release)) {
+      return job.to(Phase.ACTIVATING, clock.millis()); // complete: it only ever appears by rename
+    }
+    Path staging = release.resolveSibling("." + job.version() + ".staging");
+    deleteTree(staging);
+    try {
+      Unpacker.unpack(artifacts.fetch(job.digest(), job.size()), staging);
+      Manifest m = Manifest.parse(Files.readString(staging.resolve(Manifest.FILE)));
+      Optional<Manifest.Hook> pre = m.hook(HookPoint.PRE_INSTALL);
+      if (pre.isPresent()) {
+        hooks.run("preInstall", pre.get(), job.app(), job.version(), staging, job.previous(), hookLog(job, "preInstall"));
+      }
+      Files.move(staging, release, StandardCopyOption.ATOMIC_MOVE);
+      syncDir(release.getParent());
+      Optional<Manifest.Hook> post = m.hook(HookPoint.POST_INSTALL);
+      if (post.isPresent()) {
+        try {
+          hooks.run("postInstall", post.get(), job.app(), job.version(), release, job.previous(), hookLog(job, "postInstall"));
+        } catch (HookRunner.HookFailed e) {
+          deleteTree(release); // not switched to, and not to be kept half-configured
+          throw e;
+        }
+      }
+      return job.to(Phase.ACTIVATING, clock.millis());
+    } catch (HookRunner.HookFailed e) {
+      deleteTree(staging);
+      return job.failing(Phase.FAILED, e.timedOut ? "hook_timed_out" : "hook_failed", e.getMessage(), clock.millis());
+    } catch (ManifestException e) {
+      deleteTree(staging);
+      return job.failing(Phase.FAILED, "verification_failed", e.getMessage(), clock.millis());
+    } catch (IOException e) {
+      deleteTree(staging);
+      return job.failing(Phase.FAILED, e instanceof Unpacker.UnsafeArchiveException ? "verification_failed" : diskKind(e),
+          "install of " + job.app() + "@" + job.version() + " failed: " + e.getMessage(), clock.millis());
+    }
+  }
+
+  private Job activate(Job job) throws IOException, InterruptedException {
+    try {
+      if (!job.previous().isEmpty() && !job.previous().equals(job.version())) {
+        Optional<Manifest.Hook> stop = manifest(job.app(), job.previous()).hook(HookPoint.DEACTIVATE);
+        if (stop.isPresent()) {
+          hooks.run("deactivate", stop.get(), job.app(), job.previous(), releaseDir(job.app(), job.previous()),
+              job.previous(), hookLog(job, "deactivate-" + job.previous()));
+        }
+      }
+      switchCurrent(job.app(), job.version());
+      Optional<Manifest.Hook> start = manifest(job.app(), job.version()).hook(HookPoint.ACTIVATE);
+      if (start.isPresent()) {
+        hooks.run("activate", start.get(), job.app(), job.version(), releaseDir(job.app(), job.version()),
+            job.previous(), hookLog(job, "activate"));
+      }
+      return job.to(Phase.CHECKING_HEALTH, clock.millis());
+    } catch (HookRunner.HookFailed e) {
+      return job.failing(Phase.ROLLING_BACK, e.timedOut ? "hook_timed_out" : "hook_failed", e.getMessage(), clock.millis());
+    }
+  }
+
+  private Job rollBack(Job job) throws IOException, InterruptedException {
+    String app = job.app();
+    if (job.previous().isEmpty() || job.previous().equals(job.version())
+        || !Files.isDirectory(releaseDir(app, job.previous()))) {
+      // Nothing to go back to: stop the new release and leave no current, so nothing half-switched runs.
+      Optional<Manifest.Hook> stop = manifestIfPresent(app, job.version()).flatMap(m -> m.hook(HookPoint.DEACTIVATE));
+      if (stop.isPresent()) {
+        try {
+          hooks.run("deactivate", stop.get(), app, job.version(), releaseDir(app, job.version()), "", hookLog(job, "deactivate"));
+        } catch (HookRunner.HookFailed e) {
+          log.warn("{}@{}: {}", app, job.version(), e.getMessage());
+        }
+      }
+      Files.deleteIfExists(apps.resolve(app).resolve("current"));
+      syncDir(apps.resolve(app));
+      return job.failing(Phase.FAILED, job.failureKind(), job.failure() + "; no previous release to roll back to",
+          clock.millis());
+    }
+    try {
+      switchCurrent(app, job.previous());
+      Manifest previous = manifest(app, job.previous());
+      Optional<Manifest.Hook> start = previous.hook(HookPoint.ACTIVATE);
+      if (start.isPresent()) {
+        hooks.run("activate", start.get(), app, job.previous(), releaseDir(app, job.previous()), job.version(),
+            hookLog(job, "activate-" + job.previous()));
+      }
+      HealthProbe.Verdict v = health.await(previous.health(), releaseDir(app, job.previous()));
+      if (!v.healthy()) {
+        return job.failing(Phase.FAILED, "rollback_failed", job.failure() + "; rolled back to " + job.previous()
+            + " but it is not healthy either: " + v.detail(), clock.millis());
+      }
+      return job.failing(Phase.ROLLED_BACK, job.failureKind(), job.failure() + "; rolled back to " + job.previous(),
+          clock.millis());
+    } catch (HookRunner.HookFailed e) {
+      return job.failing(Phase.FAILED, "rollback_failed", job.failure() + "; rollback to " + job.previous()
+          + " failed: " + e.getMessage(), clock.millis());
+    }
+  }
+
+  /** Points {@code current} at {@code version}: a new link renamed over the old one, atomic. */
+  private void switchCurrent(String app, String version) throws IOException {
+    Path dir = apps.resolve(app);
+    Path tmp = dir.resolve(".current.tmp");
+    Files.deleteIfExists(tmp);
+    Files.createSymbolicLink(tmp, Path.of("releases", version));
+    Files.move(tmp, dir.resolve("current"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    syncDir(dir);
+  }
+
+  /** Keeps the newest {@code keepReleases} releases (and always the current one). */
+  private void prune(String app) throws IOException {
+    Path releases = apps.resolve(app).resolve("releases");
+    String current = currentVersion(app).orElse("");
+    List<Path> all;
+    try (Stream<Path> s = Files.list(releases)) {
+      all = s.filter(p -> !p.getFileName().toString().startsWith("."))
+          .sorted(Comparator.comparing((Path p) -> p.toFile().lastModified()).reversed()).toList();
+    }
+    int kept = 0;
+    for (Path p : all) {
+      if (p.getFileName().toString().equals(current) || kept < keepReleases - 1) {
+        if (!p.getFileName().toString().equals(current)) {
+          kept++;
+        }
+        continue;
+      }
+      log.info("{}: removing old release {}", app, p.getFileName());
+      deleteTree(p);
+    }
+  }
+
+  private void persist(Job job) throws IOException {
+    Path dir = Files.createDirectories(apps.resolve(job.app()).resolve("releases")).getParent();
+    SecureFiles.write(dir.resolve("lifecycle.json"), JSON.writeValueAsBytes(job), SecureFiles.PUBLIC);
+  }
+
+  private Artifact inspect(Job job) throws IOException {
+    try {
+      return Artifact.inspect(artifacts.fetch(job.digest(), job.size()));
+    } catch (ManifestException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  private Manifest manifest(String app, String version) throws IOException {
+    return manifestIfPresent(app, version).orElseThrow(() ->
+        new IOException("release " + app + "@" + version + " is not on this host"));
+  }
+
+  private Optional<Manifest> manifestIfPresent(String app, String version) throws IOException {
+    Path file = releaseDir(app, version).resolve(Manifest.FILE);
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Manifest.parse(Files.readString(file)));
+    } catch (ManifestException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  Path releaseDir(String app, String version) {
+    return apps.resolve(app).resolve("releases").resolve(version);
+  }
+
+  private Path hookLog(Job job, String hook) throws IOException {
+    return Files.createDirectories(apps.resolve(job.app()).resolve("logs")).resolve(job.version() + "-" + hook + ".log");
+  }
+
+  private static String diskKind(IOException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains("No space left") ? "disk_full" : m.contains("Read-only file system") ? "disk_read_only" : "io_error";
+  }
+
+  private static void syncDir(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,261 @@
+package io.rackroll.agent.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rackroll.agent.artifact.ArtifactSource;
+import io.rackroll.agent.install.Preconditions;
+import io.rackroll.release.Artifact;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The lifecycle on real files and real hook processes. Artifacts come from a local map instead of
+ * the controller (downloads have their own tests); everything else is what runs on a host.
+ */
+class LifecycleTest {
+  @TempDir Path dir;
+  private Path apps;
+  /** Hooks append here: "activate 1", "deactivate 1", ... */
+  private Path events;
+  /** Health checks pass while this file exists. */
+  private Path healthy;
+  private final Map<String, Path> artifacts = new HashMap<>();
+  private final Map<String, String> digests = new HashMap<>();
+  private final List<Phase> seen = new ArrayList<>();
+  private Lifecycle lifecycle;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    apps = dir.resolve("apps");
+    events = dir.resolve("events.log");
+    healthy = dir.resolve("healthy");
+    Files.createFile(healthy);
+    lifecycle = lifecycle(3);
+  }
+
+  private Lifecycle lifecycle(int keep) {
+    ArtifactSource source = (digest, size) -> {
+      Path p = artifacts.get(digest);
+      if (p == null) {
+        throw new IOException("no artifact " + digest);
+      }
+      return p;
+    };
+    return new Lifecycle(apps, source, () -> new Preconditions.Host("x86_64", "linux", 2, 4L << 30),
+        Map.of("rack", "r1"), keep, Clock.systemUTC(), job -> seen.add(job.phase()));
+  }
+
+  /** Packs web@version whose hooks log to the events file and whose health follows the healthy file. */
+  private String release(String version, String extraManifest, Map<String, String> hookBodies) throws Exception {
+    Path src = Files.createDirectories(dir.resolve("src-" + version));
+    Files.createDirectories(src.resolve("hooks"));
+    Map<String, String> bodies = new HashMap<>(Map.of(
+        "activate", "echo \"activate $RACKROLL_VERSION prev=$RACKROLL_PREVIOUS_VERSION rack=$RACKROLL_LABEL_RACK\" >> " + events,
+        "deactivate", "echo \"deactivate $RACKROLL_VERSION\" >> " + events,
+        "health", "test -f " + healthy));
+    bodies.putAll(hookBodies);
+    for (Map.Entry<String, String> h : bodies.entrySet()) {
+      Path script = src.resolve("hooks/" + h.getKey() + ".sh");
+      Files.writeString(script, "#!/bin/sh\n" + h.getValue() + "\n");
+      Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    StringBuilder manifest = new StringBuilder("name: web\nversion: \"" + version + "\"\nhooks:\n"
+        + "  activate: hooks/activate.sh\n  deactivate: hooks/deactivate.sh\n");
+    for (String extra : List.of("preInstall", "postInstall")) {
+      if (bodies.containsKey(extra)) {
+        manifest.append("  ").append(extra).append(": {run: hooks/").append(extra).append(".sh, timeout: 2s}\n");
+      }
+    }
+    manifest.append("health:\n  checks:\n    - exec: hooks/health.sh\n  interval: 100ms\n  timeout: 100ms\n"
+        + "  healthyAfter: 2\n  deadline: 2s\n").append(extraManifest);
+    Files.writeString(src.resolve("rackroll.yaml"), manifest.toString());
+    Path out = dir.resolve("web-" + version + ".tar.gz");
+    Artifact.pack(src, out);
+    String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(out)));
+    artifacts.put(digest, out);
+    digests.put(version, digest);
+    return digest;
+  }
+
+  private Job deploy(String version) throws Exception {
+    return lifecycle.deploy("web", version, digests.get(version), Files.size(artifacts.get(digests.get(version))));
+  }
+
+  private List<String> events() throws IOException {
+    return Files.exists(events) ? Files.readAllLines(events) : List.of();
+  }
+
+  @Test
+  void firstInstallWalksEveryPhaseAndActivatesWithTheDocumentedEnvironment() throws Exception {
+    release("1", "", Map.of());
+    Job job = deploy("1");
+    assertThat(job.phase()).isEqualTo(Phase.ACTIVE);
+    assertThat(seen).containsExactly(Phase.DOWNLOADING, Phase.VERIFYING, Phase.CHECKING_HOST, Phase.INSTALLING,
+        Phase.ACTIVATING, Phase.CHECKING_HEALTH, Phase.ACTIVE);
+    assertThat(lifecycle.currentVersion("web")).contains("1");
+    assertThat(Files.readSymbolicLink(apps.resolve("web/current"))).isEqualTo(Path.of("releases/1"));
+    assertThat(events()).containsExactly("activate 1 prev= rack=r1");
+    assertThat(lifecycle.job("web")).contains(job);
+  }
+
+  @Test
+  void upgradeStopsTheOldReleaseBeforeStartingTheNew() throws Exception {
+    release("1", "", Map.of());
+    release("2", "", Map.of());
+    deploy("1");
+    Job job = deploy("2");
+    assertThat(job.phase()).isEqualTo(Phase.ACTIVE);
+    assertThat(job.previous()).isEqualTo("1");
+    assertThat(events()).containsExactly("activate 1 prev= rack=r1", "deactivate 1", "activate 2 prev=1 rack=r1");
+  }
+
+  @Test
+  void failingHealthRollsBackToThePreviousReleaseByItself() throws Exception {
+    release("1", "", Map.of());
+    release("2", "", Map.of("health", "exit 1"));
+    deploy("1");
+
+    Job job = deploy("2");
+
+    assertThat(job.phase()).isEqualTo(Phase.ROLLED_BACK);
+    assertThat(job.failureKind()).isEqualTo("health_failed");
+    assertThat(job.failure()).contains("web@2 not healthy within 2s", "exec hooks/health.sh exited with 1",
+        "rolled back to 1");
+    assertThat(lifecycle.currentVersion("web")).contains("1");
+    assertThat(events()).endsWith("activate 2 prev=1 rack=r1", "activate 1 prev=2 rack=r1");
+  }
+
+  @Test
+  void firstInstallThatNeverGetsHealthyLeavesNothingSwitched() throws Exception {
+    release("1", "", Map.of("health", "exit 3"));
+    Job job = deploy("1");
+    assertThat(job.phase()).isEqualTo(Phase.FAILED);
+    assertThat(job.failure()).endsWith("no previous release to roll back to");
+    assertThat(apps.resolve("web/current")).doesNotExist();
+    assertThat(events()).containsExactly("activate 1 prev= rack=r1", "deactivate 1");
+  }
+
+  @Test
+  void failingPreInstallHookStopsBeforeAnythingChanges() throws Exception {
+    release("1", "", Map.of());
+    release("2", "", Map.of("preInstall", "echo 'schema check failed' >&2; exit 4"));
+    deploy("1");
+
+    Job job = deploy("2");
+
+    assertThat(job.phase()).isEqualTo(Phase.FAILED);
+    assertThat(job.failureKind()).isEqualTo("hook_failed");
+    assertThat(job.failure()).isEqualTo("preInstall hook hooks/preInstall.sh of web@2 exited with 4; output: schema check failed");
+    assertThat(apps.resolve("web/releases/2")).doesNotExist();
+    assertThat(apps.resolve("web/releases/.2.staging")).doesNotExist();
+    assertThat(lifecycle.currentVersion("web")).contains("1");
+  }
+
+  @Test
+  void hookThatHangsIsKilledAtItsTimeout() throws Exception {
+    release("1", "", Map.of("postInstall", "echo started; sleep 60"));
+    Job job = deploy("1");
+    assertThat(job.phase()).isEqualTo(Phase.FAILED);
+    assertThat(job.failureKind()).isEqualTo("hook_timed_out");
+    assertThat(job.failure()).isEqualTo("postInstall hook hooks/postInstall.sh of web@1 timed out after 2s and was killed;"
+        + " output: started");
+    assertThat(apps.resolve("web/releases/1")).doesNotExist();
+  }
+
+  @Test
+  void hostThatCannotTakeTheReleaseRefusesItWithTheReason() throws Exception {
+    release("1", "requires:\n  minMemory: 64GiB\n  minCores: 8\n", Map.of());
+    Job job = deploy("1");
+    assertThat(job.phase()).isEqualTo(Phase.FAILED);
+    assertThat(job.failureKind()).isEqualTo("refused");
+    assertThat(job.failure()).isEqualTo("needs 8 cores, has 2; needs 64.0 GiB memory, has 4.0 GiB");
+    assertThat(apps.resolve("web/releases/1")).doesNotExist();
+  }
+
+  @Test
+  void keepsTheNewestReleasesSoRollbackNeverDownloads() throws Exception {
+    lifecycle = lifecycle(2);
+    for (String v : List.of("1", "2", "3")) {
+      release(v, "", Map.of());
+      assertThat(deploy(v).phase()).isEqualTo(Phase.ACTIVE);
+      Files.setLastModifiedTime(apps.resolve("web/releases/" + v),
+          java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + Integer.parseInt(v) * 1000L));
+    }
+    deploy("3");
+    try (var s = Files.list(apps.resolve("web/releases"))) {
+      assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("2", "3");
+    }
+  }
+
+  @Test
+  void restartDuringActivationRollsBack() throws Exception {
+    release("1", "", Map.of());
+    release("2", "", Map.of());
+    deploy("1");
+    // As if the agent died right after switching current to 2: release installed, link moved, state ACTIVATING.
+    Files.createDirectories(apps.resolve("web/releases/2"));
+    Files.copy(dir.resolve("src-2/rackroll.yaml"), apps.resolve("web/releases/2/rackroll.yaml"));
+    Files.createSymbolicLink(apps.resolve("web/current.new"), Path.of("releases/2"));
+    Files.move(apps.resolve("web/current.new"), apps.resolve("web/current"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    writeJob(new Job("web", "2", digests.get("2"), 1, "1", Phase.ACTIVATING, 0, "", "", 0));
+
+    List<Job> recovered = lifecycle.recover();
+
+    assertThat(recovered).singleElement().satisfies(j -> {
+      assertThat(j.phase()).isEqualTo(Phase.ROLLED_BACK);
+      assertThat(j.failure()).isEqualTo("agent restarted during activation of 2; rolled back to 1");
+    });
+    assertThat(lifecycle.currentVersion("web")).contains("1");
+  }
+
+  @Test
+  void restartDuringInstallFinishesTheInstall() throws Exception {
+    release("1", "", Map.of());
+    // As if the agent died mid-unpack: a half-written staging directory and the job in INSTALLING.
+    Files.createDirectories(apps.resolve("web/releases/.1.staging/hooks"));
+    Files.writeString(apps.resolve("web/releases/.1.staging/hooks/activate.sh"), "#!/bin/sh\nexit 9\n");
+    writeJob(new Job("web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))), "", Phase.INSTALLING,
+        0, "", "", 0));
+
+    assertThat(lifecycle.recover()).singleElement().extracting(Job::phase).isEqualTo(Phase.ACTIVE);
+    assertThat(events()).containsExactly("activate 1 prev= rack=r1");
+  }
+
+  @Test
+  void aPhaseEnteredTooOftenFailsInsteadOfLooping() throws Exception {
+    release("1", "", Map.of());
+    writeJob(new Job("web", "1", digests.get("1"), 1, "", Phase.INSTALLING, Lifecycle.MAX_ENTRIES, "", "", 0));
+    assertThat(lifecycle.recover()).singleElement().satisfies(j -> {
+      assertThat(j.phase()).isEqualTo(Phase.FAILED);
+      assertThat(j.failureKind()).isEqualTo("crashed_loop");
+    });
+  }
+
+  @Test
+  void transitionsOutsideTheTableAreBugs() {
+    assertThatThrownBy(() -> Phase.ACTIVE.checkTransition(Phase.INSTALLING)).hasMessage("illegal lifecycle transition ACTIVE -> INSTALLING");
+    assertThatThrownBy(() -> Phase.DOWNLOADING.checkTransition(Phase.ACTIVE)).isInstanceOf(IllegalStateException.class);
+    for (Phase p : Phase.values()) {
+      assertThat(Phase.NEXT).containsKey(p);
+    }
+  }
+
+  private void writeJob(Job job) throws IOException {
+    Files.createDirectories(apps.resolve("web"));
+    Files.write(apps.resolve("web/lifecycle.json"), new ObjectMapper().writeValueAsBytes(job));
+  }
+}
