@@ -19,7 +19,7 @@ import java.time.Duration;
  * on top. {@code enroll} writes the file; {@link #render} is its shape with every default.
  */
 record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration factsInterval,
-    Duration reconnectBackoffBase, Duration reconnectBackoffCap) {
+    Duration reconnectBackoffBase, Duration reconnectBackoffCap, int keepReleases) {
   static final Path DEFAULT_FILE = Path.of("/etc/rackroll/agent.yaml");
   static final Path DEFAULT_STATE = Path.of("/var/lib/rackroll");
 
@@ -37,7 +37,7 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
     } catch (UnrecognizedPropertyException e) {
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: controller, stateDir, pkiDir, factsInterval,"
-          + " reconnectBackoffBase, reconnectBackoffCap)", e);
+          + " reconnectBackoffBase, reconnectBackoffCap, keepReleases)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -52,22 +52,30 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
           form.pkiDir == null ? parent.resolve("pki") : Path.of(form.pkiDir),
           Durations.parse("factsInterval", form.factsInterval),
           Durations.parse("reconnectBackoffBase", form.reconnectBackoffBase),
-          Durations.parse("reconnectBackoffCap", form.reconnectBackoffCap));
+          Durations.parse("reconnectBackoffCap", form.reconnectBackoffCap),
+          keep(form.keepReleases));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
   }
 
+  private static int keep(int n) {
+    if (n < 2) {
+      throw new IllegalArgumentException("keepReleases: " + n + " (expected: >= 2, so a rollback never needs a download)");
+    }
+    return n;
+  }
+
   AgentConfig withController(HostPort c) {
-    return new AgentConfig(c, stateDir, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap);
+    return new AgentConfig(c, stateDir, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap, keepReleases);
   }
 
   AgentConfig withStateDir(Path s) {
-    return new AgentConfig(controller, s, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap);
+    return new AgentConfig(controller, s, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap, keepReleases);
   }
 
   AgentConfig withFactsInterval(Duration d) {
-    return new AgentConfig(controller, stateDir, pkiDir, d, reconnectBackoffBase, reconnectBackoffCap);
+    return new AgentConfig(controller, stateDir, pkiDir, d, reconnectBackoffBase, reconnectBackoffCap, keepReleases);
   }
 
   /** The config file text for these settings, every key documented. */
@@ -90,8 +98,11 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
         # Reconnect backoff: random delay in [0, min(cap, base * 2^attempt)) ("full jitter").
         reconnectBackoffBase: %s
         reconnectBackoffCap: %s
+
+        # Releases kept unpacked per app (at least 2), so rolling back never needs a download.
+        keepReleases: %d
         """.formatted(controller, stateDir, pkiDir, Durations.format(factsInterval),
-        Durations.format(reconnectBackoffBase), Durations.format(reconnectBackoffCap));
+        Durations.format(reconnectBackoffBase), Durations.format(reconnectBackoffCap), keepReleases);
   }
 
   static final class FileForm {
@@ -101,5 +112,6 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
     @JsonProperty public String factsInterval = "60s";
     @JsonProperty public String reconnectBackoffBase = "1s";
     @JsonProperty public String reconnectBackoffCap = "60s";
+    @JsonProperty public int keepReleases = 3;
   }
 }

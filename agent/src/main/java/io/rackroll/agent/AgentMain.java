@@ -5,6 +5,11 @@ import ch.qos.logback.classic.Logger;
 import io.rackroll.agent.identity.AgentIdentity;
 import io.rackroll.agent.identity.Enroller;
 import io.rackroll.agent.inventory.Inventory;
+import io.grpc.ManagedChannel;
+import io.rackroll.agent.artifact.ArtifactCache;
+import io.rackroll.agent.install.Preconditions;
+import io.rackroll.agent.lifecycle.Lifecycle;
+import io.rackroll.agent.lifecycle.LifecycleService;
 import io.rackroll.agent.link.ControllerLink;
 import io.rackroll.trust.BootstrapToken;
 import io.rackroll.trust.SecureFiles;
@@ -13,6 +18,7 @@ import io.rackroll.wire.HostPort;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -152,17 +158,28 @@ public final class AgentMain {
         throw new IllegalStateException("this agent's certificate expired at " + credentials.notAfter()
             + "; re-enroll with a new token: rackroll-agent enroll --controller " + config.controller() + " --token TOKEN");
       }
+      // Wired by hand, in one place: channel, inventory, artifact cache, lifecycle, link.
       Inventory inventory = new Inventory();
-      ControllerLink link = new ControllerLink(config.controller(), credentials, inventory::read,
+      ManagedChannel channel = ControllerLink.channel(config.controller(), credentials);
+      ArtifactCache cache = new ArtifactCache(config.stateDir().resolve("cache"), channel, Duration.ofHours(1));
+      AgentConfig cfg = config;
+      LifecycleService lifecycle = new LifecycleService(listener -> new Lifecycle(cfg.stateDir().resolve("apps"), cache,
+          () -> Preconditions.Host.of(inventory.read()), credentials.labels(), cfg.keepReleases(), Clock.systemUTC(),
+          listener));
+      ControllerLink link = new ControllerLink(config.controller(), channel, credentials, inventory::read, lifecycle,
           config.factsInterval(), config.reconnectBackoffBase(), config.reconnectBackoffCap(), version(),
           Clock.systemUTC());
+      lifecycle.reportTo(link::report);
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         link.close();
+        lifecycle.close();
+        channel.shutdownNow();
         stopped.countDown();
       }, "shutdown"));
       LoggerFactory.getLogger(AgentMain.class).info("agent {} {} starting; controller {}", credentials.agentId(),
           version(), config.controller());
+      lifecycle.start();
       link.start();
       stopped.await();
       return 0;

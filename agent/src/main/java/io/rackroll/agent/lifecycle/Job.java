@@ -4,6 +4,7 @@ package io.rackroll.agent.lifecycle;
  * One release going onto this host, as persisted in {@code apps/<app>/lifecycle.json}: the phase
  * together with everything the next step needs, written in one atomic file replace.
  *
+ * @param deploymentId the controller's deployment this job belongs to, for its reports
  * @param previous the version {@code current} pointed to before this job (empty for a first install)
  * @param entries how many times this phase has been entered; recovery increments it, and past a
  *     limit the job fails instead of looping across crashes
@@ -11,20 +12,20 @@ package io.rackroll.agent.lifecycle;
  * @param failureKind machine-readable cause: hook_failed, hook_timed_out, health_failed, refused,
  *     verification_failed, disk_full, unreachable, crashed_loop, rollback_failed
  */
-public record Job(String app, String version, String digest, long size, String previous, Phase phase, int entries,
+public record Job(String deploymentId, String app, String version, String digest, long size, String previous, Phase phase, int entries,
     String failureKind, String failure, long updatedAtMillis) {
 
   Job to(Phase next, long at) {
     phase.checkTransition(next);
-    return new Job(app, version, digest, size, previous, next, 0, failureKind, failure, at);
+    return new Job(deploymentId, app, version, digest, size, previous, next, 0, failureKind, failure, at);
   }
 
   Job failing(Phase next, String kind, String why, long at) {
     phase.checkTransition(next);
-    return new Job(app, version, digest, size, previous, next, 0, kind, why, at);
+    return new Job(deploymentId, app, version, digest, size, previous, next, 0, kind, why, at);
   }
 
   Job reentered(long at) {
-    return new Job(app, version, digest, size, previous, phase, entries + 1, failureKind, failure, at);
+    return new Job(deploymentId, app, version, digest, size, previous, phase, entries + 1, failureKind, failure, at);
   }
 }

@@ -73,12 +73,69 @@ public final class Lifecycle {
   }
 
   /** Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) to its end. */
-  public Job deploy(String app, String version, String digest, long size) throws IOException, InterruptedException {
+  public Job deploy(String deploymentId, String app, String version, String digest, long size)
+      throws IOException, InterruptedException {
     String previous = currentVersion(app).orElse("");
     if (previous.equals(version)) {
       previous = job(app).filter(j -> j.phase() == Phase.ACTIVE).map(Job::previous).orElse("");
     }
-    return run(new Job(app, version, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis()));
+    return run(new Job(deploymentId, app, version, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis()));
+  }
+
+  /**
+   * Switches {@code app} back to a release still kept here ({@code toVersion}, or the one before
+   * the current release when empty), with the same activation and health verification as a deploy.
+   * No download: a rollback starts at ACTIVATING. If the target is not healthy, the host returns to
+   * the release it ran before the rollback.
+   */
+  public Job rollback(String deploymentId, String app, String toVersion) throws IOException, InterruptedException {
+    String current = currentVersion(app).orElse("");
+    String target = toVersion;
+    if (target.isEmpty()) {
+      target = job(app).map(j -> j.phase() == Phase.ACTIVE ? j.previous() : "").orElse("");
+    }
+    if (target.isEmpty() || !Files.isDirectory(releaseDir(app, target))) {
+      String why = target.isEmpty() ? app + " has no previous release on this host to roll back to"
+          : app + "@" + target + " is not kept on this host (kept: " + String.join(", ", keptVersions(app))
+              + "); deploy it instead";
+      Job refused = new Job(deploymentId, app, target, "", 0, current, Phase.FAILED, 0, "refused", why, clock.millis());
+      listener.accept(refused);
+      return refused;
+    }
+    if (target.equals(current)) {
+      Job same = new Job(deploymentId, app, target, "", 0, current, Phase.ACTIVE, 0, "", "", clock.millis());
+      persist(same);
+      listener.accept(same);
+      return same;
+    }
+    return run(new Job(deploymentId, app, target, "", 0, current, Phase.ACTIVATING, 0, "", "", clock.millis()));
+  }
+
+  /** Versions of {@code app} unpacked on this host, newest first. */
+  public List<String> keptVersions(String app) throws IOException {
+    Path releases = apps.resolve(app).resolve("releases");
+    if (!Files.isDirectory(releases)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(releases)) {
+      return s.filter(p -> !p.getFileName().toString().startsWith("."))
+          .sorted(Comparator.comparing((Path p) -> p.toFile().lastModified()).reversed())
+          .map(p -> p.getFileName().toString()).toList();
+    }
+  }
+
+  /** The last job of every app on this host, for reporting after a reconnect. */
+  public List<Job> jobs() throws IOException {
+    List<Job> out = new ArrayList<>();
+    if (!Files.isDirectory(apps)) {
+      return out;
+    }
+    try (Stream<Path> s = Files.list(apps)) {
+      for (Path dir : s.filter(Files::isDirectory).sorted().toList()) {
+        job(dir.getFileName().toString()).ifPresent(out::add);
+      }
+    }
+    return out;
   }
 
   /** The version {@code current} points to, if any. */

@@ -22,6 +22,7 @@ import io.rackroll.wire.HostPort;
 import io.rackroll.wire.Threads;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -51,7 +52,8 @@ public final class ControllerLink implements AutoCloseable {
   private final Clock clock;
   private final ScheduledExecutorService link;
   private final Backoff backoff;
-  private ManagedChannel channel;
+  private final ManagedChannel channel;
+  private final Commands commands;
 
   // Everything below is confined to the link thread.
   private long generation;
@@ -62,9 +64,44 @@ public final class ControllerLink implements AutoCloseable {
   private boolean welcomed;
   private boolean closed;
 
-  public ControllerLink(HostPort controller, Credentials credentials, Supplier<Facts> inventory,
-      Duration factsInterval, Duration backoffBase, Duration backoffCap, String agentVersion, Clock clock) {
+  /** What the link hands over to the rest of the agent. */
+  public interface Commands {
+    /** Runs or queues a command other than ping; must return fast (called on the link thread). */
+    CommandResult.Builder execute(Command command);
+
+    /** Messages describing this host's true state, sent after every (re)connect. */
+    List<AgentMessage> stateReport();
+  }
+
+  /** Commands for an agent that runs no lifecycle: everything but ping is refused. */
+  public static final Commands PING_ONLY = new Commands() {
+    @Override
+    public CommandResult.Builder execute(Command command) {
+      return CommandResult.newBuilder().setOk(false).setMessage("command " + command.getKindCase() + " is not supported here");
+    }
+
+    @Override
+    public List<AgentMessage> stateReport() {
+      return List.of();
+    }
+  };
+
+  /** The agent's channel to its controller: mTLS with this agent's certificate, keepalive for NAT. */
+  public static ManagedChannel channel(HostPort controller, Credentials credentials) {
+    return NettyChannelBuilder.forAddress(controller.host(), controller.port())
+        .sslContext(MutualTls.client(credentials.key(), credentials.chain(), credentials.trusted()))
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(20, TimeUnit.SECONDS)
+        .keepAliveWithoutCalls(true)
+        .build();
+  }
+
+  public ControllerLink(HostPort controller, ManagedChannel channel, Credentials credentials, Supplier<Facts> inventory,
+      Commands commands, Duration factsInterval, Duration backoffBase, Duration backoffCap, String agentVersion,
+      Clock clock) {
     this.controller = controller;
+    this.channel = channel;
+    this.commands = commands;
     this.credentials = credentials;
     this.inventory = inventory;
     this.factsInterval = factsInterval;
@@ -75,12 +112,6 @@ public final class ControllerLink implements AutoCloseable {
   }
 
   public void start() {
-    channel = NettyChannelBuilder.forAddress(controller.host(), controller.port())
-        .sslContext(MutualTls.client(credentials.key(), credentials.chain(), credentials.trusted()))
-        .keepAliveTime(30, TimeUnit.SECONDS)
-        .keepAliveTimeout(20, TimeUnit.SECONDS)
-        .keepAliveWithoutCalls(true)
-        .build();
     link.execute(this::connect);
     link.scheduleWithFixedDelay(this::checkFacts, factsInterval.toMillis(), factsInterval.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -133,6 +164,11 @@ public final class ControllerLink implements AutoCloseable {
         heartbeats = link.scheduleAtFixedRate(this::heartbeat, every, every, TimeUnit.MILLISECONDS);
         log.info("connected to controller {} (version {}) as agent {}", controller,
             message.getWelcome().getControllerVersion(), credentials.agentId());
+        try {
+          commands.stateReport().forEach(this::send);
+        } catch (RuntimeException e) {
+          log.warn("cannot report this host's state: {}", e.toString());
+        }
       }
       case COMMAND -> execute(message.getCommand());
       default -> log.debug("empty message from controller");
@@ -145,8 +181,9 @@ public final class ControllerLink implements AutoCloseable {
       case PING -> result.setOk(true).setPong(Pong.newBuilder()
           .setPingSentEpochMillis(command.getPing().getSentEpochMillis())
           .setAgentEpochMillis(clock.millis()));
-      default -> result.setOk(false).setMessage("agent " + agentVersion + " does not know command "
-          + command.getKindCase() + "; upgrade the agent");
+      case KIND_NOT_SET -> result.setOk(false).setMessage("agent " + agentVersion + " does not know this command;"
+          + " upgrade the agent");
+      default -> result.mergeFrom(commands.execute(command).setCommandId(command.getId()).build());
     }
     send(AgentMessage.newBuilder().setResult(result).build());
   }
@@ -165,6 +202,11 @@ public final class ControllerLink implements AutoCloseable {
       lastFacts = now;
       send(AgentMessage.newBuilder().setFacts(now).build());
     }
+  }
+
+  /** Sends {@code message} if connected; any thread. Lost while disconnected: the state report covers it. */
+  public void report(AgentMessage message) {
+    Threads.post(link, () -> send(message));
   }
 
   private void send(AgentMessage message) {
@@ -229,14 +271,6 @@ public final class ControllerLink implements AutoCloseable {
       link.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-    if (channel != null) {
-      channel.shutdownNow();
-      try {
-        channel.awaitTermination(3, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
     }
   }
 }

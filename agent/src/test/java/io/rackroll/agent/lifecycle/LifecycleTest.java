@@ -92,7 +92,7 @@ class LifecycleTest {
   }
 
   private Job deploy(String version) throws Exception {
-    return lifecycle.deploy("web", version, digests.get(version), Files.size(artifacts.get(digests.get(version))));
+    return lifecycle.deploy("d-test", "web", version, digests.get(version), Files.size(artifacts.get(digests.get(version))));
   }
 
   private List<String> events() throws IOException {
@@ -211,7 +211,7 @@ class LifecycleTest {
     Files.copy(dir.resolve("src-2/rackroll.yaml"), apps.resolve("web/releases/2/rackroll.yaml"));
     Files.createSymbolicLink(apps.resolve("web/current.new"), Path.of("releases/2"));
     Files.move(apps.resolve("web/current.new"), apps.resolve("web/current"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    writeJob(new Job("web", "2", digests.get("2"), 1, "1", Phase.ACTIVATING, 0, "", "", 0));
+    writeJob(new Job("d-test", "web", "2", digests.get("2"), 1, "1", Phase.ACTIVATING, 0, "", "", 0));
 
     List<Job> recovered = lifecycle.recover();
 
@@ -228,7 +228,7 @@ class LifecycleTest {
     // As if the agent died mid-unpack: a half-written staging directory and the job in INSTALLING.
     Files.createDirectories(apps.resolve("web/releases/.1.staging/hooks"));
     Files.writeString(apps.resolve("web/releases/.1.staging/hooks/activate.sh"), "#!/bin/sh\nexit 9\n");
-    writeJob(new Job("web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))), "", Phase.INSTALLING,
+    writeJob(new Job("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))), "", Phase.INSTALLING,
         0, "", "", 0));
 
     assertThat(lifecycle.recover()).singleElement().extracting(Job::phase).isEqualTo(Phase.ACTIVE);
@@ -238,7 +238,7 @@ class LifecycleTest {
   @Test
   void aPhaseEnteredTooOftenFailsInsteadOfLooping() throws Exception {
     release("1", "", Map.of());
-    writeJob(new Job("web", "1", digests.get("1"), 1, "", Phase.INSTALLING, Lifecycle.MAX_ENTRIES, "", "", 0));
+    writeJob(new Job("d-test", "web", "1", digests.get("1"), 1, "", Phase.INSTALLING, Lifecycle.MAX_ENTRIES, "", "", 0));
     assertThat(lifecycle.recover()).singleElement().satisfies(j -> {
       assertThat(j.phase()).isEqualTo(Phase.FAILED);
       assertThat(j.failureKind()).isEqualTo("crashed_loop");

@@ -31,6 +31,7 @@ class ControllerLinkTest {
   private final AtomicReference<Facts> hostFacts = new AtomicReference<>(FACTS);
   private RecordingController controller;
   private ControllerLink link;
+  private io.grpc.ManagedChannel channel;
 
   @BeforeEach
   void start() throws Exception {
@@ -38,7 +39,9 @@ class ControllerLinkTest {
     controller = new RecordingController(pki, 100);
     Credentials credentials = new Credentials("ag-test", pki.agentKey.getPrivate(), List.of(pki.agentCert),
         List.of(pki.ca), Map.of("rack", "r1"));
-    link = new ControllerLink(new HostPort("127.0.0.1", controller.port()), credentials, hostFacts::get,
+    HostPort address = new HostPort("127.0.0.1", controller.port());
+    channel = ControllerLink.channel(address, credentials);
+    link = new ControllerLink(address, channel, credentials, hostFacts::get, ControllerLink.PING_ONLY,
         Duration.ofMillis(100), Duration.ofMillis(50), Duration.ofMillis(200), "9.9.9", Clock.systemUTC());
     link.start();
   }
@@ -46,6 +49,7 @@ class ControllerLinkTest {
   @AfterEach
   void stop() throws Exception {
     link.close();
+    channel.shutdownNow();
     controller.close();
   }
 

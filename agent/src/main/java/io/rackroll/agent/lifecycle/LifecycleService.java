@@ -1,0 +1,127 @@
+package io.rackroll.agent.lifecycle;
+
+import io.rackroll.agent.link.ControllerLink;
+import io.rackroll.proto.v1.AgentMessage;
+import io.rackroll.proto.v1.Command;
+import io.rackroll.proto.v1.CommandResult;
+import io.rackroll.proto.v1.JobUpdate;
+import io.rackroll.wire.Threads;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Connects the lifecycle to the controller link: deploy and rollback commands are queued on the
+ * one {@code lifecycle} thread (jobs on a host run one at a time, in order), every transition is
+ * reported as a {@link JobUpdate}, and after each reconnect the last job of every app is reported
+ * again. On start it first finishes whatever a restart interrupted.
+ */
+public final class LifecycleService implements ControllerLink.Commands, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LifecycleService.class);
+
+  private final Lifecycle lifecycle;
+  private final ExecutorService worker = Threads.serial("lifecycle");
+  /** Set once, before start(): where updates go. */
+  private volatile Consumer<AgentMessage> reports = m -> { };
+
+  /** {@code lifecycle} builds the Lifecycle around the listener this service gives it. */
+  public LifecycleService(Function<Consumer<Job>, Lifecycle> lifecycle) {
+    this.lifecycle = lifecycle.apply(this::reported);
+  }
+
+  public void reportTo(Consumer<AgentMessage> reports) {
+    this.reports = reports;
+  }
+
+  public void start() {
+    worker.execute(() -> {
+      try {
+        lifecycle.recover();
+      } catch (IOException | RuntimeException e) {
+        log.error("cannot recover interrupted jobs: {}", e.getMessage(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+  }
+
+  @Override
+  public CommandResult.Builder execute(Command command) {
+    switch (command.getKindCase()) {
+      case DEPLOY -> {
+        var d = command.getDeploy();
+        worker.execute(() -> runJob(() -> lifecycle.deploy(d.getDeploymentId(), d.getApp(), d.getVersion(),
+            d.getDigest(), d.getSize()), d.getApp() + "@" + d.getVersion()));
+        return CommandResult.newBuilder().setOk(true).setMessage("queued " + d.getApp() + "@" + d.getVersion());
+      }
+      case ROLLBACK -> {
+        var r = command.getRollback();
+        worker.execute(() -> runJob(() -> lifecycle.rollback(r.getDeploymentId(), r.getApp(), r.getToVersion()),
+            "rollback of " + r.getApp()));
+        return CommandResult.newBuilder().setOk(true).setMessage("queued rollback of " + r.getApp());
+      }
+      default -> {
+        return CommandResult.newBuilder().setOk(false).setMessage("unsupported command " + command.getKindCase());
+      }
+    }
+  }
+
+  private interface JobRun {
+    Job run() throws IOException, InterruptedException;
+  }
+
+  private void runJob(JobRun run, String what) {
+    try {
+      run.run();
+    } catch (IOException | RuntimeException e) {
+      log.error("{} failed: {}", what, e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public List<AgentMessage> stateReport() {
+    List<AgentMessage> out = new ArrayList<>();
+    try {
+      for (Job job : lifecycle.jobs()) {
+        out.add(update(job));
+      }
+    } catch (IOException e) {
+      log.warn("cannot read lifecycle state: {}", e.getMessage());
+    }
+    return out;
+  }
+
+  void reported(Job job) {
+    try {
+      reports.accept(update(job));
+    } catch (IOException e) {
+      log.warn("cannot report {}@{}: {}", job.app(), job.version(), e.getMessage());
+    }
+  }
+
+  private AgentMessage update(Job job) throws IOException {
+    return AgentMessage.newBuilder().setJob(JobUpdate.newBuilder()
+        .setDeploymentId(job.deploymentId()).setApp(job.app()).setVersion(job.version())
+        .setPhase(job.phase().name()).setFailureKind(job.failureKind()).setFailure(job.failure())
+        .setPreviousVersion(job.previous()).setCurrentVersion(lifecycle.currentVersion(job.app()).orElse(""))
+        .addAllKeptVersions(lifecycle.keptVersions(job.app())).setAtEpochMillis(job.updatedAtMillis())).build();
+  }
+
+  @Override
+  public void close() {
+    worker.shutdownNow();
+    try {
+      worker.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
