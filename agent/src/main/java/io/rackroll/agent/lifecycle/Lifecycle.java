@@ -48,6 +48,8 @@ public final class Lifecycle {
   /** Entries of one persisted phase across restarts before the job gives up instead of looping. */
   static final int MAX_ENTRIES = 3;
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** In a release directory: unpacked and postInstall succeeded. */
+  static final String INSTALLED = ".rackroll-installed";
 
   private final Path apps;
   private final ArtifactSource artifacts;
@@ -291,9 +293,14 @@ public final class Lifecycle {
 
   private Job install(Job job) throws IOException, InterruptedException {
     Path release = releaseDir(job.app(), job.version());
-    if (Files.isDirectory(release)) {
-      return job.to(Phase.ACTIVATING, clock.millis()); // complete: it only ever appears by rename
+    if (Files.exists(release.resolve(INSTALLED))) {
+      return job.to(Phase.ACTIVATING, clock.millis()); // unpacked and postInstall done: nothing to redo
     }
+    if (Files.isDirectory(release) && release.equals(currentTarget(job.app()))) {
+      return job.failing(Phase.FAILED, "interrupted", "release " + job.version() + " is current but was never"
+          + " completely installed; deploy another version first", clock.millis());
+    }
+    deleteTree(release); // a crash between rename and postInstall: start that release over
     Path staging = release.resolveSibling("." + job.version() + ".staging");
     deleteTree(staging);
     try {
@@ -314,6 +321,8 @@ public final class Lifecycle {
           throw e;
         }
       }
+      // The marker says "complete": written last, so a crash before it means "install again".
+      SecureFiles.writeString(release.resolve(INSTALLED), job.digest() + "\n", SecureFiles.PUBLIC);
       return job.to(Phase.ACTIVATING, clock.millis());
     } catch (HookRunner.HookFailed e) {
       deleteTree(staging);
@@ -448,6 +457,11 @@ public final class Lifecycle {
     } catch (ManifestException e) {
       throw new IOException(e.getMessage(), e);
     }
+  }
+
+  private Path currentTarget(String app) throws IOException {
+    Optional<String> v = currentVersion(app);
+    return v.isPresent() ? releaseDir(app, v.get()) : null;
   }
 
   Path releaseDir(String app, String version) {

@@ -209,6 +209,7 @@ class LifecycleTest {
     // As if the agent died right after switching current to 2: release installed, link moved, state ACTIVATING.
     Files.createDirectories(apps.resolve("web/releases/2"));
     Files.copy(dir.resolve("src-2/rackroll.yaml"), apps.resolve("web/releases/2/rackroll.yaml"));
+    Files.createFile(apps.resolve("web/releases/2/" + Lifecycle.INSTALLED));
     Files.createSymbolicLink(apps.resolve("web/current.new"), Path.of("releases/2"));
     Files.move(apps.resolve("web/current.new"), apps.resolve("web/current"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     writeJob(new Job("d-test", "web", "2", digests.get("2"), 1, "1", Phase.ACTIVATING, 0, "", "", 0));
@@ -233,6 +234,35 @@ class LifecycleTest {
 
     assertThat(lifecycle.recover()).singleElement().extracting(Job::phase).isEqualTo(Phase.ACTIVE);
     assertThat(events()).containsExactly("activate 1 prev= rack=r1");
+  }
+
+  @Test
+  void restartBetweenUnpackAndPostInstallRunsTheInstallAgain() throws Exception {
+    release("1", "", Map.of("postInstall", "echo \"postInstall $RACKROLL_VERSION\" >> " + events));
+    // As if the agent died after renaming the release into place but before postInstall finished.
+    Files.createDirectories(apps.resolve("web/releases/1"));
+    Files.writeString(apps.resolve("web/releases/1/rackroll.yaml"), "name: web\nversion: \"1\"\n");
+    writeJob(new Job("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))), "",
+        Phase.INSTALLING, 0, "", "", 0));
+
+    assertThat(lifecycle.recover()).singleElement().extracting(Job::phase).isEqualTo(Phase.ACTIVE);
+    assertThat(events()).containsExactly("postInstall 1", "activate 1 prev= rack=r1");
+  }
+
+  @Test
+  void explicitRollbackSwitchesToTheKeptPreviousRelease() throws Exception {
+    release("1", "", Map.of());
+    release("2", "", Map.of());
+    deploy("1");
+    deploy("2");
+
+    Job job = lifecycle.rollback("d-rb", "web", "");
+
+    assertThat(job.phase()).isEqualTo(Phase.ACTIVE);
+    assertThat(job.version()).isEqualTo("1");
+    assertThat(lifecycle.currentVersion("web")).contains("1");
+    assertThat(events()).endsWith("deactivate 2", "activate 1 prev=2 rack=r1");
+    assertThat(lifecycle.rollback("d-rb2", "web", "7").failure()).isEqualTo("web@7 is not kept on this host (kept: 2, 1); deploy it instead");
   }
 
   @Test

@@ -8,11 +8,21 @@ import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.fleet.AgentUnreachableException;
 import io.rackroll.controller.release.ArtifactStore;
 import io.rackroll.controller.release.ReleasePush;
+import io.rackroll.controller.select.AgentAttributes;
 import io.rackroll.controller.select.Selector;
+import io.rackroll.controller.deploy.Deployer;
+import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.proto.v1.AdminGrpc;
 import io.rackroll.proto.v1.AgentRecord;
+import io.rackroll.proto.v1.AppState;
+import io.rackroll.proto.v1.DeployRequest;
+import io.rackroll.proto.v1.DeploymentHost;
+import io.rackroll.proto.v1.DeploymentRecord;
+import io.rackroll.proto.v1.GetDeploymentRequest;
+import io.rackroll.proto.v1.RollbackRequest;
 import io.rackroll.proto.v1.CreateTokenRequest;
 import io.rackroll.proto.v1.CreateTokenResponse;
 import io.rackroll.proto.v1.GetAgentRequest;
@@ -47,15 +57,65 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private final ArtifactStore artifacts;
   private final Executor artifactIo;
   private final Clock clock;
+  private final Deployer deployer;
 
   public AdminService(Tokens tokens, Store store, AgentRegistry registry, ArtifactStore artifacts, Executor artifactIo,
-      Clock clock) {
+      Deployer deployer, Clock clock) {
+    this.deployer = deployer;
     this.tokens = tokens;
     this.store = store;
     this.registry = registry;
     this.artifacts = artifacts;
     this.artifactIo = artifactIo;
     this.clock = clock;
+  }
+
+  @Override
+  public void deploy(DeployRequest request, StreamObserver<DeploymentRecord> response) {
+    startDeployment(response, () -> deployer.deploy(request.getName(), request.getVersion(), request.getSelector(),
+        CallerInterceptor.caller().name()));
+  }
+
+  @Override
+  public void rollback(RollbackRequest request, StreamObserver<DeploymentRecord> response) {
+    startDeployment(response, () -> deployer.rollback(request.getName(), request.getToVersion(), request.getSelector(),
+        CallerInterceptor.caller().name()));
+  }
+
+  private void startDeployment(StreamObserver<DeploymentRecord> response, java.util.function.Supplier<Deployment> start) {
+    try {
+      response.onNext(deploymentRecord(start.get()));
+      response.onCompleted();
+    } catch (Deployer.DeploymentRefused | IllegalArgumentException e) {
+      response.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+    }
+  }
+
+  @Override
+  public void getDeployment(GetDeploymentRequest request, StreamObserver<DeploymentRecord> response) {
+    var d = store.deployment(request.getId());
+    if (d.isEmpty()) {
+      response.onError(Status.NOT_FOUND.withDescription("no deployment " + request.getId()).asRuntimeException());
+      return;
+    }
+    response.onNext(deploymentRecord(d.get()));
+    response.onCompleted();
+  }
+
+  private DeploymentRecord deploymentRecord(Deployment d) {
+    Map<String, String> hostnames = new HashMap<>();
+    for (StoredAgent a : store.agents()) {
+      hostnames.put(a.id(), a.facts().getHostname());
+    }
+    DeploymentRecord.Builder b = DeploymentRecord.newBuilder().setId(d.id()).setKind(d.kind()).setApp(d.app())
+        .setVersion(d.version()).setSelector(d.selector()).setCreatedBy(d.createdBy())
+        .setCreatedEpochMillis(d.createdAt().toEpochMilli()).setState(d.state());
+    for (Deployment.Host h : d.hosts()) {
+      b.addHosts(DeploymentHost.newBuilder().setAgentId(h.agentId()).setHostname(hostnames.getOrDefault(h.agentId(), ""))
+          .setPhase(h.phase()).setFailureKind(h.failureKind()).setFailure(h.failure()).setVersion(h.version())
+          .setUpdatedEpochMillis(h.updatedAt().toEpochMilli()));
+    }
+    return b.build();
   }
 
   @Override
@@ -143,7 +203,13 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     }
     String serial = agent.get().facts().getSystem().getSerial();
     List<String> sameSerial = AgentRegistry.isUsefulSerial(serial) ? store.agentsWithSystemSerial(serial) : List.of();
-    response.onNext(record(agent.get(), sameSerial));
+    AgentRecord.Builder record = record(agent.get(), sameSerial).toBuilder();
+    for (HostJob j : store.agentApps(agent.get().id())) {
+      record.addApps(AppState.newBuilder().setApp(j.app()).setCurrentVersion(j.currentVersion()).setPhase(j.phase())
+          .setVersion(j.version()).setFailure(j.failure()).addAllKeptVersions(j.keptVersions())
+          .setUpdatedEpochMillis(j.at().toEpochMilli()));
+    }
+    response.onNext(record.build());
     response.onCompleted();
   }
 

@@ -152,6 +152,12 @@ final class AgentsCommand implements Callable<Integer> {
         out.println("nic          " + n.getName() + " " + n.getMac() + " " + String.join(" ", n.getAddressesList())
             + (n.getSpeedBitsPerSecond() > 0 ? " " + n.getSpeedBitsPerSecond() / 1_000_000 + " Mb/s" : ""));
       }
+      for (io.rackroll.proto.v1.AppState app : a.getAppsList()) {
+        out.println("app          " + app.getApp() + ": current " + (app.getCurrentVersion().isEmpty() ? "none"
+            : app.getCurrentVersion()) + ", last job " + app.getVersion() + " " + app.getPhase()
+            + (app.getFailure().isEmpty() ? "" : " (" + app.getFailure() + ")") + ", kept "
+            + String.join(" ", app.getKeptVersionsList()));
+      }
       for (String w : a.getWarningsList()) {
         out.println("warning      " + w);
       }

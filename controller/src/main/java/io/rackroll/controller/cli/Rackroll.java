@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 @Command(name = "rackroll", mixinStandardHelpOptions = true, versionProvider = Rackroll.Version.class,
     description = "Deploy releases to fleets of servers. Run 'rackroll COMMAND --help' for each command.",
     subcommands = {ControllerCommand.class, TokenCommand.class, AgentsCommand.class, ReleaseCommand.class,
-        ReleasesCommand.class, DemoCommand.class,
+        ReleasesCommand.class, DeployCommand.class, DeployCommand.RollbackCommand.class,
+        DeployCommand.DeploymentCommand.class, DemoCommand.class,
         CommandLine.HelpCommand.class})
 public final class Rackroll {
   static final int EXIT_FAILURE = 1;

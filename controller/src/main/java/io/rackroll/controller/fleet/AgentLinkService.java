@@ -58,6 +58,7 @@ public final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
         switch (message.getBodyCase()) {
           case HEARTBEAT -> registry.heard(session);
           case FACTS -> registry.factsChanged(session, message.getFacts());
+          case JOB -> registry.jobReported(session, message.getJob());
           case RESULT -> {
             registry.heard(session);
             session.resultArrived(message.getResult());

@@ -4,12 +4,14 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.rackroll.controller.store.ConnectionState;
+import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.ControllerMessage;
 import io.rackroll.proto.v1.Facts;
 import io.rackroll.proto.v1.Hello;
+import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.proto.v1.Ping;
 import io.rackroll.proto.v1.Welcome;
 import io.rackroll.wire.Threads;
@@ -170,6 +172,20 @@ public final class AgentRegistry implements AutoCloseable {
       store.factsChanged(session.agentId, facts);
       warnOnDuplicateSerial(session.agentId, facts);
     });
+  }
+
+  /** Used by {@link AgentLinkService} for each lifecycle report; recorded in order on the events thread. */
+  void jobReported(AgentSession session, JobUpdate job) {
+    session.heard(clock.instant());
+    post(() -> store.hostJob(new HostJob(session.agentId, job.getDeploymentId(), job.getApp(), job.getVersion(),
+        job.getPhase(), job.getFailureKind(), job.getFailure(), job.getCurrentVersion(), job.getPreviousVersion(),
+        job.getKeptVersionsList(), Instant.ofEpochMilli(job.getAtEpochMillis()))));
+  }
+
+  /** Sends a command down the agent's stream; false when the agent is not connected. */
+  public boolean send(String agentId, Command command) {
+    AgentSession s = sessions.get(agentId);
+    return s != null && s.send(ControllerMessage.newBuilder().setCommand(command).build());
   }
 
   /** Used by {@link AgentLinkService} when the stream ends from the agent's side or breaks. */

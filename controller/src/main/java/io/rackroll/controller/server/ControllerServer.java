@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.rackroll.controller.admin.AdminService;
 import io.rackroll.controller.auth.CallerInterceptor;
+import io.rackroll.controller.deploy.Deployer;
 import io.rackroll.controller.enroll.EnrollmentService;
 import io.rackroll.controller.enroll.Tokens;
 import io.rackroll.controller.fleet.AgentLinkService;
@@ -110,7 +111,8 @@ public final class ControllerServer implements AutoCloseable {
         .intercept(new CallerInterceptor())
         .addService(new EnrollmentService(tokens, pki.ca(), store, clock, config.agentCertificateLifetime()))
         .addService(new AgentLinkService(registry))
-        .addService(new AdminService(tokens, store, registry, artifacts, artifactIo, clock))
+        .addService(new AdminService(tokens, store, registry, artifacts, artifactIo,
+            new Deployer(store, registry, clock), clock))
         .addService(new ArtifactService(artifacts, artifactIo, pacer, config.maxConcurrentTransfers(),
             config.transferRateLimit()))
         // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.

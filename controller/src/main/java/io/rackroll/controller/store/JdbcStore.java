@@ -338,6 +338,154 @@ public final class JdbcStore implements Store {
     });
   }
 
+  @Override
+  public void createDeployment(Deployment d) {
+    inTransaction("create deployment " + d.id(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO deployments (id, kind, app, version, selector,"
+          + " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, d.id());
+        ps.setString(2, d.kind());
+        ps.setString(3, d.app());
+        ps.setString(4, d.version());
+        ps.setString(5, d.selector());
+        ps.setString(6, d.createdBy());
+        ps.setLong(7, d.createdAt().toEpochMilli());
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO deployment_hosts (deployment_id, agent_id, phase,"
+          + " failure_kind, failure, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        for (Deployment.Host h : d.hosts()) {
+          ps.setString(1, d.id());
+          ps.setString(2, h.agentId());
+          ps.setString(3, h.phase());
+          ps.setString(4, h.failureKind());
+          ps.setString(5, h.failure());
+          ps.setString(6, h.version());
+          ps.setLong(7, h.updatedAt().toEpochMilli());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Optional<Deployment> deployment(String id) {
+    return inTransaction("read deployment " + id, c -> {
+      List<Deployment.Host> hosts = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, phase, failure_kind, failure, version, updated_at"
+          + " FROM deployment_hosts WHERE deployment_id = ? ORDER BY agent_id")) {
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            hosts.add(new Deployment.Host(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                rs.getString(5), Instant.ofEpochMilli(rs.getLong(6))));
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("SELECT id, kind, app, version, selector, created_by, created_at"
+          + " FROM deployments WHERE id = ?")) {
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return Optional.empty();
+          }
+          return Optional.of(new Deployment(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+              rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)), hosts));
+        }
+      }
+    });
+  }
+
+  @Override
+  public void hostJob(HostJob j) {
+    inTransaction("record job of " + j.agentId(), c -> {
+      String kept = String.join(",", j.keptVersions());
+      boolean exists;
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM agent_apps WHERE agent_id = ? AND app = ?")) {
+        ps.setString(1, j.agentId());
+        ps.setString(2, j.app());
+        try (ResultSet rs = ps.executeQuery()) {
+          exists = rs.next();
+        }
+      }
+      // Only a report at least as new as the stored one replaces it: reports can arrive out of order.
+      try (PreparedStatement ps = c.prepareStatement("UPDATE agent_apps SET version = ?, phase = ?, failure_kind = ?,"
+          + " failure = ?, current_version = ?, previous_version = ?, kept_versions = ?, updated_at = ?"
+          + " WHERE agent_id = ? AND app = ? AND updated_at <= ?")) {
+        ps.setString(1, j.version());
+        ps.setString(2, j.phase());
+        ps.setString(3, j.failureKind());
+        ps.setString(4, clip(j.failure()));
+        ps.setString(5, j.currentVersion());
+        ps.setString(6, j.previousVersion());
+        ps.setString(7, kept);
+        ps.setLong(8, j.at().toEpochMilli());
+        ps.setString(9, j.agentId());
+        ps.setString(10, j.app());
+        ps.setLong(11, j.at().toEpochMilli());
+        ps.executeUpdate();
+      }
+      if (!exists) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO agent_apps (agent_id, app, version, phase,"
+            + " failure_kind, failure, current_version, previous_version, kept_versions, updated_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+          ps.setString(1, j.agentId());
+          ps.setString(2, j.app());
+          ps.setString(3, j.version());
+          ps.setString(4, j.phase());
+          ps.setString(5, j.failureKind());
+          ps.setString(6, clip(j.failure()));
+          ps.setString(7, j.currentVersion());
+          ps.setString(8, j.previousVersion());
+          ps.setString(9, kept);
+          ps.setLong(10, j.at().toEpochMilli());
+          ps.executeUpdate();
+        }
+      }
+      if (!j.deploymentId().isEmpty()) {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE deployment_hosts SET phase = ?, failure_kind = ?,"
+            + " failure = ?, version = ?, updated_at = ? WHERE deployment_id = ? AND agent_id = ? AND updated_at <= ?")) {
+          ps.setString(1, j.phase());
+          ps.setString(2, j.failureKind());
+          ps.setString(3, clip(j.failure()));
+          ps.setString(4, j.version());
+          ps.setLong(5, j.at().toEpochMilli());
+          ps.setString(6, j.deploymentId());
+          ps.setString(7, j.agentId());
+          ps.setLong(8, j.at().toEpochMilli());
+          ps.executeUpdate();
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public List<HostJob> agentApps(String agentId) {
+    return inTransaction("read apps of " + agentId, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT app, version, phase, failure_kind, failure,"
+          + " current_version, previous_version, kept_versions, updated_at FROM agent_apps WHERE agent_id = ? ORDER BY app")) {
+        ps.setString(1, agentId);
+        List<HostJob> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            String kept = rs.getString(8);
+            out.add(new HostJob(agentId, "", rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                rs.getString(5), rs.getString(6), rs.getString(7), kept.isEmpty() ? List.of() : List.of(kept.split(",")),
+                Instant.ofEpochMilli(rs.getLong(9))));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  private static String clip(String s) {
+    return s.length() <= 4000 ? s : s.substring(0, 3997) + "...";
+  }
+
   private static final String RELEASE_COLUMNS =
       "name, version, digest, size_bytes, unpacked_bytes, manifest, pushed_by, pushed_at";
 

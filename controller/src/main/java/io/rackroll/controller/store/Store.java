@@ -62,6 +62,20 @@ public interface Store extends AutoCloseable {
   /** Releases, newest push first; all applications when {@code name} is empty. */
   List<StoredRelease> releases(String name);
 
+  /** Records a new deployment with each selected host's starting phase. */
+  void createDeployment(Deployment deployment);
+
+  Optional<Deployment> deployment(String id);
+
+  /**
+   * Records a host's report: always as the app's latest state on that host, and as the host's
+   * state in its deployment if that deployment selected it.
+   */
+  void hostJob(HostJob job);
+
+  /** The latest state of every app on the agent. */
+  List<HostJob> agentApps(String agentId);
+
   @Override
   void close();
 

@@ -207,4 +207,29 @@ abstract class StoreContract {
     assertThat(store().releases(app)).extracting(StoredRelease::version).containsExactly("2", "1");
     assertThat(store().releases("")).extracting(StoredRelease::name).contains(app, app + "x");
   }
+
+  @Test
+  void deploymentHostsFollowTheirAgentsReports() {
+    String d = id("d-");
+    String a = id("ag-");
+    String b = id("ag-");
+    store().createDeployment(new Deployment(d, "deploy", "web", "2", "rack=r1", "admin", T0, List.of(
+        new Deployment.Host(a, "PENDING", "", "", "2", T0),
+        new Deployment.Host(b, "UNREACHABLE", "unreachable", "agent is not connected", "2", T0))));
+    assertThat(store().deployment(d).orElseThrow().state()).isEqualTo("running");
+
+    store().hostJob(new HostJob(a, d, "web", "2", "INSTALLING", "", "", "1", "1", List.of("1"), T0.plusSeconds(1)));
+    store().hostJob(new HostJob(a, d, "web", "2", "ACTIVE", "", "", "2", "1", List.of("2", "1"), T0.plusSeconds(2)));
+    // A late, older report never moves the host backwards in its deployment.
+    store().hostJob(new HostJob(a, d, "web", "2", "INSTALLING", "", "", "1", "1", List.of("1"), T0.plusSeconds(1)));
+
+    Deployment got = store().deployment(d).orElseThrow();
+    assertThat(got.hosts()).extracting(Deployment.Host::phase).containsExactlyInAnyOrder("ACTIVE", "UNREACHABLE");
+    assertThat(got.state()).isEqualTo("failed");
+    assertThat(store().agentApps(a)).singleElement().satisfies(j -> {
+      assertThat(j.phase()).isEqualTo("ACTIVE");
+      assertThat(j.keptVersions()).containsExactly("2", "1");
+    });
+    assertThat(store().deployment("d-none")).isEmpty();
+  }
 }

@@ -1,7 +1,9 @@
 package io.rackroll.controller.testing;
 
 import io.rackroll.controller.store.ConnectionState;
+import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.Enrollment;
+import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.NewToken;
 import io.rackroll.controller.store.Redemption;
 import io.rackroll.controller.store.Store;
@@ -63,5 +65,9 @@ public final class GatedStore implements Store {
   @Override public StoredRelease addRelease(StoredRelease r) { return delegate.addRelease(r); }
   @Override public Optional<StoredRelease> release(String n, String v) { return delegate.release(n, v); }
   @Override public List<StoredRelease> releases(String n) { return delegate.releases(n); }
+  @Override public void createDeployment(Deployment d) { delegate.createDeployment(d); }
+  @Override public Optional<Deployment> deployment(String id) { return delegate.deployment(id); }
+  @Override public void hostJob(HostJob j) { delegate.hostJob(j); }
+  @Override public List<HostJob> agentApps(String id) { return delegate.agentApps(id); }
   @Override public void close() { delegate.close(); }
 }

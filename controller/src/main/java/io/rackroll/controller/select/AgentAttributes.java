@@ -1,4 +1,4 @@
-package io.rackroll.controller.admin;
+package io.rackroll.controller.select;
 
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.proto.v1.Facts;
@@ -10,10 +10,10 @@ import java.util.Map;
  * ({@code facts.hostname}, {@code facts.arch}, {@code facts.os}, {@code facts.cores},
  * {@code facts.vendor}, {@code facts.model}).
  */
-final class AgentAttributes {
+public final class AgentAttributes {
   private AgentAttributes() {}
 
-  static Map<String, String> of(StoredAgent a) {
+  public static Map<String, String> of(StoredAgent a) {
     Map<String, String> m = new HashMap<>(a.labels());
     Facts f = a.facts();
     m.put("facts.hostname", f.getHostname());
