@@ -107,6 +107,32 @@ final class Fleet implements AutoCloseable {
     return agent;
   }
 
+  /**
+   * Packs and pushes web@{@code version}: an app whose activate hook records the version in the
+   * host's state directory and whose exec health check runs {@code healthBody} (a shell snippet).
+   */
+  void pushWeb(String version, String healthBody, String extraManifest) throws IOException {
+    Path src = Files.createDirectories(dir.resolve("releases").resolve("web-" + version));
+    Files.createDirectories(src.resolve("hooks"));
+    script(src.resolve("hooks/activate.sh"), "echo \"$RACKROLL_VERSION\" > \"$RACKROLL_RELEASE_DIR/../../activated\"");
+    script(src.resolve("hooks/health.sh"), healthBody);
+    Files.writeString(src.resolve("rackroll.yaml"), "name: web\nversion: \"" + version + "\"\n"
+        + "hooks:\n  activate: hooks/activate.sh\n"
+        + "health:\n  checks:\n    - exec: hooks/health.sh\n  interval: 200ms\n  timeout: 200ms\n"
+        + "  healthyAfter: 2\n  deadline: 3s\n" + extraManifest);
+    Path artifact = dir.resolve("web-" + version + ".tar.gz");
+    Cli pack = rackroll("release", "pack", src.toString(), "-o", artifact.toString());
+    Cli push = rackroll("release", "push", artifact.toString());
+    if (pack.exit != 0 || push.exit != 0) {
+      throw new IllegalStateException("pack/push of web@" + version + " failed:\n" + pack + "\n" + push);
+    }
+  }
+
+  private static void script(Path file, String body) throws IOException {
+    Files.writeString(file, "#!/bin/sh\n" + body + "\n");
+    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
   /** The fleet as {@code rackroll agents -o json} prints it, by agent id. */
   Map<String, JsonNode> agents() throws IOException {
     Cli r = rackroll("agents", "-o", "json");
@@ -236,6 +262,12 @@ final class Fleet implements AutoCloseable {
     /** Starts the same agent again: no token, so it must come back on the identity it kept. */
     void restart() throws IOException {
       process = java(home.resolve("agent.log"), AGENT_JAR, "run", "--config", home.resolve("agent.yaml").toString());
+    }
+
+    /** The release {@code current} points to for {@code app}, read from the host's disk. */
+    String current(String app) throws IOException {
+      Path link = home.resolve("state/apps").resolve(app).resolve("current");
+      return Files.isSymbolicLink(link) ? Files.readSymbolicLink(link).getFileName().toString() : "none";
     }
 
     String log() throws IOException {
