@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
  * Every process it starts is stopped on exit, on failure and on Ctrl-C.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Run a controller and six agents in two racks on this machine, show the fleet, and stop.")
+    description = "Run a controller and six agents in two racks on this machine, show the fleet, deploy a sample app"
+        + " and a broken version of it that rolls back by itself, and stop.")
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--keep-running", description = "Leave the fleet up to explore until Ctrl-C.")
   boolean keepRunning;
@@ -103,6 +104,24 @@ final class DemoCommand implements Callable<Integer> {
           System.out.printf(Locale.ROOT, "  %s (rack %s) answered in %.1f ms%n", a.getAgentId(),
               a.getLabelsOrDefault("rack", "-"), micros / 1000.0);
         }
+
+        step("Packing and pushing the sample app 'hello' (v1 healthy, v2 with a health check that fails)");
+        for (String version : List.of("1.0.0", "2.0.0")) {
+          Path artifact = sampleApp(root, version, version.equals("1.0.0"));
+          long bytes = Files.size(artifact);
+          var pushed = ReleaseCommand.Push.upload(io.rackroll.proto.v1.AdminGrpc.newStub(channel), artifact, bytes);
+          System.out.println("  pushed hello@" + version + " (sha256 " + pushed.getRelease().getDigest().substring(0, 12) + "…)");
+        }
+        step("Deploying hello@1.0.0 to every agent");
+        int v1 = deployAndWatch(client, channel, "1.0.0");
+        if (v1 != 0) {
+          throw new IllegalStateException("hello@1.0.0 did not become active everywhere; see the agent logs in " + root);
+        }
+        step("Deploying hello@2.0.0, whose health check fails: every host rolls back to 1.0.0 by itself");
+        int v2 = deployAndWatch(client, channel, "2.0.0");
+        if (v2 == 0) {
+          throw new IllegalStateException("hello@2.0.0 was expected to fail its health check and roll back");
+        }
       } finally {
         AdminClient.close(channel);
       }
@@ -114,6 +133,8 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("  " + rr + " agents --selector 'rack=r2'");
         System.out.println("  " + rr + " agents show ID");
         System.out.println("  " + rr + " agents ping ID");
+        System.out.println("  " + rr + " releases hello");
+        System.out.println("  " + rr + " rollback hello --selector rack=r1 --to 1.0.0 --watch");
         System.out.println("  " + rr + " token create --labels rack=r3,role=db");
         System.out.println("Press Ctrl-C to stop every process.");
         Thread.currentThread().join();
@@ -124,6 +145,33 @@ final class DemoCommand implements Callable<Integer> {
       stopAll();
       Runtime.getRuntime().removeShutdownHook(stopAll);
     }
+  }
+
+  private static int deployAndWatch(AdminClient client, ManagedChannel channel, String version) throws InterruptedException {
+    var d = client.stub(channel).deploy(io.rackroll.proto.v1.DeployRequest.newBuilder().setName("hello").setVersion(version)
+        .setSelector("env=demo").build());
+    return DeploymentWatch.watch(client, channel, d.getId(), System.out, Duration.ofMinutes(3));
+  }
+
+  /** A tiny app: activate writes a file, health checks it (v2's health check always fails). */
+  private static Path sampleApp(Path root, String version, boolean healthy) throws Exception {
+    Path src = Files.createDirectories(root.resolve("sample").resolve("hello-" + version));
+    Path hooks = Files.createDirectories(src.resolve("hooks"));
+    writeScript(hooks.resolve("activate.sh"), "echo \"hello $RACKROLL_VERSION on rack $RACKROLL_LABEL_RACK\" > \"$RACKROLL_RELEASE_DIR/running\"");
+    writeScript(hooks.resolve("health.sh"), healthy ? "test -f \"$(dirname \"$0\")/../running\""
+        : "echo 'dependency missing' >&2; exit 1");
+    Files.writeString(src.resolve("rackroll.yaml"), "name: hello\nversion: " + version + "\n"
+        + "hooks:\n  activate: hooks/activate.sh\n"
+        + "health:\n  checks:\n    - exec: hooks/health.sh\n  interval: 300ms\n  timeout: 300ms\n"
+        + "  healthyAfter: 2\n  deadline: 3s\n");
+    Path out = root.resolve("sample").resolve("hello-" + version + ".tar.gz");
+    io.rackroll.release.Artifact.pack(src, out);
+    return out;
+  }
+
+  private static void writeScript(Path file, String body) throws IOException {
+    Files.writeString(file, "#!/bin/sh\n" + body + "\n");
+    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
   }
 
   private static boolean answers(AdminClient client, ManagedChannel channel) {
