@@ -55,6 +55,30 @@ class ManifestTest {
   }
 
   @Test
+  void flowStyleAsInTheReadmeReadsTheSame() throws Exception {
+    Manifest m = Manifest.parse("""
+        name: web
+        version: 1.4.2
+        requires: {arch: [x86_64, aarch64], os: linux, minCores: 4, minMemory: 8GiB, minFreeDisk: 2GiB}
+        hooks:
+          preInstall: hooks/check.sh
+          postInstall: hooks/migrate.sh
+          activate: hooks/start.sh
+          deactivate: hooks/stop.sh
+        health:
+          checks: [{http: "http://127.0.0.1:8080/healthz"}, {tcp: "127.0.0.1:8080"}, {exec: hooks/health.sh}]
+          interval: 2s
+          timeout: 1s
+          healthyAfter: 3
+          deadline: 60s
+        """);
+    Manifest block = Manifest.parse(FULL);
+    assertThat(m.requires()).isEqualTo(block.requires());
+    assertThat(m.health().checks()).isEqualTo(block.health().checks());
+    assertThat(m.hooks().keySet()).isEqualTo(block.hooks().keySet());
+  }
+
+  @Test
   void minimalManifestNeedsOnlyNameAndVersion() throws Exception {
     Manifest m = Manifest.parse("name: tool\nversion: '2'\n");
     assertThat(m.hooks()).isEmpty();
