@@ -2,13 +2,13 @@ package io.rackroll.agent.identity;
 
 import io.rackroll.trust.Pem;
 import io.rackroll.trust.SecureFiles;
+import io.rackroll.wire.Ids;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -28,7 +28,6 @@ import java.util.TreeMap;
  */
 public final class AgentIdentity {
   private static final String FILE = "identity.properties";
-  private static final char[] ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
   private final Path stateDir;
   private final Path pkiDir;
@@ -51,12 +50,7 @@ public final class AgentIdentity {
     Properties p = read();
     String id = p.getProperty("id");
     if (id == null) {
-      SecureRandom random = new SecureRandom();
-      StringBuilder b = new StringBuilder("ag-");
-      for (int i = 0; i < 12; i++) {
-        b.append(ID_CHARS[random.nextInt(ID_CHARS.length)]);
-      }
-      id = b.toString();
+      id = Ids.random("ag-", 12);
       p.setProperty("id", id);
       write(p);
     }

@@ -12,6 +12,7 @@ import io.rackroll.proto.v1.ListAgentsRequest;
 import io.rackroll.proto.v1.Nic;
 import io.rackroll.proto.v1.PingAgentRequest;
 import io.rackroll.proto.v1.PingAgentResponse;
+import io.rackroll.release.Sizes;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -82,17 +83,7 @@ final class AgentsCommand implements Callable<Integer> {
   }
 
   static String bytes(long n) {
-    if (n <= 0) {
-      return "unknown";
-    }
-    String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double v = n;
-    int u = 0;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    return n <= 0 ? "unknown" : Sizes.format(n);
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true, description = "Print everything known about one agent.")

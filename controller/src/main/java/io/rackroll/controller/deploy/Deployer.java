@@ -10,7 +10,7 @@ import io.rackroll.controller.store.StoredRelease;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.Deploy;
 import io.rackroll.proto.v1.Rollback;
-import java.security.SecureRandom;
+import io.rackroll.wire.Ids;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,12 +26,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class Deployer {
   private static final Logger log = LoggerFactory.getLogger(Deployer.class);
-  private static final char[] ID = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
   private final Store store;
   private final AgentRegistry registry;
   private final Clock clock;
-  private final SecureRandom random = new SecureRandom();
 
   public Deployer(Store store, AgentRegistry registry, Clock clock) {
     this.store = store;
@@ -98,11 +96,7 @@ public final class Deployer {
     return store.deployment(id).orElseThrow();
   }
 
-  private String newId() {
-    StringBuilder b = new StringBuilder("d-");
-    for (int i = 0; i < 10; i++) {
-      b.append(ID[random.nextInt(ID.length)]);
-    }
-    return b.toString();
+  private static String newId() {
+    return Ids.random("d-", 10);
   }
 }

@@ -4,6 +4,7 @@ import io.rackroll.controller.store.NewToken;
 import io.rackroll.controller.store.Redemption;
 import io.rackroll.controller.store.Store;
 import io.rackroll.trust.BootstrapToken;
+import io.rackroll.wire.Ids;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,8 +23,6 @@ import java.util.Map;
 public final class Tokens {
   public static final Duration DEFAULT_TTL = Duration.ofHours(1);
   public static final Duration MAX_TTL = Duration.ofDays(30);
-
-  private static final char[] ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
   private final Store store;
   private final Clock clock;
@@ -47,14 +46,11 @@ public final class Tokens {
       throw new IllegalArgumentException("uses: " + uses + " (expected: >= 1)");
     }
     Labels.check(labels);
-    StringBuilder id = new StringBuilder();
-    for (int i = 0; i < 8; i++) {
-      id.append(ID_CHARS[random.nextInt(ID_CHARS.length)]);
-    }
+    String id = Ids.random("", 8);
     byte[] secretBytes = new byte[24];
     random.nextBytes(secretBytes);
     String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes);
-    BootstrapToken token = new BootstrapToken(id.toString(), secret, caFingerprint);
+    BootstrapToken token = new BootstrapToken(id, secret, caFingerprint);
     Instant now = clock.instant();
     Instant expires = now.plus(ttl);
     store.createToken(new NewToken(token.id(), hash(secret), labels, expires, uses, now, createdBy));
