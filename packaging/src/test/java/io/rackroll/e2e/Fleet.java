@@ -39,6 +39,11 @@ final class Fleet implements AutoCloseable {
 
   /** Initializes a controller on a free loopback port with fast heartbeats (500 ms, stale after 3 s) and starts it. */
   static Fleet start(Path dir) throws Exception {
+    return start(dir, "");
+  }
+
+  /** The same, with extra controller.yaml lines (e.g. "transferRateLimit: 1MiB"). */
+  static Fleet start(Path dir, String extraConfig) throws Exception {
     Fleet fleet = new Fleet(dir);
     try {
       // A fixed port, so agents find a restarted controller where they left it.
@@ -53,7 +58,9 @@ final class Fleet implements AutoCloseable {
       Path config = fleet.data.resolve("controller.yaml");
       Files.writeString(config, Files.readString(config)
           .replace("heartbeatInterval: 10s", "heartbeatInterval: 500ms")
-          .replace("staleAfter: 30s", "staleAfter: 3s"));
+          .replace("staleAfter: 30s", "staleAfter: 3s")
+          .replace("transferRateLimit: 0", extraConfig.contains("transferRateLimit") ? "" : "transferRateLimit: 0")
+          + "\n" + extraConfig + "\n");
       fleet.startController();
       return fleet;
     } catch (Exception | AssertionError e) {
@@ -112,9 +119,20 @@ final class Fleet implements AutoCloseable {
    * host's state directory and whose exec health check runs {@code healthBody} (a shell snippet).
    */
   void pushWeb(String version, String healthBody, String extraManifest) throws IOException {
+    pushWeb(version, healthBody, extraManifest, 0);
+  }
+
+  /** The same, with {@code payloadBytes} of random data in the release (to make downloads take time). */
+  void pushWeb(String version, String healthBody, String extraManifest, int payloadBytes) throws IOException {
     Path src = Files.createDirectories(dir.resolve("releases").resolve("web-" + version));
     Files.createDirectories(src.resolve("hooks"));
-    script(src.resolve("hooks/activate.sh"), "echo \"$RACKROLL_VERSION\" > \"$RACKROLL_RELEASE_DIR/../../activated\"");
+    if (payloadBytes > 0) {
+      byte[] payload = new byte[payloadBytes];
+      new java.util.Random(payloadBytes).nextBytes(payload);
+      Files.write(src.resolve("payload.bin"), payload);
+    }
+    script(src.resolve("hooks/activate.sh"), extraManifest.contains("# slow activate") ? "sleep 5"
+        : "echo \"$RACKROLL_VERSION\" > \"$RACKROLL_RELEASE_DIR/../../activated\"");
     script(src.resolve("hooks/health.sh"), healthBody);
     Files.writeString(src.resolve("rackroll.yaml"), "name: web\nversion: \"" + version + "\"\n"
         + "hooks:\n  activate: hooks/activate.sh\n"

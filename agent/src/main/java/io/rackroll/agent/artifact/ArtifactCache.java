@@ -93,6 +93,9 @@ public final class ArtifactCache implements ArtifactSource {
       have = 0;
     }
     ensureSpace(size - have);
+    if (have > 0) {
+      log.info("resuming download of artifact {} at byte {} of {}", digest.substring(0, 12), have, size);
+    }
     if (have < size) {
       download(digest, size, part, have);
     }
