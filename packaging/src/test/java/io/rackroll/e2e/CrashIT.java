@@ -45,7 +45,7 @@ class CrashIT {
       assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--watch").exit()).isZero();
 
       // 1. SIGKILL in the middle of a 4 MiB download (about 4 s at 1 MiB/s).
-      fleet.pushWeb("2", "exit 0", "", 4 << 20);
+      fleet.pushWeb("2", Fleet.RECORD_VERSION, "exit 0", "", 4 << 20);
       String d2 = startDeployment(fleet, "web@2");
       awaitPhase(fleet, d2, "DOWNLOADING");
       await("part of the artifact on disk").atMost(UP).until(() -> partialBytes(a) > 0);
@@ -66,7 +66,7 @@ class CrashIT {
       assertThat(a.log()).contains("is corrupt; deleting it and downloading again");
 
       // 3. SIGKILL while the new release's activate hook runs (current already switched): roll back.
-      fleet.pushWeb("3", "exit 0", "# slow activate\n");
+      fleet.pushWeb("3", "sleep 5", "exit 0", "", 0); // a slow activate hook
       String d3 = startDeployment(fleet, "web@3");
       awaitPhase(fleet, d3, "ACTIVATING");
       a.kill();

@@ -119,11 +119,18 @@ final class Fleet implements AutoCloseable {
    * host's state directory and whose exec health check runs {@code healthBody} (a shell snippet).
    */
   void pushWeb(String version, String healthBody, String extraManifest) throws IOException {
-    pushWeb(version, healthBody, extraManifest, 0);
+    pushWeb(version, RECORD_VERSION, healthBody, extraManifest, 0);
   }
 
-  /** The same, with {@code payloadBytes} of random data in the release (to make downloads take time). */
-  void pushWeb(String version, String healthBody, String extraManifest, int payloadBytes) throws IOException {
+  /** What web's activate hook does by default: record the version beside the releases. */
+  static final String RECORD_VERSION = "echo \"$RACKROLL_VERSION\" > \"$RACKROLL_RELEASE_DIR/../../activated\"";
+
+  /**
+   * The full form: {@code activateBody} for the activate hook, and {@code payloadBytes} of random
+   * data in the release (to make downloads take time).
+   */
+  void pushWeb(String version, String activateBody, String healthBody, String extraManifest, int payloadBytes)
+      throws IOException {
     Path src = Files.createDirectories(dir.resolve("releases").resolve("web-" + version));
     Files.createDirectories(src.resolve("hooks"));
     if (payloadBytes > 0) {
@@ -131,8 +138,7 @@ final class Fleet implements AutoCloseable {
       new java.util.Random(payloadBytes).nextBytes(payload);
       Files.write(src.resolve("payload.bin"), payload);
     }
-    script(src.resolve("hooks/activate.sh"), extraManifest.contains("# slow activate") ? "sleep 5"
-        : "echo \"$RACKROLL_VERSION\" > \"$RACKROLL_RELEASE_DIR/../../activated\"");
+    script(src.resolve("hooks/activate.sh"), activateBody);
     script(src.resolve("hooks/health.sh"), healthBody);
     Files.writeString(src.resolve("rackroll.yaml"), "name: web\nversion: \"" + version + "\"\n"
         + "hooks:\n  activate: hooks/activate.sh\n"
