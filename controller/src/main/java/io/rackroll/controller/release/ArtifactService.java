@@ -6,6 +6,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.rackroll.controller.auth.CallerInterceptor;
+import io.rackroll.controller.store.Store;
 import io.rackroll.proto.v1.ArtifactChunk;
 import io.rackroll.proto.v1.ArtifactsGrpc;
 import io.rackroll.proto.v1.FetchRequest;
@@ -35,6 +36,7 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
   private static final Metadata.Key<String> RETRY_AFTER_MS = Metadata.Key.of("retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
 
   private final ArtifactStore artifacts;
+  private final Store store;
   private final Executor io;
   private final ScheduledExecutorService pacer;
   private final Semaphore transfers;
@@ -42,9 +44,10 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
   private final long bytesPerSecond;
   private final AtomicLong bytesServed = new AtomicLong();
 
-  public ArtifactService(ArtifactStore artifacts, Executor io, ScheduledExecutorService pacer, int maxConcurrentTransfers,
-      long bytesPerSecond) {
+  public ArtifactService(ArtifactStore artifacts, Store store, Executor io, ScheduledExecutorService pacer,
+      int maxConcurrentTransfers, long bytesPerSecond) {
     this.artifacts = artifacts;
+    this.store = store;
     this.io = io;
     this.pacer = pacer;
     this.transfers = new Semaphore(maxConcurrentTransfers);
@@ -65,6 +68,12 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
       file = artifacts.path(request.getDigest());
     } catch (IllegalArgumentException e) {
       call.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    // An agent downloads only what a deployment chose it for: a stolen agent key does not open the whole store.
+    if (!store.agentMayFetch(agent, request.getDigest())) {
+      call.onError(Status.PERMISSION_DENIED.withDescription("agent " + agent + " was not chosen by any deployment of"
+          + " artifact sha256 " + request.getDigest()).asRuntimeException());
       return;
     }
     if (!artifacts.has(request.getDigest())) {

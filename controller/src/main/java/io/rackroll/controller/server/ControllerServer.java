@@ -113,7 +113,7 @@ public final class ControllerServer implements AutoCloseable {
         .addService(new AgentLinkService(registry))
         .addService(new AdminService(tokens, store, registry, artifacts, artifactIo,
             new Deployer(store, registry, clock), clock))
-        .addService(new ArtifactService(artifacts, artifactIo, pacer, config.maxConcurrentTransfers(),
+        .addService(new ArtifactService(artifacts, store, artifactIo, pacer, config.maxConcurrentTransfers(),
             config.transferRateLimit()))
         // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.
         .permitKeepAliveTime(10, TimeUnit.SECONDS)

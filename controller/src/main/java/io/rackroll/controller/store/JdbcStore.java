@@ -463,6 +463,22 @@ public final class JdbcStore implements Store {
   }
 
   @Override
+  public boolean agentMayFetch(String agentId, String digest) {
+    return inTransaction("authorize download for " + agentId, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM deployment_hosts h"
+          + " JOIN deployments d ON d.id = h.deployment_id"
+          + " JOIN releases r ON r.name = d.app AND r.version = d.version"
+          + " WHERE h.agent_id = ? AND r.digest = ?")) {
+        ps.setString(1, agentId);
+        ps.setString(2, digest);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next();
+        }
+      }
+    });
+  }
+
+  @Override
   public List<HostJob> agentApps(String agentId) {
     return inTransaction("read apps of " + agentId, c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT app, version, phase, failure_kind, failure,"

@@ -73,6 +73,9 @@ public interface Store extends AutoCloseable {
    */
   void hostJob(HostJob job);
 
+  /** Whether a deployment selected this agent for the release whose artifact has this digest. */
+  boolean agentMayFetch(String agentId, String digest);
+
   /** The latest state of every app on the agent. */
   List<HostJob> agentApps(String agentId);
 

@@ -36,6 +36,8 @@ public final class FetchLoad {
     }
     System.out.println("READY");
     System.out.flush();
+    // The benchmark deploys the release to these agents (downloads need a deployment), then says GO.
+    new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
     ExecutorService pool = Executors.newFixedThreadPool(n);
     long started = System.nanoTime();
     List<Future<Double>> seconds = new ArrayList<>();

@@ -52,7 +52,7 @@ class TransferThroughputBench {
       Files.delete(src.resolve("payload.bin"));
 
       for (int agents : new int[] {1, 10, 50}) {
-        String token = controller.token(Map.of(), agents);
+        String token = controller.token(Map.of("round", Integer.toString(agents)), agents);
         AtomicLong peakHeap = new AtomicLong();
         AtomicBoolean sampling = new AtomicBoolean(true);
         System.gc();
@@ -74,6 +74,10 @@ class TransferThroughputBench {
         try {
           BufferedReader out = new BufferedReader(new InputStreamReader(load.getInputStream()));
           assertThat(out.readLine()).isEqualTo("READY");
+          controller.admin().deploy(io.rackroll.proto.v1.DeployRequest.newBuilder().setName("big").setVersion("1")
+              .setSelector("round=" + agents).build());
+          load.getOutputStream().write("GO\n".getBytes());
+          load.getOutputStream().flush();
           sampler.start();
           String result = out.readLine();
           assertThat(result).startsWith("RESULT");

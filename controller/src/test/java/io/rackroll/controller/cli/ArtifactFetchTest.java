@@ -51,8 +51,27 @@ class ArtifactFetchTest {
     digest = ReleaseCommand.Push.upload(AdminGrpc.newStub(controller.admin().getChannel()), artifact, bytes.length)
         .getRelease().getDigest();
     RawAgent a = new RawAgent("ag-fetcher");
-    a.enroll(controller, controller.token(Map.of(), 1));
+    a.enroll(controller, controller.token(Map.of("rack", "r1"), 1));
     agent = ArtifactsGrpc.newBlockingStub(a.channel(controller)).withDeadlineAfter(30, TimeUnit.SECONDS);
+    // Downloads are for hosts a deployment chose (this one is not connected: it is recorded unreachable).
+    chooseForDeployment(controller, "big", "1", "rack=r1");
+  }
+
+  private static void chooseForDeployment(TestController c, String app, String version, String selector) {
+    c.admin().deploy(io.rackroll.proto.v1.DeployRequest.newBuilder().setName(app).setVersion(version)
+        .setSelector(selector).build());
+  }
+
+  @Test
+  void agentsNotChosenByADeploymentCannotDownload() throws Exception {
+    RawAgent outsider = new RawAgent("ag-outsider");
+    outsider.enroll(controller, controller.token(Map.of("rack", "r9"), 1));
+    var stub = ArtifactsGrpc.newBlockingStub(outsider.channel(controller)).withDeadlineAfter(30, TimeUnit.SECONDS);
+    assertThatThrownBy(() -> stub.fetch(FetchRequest.newBuilder().setDigest(digest).build()).hasNext())
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+          assertThat(e.getStatus().getDescription()).contains("was not chosen by any deployment");
+        });
   }
 
   @AfterEach
@@ -87,9 +106,9 @@ class ArtifactFetchTest {
   }
 
   @Test
-  void unknownDigestAndBadOffsetAreRefused() {
+  void unknownDigestsAndBadOffsetsAreRefused() {
     assertThatThrownBy(() -> agent.fetch(FetchRequest.newBuilder().setDigest("0".repeat(64)).build()).hasNext())
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
     assertThatThrownBy(() -> agent.fetch(FetchRequest.newBuilder().setDigest(digest).setOffset(bytes.length + 1).build()).hasNext())
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.OUT_OF_RANGE));
     assertThatThrownBy(() -> agent.fetch(FetchRequest.newBuilder().setDigest("../../etc/passwd").build()).hasNext())
@@ -110,7 +129,8 @@ class ArtifactFetchTest {
       String d = ReleaseCommand.Push.upload(AdminGrpc.newStub(limited.admin().getChannel()), dir.resolve("big.tar.gz"),
           bytes.length).getRelease().getDigest();
       RawAgent a = new RawAgent("ag-slow");
-      a.enroll(limited, limited.token(Map.of(), 1));
+      a.enroll(limited, limited.token(Map.of("rack", "r1"), 1));
+      chooseForDeployment(limited, "big", "1", "rack=r1");
       long started = System.nanoTime();
       byte[] got = drain(ArtifactsGrpc.newBlockingStub(a.channel(limited)).withDeadlineAfter(30, TimeUnit.SECONDS)
           .fetch(FetchRequest.newBuilder().setDigest(d).build()), new long[] {0});

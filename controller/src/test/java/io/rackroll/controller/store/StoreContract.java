@@ -232,4 +232,17 @@ abstract class StoreContract {
     });
     assertThat(store().deployment("d-none")).isEmpty();
   }
+
+  @Test
+  void agentsMayFetchOnlyArtifactsADeploymentChoseThemFor() {
+    String app = id("app");
+    String chosen = id("ag-");
+    String digest = id("f").repeat(8).substring(0, 64);
+    store().addRelease(new StoredRelease(app, "1", digest, 1, 1, "m", "admin", T0));
+    store().createDeployment(new Deployment(id("d-"), "deploy", app, "1", "x", "admin", T0,
+        List.of(new Deployment.Host(chosen, "PENDING", "", "", "1", T0))));
+    assertThat(store().agentMayFetch(chosen, digest)).isTrue();
+    assertThat(store().agentMayFetch(id("ag-"), digest)).isFalse();
+    assertThat(store().agentMayFetch(chosen, "0".repeat(64))).isFalse();
+  }
 }

@@ -69,5 +69,6 @@ public final class GatedStore implements Store {
   @Override public Optional<Deployment> deployment(String id) { return delegate.deployment(id); }
   @Override public void hostJob(HostJob j) { delegate.hostJob(j); }
   @Override public List<HostJob> agentApps(String id) { return delegate.agentApps(id); }
+  @Override public boolean agentMayFetch(String a, String d) { return delegate.agentMayFetch(a, d); }
   @Override public void close() { delegate.close(); }
 }
