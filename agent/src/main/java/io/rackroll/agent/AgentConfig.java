@@ -19,7 +19,7 @@ import java.time.Duration;
  * on top. {@code enroll} writes the file; {@link #render} is its shape with every default.
  */
 record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration factsInterval,
-    Duration reconnectBackoffBase, Duration reconnectBackoffCap, int keepReleases) {
+    Duration reconnectBackoffBase, Duration reconnectBackoffCap, int keepReleases, Duration healthReportInterval) {
   static final Path DEFAULT_FILE = Path.of("/etc/rackroll/agent.yaml");
   static final Path DEFAULT_STATE = Path.of("/var/lib/rackroll");
 
@@ -37,7 +37,8 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
     } catch (UnrecognizedPropertyException e) {
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: controller, stateDir, pkiDir, factsInterval,"
-          + " reconnectBackoffBase, reconnectBackoffCap, keepReleases)", e);
+          + " reconnectBackoffBase, reconnectBackoffCap, keepReleases,"
+          + " healthReportInterval)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -53,7 +54,8 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
           Durations.parse("factsInterval", form.factsInterval),
           Durations.parse("reconnectBackoffBase", form.reconnectBackoffBase),
           Durations.parse("reconnectBackoffCap", form.reconnectBackoffCap),
-          keep(form.keepReleases));
+          keep(form.keepReleases),
+          Durations.parse("healthReportInterval", form.healthReportInterval));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
@@ -67,15 +69,18 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
   }
 
   AgentConfig withController(HostPort c) {
-    return new AgentConfig(c, stateDir, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap, keepReleases);
+    return new AgentConfig(c, stateDir, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap, keepReleases,
+        healthReportInterval);
   }
 
   AgentConfig withStateDir(Path s) {
-    return new AgentConfig(controller, s, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap, keepReleases);
+    return new AgentConfig(controller, s, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap, keepReleases,
+        healthReportInterval);
   }
 
   AgentConfig withFactsInterval(Duration d) {
-    return new AgentConfig(controller, stateDir, pkiDir, d, reconnectBackoffBase, reconnectBackoffCap, keepReleases);
+    return new AgentConfig(controller, stateDir, pkiDir, d, reconnectBackoffBase, reconnectBackoffCap, keepReleases,
+        healthReportInterval);
   }
 
   /** The config file text for these settings, every key documented. */
@@ -101,8 +106,12 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
 
         # Releases kept unpacked per app (at least 2), so rolling back never needs a download.
         keepReleases: %d
+
+        # How often the health checks of active releases run and are reported, with load, memory and disk.
+        healthReportInterval: %s
         """.formatted(controller, stateDir, pkiDir, Durations.format(factsInterval),
-        Durations.format(reconnectBackoffBase), Durations.format(reconnectBackoffCap), keepReleases);
+        Durations.format(reconnectBackoffBase), Durations.format(reconnectBackoffCap), keepReleases,
+        Durations.format(healthReportInterval));
   }
 
   static final class FileForm {
@@ -113,5 +122,6 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
     @JsonProperty public String reconnectBackoffBase = "1s";
     @JsonProperty public String reconnectBackoffCap = "60s";
     @JsonProperty public int keepReleases = 3;
+    @JsonProperty public String healthReportInterval = "30s";
   }
 }

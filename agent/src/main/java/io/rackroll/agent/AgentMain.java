@@ -170,6 +170,17 @@ public final class AgentMain {
           config.factsInterval(), config.reconnectBackoffBase(), config.reconnectBackoffCap(), version(),
           Clock.systemUTC());
       lifecycle.reportTo(link::report);
+      Path stateDir = config.stateDir();
+      lifecycle.reportHealthEvery(config.healthReportInterval(), report -> {
+        long free;
+        try {
+          free = Files.getFileStore(stateDir).getUsableSpace();
+        } catch (java.io.IOException e) {
+          free = 0;
+        }
+        return report.setLoadAverage1M(inventory.loadAverage()).setMemoryAvailableBytes(inventory.memoryAvailable())
+            .setDiskFreeBytes(free);
+      });
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         link.close();

@@ -27,6 +27,10 @@ class DeployIT {
       assertThat(v1.exit()).as(v1.toString()).isZero();
       assertThat(v1.out()).contains("completed: 2 active");
       assertThat(List.of(r1.current("web"), r2.current("web"))).containsOnly("1");
+      // Active releases keep reporting their health, with the host's load, memory and disk.
+      await("health reported").atMost(UP).until(() -> fleet.rackroll("agents", "show", r1.id()).out()
+          .contains("health       web: healthy (1 of 1 checks pass)"));
+      assertThat(fleet.rackroll("agents", "show", r1.id()).out()).contains("memory available, ", "disk free");
 
       // v2's health check fails: each host rolls back to 1 by itself; the watch exits non-zero and says why.
       fleet.pushWeb("2", "echo 'db unreachable'; exit 1", "");

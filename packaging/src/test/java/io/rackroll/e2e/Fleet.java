@@ -104,7 +104,8 @@ final class Fleet implements AutoCloseable {
         "pkiDir: " + home.resolve("pki"),
         "factsInterval: 60s",
         "reconnectBackoffBase: 200ms",
-        "reconnectBackoffCap: 2s", ""));
+        "reconnectBackoffCap: 2s",
+        "healthReportInterval: 1s", ""));
     List<String> args = new ArrayList<>(List.of("run", "--config", home.resolve("agent.yaml").toString()));
     if (token != null) {
       args.addAll(List.of("--token", token));

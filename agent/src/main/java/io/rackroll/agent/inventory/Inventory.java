@@ -84,6 +84,16 @@ public final class Inventory {
     return f.build();
   }
 
+  /** The 1-minute load average, or -1 where the OS has none. */
+  public double loadAverage() {
+    return guard("load", () -> si.getHardware().getProcessor().getSystemLoadAverage(1)[0], -1.0);
+  }
+
+  /** Memory available to new processes, in bytes. */
+  public long memoryAvailable() {
+    return guard("available memory", () -> si.getHardware().getMemory().getAvailable(), 0L);
+  }
+
   /**
    * Whether two readings differ in anything but the volatile parts (free space), which would
    * otherwise make every periodic check look like a change.

@@ -46,6 +46,29 @@ final class HealthProbe {
         + rounds + " rounds); last failure: " + lastFailure);
   }
 
+  /** One result per check, for the periodic report (every check runs, even after a failure). */
+  java.util.List<io.rackroll.proto.v1.CheckResult> once(Health health, Path releaseDir) throws InterruptedException {
+    java.util.List<io.rackroll.proto.v1.CheckResult> out = new java.util.ArrayList<>();
+    for (HealthCheck check : health.checks()) {
+      String name;
+      String failure;
+      if (check instanceof HealthCheck.Http h) {
+        name = "http " + h.url();
+        failure = http(h, health);
+      } else if (check instanceof HealthCheck.Tcp t) {
+        name = "tcp " + t.host() + ":" + t.port();
+        failure = tcp(t, health);
+      } else {
+        HealthCheck.Exec e = (HealthCheck.Exec) check;
+        name = "exec " + e.path();
+        failure = exec(e, health, releaseDir);
+      }
+      out.add(io.rackroll.proto.v1.CheckResult.newBuilder().setCheck(name).setOk(failure == null)
+          .setDetail(failure == null ? "" : failure).build());
+    }
+    return out;
+  }
+
   /** One round; null when every check passed, else the first failure. */
   private String round(Health health, Path releaseDir) throws InterruptedException {
     for (HealthCheck check : health.checks()) {

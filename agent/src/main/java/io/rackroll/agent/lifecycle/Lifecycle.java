@@ -126,6 +126,26 @@ public final class Lifecycle {
     }
   }
 
+  /**
+   * One round of the health checks of {@code app}'s current release, if its last job ended ACTIVE
+   * and {@code current} still points at it. Used by the periodic health report.
+   */
+  public Optional<io.rackroll.proto.v1.HealthReport.Builder> healthNow(String app) throws IOException, InterruptedException {
+    Optional<Job> job = job(app);
+    Optional<String> current = currentVersion(app);
+    if (job.isEmpty() || job.get().phase() != Phase.ACTIVE || current.isEmpty() || !current.get().equals(job.get().version())) {
+      return Optional.empty();
+    }
+    Optional<Manifest> m = manifestIfPresent(app, current.get());
+    if (m.isEmpty()) {
+      return Optional.empty();
+    }
+    var results = health.once(m.get().health(), releaseDir(app, current.get()));
+    return Optional.of(io.rackroll.proto.v1.HealthReport.newBuilder().setApp(app).setVersion(current.get())
+        .setHealthy(results.stream().allMatch(io.rackroll.proto.v1.CheckResult::getOk)).addAllChecks(results)
+        .setAtEpochMillis(clock.millis()));
+  }
+
   /** The last job of every app on this host, for reporting after a reconnect. */
   public List<Job> jobs() throws IOException {
     List<Job> out = new ArrayList<>();

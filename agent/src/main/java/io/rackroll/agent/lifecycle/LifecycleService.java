@@ -27,6 +27,9 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
 
   private final Lifecycle lifecycle;
   private final ExecutorService worker = Threads.serial("lifecycle");
+  private final java.util.concurrent.ScheduledExecutorService probes = Threads.serial("health-probes");
+  /** Fills in the host's load, memory and disk on each health report. */
+  private volatile java.util.function.UnaryOperator<io.rackroll.proto.v1.HealthReport.Builder> hostMetrics = b -> b;
   /** Set once, before start(): where updates go. */
   private volatile Consumer<AgentMessage> reports = m -> { };
 
@@ -37,6 +40,31 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
 
   public void reportTo(Consumer<AgentMessage> reports) {
     this.reports = reports;
+  }
+
+  /**
+   * Reports the health of every active app every {@code interval}, with host metrics added by
+   * {@code metrics}. Runs on its own thread so a slow check never delays a deployment.
+   */
+  public void reportHealthEvery(java.time.Duration interval,
+      java.util.function.UnaryOperator<io.rackroll.proto.v1.HealthReport.Builder> metrics) {
+    this.hostMetrics = metrics;
+    probes.scheduleWithFixedDelay(this::reportHealth, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void reportHealth() {
+    try {
+      for (Job job : lifecycle.jobs()) {
+        var report = lifecycle.healthNow(job.app());
+        if (report.isPresent()) {
+          reports.accept(AgentMessage.newBuilder().setHealth(hostMetrics.apply(report.get())).build());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn("health report failed: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   public void start() {
@@ -117,6 +145,7 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
 
   @Override
   public void close() {
+    probes.shutdownNow();
     worker.shutdownNow();
     try {
       worker.awaitTermination(5, TimeUnit.SECONDS);

@@ -113,6 +113,23 @@ class LifecycleTest {
   }
 
   @Test
+  void periodicHealthReportsEachCheckOfTheActiveRelease() throws Exception {
+    release("1", "", Map.of());
+    assertThat(lifecycle.healthNow("web")).isEmpty(); // nothing active yet
+    deploy("1");
+
+    var healthy = lifecycle.healthNow("web").orElseThrow();
+    assertThat(healthy.getHealthy()).isTrue();
+    assertThat(healthy.getVersion()).isEqualTo("1");
+    assertThat(healthy.getChecksList()).singleElement().satisfies(c -> assertThat(c.getCheck()).isEqualTo("exec hooks/health.sh"));
+
+    Files.delete(this.healthy);
+    var sick = lifecycle.healthNow("web").orElseThrow();
+    assertThat(sick.getHealthy()).isFalse();
+    assertThat(sick.getChecks(0).getDetail()).isEqualTo("exec hooks/health.sh exited with 1");
+  }
+
+  @Test
   void upgradeStopsTheOldReleaseBeforeStartingTheNew() throws Exception {
     release("1", "", Map.of());
     release("2", "", Map.of());

@@ -204,8 +204,10 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     String serial = agent.get().facts().getSystem().getSerial();
     List<String> sameSerial = AgentRegistry.isUsefulSerial(serial) ? store.agentsWithSystemSerial(serial) : List.of();
     AgentRecord.Builder record = record(agent.get(), sameSerial).toBuilder();
+    Map<String, String> health = store.appHealth(agent.get().id());
     for (HostJob j : store.agentApps(agent.get().id())) {
       record.addApps(AppState.newBuilder().setApp(j.app()).setCurrentVersion(j.currentVersion()).setPhase(j.phase())
+          .setHealth(health.getOrDefault(j.app(), ""))
           .setVersion(j.version()).setFailure(j.failure()).addAllKeptVersions(j.keptVersions())
           .setUpdatedEpochMillis(j.at().toEpochMilli()));
     }

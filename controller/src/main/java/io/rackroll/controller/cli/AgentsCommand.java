@@ -148,6 +148,9 @@ final class AgentsCommand implements Callable<Integer> {
             : app.getCurrentVersion()) + ", last job " + app.getVersion() + " " + app.getPhase()
             + (app.getFailure().isEmpty() ? "" : " (" + app.getFailure() + ")") + ", kept "
             + String.join(" ", app.getKeptVersionsList()));
+        if (!app.getHealth().isEmpty()) {
+          out.println("health       " + app.getApp() + ": " + app.getHealth());
+        }
       }
       for (String w : a.getWarningsList()) {
         out.println("warning      " + w);

@@ -59,6 +59,7 @@ public final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
           case HEARTBEAT -> registry.heard(session);
           case FACTS -> registry.factsChanged(session, message.getFacts());
           case JOB -> registry.jobReported(session, message.getJob());
+          case HEALTH -> registry.healthReported(session, message.getHealth());
           case RESULT -> {
             registry.heard(session);
             session.resultArrived(message.getResult());

@@ -10,6 +10,7 @@ import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.ControllerMessage;
 import io.rackroll.proto.v1.Facts;
+import io.rackroll.proto.v1.HealthReport;
 import io.rackroll.proto.v1.Hello;
 import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.proto.v1.Ping;
@@ -180,6 +181,13 @@ public final class AgentRegistry implements AutoCloseable {
     post(() -> store.hostJob(new HostJob(session.agentId, job.getDeploymentId(), job.getApp(), job.getVersion(),
         job.getPhase(), job.getFailureKind(), job.getFailure(), job.getCurrentVersion(), job.getPreviousVersion(),
         job.getKeptVersionsList(), Instant.ofEpochMilli(job.getAtEpochMillis()))));
+  }
+
+  /** Used by {@link AgentLinkService} for each periodic health report. */
+  void healthReported(AgentSession session, HealthReport report) {
+    session.heard(clock.instant());
+    post(() -> store.appHealth(session.agentId, report.getApp(), HealthLine.of(report),
+        Instant.ofEpochMilli(report.getAtEpochMillis())));
   }
 
   /** Sends a command down the agent's stream; false when the agent is not connected. */

@@ -463,6 +463,29 @@ public final class JdbcStore implements Store {
   }
 
   @Override
+  public void appHealth(String agentId, String app, String line, Instant at) {
+    update("record health of " + app + " on " + agentId,
+        "UPDATE agent_apps SET health = ?, health_at = ? WHERE agent_id = ? AND app = ? AND health_at <= ?",
+        clip(line), at.toEpochMilli(), agentId, app, at.toEpochMilli());
+  }
+
+  @Override
+  public Map<String, String> appHealth(String agentId) {
+    return inTransaction("read health of " + agentId, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT app, health FROM agent_apps WHERE agent_id = ?")) {
+        ps.setString(1, agentId);
+        Map<String, String> out = new HashMap<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.put(rs.getString(1), rs.getString(2));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  @Override
   public boolean agentMayFetch(String agentId, String digest) {
     return inTransaction("authorize download for " + agentId, c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM deployment_hosts h"

@@ -76,6 +76,12 @@ public interface Store extends AutoCloseable {
   /** Whether a deployment selected this agent for the release whose artifact has this digest. */
   boolean agentMayFetch(String agentId, String digest);
 
+  /** Records the last periodic health of an app on a host, as one line. */
+  void appHealth(String agentId, String app, String line, Instant at);
+
+  /** The last health line of each app on the agent, by app. */
+  Map<String, String> appHealth(String agentId);
+
   /** The latest state of every app on the agent. */
   List<HostJob> agentApps(String agentId);
 

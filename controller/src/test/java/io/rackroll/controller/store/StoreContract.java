@@ -245,4 +245,13 @@ abstract class StoreContract {
     assertThat(store().agentMayFetch(id("ag-"), digest)).isFalse();
     assertThat(store().agentMayFetch(chosen, "0".repeat(64))).isFalse();
   }
+
+  @Test
+  void lastHealthLineIsKeptPerApp() {
+    String a = id("ag-");
+    store().hostJob(new HostJob(a, "", "web", "1", "ACTIVE", "", "", "1", "", List.of("1"), T0));
+    store().appHealth(a, "web", "healthy (1 of 1 checks pass)", T0.plusSeconds(30));
+    store().appHealth(a, "web", "older report", T0.plusSeconds(10));
+    assertThat(store().appHealth(a)).isEqualTo(Map.of("web", "healthy (1 of 1 checks pass)"));
+  }
 }

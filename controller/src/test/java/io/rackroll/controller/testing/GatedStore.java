@@ -70,5 +70,7 @@ public final class GatedStore implements Store {
   @Override public void hostJob(HostJob j) { delegate.hostJob(j); }
   @Override public List<HostJob> agentApps(String id) { return delegate.agentApps(id); }
   @Override public boolean agentMayFetch(String a, String d) { return delegate.agentMayFetch(a, d); }
+  @Override public void appHealth(String a, String app, String line, Instant at) { delegate.appHealth(a, app, line, at); }
+  @Override public Map<String, String> appHealth(String a) { return delegate.appHealth(a); }
   @Override public void close() { delegate.close(); }
 }
