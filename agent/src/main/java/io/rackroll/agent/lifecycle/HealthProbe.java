@@ -50,20 +50,8 @@ final class HealthProbe {
   java.util.List<io.rackroll.proto.v1.CheckResult> once(Health health, Path releaseDir) throws InterruptedException {
     java.util.List<io.rackroll.proto.v1.CheckResult> out = new java.util.ArrayList<>();
     for (HealthCheck check : health.checks()) {
-      String name;
-      String failure;
-      if (check instanceof HealthCheck.Http h) {
-        name = "http " + h.url();
-        failure = http(h, health);
-      } else if (check instanceof HealthCheck.Tcp t) {
-        name = "tcp " + t.host() + ":" + t.port();
-        failure = tcp(t, health);
-      } else {
-        HealthCheck.Exec e = (HealthCheck.Exec) check;
-        name = "exec " + e.path();
-        failure = exec(e, health, releaseDir);
-      }
-      out.add(io.rackroll.proto.v1.CheckResult.newBuilder().setCheck(name).setOk(failure == null)
+      String failure = run(check, health, releaseDir);
+      out.add(io.rackroll.proto.v1.CheckResult.newBuilder().setCheck(name(check)).setOk(failure == null)
           .setDetail(failure == null ? "" : failure).build());
     }
     return out;
@@ -72,19 +60,31 @@ final class HealthProbe {
   /** One round; null when every check passed, else the first failure. */
   private String round(Health health, Path releaseDir) throws InterruptedException {
     for (HealthCheck check : health.checks()) {
-      String failure;
-      if (check instanceof HealthCheck.Http h) {
-        failure = http(h, health);
-      } else if (check instanceof HealthCheck.Tcp t) {
-        failure = tcp(t, health);
-      } else {
-        failure = exec((HealthCheck.Exec) check, health, releaseDir);
-      }
+      String failure = run(check, health, releaseDir);
       if (failure != null) {
         return failure;
       }
     }
     return null;
+  }
+
+  /** Runs one check; null when it passed, else what failed. */
+  private String run(HealthCheck check, Health health, Path releaseDir) throws InterruptedException {
+    if (check instanceof HealthCheck.Http h) {
+      return http(h, health);
+    } else if (check instanceof HealthCheck.Tcp t) {
+      return tcp(t, health);
+    }
+    return exec((HealthCheck.Exec) check, health, releaseDir);
+  }
+
+  private static String name(HealthCheck check) {
+    if (check instanceof HealthCheck.Http h) {
+      return "http " + h.url();
+    } else if (check instanceof HealthCheck.Tcp t) {
+      return "tcp " + t.host() + ":" + t.port();
+    }
+    return "exec " + ((HealthCheck.Exec) check).path();
   }
 
   private String http(HealthCheck.Http h, Health health) throws InterruptedException {

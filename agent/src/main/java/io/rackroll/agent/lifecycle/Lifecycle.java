@@ -59,6 +59,14 @@ public final class Lifecycle {
   private final int keepReleases;
   private final Clock clock;
   private final Consumer<Job> listener;
+  /**
+   * The artifact verified for the job being run and what inspecting it found, so one job hashes
+   * and scans it once, not once per step. Cleared when a job starts: every job verifies afresh.
+   * Confined to the thread running jobs.
+   */
+  private String verifiedDigest;
+  private Path verifiedPath;
+  private Artifact inspected;
 
   public Lifecycle(Path apps, ArtifactSource artifacts, Supplier<Preconditions.Host> host, Map<String, String> labels,
       int keepReleases, Clock clock, Consumer<Job> listener) {
@@ -232,6 +240,8 @@ public final class Lifecycle {
 
   /** The runner: persist, report, then handle; until a terminal phase. */
   private Job run(Job job) throws IOException, InterruptedException {
+    verifiedDigest = null;
+    inspected = null;
     while (true) {
       persist(job);
       listener.accept(job);
@@ -249,7 +259,7 @@ public final class Lifecycle {
       case DOWNLOADING -> download(job);
       case VERIFYING -> {
         try {
-          Artifact a = Artifact.inspect(artifacts.fetch(job.digest(), job.size()));
+          Artifact a = inspected(job);
           if (!a.manifest().name().equals(job.app()) || !a.manifest().version().equals(job.version())) {
             yield job.failing(Phase.FAILED, "verification_failed", "artifact " + job.digest().substring(0, 12)
                 + "… holds " + a.manifest().ref() + ", not " + job.app() + "@" + job.version(), now);
@@ -286,7 +296,7 @@ public final class Lifecycle {
     int attempt = 0;
     while (true) {
       try {
-        artifacts.fetch(job.digest(), job.size());
+        artifact(job);
         return job.to(Phase.VERIFYING, clock.millis());
       } catch (DownloadException e) {
         switch (e.kind()) {
@@ -324,7 +334,7 @@ public final class Lifecycle {
     Path staging = release.resolveSibling("." + job.version() + ".staging");
     deleteTree(staging);
     try {
-      Unpacker.unpack(artifacts.fetch(job.digest(), job.size()), staging);
+      Unpacker.unpack(artifact(job), staging);
       Manifest m = Manifest.parse(Files.readString(staging.resolve(Manifest.FILE)));
       Optional<Manifest.Hook> pre = m.hook(HookPoint.PRE_INSTALL);
       if (pre.isPresent()) {
@@ -454,9 +464,27 @@ public final class Lifecycle {
     SecureFiles.write(dir.resolve("lifecycle.json"), JSON.writeValueAsBytes(job), SecureFiles.PUBLIC);
   }
 
+  /** The job's artifact, verified (downloaded if need be) once per job. */
+  private Path artifact(Job job) throws IOException {
+    if (!job.digest().equals(verifiedDigest)) {
+      verifiedPath = artifacts.fetch(job.digest(), job.size());
+      verifiedDigest = job.digest();
+      inspected = null;
+    }
+    return verifiedPath;
+  }
+
+  private Artifact inspected(Job job) throws IOException, ManifestException {
+    Path file = artifact(job);
+    if (inspected == null) {
+      inspected = Artifact.inspect(file);
+    }
+    return inspected;
+  }
+
   private Artifact inspect(Job job) throws IOException {
     try {
-      return Artifact.inspect(artifacts.fetch(job.digest(), job.size()));
+      return inspected(job);
     } catch (ManifestException e) {
       throw new IOException(e.getMessage(), e);
     }

@@ -29,14 +29,11 @@ final class DeployCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int at = ref.indexOf('@');
-    if (at <= 0 || at == ref.length() - 1) {
-      throw new IllegalArgumentException("release: " + ref + " (expected: NAME@VERSION, e.g. web@1.4.2)");
-    }
+    ReleaseCommand.Ref release = ReleaseCommand.Ref.parse(ref);
     ManagedChannel channel = client.open();
     try {
-      DeploymentRecord d = client.stub(channel).deploy(DeployRequest.newBuilder().setName(ref.substring(0, at))
-          .setVersion(ref.substring(at + 1)).setSelector(selector).build());
+      DeploymentRecord d = client.stub(channel).deploy(DeployRequest.newBuilder().setName(release.name())
+          .setVersion(release.version()).setSelector(selector).build());
       return follow(client, channel, d, watch);
     } finally {
       AdminClient.close(channel);

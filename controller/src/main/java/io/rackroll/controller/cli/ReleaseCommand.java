@@ -174,14 +174,11 @@ final class ReleaseCommand {
 
     @Override
     public Integer call() {
-      int at = ref.indexOf('@');
-      if (at <= 0 || at == ref.length() - 1) {
-        throw new IllegalArgumentException("release: " + ref + " (expected: NAME@VERSION, e.g. web@1.4.2)");
-      }
+      Ref release = Ref.parse(ref);
       ManagedChannel channel = client.open();
       try {
         ReleaseRecord r = client.stub(channel).getRelease(GetReleaseRequest.newBuilder()
-            .setName(ref.substring(0, at)).setVersion(ref.substring(at + 1)).build());
+            .setName(release.name()).setVersion(release.version()).build());
         System.out.println("release    " + r.getName() + "@" + r.getVersion());
         System.out.println("sha256     " + r.getDigest());
         System.out.println("size       " + Sizes.format(r.getSizeBytes()) + " (" + Sizes.format(r.getUnpackedBytes()) + " unpacked)");
@@ -192,6 +189,17 @@ final class ReleaseCommand {
       } finally {
         AdminClient.close(channel);
       }
+    }
+  }
+
+  /** NAME@VERSION as typed on the command line. */
+  record Ref(String name, String version) {
+    static Ref parse(String text) {
+      int at = text.indexOf('@');
+      if (at <= 0 || at == text.length() - 1) {
+        throw new IllegalArgumentException("release: " + text + " (expected: NAME@VERSION, e.g. web@1.4.2)");
+      }
+      return new Ref(text.substring(0, at), text.substring(at + 1));
     }
   }
 
