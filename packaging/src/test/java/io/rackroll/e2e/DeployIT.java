@@ -22,7 +22,7 @@ class DeployIT {
       await("two agents connected").atMost(UP).until(() -> fleet.connectedCount() == 2);
 
       // v1 everywhere: both hosts end ACTIVE and the watch exits 0.
-      fleet.pushWeb("1", "exit 0", "");
+      fleet.web("1").push();
       Fleet.Cli v1 = fleet.rackroll("deploy", "web@1", "--selector", "role=web", "--watch");
       assertThat(v1.exit()).as(v1.toString()).isZero();
       assertThat(v1.out()).contains("completed: 2 active");
@@ -33,7 +33,7 @@ class DeployIT {
       assertThat(fleet.rackroll("agents", "show", r1.id()).out()).contains("memory available, ", "disk free");
 
       // v2's health check fails: each host rolls back to 1 by itself; the watch exits non-zero and says why.
-      fleet.pushWeb("2", "echo 'db unreachable'; exit 1", "");
+      fleet.web("2").health("echo 'db unreachable'; exit 1").push();
       Fleet.Cli v2 = fleet.rackroll("deploy", "web@2", "--selector", "role=web", "--watch");
       assertThat(v2.exit()).as(v2.toString()).isEqualTo(1);
       assertThat(v2.out()).contains("ROLLED_BACK", "exec hooks/health.sh exited with 1", "rolled back to 1",
@@ -42,14 +42,14 @@ class DeployIT {
       assertThat(fleet.rackroll("agents", "show", r1.id()).out()).contains("app          web: current 1, last job 2 ROLLED_BACK");
 
       // A host that cannot take a release refuses it before touching anything.
-      fleet.pushWeb("3", "exit 0", "requires:\n  minMemory: 1024TiB\n");
+      fleet.web("3").manifest("requires:\n  minMemory: 1024TiB\n").push();
       Fleet.Cli v3 = fleet.rackroll("deploy", "web@3", "--selector", "rack=r2", "--watch");
       assertThat(v3.exit()).isEqualTo(1);
       assertThat(v3.out()).contains("FAILED", "needs 1.0 PiB memory, has");
       assertThat(r2.current("web")).isEqualTo("1");
 
       // v4 healthy, then an admin rolls rack r1 back with one command: no download, back on 1.
-      fleet.pushWeb("4", "exit 0", "");
+      fleet.web("4").push();
       assertThat(fleet.rackroll("deploy", "web@4", "--selector", "role=web", "--watch").exit()).isZero();
       Fleet.Cli rollback = fleet.rackroll("rollback", "web", "--selector", "rack=r1", "--watch");
       assertThat(rollback.exit()).as(rollback.toString()).isZero();
@@ -67,7 +67,7 @@ class DeployIT {
       down.kill();
       await("one agent disconnected").atMost(UP).until(() -> fleet.stateOf(down.id()).equals("disconnected"));
 
-      fleet.pushWeb("1", "exit 0", "");
+      fleet.web("1").push();
       Fleet.Cli r = fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--watch");
 
       assertThat(r.exit()).isEqualTo(1);
@@ -81,22 +81,13 @@ class DeployIT {
     try (Fleet fleet = Fleet.start(dir)) {
       Fleet.Agent a = fleet.startAgent("a", fleet.token("rack=r1", 1));
       await("agent connected").atMost(UP).until(() -> fleet.connectedCount() == 1);
-      fleet.pushWeb("1", "exit 0", "");
+      fleet.web("1").push();
       assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--watch").exit()).isZero();
 
-      // web@2b: web@2's source with a slow postInstall, so the kill lands inside INSTALLING.
-      fleet.pushWeb("2", "exit 0", "");
-      java.nio.file.Path src2 = dir.resolve("releases/web-2");
-      java.nio.file.Files.writeString(src2.resolve("rackroll.yaml"), java.nio.file.Files.readString(src2.resolve("rackroll.yaml"))
-          .replace("version: \"2\"", "version: \"2b\"").replace("hooks:\n", "hooks:\n  postInstall: {run: hooks/slow.sh, timeout: 60s}\n"));
-      java.nio.file.Files.writeString(src2.resolve("hooks/slow.sh"), "#!/bin/sh\nsleep 4\n");
-      java.nio.file.Files.setPosixFilePermissions(src2.resolve("hooks/slow.sh"),
-          java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-      Fleet.Cli pack = fleet.rackroll("release", "pack", src2.toString(), "-o", dir.resolve("web-2b.tar.gz").toString());
-      assertThat(pack.exit()).as(pack.toString()).isZero();
-      assertThat(fleet.rackroll("release", "push", dir.resolve("web-2b.tar.gz").toString()).exit()).isZero();
+      // A slow postInstall, so the kill lands inside INSTALLING.
+      fleet.web("2").hook("postInstall", "sleep 4", "60s").push();
 
-      Fleet.Cli started = fleet.rackroll("deploy", "web@2b", "--selector", "rack=r1");
+      Fleet.Cli started = fleet.rackroll("deploy", "web@2", "--selector", "rack=r1");
       String id = started.out().split(" ")[2];
       await("host installing").atMost(UP).until(() -> fleet.rackroll("deployment", "show", id).out().contains("INSTALLING"));
 
@@ -108,7 +99,7 @@ class DeployIT {
           .until(() -> !fleet.rackroll("deployment", "show", id).out().contains("running"));
       Fleet.Cli end = fleet.rackroll("deployment", "show", id);
       assertThat(end.out()).as(end.toString()).contains("ACTIVE").contains(": completed");
-      assertThat(a.current("web")).isEqualTo("2b");
+      assertThat(a.current("web")).isEqualTo("2");
     }
   }
 }

@@ -116,46 +116,114 @@ final class Fleet implements AutoCloseable {
   }
 
   /**
-   * Packs and pushes web@{@code version}: an app whose activate hook records the version in the
-   * host's state directory and whose exec health check runs {@code healthBody} (a shell snippet).
+   * A release of the sample app "web" to build and push, e.g.
+   * {@code fleet.web("2").hook("postInstall", "exit 3").push()}. By default its activate hook
+   * records the version beside the releases and its exec health check passes.
    */
-  void pushWeb(String version, String healthBody, String extraManifest) throws IOException {
-    pushWeb(version, RECORD_VERSION, healthBody, extraManifest, 0);
+  WebRelease web(String version) {
+    return new WebRelease(version);
   }
 
   /** What web's activate hook does by default: record the version beside the releases. */
   static final String RECORD_VERSION = "echo \"$RACKROLL_VERSION\" > \"$RACKROLL_RELEASE_DIR/../../activated\"";
 
-  /**
-   * The full form: {@code activateBody} for the activate hook, and {@code payloadBytes} of random
-   * data in the release (to make downloads take time).
-   */
-  void pushWeb(String version, String activateBody, String healthBody, String extraManifest, int payloadBytes)
-      throws IOException {
-    Path src = Files.createDirectories(dir.resolve("releases").resolve("web-" + version));
-    Files.createDirectories(src.resolve("hooks"));
-    if (payloadBytes > 0) {
-      byte[] payload = new byte[payloadBytes];
-      new java.util.Random(payloadBytes).nextBytes(payload);
-      Files.write(src.resolve("payload.bin"), payload);
+  final class WebRelease {
+    private final String version;
+    private String activate = RECORD_VERSION;
+    private String health = "exit 0";
+    private String manifest = "";
+    private int payloadBytes;
+    private final Map<String, String> hooks = new LinkedHashMap<>();
+
+    private WebRelease(String version) {
+      this.version = version;
     }
-    script(src.resolve("hooks/activate.sh"), activateBody);
-    script(src.resolve("hooks/health.sh"), healthBody);
-    Files.writeString(src.resolve("rackroll.yaml"), "name: web\nversion: \"" + version + "\"\n"
-        + "hooks:\n  activate: hooks/activate.sh\n"
-        + "health:\n  checks:\n    - exec: hooks/health.sh\n  interval: 200ms\n  timeout: 200ms\n"
-        + "  healthyAfter: 2\n  deadline: 3s\n" + extraManifest);
-    Path artifact = dir.resolve("web-" + version + ".tar.gz");
-    Cli pack = rackroll("release", "pack", src.toString(), "-o", artifact.toString());
-    Cli push = rackroll("release", "push", artifact.toString());
-    if (pack.exit != 0 || push.exit != 0) {
-      throw new IllegalStateException("pack/push of web@" + version + " failed:\n" + pack + "\n" + push);
+
+    WebRelease activate(String body) {
+      activate = body;
+      return this;
+    }
+
+    /** The exec health check's body, a shell snippet (exit 0 is healthy). */
+    WebRelease health(String body) {
+      health = body;
+      return this;
+    }
+
+    /** Another hook ({@code preInstall}, {@code postInstall}, {@code deactivate}) with its timeout. */
+    WebRelease hook(String point, String body, String timeout) {
+      hooks.put(point + "\n" + timeout, body);
+      return this;
+    }
+
+    /** More top-level manifest YAML, e.g. a {@code requires:} block. */
+    WebRelease manifest(String yaml) {
+      manifest = yaml;
+      return this;
+    }
+
+    /** Random bytes in the release, to make downloads take time or fill disks. */
+    WebRelease payload(int bytes) {
+      payloadBytes = bytes;
+      return this;
+    }
+
+    void push() throws IOException {
+      Path src = Files.createDirectories(dir.resolve("releases").resolve("web-" + version));
+      Files.createDirectories(src.resolve("hooks"));
+      if (payloadBytes > 0) {
+        byte[] payload = new byte[payloadBytes];
+        new java.util.Random(payloadBytes).nextBytes(payload);
+        Files.write(src.resolve("payload.bin"), payload);
+      }
+      StringBuilder yaml = new StringBuilder("name: web\nversion: \"" + version + "\"\nhooks:\n  activate: hooks/activate.sh\n");
+      script(src.resolve("hooks/activate.sh"), activate);
+      for (Map.Entry<String, String> h : hooks.entrySet()) {
+        String[] pointAndTimeout = h.getKey().split("\n");
+        script(src.resolve("hooks/" + pointAndTimeout[0] + ".sh"), h.getValue());
+        yaml.append("  ").append(pointAndTimeout[0]).append(": {run: hooks/").append(pointAndTimeout[0])
+            .append(".sh, timeout: ").append(pointAndTimeout[1]).append("}\n");
+      }
+      script(src.resolve("hooks/health.sh"), health);
+      yaml.append("health:\n  checks:\n    - exec: hooks/health.sh\n  interval: 200ms\n  timeout: 200ms\n"
+          + "  healthyAfter: 2\n  deadline: 3s\n").append(manifest);
+      Files.writeString(src.resolve("rackroll.yaml"), yaml.toString());
+      Path artifact = dir.resolve("web-" + version + ".tar.gz");
+      Cli pack = rackroll("release", "pack", src.toString(), "-o", artifact.toString());
+      Cli push = rackroll("release", "push", artifact.toString());
+      if (pack.exit != 0 || push.exit != 0) {
+        throw new IllegalStateException("pack/push of web@" + version + " failed:\n" + pack + "\n" + push);
+      }
     }
   }
 
   private static void script(Path file, String body) throws IOException {
     Files.writeString(file, "#!/bin/sh\n" + body + "\n");
     Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  /** Starts {@code rackroll deploy RELEASE --selector SELECTOR} without watching; returns the deployment id. */
+  String deploy(String release, String selector) {
+    Cli r = rackroll("deploy", release, "--selector", selector);
+    if (r.exit != 0) {
+      throw new IllegalStateException("deploy " + release + " failed: " + r);
+    }
+    return r.out.split(" ")[2]; // "started deployment d-… of …"
+  }
+
+  /** {@code rackroll deployment show ID} output. */
+  String deployment(String id) {
+    return rackroll("deployment", "show", id).out;
+  }
+
+  void awaitPhase(String deployment, String phase) {
+    await(deployment + " reaches " + phase).atMost(Duration.ofSeconds(90)).until(() -> deployment(deployment).contains(phase));
+  }
+
+  /** Waits until the deployment is no longer running and returns how it ended. */
+  String awaitEnd(String deployment) {
+    await(deployment + " ends").atMost(Duration.ofSeconds(90)).until(() -> !deployment(deployment).contains(": running"));
+    return deployment(deployment);
   }
 
   /** The fleet as {@code rackroll agents -o json} prints it, by agent id. */
@@ -293,6 +361,17 @@ final class Fleet implements AutoCloseable {
     String current(String app) throws IOException {
       Path link = home.resolve("state/apps").resolve(app).resolve("current");
       return Files.isSymbolicLink(link) ? Files.readSymbolicLink(link).getFileName().toString() : "none";
+    }
+
+    /** Bytes of unfinished downloads in the agent's cache. */
+    long partialDownloadBytes() throws IOException {
+      Path cache = home.resolve("state/cache");
+      if (!Files.isDirectory(cache)) {
+        return 0;
+      }
+      try (java.util.stream.Stream<Path> s = Files.list(cache)) {
+        return s.filter(p -> p.toString().endsWith(".part")).mapToLong(p -> p.toFile().length()).sum();
+      }
     }
 
     String log() throws IOException {

@@ -238,18 +238,41 @@ public final class Lifecycle {
     };
   }
 
-  /** The runner: persist, report, then handle; until a terminal phase. */
-  private Job run(Job job) throws IOException, InterruptedException {
+  /**
+   * The runner: persist, report, then handle; until a terminal phase. A disk that refuses the
+   * state file or a step's files (full, read-only, failing) ends the job with that reason, reported
+   * even when it cannot be persisted: the operator must read "read-only file system", not silence.
+   */
+  private Job run(Job job) throws InterruptedException {
     verifiedDigest = null;
     inspected = null;
     while (true) {
-      persist(job);
+      try {
+        persist(job);
+      } catch (IOException e) {
+        Job failed = job.phase().terminal() ? job : job.failing(Phase.FAILED, diskKind(e), job.app() + "@"
+            + job.version() + ": cannot record its state: " + e.getMessage(),
+            clock.millis());
+        log.error("{}", failed.failure());
+        listener.accept(failed);
+        return failed;
+      }
       listener.accept(job);
       if (job.phase().terminal()) {
         log.info("{}@{}: {}{}", job.app(), job.version(), job.phase(), job.failure().isEmpty() ? "" : ": " + job.failure());
         return job;
       }
-      job = step(job);
+      try {
+        job = step(job);
+      } catch (IOException e) {
+        // Once current may have moved, going back is the only safe end; before that nothing changed.
+        boolean switched = job.phase() == Phase.ACTIVATING || job.phase() == Phase.CHECKING_HEALTH;
+        String why = job.phase() == Phase.ROLLING_BACK
+            ? job.failure() + "; rollback to " + job.previous() + " failed: " + e.getMessage()
+            : job.phase().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " of " + job.app() + "@"
+                + job.version() + " failed: " + e.getMessage();
+        job = job.failing(switched ? Phase.ROLLING_BACK : Phase.FAILED, diskKind(e), why, clock.millis());
+      }
     }
   }
 

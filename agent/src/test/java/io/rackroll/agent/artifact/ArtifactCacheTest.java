@@ -2,7 +2,6 @@ package io.rackroll.agent.artifact;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
@@ -13,6 +12,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.rackroll.agent.artifact.ArtifactCache.DownloadException;
 import io.rackroll.agent.testing.TestPki;
+import io.rackroll.agent.testing.Tmpfs;
 import io.rackroll.proto.v1.ArtifactChunk;
 import io.rackroll.proto.v1.ArtifactsGrpc;
 import io.rackroll.proto.v1.FetchRequest;
@@ -154,19 +154,14 @@ class ArtifactCacheTest {
 
   @Test
   void fullFileSystemIsReportedWithWhatWasNeeded() throws Exception {
-    Path small = Files.createDirectories(dir.resolve("small"));
-    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", small.toString())
-        .redirectErrorStream(true).start();
-    assumeTrue(mount.waitFor() == 0, "mounting a size-limited tmpfs needs root; skipped: " + new String(mount.getInputStream().readAllBytes()));
-    try {
+    try (Tmpfs tmpfs = Tmpfs.mount(dir.resolve("small"), "512k")) {
+      Path small = tmpfs.dir;
       assertThatThrownBy(() -> cache(small.resolve("cache")).fetch(digest, artifact.length))
           .isInstanceOfSatisfying(DownloadException.class, e -> {
             assertThat(e.kind()).isEqualTo(DownloadException.Kind.DISK_FULL);
             assertThat(e.getMessage()).startsWith("needs 976.6 KiB free on ").contains("has 512.0 KiB");
           });
       assertThat(requestedOffsets).as("nothing was downloaded into a disk that cannot hold it").isEmpty();
-    } finally {
-      new ProcessBuilder("umount", small.toString()).start().waitFor();
     }
   }
 }

@@ -1,9 +1,9 @@
 package io.rackroll.agent.install;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rackroll.agent.install.Preconditions.Host;
+import io.rackroll.agent.testing.Tmpfs;
 import io.rackroll.release.Manifest.Requirements;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,18 +34,12 @@ class PreconditionsTest {
 
   @Test
   void freeSpaceIsReadFromTheRealFileSystemAndCountsTheUnpackedSize() throws Exception {
-    Path small = Files.createDirectories(dir.resolve("small"));
-    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small.toString())
-        .redirectErrorStream(true).start();
-    assumeTrue(mount.waitFor() == 0, "mounting a size-limited tmpfs needs root; skipped: "
-        + new String(mount.getInputStream().readAllBytes()));
-    try {
+    try (Tmpfs tmpfs = Tmpfs.mount(dir.resolve("small"), "1m")) {
+      Path small = tmpfs.dir;
       Requirements halfMeg = new Requirements(List.of(), "", 0, 0, 512 * 1024);
       assertThat(Preconditions.refusals(halfMeg, HOST, small.resolve("apps"), 0)).isEmpty();
       assertThat(Preconditions.refusals(halfMeg, HOST, small.resolve("apps"), 700 * 1024))
           .containsExactly("needs 1.2 MiB free on " + small.resolve("apps") + ", has 1.0 MiB");
-    } finally {
-      new ProcessBuilder("umount", small.toString()).start().waitFor();
     }
   }
 

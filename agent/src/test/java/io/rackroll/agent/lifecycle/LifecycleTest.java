@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.agent.artifact.ArtifactSource;
 import io.rackroll.agent.install.Preconditions;
+import io.rackroll.agent.testing.Tmpfs;
 import io.rackroll.release.Artifact;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -180,6 +181,28 @@ class LifecycleTest {
     assertThat(apps.resolve("web/releases/2")).doesNotExist();
     assertThat(apps.resolve("web/releases/.2.staging")).doesNotExist();
     assertThat(lifecycle.currentVersion("web")).contains("1");
+  }
+
+  @Test
+  void readOnlyDiskFailsTheJobWithThatReasonAndChangesNothing() throws Exception {
+    try (Tmpfs disk = Tmpfs.mount(apps, "8m")) {
+      release("1", "", Map.of());
+      release("2", "", Map.of());
+      deploy("1");
+      disk.readOnly();
+      seen.clear();
+
+      Job job = deploy("2");
+
+      assertThat(job.phase()).isEqualTo(Phase.FAILED);
+      assertThat(job.failureKind()).isEqualTo("disk_read_only");
+      assertThat(job.failure()).startsWith("web@2: cannot record its state: " + apps.resolve("web"))
+          .endsWith("Read-only file system");
+      assertThat(seen).as("the failure is reported though it cannot be persisted").containsExactly(Phase.FAILED);
+      assertThat(lifecycle.currentVersion("web")).contains("1");
+      assertThat(lifecycle.job("web").orElseThrow().phase()).isEqualTo(Phase.ACTIVE);
+      disk.writable();
+    }
   }
 
   @Test

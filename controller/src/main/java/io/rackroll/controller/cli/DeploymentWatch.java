@@ -27,7 +27,7 @@ final class DeploymentWatch {
       for (DeploymentHost h : d.getHostsList()) {
         String line = h.getPhase() + (h.getFailure().isEmpty() ? "" : ": " + h.getFailure());
         if (!line.equals(shown.put(h.getAgentId(), line))) {
-          out.printf("  %-20s %-16s %s%n", name(h), h.getPhase(), h.getFailure());
+          out.println(line(h));
         }
       }
       if (!d.getState().equals("running")) {
@@ -59,8 +59,14 @@ final class DeploymentWatch {
         + (d.getVersion().isEmpty() ? "" : "@" + d.getVersion()) + ", selector \"" + d.getSelector() + "\", by "
         + d.getCreatedBy() + " at " + Instant.ofEpochMilli(d.getCreatedEpochMillis()) + "): " + d.getState());
     for (DeploymentHost h : d.getHostsList()) {
-      out.printf("  %-20s %-16s %s%n", name(h), h.getPhase(), h.getFailure());
+      out.println(line(h));
     }
+  }
+
+  /** One host: its phase and, for a failure, whose it is ([hook_failed], [unreachable], ...) and why. */
+  private static String line(DeploymentHost h) {
+    String why = h.getFailureKind().isEmpty() ? h.getFailure() : "[" + h.getFailureKind() + "] " + h.getFailure();
+    return String.format("  %-20s %-16s %s", name(h), h.getPhase(), why).stripTrailing();
   }
 
   private static String name(DeploymentHost h) {

@@ -1,0 +1,113 @@
+package io.rackroll.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.rackroll.agent.testing.Tmpfs;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Failures say whose they are: a hook that exits non-zero, a hook that hangs, a disk that fills up
+ * during the download, a disk that turned read-only. Each reaches the operator's CLI with its own
+ * kind and reason, and leaves the running release untouched.
+ */
+class HostFailuresIT {
+  private static final Duration UP = Duration.ofSeconds(90);
+  @TempDir Path dir;
+
+  @Test
+  void hookFailuresNameTheHookTheExitAndTheOutput() throws Exception {
+    try (Fleet fleet = Fleet.start(dir)) {
+      Fleet.Agent a = fleet.startAgent("a", fleet.token("rack=r1", 1));
+      await("agent connected").atMost(UP).until(() -> fleet.connectedCount() == 1);
+      fleet.web("1").push();
+      assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--watch").exit()).isZero();
+
+      // postInstall exits 3: the host never switches, the new release is not kept half-configured.
+      fleet.web("2").hook("postInstall", "echo 'migration 7 failed' >&2; exit 3", "10s").push();
+      Fleet.Cli v2 = fleet.rackroll("deploy", "web@2", "--selector", "rack=r1", "--watch");
+      assertThat(v2.exit()).as(v2.toString()).isEqualTo(1);
+      assertThat(v2.out()).contains("FAILED", "[hook_failed] postInstall hook hooks/postInstall.sh of web@2 exited"
+          + " with 3; output: migration 7 failed", "failed: 1 failed");
+      assertThat(a.current("web")).isEqualTo("1");
+      assertThat(a.home.resolve("state/apps/web/releases/2")).doesNotExist();
+
+      // preInstall hangs: killed at its timeout, with a distinct kind.
+      fleet.web("3").hook("preInstall", "echo waiting for lock; sleep 60", "1s").push();
+      Fleet.Cli v3 = fleet.rackroll("deploy", "web@3", "--selector", "rack=r1", "--watch");
+      assertThat(v3.exit()).isEqualTo(1);
+      assertThat(v3.out()).contains("[hook_timed_out] preInstall hook hooks/preInstall.sh of web@3 timed out after 1s"
+          + " and was killed; output: waiting for lock");
+      assertThat(a.current("web")).isEqualTo("1");
+
+      // activate exits 5 after the switch: the host goes back to 1 by itself and says both.
+      fleet.web("4").activate("echo 'port 8080 in use'; exit 5").push();
+      Fleet.Cli v4 = fleet.rackroll("deploy", "web@4", "--selector", "rack=r1", "--watch");
+      assertThat(v4.exit()).isEqualTo(1);
+      assertThat(v4.out()).contains("ROLLED_BACK", "[hook_failed] activate hook hooks/activate.sh of web@4 exited"
+          + " with 5; output: port 8080 in use; rolled back to 1");
+      assertThat(a.current("web")).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void diskFullDuringDownloadAndReadOnlyDiskLeaveTheRunningReleaseAlone() throws Exception {
+    // Downloads at 1 MiB/s, so the disk can fill up while one runs.
+    try (Tmpfs disk = Tmpfs.mount(dir.resolve("agents/a/state"), "12m");
+        Fleet fleet = Fleet.start(dir, "transferRateLimit: 1MiB")) {
+      Fleet.Agent a = fleet.startAgent("a", fleet.token("rack=r1", 1));
+      await("agent connected").atMost(UP).until(() -> fleet.connectedCount() == 1);
+      fleet.web("1").push();
+      assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--watch").exit()).isZero();
+
+      // 1. Something else on the host fills the disk while a 4 MiB artifact downloads.
+      fleet.web("2").payload(4 << 20).push();
+      String d2 = fleet.deploy("web@2", "rack=r1");
+      await("part of the artifact on disk").atMost(UP).until(() -> a.partialDownloadBytes() > 0);
+      Path filler = disk.dir.resolve("filler");
+      fill(filler);
+      String full = fleet.awaitEnd(d2);
+      assertThat(full).contains("FAILED", "[disk_full] no space left on " + disk.dir, "free space and retry");
+      assertThat(a.current("web")).isEqualTo("1");
+      assertThat(a.partialDownloadBytes()).as("the partial download gave its space back").isZero();
+
+      // Space freed: the same release goes through.
+      Files.delete(filler);
+      assertThat(fleet.awaitEnd(fleet.deploy("web@2", "rack=r1"))).contains("ACTIVE", ": completed");
+      assertThat(a.current("web")).isEqualTo("2");
+
+      // 2. The disk turns read-only: the job fails at once with that reason, nothing changes.
+      fleet.web("3").push();
+      disk.readOnly();
+      String d3 = fleet.deploy("web@3", "rack=r1");
+      String readOnly = fleet.awaitEnd(d3);
+      assertThat(readOnly).contains("FAILED", "[disk_read_only] web@3: cannot record its state: ", "Read-only file system");
+      assertThat(a.current("web")).isEqualTo("2");
+
+      // Writable again: the agent was never confused about where it stood.
+      disk.writable();
+      assertThat(fleet.awaitEnd(fleet.deploy("web@3", "rack=r1"))).contains("ACTIVE", ": completed");
+      assertThat(a.current("web")).isEqualTo("3");
+    }
+  }
+
+  /** Writes to {@code file} until the file system says it is full. */
+  private static void fill(Path file) throws IOException {
+    byte[] block = new byte[64 * 1024];
+    try (OutputStream out = Files.newOutputStream(file)) {
+      while (true) {
+        out.write(block);
+      }
+    } catch (IOException e) {
+      if (!String.valueOf(e.getMessage()).contains("No space left")) {
+        throw e;
+      }
+    }
+  }
+}
