@@ -31,6 +31,11 @@ public final class Labels {
     return labels;
   }
 
+  /** Whether {@code key} is a valid label key. */
+  public static boolean isKey(String key) {
+    return KEY.matcher(key).matches();
+  }
+
   public static void check(Map<String, String> labels) {
     labels.forEach((k, v) -> {
       if (!KEY.matcher(k).matches()) {

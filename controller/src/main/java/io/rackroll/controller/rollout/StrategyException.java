@@ -1,0 +1,8 @@
+package io.rackroll.controller.rollout;
+
+/** A deployment option that cannot be used; the message names the option and what it accepts. */
+public final class StrategyException extends IllegalArgumentException {
+  public StrategyException(String message) {
+    super(message);
+  }
+}
