@@ -27,7 +27,8 @@ class DemoIT {
     String output = Files.readString(out);
     assertThat(demo.exitValue()).as(output).isZero();
     assertThat(output).contains("The fleet, as 'rackroll agents' shows it:", "Demo complete",
-        "of hello@1.0.0 completed: 6 active", "of hello@2.0.0 failed: 6 rolled back");
+        "of hello@1.0.0 completed: 6 active", "of hello@2.0.0 rolled_back: 5 pending, 1 rolled back",
+        "of hello@3.0.0 completed: 6 active", "rollback d-", "of hello completed: 3 active");
     assertThat(output.lines().filter(l -> l.contains(" connected ")).count()).as(output).isEqualTo(6);
     assertThat(output.lines().filter(l -> l.contains("answered in")).count()).isEqualTo(6);
     assertThat(output.lines().filter(l -> l.matches(".*\\br1\\b.*connected.*")).count()).isEqualTo(3);

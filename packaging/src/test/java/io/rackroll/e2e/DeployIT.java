@@ -23,7 +23,7 @@ class DeployIT {
 
       // v1 everywhere: both hosts end ACTIVE and the watch exits 0.
       fleet.web("1").push();
-      Fleet.Cli v1 = fleet.rackroll("deploy", "web@1", "--selector", "role=web", "--watch");
+      Fleet.Cli v1 = fleet.rackroll("deploy", "web@1", "--selector", "role=web", "--health-gate", "1s", "--watch");
       assertThat(v1.exit()).as(v1.toString()).isZero();
       assertThat(v1.out()).contains("completed: 2 active");
       assertThat(List.of(r1.current("web"), r2.current("web"))).containsOnly("1");
@@ -32,12 +32,13 @@ class DeployIT {
           .contains("health       web: healthy (1 of 1 checks pass)"));
       assertThat(fleet.rackroll("agents", "show", r1.id()).out()).contains("memory available, ", "disk free");
 
-      // v2's health check fails: each host rolls back to 1 by itself; the watch exits non-zero and says why.
+      // v2's health check fails on the canary, which rolls back to 1 by itself; the deployment halts
+      // before the other host, and the watch exits non-zero and says why.
       fleet.web("2").health("echo 'db unreachable'; exit 1").push();
       Fleet.Cli v2 = fleet.rackroll("deploy", "web@2", "--selector", "role=web", "--watch");
       assertThat(v2.exit()).as(v2.toString()).isEqualTo(1);
       assertThat(v2.out()).contains("ROLLED_BACK", "exec hooks/health.sh exited with 1", "rolled back to 1",
-          "failed: 2 rolled back");
+          "rolled_back: 1 pending, 1 rolled back", "failure budget spent: 1 host(s) failed, 0 allowed");
       assertThat(List.of(r1.current("web"), r2.current("web"))).containsOnly("1");
       assertThat(fleet.rackroll("agents", "show", r1.id()).out()).contains("app          web: current 1, last job 2 ROLLED_BACK");
 
@@ -50,7 +51,8 @@ class DeployIT {
 
       // v4 healthy, then an admin rolls rack r1 back with one command: no download, back on 1.
       fleet.web("4").push();
-      assertThat(fleet.rackroll("deploy", "web@4", "--selector", "role=web", "--watch").exit()).isZero();
+      assertThat(fleet.rackroll("deploy", "web@4", "--selector", "role=web", "--health-gate", "1s", "--watch").exit())
+          .isZero();
       Fleet.Cli rollback = fleet.rackroll("rollback", "web", "--selector", "rack=r1", "--watch");
       assertThat(rollback.exit()).as(rollback.toString()).isZero();
       assertThat(r1.current("web")).isEqualTo("1");
@@ -68,10 +70,12 @@ class DeployIT {
       await("one agent disconnected").atMost(UP).until(() -> fleet.stateOf(down.id()).equals("disconnected"));
 
       fleet.web("1").push();
-      Fleet.Cli r = fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--watch");
+      Fleet.Cli r = fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--batch", "100%", "--canary", "0",
+          "--offline", "fail", "--watch");
 
       assertThat(r.exit()).isEqualTo(1);
-      assertThat(r.out()).contains("UNREACHABLE", "agent " + down.id() + " is not connected", "1 active, 1 unreachable");
+      assertThat(r.out()).contains("UNREACHABLE", "[unreachable] agent " + down.id() + " is not connected (--offline fail)",
+          "1 active, 1 unreachable");
       assertThat(up.current("web")).isEqualTo("1");
     }
   }
@@ -82,23 +86,20 @@ class DeployIT {
       Fleet.Agent a = fleet.startAgent("a", fleet.token("rack=r1", 1));
       await("agent connected").atMost(UP).until(() -> fleet.connectedCount() == 1);
       fleet.web("1").push();
-      assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--watch").exit()).isZero();
+      assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--health-gate", "0s", "--watch").exit())
+          .isZero();
 
       // A slow postInstall, so the kill lands inside INSTALLING.
       fleet.web("2").hook("postInstall", "sleep 4", "60s").push();
 
-      Fleet.Cli started = fleet.rackroll("deploy", "web@2", "--selector", "rack=r1");
-      String id = started.out().split(" ")[2];
+      String id = fleet.deploy("web@2", "rack=r1", "--health-gate", "0s");
       await("host installing").atMost(UP).until(() -> fleet.rackroll("deployment", "show", id).out().contains("INSTALLING"));
 
       a.kill(); // SIGKILL in the middle of postInstall
       assertThat(a.current("web")).as("current still points at a complete release").isEqualTo("1");
       a.restart();
 
-      await("deployment finished after restart").atMost(UP)
-          .until(() -> !fleet.rackroll("deployment", "show", id).out().contains("running"));
-      Fleet.Cli end = fleet.rackroll("deployment", "show", id);
-      assertThat(end.out()).as(end.toString()).contains("ACTIVE").contains(": completed");
+      assertThat(fleet.awaitEnd(id)).contains("ACTIVE").contains(": completed");
       assertThat(a.current("web")).isEqualTo("2");
     }
   }

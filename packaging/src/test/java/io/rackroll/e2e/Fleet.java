@@ -202,9 +202,14 @@ final class Fleet implements AutoCloseable {
     Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
   }
 
-  /** Starts {@code rackroll deploy RELEASE --selector SELECTOR} without watching; returns the deployment id. */
-  String deploy(String release, String selector) {
-    Cli r = rackroll("deploy", release, "--selector", selector);
+  /**
+   * Starts {@code rackroll deploy RELEASE --selector SELECTOR OPTIONS...} without watching; returns
+   * the deployment id.
+   */
+  String deploy(String release, String selector, String... options) {
+    List<String> args = new ArrayList<>(List.of("deploy", release, "--selector", selector));
+    args.addAll(List.of(options));
+    Cli r = rackroll(args.toArray(String[]::new));
     if (r.exit != 0) {
       throw new IllegalStateException("deploy " + release + " failed: " + r);
     }
@@ -216,13 +221,23 @@ final class Fleet implements AutoCloseable {
     return rackroll("deployment", "show", id).out;
   }
 
+  /** {@code rackroll deployment show ID -o json}: the record with every host transition. */
+  JsonNode deploymentJson(String id) throws IOException {
+    Cli r = rackroll("deployment", "show", id, "-o", "json");
+    return JSON.readTree(r.out);
+  }
+
   void awaitPhase(String deployment, String phase) {
     await(deployment + " reaches " + phase).atMost(Duration.ofSeconds(90)).until(() -> deployment(deployment).contains(phase));
   }
 
-  /** Waits until the deployment is no longer running and returns how it ended. */
+  private static final java.util.Set<String> ENDED = java.util.Set.of("completed", "failed", "rolled_back",
+      "rollback_failed", "aborted");
+
+  /** Waits until the deployment has ended and returns how it ended. */
   String awaitEnd(String deployment) {
-    await(deployment + " ends").atMost(Duration.ofSeconds(90)).until(() -> !deployment(deployment).contains(": running"));
+    await(deployment + " ends").atMost(Duration.ofSeconds(90))
+        .until(() -> ENDED.contains(deploymentJson(deployment).path("state").asText()));
     return deployment(deployment);
   }
 

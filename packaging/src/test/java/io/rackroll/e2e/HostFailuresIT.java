@@ -27,20 +27,20 @@ class HostFailuresIT {
       Fleet.Agent a = fleet.startAgent("a", fleet.token("rack=r1", 1));
       await("agent connected").atMost(UP).until(() -> fleet.connectedCount() == 1);
       fleet.web("1").push();
-      assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--watch").exit()).isZero();
+      assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--health-gate", "0s", "--watch").exit()).isZero();
 
       // postInstall exits 3: the host never switches, the new release is not kept half-configured.
       fleet.web("2").hook("postInstall", "echo 'migration 7 failed' >&2; exit 3", "10s").push();
-      Fleet.Cli v2 = fleet.rackroll("deploy", "web@2", "--selector", "rack=r1", "--watch");
+      Fleet.Cli v2 = fleet.rackroll("deploy", "web@2", "--selector", "rack=r1", "--health-gate", "0s", "--watch");
       assertThat(v2.exit()).as(v2.toString()).isEqualTo(1);
       assertThat(v2.out()).contains("FAILED", "[hook_failed] postInstall hook hooks/postInstall.sh of web@2 exited"
-          + " with 3; output: migration 7 failed", "failed: 1 failed");
+          + " with 3; output: migration 7 failed", ": 1 failed (failure budget spent");
       assertThat(a.current("web")).isEqualTo("1");
       assertThat(a.home.resolve("state/apps/web/releases/2")).doesNotExist();
 
       // preInstall hangs: killed at its timeout, with a distinct kind.
       fleet.web("3").hook("preInstall", "echo waiting for lock; sleep 60", "1s").push();
-      Fleet.Cli v3 = fleet.rackroll("deploy", "web@3", "--selector", "rack=r1", "--watch");
+      Fleet.Cli v3 = fleet.rackroll("deploy", "web@3", "--selector", "rack=r1", "--health-gate", "0s", "--watch");
       assertThat(v3.exit()).isEqualTo(1);
       assertThat(v3.out()).contains("[hook_timed_out] preInstall hook hooks/preInstall.sh of web@3 timed out after 1s"
           + " and was killed; output: waiting for lock");
@@ -48,7 +48,7 @@ class HostFailuresIT {
 
       // activate exits 5 after the switch: the host goes back to 1 by itself and says both.
       fleet.web("4").activate("echo 'port 8080 in use'; exit 5").push();
-      Fleet.Cli v4 = fleet.rackroll("deploy", "web@4", "--selector", "rack=r1", "--watch");
+      Fleet.Cli v4 = fleet.rackroll("deploy", "web@4", "--selector", "rack=r1", "--health-gate", "0s", "--watch");
       assertThat(v4.exit()).isEqualTo(1);
       assertThat(v4.out()).contains("ROLLED_BACK", "[hook_failed] activate hook hooks/activate.sh of web@4 exited"
           + " with 5; output: port 8080 in use; rolled back to 1");
@@ -64,11 +64,11 @@ class HostFailuresIT {
       Fleet.Agent a = fleet.startAgent("a", fleet.token("rack=r1", 1));
       await("agent connected").atMost(UP).until(() -> fleet.connectedCount() == 1);
       fleet.web("1").push();
-      assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--watch").exit()).isZero();
+      assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--health-gate", "0s", "--watch").exit()).isZero();
 
       // 1. Something else on the host fills the disk while a 4 MiB artifact downloads.
       fleet.web("2").payload(4 << 20).push();
-      String d2 = fleet.deploy("web@2", "rack=r1");
+      String d2 = fleet.deploy("web@2", "rack=r1", "--health-gate", "0s");
       await("part of the artifact on disk").atMost(UP).until(() -> a.partialDownloadBytes() > 0);
       Path filler = disk.dir.resolve("filler");
       fill(filler);
@@ -79,20 +79,20 @@ class HostFailuresIT {
 
       // Space freed: the same release goes through.
       Files.delete(filler);
-      assertThat(fleet.awaitEnd(fleet.deploy("web@2", "rack=r1"))).contains("ACTIVE", ": completed");
+      assertThat(fleet.awaitEnd(fleet.deploy("web@2", "rack=r1", "--health-gate", "0s"))).contains("ACTIVE", ": completed");
       assertThat(a.current("web")).isEqualTo("2");
 
       // 2. The disk turns read-only: the job fails at once with that reason, nothing changes.
       fleet.web("3").push();
       disk.readOnly();
-      String d3 = fleet.deploy("web@3", "rack=r1");
+      String d3 = fleet.deploy("web@3", "rack=r1", "--health-gate", "0s");
       String readOnly = fleet.awaitEnd(d3);
       assertThat(readOnly).contains("FAILED", "[disk_read_only] web@3: cannot record its state: ", "Read-only file system");
       assertThat(a.current("web")).isEqualTo("2");
 
       // Writable again: the agent was never confused about where it stood.
       disk.writable();
-      assertThat(fleet.awaitEnd(fleet.deploy("web@3", "rack=r1"))).contains("ACTIVE", ": completed");
+      assertThat(fleet.awaitEnd(fleet.deploy("web@3", "rack=r1", "--health-gate", "0s"))).contains("ACTIVE", ": completed");
       assertThat(a.current("web")).isEqualTo("3");
     }
   }

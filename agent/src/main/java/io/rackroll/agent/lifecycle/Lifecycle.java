@@ -85,6 +85,10 @@ public final class Lifecycle {
   /** Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) to its end. */
   public Job deploy(String deploymentId, String app, String version, String digest, long size)
       throws IOException, InterruptedException {
+    Optional<Job> done = alreadyRan(deploymentId, app, version);
+    if (done.isPresent()) {
+      return done.get();
+    }
     String previous = currentVersion(app).orElse("");
     if (previous.equals(version)) {
       previous = job(app).filter(j -> j.phase() == Phase.ACTIVE).map(Job::previous).orElse("");
@@ -99,6 +103,10 @@ public final class Lifecycle {
    * the release it ran before the rollback.
    */
   public Job rollback(String deploymentId, String app, String toVersion) throws IOException, InterruptedException {
+    Optional<Job> done = alreadyRan(deploymentId, app, null);
+    if (done.isPresent()) {
+      return done.get();
+    }
     String current = currentVersion(app).orElse("");
     String target = toVersion;
     if (target.isEmpty()) {
@@ -119,6 +127,21 @@ public final class Lifecycle {
       return same;
     }
     return run(new Job(deploymentId, app, target, "", 0, current, Phase.ACTIVATING, 0, "", "", clock.millis()));
+  }
+
+  /**
+   * A command the controller sends again (after its own restart it cannot know whether the first
+   * one arrived) must not install twice: if this host's last job of {@code app} belongs to the
+   * same deployment (and version, for a deploy), that job is reported again instead.
+   */
+  private Optional<Job> alreadyRan(String deploymentId, String app, String version) throws IOException {
+    Optional<Job> last = job(app).filter(j -> !deploymentId.isEmpty() && j.deploymentId().equals(deploymentId)
+        && (version == null || j.version().equals(version)) && j.phase().terminal());
+    if (last.isPresent()) {
+      log.info("{}: {} already ran here ({}); reporting it again", app, deploymentId, last.get().phase());
+      listener.accept(last.get());
+    }
+    return last;
   }
 
   /** Versions of {@code app} unpacked on this host, newest first. */

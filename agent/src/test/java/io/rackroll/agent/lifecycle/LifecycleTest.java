@@ -290,6 +290,21 @@ class LifecycleTest {
   }
 
   @Test
+  void aCommandSentAgainForTheSameDeploymentIsReportedNotRunAgain() throws Exception {
+    release("1", "", Map.of());
+    Job first = deploy("1");
+    seen.clear();
+
+    Job again = deploy("1");
+
+    assertThat(again).isEqualTo(first);
+    assertThat(seen).as("reported once more, nothing re-run").containsExactly(Phase.ACTIVE);
+    assertThat(events()).containsExactly("activate 1 prev= rack=r1");
+    assertThat(lifecycle.deploy("d-other", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))))
+        .deploymentId()).as("another deployment of the same version does run").isEqualTo("d-other");
+  }
+
+  @Test
   void explicitRollbackSwitchesToTheKeptPreviousRelease() throws Exception {
     release("1", "", Map.of());
     release("2", "", Map.of());

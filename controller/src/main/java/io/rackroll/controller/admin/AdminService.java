@@ -10,12 +10,28 @@ import io.rackroll.controller.release.ArtifactStore;
 import io.rackroll.controller.release.ReleasePush;
 import io.rackroll.controller.select.AgentAttributes;
 import io.rackroll.controller.select.Selector;
-import io.rackroll.controller.deploy.Deployer;
+import io.rackroll.controller.rollout.Planner;
+import io.rackroll.controller.rollout.Rollouts;
+import io.rackroll.controller.store.AuditEntry;
+import io.rackroll.controller.store.Transition;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.proto.v1.AdminGrpc;
+import io.rackroll.proto.v1.AgentHistoryRequest;
+import io.rackroll.proto.v1.AgentHistoryResponse;
+import io.rackroll.proto.v1.AuditRecord;
+import io.rackroll.proto.v1.ControlDeploymentRequest;
+import io.rackroll.proto.v1.ListAuditRequest;
+import io.rackroll.proto.v1.ListAuditResponse;
+import io.rackroll.proto.v1.ListDeploymentsRequest;
+import io.rackroll.proto.v1.ListDeploymentsResponse;
+import io.rackroll.proto.v1.PlanRequest;
+import io.rackroll.proto.v1.PlanResponse;
+import io.rackroll.proto.v1.PlannedBatch;
+import io.rackroll.proto.v1.PlannedHost;
+import io.rackroll.proto.v1.TransitionRecord;
 import io.rackroll.proto.v1.AgentRecord;
 import io.rackroll.proto.v1.AppState;
 import io.rackroll.proto.v1.DeployRequest;
@@ -57,11 +73,11 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private final ArtifactStore artifacts;
   private final Executor artifactIo;
   private final Clock clock;
-  private final Deployer deployer;
+  private final Rollouts rollouts;
 
   public AdminService(Tokens tokens, Store store, AgentRegistry registry, ArtifactStore artifacts, Executor artifactIo,
-      Deployer deployer, Clock clock) {
-    this.deployer = deployer;
+      Rollouts rollouts, Clock clock) {
+    this.rollouts = rollouts;
     this.tokens = tokens;
     this.store = store;
     this.registry = registry;
@@ -72,48 +88,133 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   @Override
   public void deploy(DeployRequest request, StreamObserver<DeploymentRecord> response) {
-    startDeployment(response, () -> deployer.deploy(request.getName(), request.getVersion(), request.getSelector(),
-        CallerInterceptor.caller().name()));
+    answer(response, () -> record(rollouts.start(deployRequest(request), CallerInterceptor.caller().name()), false));
   }
 
   @Override
   public void rollback(RollbackRequest request, StreamObserver<DeploymentRecord> response) {
-    startDeployment(response, () -> deployer.rollback(request.getName(), request.getToVersion(), request.getSelector(),
-        CallerInterceptor.caller().name()));
+    answer(response, () -> record(rollouts.start(rollbackRequest(request), CallerInterceptor.caller().name()), false));
   }
 
-  private void startDeployment(StreamObserver<DeploymentRecord> response, java.util.function.Supplier<Deployment> start) {
+  private static Rollouts.Request deployRequest(DeployRequest r) {
+    return new Rollouts.Request("deploy", r.getName(), r.getVersion(), r.getSelector(), r.getOptionsMap());
+  }
+
+  private static Rollouts.Request rollbackRequest(RollbackRequest r) {
+    return new Rollouts.Request("rollback", r.getName(), r.getToVersion(), r.getSelector(), r.getOptionsMap());
+  }
+
+  @Override
+  public void plan(PlanRequest request, StreamObserver<PlanResponse> response) {
+    answer(response, () -> {
+      Rollouts.Request r = request.hasRollback() ? rollbackRequest(request.getRollback())
+          : deployRequest(request.getDeploy());
+      Planner.Plan plan = rollouts.plan(r);
+      PlanResponse.Builder out = PlanResponse.newBuilder().setAllowedFailures(plan.allowedFailures())
+          .setCanary(plan.canary())
+          .putAllOptions(io.rackroll.controller.rollout.Strategy.of(r.options(), r.defaults()).toOptions());
+      for (List<Planner.Candidate> batch : plan.batches()) {
+        PlannedBatch.Builder b = PlannedBatch.newBuilder();
+        batch.forEach(c -> b.addHosts(planned(c, c.connected() ? "" : "offline since " + c.offlineSince())));
+        out.addBatches(b);
+      }
+      plan.skipped().forEach(s -> out.addSkipped(planned(s.host(), s.reason())));
+      return out.build();
+    });
+  }
+
+  private static PlannedHost planned(Planner.Candidate c, String note) {
+    return PlannedHost.newBuilder().setAgentId(c.agentId()).setHostname(c.hostname()).setDomain(c.domain())
+        .setNote(note).build();
+  }
+
+  @Override
+  public void controlDeployment(ControlDeploymentRequest request, StreamObserver<DeploymentRecord> response) {
+    answer(response, () -> record(rollouts.control(request.getId(), request.getAction(), request.getRollback(),
+        CallerInterceptor.caller().name()), false));
+  }
+
+  /** Answers with {@code work}'s result; a refusal or a bad option is FAILED_PRECONDITION with its message. */
+  private static <T> void answer(StreamObserver<T> response, java.util.function.Supplier<T> work) {
+    T result;
     try {
-      response.onNext(deploymentRecord(start.get()));
-      response.onCompleted();
-    } catch (Deployer.DeploymentRefused | IllegalArgumentException e) {
+      result = work.get();
+    } catch (Rollouts.Refused | IllegalArgumentException e) {
       response.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+      return;
     }
+    response.onNext(result);
+    response.onCompleted();
   }
 
   @Override
   public void getDeployment(GetDeploymentRequest request, StreamObserver<DeploymentRecord> response) {
     var d = store.deployment(request.getId());
     if (d.isEmpty()) {
-      response.onError(Status.NOT_FOUND.withDescription("no deployment " + request.getId()).asRuntimeException());
+      response.onError(Status.NOT_FOUND.withDescription("no deployment " + request.getId()
+          + "; list them with 'rackroll deployments'").asRuntimeException());
       return;
     }
-    response.onNext(deploymentRecord(d.get()));
+    response.onNext(record(d.get(), request.getTransitions()));
     response.onCompleted();
   }
 
-  private DeploymentRecord deploymentRecord(Deployment d) {
-    Map<String, String> hostnames = new HashMap<>();
-    for (StoredAgent a : store.agents()) {
-      hostnames.put(a.id(), a.facts().getHostname());
+  @Override
+  public void listDeployments(ListDeploymentsRequest request, StreamObserver<ListDeploymentsResponse> response) {
+    ListDeploymentsResponse.Builder out = ListDeploymentsResponse.newBuilder();
+    store.deployments(request.getLimit() > 0 ? request.getLimit() : 20).forEach(d -> out.addDeployments(record(d, false)));
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void listAudit(ListAuditRequest request, StreamObserver<ListAuditResponse> response) {
+    ListAuditResponse.Builder out = ListAuditResponse.newBuilder();
+    for (AuditEntry e : store.audit(request.getLimit() > 0 ? request.getLimit() : 100)) {
+      out.addEntries(AuditRecord.newBuilder().setSeq(e.seq()).setAtEpochMillis(e.at().toEpochMilli())
+          .setActor(e.actor()).setAction(e.action()).setTarget(e.target()).setDetail(e.detail()));
     }
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void agentHistory(AgentHistoryRequest request, StreamObserver<AgentHistoryResponse> response) {
+    if (store.agent(request.getAgentId()).isEmpty()) {
+      response.onError(Status.NOT_FOUND.withDescription("no agent " + request.getAgentId()
+          + "; list agents with 'rackroll agents'").asRuntimeException());
+      return;
+    }
+    AgentHistoryResponse.Builder out = AgentHistoryResponse.newBuilder();
+    store.history(request.getAgentId(), request.getLimit() > 0 ? request.getLimit() : 200)
+        .forEach(t -> out.addTransitions(transition(t)));
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  private static TransitionRecord transition(Transition t) {
+    return TransitionRecord.newBuilder().setSeq(t.seq()).setDeploymentId(t.deploymentId()).setApp(t.app())
+        .setAgentId(t.agentId()).setPhase(t.phase()).setVersion(t.version()).setDetail(t.detail())
+        .setAtEpochMillis(t.at().toEpochMilli()).build();
+  }
+
+  private DeploymentRecord record(Deployment d, boolean transitions) {
     DeploymentRecord.Builder b = DeploymentRecord.newBuilder().setId(d.id()).setKind(d.kind()).setApp(d.app())
         .setVersion(d.version()).setSelector(d.selector()).setCreatedBy(d.createdBy())
-        .setCreatedEpochMillis(d.createdAt().toEpochMilli()).setState(d.state());
+        .setCreatedEpochMillis(d.createdAt().toEpochMilli()).setState(d.state()).putAllOptions(d.strategy())
+        .setBatch(d.batch()).setBatches(d.batches()).setAllowedFailures(d.allowedFailures()).setReason(d.reason())
+        .setUpdatedEpochMillis(d.updatedAt().toEpochMilli());
+    int failures = 0;
     for (Deployment.Host h : d.hosts()) {
-      b.addHosts(DeploymentHost.newBuilder().setAgentId(h.agentId()).setHostname(hostnames.getOrDefault(h.agentId(), ""))
+      failures += io.rackroll.controller.rollout.Rollouts.countsAsFailure(h.phase()) ? 1 : 0;
+      b.addHosts(DeploymentHost.newBuilder().setAgentId(h.agentId()).setHostname(h.hostname())
           .setPhase(h.phase()).setFailureKind(h.failureKind()).setFailure(h.failure()).setVersion(h.version())
-          .setUpdatedEpochMillis(h.updatedAt().toEpochMilli()));
+          .setUpdatedEpochMillis(h.updatedAt().toEpochMilli()).setBatch(h.batch()).setDomain(h.domain())
+          .setBeforeVersion(h.beforeVersion()).setRevert(h.revert()));
+    }
+    b.setFailures(failures);
+    if (transitions) {
+      store.transitions(d.id()).forEach(t -> b.addTransitions(transition(t)));
     }
     return b.build();
   }
@@ -157,6 +258,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     }
     log.info("admin {} created {} for labels {}, {} use(s), expires {}", admin, issued.token(),
         request.getLabelsMap(), uses, issued.expiresAt());
+    store.audit(AuditEntry.of(clock.instant(), admin, "token create", issued.token().id(), "labels "
+        + request.getLabelsMap() + ", " + uses + " use(s), expires " + issued.expiresAt()));
     response.onNext(CreateTokenResponse.newBuilder()
         .setToken(issued.token().text())
         .setTokenId(issued.token().id())

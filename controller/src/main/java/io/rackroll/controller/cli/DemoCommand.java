@@ -105,23 +105,25 @@ final class DemoCommand implements Callable<Integer> {
               a.getLabelsOrDefault("rack", "-"), micros / 1000.0);
         }
 
-        step("Packing and pushing the sample app 'hello' (v1 healthy, v2 with a health check that fails)");
-        for (String version : List.of("1.0.0", "2.0.0")) {
-          Path artifact = sampleApp(root, version, version.equals("1.0.0"));
+        step("Packing and pushing the sample app 'hello' (1.0.0 and 3.0.0 healthy, 2.0.0 with a health check that fails)");
+        for (String version : List.of("1.0.0", "2.0.0", "3.0.0")) {
+          Path artifact = sampleApp(root, version, !version.equals("2.0.0"));
           long bytes = Files.size(artifact);
           var pushed = ReleaseCommand.Push.upload(io.rackroll.proto.v1.AdminGrpc.newStub(channel), artifact, bytes);
           System.out.println("  pushed hello@" + version + " (sha256 " + pushed.getRelease().getDigest().substring(0, 12) + "…)");
         }
-        step("Deploying hello@1.0.0 to every agent");
-        int v1 = deployAndWatch(client, channel, "1.0.0");
-        if (v1 != 0) {
-          throw new IllegalStateException("hello@1.0.0 did not become active everywhere; see the agent logs in " + root);
-        }
-        step("Deploying hello@2.0.0, whose health check fails: every host rolls back to 1.0.0 by itself");
-        int v2 = deployAndWatch(client, channel, "2.0.0");
-        if (v2 == 0) {
-          throw new IllegalStateException("hello@2.0.0 was expected to fail its health check and roll back");
-        }
+        step("Rolling hello@1.0.0 out: a canary, then batches of 2 with --max-per-rack 1, each behind a 2s health gate");
+        expect(deployAndWatch(client, channel, "1.0.0"), true, "hello@1.0.0 did not complete");
+        step("Rolling hello@2.0.0 out: its health check fails on the canary, which rolls back by itself;"
+            + " the deployment halts and no other host is touched");
+        expect(deployAndWatch(client, channel, "2.0.0"), false, "hello@2.0.0 was expected to fail on its canary");
+        step("Rolling hello@3.0.0 out the same way");
+        expect(deployAndWatch(client, channel, "3.0.0"), true, "hello@3.0.0 did not complete");
+        step("Rack r2 misbehaves: 'rackroll rollback hello --selector rack=r2' returns its hosts to 1.0.0 at once");
+        var back = client.stub(channel).rollback(io.rackroll.proto.v1.RollbackRequest.newBuilder().setName("hello")
+            .setSelector("rack=r2").build());
+        expect(DeploymentWatch.watch(client, channel, back.getId(), System.out, Duration.ofMinutes(3)), true,
+            "the rollback of rack r2 did not complete");
       } finally {
         AdminClient.close(channel);
       }
@@ -134,7 +136,7 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("  " + rr + " agents show ID");
         System.out.println("  " + rr + " agents ping ID");
         System.out.println("  " + rr + " releases hello");
-        System.out.println("  " + rr + " rollback hello --selector rack=r1 --to 1.0.0 --watch");
+        System.out.println("  " + rr + " rollback hello --selector rack=r1 --to 3.0.0 --watch");
         System.out.println("  " + rr + " token create --labels rack=r3,role=db");
         System.out.println("Press Ctrl-C to stop every process.");
         Thread.currentThread().join();
@@ -149,8 +151,15 @@ final class DemoCommand implements Callable<Integer> {
 
   private static int deployAndWatch(AdminClient client, ManagedChannel channel, String version) throws InterruptedException {
     var d = client.stub(channel).deploy(io.rackroll.proto.v1.DeployRequest.newBuilder().setName("hello").setVersion(version)
-        .setSelector("env=demo").build());
+        .setSelector("env=demo").putAllOptions(Map.of("canary", "1", "batch", "2", "maxPerRack", "1",
+            "healthGate", "2s")).build());
     return DeploymentWatch.watch(client, channel, d.getId(), System.out, Duration.ofMinutes(3));
+  }
+
+  private static void expect(int exit, boolean success, String otherwise) {
+    if ((exit == 0) != success) {
+      throw new IllegalStateException(otherwise + "; see the logs under the demo directory");
+    }
   }
 
   /** A tiny app: activate writes a file, health checks it (v2's health check always fails). */

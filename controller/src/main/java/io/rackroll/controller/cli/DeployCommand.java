@@ -3,18 +3,24 @@ package io.rackroll.controller.cli;
 import io.grpc.ManagedChannel;
 import io.rackroll.proto.v1.DeployRequest;
 import io.rackroll.proto.v1.DeploymentRecord;
-import io.rackroll.proto.v1.GetDeploymentRequest;
+import io.rackroll.proto.v1.PlanRequest;
+import io.rackroll.proto.v1.PlanResponse;
+import io.rackroll.proto.v1.PlannedBatch;
+import io.rackroll.proto.v1.PlannedHost;
 import io.rackroll.proto.v1.RollbackRequest;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "deploy", mixinStandardHelpOptions = true,
-    description = "Deploy NAME@VERSION to every agent the selector chooses. Each host verifies, installs, activates,"
-        + " checks health and rolls back by itself on failure.")
+    description = {"Roll NAME@VERSION out to the agents the selector chooses: a canary, then batches, each behind a"
+        + " health gate; past the failure budget it halts and returns changed hosts to their release before.",
+        "Healthy hosts already on the release are left alone. See the plan first with 'rackroll plan'."})
 final class DeployCommand implements Callable<Integer> {
   @Mixin AdminClient client;
 
@@ -24,34 +30,46 @@ final class DeployCommand implements Callable<Integer> {
   @Option(names = {"-l", "--selector"}, required = true, paramLabel = "EXPR", description = "Which agents, e.g. 'role=web,rack=r1'.")
   String selector;
 
-  @Option(names = "--watch", description = "Follow the deployment until every host ends; exit 0 only if all are ACTIVE.")
+  @ArgGroup(exclusive = false, heading = "Rollout options:%n")
+  RolloutOptions rollout = new RolloutOptions();
+
+  @Option(names = "--watch", description = "Follow the deployment to its end; exit 0 only if it completed.")
   boolean watch;
 
   @Override
   public Integer call() throws Exception {
-    ReleaseCommand.Ref release = ReleaseCommand.Ref.parse(ref);
     ManagedChannel channel = client.open();
     try {
-      DeploymentRecord d = client.stub(channel).deploy(DeployRequest.newBuilder().setName(release.name())
-          .setVersion(release.version()).setSelector(selector).build());
+      DeploymentRecord d = client.stub(channel).deploy(request(ref, selector, rollout.toMap()));
       return follow(client, channel, d, watch);
     } finally {
       AdminClient.close(channel);
     }
   }
 
+  static DeployRequest request(String ref, String selector, Map<String, String> options) {
+    ReleaseCommand.Ref release = ReleaseCommand.Ref.parse(ref);
+    return DeployRequest.newBuilder().setName(release.name()).setVersion(release.version()).setSelector(selector)
+        .putAllOptions(options).build();
+  }
+
   static int follow(AdminClient client, ManagedChannel channel, DeploymentRecord d, boolean watch) throws InterruptedException {
+    long skipped = d.getHostsList().stream().filter(h -> h.getBatch() < 0).count();
     System.out.println("started " + d.getKind() + " " + d.getId() + " of " + d.getApp()
-        + (d.getVersion().isEmpty() ? "" : "@" + d.getVersion()) + " on " + d.getHostsCount() + " host(s)");
+        + (d.getVersion().isEmpty() ? "" : "@" + d.getVersion()) + " on " + (d.getHostsCount() - skipped) + " host(s)"
+        + " in " + d.getBatches() + " batch(es)" + (skipped == 0 ? "" : ", " + skipped + " skipped"));
     if (!watch) {
-      System.out.println("follow it with: rackroll deployment show " + d.getId() + " --watch");
+      System.out.println("follow it with: rackroll deployment watch " + d.getId());
       return 0;
     }
-    return DeploymentWatch.watch(client, channel, d.getId(), System.out, Duration.ofMinutes(30));
+    return DeploymentWatch.watch(client, channel, d.getId(), System.out, Duration.ofHours(24));
   }
 
   @Command(name = "rollback", mixinStandardHelpOptions = true,
-      description = "Switch the selected agents back to a release they still keep (each host's previous one by default).")
+      description = {"Return the selected agents to a release they still keep (each host's previous one by default);"
+          + " with --to a version they no longer keep, it is deployed normally.",
+          "A deployment like any other, with emergency defaults: every selected host at once, no health gate,"
+              + " no canary, never waits for an approval."})
   static final class RollbackCommand implements Callable<Integer> {
     @Mixin AdminClient client;
 
@@ -61,53 +79,93 @@ final class DeployCommand implements Callable<Integer> {
     @Option(names = {"-l", "--selector"}, required = true, paramLabel = "EXPR", description = "Which agents, e.g. 'rack=r12'.")
     String selector;
 
-    @Option(names = "--to", paramLabel = "VERSION", description = "A version still kept on the hosts.")
+    @Option(names = "--to", paramLabel = "VERSION", description = "The version to return to.")
     String to = "";
 
-    @Option(names = "--watch", description = "Follow it until every host ends; exit 0 only if all are ACTIVE.")
+    @ArgGroup(exclusive = false, heading = "Rollout options:%n")
+    RolloutOptions rollout = new RolloutOptions();
+
+    @Option(names = "--watch", description = "Follow it to its end; exit 0 only if it completed.")
     boolean watch;
 
     @Override
     public Integer call() throws Exception {
       ManagedChannel channel = client.open();
       try {
-        DeploymentRecord d = client.stub(channel).rollback(RollbackRequest.newBuilder().setName(name).setToVersion(to)
-            .setSelector(selector).build());
+        DeploymentRecord d = client.stub(channel).rollback(request(name, to, selector, rollout.toMap()));
         return follow(client, channel, d, watch);
       } finally {
         AdminClient.close(channel);
       }
     }
+
+    static RollbackRequest request(String name, String to, String selector, Map<String, String> options) {
+      return RollbackRequest.newBuilder().setName(name).setToVersion(to).setSelector(selector)
+          .putAllOptions(options).build();
+    }
   }
 
-  @Command(name = "deployment", mixinStandardHelpOptions = true, description = "Inspect deployments.",
-      subcommands = DeployCommand.Show.class)
-  static final class DeploymentCommand {
-  }
-
-  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a deployment and each host's state.")
-  static final class Show implements Callable<Integer> {
+  @Command(name = "plan", mixinStandardHelpOptions = true,
+      description = "Print the batches a deploy (or with --rollback, a rollback) would run and the hosts it would"
+          + " skip and why, without changing anything.")
+  static final class PlanCommand implements Callable<Integer> {
     @Mixin AdminClient client;
 
-    @Parameters(paramLabel = "ID", description = "Deployment id, as printed by deploy.")
-    String id;
+    @Parameters(paramLabel = "NAME@VERSION|NAME", description = "The release to deploy, or the app to roll back.")
+    String ref;
 
-    @Option(names = "--watch", description = "Follow it until every host ends; exit 0 only if all are ACTIVE.")
-    boolean watch;
+    @Option(names = {"-l", "--selector"}, required = true, paramLabel = "EXPR", description = "Which agents.")
+    String selector;
+
+    @Option(names = "--rollback", description = "Plan 'rackroll rollback NAME' instead.")
+    boolean rollback;
+
+    @Option(names = "--to", paramLabel = "VERSION", description = "With --rollback: the version to return to.")
+    String to = "";
+
+    @ArgGroup(exclusive = false, heading = "Rollout options:%n")
+    RolloutOptions rollout = new RolloutOptions();
 
     @Override
     public Integer call() throws Exception {
+      PlanRequest.Builder req = PlanRequest.newBuilder();
+      if (rollback) {
+        req.setRollback(RollbackCommand.request(ref, to, selector, rollout.toMap()));
+      } else {
+        req.setDeploy(request(ref, selector, rollout.toMap()));
+      }
       ManagedChannel channel = client.open();
       try {
-        if (watch) {
-          return DeploymentWatch.watch(client, channel, id, System.out, Duration.ofMinutes(30));
-        }
-        DeploymentRecord d = client.stub(channel).getDeployment(GetDeploymentRequest.newBuilder().setId(id).build());
-        DeploymentWatch.print(d, System.out);
-        return d.getState().equals("failed") ? Rackroll.EXIT_FAILURE : 0;
+        print(client.stub(channel).plan(req.build()));
+        return 0;
       } finally {
         AdminClient.close(channel);
       }
+    }
+
+    private static void print(PlanResponse plan) {
+      int hosts = plan.getBatchesList().stream().mapToInt(PlannedBatch::getHostsCount).sum();
+      System.out.println(hosts + " host(s) in " + plan.getBatchesCount() + " batch(es); failure budget "
+          + plan.getAllowedFailures() + " host(s)");
+      StringBuilder opts = new StringBuilder();
+      plan.getOptionsMap().entrySet().stream().sorted(Map.Entry.comparingByKey())
+          .forEach(e -> opts.append(opts.length() == 0 ? "" : ", ").append(e.getKey()).append('=').append(e.getValue()));
+      System.out.println("options: " + opts);
+      for (int i = 0; i < plan.getBatchesCount(); i++) {
+        PlannedBatch b = plan.getBatches(i);
+        System.out.println("batch " + (i + 1) + (i == 0 && plan.getCanary() ? " (canary)" : "") + ": "
+            + b.getHostsCount() + " host(s)");
+        b.getHostsList().forEach(h -> System.out.println("  " + host(h)));
+      }
+      if (plan.getSkippedCount() > 0) {
+        System.out.println("skipped: " + plan.getSkippedCount() + " host(s)");
+        plan.getSkippedList().forEach(h -> System.out.println("  " + host(h)));
+      }
+    }
+
+    private static String host(PlannedHost h) {
+      return String.format("%-24s %-10s %s", h.getHostname() + (h.getHostname().equals(h.getAgentId()) ? ""
+          : " (" + h.getAgentId() + ")"), h.getDomain().isEmpty() ? "-" : h.getDomain(), h.getNote()).stripTrailing();
     }
   }
 }

@@ -9,37 +9,68 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Shows a deployment as it runs: a line whenever a host changes phase, then a summary. The exit
- * code is 0 only for a deployment in which every host ended ACTIVE.
+ * Shows a deployment as it runs: a status line (batch i of n, a progress bar, the failure budget
+ * used, the state) whenever it changes, a line whenever a host changes, then a summary. The exit
+ * code is 0 only for a completed deployment.
  */
 final class DeploymentWatch {
+  private static final Set<String> DONE = Set.of("ACTIVE", "ROLLED_BACK", "FAILED", "UNREACHABLE", "TIMED_OUT",
+      "SKIPPED", "UNHEALTHY");
+
   private DeploymentWatch() {}
 
   static int watch(AdminClient client, ManagedChannel channel, String id, PrintStream out, Duration limit)
       throws InterruptedException {
     Map<String, String> shown = new HashMap<>();
+    String status = "";
     Instant deadline = Instant.now().plus(limit);
     while (true) {
       DeploymentRecord d = client.stub(channel).getDeployment(GetDeploymentRequest.newBuilder().setId(id).build());
+      String now = status(d);
+      if (!now.equals(status)) {
+        out.println(now);
+        status = now;
+      }
       for (DeploymentHost h : d.getHostsList()) {
-        String line = h.getPhase() + (h.getFailure().isEmpty() ? "" : ": " + h.getFailure());
+        String line = line(h);
         if (!line.equals(shown.put(h.getAgentId(), line))) {
-          out.println(line(h));
+          out.println(line);
         }
       }
-      if (!d.getState().equals("running")) {
+      if (ended(d)) {
         return summary(d, out);
       }
       if (Instant.now().isAfter(deadline)) {
-        out.println("deployment " + id + " still running after " + limit.toMinutes() + " min; follow it with"
-            + " 'rackroll deployment show " + id + " --watch'");
+        out.println("deployment " + id + " still " + d.getState() + " after " + limit.toHours() + " h; follow it with"
+            + " 'rackroll deployment watch " + id + "'");
         return Rackroll.EXIT_FAILURE;
       }
       Thread.sleep(500); // polling the controller between screen updates
     }
+  }
+
+  static boolean ended(DeploymentRecord d) {
+    return Set.of("completed", "failed", "rolled_back", "rollback_failed", "aborted").contains(d.getState());
+  }
+
+  static boolean failed(DeploymentRecord d) {
+    return ended(d) && !d.getState().equals("completed");
+  }
+
+  /** "batch 2 of 4 [#####.....] 5/10 hosts done, failures 0 of 1 allowed: running". */
+  static String status(DeploymentRecord d) {
+    long planned = d.getHostsList().stream().filter(h -> h.getBatch() >= 0).count();
+    long done = d.getHostsList().stream().filter(h -> h.getBatch() >= 0 && DONE.contains(h.getPhase())).count();
+    int width = 20;
+    int filled = planned == 0 ? width : (int) (width * done / planned);
+    return "batch " + Math.min(d.getBatch() + 1, d.getBatches()) + " of " + d.getBatches() + " ["
+        + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + "/" + planned + " hosts done, failures "
+        + d.getFailures() + " of " + d.getAllowedFailures() + " allowed: " + d.getState()
+        + (d.getReason().isEmpty() ? "" : " (" + d.getReason() + ")");
   }
 
   static int summary(DeploymentRecord d, PrintStream out) {
@@ -47,10 +78,14 @@ final class DeploymentWatch {
     for (DeploymentHost h : d.getHostsList()) {
       counts.merge(h.getPhase().toLowerCase().replace('_', ' '), 1, Integer::sum);
     }
+    long reverted = d.getHostsList().stream().filter(h -> h.getRevert().equals("REVERTED")).count();
     StringBuilder b = new StringBuilder();
     counts.forEach((phase, n) -> b.append(b.length() == 0 ? "" : ", ").append(n).append(' ').append(phase));
+    if (reverted > 0) {
+      b.append("; ").append(reverted).append(" returned to their release before");
+    }
     out.println(d.getKind() + " " + d.getId() + " of " + d.getApp() + (d.getVersion().isEmpty() ? "" : "@" + d.getVersion())
-        + " " + d.getState() + ": " + b);
+        + " " + d.getState() + ": " + b + (d.getReason().isEmpty() ? "" : " (" + d.getReason() + ")"));
     return d.getState().equals("completed") ? 0 : Rackroll.EXIT_FAILURE;
   }
 
@@ -58,18 +93,22 @@ final class DeploymentWatch {
     out.println("deployment " + d.getId() + " (" + d.getKind() + " " + d.getApp()
         + (d.getVersion().isEmpty() ? "" : "@" + d.getVersion()) + ", selector \"" + d.getSelector() + "\", by "
         + d.getCreatedBy() + " at " + Instant.ofEpochMilli(d.getCreatedEpochMillis()) + "): " + d.getState());
+    out.println(status(d));
     for (DeploymentHost h : d.getHostsList()) {
       out.println(line(h));
     }
   }
 
-  /** One host: its phase and, for a failure, whose it is ([hook_failed], [unreachable], ...) and why. */
+  /** One host: batch, phase and, for a failure, whose it is ([hook_failed], [unreachable], ...) and why. */
   private static String line(DeploymentHost h) {
     String why = h.getFailureKind().isEmpty() ? h.getFailure() : "[" + h.getFailureKind() + "] " + h.getFailure();
-    return String.format("  %-20s %-16s %s", name(h), h.getPhase(), why).stripTrailing();
+    String revert = h.getRevert().isEmpty() ? "" : " (revert " + h.getRevert().toLowerCase() + ")";
+    return String.format("  %-3s %-30s %-16s %s%s", h.getBatch() < 0 ? "-" : Integer.toString(h.getBatch() + 1),
+        name(h), h.getPhase(), why, revert).stripTrailing();
   }
 
   private static String name(DeploymentHost h) {
-    return h.getHostname().isEmpty() ? h.getAgentId() : h.getAgentId() + " (" + h.getHostname() + ")";
+    return h.getHostname().isEmpty() || h.getHostname().equals(h.getAgentId()) ? h.getAgentId()
+        : h.getAgentId() + " (" + h.getHostname() + ")";
   }
 }

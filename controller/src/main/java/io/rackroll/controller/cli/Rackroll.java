@@ -12,8 +12,9 @@ import picocli.CommandLine.Option;
 @Command(name = "rackroll", mixinStandardHelpOptions = true, versionProvider = Rackroll.Version.class,
     description = "Deploy releases to fleets of servers. Run 'rackroll COMMAND --help' for each command.",
     subcommands = {ControllerCommand.class, TokenCommand.class, AgentsCommand.class, ReleaseCommand.class,
-        ReleasesCommand.class, DeployCommand.class, DeployCommand.RollbackCommand.class,
-        DeployCommand.DeploymentCommand.class, DemoCommand.class,
+        ReleasesCommand.class, DeployCommand.PlanCommand.class, DeployCommand.class, DeployCommand.RollbackCommand.class,
+        DeploymentCommand.class, DeploymentCommand.ListCommand.class, DeploymentCommand.AuditCommand.class,
+        DeploymentCommand.HistoryCommand.class, DemoCommand.class,
         CommandLine.HelpCommand.class})
 public final class Rackroll {
   static final int EXIT_FAILURE = 1;

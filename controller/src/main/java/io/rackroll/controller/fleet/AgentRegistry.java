@@ -58,6 +58,14 @@ public final class AgentRegistry implements AutoCloseable {
   private static final Duration LAST_SEEN_FLUSH = Duration.ofMinutes(1);
   /** Confined to the events thread. */
   private Instant lastFlush = Instant.EPOCH;
+  /** Told about connections and reports; set once before {@link #start()}. */
+  private volatile FleetListener listener = NO_LISTENER;
+  private static final FleetListener NO_LISTENER = new FleetListener() {
+    @Override public void connected(String agentId) { }
+    @Override public void disconnected(String agentId) { }
+    @Override public void job(HostJob job) { }
+    @Override public void health(String agentId, String app, boolean healthy, String line) { }
+  };
   /** Mutated only on {@link #events}; read from anywhere. */
   private final ConcurrentHashMap<String, AgentSession> sessions = new ConcurrentHashMap<>();
 
@@ -76,6 +84,10 @@ public final class AgentRegistry implements AutoCloseable {
     if (n > 0) {
       log.info("marked {} agents disconnected until they reconnect", n);
     }
+  }
+
+  public void listen(FleetListener listener) {
+    this.listener = listener;
   }
 
   public void start() {
@@ -139,6 +151,7 @@ public final class AgentRegistry implements AutoCloseable {
         .putAllLabels(known.get().labels())).build());
     log.info("agent {} connected (version {}, host {})", session.agentId, hello.getAgentVersion(),
         hello.getFacts().getHostname());
+    listener.connected(session.agentId);
   }
 
   private void warnOnDuplicateSerial(String agentId, Facts facts) {
@@ -178,16 +191,23 @@ public final class AgentRegistry implements AutoCloseable {
   /** Used by {@link AgentLinkService} for each lifecycle report; recorded in order on the events thread. */
   void jobReported(AgentSession session, JobUpdate job) {
     session.heard(clock.instant());
-    post(() -> store.hostJob(new HostJob(session.agentId, job.getDeploymentId(), job.getApp(), job.getVersion(),
-        job.getPhase(), job.getFailureKind(), job.getFailure(), job.getCurrentVersion(), job.getPreviousVersion(),
-        job.getKeptVersionsList(), Instant.ofEpochMilli(job.getAtEpochMillis()))));
+    post(() -> {
+      HostJob j = new HostJob(session.agentId, job.getDeploymentId(), job.getApp(), job.getVersion(),
+          job.getPhase(), job.getFailureKind(), job.getFailure(), job.getCurrentVersion(), job.getPreviousVersion(),
+          job.getKeptVersionsList(), Instant.ofEpochMilli(job.getAtEpochMillis()));
+      store.hostJob(j);
+      listener.job(j);
+    });
   }
 
   /** Used by {@link AgentLinkService} for each periodic health report. */
   void healthReported(AgentSession session, HealthReport report) {
     session.heard(clock.instant());
-    post(() -> store.appHealth(session.agentId, report.getApp(), HealthLine.of(report),
-        Instant.ofEpochMilli(report.getAtEpochMillis())));
+    post(() -> {
+      String line = HealthLine.of(report);
+      store.appHealth(session.agentId, report.getApp(), line, Instant.ofEpochMilli(report.getAtEpochMillis()));
+      listener.health(session.agentId, report.getApp(), report.getHealthy(), line);
+    });
   }
 
   /** Sends a command down the agent's stream; false when the agent is not connected. */
@@ -204,6 +224,7 @@ public final class AgentRegistry implements AutoCloseable {
         store.lastSeen(Map.of(session.agentId, session.lastHeard()));
         store.stateChanged(session.agentId, ConnectionState.DISCONNECTED, clock.instant());
         log.info("agent {} disconnected", session.agentId);
+        listener.disconnected(session.agentId);
       }
     });
   }

@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredRelease;
 import io.rackroll.proto.v1.PushReleaseRequest;
@@ -124,6 +125,8 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
       boolean already = recorded != proposed;
       if (!already) {
         log.info("admin {} pushed {} (sha256 {}, {})", admin, recorded.ref(), digest, Sizes.format(recorded.sizeBytes()));
+        store.audit(AuditEntry.of(clock.instant(), admin, "release push", recorded.ref(),
+            "sha256 " + digest + ", " + Sizes.format(recorded.sizeBytes())));
       }
       response.onNext(PushReleaseResponse.newBuilder().setRelease(record(recorded)).setAlreadyPresent(already).build());
       response.onCompleted();

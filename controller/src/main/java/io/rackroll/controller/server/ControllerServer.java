@@ -6,7 +6,7 @@ import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.rackroll.controller.admin.AdminService;
 import io.rackroll.controller.auth.CallerInterceptor;
-import io.rackroll.controller.deploy.Deployer;
+import io.rackroll.controller.rollout.Rollouts;
 import io.rackroll.controller.enroll.EnrollmentService;
 import io.rackroll.controller.enroll.Tokens;
 import io.rackroll.controller.fleet.AgentLinkService;
@@ -56,6 +56,7 @@ public final class ControllerServer implements AutoCloseable {
   private final Function<Path, Store> openStore;
   private Store store;
   private AgentRegistry registry;
+  private Rollouts rollouts;
   private ThreadPoolExecutor callbacks;
   private ExecutorService artifactIo;
   private ScheduledExecutorService pacer;
@@ -87,6 +88,9 @@ public final class ControllerServer implements AutoCloseable {
     store = openStore.apply(dataDir);
     registry = new AgentRegistry(store, clock, config.link(), version());
     registry.restore();
+    // Unfinished deployments are loaded before any agent can connect and report.
+    rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3));
+    rollouts.start();
     Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
     ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize());
     artifacts.restore();
@@ -111,8 +115,7 @@ public final class ControllerServer implements AutoCloseable {
         .intercept(new CallerInterceptor())
         .addService(new EnrollmentService(tokens, pki.ca(), store, clock, config.agentCertificateLifetime()))
         .addService(new AgentLinkService(registry))
-        .addService(new AdminService(tokens, store, registry, artifacts, artifactIo,
-            new Deployer(store, registry, clock), clock))
+        .addService(new AdminService(tokens, store, registry, artifacts, artifactIo, rollouts, clock))
         .addService(new ArtifactService(artifacts, store, artifactIo, pacer, config.maxConcurrentTransfers(),
             config.transferRateLimit()))
         // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.
@@ -173,6 +176,9 @@ public final class ControllerServer implements AutoCloseable {
   public void close() {
     if (server != null) {
       server.shutdown();
+    }
+    if (rollouts != null) {
+      rollouts.close();
     }
     if (registry != null) {
       registry.close();

@@ -2,29 +2,59 @@ package io.rackroll.controller.store;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
-/** A deployment and each host's part in it. */
+/**
+ * A deployment: what was asked, how it rolls out, where it stands, and each host's part in it.
+ *
+ * @param strategy the rollout options in their canonical text (see {@code rollout.Strategy})
+ * @param state see {@link #ENDED} and {@code rollout.Rollouts}; running, awaiting_approval, paused,
+ *     aborting, rolling_back while it runs
+ * @param batch the batch in progress (0 is the canary when there is one)
+ * @param reason why it stopped, halted or was aborted, for the operator
+ */
 public record Deployment(String id, String kind, String app, String version, String selector, String createdBy,
-    Instant createdAt, List<Host> hosts) {
+    Instant createdAt, Map<String, String> strategy, String state, int batch, int batches, int allowedFailures,
+    String reason, Instant updatedAt, List<Host> hosts) {
+
+  /** States a deployment never leaves. */
+  public static final Set<String> ENDED = Set.of("completed", "failed", "rolled_back", "rollback_failed", "aborted");
+
   public Deployment {
+    strategy = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(strategy));
     hosts = List.copyOf(hosts);
   }
 
-  /** One host's state in a deployment. */
-  public record Host(String agentId, String phase, String failureKind, String failure, String version, Instant updatedAt) {
-    public boolean terminal() {
-      return switch (phase) {
-        case "ACTIVE", "ROLLED_BACK", "FAILED", "UNREACHABLE" -> true;
-        default -> false;
-      };
-    }
+  public boolean ended() {
+    return ENDED.contains(state);
   }
 
-  /** running until every host ends; then completed only if every host is ACTIVE. */
-  public String state() {
-    if (hosts.stream().anyMatch(h -> !h.terminal())) {
-      return "running";
+  /**
+   * One host's part. {@code phase} is the controller's (PENDING, WAITING, SENT, SKIPPED,
+   * UNREACHABLE, TIMED_OUT, UNHEALTHY) or the agent's lifecycle phase it reported.
+   *
+   * @param batch its batch, or -1 when skipped
+   * @param beforeVersion the release it ran before this deployment changed it
+   * @param revert after a halt: "", PENDING, SENT, REVERTED or FAILED
+   */
+  public record Host(String agentId, String hostname, String domain, int batch, String phase, String failureKind,
+      String failure, String version, String beforeVersion, String revert, Instant updatedAt) {
+
+    /** Phases a host does not leave within its deployment (a revert is tracked apart). */
+    public static final Set<String> DONE = Set.of("ACTIVE", "ROLLED_BACK", "FAILED", "UNREACHABLE", "TIMED_OUT",
+        "SKIPPED", "UNHEALTHY");
+
+    public boolean done() {
+      return DONE.contains(phase);
     }
-    return hosts.stream().allMatch(h -> h.phase().equals("ACTIVE")) ? "completed" : "failed";
+
+    public Host with(String phase, String failureKind, String failure, Instant at) {
+      return new Host(agentId, hostname, domain, batch, phase, failureKind, failure, version, beforeVersion, revert, at);
+    }
+
+    public Host withRevert(String revert, Instant at) {
+      return new Host(agentId, hostname, domain, batch, phase, failureKind, failure, version, beforeVersion, revert, at);
+    }
   }
 }

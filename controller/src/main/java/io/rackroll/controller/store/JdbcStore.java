@@ -342,7 +342,8 @@ public final class JdbcStore implements Store {
   public void createDeployment(Deployment d) {
     inTransaction("create deployment " + d.id(), c -> {
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO deployments (id, kind, app, version, selector,"
-          + " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+          + " created_by, created_at, strategy, state, batch, batches, allowed_failures, reason, updated_at)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, d.id());
         ps.setString(2, d.kind());
         ps.setString(3, d.app());
@@ -350,18 +351,31 @@ public final class JdbcStore implements Store {
         ps.setString(5, d.selector());
         ps.setString(6, d.createdBy());
         ps.setLong(7, d.createdAt().toEpochMilli());
+        ps.setString(8, options(d.strategy()));
+        ps.setString(9, d.state());
+        ps.setInt(10, d.batch());
+        ps.setInt(11, d.batches());
+        ps.setInt(12, d.allowedFailures());
+        ps.setString(13, clip(d.reason()));
+        ps.setLong(14, d.updatedAt().toEpochMilli());
         ps.executeUpdate();
       }
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO deployment_hosts (deployment_id, agent_id, phase,"
-          + " failure_kind, failure, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO deployment_hosts (deployment_id, agent_id, hostname,"
+          + " domain, batch, phase, failure_kind, failure, version, before_version, revert, updated_at)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         for (Deployment.Host h : d.hosts()) {
           ps.setString(1, d.id());
           ps.setString(2, h.agentId());
-          ps.setString(3, h.phase());
-          ps.setString(4, h.failureKind());
-          ps.setString(5, h.failure());
-          ps.setString(6, h.version());
-          ps.setLong(7, h.updatedAt().toEpochMilli());
+          ps.setString(3, h.hostname());
+          ps.setString(4, h.domain());
+          ps.setInt(5, h.batch());
+          ps.setString(6, h.phase());
+          ps.setString(7, h.failureKind());
+          ps.setString(8, clip(h.failure()));
+          ps.setString(9, h.version());
+          ps.setString(10, h.beforeVersion());
+          ps.setString(11, h.revert());
+          ps.setLong(12, h.updatedAt().toEpochMilli());
           ps.addBatch();
         }
         ps.executeBatch();
@@ -370,30 +384,153 @@ public final class JdbcStore implements Store {
     });
   }
 
+  private static final String DEPLOYMENT_COLUMNS = "id, kind, app, version, selector, created_by, created_at, strategy,"
+      + " state, batch, batches, allowed_failures, reason, updated_at";
+
   @Override
   public Optional<Deployment> deployment(String id) {
-    return inTransaction("read deployment " + id, c -> {
-      List<Deployment.Host> hosts = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, phase, failure_kind, failure, version, updated_at"
-          + " FROM deployment_hosts WHERE deployment_id = ? ORDER BY agent_id")) {
-        ps.setString(1, id);
+    List<Deployment> found = deployments("read deployment " + id, "WHERE id = ?", id);
+    return found.stream().findFirst();
+  }
+
+  @Override
+  public List<Deployment> deployments(int limit) {
+    return deployments("list deployments", "ORDER BY created_at DESC, id FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY");
+  }
+
+  @Override
+  public List<Deployment> activeDeployments() {
+    return deployments("list running deployments", "WHERE state NOT IN ('" + String.join("', '", Deployment.ENDED)
+        + "') ORDER BY created_at, id");
+  }
+
+  private List<Deployment> deployments(String what, String where, Object... args) {
+    return inTransaction(what, c -> {
+      List<Deployment> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + DEPLOYMENT_COLUMNS + " FROM deployments " + where)) {
+        for (int i = 0; i < args.length; i++) {
+          ps.setObject(i + 1, args[i]);
+        }
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            hosts.add(new Deployment.Host(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                rs.getString(5), Instant.ofEpochMilli(rs.getLong(6))));
+            out.add(new Deployment(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)), options(rs.getString(8)),
+                rs.getString(9), rs.getInt(10), rs.getInt(11), rs.getInt(12), rs.getString(13),
+                Instant.ofEpochMilli(rs.getLong(14)), List.of()));
           }
         }
       }
-      try (PreparedStatement ps = c.prepareStatement("SELECT id, kind, app, version, selector, created_by, created_at"
-          + " FROM deployments WHERE id = ?")) {
-        ps.setString(1, id);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (!rs.next()) {
-            return Optional.empty();
-          }
-          return Optional.of(new Deployment(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-              rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)), hosts));
+      List<Deployment> withHosts = new ArrayList<>();
+      for (Deployment d : out) {
+        withHosts.add(new Deployment(d.id(), d.kind(), d.app(), d.version(), d.selector(), d.createdBy(), d.createdAt(),
+            d.strategy(), d.state(), d.batch(), d.batches(), d.allowedFailures(), d.reason(), d.updatedAt(),
+            hosts(c, d.id())));
+      }
+      return withHosts;
+    });
+  }
+
+  private static List<Deployment.Host> hosts(Connection c, String deploymentId) throws SQLException {
+    List<Deployment.Host> hosts = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, hostname, domain, batch, phase, failure_kind,"
+        + " failure, version, before_version, revert, updated_at FROM deployment_hosts WHERE deployment_id = ?"
+        + " ORDER BY batch, domain, hostname, agent_id")) {
+      ps.setString(1, deploymentId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          hosts.add(new Deployment.Host(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4),
+              rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
+              Instant.ofEpochMilli(rs.getLong(11))));
         }
+      }
+    }
+    return hosts;
+  }
+
+  @Override
+  public void deploymentState(String id, String state, int batch, String reason, Instant at) {
+    update("record state of deployment " + id,
+        "UPDATE deployments SET state = ?, batch = ?, reason = ?, updated_at = ? WHERE id = ?",
+        state, batch, clip(reason), at.toEpochMilli(), id);
+  }
+
+  @Override
+  public void hostPhase(String deploymentId, String agentId, String phase, String failureKind, String failure,
+      Instant at) {
+    inTransaction("record " + agentId + " in " + deploymentId, c -> {
+      String version;
+      try (PreparedStatement ps = c.prepareStatement("UPDATE deployment_hosts SET phase = ?, failure_kind = ?,"
+          + " failure = ?, updated_at = ? WHERE deployment_id = ? AND agent_id = ?")) {
+        ps.setString(1, phase);
+        ps.setString(2, failureKind);
+        ps.setString(3, clip(failure));
+        ps.setLong(4, at.toEpochMilli());
+        ps.setString(5, deploymentId);
+        ps.setString(6, agentId);
+        if (ps.executeUpdate() == 0) {
+          throw new SQLException("no host " + agentId + " in deployment " + deploymentId);
+        }
+      }
+      transition(c, deploymentId, agentId, phase, failure, at);
+      return null;
+    });
+  }
+
+  @Override
+  public void hostRevert(String deploymentId, String agentId, String revert, String detail, Instant at) {
+    inTransaction("record revert of " + agentId + " in " + deploymentId, c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE deployment_hosts SET revert = ?, updated_at = ?"
+          + " WHERE deployment_id = ? AND agent_id = ?")) {
+        ps.setString(1, revert);
+        ps.setLong(2, at.toEpochMilli());
+        ps.setString(3, deploymentId);
+        ps.setString(4, agentId);
+        ps.executeUpdate();
+      }
+      transition(c, deploymentId, agentId, "REVERT_" + revert, detail, at);
+      return null;
+    });
+  }
+
+  private static void transition(Connection c, String deploymentId, String agentId, String phase, String detail,
+      Instant at) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO host_transitions (deployment_id, agent_id, phase,"
+        + " version, detail, at) SELECT deployment_id, agent_id, ?, CASE WHEN ? LIKE 'REVERT%' THEN before_version"
+        + " ELSE version END, ?, ? FROM deployment_hosts WHERE deployment_id = ? AND agent_id = ?")) {
+      ps.setString(1, phase);
+      ps.setString(2, phase);
+      ps.setString(3, clip(detail));
+      ps.setLong(4, at.toEpochMilli());
+      ps.setString(5, deploymentId);
+      ps.setString(6, agentId);
+      ps.executeUpdate();
+    }
+  }
+
+  @Override
+  public List<Transition> transitions(String deploymentId) {
+    return transitions("read transitions of " + deploymentId, "WHERE t.deployment_id = ? ORDER BY t.seq", deploymentId);
+  }
+
+  @Override
+  public List<Transition> history(String agentId, int limit) {
+    return transitions("read history of " + agentId, "WHERE t.agent_id = ? ORDER BY t.seq DESC FETCH FIRST "
+        + Math.max(1, limit) + " ROWS ONLY", agentId);
+  }
+
+  private List<Transition> transitions(String what, String where, String arg) {
+    return inTransaction(what, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT t.seq, t.deployment_id, d.app, t.agent_id, t.phase,"
+          + " t.version, t.detail, t.at FROM host_transitions t JOIN deployments d ON d.id = t.deployment_id " + where)) {
+        ps.setString(1, arg);
+        List<Transition> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new Transition(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getString(6), rs.getString(7), Instant.ofEpochMilli(rs.getLong(8))));
+          }
+        }
+        return out;
       }
     });
   }
@@ -444,22 +581,68 @@ public final class JdbcStore implements Store {
           ps.executeUpdate();
         }
       }
-      if (!j.deploymentId().isEmpty()) {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE deployment_hosts SET phase = ?, failure_kind = ?,"
-            + " failure = ?, version = ?, updated_at = ? WHERE deployment_id = ? AND agent_id = ? AND updated_at <= ?")) {
-          ps.setString(1, j.phase());
-          ps.setString(2, j.failureKind());
-          ps.setString(3, clip(j.failure()));
-          ps.setString(4, j.version());
-          ps.setLong(5, j.at().toEpochMilli());
-          ps.setString(6, j.deploymentId());
-          ps.setString(7, j.agentId());
-          ps.setLong(8, j.at().toEpochMilli());
-          ps.executeUpdate();
-        }
-      }
       return null;
     });
+  }
+
+  @Override
+  public Map<String, HostApp> hostApps(String app) {
+    return inTransaction("read hosts of " + app, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, current_version, previous_version,"
+          + " kept_versions, phase, health FROM agent_apps WHERE app = ?")) {
+        ps.setString(1, app);
+        Map<String, HostApp> out = new HashMap<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            String kept = rs.getString(4);
+            out.put(rs.getString(1), new HostApp(rs.getString(1), app, rs.getString(2), rs.getString(3),
+                kept.isEmpty() ? List.of() : List.of(kept.split(",")), rs.getString(5), rs.getString(6)));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  @Override
+  public void audit(AuditEntry e) {
+    update("record audit entry", "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+        e.at().toEpochMilli(), e.actor(), e.action(), e.target(), clip(e.detail()));
+  }
+
+  @Override
+  public List<AuditEntry> audit(int limit) {
+    return inTransaction("read audit log", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT seq, at, actor, action, target, detail FROM audit"
+          + " ORDER BY seq DESC FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY")) {
+        List<AuditEntry> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new AuditEntry(rs.getLong(1), Instant.ofEpochMilli(rs.getLong(2)), rs.getString(3),
+                rs.getString(4), rs.getString(5), rs.getString(6)));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  /** Strategy options as stored: one "key=value" per line, in the given order. */
+  private static String options(Map<String, String> options) {
+    StringBuilder b = new StringBuilder();
+    options.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
+    return b.toString();
+  }
+
+  private static Map<String, String> options(String text) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (String line : text.split("\n")) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        m.put(line.substring(0, eq), line.substring(eq + 1));
+      }
+    }
+    return m;
   }
 
   @Override

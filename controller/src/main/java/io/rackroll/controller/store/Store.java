@@ -62,16 +62,45 @@ public interface Store extends AutoCloseable {
   /** Releases, newest push first; all applications when {@code name} is empty. */
   List<StoredRelease> releases(String name);
 
-  /** Records a new deployment with each selected host's starting phase. */
+  /** Records a new deployment: its plan (each host's batch and starting phase) and strategy. */
   void createDeployment(Deployment deployment);
 
   Optional<Deployment> deployment(String id);
 
+  /** The newest {@code limit} deployments, newest first, with their hosts. */
+  List<Deployment> deployments(int limit);
+
+  /** Deployments that have not ended, oldest first: what a restarted controller resumes. */
+  List<Deployment> activeDeployments();
+
+  /** Moves a deployment to {@code state} at {@code batch}. */
+  void deploymentState(String id, String state, int batch, String reason, Instant at);
+
+  /** Moves a host within its deployment, recording the transition. */
+  void hostPhase(String deploymentId, String agentId, String phase, String failureKind, String failure, Instant at);
+
+  /** Moves a host's revert (after a halt), recording the transition as REVERT_{@code revert}. */
+  void hostRevert(String deploymentId, String agentId, String revert, String detail, Instant at);
+
+  /** A deployment's recorded host transitions, in order. */
+  List<Transition> transitions(String deploymentId);
+
+  /** A host's recorded transitions over every deployment, newest first. */
+  List<Transition> history(String agentId, int limit);
+
   /**
-   * Records a host's report: always as the app's latest state on that host, and as the host's
-   * state in its deployment if that deployment selected it.
+   * Records a host's report as the app's latest state on that host. Its place in a deployment is
+   * the rollout's to decide, through {@link #hostPhase}.
    */
   void hostJob(HostJob job);
+
+  /** Every host's last report about {@code app}, by agent id. */
+  Map<String, HostApp> hostApps(String app);
+
+  void audit(AuditEntry entry);
+
+  /** The newest {@code limit} audit entries, newest first. */
+  List<AuditEntry> audit(int limit);
 
   /** Whether a deployment selected this agent for the release whose artifact has this digest. */
   boolean agentMayFetch(String agentId, String digest);

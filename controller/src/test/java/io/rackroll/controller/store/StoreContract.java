@@ -208,29 +208,92 @@ abstract class StoreContract {
     assertThat(store().releases("")).extracting(StoredRelease::name).contains(app, app + "x");
   }
 
+  private static Deployment.Host host(String agentId, String rack, int batch, String before) {
+    return new Deployment.Host(agentId, "host-" + agentId, rack, batch, "PENDING", "", "", "2", before, "", T0);
+  }
+
+  private static Deployment deployment(String id, String app, List<Deployment.Host> hosts) {
+    return new Deployment(id, "deploy", app, "2", "rack=r1", "admin", T0,
+        Map.of("batch", "1", "maxPerRack", "1"), "running", 0, 2, 1, "", T0, hosts);
+  }
+
   @Test
-  void deploymentHostsFollowTheirAgentsReports() {
+  void aDeploymentKeepsItsPlanStrategyAndStateAndEveryHostTransition() {
     String d = id("d-");
     String a = id("ag-");
     String b = id("ag-");
-    store().createDeployment(new Deployment(d, "deploy", "web", "2", "rack=r1", "admin", T0, List.of(
-        new Deployment.Host(a, "PENDING", "", "", "2", T0),
-        new Deployment.Host(b, "UNREACHABLE", "unreachable", "agent is not connected", "2", T0))));
-    assertThat(store().deployment(d).orElseThrow().state()).isEqualTo("running");
-
-    store().hostJob(new HostJob(a, d, "web", "2", "INSTALLING", "", "", "1", "1", List.of("1"), T0.plusSeconds(1)));
-    store().hostJob(new HostJob(a, d, "web", "2", "ACTIVE", "", "", "2", "1", List.of("2", "1"), T0.plusSeconds(2)));
-    // A late, older report never moves the host backwards in its deployment.
-    store().hostJob(new HostJob(a, d, "web", "2", "INSTALLING", "", "", "1", "1", List.of("1"), T0.plusSeconds(1)));
+    store().createDeployment(deployment(d, "web", List.of(host(a, "r1", 0, "1"), host(b, "r2", 1, ""))));
 
     Deployment got = store().deployment(d).orElseThrow();
-    assertThat(got.hosts()).extracting(Deployment.Host::phase).containsExactlyInAnyOrder("ACTIVE", "UNREACHABLE");
-    assertThat(got.state()).isEqualTo("failed");
+    assertThat(got.state()).isEqualTo("running");
+    assertThat(got.strategy()).containsEntry("maxPerRack", "1");
+    assertThat(got.hosts()).extracting(Deployment.Host::agentId).containsExactly(a, b);
+    assertThat(got.hosts().get(0)).satisfies(h -> {
+      assertThat(h.batch()).isZero();
+      assertThat(h.domain()).isEqualTo("r1");
+      assertThat(h.hostname()).isEqualTo("host-" + a);
+      assertThat(h.beforeVersion()).isEqualTo("1");
+    });
+    assertThat(store().activeDeployments()).extracting(Deployment::id).contains(d);
+
+    store().hostPhase(d, a, "SENT", "", "", T0.plusSeconds(1));
+    store().hostPhase(d, a, "ACTIVE", "", "", T0.plusSeconds(2));
+    store().hostPhase(d, b, "FAILED", "hook_failed", "postInstall exited with 3", T0.plusSeconds(3));
+    store().deploymentState(d, "rolling_back", 1, "failure budget spent", T0.plusSeconds(3));
+    store().hostRevert(d, a, "SENT", "back to 1", T0.plusSeconds(4));
+    store().hostRevert(d, a, "REVERTED", "back on 1", T0.plusSeconds(5));
+    store().deploymentState(d, "rolled_back", 1, "failure budget spent", T0.plusSeconds(5));
+
+    got = store().deployment(d).orElseThrow();
+    assertThat(got.state()).isEqualTo("rolled_back");
+    assertThat(got.ended()).isTrue();
+    assertThat(got.reason()).isEqualTo("failure budget spent");
+    assertThat(got.hosts()).extracting(Deployment.Host::phase).containsExactly("ACTIVE", "FAILED");
+    assertThat(got.hosts().get(0).revert()).isEqualTo("REVERTED");
+    assertThat(got.hosts().get(1).failure()).isEqualTo("postInstall exited with 3");
+    assertThat(store().activeDeployments()).extracting(Deployment::id).doesNotContain(d);
+    assertThat(store().transitions(d)).extracting(t -> t.agentId().equals(a) ? "a " + t.phase() + " " + t.version()
+        : "b " + t.phase() + " " + t.version())
+        .containsExactly("a SENT 2", "a ACTIVE 2", "b FAILED 2", "a REVERT_SENT 1", "a REVERT_REVERTED 1");
+    assertThat(store().history(a, 10)).extracting(Transition::phase)
+        .containsExactly("REVERT_REVERTED", "REVERT_SENT", "ACTIVE", "SENT");
+    assertThat(store().history(a, 10).get(0).app()).isEqualTo("web");
+    assertThat(store().deployments(100)).extracting(Deployment::id).contains(d);
+    assertThat(store().deployment("d-none")).isEmpty();
+  }
+
+  @Test
+  void hostReportsKeepTheLatestStateOfEachAppPerHost() {
+    String a = id("ag-");
+    String app = id("app");
+    store().hostJob(new HostJob(a, "d-1", app, "2", "INSTALLING", "", "", "1", "1", List.of("1"), T0.plusSeconds(1)));
+    store().hostJob(new HostJob(a, "d-1", app, "2", "ACTIVE", "", "", "2", "1", List.of("2", "1"), T0.plusSeconds(2)));
+    // A late, older report never moves the host backwards.
+    store().hostJob(new HostJob(a, "d-1", app, "2", "INSTALLING", "", "", "1", "1", List.of("1"), T0.plusSeconds(1)));
+    store().appHealth(a, app, "UNHEALTHY (0 of 1 checks pass)", T0.plusSeconds(3));
+
     assertThat(store().agentApps(a)).singleElement().satisfies(j -> {
       assertThat(j.phase()).isEqualTo("ACTIVE");
       assertThat(j.keptVersions()).containsExactly("2", "1");
     });
-    assertThat(store().deployment("d-none")).isEmpty();
+    HostApp onHost = store().hostApps(app).get(a);
+    assertThat(onHost.currentVersion()).isEqualTo("2");
+    assertThat(onHost.keptVersions()).containsExactly("2", "1");
+    assertThat(onHost.healthyOn("2")).as("its last health report failed").isFalse();
+    store().appHealth(a, app, "healthy (1 of 1 checks pass)", T0.plusSeconds(4));
+    assertThat(store().hostApps(app).get(a).healthyOn("2")).isTrue();
+    assertThat(store().hostApps(app).get(a).healthyOn("1")).isFalse();
+  }
+
+  @Test
+  void auditEntriesComeBackNewestFirst() {
+    String target = id("d-");
+    store().audit(AuditEntry.of(T0, "alice", "deploy", target, "web@2"));
+    store().audit(AuditEntry.of(T0.plusSeconds(1), "controller", "halt", target, "failure budget spent"));
+    List<AuditEntry> mine = store().audit(1000).stream().filter(e -> e.target().equals(target)).toList();
+    assertThat(mine).extracting(AuditEntry::actor).containsExactly("controller", "alice");
+    assertThat(mine.get(0).seq()).isGreaterThan(mine.get(1).seq());
+    assertThat(store().audit(1)).hasSize(1);
   }
 
   @Test
@@ -238,9 +301,8 @@ abstract class StoreContract {
     String app = id("app");
     String chosen = id("ag-");
     String digest = id("f").repeat(8).substring(0, 64);
-    store().addRelease(new StoredRelease(app, "1", digest, 1, 1, "m", "admin", T0));
-    store().createDeployment(new Deployment(id("d-"), "deploy", app, "1", "x", "admin", T0,
-        List.of(new Deployment.Host(chosen, "PENDING", "", "", "1", T0))));
+    store().addRelease(new StoredRelease(app, "2", digest, 1, 1, "m", "admin", T0));
+    store().createDeployment(deployment(id("d-"), app, List.of(host(chosen, "r1", 0, ""))));
     assertThat(store().agentMayFetch(chosen, digest)).isTrue();
     assertThat(store().agentMayFetch(id("ag-"), digest)).isFalse();
     assertThat(store().agentMayFetch(chosen, "0".repeat(64))).isFalse();

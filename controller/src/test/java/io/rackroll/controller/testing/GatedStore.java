@@ -1,7 +1,10 @@
 package io.rackroll.controller.testing;
 
 import io.rackroll.controller.store.ConnectionState;
+import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.HostApp;
+import io.rackroll.controller.store.Transition;
 import io.rackroll.controller.store.Enrollment;
 import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.NewToken;
@@ -67,7 +70,23 @@ public final class GatedStore implements Store {
   @Override public List<StoredRelease> releases(String n) { return delegate.releases(n); }
   @Override public void createDeployment(Deployment d) { delegate.createDeployment(d); }
   @Override public Optional<Deployment> deployment(String id) { return delegate.deployment(id); }
+  @Override public List<Deployment> deployments(int limit) { return delegate.deployments(limit); }
+  @Override public List<Deployment> activeDeployments() { return delegate.activeDeployments(); }
+  @Override public void deploymentState(String id, String state, int batch, String reason, Instant at) {
+    delegate.deploymentState(id, state, batch, reason, at);
+  }
+  @Override public void hostPhase(String d, String a, String phase, String kind, String failure, Instant at) {
+    delegate.hostPhase(d, a, phase, kind, failure, at);
+  }
+  @Override public void hostRevert(String d, String a, String revert, String detail, Instant at) {
+    delegate.hostRevert(d, a, revert, detail, at);
+  }
+  @Override public List<Transition> transitions(String d) { return delegate.transitions(d); }
+  @Override public List<Transition> history(String a, int limit) { return delegate.history(a, limit); }
   @Override public void hostJob(HostJob j) { delegate.hostJob(j); }
+  @Override public Map<String, HostApp> hostApps(String app) { return delegate.hostApps(app); }
+  @Override public void audit(AuditEntry e) { delegate.audit(e); }
+  @Override public List<AuditEntry> audit(int limit) { return delegate.audit(limit); }
   @Override public List<HostJob> agentApps(String id) { return delegate.agentApps(id); }
   @Override public boolean agentMayFetch(String a, String d) { return delegate.agentMayFetch(a, d); }
   @Override public void appHealth(String a, String app, String line, Instant at) { delegate.appHealth(a, app, line, at); }

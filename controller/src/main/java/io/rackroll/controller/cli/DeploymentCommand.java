@@ -1,0 +1,234 @@
+package io.rackroll.controller.cli;
+
+import com.google.protobuf.util.JsonFormat;
+import io.grpc.ManagedChannel;
+import io.rackroll.proto.v1.AgentHistoryRequest;
+import io.rackroll.proto.v1.AuditRecord;
+import io.rackroll.proto.v1.ControlDeploymentRequest;
+import io.rackroll.proto.v1.DeploymentRecord;
+import io.rackroll.proto.v1.GetDeploymentRequest;
+import io.rackroll.proto.v1.ListAuditRequest;
+import io.rackroll.proto.v1.ListDeploymentsRequest;
+import io.rackroll.proto.v1.TransitionRecord;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code rackroll deployment show|watch|pause|resume|approve|abort ID}, and the lists beside it. */
+@Command(name = "deployment", mixinStandardHelpOptions = true, description = "Follow and steer one deployment.",
+    subcommands = {DeploymentCommand.Show.class, DeploymentCommand.Watch.class, DeploymentCommand.Pause.class,
+        DeploymentCommand.Resume.class, DeploymentCommand.Approve.class, DeploymentCommand.Abort.class})
+final class DeploymentCommand {
+
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a deployment and each host's state.")
+  static final class Show implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(paramLabel = "ID", description = "Deployment id, as printed by deploy.")
+    String id;
+
+    @Option(names = "--watch", description = "Follow it to its end (as 'deployment watch').")
+    boolean watch;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json (with every"
+        + " recorded host transition).")
+    String output = "text";
+
+    @Override
+    public Integer call() throws Exception {
+      ManagedChannel channel = client.open();
+      try {
+        if (watch) {
+          return DeploymentWatch.watch(client, channel, id, System.out, Duration.ofHours(24));
+        }
+        DeploymentRecord d = client.stub(channel).getDeployment(GetDeploymentRequest.newBuilder().setId(id)
+            .setTransitions(output.equals("json")).build());
+        if (output.equals("json")) {
+          System.out.println(JsonFormat.printer().print(d));
+        } else {
+          DeploymentWatch.print(d, System.out);
+        }
+        return DeploymentWatch.failed(d) ? Rackroll.EXIT_FAILURE : 0;
+      } finally {
+        AdminClient.close(channel);
+      }
+    }
+  }
+
+  @Command(name = "watch", mixinStandardHelpOptions = true,
+      description = "Follow a deployment live to its end; exit 0 only if it completed.")
+  static final class Watch implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Override
+    public Integer call() throws Exception {
+      ManagedChannel channel = client.open();
+      try {
+        return DeploymentWatch.watch(client, channel, id, System.out, Duration.ofHours(24));
+      } finally {
+        AdminClient.close(channel);
+      }
+    }
+  }
+
+  /** The four steering commands differ only in their action. */
+  abstract static class Control implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    abstract String action();
+
+    boolean rollback() {
+      return false;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+      ManagedChannel channel = client.open();
+      try {
+        DeploymentRecord d = client.stub(channel).controlDeployment(ControlDeploymentRequest.newBuilder().setId(id)
+            .setAction(action()).setRollback(rollback()).build());
+        System.out.println("deployment " + d.getId() + ": " + d.getState()
+            + (d.getReason().isEmpty() ? "" : " (" + d.getReason() + ")"));
+        if (action().equals("abort") && !rollback()) {
+          System.out.println("hosts it already changed stay on " + d.getApp() + "@" + d.getVersion()
+              + "; to return them: rackroll deployment abort " + d.getId() + " --rollback");
+        }
+        return 0;
+      } finally {
+        AdminClient.close(channel);
+      }
+    }
+  }
+
+  @Command(name = "pause", mixinStandardHelpOptions = true,
+      description = "Start no more hosts; hosts in flight finish.")
+  static final class Pause extends Control {
+    @Override
+    String action() {
+      return "pause";
+    }
+  }
+
+  @Command(name = "resume", mixinStandardHelpOptions = true, description = "Go on with a paused deployment.")
+  static final class Resume extends Control {
+    @Override
+    String action() {
+      return "resume";
+    }
+  }
+
+  @Command(name = "approve", mixinStandardHelpOptions = true,
+      description = "Let a deployment waiting after its canary (--approve-after-canary) go on.")
+  static final class Approve extends Control {
+    @Override
+    String action() {
+      return "approve";
+    }
+  }
+
+  @Command(name = "abort", mixinStandardHelpOptions = true,
+      description = "Stop after the hosts in flight finish; with --rollback, then return every host it changed to"
+          + " its release before.")
+  static final class Abort extends Control {
+    @Option(names = "--rollback", description = "Return changed hosts to their release before.")
+    boolean rollback;
+
+    @Override
+    String action() {
+      return "abort";
+    }
+
+    @Override
+    boolean rollback() {
+      return rollback;
+    }
+  }
+
+  @Command(name = "deployments", mixinStandardHelpOptions = true, description = "List deployments, newest first.")
+  static final class ListCommand implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Option(names = "--limit", paramLabel = "N", description = "How many (default: 20).")
+    int limit = 20;
+
+    @Override
+    public Integer call() throws Exception {
+      ManagedChannel channel = client.open();
+      try {
+        var list = client.stub(channel).listDeployments(ListDeploymentsRequest.newBuilder().setLimit(limit).build());
+        System.out.printf("%-14s %-8s %-24s %-17s %-7s %-9s %s%n", "ID", "KIND", "RELEASE", "STATE", "BATCH",
+            "FAILURES", "CREATED");
+        for (DeploymentRecord d : list.getDeploymentsList()) {
+          System.out.printf("%-14s %-8s %-24s %-17s %-7s %-9s %s by %s%n", d.getId(), d.getKind(),
+              d.getApp() + (d.getVersion().isEmpty() ? "" : "@" + d.getVersion()), d.getState(),
+              (d.getBatch() + 1) + "/" + d.getBatches(), d.getFailures() + "/" + d.getAllowedFailures(),
+              Instant.ofEpochMilli(d.getCreatedEpochMillis()), d.getCreatedBy());
+        }
+        return 0;
+      } finally {
+        AdminClient.close(channel);
+      }
+    }
+  }
+
+  @Command(name = "audit", mixinStandardHelpOptions = true,
+      description = "Every admin action and deployment state change, newest first, with who did it.")
+  static final class AuditCommand implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Option(names = "--limit", paramLabel = "N", description = "How many entries (default: 100).")
+    int limit = 100;
+
+    @Override
+    public Integer call() throws Exception {
+      ManagedChannel channel = client.open();
+      try {
+        for (AuditRecord e : client.stub(channel).listAudit(ListAuditRequest.newBuilder().setLimit(limit).build())
+            .getEntriesList()) {
+          System.out.printf("%s  %-12s %-18s %-14s %s%n", Instant.ofEpochMilli(e.getAtEpochMillis()), e.getActor(),
+              e.getAction(), e.getTarget(), e.getDetail());
+        }
+        return 0;
+      } finally {
+        AdminClient.close(channel);
+      }
+    }
+  }
+
+  @Command(name = "history", mixinStandardHelpOptions = true,
+      description = "A host's releases over time: every recorded transition, newest first.")
+  static final class HistoryCommand implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Option(names = "--agent", required = true, paramLabel = "ID", description = "The agent.")
+    String agent;
+
+    @Option(names = "--limit", paramLabel = "N", description = "How many transitions (default: 200).")
+    int limit = 200;
+
+    @Override
+    public Integer call() throws Exception {
+      ManagedChannel channel = client.open();
+      try {
+        for (TransitionRecord t : client.stub(channel).agentHistory(AgentHistoryRequest.newBuilder()
+            .setAgentId(agent).setLimit(limit).build()).getTransitionsList()) {
+          System.out.printf("%s  %-14s %-20s %-16s %s%n", Instant.ofEpochMilli(t.getAtEpochMillis()),
+              t.getDeploymentId(), t.getApp() + "@" + t.getVersion(), t.getPhase(), t.getDetail());
+        }
+        return 0;
+      } finally {
+        AdminClient.close(channel);
+      }
+    }
+  }
+}

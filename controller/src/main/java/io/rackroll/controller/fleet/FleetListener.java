@@ -1,0 +1,18 @@
+package io.rackroll.controller.fleet;
+
+import io.rackroll.controller.store.HostJob;
+
+/**
+ * What the rest of the controller learns from the fleet, in the order it happened. Called on the
+ * registry's events thread after the event is in the store; implementations hand work to their
+ * own thread and return at once.
+ */
+public interface FleetListener {
+  void connected(String agentId);
+
+  void disconnected(String agentId);
+
+  void job(HostJob job);
+
+  void health(String agentId, String app, boolean healthy, String line);
+}

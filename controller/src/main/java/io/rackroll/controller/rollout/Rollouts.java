@@ -1,0 +1,660 @@
+package io.rackroll.controller.rollout;
+
+import io.rackroll.controller.fleet.AgentRegistry;
+import io.rackroll.controller.fleet.FleetListener;
+import io.rackroll.controller.rollout.Planner.Candidate;
+import io.rackroll.controller.rollout.Planner.Plan;
+import io.rackroll.controller.select.AgentAttributes;
+import io.rackroll.controller.select.Selector;
+import io.rackroll.controller.store.AuditEntry;
+import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.HostApp;
+import io.rackroll.controller.store.HostJob;
+import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.StoredAgent;
+import io.rackroll.controller.store.StoredRelease;
+import io.rackroll.proto.v1.Command;
+import io.rackroll.proto.v1.Deploy;
+import io.rackroll.proto.v1.Rollback;
+import io.rackroll.wire.Durations;
+import io.rackroll.wire.Ids;
+import io.rackroll.wire.Threads;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs deployments: plans them, sends each batch its commands, waits for every host of a batch to
+ * end and stay healthy through the health gate, spends the failure budget, and past it halts and
+ * returns every host it changed to the release that host had before.
+ *
+ * <p>Event-driven on one thread, {@code rollouts}: agent reports, connections, admin actions and a
+ * half-second tick are all events on it, so a deployment's state has one writer and no locks. No
+ * thread per deployment or per host.
+ *
+ * <p>Durable: the plan, every deployment state and every host transition are in the store before
+ * they are acted on (a host is recorded SENT before its command goes out). A restarted controller
+ * loads the deployments that had not ended and goes on: agents report their real state when they
+ * reconnect, hosts that were sent a command are sent it again (agents recognise a command of a
+ * deployment they already ran and only report it again, so nothing installs twice), the failure
+ * budget is counted from the stored hosts, and a health gate in progress starts over.
+ */
+public final class Rollouts implements FleetListener, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Rollouts.class);
+  /** Host phases that count against the failure budget. */
+  static final Set<String> FAILED = Set.of("FAILED", "ROLLED_BACK", "UNREACHABLE", "TIMED_OUT", "UNHEALTHY");
+  private static final String REVERT = ":revert";
+
+  public static boolean countsAsFailure(String hostPhase) {
+    return FAILED.contains(hostPhase);
+  }
+  private static final Duration TICK = Duration.ofMillis(500);
+
+  private final Store store;
+  private final AgentRegistry registry;
+  private final Clock clock;
+  /** After a restart, hosts not yet reconnected are waited for this long whatever --offline says. */
+  private final Duration reconnectGrace;
+  private final ScheduledExecutorService loop = Threads.serial("rollouts");
+  /** Deployments that have not ended, by id. Confined to {@link #loop}. */
+  private final Map<String, Rollout> active = new LinkedHashMap<>();
+  private Instant startedAt = Instant.EPOCH;
+
+  public Rollouts(Store store, AgentRegistry registry, Clock clock, Duration reconnectGrace) {
+    this.store = store;
+    this.registry = registry;
+    this.clock = clock;
+    this.reconnectGrace = reconnectGrace;
+  }
+
+  /** What an operator asked for. {@code version} is empty for "each host's previous release". */
+  public record Request(String kind, String app, String version, String selector, Map<String, String> options) {
+    public Map<String, String> defaults() {
+      return kind.equals("rollback") ? Strategy.ROLLBACK_DEFAULTS : Strategy.DEPLOY_DEFAULTS;
+    }
+
+    String release() {
+      return version.isEmpty() ? app + " (previous release)" : app + "@" + version;
+    }
+  }
+
+  /** Why a request cannot go ahead; the message is for the operator. */
+  public static final class Refused extends RuntimeException {
+    public Refused(String message) {
+      super(message);
+    }
+  }
+
+  /** Loads unfinished deployments and starts the tick. */
+  public void start() {
+    registry.listen(this);
+    call(() -> {
+      startedAt = clock.instant();
+      for (Deployment d : store.activeDeployments()) {
+        Rollout r = new Rollout(d, store.hostApps(d.app()));
+        active.put(d.id(), r);
+        log.info("resuming deployment {} of {} at batch {} of {} ({})", d.id(), r.release(), d.batch() + 1,
+            d.batches(), d.state());
+      }
+      return null;
+    });
+    loop.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  // ---- admin actions: run on the loop, answered synchronously ----
+
+  /** The plan a request would run, changing nothing. */
+  public Plan plan(Request request) {
+    return call(() -> prepare(request).plan);
+  }
+
+  /** Plans, records and starts a deployment. */
+  public Deployment start(Request request, String admin) {
+    return call(() -> {
+      Prepared p = prepare(request);
+      Instant now = clock.instant();
+      String id = Ids.random("d-", 10);
+      List<Deployment.Host> hosts = new ArrayList<>();
+      for (int b = 0; b < p.plan.batches().size(); b++) {
+        for (Candidate c : p.plan.batches().get(b)) {
+          hosts.add(new Deployment.Host(c.agentId(), c.hostname(), c.domain(), b, "PENDING", "", "",
+              request.version(), p.before.getOrDefault(c.agentId(), ""), "", now));
+        }
+      }
+      for (Planner.Skip s : p.plan.skipped()) {
+        Candidate c = s.host();
+        hosts.add(new Deployment.Host(c.agentId(), c.hostname(), c.domain(), -1, "SKIPPED", "skipped", s.reason(),
+            request.version(), p.before.getOrDefault(c.agentId(), ""), "", now));
+      }
+      Deployment d = new Deployment(id, request.kind(), request.app(), request.version(), request.selector(), admin,
+          now, p.strategy.toOptions(), "running", 0, Math.max(1, p.plan.batches().size()), p.plan.allowedFailures(),
+          "", now, hosts);
+      store.createDeployment(d); // the plan is durable before any host hears of it
+      audit(admin, request.kind(), id, request.release() + " on \"" + request.selector() + "\": "
+          + p.plan.hostCount() + " host(s) in " + p.plan.batches().size() + " batch(es), " + p.plan.skipped().size()
+          + " skipped; " + summary(p.strategy));
+      Rollout r = new Rollout(d, p.hostApps);
+      active.put(id, r);
+      advance(r);
+      return store.deployment(id).orElseThrow();
+    });
+  }
+
+  /** pause, resume, approve or abort (with {@code rollback}: then return changed hosts). */
+  public Deployment control(String id, String action, boolean rollback, String admin) {
+    return call(() -> {
+      Rollout r = active.get(id);
+      if (r == null) {
+        Deployment d = store.deployment(id).orElseThrow(() -> new Refused("no deployment " + id
+            + "; list them with 'rackroll deployments'"));
+        throw new Refused("deployment " + id + " already ended (" + d.state() + "); nothing to " + action);
+      }
+      String state = r.state;
+      switch (action) {
+        case "pause" -> {
+          require(r, action, "running", "awaiting_approval");
+          r.setState("paused", "paused by " + admin);
+        }
+        case "resume" -> {
+          require(r, action, "paused");
+          r.setState("running", "");
+        }
+        case "approve" -> {
+          require(r, action, "awaiting_approval");
+          r.batch++;
+          r.gateStartedAt = null;
+          r.setState("running", "");
+        }
+        case "abort" -> {
+          require(r, action, "running", "awaiting_approval", "paused", "halting");
+          r.setState(rollback ? "rolling_back" : "aborting", "aborted by " + admin);
+        }
+        default -> throw new Refused("unknown action " + action);
+      }
+      audit(admin, action + (rollback ? " --rollback" : ""), id, "from " + state);
+      advance(r);
+      return store.deployment(id).orElseThrow();
+    });
+  }
+
+  private static void require(Rollout r, String action, String... states) {
+    if (!List.of(states).contains(r.state)) {
+      throw new Refused("cannot " + action + " deployment " + r.d.id() + ": it is " + r.state + " (" + action
+          + " needs it " + String.join(" or ", states) + ")");
+    }
+  }
+
+  // ---- fleet events (called on the registry's thread) ----
+
+  @Override
+  public void connected(String agentId) {
+    post(() -> {
+      for (Rollout r : List.copyOf(active.values())) {
+        Deployment.Host h = r.hosts.get(agentId);
+        if (h == null) {
+          continue;
+        }
+        if (h.revert().equals("SENT")) {
+          sendRevert(r, h); // the first may have been lost with the controller or the connection
+        } else if (!h.done() && !h.phase().equals("PENDING") && !h.phase().equals("WAITING")) {
+          send(r, h); // likewise; the agent reports a job it already ran instead of running it again
+        }
+        advance(r);
+      }
+    });
+  }
+
+  @Override
+  public void disconnected(String agentId) {
+    post(() -> {
+      for (Rollout r : List.copyOf(active.values())) {
+        Deployment.Host h = r.hosts.get(agentId);
+        if (h != null && r.inGate(h)) {
+          fail(r, h, "UNHEALTHY", "unhealthy", "disconnected during the health gate");
+          advance(r);
+        }
+      }
+    });
+  }
+
+  @Override
+  public void job(HostJob j) {
+    if (j.deploymentId().isEmpty()) {
+      return;
+    }
+    post(() -> {
+      boolean revert = j.deploymentId().endsWith(REVERT);
+      Rollout r = active.get(revert ? j.deploymentId().substring(0, j.deploymentId().length() - REVERT.length())
+          : j.deploymentId());
+      Deployment.Host h = r == null ? null : r.hosts.get(j.agentId());
+      if (h == null) {
+        return; // an ended deployment, or a report about one the controller does not run
+      }
+      r.current.put(j.agentId(), j.currentVersion());
+      if (revert) {
+        revertReported(r, h, j);
+      } else if (!h.done() && !h.phase().equals(j.phase())) {
+        boolean unfit = j.phase().equals("FAILED") && j.failureKind().equals("refused") && r.strategy.skipUnfit();
+        r.move(h, unfit ? "SKIPPED" : j.phase(), unfit ? "unfit" : j.failureKind(), j.failure());
+      }
+      advance(r);
+    });
+  }
+
+  @Override
+  public void health(String agentId, String app, boolean healthy, String line) {
+    if (healthy) {
+      return;
+    }
+    post(() -> {
+      for (Rollout r : List.copyOf(active.values())) {
+        Deployment.Host h = r.hosts.get(agentId);
+        if (h != null && r.d.app().equals(app) && r.inGate(h)) {
+          fail(r, h, "UNHEALTHY", "unhealthy", "unhealthy during the " + Durations.format(r.strategy.healthGate())
+              + " health gate: " + line);
+          advance(r);
+        }
+      }
+    });
+  }
+
+  // ---- the state machine ----
+
+  /** Moves {@code r} as far as it can go now. Idempotent: every event ends by calling it. */
+  private void advance(Rollout r) {
+    if (!r.state.equals("rolling_back") && !r.state.equals("aborting") && !r.state.equals("halting")
+        && r.failures() > r.d.allowedFailures()) {
+      String why = "failure budget spent: " + r.failures() + " host(s) failed, " + r.d.allowedFailures()
+          + " allowed (--max-failures " + r.strategy.maxFailures() + ")";
+      r.setState(r.strategy.autoRollback() ? "rolling_back" : "halting", why);
+      audit("controller", "halt", r.d.id(), why);
+    }
+    switch (r.state) {
+      case "running" -> runBatch(r);
+      case "aborting", "halting" -> {
+        if (r.inFlight() == 0) {
+          end(r, r.state.equals("aborting") ? "aborted" : "failed");
+        }
+      }
+      case "rolling_back" -> revert(r);
+      default -> { } // paused, awaiting_approval: reports still land, nothing new starts
+    }
+  }
+
+  private void runBatch(Rollout r) {
+    while (true) {
+      List<Deployment.Host> batch = r.batch(r.batch);
+      for (Deployment.Host h : batch) {
+        if (h.phase().equals("PENDING") || h.phase().equals("WAITING")) {
+          dispatch(r, h);
+        }
+      }
+      if (r.failures() > r.d.allowedFailures()) {
+        advance(r);
+        return;
+      }
+      if (!batch.stream().allMatch(h -> r.hosts.get(h.agentId()).done())) {
+        return;
+      }
+      Instant now = clock.instant();
+      boolean gated = !r.strategy.healthGate().isZero()
+          && batch.stream().anyMatch(h -> r.hosts.get(h.agentId()).phase().equals("ACTIVE"));
+      if (gated) {
+        if (r.gateStartedAt == null) {
+          r.gateStartedAt = now;
+          log.info("deployment {}: batch {} of {} done; health gate until {}", r.d.id(), r.batch + 1, r.d.batches(),
+              now.plus(r.strategy.healthGate()));
+        }
+        if (now.isBefore(r.gateStartedAt.plus(r.strategy.healthGate()))) {
+          return; // the tick comes back
+        }
+      }
+      r.gateStartedAt = null;
+      if (r.batch + 1 >= r.d.batches()) {
+        end(r, "completed");
+        return;
+      }
+      if (r.batch == 0 && r.canary && r.strategy.approveAfterCanary()) {
+        r.setState("awaiting_approval", "canary done; approve with 'rackroll deployment approve " + r.d.id() + "'");
+        audit("controller", "await approval", r.d.id(), "canary done");
+        return;
+      }
+      r.batch++;
+      r.setState("running", "");
+    }
+  }
+
+  /** Sends a PENDING or WAITING host its command, or applies --offline when it is not connected. */
+  private void dispatch(Rollout r, Deployment.Host h) {
+    if (registry.live(h.agentId()).isPresent()) {
+      r.move(h, "SENT", "", "");
+      if (send(r, h)) {
+        return;
+      }
+    }
+    boolean grace = clock.instant().isBefore(startedAt.plus(reconnectGrace));
+    Strategy.Offline offline = grace ? Strategy.Offline.WAIT : r.strategy.offline();
+    String why = "agent " + h.agentId() + " is not connected";
+    switch (offline) {
+      case SKIP -> r.move(h, "SKIPPED", "offline", why + " (--offline skip)");
+      case FAIL -> r.move(h, "UNREACHABLE", "unreachable", why + " (--offline fail)");
+      case WAIT -> {
+        if (!h.phase().equals("WAITING")) {
+          r.move(h, "WAITING", "", why + "; waiting up to " + Durations.format(r.strategy.hostTimeout()));
+        }
+      }
+    }
+  }
+
+  private boolean send(Rollout r, Deployment.Host h) {
+    Command.Builder c = Command.newBuilder().setId(UUID.randomUUID().toString());
+    Deployment d = r.d;
+    HostApp app = r.apps.get(h.agentId());
+    boolean kept = app != null && app.keptVersions().contains(d.version());
+    if (d.kind().equals("deploy") || (!d.version().isEmpty() && !kept)) {
+      Optional<StoredRelease> release = store.release(d.app(), d.version());
+      if (release.isEmpty()) {
+        r.move(h, "FAILED", "refused", d.app() + "@" + d.version() + " is not kept on this host and no such release"
+            + " was pushed; push it or roll back to a kept version");
+        return true;
+      }
+      c.setDeploy(Deploy.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setVersion(d.version())
+          .setDigest(release.get().digest()).setSize(release.get().sizeBytes()));
+    } else {
+      c.setRollback(Rollback.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setToVersion(d.version()));
+    }
+    return registry.send(h.agentId(), c.build());
+  }
+
+  /** Returns changed hosts to their release before, in batches, once nothing is in flight. */
+  private void revert(Rollout r) {
+    if (r.inFlight() > 0) {
+      return;
+    }
+    List<Deployment.Host> targets = r.hosts.values().stream().filter(r::needsRevert).toList();
+    int size = Math.max(1, r.strategy.batch().ceilOf(Math.max(1, targets.size())));
+    Map<String, Integer> perDomain = new HashMap<>();
+    int sending = 0;
+    for (Deployment.Host h : r.hosts.values()) {
+      if (h.revert().equals("SENT")) {
+        sending++;
+        perDomain.merge(h.domain(), 1, Integer::sum);
+      }
+    }
+    for (Deployment.Host h : targets) {
+      if (!h.revert().isEmpty() && !h.revert().equals("PENDING")) {
+        continue;
+      }
+      if (sending >= size || (r.strategy.maxPerRack() > 0
+          && perDomain.getOrDefault(h.domain(), 0) >= r.strategy.maxPerRack())) {
+        continue;
+      }
+      if (registry.live(h.agentId()).isEmpty()) {
+        if (h.revert().isEmpty()) {
+          r.revert(h, "PENDING", "agent not connected; reverting when it returns");
+        }
+        continue;
+      }
+      r.revert(h, "SENT", "back to " + h.beforeVersion());
+      sendRevert(r, h);
+      sending++;
+      perDomain.merge(h.domain(), 1, Integer::sum);
+    }
+    boolean open = r.hosts.values().stream().anyMatch(h -> h.revert().equals("PENDING") || h.revert().equals("SENT"));
+    if (!open && targets.stream().allMatch(h -> !h.revert().isEmpty())) {
+      boolean failed = r.hosts.values().stream().anyMatch(h -> h.revert().equals("FAILED"));
+      end(r, failed ? "rollback_failed" : "rolled_back");
+    }
+  }
+
+  private void sendRevert(Rollout r, Deployment.Host h) {
+    registry.send(h.agentId(), Command.newBuilder().setId(UUID.randomUUID().toString())
+        .setRollback(Rollback.newBuilder().setDeploymentId(r.d.id() + REVERT).setApp(r.d.app())
+            .setToVersion(h.beforeVersion())).build());
+  }
+
+  private void revertReported(Rollout r, Deployment.Host h, HostJob j) {
+    if (!h.revert().equals("SENT")) {
+      return;
+    }
+    switch (j.phase()) {
+      case "ACTIVE" -> r.revert(h, "REVERTED", "back on " + j.currentVersion());
+      case "FAILED", "ROLLED_BACK" -> r.revert(h, "FAILED", j.failure());
+      default -> r.touch(h);
+    }
+  }
+
+  /** A host that failed after it was done (its gate): counted, and returned to its release before. */
+  private void fail(Rollout r, Deployment.Host h, String phase, String kind, String why) {
+    r.move(h, phase, kind, why);
+    if (!h.beforeVersion().isEmpty() && h.revert().isEmpty() && r.current(h.agentId()).equals(r.d.version())) {
+      Deployment.Host now = r.hosts.get(h.agentId());
+      if (registry.live(h.agentId()).isPresent()) {
+        r.revert(now, "SENT", "back to " + h.beforeVersion() + " after failing its health gate");
+        sendRevert(r, r.hosts.get(h.agentId()));
+      } else {
+        r.revert(now, "PENDING", "agent not connected; reverting when it returns");
+      }
+    }
+  }
+
+  private void end(Rollout r, String state) {
+    r.setState(state, r.reason);
+    active.remove(r.d.id());
+    audit("controller", state, r.d.id(), r.release() + ": " + r.tally() + (r.reason.isEmpty() ? "" : "; " + r.reason));
+    log.info("deployment {} of {} {}: {}", r.d.id(), r.release(), state, r.tally());
+  }
+
+  private void tick() {
+    try {
+      Instant now = clock.instant();
+      for (Rollout r : List.copyOf(active.values())) {
+        Duration timeout = r.strategy.hostTimeout();
+        for (Deployment.Host h : List.copyOf(r.hosts.values())) {
+          boolean stuck = now.isAfter(h.updatedAt().plus(timeout));
+          if (!stuck) {
+            continue;
+          }
+          if (h.phase().equals("WAITING")) {
+            r.move(h, "UNREACHABLE", "unreachable", "agent " + h.agentId() + " did not connect within "
+                + Durations.format(timeout) + " (--host-timeout)");
+          } else if (!h.done() && !h.phase().equals("PENDING")) {
+            r.move(h, "TIMED_OUT", "timed_out", "no progress for " + Durations.format(timeout) + " (last: " + h.phase()
+                + ", --host-timeout)");
+          } else if (h.revert().equals("SENT") || h.revert().equals("PENDING")) {
+            r.revert(h, "FAILED", "no answer to the rollback within " + Durations.format(timeout));
+          }
+        }
+        advance(r);
+      }
+    } catch (RuntimeException e) {
+      log.error("rollout tick failed: {}", e.getMessage(), e);
+    }
+  }
+
+  // ---- planning ----
+
+  private record Prepared(Strategy strategy, Plan plan, Map<String, HostApp> hostApps, Map<String, String> before) {}
+
+  private Prepared prepare(Request request) {
+    Strategy strategy = Strategy.of(request.options(), request.defaults());
+    if (request.kind().equals("deploy") && store.release(request.app(), request.version()).isEmpty()) {
+      throw new Refused("no release " + request.release() + "; push it first with 'rackroll release push FILE'");
+    }
+    Selector selector = Selector.parse(request.selector());
+    List<StoredAgent> chosen = store.agents().stream().filter(a -> selector.matches(AgentAttributes.of(a))).toList();
+    if (chosen.isEmpty()) {
+      throw new Refused("selector \"" + request.selector() + "\" matches no agents; check it with 'rackroll agents"
+          + " --selector \"" + request.selector() + "\"'");
+    }
+    for (Rollout r : active.values()) {
+      List<String> busy = chosen.stream().map(StoredAgent::id).filter(r.hosts::containsKey).sorted().toList();
+      if (!busy.isEmpty()) {
+        throw new Refused(busy.size() + " selected host(s) (" + String.join(", ", busy.subList(0, Math.min(3,
+            busy.size()))) + (busy.size() > 3 ? ", ..." : "") + ") are in running deployment " + r.d.id() + " of "
+            + r.release() + "; wait for it to end or abort it with 'rackroll deployment abort " + r.d.id() + "'");
+      }
+    }
+    Map<String, HostApp> apps = store.hostApps(request.app());
+    Map<String, String> before = new HashMap<>();
+    List<Candidate> candidates = new ArrayList<>();
+    for (StoredAgent a : chosen) {
+      HostApp app = apps.get(a.id());
+      before.put(a.id(), app == null ? "" : app.currentVersion());
+      boolean onTarget = app != null && !request.version().isEmpty() && app.healthyOn(request.version());
+      String hostname = a.facts() == null ? "" : a.facts().getHostname();
+      String offlineSince = registry.live(a.id()).isPresent() ? "" : String.valueOf(a.stateSince());
+      candidates.add(new Candidate(a.id(), hostname.isEmpty() ? a.id() : hostname,
+          a.labels().getOrDefault(strategy.failureDomain(), ""), offlineSince, onTarget));
+    }
+    return new Prepared(strategy, Planner.plan(candidates, strategy, request.release()), apps, before);
+  }
+
+  private static String summary(Strategy s) {
+    StringBuilder b = new StringBuilder();
+    s.toOptions().forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(k).append('=').append(v));
+    return b.toString();
+  }
+
+  private void audit(String actor, String action, String target, String detail) {
+    store.audit(AuditEntry.of(clock.instant(), actor, action, target, detail));
+  }
+
+  // ---- plumbing ----
+
+  private void post(Runnable event) {
+    Threads.post(loop, () -> {
+      try {
+        event.run();
+      } catch (RuntimeException e) {
+        log.error("rollout event failed: {}", e.getMessage(), e);
+      }
+    });
+  }
+
+  private <T> T call(Callable<T> work) {
+    try {
+      return loop.submit(work).get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    loop.shutdownNow();
+  }
+
+  /** One deployment that has not ended, as the loop sees it. Every change goes to the store first. */
+  private final class Rollout {
+    Deployment d;
+    final Strategy strategy;
+    final boolean canary;
+    final Map<String, Deployment.Host> hosts = new LinkedHashMap<>();
+    /** Each host's current release of the app, from its reports. */
+    final Map<String, String> current = new HashMap<>();
+    final Map<String, HostApp> apps;
+    String state;
+    String reason;
+    int batch;
+    /** When the current batch's health gate began; not stored: a restart starts the gate over. */
+    Instant gateStartedAt;
+
+    Rollout(Deployment d, Map<String, HostApp> apps) {
+      this.d = d;
+      this.apps = apps;
+      this.strategy = Strategy.of(d.strategy(), d.kind().equals("rollback") ? Strategy.ROLLBACK_DEFAULTS
+          : Strategy.DEPLOY_DEFAULTS);
+      this.canary = strategy.canary().value() > 0;
+      this.state = d.state();
+      this.reason = d.reason();
+      this.batch = d.batch();
+      d.hosts().forEach(h -> hosts.put(h.agentId(), h));
+      apps.forEach((id, a) -> current.put(id, a.currentVersion()));
+    }
+
+    String release() {
+      return d.version().isEmpty() ? d.app() + " (previous release)" : d.app() + "@" + d.version();
+    }
+
+    String current(String agentId) {
+      return current.getOrDefault(agentId, "");
+    }
+
+    List<Deployment.Host> batch(int index) {
+      return hosts.values().stream().filter(h -> h.batch() == index).toList();
+    }
+
+    int failures() {
+      return (int) hosts.values().stream().filter(h -> FAILED.contains(h.phase())).count();
+    }
+
+    /** Hosts that were sent their command and have not ended. */
+    int inFlight() {
+      return (int) hosts.values().stream().filter(h -> !h.done() && !h.phase().equals("PENDING")
+          && !h.phase().equals("WAITING")).count();
+    }
+
+    boolean inGate(Deployment.Host h) {
+      Deployment.Host now = hosts.get(h.agentId());
+      return state.equals("running") && gateStartedAt != null && now.batch() == batch && now.phase().equals("ACTIVE");
+    }
+
+    /** Changed by this deployment and not back: runs the deployment's release and had another before. */
+    boolean needsRevert(Deployment.Host h) {
+      return !h.beforeVersion().isEmpty() && !h.beforeVersion().equals(d.version()) && h.batch() >= 0
+          && (h.revert().isEmpty() ? current(h.agentId()).equals(d.version()) : !h.revert().equals("REVERTED"));
+    }
+
+    void move(Deployment.Host h, String phase, String kind, String failure) {
+      Instant now = clock.instant();
+      store.hostPhase(d.id(), h.agentId(), phase, kind, failure, now);
+      hosts.put(h.agentId(), hosts.get(h.agentId()).with(phase, kind, failure, now));
+    }
+
+    void touch(Deployment.Host h) {
+      hosts.put(h.agentId(), hosts.get(h.agentId()).withRevert(h.revert(), clock.instant()));
+    }
+
+    void revert(Deployment.Host h, String revert, String detail) {
+      Instant now = clock.instant();
+      store.hostRevert(d.id(), h.agentId(), revert, detail, now);
+      hosts.put(h.agentId(), hosts.get(h.agentId()).withRevert(revert, now));
+    }
+
+    void setState(String state, String reason) {
+      store.deploymentState(d.id(), state, batch, reason, clock.instant());
+      this.state = state;
+      this.reason = reason;
+    }
+
+    String tally() {
+      Map<String, Integer> counts = new java.util.TreeMap<>();
+      hosts.values().forEach(h -> counts.merge(h.phase().toLowerCase(java.util.Locale.ROOT).replace('_', ' '), 1,
+          Integer::sum));
+      StringBuilder b = new StringBuilder();
+      counts.forEach((p, n) -> b.append(b.length() == 0 ? "" : ", ").append(n).append(' ').append(p));
+      return b.toString();
+    }
+  }
+}

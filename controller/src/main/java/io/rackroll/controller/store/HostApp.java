@@ -1,0 +1,16 @@
+package io.rackroll.controller.store;
+
+import java.util.List;
+
+/** An app on a host as its agent last reported it, with the last periodic health line. */
+public record HostApp(String agentId, String app, String currentVersion, String previousVersion,
+    List<String> keptVersions, String phase, String health) {
+  public HostApp {
+    keptVersions = List.copyOf(keptVersions);
+  }
+
+  /** Runs {@code version}, finished its last job, and its last health report (if any) was good. */
+  public boolean healthyOn(String version) {
+    return currentVersion.equals(version) && phase.equals("ACTIVE") && !health.startsWith("UNHEALTHY");
+  }
+}
