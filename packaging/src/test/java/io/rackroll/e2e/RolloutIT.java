@@ -111,6 +111,72 @@ class RolloutIT {
     }
   }
 
+  /** Each activation appends the version to a file beside the releases: proof of how often a host switched. */
+  private static final String COUNT_ACTIVATIONS = "echo \"$RACKROLL_VERSION\" >> \"$RACKROLL_RELEASE_DIR/../../activations\"";
+
+  @Test
+  void controllerKilledMidRolloutResumesAndSteeringCommandsWork() throws Exception {
+    try (Fleet fleet = Fleet.start(dir)) {
+      List<Fleet.Agent> agents = new ArrayList<>();
+      for (String rack : List.of("r1", "r2")) {
+        String token = fleet.token("rack=" + rack + ",role=web", 2);
+        agents.add(fleet.startAgent(rack + "-a", token));
+        agents.add(fleet.startAgent(rack + "-b", token));
+      }
+      await("four agents connected").atMost(UP).until(() -> fleet.connectedCount() == 4);
+
+      // 1. SIGKILL the controller mid-rollout (one host per batch, 2 s gates), start it again: the
+      //    rollout resumes and completes, and every host switched exactly once.
+      fleet.web("1").activate(COUNT_ACTIVATIONS).push();
+      String d1 = fleet.deploy("web@1", "role=web", "--batch", "1", "--health-gate", "2s");
+      await("second batch running").atMost(UP).until(() -> fleet.deploymentJson(d1).path("batch").asInt() >= 1);
+      fleet.killController();
+      fleet.startController();
+      assertThat(fleet.awaitEnd(d1)).contains(": completed", "4/4 hosts done");
+      for (Fleet.Agent a : agents) {
+        assertThat(java.nio.file.Files.readAllLines(a.home.resolve("state/apps/web/activations")))
+            .as(a.name + " switched once").containsExactly("1");
+      }
+
+      // 2. Approval after the canary; pause and resume keep it waiting; approve lets it go on.
+      fleet.web("2").push();
+      String d2 = fleet.deploy("web@2", "role=web", "--approve-after-canary", "--batch", "100%", "--health-gate", "1s");
+      await("waiting for approval").atMost(UP)
+          .until(() -> fleet.deploymentJson(d2).path("state").asText().equals("awaiting_approval"));
+      assertThat(agents.stream().filter(a -> currentOf(a).equals("2")).count()).as("only the canary").isEqualTo(1);
+      assertThat(fleet.rackroll("deployment", "pause", d2).out()).contains("paused");
+      assertThat(fleet.rackroll("deployment", "approve", d2).err())
+          .contains("cannot approve deployment " + d2 + ": it is paused");
+      assertThat(fleet.rackroll("deployment", "resume", d2).exit()).isZero();
+      await("waiting again").atMost(UP)
+          .until(() -> fleet.deploymentJson(d2).path("state").asText().equals("awaiting_approval"));
+      assertThat(fleet.rackroll("deployment", "approve", d2).exit()).isZero();
+      assertThat(fleet.awaitEnd(d2)).contains(": completed", "4/4 hosts done");
+
+      // 3. Abort after the canary, with --rollback: the canary returns to 2, nobody else moves.
+      fleet.web("3").push();
+      String d3 = fleet.deploy("web@3", "role=web", "--approve-after-canary", "--health-gate", "1s");
+      await("waiting for approval").atMost(UP)
+          .until(() -> fleet.deploymentJson(d3).path("state").asText().equals("awaiting_approval"));
+      assertThat(fleet.rackroll("deployment", "abort", d3, "--rollback").exit()).isZero();
+      assertThat(fleet.awaitEnd(d3)).contains(": rolled_back", "aborted by admin");
+      for (Fleet.Agent a : agents) {
+        assertThat(a.current("web")).as(a.name).isEqualTo("2");
+      }
+      Fleet.Cli again = fleet.rackroll("deployment", "abort", d3);
+      assertThat(again.exit()).isEqualTo(1);
+      assertThat(again.err()).contains("deployment " + d3 + " already ended (rolled_back)");
+    }
+  }
+
+  private static String currentOf(Fleet.Agent a) {
+    try {
+      return a.current("web");
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The most hosts of one rack between their first transition and their end, at any moment. */
   private static int maxInFlightPerRack(JsonNode deployment, Map<String, String> rackOf) {
     Set<String> done = Set.of("ACTIVE", "ROLLED_BACK", "FAILED", "UNREACHABLE", "TIMED_OUT", "SKIPPED", "UNHEALTHY");
