@@ -44,11 +44,14 @@ public record Strategy(Amount batch, Amount canary, boolean approveAfterCanary, 
       "failureDomain", "healthGate", "maxFailures", "autoRollback", "hostTimeout", "offline", "skipUnfit");
 
   /** Defaults of {@code rackroll deploy}: careful. */
-  public static final Map<String, String> DEPLOY_DEFAULTS = defaults("10%", "1", "30s");
-  /** Defaults of {@code rackroll rollback}: an emergency, so every selected host at once and no gate. */
-  public static final Map<String, String> ROLLBACK_DEFAULTS = defaults("100%", "0", "0s");
+  public static final Map<String, String> DEPLOY_DEFAULTS = defaults("10%", "1", "30s", "true");
+  /**
+   * Defaults of {@code rackroll rollback}: an emergency, so every selected host at once and no
+   * gate; and a failed rollback never "returns" hosts to the release being rolled back from.
+   */
+  public static final Map<String, String> ROLLBACK_DEFAULTS = defaults("100%", "0", "0s", "false");
 
-  private static Map<String, String> defaults(String batch, String canary, String healthGate) {
+  private static Map<String, String> defaults(String batch, String canary, String healthGate, String autoRollback) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("batch", batch);
     m.put("canary", canary);
@@ -58,7 +61,7 @@ public record Strategy(Amount batch, Amount canary, boolean approveAfterCanary, 
     m.put("failureDomain", "rack");
     m.put("healthGate", healthGate);
     m.put("maxFailures", "0");
-    m.put("autoRollback", "true");
+    m.put("autoRollback", autoRollback);
     m.put("hostTimeout", "10m");
     m.put("offline", "wait");
     m.put("skipUnfit", "false");

@@ -21,6 +21,7 @@ class StrategyTest {
     assertThat(rollback.batch()).isEqualTo(new Amount(100, true));
     assertThat(rollback.canary().value()).isZero();
     assertThat(rollback.healthGate()).isZero();
+    assertThat(rollback.autoRollback()).as("never back onto the release being left").isFalse();
   }
 
   @Test
