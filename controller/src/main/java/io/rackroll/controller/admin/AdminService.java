@@ -12,6 +12,7 @@ import io.rackroll.controller.select.AgentAttributes;
 import io.rackroll.controller.select.Selector;
 import io.rackroll.controller.rollout.Planner;
 import io.rackroll.controller.rollout.Rollouts;
+import io.rackroll.controller.rollout.Strategy;
 import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Transition;
 import io.rackroll.controller.store.Deployment;
@@ -112,7 +113,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       Planner.Plan plan = rollouts.plan(r);
       PlanResponse.Builder out = PlanResponse.newBuilder().setAllowedFailures(plan.allowedFailures())
           .setCanary(plan.canary())
-          .putAllOptions(io.rackroll.controller.rollout.Strategy.of(r.options(), r.defaults()).toOptions());
+          .putAllOptions(Strategy.of(r.options(), r.defaults()).toOptions());
       for (List<Planner.Candidate> batch : plan.batches()) {
         PlannedBatch.Builder b = PlannedBatch.newBuilder();
         batch.forEach(c -> b.addHosts(planned(c, c.connected() ? "" : "offline since " + c.offlineSince())));
@@ -206,7 +207,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         .setUpdatedEpochMillis(d.updatedAt().toEpochMilli());
     int failures = 0;
     for (Deployment.Host h : d.hosts()) {
-      failures += io.rackroll.controller.rollout.Rollouts.countsAsFailure(h.phase()) ? 1 : 0;
+      failures += Rollouts.countsAsFailure(h.phase()) ? 1 : 0;
       b.addHosts(DeploymentHost.newBuilder().setAgentId(h.agentId()).setHostname(h.hostname())
           .setPhase(h.phase()).setFailureKind(h.failureKind()).setFailure(h.failure()).setVersion(h.version())
           .setUpdatedEpochMillis(h.updatedAt().toEpochMilli()).setBatch(h.batch()).setDomain(h.domain())

@@ -1,6 +1,7 @@
 package io.rackroll.controller.cli;
 
 import io.grpc.ManagedChannel;
+import io.rackroll.controller.store.Deployment;
 import io.rackroll.proto.v1.DeploymentHost;
 import io.rackroll.proto.v1.DeploymentRecord;
 import io.rackroll.proto.v1.GetDeploymentRequest;
@@ -9,7 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -18,9 +18,6 @@ import java.util.TreeMap;
  * code is 0 only for a completed deployment.
  */
 final class DeploymentWatch {
-  private static final Set<String> DONE = Set.of("ACTIVE", "ROLLED_BACK", "FAILED", "UNREACHABLE", "TIMED_OUT",
-      "SKIPPED", "UNHEALTHY");
-
   private DeploymentWatch() {}
 
   static int watch(AdminClient client, ManagedChannel channel, String id, PrintStream out, Duration limit)
@@ -54,7 +51,7 @@ final class DeploymentWatch {
   }
 
   static boolean ended(DeploymentRecord d) {
-    return Set.of("completed", "failed", "rolled_back", "rollback_failed", "aborted").contains(d.getState());
+    return Deployment.ENDED.contains(d.getState());
   }
 
   static boolean failed(DeploymentRecord d) {
@@ -64,7 +61,7 @@ final class DeploymentWatch {
   /** "batch 2 of 4 [#####.....] 5/10 hosts done, failures 0 of 1 allowed: running". */
   static String status(DeploymentRecord d) {
     long planned = d.getHostsList().stream().filter(h -> h.getBatch() >= 0).count();
-    long done = d.getHostsList().stream().filter(h -> h.getBatch() >= 0 && DONE.contains(h.getPhase())).count();
+    long done = d.getHostsList().stream().filter(h -> h.getBatch() >= 0 && Deployment.Host.DONE.contains(h.getPhase())).count();
     int width = 20;
     int filled = planned == 0 ? width : (int) (width * done / planned);
     return "batch " + Math.min(d.getBatch() + 1, d.getBatches()) + " of " + d.getBatches() + " ["

@@ -366,7 +366,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     HostApp app = r.apps.get(h.agentId());
     boolean kept = app != null && app.keptVersions().contains(d.version());
     if (d.kind().equals("deploy") || (!d.version().isEmpty() && !kept)) {
-      Optional<StoredRelease> release = store.release(d.app(), d.version());
+      Optional<StoredRelease> release = r.storedRelease();
       if (release.isEmpty()) {
         r.move(h, "FAILED", "refused", d.app() + "@" + d.version() + " is not kept on this host and no such release"
             + " was pushed; push it or roll back to a kept version");
@@ -442,12 +442,11 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private void fail(Rollout r, Deployment.Host h, String phase, String kind, String why) {
     r.move(h, phase, kind, why);
     if (!h.beforeVersion().isEmpty() && h.revert().isEmpty() && r.current(h.agentId()).equals(r.d.version())) {
-      Deployment.Host now = r.hosts.get(h.agentId());
       if (registry.live(h.agentId()).isPresent()) {
-        r.revert(now, "SENT", "back to " + h.beforeVersion() + " after failing its health gate");
-        sendRevert(r, r.hosts.get(h.agentId()));
+        r.revert(h, "SENT", "back to " + h.beforeVersion() + " after failing its health gate");
+        sendRevert(r, h);
       } else {
-        r.revert(now, "PENDING", "agent not connected; reverting when it returns");
+        r.revert(h, "PENDING", "agent not connected; reverting when it returns");
       }
     }
   }
@@ -567,7 +566,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
   /** One deployment that has not ended, as the loop sees it. Every change goes to the store first. */
   private final class Rollout {
-    Deployment d;
+    final Deployment d;
     final Strategy strategy;
     final boolean canary;
     final Map<String, Deployment.Host> hosts = new LinkedHashMap<>();
@@ -579,6 +578,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     int batch;
     /** When the current batch's health gate began; not stored: a restart starts the gate over. */
     Instant gateStartedAt;
+    /** The release sent to hosts, read once on first use (releases never change). */
+    private Optional<StoredRelease> storedRelease;
 
     Rollout(Deployment d, Map<String, HostApp> apps) {
       this.d = d;
@@ -595,6 +596,13 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
     String release() {
       return d.version().isEmpty() ? d.app() + " (previous release)" : d.app() + "@" + d.version();
+    }
+
+    Optional<StoredRelease> storedRelease() {
+      if (storedRelease == null) {
+        storedRelease = store.release(d.app(), d.version());
+      }
+      return storedRelease;
     }
 
     String current(String agentId) {
