@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,11 +45,18 @@ public final class ArtifactCache implements ArtifactSource {
   private final ArtifactsGrpc.ArtifactsBlockingStub artifacts;
   /** Deadline of one fetch call; a resumed fetch gets a fresh one. */
   private final Duration callDeadline;
+  /** The least time between two progress reports of one download. */
+  private final long progressEveryNanos;
 
   public ArtifactCache(Path dir, Channel controller, Duration callDeadline) {
+    this(dir, controller, callDeadline, Duration.ofSeconds(1));
+  }
+
+  ArtifactCache(Path dir, Channel controller, Duration callDeadline, Duration progressEvery) {
     this.dir = dir;
     this.artifacts = ArtifactsGrpc.newBlockingStub(controller);
     this.callDeadline = callDeadline;
+    this.progressEveryNanos = progressEvery.toNanos();
   }
 
   /** What went wrong with a download, so the lifecycle can report it precisely. */
@@ -73,7 +81,7 @@ public final class ArtifactCache implements ArtifactSource {
    * on {@link DownloadException.Kind#CORRUPT} it is deleted and the next call starts over.
    */
   @Override
-  public Path fetch(String digest, long size) throws IOException {
+  public Path fetch(String digest, long size, LongConsumer progress) throws IOException {
     if (!DIGEST.matcher(digest).matches()) {
       throw new IllegalArgumentException("digest: " + digest + " (expected: 64 lowercase hex characters)");
     }
@@ -97,7 +105,7 @@ public final class ArtifactCache implements ArtifactSource {
       log.info("resuming download of artifact {} at byte {} of {}", digest.substring(0, 12), have, size);
     }
     if (have < size) {
-      download(digest, size, part, have);
+      download(digest, size, part, have, progress);
     }
     if (Files.size(part) != size || !sha256(part).equals(digest)) {
       Files.delete(part);
@@ -109,11 +117,12 @@ public final class ArtifactCache implements ArtifactSource {
     return done;
   }
 
-  private void download(String digest, long size, Path part, long from) throws IOException {
+  private void download(String digest, long size, Path part, long from, LongConsumer progress) throws IOException {
     try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         Context.CancellableContext call = Context.current().withCancellation()) {
       out.position(from);
       long position = from;
+      long reportedAt = System.nanoTime();
       Context previous = call.attach();
       try {
         Iterator<ArtifactChunk> chunks = artifacts.withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
@@ -127,6 +136,11 @@ public final class ArtifactCache implements ArtifactSource {
           ByteBuffer data = c.getData().asReadOnlyByteBuffer();
           while (data.hasRemaining()) {
             position += out.write(data);
+          }
+          long now = System.nanoTime();
+          if (now - reportedAt >= progressEveryNanos) {
+            reportedAt = now;
+            progress.accept(position);
           }
         }
         out.force(true);

@@ -23,7 +23,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -58,7 +57,7 @@ public final class Lifecycle {
   private final HealthProbe health = new HealthProbe();
   private final int keepReleases;
   private final Clock clock;
-  private final Consumer<Job> listener;
+  private final Listener listener;
   /**
    * The artifact verified for the job being run and what inspecting it found, so one job hashes
    * and scans it once, not once per step. Cleared when a job starts: every job verifies afresh.
@@ -69,7 +68,7 @@ public final class Lifecycle {
   private Artifact inspected;
 
   public Lifecycle(Path apps, ArtifactSource artifacts, Supplier<Preconditions.Host> host, Map<String, String> labels,
-      int keepReleases, Clock clock, Consumer<Job> listener) {
+      int keepReleases, Clock clock, Listener listener) {
     if (keepReleases < 2) {
       throw new IllegalArgumentException("keepReleases: " + keepReleases + " (expected: >= 2, so rollback never downloads)");
     }
@@ -80,6 +79,16 @@ public final class Lifecycle {
     this.keepReleases = keepReleases;
     this.clock = clock;
     this.listener = listener;
+  }
+
+  /** Told of every job transition, as persisted, and of a download's progress in between. */
+  @FunctionalInterface
+  public interface Listener {
+    void transition(Job job);
+
+    /** While {@code job} is DOWNLOADING: the host holds {@code bytes} of its artifact. */
+    default void downloaded(Job job, long bytes) {
+    }
   }
 
   /** Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) to its end. */
@@ -117,13 +126,13 @@ public final class Lifecycle {
           : app + "@" + target + " is not kept on this host (kept: " + String.join(", ", keptVersions(app))
               + "); deploy it instead";
       Job refused = new Job(deploymentId, app, target, "", 0, current, Phase.FAILED, 0, "refused", why, clock.millis());
-      listener.accept(refused);
+      listener.transition(refused);
       return refused;
     }
     if (target.equals(current)) {
       Job same = new Job(deploymentId, app, target, "", 0, current, Phase.ACTIVE, 0, "", "", clock.millis());
       persist(same);
-      listener.accept(same);
+      listener.transition(same);
       return same;
     }
     return run(new Job(deploymentId, app, target, "", 0, current, Phase.ACTIVATING, 0, "", "", clock.millis()));
@@ -139,7 +148,7 @@ public final class Lifecycle {
         && (version == null || j.version().equals(version)) && j.phase().terminal());
     if (last.isPresent()) {
       log.info("{}: {} already ran here ({}); reporting it again", app, deploymentId, last.get().phase());
-      listener.accept(last.get());
+      listener.transition(last.get());
     }
     return last;
   }
@@ -277,10 +286,10 @@ public final class Lifecycle {
             + job.version() + ": cannot record its state: " + e.getMessage(),
             clock.millis());
         log.error("{}", failed.failure());
-        listener.accept(failed);
+        listener.transition(failed);
         return failed;
       }
-      listener.accept(job);
+      listener.transition(job);
       if (job.phase().terminal()) {
         log.info("{}@{}: {}{}", job.app(), job.version(), job.phase(), job.failure().isEmpty() ? "" : ": " + job.failure());
         return job;
@@ -351,7 +360,10 @@ public final class Lifecycle {
               return job.failing(Phase.FAILED, e.kind() == DownloadException.Kind.CORRUPT ? "verification_failed"
                   : "unreachable", e.getMessage(), clock.millis());
             }
-            Thread.sleep(Math.min(30_000, 500L << attempt)); // retry pacing between whole attempts
+            long pause = Math.min(30_000, 500L << attempt);
+            log.warn("{}@{}: attempt {} of 5: {}; trying again in {} ms", job.app(), job.version(), attempt,
+                e.getMessage(), pause);
+            Thread.sleep(pause); // retry pacing between whole attempts
           }
           case DISK_FULL -> {
             return job.failing(Phase.FAILED, "disk_full", e.getMessage(), clock.millis());
@@ -513,7 +525,7 @@ public final class Lifecycle {
   /** The job's artifact, verified (downloaded if need be) once per job. */
   private Path artifact(Job job) throws IOException {
     if (!job.digest().equals(verifiedDigest)) {
-      verifiedPath = artifacts.fetch(job.digest(), job.size());
+      verifiedPath = artifacts.fetch(job.digest(), job.size(), bytes -> listener.downloaded(job, bytes));
       verifiedDigest = job.digest();
       inspected = null;
     }

@@ -4,6 +4,7 @@ import io.rackroll.agent.link.ControllerLink;
 import io.rackroll.proto.v1.AgentMessage;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.CommandResult;
+import io.rackroll.proto.v1.DownloadProgress;
 import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.wire.Threads;
 import java.io.IOException;
@@ -34,8 +35,20 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
   private volatile Consumer<AgentMessage> reports = m -> { };
 
   /** {@code lifecycle} builds the Lifecycle around the listener this service gives it. */
-  public LifecycleService(Function<Consumer<Job>, Lifecycle> lifecycle) {
-    this.lifecycle = lifecycle.apply(this::reported);
+  public LifecycleService(Function<Lifecycle.Listener, Lifecycle> lifecycle) {
+    this.lifecycle = lifecycle.apply(new Lifecycle.Listener() {
+      @Override
+      public void transition(Job job) {
+        reported(job);
+      }
+
+      @Override
+      public void downloaded(Job job, long bytes) {
+        reports.accept(AgentMessage.newBuilder().setProgress(DownloadProgress.newBuilder()
+            .setDeploymentId(job.deploymentId()).setApp(job.app()).setVersion(job.version())
+            .setBytes(bytes).setSize(job.size())).build());
+      }
+    });
   }
 
   public void reportTo(Consumer<AgentMessage> reports) {

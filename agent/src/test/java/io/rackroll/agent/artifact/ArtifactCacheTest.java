@@ -41,6 +41,8 @@ class ArtifactCacheTest {
   private volatile int cutAfterBytes = Integer.MAX_VALUE;
   private volatile boolean corrupt;
   private final List<Long> requestedOffsets = new CopyOnWriteArrayList<>();
+  /** Every progress report, in order (reports are not throttled here). */
+  private final List<Long> progress = new CopyOnWriteArrayList<>();
   private Server server;
   private ManagedChannel channel;
 
@@ -88,33 +90,39 @@ class ArtifactCacheTest {
   }
 
   private ArtifactCache cache(Path where) {
-    return new ArtifactCache(where, channel, Duration.ofSeconds(30));
+    return new ArtifactCache(where, channel, Duration.ofSeconds(30), Duration.ZERO);
   }
 
   @Test
   void downloadsVerifiesAndThenServesFromTheCache() throws Exception {
-    Path got = cache(dir).fetch(digest, artifact.length);
+    Path got = cache(dir).fetch(digest, artifact.length, progress::add);
     assertThat(Files.readAllBytes(got)).isEqualTo(artifact);
     assertThat(got).isEqualTo(dir.resolve(digest));
 
-    cache(dir).fetch(digest, artifact.length);
+    cache(dir).fetch(digest, artifact.length, progress::add);
     assertThat(requestedOffsets).as("the second fetch used the cache").containsExactly(0L);
+    assertThat(progress).as("one report per 64 KiB chunk, the last at the full size").hasSize(16)
+        .isSorted().startsWith(65_536L).endsWith(1_000_000L);
   }
 
   @Test
   void brokenTransferResumesFromTheBytesAlreadyOnDisk() throws Exception {
     cutAfterBytes = 300 * 1024;
-    assertThatThrownBy(() -> cache(dir).fetch(digest, artifact.length))
+    assertThatThrownBy(() -> cache(dir).fetch(digest, artifact.length, progress::add))
         .isInstanceOfSatisfying(DownloadException.class, e -> {
           assertThat(e.kind()).isEqualTo(DownloadException.Kind.UNREACHABLE);
           assertThat(e.getMessage()).contains("broke off at byte 327680 of 1000000", "the next attempt resumes there");
         });
     assertThat(Files.size(dir.resolve(digest + ".part"))).isEqualTo(327_680);
+    assertThat(progress).endsWith(327_680L);
 
+    progress.clear();
     cutAfterBytes = Integer.MAX_VALUE;
-    Path got = cache(dir).fetch(digest, artifact.length);
+    Path got = cache(dir).fetch(digest, artifact.length, progress::add);
 
     assertThat(requestedOffsets).containsExactly(0L, 327_680L);
+    assertThat(progress).as("the resumed download counts the bytes it kept").isSorted()
+        .startsWith(327_680L + 65_536L).endsWith(1_000_000L);
     assertThat(Files.readAllBytes(got)).isEqualTo(artifact);
     assertThat(dir.resolve(digest + ".part")).doesNotExist();
   }
@@ -122,30 +130,30 @@ class ArtifactCacheTest {
   @Test
   void corruptDownloadIsDiscardedNeverKept() throws Exception {
     corrupt = true;
-    assertThatThrownBy(() -> cache(dir).fetch(digest, artifact.length))
+    assertThatThrownBy(() -> cache(dir).fetch(digest, artifact.length, progress::add))
         .isInstanceOfSatisfying(DownloadException.class, e -> assertThat(e.kind()).isEqualTo(DownloadException.Kind.CORRUPT));
     assertThat(dir.resolve(digest + ".part")).doesNotExist();
     assertThat(dir.resolve(digest)).doesNotExist();
 
     corrupt = false;
-    assertThat(Files.readAllBytes(cache(dir).fetch(digest, artifact.length))).isEqualTo(artifact);
+    assertThat(Files.readAllBytes(cache(dir).fetch(digest, artifact.length, progress::add))).isEqualTo(artifact);
     assertThat(requestedOffsets).containsExactly(0L, 0L);
   }
 
   @Test
   void cachedArtifactDamagedOnDiskIsFetchedAgain() throws Exception {
-    Path got = cache(dir).fetch(digest, artifact.length);
+    Path got = cache(dir).fetch(digest, artifact.length, progress::add);
     byte[] damaged = Files.readAllBytes(got);
     damaged[500] ^= 0x40;
     Files.write(got, damaged);
 
-    assertThat(Files.readAllBytes(cache(dir).fetch(digest, artifact.length))).isEqualTo(artifact);
+    assertThat(Files.readAllBytes(cache(dir).fetch(digest, artifact.length, progress::add))).isEqualTo(artifact);
     assertThat(requestedOffsets).containsExactly(0L, 0L);
   }
 
   @Test
   void unknownArtifactIsARefusalNotANetworkProblem() {
-    assertThatThrownBy(() -> cache(dir).fetch("f".repeat(64), 10))
+    assertThatThrownBy(() -> cache(dir).fetch("f".repeat(64), 10, progress::add))
         .isInstanceOfSatisfying(DownloadException.class, e -> {
           assertThat(e.kind()).isEqualTo(DownloadException.Kind.REFUSED);
           assertThat(e.getMessage()).contains("controller refused the download");
@@ -156,7 +164,7 @@ class ArtifactCacheTest {
   void fullFileSystemIsReportedWithWhatWasNeeded() throws Exception {
     try (Tmpfs tmpfs = Tmpfs.mount(dir.resolve("small"), "512k")) {
       Path small = tmpfs.dir;
-      assertThatThrownBy(() -> cache(small.resolve("cache")).fetch(digest, artifact.length))
+      assertThatThrownBy(() -> cache(small.resolve("cache")).fetch(digest, artifact.length, progress::add))
           .isInstanceOfSatisfying(DownloadException.class, e -> {
             assertThat(e.kind()).isEqualTo(DownloadException.Kind.DISK_FULL);
             assertThat(e.getMessage()).startsWith("needs 976.6 KiB free on ").contains("has 512.0 KiB");

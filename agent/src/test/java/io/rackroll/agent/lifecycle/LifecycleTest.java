@@ -49,7 +49,7 @@ class LifecycleTest {
   }
 
   private Lifecycle lifecycle(int keep) {
-    ArtifactSource source = (digest, size) -> {
+    ArtifactSource source = (digest, size, progress) -> {
       Path p = artifacts.get(digest);
       if (p == null) {
         throw new IOException("no artifact " + digest);

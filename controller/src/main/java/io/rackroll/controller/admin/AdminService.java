@@ -208,10 +208,14 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     int failures = 0;
     for (Deployment.Host h : d.hosts()) {
       failures += Rollouts.countsAsFailure(h.phase()) ? 1 : 0;
-      b.addHosts(DeploymentHost.newBuilder().setAgentId(h.agentId()).setHostname(h.hostname())
+      DeploymentHost.Builder host = DeploymentHost.newBuilder().setAgentId(h.agentId()).setHostname(h.hostname())
           .setPhase(h.phase()).setFailureKind(h.failureKind()).setFailure(h.failure()).setVersion(h.version())
           .setUpdatedEpochMillis(h.updatedAt().toEpochMilli()).setBatch(h.batch()).setDomain(h.domain())
-          .setBeforeVersion(h.beforeVersion()).setRevert(h.revert()));
+          .setBeforeVersion(h.beforeVersion()).setRevert(h.revert());
+      if (h.phase().equals("DOWNLOADING")) {
+        rollouts.download(d.id(), h.agentId()).ifPresent(x -> host.setDownloadedBytes(x.bytes()).setDownloadSize(x.size()));
+      }
+      b.addHosts(host);
     }
     b.setFailures(failures);
     if (transitions) {

@@ -5,6 +5,7 @@ import io.rackroll.controller.store.Deployment;
 import io.rackroll.proto.v1.DeploymentHost;
 import io.rackroll.proto.v1.DeploymentRecord;
 import io.rackroll.proto.v1.GetDeploymentRequest;
+import io.rackroll.release.Sizes;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,7 +34,7 @@ final class DeploymentWatch {
         status = now;
       }
       for (DeploymentHost h : d.getHostsList()) {
-        String line = line(h);
+        String line = line(h, 10); // a long download prints a line per tenth, not per poll
         if (!line.equals(shown.put(h.getAgentId(), line))) {
           out.println(line);
         }
@@ -92,13 +93,20 @@ final class DeploymentWatch {
         + d.getCreatedBy() + " at " + Instant.ofEpochMilli(d.getCreatedEpochMillis()) + "): " + d.getState());
     out.println(status(d));
     for (DeploymentHost h : d.getHostsList()) {
-      out.println(line(h));
+      out.println(line(h, 1));
     }
   }
 
-  /** One host: batch, phase and, for a failure, whose it is ([hook_failed], [unreachable], ...) and why. */
-  private static String line(DeploymentHost h) {
+  /**
+   * One host: batch, phase and, for a failure, whose it is ([hook_failed], [unreachable], ...) and
+   * why; while it downloads, how far it got in percent, rounded down to {@code percentStep}.
+   */
+  private static String line(DeploymentHost h, int percentStep) {
     String why = h.getFailureKind().isEmpty() ? h.getFailure() : "[" + h.getFailureKind() + "] " + h.getFailure();
+    if (h.getDownloadSize() > 0) {
+      long percent = 100 * h.getDownloadedBytes() / h.getDownloadSize();
+      why = percent / percentStep * percentStep + "% of " + Sizes.format(h.getDownloadSize());
+    }
     String revert = h.getRevert().isEmpty() ? "" : " (revert " + h.getRevert().toLowerCase() + ")";
     return String.format("  %-3s %-30s %-16s %s%s", h.getBatch() < 0 ? "-" : Integer.toString(h.getBatch() + 1),
         name(h), h.getPhase(), why, revert).stripTrailing();

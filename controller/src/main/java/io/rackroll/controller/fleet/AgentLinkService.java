@@ -60,6 +60,7 @@ public final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
           case FACTS -> registry.factsChanged(session, message.getFacts());
           case JOB -> registry.jobReported(session, message.getJob());
           case HEALTH -> registry.healthReported(session, message.getHealth());
+          case PROGRESS -> registry.progressReported(session, message.getProgress());
           case RESULT -> {
             registry.heard(session);
             session.resultArrived(message.getResult());

@@ -12,6 +12,7 @@ import io.rackroll.proto.v1.ControllerMessage;
 import io.rackroll.proto.v1.Facts;
 import io.rackroll.proto.v1.HealthReport;
 import io.rackroll.proto.v1.Hello;
+import io.rackroll.proto.v1.DownloadProgress;
 import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.proto.v1.Ping;
 import io.rackroll.proto.v1.Welcome;
@@ -65,6 +66,7 @@ public final class AgentRegistry implements AutoCloseable {
     @Override public void disconnected(String agentId) { }
     @Override public void job(HostJob job) { }
     @Override public void health(String agentId, String app, boolean healthy, String line) { }
+    @Override public void downloaded(String agentId, String deploymentId, long bytes, long size) { }
   };
   /** Mutated only on {@link #events}; read from anywhere. */
   private final ConcurrentHashMap<String, AgentSession> sessions = new ConcurrentHashMap<>();
@@ -198,6 +200,12 @@ public final class AgentRegistry implements AutoCloseable {
       store.hostJob(j);
       listener.job(j);
     });
+  }
+
+  /** Used by {@link AgentLinkService} for each download progress report: passed on, not stored. */
+  void progressReported(AgentSession session, DownloadProgress progress) {
+    session.heard(clock.instant());
+    post(() -> listener.downloaded(session.agentId, progress.getDeploymentId(), progress.getBytes(), progress.getSize()));
   }
 
   /** Used by {@link AgentLinkService} for each periodic health report. */

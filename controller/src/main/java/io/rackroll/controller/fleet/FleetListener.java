@@ -15,4 +15,7 @@ public interface FleetListener {
   void job(HostJob job);
 
   void health(String agentId, String app, boolean healthy, String line);
+
+  /** A host in {@code deploymentId} holds {@code bytes} of {@code size} of the artifact it downloads. */
+  void downloaded(String agentId, String deploymentId, long bytes, long size);
 }

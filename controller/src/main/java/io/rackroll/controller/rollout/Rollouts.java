@@ -31,6 +31,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -72,6 +73,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private final ScheduledExecutorService loop = Threads.serial("rollouts");
   /** Deployments that have not ended, by id. Confined to {@link #loop}. */
   private final Map<String, Rollout> active = new LinkedHashMap<>();
+  /** The last download progress of each host downloading for a running deployment; read by admin calls. */
+  private final Map<String, Download> downloads = new ConcurrentHashMap<>();
   private Instant startedAt = Instant.EPOCH;
 
   public Rollouts(Store store, AgentRegistry registry, Clock clock, Duration reconnectGrace) {
@@ -90,6 +93,14 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     String release() {
       return version.isEmpty() ? app + " (previous release)" : app + "@" + version;
     }
+  }
+
+  /** How much of its artifact a host holds while it downloads for {@code deploymentId}. */
+  public record Download(String deploymentId, long bytes, long size) {}
+
+  /** The host's last progress report in {@code deploymentId}, while it downloads. */
+  public Optional<Download> download(String deploymentId, String agentId) {
+    return Optional.ofNullable(downloads.get(agentId)).filter(d -> d.deploymentId().equals(deploymentId));
   }
 
   /** Why a request cannot go ahead; the message is for the operator. */
@@ -245,6 +256,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         return; // an ended deployment, or a report about one the controller does not run
       }
       r.current.put(j.agentId(), j.currentVersion());
+      if (!j.phase().equals("DOWNLOADING")) {
+        downloads.remove(j.agentId());
+      }
       if (revert) {
         revertReported(r, h, j);
       } else if (!h.done() && !h.phase().equals(j.phase())) {
@@ -252,6 +266,19 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         r.move(h, unfit ? "SKIPPED" : j.phase(), unfit ? "unfit" : j.failureKind(), j.failure());
       }
       advance(r);
+    });
+  }
+
+  /** Progress without a transition: shown, and it keeps --host-timeout from running out. Never stored. */
+  @Override
+  public void downloaded(String agentId, String deploymentId, long bytes, long size) {
+    post(() -> {
+      Rollout r = active.get(deploymentId);
+      Deployment.Host h = r == null ? null : r.hosts.get(agentId);
+      if (h != null && h.phase().equals("DOWNLOADING")) {
+        downloads.put(agentId, new Download(deploymentId, bytes, size));
+        r.touch(h);
+      }
     });
   }
 
@@ -454,6 +481,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private void end(Rollout r, String state) {
     r.setState(state, r.reason);
     active.remove(r.d.id());
+    downloads.values().removeIf(x -> x.deploymentId().equals(r.d.id()));
     audit("controller", state, r.d.id(), r.release() + ": " + r.tally() + (r.reason.isEmpty() ? "" : "; " + r.reason));
     log.info("deployment {} of {} {}: {}", r.d.id(), r.release(), state, r.tally());
   }
@@ -464,7 +492,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       for (Rollout r : List.copyOf(active.values())) {
         Duration timeout = r.strategy.hostTimeout();
         for (Deployment.Host h : List.copyOf(r.hosts.values())) {
-          boolean stuck = now.isAfter(h.updatedAt().plus(timeout));
+          // The controller's own downtime never counts against a host: after a restart, time starts over.
+          Instant since = h.updatedAt().isBefore(startedAt) ? startedAt : h.updatedAt();
+          boolean stuck = now.isAfter(since.plus(timeout));
           if (!stuck) {
             continue;
           }
