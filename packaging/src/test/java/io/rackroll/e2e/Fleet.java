@@ -10,9 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,12 +32,15 @@ final class Fleet implements AutoCloseable {
 
   final Path dir;
   final Path data;
+  private final List<String> controllerJvm;
   private Process controller;
+  private Process simulator;
   private final Map<String, Agent> agents = new LinkedHashMap<>();
 
-  private Fleet(Path dir) {
+  private Fleet(Path dir, List<String> controllerJvm) {
     this.dir = dir;
     this.data = dir.resolve("controller");
+    this.controllerJvm = List.copyOf(controllerJvm);
   }
 
   /** Initializes a controller on a free loopback port with fast heartbeats (500 ms, stale after 3 s) and starts it. */
@@ -42,9 +48,14 @@ final class Fleet implements AutoCloseable {
     return start(dir, "");
   }
 
-  /** The same, with extra controller.yaml lines (e.g. "transferRateLimit: 1MiB"). */
-  static Fleet start(Path dir, String extraConfig) throws Exception {
-    Fleet fleet = new Fleet(dir);
+  /** The same, with controller.yaml settings to change or add, one "key: value" a line (e.g. "transferRateLimit: 1MiB"). */
+  static Fleet start(Path dir, String config) throws Exception {
+    return start(dir, config, SMALL_JVM);
+  }
+
+  /** The same, with the controller's JVM options (e.g. a larger heap for a simulated fleet). */
+  static Fleet start(Path dir, String config, List<String> controllerJvm) throws Exception {
+    Fleet fleet = new Fleet(dir, controllerJvm);
     try {
       // A fixed port, so agents find a restarted controller where they left it.
       int port;
@@ -55,12 +66,15 @@ final class Fleet implements AutoCloseable {
       if (init.exit != 0) {
         throw new IllegalStateException("controller init failed: " + init);
       }
-      Path config = fleet.data.resolve("controller.yaml");
-      Files.writeString(config, Files.readString(config)
-          .replace("heartbeatInterval: 10s", "heartbeatInterval: 500ms")
-          .replace("staleAfter: 30s", "staleAfter: 3s")
-          .replace("transferRateLimit: 0", extraConfig.contains("transferRateLimit") ? "" : "transferRateLimit: 0")
-          + "\n" + extraConfig + "\n");
+      Path file = fleet.data.resolve("controller.yaml");
+      String yaml = Files.readString(file);
+      for (String line : ("heartbeatInterval: 500ms\nstaleAfter: 3s\n" + config).split("\n")) {
+        if (!line.isBlank()) {
+          String key = line.substring(0, line.indexOf(':') + 1);
+          yaml = yaml.contains("\n" + key) ? yaml.replaceAll("(?m)^" + key + ".*$", line) : yaml + "\n" + line + "\n";
+        }
+      }
+      Files.writeString(file, yaml);
       fleet.startController();
       return fleet;
     } catch (Exception | AssertionError e) {
@@ -71,7 +85,8 @@ final class Fleet implements AutoCloseable {
 
   void startController() throws IOException {
     Files.deleteIfExists(data.resolve("controller.address"));
-    controller = java(data.resolve("controller.log"), CONTROLLER_JAR, "controller", "run", "--data", data.toString());
+    controller = java(data.resolve("controller.log"), controllerJvm, CONTROLLER_JAR, "controller", "run", "--data",
+        data.toString());
     await("controller listening").atMost(Duration.ofSeconds(60))
         .failFast("controller exited; see " + data.resolve("controller.log"), () -> !controller.isAlive())
         .until(() -> Files.exists(data.resolve("controller.address")));
@@ -114,6 +129,51 @@ final class Fleet implements AutoCloseable {
     agents.put(name, agent);
     return agent;
   }
+
+  /**
+   * Runs {@code rackroll simulate} with {@code agents} simulated agents in {@code racks} racks
+   * (labels rack=r1..rR, sim=true) in its own JVM, and waits until all of them are connected.
+   */
+  void simulate(int agents, int racks, String... options) throws IOException {
+    List<String> args = new ArrayList<>(List.of("simulate", "--data", data.toString(), "--agents",
+        Integer.toString(agents), "--racks", Integer.toString(racks)));
+    args.addAll(List.of(options));
+    Path log = dir.resolve("simulator.log");
+    simulator = java(log, List.of("-Xmx384m", "-XX:+UseSerialGC"), CONTROLLER_JAR, args.toArray(String[]::new));
+    String all = agents + " of " + agents + " simulated agents connected";
+    await(all).atMost(Duration.ofMinutes(4))
+        .failFast("simulator exited; see " + log, () -> !simulator.isAlive())
+        .until(() -> Files.readString(log).contains(all));
+  }
+
+  /**
+   * The most hosts of one failure domain between their first recorded transition and their end, at
+   * any moment of {@code deployment} (as {@link #deploymentJson} returns it): what --max-per-rack bounds.
+   */
+  static int maxInFlightPerDomain(JsonNode deployment) {
+    Map<String, String> domainOf = new HashMap<>();
+    deployment.path("hosts").forEach(h -> domainOf.put(h.path("agentId").asText(), h.path("domain").asText()));
+    Map<String, Integer> inFlight = new HashMap<>();
+    Set<String> started = new HashSet<>();
+    int max = 0;
+    for (JsonNode t : deployment.path("transitions")) {
+      String agent = t.path("agentId").asText();
+      String domain = domainOf.get(agent);
+      if (started.add(agent)) {
+        max = Math.max(max, inFlight.merge(domain, 1, Integer::sum));
+      }
+      if (DONE.contains(t.path("phase").asText())) {
+        inFlight.merge(domain, -1, Integer::sum);
+      }
+    }
+    if (started.size() != domainOf.size()) {
+      throw new AssertionError("transitions recorded for " + started.size() + " of " + domainOf.size() + " hosts");
+    }
+    return max;
+  }
+
+  private static final Set<String> DONE = Set.of("ACTIVE", "ROLLED_BACK", "FAILED", "UNREACHABLE", "TIMED_OUT",
+      "SKIPPED", "UNHEALTHY");
 
   /**
    * A release of the sample app "web" to build and push, e.g.
@@ -301,8 +361,12 @@ final class Fleet implements AutoCloseable {
   }
 
   private Process java(Path log, Path jar, String... args) throws IOException {
+    return java(log, SMALL_JVM, jar, args);
+  }
+
+  private Process java(Path log, List<String> jvm, Path jar, String... args) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(javaBin()));
-    cmd.addAll(SMALL_JVM);
+    cmd.addAll(jvm);
     cmd.addAll(List.of("-jar", jar.toString()));
     cmd.addAll(List.of(args));
     return new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -317,6 +381,9 @@ final class Fleet implements AutoCloseable {
   public void close() {
     List<Process> all = new ArrayList<>();
     agents.values().forEach(a -> all.add(a.process));
+    if (simulator != null) {
+      all.add(simulator);
+    }
     if (controller != null) {
       all.add(controller);
     }

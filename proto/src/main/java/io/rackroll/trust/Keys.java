@@ -9,6 +9,10 @@ import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Base64;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /** Key generation and certificate fingerprints: the small bits of PKI both sides need. */
 public final class Keys {
@@ -22,6 +26,19 @@ public final class Keys {
       return generator.generateKeyPair();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("EC P-256 is not available in this JVM", e);
+    }
+  }
+
+  /**
+   * A PKCS#10 certificate signing request (DER) for agent {@code agentId}, signed by {@code pair}:
+   * what an agent sends with its bootstrap token. The private key never leaves the caller.
+   */
+  public static byte[] agentCsr(String agentId, KeyPair pair) {
+    try {
+      return new JcaPKCS10CertificationRequestBuilder(new X500Name(PeerIdentity.agent(agentId).subject()),
+          pair.getPublic()).build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())).getEncoded();
+    } catch (OperatorCreationException | java.io.IOException e) {
+      throw new IllegalStateException("cannot sign a certificate request: " + e.getMessage(), e);
     }
   }
 

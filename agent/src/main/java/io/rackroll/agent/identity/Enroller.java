@@ -11,17 +11,12 @@ import io.rackroll.trust.BootstrapToken;
 import io.rackroll.trust.Keys;
 import io.rackroll.trust.MutualTls;
 import io.rackroll.trust.Pem;
-import io.rackroll.trust.PeerIdentity;
 import io.rackroll.wire.HostPort;
 import java.io.IOException;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /**
  * Enrolls this host: makes a key pair, sends a CSR with the bootstrap token to the controller
@@ -45,14 +40,7 @@ public final class Enroller {
   public Result enroll(HostPort controller, BootstrapToken token) throws IOException {
     String id = identity.id();
     KeyPair pair = Keys.newKeyPair();
-    byte[] csr;
-    try {
-      csr = new JcaPKCS10CertificationRequestBuilder(new X500Name(PeerIdentity.agent(id).subject()), pair.getPublic())
-          .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()))
-          .getEncoded();
-    } catch (OperatorCreationException e) {
-      throw new IllegalStateException("cannot sign a certificate request: " + e.getMessage(), e);
-    }
+    byte[] csr = Keys.agentCsr(id, pair);
     identity.saveKey(pair.getPrivate());
     ManagedChannel channel = NettyChannelBuilder.forAddress(controller.host(), controller.port())
         .sslContext(MutualTls.pinned(token.caFingerprint()))

@@ -18,6 +18,7 @@ import io.rackroll.proto.v1.Heartbeat;
 import io.rackroll.proto.v1.Hello;
 import io.rackroll.proto.v1.Pong;
 import io.rackroll.trust.MutualTls;
+import io.rackroll.wire.Backoff;
 import io.rackroll.wire.HostPort;
 import io.rackroll.wire.Threads;
 import java.time.Clock;
@@ -25,7 +26,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -41,8 +41,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControllerLink implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControllerLink.class);
-  private static final Metadata.Key<String> RETRY_AFTER_MS =
-      Metadata.Key.of("retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
 
   private final HostPort controller;
   private final Credentials credentials;
@@ -107,7 +105,7 @@ public final class ControllerLink implements AutoCloseable {
     this.factsInterval = factsInterval;
     this.agentVersion = agentVersion;
     this.clock = clock;
-    this.backoff = new Backoff(backoffBase, backoffCap, bound -> ThreadLocalRandom.current().nextLong(bound));
+    this.backoff = new Backoff(backoffBase, backoffCap);
     this.link = Threads.serial("controller-link");
   }
 
@@ -222,15 +220,7 @@ public final class ControllerLink implements AutoCloseable {
     cancelHeartbeats();
     requests = null;
     welcomed = false;
-    Duration delay = backoff.next();
-    String hint = trailers == null ? null : trailers.get(RETRY_AFTER_MS);
-    if (hint != null) {
-      try {
-        delay = Duration.ofMillis(Math.max(delay.toMillis(), Long.parseLong(hint)));
-      } catch (NumberFormatException ignored) {
-        // a malformed hint is no reason to stop retrying
-      }
-    }
+    Duration delay = backoff.next(trailers);
     log.warn("stream to controller {} ended: {}; reconnecting in {} ms", controller, describe(status), delay.toMillis());
     link.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
   }

@@ -16,6 +16,7 @@ import io.rackroll.proto.v1.DownloadProgress;
 import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.proto.v1.Ping;
 import io.rackroll.proto.v1.Welcome;
+import io.rackroll.wire.Backoff;
 import io.rackroll.wire.Threads;
 import java.time.Clock;
 import java.time.Duration;
@@ -46,8 +47,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class AgentRegistry implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentRegistry.class);
-  public static final Metadata.Key<String> RETRY_AFTER_MS =
-      Metadata.Key.of("retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
 
   private final Store store;
   private final Clock clock;
@@ -110,7 +109,7 @@ public final class AgentRegistry implements AutoCloseable {
     if (!admitting.tryAcquire()) {
       long retryMs = ThreadLocalRandom.current().nextLong(1_000, 5_000);
       Metadata trailers = new Metadata();
-      trailers.put(RETRY_AFTER_MS, Long.toString(retryMs));
+      trailers.put(Backoff.RETRY_AFTER_MS, Long.toString(retryMs));
       log.debug("agent {}: too many hellos in flight, told to retry in {} ms", agentId, retryMs);
       session.closedByPeer();
       out.onError(Status.RESOURCE_EXHAUSTED.withDescription("controller is admitting other agents; retry later")

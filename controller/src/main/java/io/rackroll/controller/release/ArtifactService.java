@@ -10,6 +10,7 @@ import io.rackroll.controller.store.Store;
 import io.rackroll.proto.v1.ArtifactChunk;
 import io.rackroll.proto.v1.ArtifactsGrpc;
 import io.rackroll.proto.v1.FetchRequest;
+import io.rackroll.wire.Backoff;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -33,7 +34,6 @@ import org.slf4j.LoggerFactory;
 public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
   private static final Logger log = LoggerFactory.getLogger(ArtifactService.class);
   static final int CHUNK = 256 * 1024;
-  private static final Metadata.Key<String> RETRY_AFTER_MS = Metadata.Key.of("retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
 
   private final ArtifactStore artifacts;
   private final Store store;
@@ -82,7 +82,7 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
     }
     if (!transfers.tryAcquire()) {
       Metadata trailers = new Metadata();
-      trailers.put(RETRY_AFTER_MS, Long.toString(ThreadLocalRandom.current().nextLong(1_000, 5_000)));
+      trailers.put(Backoff.RETRY_AFTER_MS, Long.toString(ThreadLocalRandom.current().nextLong(1_000, 5_000)));
       call.onError(Status.RESOURCE_EXHAUSTED.withDescription("controller is serving its maximum of transfers; retry later")
           .asRuntimeException(trailers));
       return;

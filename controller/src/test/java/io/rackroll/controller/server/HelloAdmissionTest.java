@@ -45,7 +45,7 @@ class HelloAdmissionTest {
       Status status = refused.closed.get(10, TimeUnit.SECONDS);
       assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
       assertThat(status.getDescription()).isEqualTo("controller is admitting other agents; retry later");
-      assertThat(Long.parseLong(refused.trailers.get(AgentRegistry.RETRY_AFTER_MS))).isBetween(1_000L, 5_000L);
+      assertThat(Long.parseLong(refused.trailers.get(io.rackroll.wire.Backoff.RETRY_AFTER_MS))).isBetween(1_000L, 5_000L);
 
       // Releasing the first admits it; the second's retry is then welcome.
       gated.get().close(false);

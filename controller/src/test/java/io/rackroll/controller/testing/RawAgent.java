@@ -20,7 +20,6 @@ import io.rackroll.trust.BootstrapToken;
 import io.rackroll.trust.Keys;
 import io.rackroll.trust.MutualTls;
 import io.rackroll.trust.Pem;
-import io.rackroll.trust.PeerIdentity;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -28,9 +27,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /**
  * A test driver speaking the agent side of the wire directly, so controller tests can send
@@ -49,8 +45,7 @@ public final class RawAgent {
 
   /** Enrolls over the pinned, certificate-less TLS channel, as a fresh host would. */
   public EnrollResponse enroll(Wire controller, String token) throws Exception {
-    byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name(PeerIdentity.agent(id).subject()), key.getPublic())
-        .build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())).getEncoded();
+    byte[] csr = Keys.agentCsr(id, key);
     ManagedChannel channel = controller.channel(MutualTls.pinned(BootstrapToken.parse(token).caFingerprint()));
     EnrollResponse r = EnrollmentGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
         .enroll(EnrollRequest.newBuilder().setToken(token).setCsrDer(ByteString.copyFrom(csr)).setAgentVersion("test").build());

@@ -1,6 +1,8 @@
-package io.rackroll.agent.link;
+package io.rackroll.wire;
 
+import io.grpc.Metadata;
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongUnaryOperator;
 
 /**
@@ -8,13 +10,23 @@ import java.util.function.LongUnaryOperator;
  * {@code [0, min(cap, base * 2^n))}. Full jitter spreads a fleet that lost its controller at
  * the same instant over the whole window, so a controller restart is not met by every agent in
  * the same second. (AWS Architecture Blog, "Exponential Backoff and Jitter".)
+ *
+ * <p>Not thread-safe: one per connection, used from the thread that owns it.
  */
-final class Backoff {
+public final class Backoff {
+  /** A busy controller's hint, on a refused stream or fetch: wait at least this many milliseconds. */
+  public static final Metadata.Key<String> RETRY_AFTER_MS = Metadata.Key.of("retry-after-ms",
+      Metadata.ASCII_STRING_MARSHALLER);
+
   private final Duration base;
   private final Duration cap;
   /** Returns a uniform value in [0, bound). Injected so tests can pin it. */
   private final LongUnaryOperator random;
   private int attempt;
+
+  public Backoff(Duration base, Duration cap) {
+    this(base, cap, bound -> ThreadLocalRandom.current().nextLong(bound));
+  }
 
   Backoff(Duration base, Duration cap, LongUnaryOperator random) {
     if (base.isZero() || base.isNegative() || cap.compareTo(base) < 0) {
@@ -26,7 +38,7 @@ final class Backoff {
   }
 
   /** The delay before the next attempt; each call widens the window until the cap. */
-  Duration next() {
+  public Duration next() {
     long ceiling = cap.toMillis();
     if (attempt < 30) {
       ceiling = Math.min(ceiling, base.toMillis() << attempt);
@@ -35,8 +47,22 @@ final class Backoff {
     return Duration.ofMillis(random.applyAsLong(Math.max(1, ceiling)));
   }
 
+  /** {@link #next()}, but never shorter than the controller's {@link #RETRY_AFTER_MS} hint in {@code trailers}. */
+  public Duration next(Metadata trailers) {
+    Duration delay = next();
+    String hint = trailers == null ? null : trailers.get(RETRY_AFTER_MS);
+    if (hint != null) {
+      try {
+        delay = Duration.ofMillis(Math.max(delay.toMillis(), Long.parseLong(hint)));
+      } catch (NumberFormatException ignored) {
+        // a malformed hint is no reason to stop retrying
+      }
+    }
+    return delay;
+  }
+
   /** Called once a connection has proved healthy. */
-  void reset() {
+  public void reset() {
     attempt = 0;
   }
 }

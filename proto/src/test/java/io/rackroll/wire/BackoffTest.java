@@ -1,4 +1,4 @@
-package io.rackroll.agent.link;
+package io.rackroll.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
