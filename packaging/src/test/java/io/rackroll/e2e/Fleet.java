@@ -97,6 +97,11 @@ final class Fleet implements AutoCloseable {
     controller.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** The controller's process id, for measuring it. */
+  long controllerPid() {
+    return controller.pid();
+  }
+
   String controllerAddress() throws IOException {
     return Files.readString(data.resolve("controller.address")).trim();
   }
@@ -139,9 +144,9 @@ final class Fleet implements AutoCloseable {
         Integer.toString(agents), "--racks", Integer.toString(racks)));
     args.addAll(List.of(options));
     Path log = dir.resolve("simulator.log");
-    simulator = java(log, List.of("-Xmx384m", "-XX:+UseSerialGC"), CONTROLLER_JAR, args.toArray(String[]::new));
+    simulator = java(log, List.of("-Xmx" + (256 + agents / 8) + "m"), CONTROLLER_JAR, args.toArray(String[]::new));
     String all = agents + " of " + agents + " simulated agents connected";
-    await(all).atMost(Duration.ofMinutes(4))
+    await(all).atMost(Duration.ofMinutes(2).plusSeconds(agents / 10))
         .failFast("simulator exited; see " + log, () -> !simulator.isAlive())
         .until(() -> Files.readString(log).contains(all));
   }
@@ -294,11 +299,18 @@ final class Fleet implements AutoCloseable {
   private static final java.util.Set<String> ENDED = java.util.Set.of("completed", "failed", "rolled_back",
       "rollback_failed", "aborted");
 
-  /** Waits until the deployment has ended and returns how it ended. */
+  private static final java.util.regex.Pattern STATE = java.util.regex.Pattern.compile("hosts done, failures \\d+ of"
+      + " \\d+ allowed: ([a-z_]+)");
+
+  /** Waits until the deployment has ended and returns how it ended ({@code deployment show}, no transitions). */
   String awaitEnd(String deployment) {
-    await(deployment + " ends").atMost(Duration.ofSeconds(90))
-        .until(() -> ENDED.contains(deploymentJson(deployment).path("state").asText()));
-    return deployment(deployment);
+    String[] shown = {""};
+    await(deployment + " ends").atMost(Duration.ofSeconds(90)).until(() -> {
+      shown[0] = deployment(deployment);
+      java.util.regex.Matcher m = STATE.matcher(shown[0]);
+      return m.find() && ENDED.contains(m.group(1));
+    });
+    return shown[0];
   }
 
   /** The fleet as {@code rackroll agents -o json} prints it, by agent id. */

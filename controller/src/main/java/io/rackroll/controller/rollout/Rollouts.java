@@ -235,7 +235,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       for (Rollout r : List.copyOf(active.values())) {
         Deployment.Host h = r.hosts.get(agentId);
         if (h != null && r.inGate(h)) {
-          fail(r, h, "UNHEALTHY", "unhealthy", "disconnected during the health gate");
+          fail(r, h, "UNHEALTHY", "unhealthy", "disconnected during the " + Durations.format(r.strategy.healthGate())
+              + " health gate");
           advance(r);
         }
       }

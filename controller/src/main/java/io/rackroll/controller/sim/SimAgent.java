@@ -56,6 +56,8 @@ final class SimAgent {
   private ScheduledFuture<?> heartbeats;
   private long heartbeatSequence;
   private boolean closed;
+  /** Told once, when the first connection attempt is welcomed or fails; lets the simulator pace a fleet's start. */
+  private Runnable firstAttempt = () -> { };
 
   /** The installer: one job at a time, in order, as on a real host. */
   private final Map<String, App> apps = new HashMap<>();
@@ -88,6 +90,18 @@ final class SimAgent {
   }
 
   // ---- the link ----
+
+  /** Connects for the first time; {@code settled} runs once that attempt is welcomed or has failed. */
+  void start(Runnable settled) {
+    firstAttempt = settled;
+    connect();
+  }
+
+  private void settled() {
+    Runnable r = firstAttempt;
+    firstAttempt = () -> { };
+    r.run();
+  }
 
   void connect() {
     if (closed) {
@@ -127,6 +141,7 @@ final class SimAgent {
     if (message.hasWelcome()) {
       welcomed = true;
       backoff.reset();
+      settled();
       long every = Math.max(100, message.getWelcome().getHeartbeatIntervalMillis());
       cancelHeartbeats();
       heartbeats = shared.loop().scheduleAtFixedRate(() -> send(AgentMessage.newBuilder()
@@ -145,6 +160,7 @@ final class SimAgent {
     cancelHeartbeats();
     requests = null;
     welcomed = false;
+    settled();
     shared.loop().schedule(this::connect, backoff.next(trailers).toMillis(), TimeUnit.MILLISECONDS);
   }
 

@@ -29,6 +29,7 @@ import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -85,6 +86,8 @@ public final class Simulator implements AutoCloseable {
 
   /** Enrollments in flight at once: enough to keep the controller busy, few enough not to swamp it. */
   private static final int ENROLLING = 16;
+  /** First connection attempts in flight at once (the controller admits 256 hellos at a time by default). */
+  private static final int CONNECTING = 64;
 
   private final Settings settings;
   private final HostPort controller;
@@ -138,7 +141,23 @@ public final class Simulator implements AutoCloseable {
     out.printf("enrolled %d simulated agents in %d racks (labels rack=%s..%s, sim=true) in %.1f s%n", agents.size(),
         settings.racks(), rack(0), rack(settings.racks() - 1), (System.nanoTime() - started) / 1e9);
     out.flush();
-    agents.forEach(a -> shared.loop().execute(a::connect));
+    shared.loop().execute(() -> {
+      Iterator<SimAgent> next = agents.iterator();
+      for (int i = 0; i < CONNECTING && next.hasNext(); i++) {
+        connectNext(next);
+      }
+    });
+  }
+
+  /**
+   * Starts the next agent's first connection, and the one after when that attempt settles: at most
+   * {@link #CONNECTING} first handshakes at once, below the controller's hello admission limit, so
+   * a fleet comes up at the pace the controller admits it instead of in waves of refusals.
+   */
+  private void connectNext(Iterator<SimAgent> next) {
+    if (next.hasNext()) {
+      next.next().start(() -> connectNext(next));
+    }
   }
 
   static String rack(int index) {
