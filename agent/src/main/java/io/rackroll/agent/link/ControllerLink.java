@@ -4,11 +4,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.rackroll.agent.identity.AgentIdentity.Credentials;
 import io.rackroll.agent.inventory.Inventory;
-import io.rackroll.proto.v1.AgentLinkGrpc;
 import io.rackroll.proto.v1.AgentMessage;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.CommandResult;
@@ -18,6 +16,7 @@ import io.rackroll.proto.v1.Heartbeat;
 import io.rackroll.proto.v1.Hello;
 import io.rackroll.proto.v1.Pong;
 import io.rackroll.trust.MutualTls;
+import io.rackroll.wire.AgentStream;
 import io.rackroll.wire.Backoff;
 import io.rackroll.wire.HostPort;
 import io.rackroll.wire.Threads;
@@ -121,27 +120,8 @@ public final class ControllerLink implements AutoCloseable {
     long gen = ++generation;
     welcomed = false;
     lastFacts = readFacts();
-    AgentLinkGrpc.newStub(channel).connect(new ClientResponseObserver<AgentMessage, ControllerMessage>() {
-      @Override
-      public void beforeStart(ClientCallStreamObserver<AgentMessage> stream) {
-        requests = stream;
-      }
-
-      @Override
-      public void onNext(ControllerMessage message) {
-        Threads.post(link, () -> received(gen, message));
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        Threads.post(link, () -> ended(gen, Status.fromThrowable(t), Status.trailersFromThrowable(t)));
-      }
-
-      @Override
-      public void onCompleted() {
-        Threads.post(link, () -> ended(gen, Status.UNAVAILABLE.withDescription("controller closed the stream"), null));
-      }
-    });
+    requests = AgentStream.open(channel, link, message -> received(gen, message),
+        (status, trailers) -> ended(gen, status, trailers));
     requests.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder()
         .setAgentId(credentials.agentId())
         .setAgentVersion(agentVersion)

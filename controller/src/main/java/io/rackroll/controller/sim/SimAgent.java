@@ -2,10 +2,7 @@ package io.rackroll.controller.sim;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import io.rackroll.proto.v1.AgentLinkGrpc;
 import io.rackroll.proto.v1.AgentMessage;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.CommandResult;
@@ -15,8 +12,8 @@ import io.rackroll.proto.v1.Heartbeat;
 import io.rackroll.proto.v1.Hello;
 import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.proto.v1.Pong;
+import io.rackroll.wire.AgentStream;
 import io.rackroll.wire.Backoff;
-import io.rackroll.wire.Threads;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -109,27 +106,8 @@ final class SimAgent {
     }
     long gen = ++generation;
     welcomed = false;
-    AgentLinkGrpc.newStub(channel).connect(new ClientResponseObserver<AgentMessage, ControllerMessage>() {
-      @Override
-      public void beforeStart(ClientCallStreamObserver<AgentMessage> stream) {
-        requests = stream;
-      }
-
-      @Override
-      public void onNext(ControllerMessage message) {
-        Threads.post(shared.loop(), () -> received(gen, message));
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        Threads.post(shared.loop(), () -> ended(gen, Status.trailersFromThrowable(t)));
-      }
-
-      @Override
-      public void onCompleted() {
-        Threads.post(shared.loop(), () -> ended(gen, null));
-      }
-    });
+    requests = AgentStream.open(channel, shared.loop(), message -> received(gen, message),
+        (status, trailers) -> ended(gen, trailers));
     requests.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(id).setAgentVersion("simulated")
         .putAllLabels(labels).setFacts(facts)).build());
   }
