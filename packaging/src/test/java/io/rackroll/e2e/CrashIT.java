@@ -22,8 +22,8 @@ class CrashIT {
   @Test
   void killedDuringDownloadResumesAndKilledAfterTheSwitchRollsBack() throws Exception {
     try (Fleet fleet = Fleet.start(dir, "transferRateLimit: 1MiB")) {
-      Fleet.Agent a = fleet.startAgent("a", fleet.token("rack=r1", 1));
-      await("agent connected").atMost(UP).until(() -> fleet.connectedCount() == 1);
+      Fleet.Agent a = fleet.startAgentWith("a", "rack=r1");
+      fleet.awaitConnected(1);
       fleet.web("1").push();
       assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--health-gate", "0s", "--watch").exit()).isZero();
 
@@ -66,8 +66,8 @@ class CrashIT {
   @Test
   void transferCutByTheControllerGoingAwayResumesWhereItBroke() throws Exception {
     try (Fleet fleet = Fleet.start(dir, "transferRateLimit: 1MiB")) {
-      Fleet.Agent a = fleet.startAgent("a", fleet.token("rack=r1", 1));
-      await("agent connected").atMost(UP).until(() -> fleet.connectedCount() == 1);
+      Fleet.Agent a = fleet.startAgentWith("a", "rack=r1");
+      fleet.awaitConnected(1);
       fleet.web("1").payload(4 << 20).push();
       String d1 = fleet.deploy("web@1", "rack=r1", "--health-gate", "0s");
       await("part of the artifact on disk").atMost(UP).until(() -> a.partialDownloadBytes() > 512 * 1024);

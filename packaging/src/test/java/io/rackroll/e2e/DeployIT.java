@@ -17,9 +17,9 @@ class DeployIT {
   @Test
   void deployRollBackByItselfRefuseAndRollBackOnCommand() throws Exception {
     try (Fleet fleet = Fleet.start(dir)) {
-      Fleet.Agent r1 = fleet.startAgent("r1-a", fleet.token("rack=r1,role=web", 1));
-      Fleet.Agent r2 = fleet.startAgent("r2-a", fleet.token("rack=r2,role=web", 1));
-      await("two agents connected").atMost(UP).until(() -> fleet.connectedCount() == 2);
+      Fleet.Agent r1 = fleet.startAgentWith("r1-a", "rack=r1,role=web");
+      Fleet.Agent r2 = fleet.startAgentWith("r2-a", "rack=r2,role=web");
+      fleet.awaitConnected(2);
 
       // v1 everywhere: both hosts end ACTIVE and the watch exits 0.
       fleet.web("1").push();
@@ -63,9 +63,9 @@ class DeployIT {
   @Test
   void hostsThatAreDownAreReportedUnreachableNotSkipped() throws Exception {
     try (Fleet fleet = Fleet.start(dir)) {
-      Fleet.Agent up = fleet.startAgent("up", fleet.token("rack=r1", 1));
-      Fleet.Agent down = fleet.startAgent("down", fleet.token("rack=r1", 1));
-      await("two agents connected").atMost(UP).until(() -> fleet.connectedCount() == 2);
+      Fleet.Agent up = fleet.startAgentWith("up", "rack=r1");
+      Fleet.Agent down = fleet.startAgentWith("down", "rack=r1");
+      fleet.awaitConnected(2);
       down.kill();
       await("one agent disconnected").atMost(UP).until(() -> fleet.stateOf(down.id()).equals("disconnected"));
 
@@ -83,8 +83,8 @@ class DeployIT {
   @Test
   void agentKilledDuringInstallFinishesAfterRestart() throws Exception {
     try (Fleet fleet = Fleet.start(dir)) {
-      Fleet.Agent a = fleet.startAgent("a", fleet.token("rack=r1", 1));
-      await("agent connected").atMost(UP).until(() -> fleet.connectedCount() == 1);
+      Fleet.Agent a = fleet.startAgentWith("a", "rack=r1");
+      fleet.awaitConnected(1);
       fleet.web("1").push();
       assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--health-gate", "0s", "--watch").exit())
           .isZero();

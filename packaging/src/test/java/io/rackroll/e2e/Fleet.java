@@ -114,6 +114,16 @@ final class Fleet implements AutoCloseable {
     return r.out.trim();
   }
 
+  /** Starts an agent process enrolling with a token of its own for {@code labels} (e.g. "rack=r1,role=web"). */
+  Agent startAgentWith(String name, String labels) throws IOException {
+    return startAgent(name, token(labels, 1));
+  }
+
+  /** Waits until {@code n} agents are connected. */
+  void awaitConnected(int n) {
+    await(n + " agent(s) connected").atMost(Duration.ofSeconds(90)).until(() -> connectedCount() == n);
+  }
+
   /** Starts an agent process in its own directory, enrolling with {@code token} if it has not yet. */
   Agent startAgent(String name, String token) throws IOException {
     Path home = dir.resolve("agents").resolve(name);

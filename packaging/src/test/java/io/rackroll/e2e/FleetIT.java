@@ -73,14 +73,14 @@ class FleetIT {
     try (Fleet fleet = Fleet.start(dir)) {
       String token = fleet.token("rack=r1", 2);
       List<Fleet.Agent> agents = List.of(fleet.startAgent("a", token), fleet.startAgent("b", token));
-      await("two agents connected").atMost(UP).until(() -> fleet.connectedCount() == 2);
+      fleet.awaitConnected(2);
 
       // SIGKILL the controller: the store still says "connected", and no agent was told goodbye.
       fleet.killController();
       fleet.startController();
 
       // The restarted controller first marks everyone disconnected; the agents' backoff brings them back.
-      await("agents back").atMost(UP).until(() -> fleet.connectedCount() == 2);
+      fleet.awaitConnected(2);
       for (Fleet.Agent a : agents) {
         assertThat(a.process.isAlive()).isTrue();
       }

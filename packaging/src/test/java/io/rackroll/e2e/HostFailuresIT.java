@@ -24,8 +24,8 @@ class HostFailuresIT {
   @Test
   void hookFailuresNameTheHookTheExitAndTheOutput() throws Exception {
     try (Fleet fleet = Fleet.start(dir)) {
-      Fleet.Agent a = fleet.startAgent("a", fleet.token("rack=r1", 1));
-      await("agent connected").atMost(UP).until(() -> fleet.connectedCount() == 1);
+      Fleet.Agent a = fleet.startAgentWith("a", "rack=r1");
+      fleet.awaitConnected(1);
       fleet.web("1").push();
       assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--health-gate", "0s", "--watch").exit()).isZero();
 
@@ -61,8 +61,8 @@ class HostFailuresIT {
     // Downloads at 1 MiB/s, so the disk can fill up while one runs.
     try (Tmpfs disk = Tmpfs.mount(dir.resolve("agents/a/state"), "12m");
         Fleet fleet = Fleet.start(dir, "transferRateLimit: 1MiB")) {
-      Fleet.Agent a = fleet.startAgent("a", fleet.token("rack=r1", 1));
-      await("agent connected").atMost(UP).until(() -> fleet.connectedCount() == 1);
+      Fleet.Agent a = fleet.startAgentWith("a", "rack=r1");
+      fleet.awaitConnected(1);
       fleet.web("1").push();
       assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--health-gate", "0s", "--watch").exit()).isZero();
 

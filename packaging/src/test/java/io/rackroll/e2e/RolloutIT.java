@@ -30,7 +30,7 @@ class RolloutIT {
       agents.add(fleet.startAgent(rack + "-a", token));
       agents.add(fleet.startAgent(rack + "-b", token));
     }
-    await("four agents connected").atMost(UP).until(() -> fleet.connectedCount() == 4);
+    fleet.awaitConnected(4);
     return agents;
   }
 

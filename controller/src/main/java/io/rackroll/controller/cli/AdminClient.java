@@ -62,6 +62,22 @@ public final class AdminClient {
     }
   }
 
+  /** What a command does on an open admin channel. */
+  @FunctionalInterface
+  interface Session<T> {
+    T run(ManagedChannel channel) throws Exception;
+  }
+
+  /** Opens the admin channel, runs {@code work} on it and closes it, whatever happens. */
+  <T> T call(Session<T> work) throws Exception {
+    ManagedChannel channel = open();
+    try {
+      return work.run(channel);
+    } finally {
+      close(channel);
+    }
+  }
+
   /** Opens an mTLS channel as the admin. The caller closes it with {@link #close}. */
   ManagedChannel open() {
     if (credentials == null && !Files.isDirectory(dataDir())) {

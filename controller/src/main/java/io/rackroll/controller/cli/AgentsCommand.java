@@ -1,8 +1,6 @@
 package io.rackroll.controller.cli;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
-import io.grpc.ManagedChannel;
 import io.rackroll.proto.v1.AgentRecord;
 import io.rackroll.proto.v1.Disk;
 import io.rackroll.proto.v1.Facts;
@@ -42,9 +40,8 @@ final class AgentsCommand implements Callable<Integer> {
   Format output = Format.table;
 
   @Override
-  public Integer call() throws InvalidProtocolBufferException {
-    ManagedChannel channel = client.open();
-    try {
+  public Integer call() throws Exception {
+    return client.call(channel -> {
       List<AgentRecord> agents = client.stub(channel)
           .listAgents(ListAgentsRequest.newBuilder().setSelector(selector).build()).getAgentsList();
       if (output == Format.json) {
@@ -57,9 +54,7 @@ final class AgentsCommand implements Callable<Integer> {
         printTable(System.out, agents, Instant.now());
       }
       return 0;
-    } finally {
-      AdminClient.close(channel);
-    }
+    });
   }
 
   static void printTable(PrintStream out, List<AgentRecord> agents, Instant now) {
@@ -97,9 +92,8 @@ final class AgentsCommand implements Callable<Integer> {
     String output = "text";
 
     @Override
-    public Integer call() throws InvalidProtocolBufferException {
-      ManagedChannel channel = client.open();
-      try {
+    public Integer call() throws Exception {
+      return client.call(channel -> {
         AgentRecord a = client.stub(channel).getAgent(GetAgentRequest.newBuilder().setAgentId(id).build());
         if (output.equals("json")) {
           System.out.println(JsonFormat.printer().print(a));
@@ -107,9 +101,7 @@ final class AgentsCommand implements Callable<Integer> {
           print(System.out, a);
         }
         return 0;
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
 
     static void print(PrintStream out, AgentRecord a) {
@@ -167,16 +159,13 @@ final class AgentsCommand implements Callable<Integer> {
     String id;
 
     @Override
-    public Integer call() {
-      ManagedChannel channel = client.open();
-      try {
+    public Integer call() throws Exception {
+      return client.call(channel -> {
         PingAgentResponse r = client.stub(channel).pingAgent(
             PingAgentRequest.newBuilder().setAgentId(id).setTimeoutMillis(5_000).build());
         System.out.printf(Locale.ROOT, "agent %s answered in %.1f ms%n", id, r.getRoundTripMicros() / 1000.0);
         return 0;
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
   }
 }

@@ -38,13 +38,10 @@ final class DeployCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ManagedChannel channel = client.open();
-    try {
+    return client.call(channel -> {
       DeploymentRecord d = client.stub(channel).deploy(request(ref, selector, rollout.toMap()));
       return follow(client, channel, d, watch);
-    } finally {
-      AdminClient.close(channel);
-    }
+    });
   }
 
   static DeployRequest request(String ref, String selector, Map<String, String> options) {
@@ -90,13 +87,10 @@ final class DeployCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      ManagedChannel channel = client.open();
-      try {
+      return client.call(channel -> {
         DeploymentRecord d = client.stub(channel).rollback(request(name, to, selector, rollout.toMap()));
         return follow(client, channel, d, watch);
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
 
     static RollbackRequest request(String name, String to, String selector, Map<String, String> options) {
@@ -134,13 +128,10 @@ final class DeployCommand implements Callable<Integer> {
       } else {
         req.setDeploy(request(ref, selector, rollout.toMap()));
       }
-      ManagedChannel channel = client.open();
-      try {
+      return client.call(channel -> {
         print(client.stub(channel).plan(req.build()));
         return 0;
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
 
     private static void print(PlanResponse plan) {

@@ -1,7 +1,6 @@
 package io.rackroll.controller.cli;
 
 import com.google.protobuf.util.JsonFormat;
-import io.grpc.ManagedChannel;
 import io.rackroll.proto.v1.AgentHistoryRequest;
 import io.rackroll.proto.v1.AuditRecord;
 import io.rackroll.proto.v1.ControlDeploymentRequest;
@@ -40,8 +39,7 @@ final class DeploymentCommand {
 
     @Override
     public Integer call() throws Exception {
-      ManagedChannel channel = client.open();
-      try {
+      return client.call(channel -> {
         if (watch) {
           return DeploymentWatch.watch(client, channel, id, System.out, Duration.ofHours(24));
         }
@@ -53,9 +51,7 @@ final class DeploymentCommand {
           DeploymentWatch.print(d, System.out);
         }
         return DeploymentWatch.failed(d) ? Rackroll.EXIT_FAILURE : 0;
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
   }
 
@@ -69,12 +65,9 @@ final class DeploymentCommand {
 
     @Override
     public Integer call() throws Exception {
-      ManagedChannel channel = client.open();
-      try {
+      return client.call(channel -> {
         return DeploymentWatch.watch(client, channel, id, System.out, Duration.ofHours(24));
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
   }
 
@@ -93,8 +86,7 @@ final class DeploymentCommand {
 
     @Override
     public Integer call() throws Exception {
-      ManagedChannel channel = client.open();
-      try {
+      return client.call(channel -> {
         DeploymentRecord d = client.stub(channel).controlDeployment(ControlDeploymentRequest.newBuilder().setId(id)
             .setAction(action()).setRollback(rollback()).build());
         System.out.println("deployment " + d.getId() + ": " + d.getState()
@@ -104,9 +96,7 @@ final class DeploymentCommand {
               + "; to return them: rackroll deployment abort " + d.getId() + " --rollback");
         }
         return 0;
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
   }
 
@@ -163,8 +153,7 @@ final class DeploymentCommand {
 
     @Override
     public Integer call() throws Exception {
-      ManagedChannel channel = client.open();
-      try {
+      return client.call(channel -> {
         var list = client.stub(channel).listDeployments(ListDeploymentsRequest.newBuilder().setLimit(limit).build());
         System.out.printf("%-14s %-8s %-24s %-17s %-7s %-9s %s%n", "ID", "KIND", "RELEASE", "STATE", "BATCH",
             "FAILURES", "CREATED");
@@ -175,9 +164,7 @@ final class DeploymentCommand {
               Instant.ofEpochMilli(d.getCreatedEpochMillis()), d.getCreatedBy());
         }
         return 0;
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
   }
 
@@ -191,17 +178,14 @@ final class DeploymentCommand {
 
     @Override
     public Integer call() throws Exception {
-      ManagedChannel channel = client.open();
-      try {
+      return client.call(channel -> {
         for (AuditRecord e : client.stub(channel).listAudit(ListAuditRequest.newBuilder().setLimit(limit).build())
             .getEntriesList()) {
           System.out.printf("%s  %-12s %-18s %-14s %s%n", Instant.ofEpochMilli(e.getAtEpochMillis()), e.getActor(),
               e.getAction(), e.getTarget(), e.getDetail());
         }
         return 0;
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
   }
 
@@ -218,17 +202,14 @@ final class DeploymentCommand {
 
     @Override
     public Integer call() throws Exception {
-      ManagedChannel channel = client.open();
-      try {
+      return client.call(channel -> {
         for (TransitionRecord t : client.stub(channel).agentHistory(AgentHistoryRequest.newBuilder()
             .setAgentId(agent).setLimit(limit).build()).getTransitionsList()) {
           System.out.printf("%s  %-14s %-20s %-16s %s%n", Instant.ofEpochMilli(t.getAtEpochMillis()),
               t.getDeploymentId(), t.getApp() + "@" + t.getVersion(), t.getPhase(), t.getDetail());
         }
         return 0;
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
   }
 }

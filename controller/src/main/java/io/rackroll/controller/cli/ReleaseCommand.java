@@ -1,7 +1,6 @@
 package io.rackroll.controller.cli;
 
 import com.google.protobuf.ByteString;
-import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.rackroll.proto.v1.AdminGrpc;
@@ -89,8 +88,7 @@ final class ReleaseCommand {
         throw new IllegalArgumentException(file + ": no such file (expected: an artifact made by 'rackroll release pack')");
       }
       long size = Files.size(file);
-      ManagedChannel channel = client.open();
-      try {
+      return client.call(channel -> {
         PushReleaseResponse r = upload(AdminGrpc.newStub(channel), file, size);
         ReleaseRecord rel = r.getRelease();
         if (r.getAlreadyPresent()) {
@@ -101,9 +99,7 @@ final class ReleaseCommand {
               + ", sha256 " + rel.getDigest() + ")");
         }
         return 0;
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
 
     /** Streams the file as the server asks for it: never more than the transport's window in flight. */
@@ -173,10 +169,9 @@ final class ReleaseCommand {
     String ref;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       Ref release = Ref.parse(ref);
-      ManagedChannel channel = client.open();
-      try {
+      return client.call(channel -> {
         ReleaseRecord r = client.stub(channel).getRelease(GetReleaseRequest.newBuilder()
             .setName(release.name()).setVersion(release.version()).build());
         System.out.println("release    " + r.getName() + "@" + r.getVersion());
@@ -186,9 +181,7 @@ final class ReleaseCommand {
         System.out.println("--- " + Manifest.FILE);
         System.out.print(r.getManifest().endsWith("\n") ? r.getManifest() : r.getManifest() + "\n");
         return 0;
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
   }
 

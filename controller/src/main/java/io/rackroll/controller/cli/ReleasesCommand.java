@@ -1,6 +1,5 @@
 package io.rackroll.controller.cli;
 
-import io.grpc.ManagedChannel;
 import io.rackroll.proto.v1.ListReleasesRequest;
 import io.rackroll.proto.v1.ReleaseRecord;
 import io.rackroll.release.Sizes;
@@ -20,9 +19,8 @@ final class ReleasesCommand implements Callable<Integer> {
   String name = "";
 
   @Override
-  public Integer call() {
-    ManagedChannel channel = client.open();
-    try {
+  public Integer call() throws Exception {
+    return client.call(channel -> {
       List<ReleaseRecord> releases = client.stub(channel)
           .listReleases(ListReleasesRequest.newBuilder().setName(name).build()).getReleasesList();
       String format = "%-20s %-14s %10s  %-12s  %-10s %s%n";
@@ -33,8 +31,6 @@ final class ReleasesCommand implements Callable<Integer> {
             Instant.ofEpochMilli(r.getPushedEpochMillis()).truncatedTo(ChronoUnit.SECONDS));
       }
       return 0;
-    } finally {
-      AdminClient.close(channel);
-    }
+    });
   }
 }

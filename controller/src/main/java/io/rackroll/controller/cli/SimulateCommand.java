@@ -1,6 +1,5 @@
 package io.rackroll.controller.cli;
 
-import io.grpc.ManagedChannel;
 import io.rackroll.controller.sim.Simulator;
 import io.rackroll.wire.Durations;
 import java.time.Duration;
@@ -45,12 +44,10 @@ final class SimulateCommand implements Callable<Integer> {
     Instant until = duration == null ? Instant.MAX : Instant.now().plus(Durations.parse("--for", duration));
     Simulator sim = new Simulator(settings, client.address(), System.out);
     Runtime.getRuntime().addShutdownHook(new Thread(sim::close, "sim-shutdown"));
-    ManagedChannel channel = client.open();
-    try {
+    client.call(channel -> {
       sim.start(client.stub(channel).withDeadlineAfter(60, java.util.concurrent.TimeUnit.SECONDS));
-    } finally {
-      AdminClient.close(channel);
-    }
+      return null;
+    });
     String shown = "";
     while (Instant.now().isBefore(until)) {
       String status = sim.connected() + " of " + sim.size() + " simulated agents connected; jobs: " + sim.jobs();

@@ -1,6 +1,5 @@
 package io.rackroll.controller.cli;
 
-import io.grpc.ManagedChannel;
 import io.rackroll.controller.enroll.Labels;
 import io.rackroll.proto.v1.CreateTokenRequest;
 import io.rackroll.proto.v1.CreateTokenResponse;
@@ -30,7 +29,7 @@ final class TokenCommand {
     int uses = 1;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       CreateTokenRequest request = CreateTokenRequest.newBuilder()
           .putAllLabels(Labels.parse(labels))
           .setTtlSeconds(Durations.parse("--ttl", ttl).toSeconds())
@@ -39,16 +38,13 @@ final class TokenCommand {
       if (uses < 1) {
         throw new IllegalArgumentException("--uses: " + uses + " (expected: >= 1)");
       }
-      ManagedChannel channel = client.open();
-      try {
+      return client.call(channel -> {
         CreateTokenResponse r = client.stub(channel).createToken(request);
         System.out.println(r.getToken());
         System.err.println("token " + r.getTokenId() + ": " + r.getUses() + " use(s), expires "
             + Instant.ofEpochMilli(r.getExpiresEpochMillis()));
         return 0;
-      } finally {
-        AdminClient.close(channel);
-      }
+      });
     }
   }
 }

@@ -611,6 +611,10 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     Instant gateStartedAt;
     /** The release sent to hosts, read once on first use (releases never change). */
     private Optional<StoredRelease> storedRelease;
+    /** Each batch's hosts, from the plan (which never changes), so an event does not scan the whole fleet. */
+    private final Map<Integer, List<String>> batches = new HashMap<>();
+    /** Hosts in a {@link #FAILED} phase; kept by {@link #move}, the only place a phase changes. */
+    private int failures;
 
     Rollout(Deployment d, Map<String, HostApp> apps) {
       this.d = d;
@@ -621,7 +625,11 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       this.state = d.state();
       this.reason = d.reason();
       this.batch = d.batch();
-      d.hosts().forEach(h -> hosts.put(h.agentId(), h));
+      for (Deployment.Host h : d.hosts()) {
+        hosts.put(h.agentId(), h);
+        batches.computeIfAbsent(h.batch(), b -> new ArrayList<>()).add(h.agentId());
+        failures += FAILED.contains(h.phase()) ? 1 : 0;
+      }
       apps.forEach((id, a) -> current.put(id, a.currentVersion()));
     }
 
@@ -640,12 +648,13 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       return current.getOrDefault(agentId, "");
     }
 
+    /** The hosts of batch {@code index}, as they are now. */
     List<Deployment.Host> batch(int index) {
-      return hosts.values().stream().filter(h -> h.batch() == index).toList();
+      return batches.getOrDefault(index, List.of()).stream().map(hosts::get).toList();
     }
 
     int failures() {
-      return (int) hosts.values().stream().filter(h -> FAILED.contains(h.phase())).count();
+      return failures;
     }
 
     /** Hosts that were sent their command and have not ended. */
@@ -668,7 +677,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     void move(Deployment.Host h, String phase, String kind, String failure) {
       Instant now = clock.instant();
       store.hostPhase(d.id(), h.agentId(), phase, kind, failure, now);
-      hosts.put(h.agentId(), hosts.get(h.agentId()).with(phase, kind, failure, now));
+      Deployment.Host was = hosts.put(h.agentId(), hosts.get(h.agentId()).with(phase, kind, failure, now));
+      failures += (FAILED.contains(phase) ? 1 : 0) - (FAILED.contains(was.phase()) ? 1 : 0);
     }
 
     void touch(Deployment.Host h) {

@@ -539,15 +539,8 @@ public final class JdbcStore implements Store {
   public void hostJob(HostJob j) {
     inTransaction("record job of " + j.agentId(), c -> {
       String kept = String.join(",", j.keptVersions());
-      boolean exists;
-      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM agent_apps WHERE agent_id = ? AND app = ?")) {
-        ps.setString(1, j.agentId());
-        ps.setString(2, j.app());
-        try (ResultSet rs = ps.executeQuery()) {
-          exists = rs.next();
-        }
-      }
       // Only a report at least as new as the stored one replaces it: reports can arrive out of order.
+      int updated;
       try (PreparedStatement ps = c.prepareStatement("UPDATE agent_apps SET version = ?, phase = ?, failure_kind = ?,"
           + " failure = ?, current_version = ?, previous_version = ?, kept_versions = ?, updated_at = ?"
           + " WHERE agent_id = ? AND app = ? AND updated_at <= ?")) {
@@ -562,7 +555,18 @@ public final class JdbcStore implements Store {
         ps.setString(9, j.agentId());
         ps.setString(10, j.app());
         ps.setLong(11, j.at().toEpochMilli());
-        ps.executeUpdate();
+        updated = ps.executeUpdate();
+      }
+      // Nothing updated: the host's first report of this app, or one older than the stored one.
+      boolean exists = updated > 0;
+      if (!exists) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM agent_apps WHERE agent_id = ? AND app = ?")) {
+          ps.setString(1, j.agentId());
+          ps.setString(2, j.app());
+          try (ResultSet rs = ps.executeQuery()) {
+            exists = rs.next();
+          }
+        }
       }
       if (!exists) {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO agent_apps (agent_id, app, version, phase,"

@@ -60,8 +60,8 @@ class RolloutsTest {
 
   @Test
   void downloadProgressKeepsAHostInWhileAQuietOneTimesOut() throws Exception {
-    RawAgent.Stream a = host("ag-a");
-    RawAgent.Stream b = host("ag-b");
+    RawAgent.Stream a = connect("ag-a");
+    RawAgent.Stream b = connect("ag-b");
     String id = deploy("1", Map.of("canary", "0", "batch", "2", "maxFailures", "1", "hostTimeout", "1m",
         "healthGate", "0s")).getId();
     Deploy job = command(a);
@@ -91,8 +91,8 @@ class RolloutsTest {
 
   @Test
   void offlineHostsAreSkippedFailedOrWaitedForAsAsked() throws Exception {
-    RawAgent.Stream a = host("ag-a");
-    RawAgent.Stream gone = host("ag-gone");
+    RawAgent.Stream a = connect("ag-a");
+    RawAgent.Stream gone = connect("ag-gone");
     gone.hangUp();
     await().atMost(10, TimeUnit.SECONDS).until(() -> controller.admin()
         .getAgent(GetAgentRequest.newBuilder().setAgentId("ag-gone").build()).getState().equals("disconnected"));
@@ -124,7 +124,7 @@ class RolloutsTest {
 
   @Test
   void anUnfitHostIsSkippedOnlyWithSkipUnfit() throws Exception {
-    RawAgent.Stream a = host("ag-a");
+    RawAgent.Stream a = connect("ag-a");
     String skip = deploy("1", Map.of("skipUnfit", "true", "healthGate", "0s")).getId();
     report(a, command(a), "FAILED", "refused", "needs 2.0 GiB free on /var/lib/rackroll, has 0.7 GiB");
     DeploymentRecord skipped = awaitEnd(skip);
@@ -142,7 +142,7 @@ class RolloutsTest {
 
   @Test
   void aHostThatDisconnectsDuringTheHealthGateFailsIt() throws Exception {
-    RawAgent.Stream a = host("ag-a");
+    RawAgent.Stream a = connect("ag-a");
     String id = deploy("1", Map.of("healthGate", "1h", "autoRollback", "false")).getId();
     report(a, command(a), "ACTIVE");
     await().atMost(10, TimeUnit.SECONDS).until(() -> host(id, "ag-a").getPhase().equals("ACTIVE"));
@@ -157,7 +157,7 @@ class RolloutsTest {
   // ---- the wire, as a host plays it ----
 
   /** Enrolls {@code id} in rack r1 and opens its stream; returns once the controller welcomed it. */
-  private RawAgent.Stream host(String id) throws Exception {
+  private RawAgent.Stream connect(String id) throws Exception {
     RawAgent agent = new RawAgent(id);
     agent.enroll(controller, controller.token(Map.of("rack", "r1"), 1));
     RawAgent.Stream s = agent.connect(controller);
