@@ -3,6 +3,7 @@ package io.rackroll.agent;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import io.rackroll.agent.identity.AgentIdentity;
+import io.rackroll.agent.identity.CertificateRenewal;
 import io.rackroll.agent.identity.Enroller;
 import io.rackroll.agent.inventory.Inventory;
 import io.grpc.ManagedChannel;
@@ -12,6 +13,7 @@ import io.rackroll.agent.lifecycle.Lifecycle;
 import io.rackroll.agent.lifecycle.LifecycleService;
 import io.rackroll.agent.link.ControllerLink;
 import io.rackroll.trust.BootstrapToken;
+import io.rackroll.trust.LiveCredentials;
 import io.rackroll.trust.SecureFiles;
 import io.rackroll.wire.Durations;
 import io.rackroll.wire.HostPort;
@@ -53,6 +55,12 @@ public final class AgentMain {
     });
     System.exit(cli.execute(args));
   }
+
+  /**
+   * Exit status when the controller refuses this agent for good (revoked, or its certificate
+   * expired): EX_CONFIG, which the systemd unit does not restart on, since only a new enrollment helps.
+   */
+  static final int EXIT_REFUSED = 78;
 
   static String version() {
     String v = AgentMain.class.getPackage().getImplementationVersion();
@@ -155,19 +163,27 @@ public final class AgentMain {
       }
       AgentIdentity.Credentials credentials = identity.credentials().orElseThrow();
       if (credentials.notAfter().isBefore(Instant.now())) {
-        throw new IllegalStateException("this agent's certificate expired at " + credentials.notAfter()
-            + "; re-enroll with a new token: rackroll-agent enroll --controller " + config.controller() + " --token TOKEN");
+        System.err.println("rackroll-agent: this agent's certificate expired at " + credentials.notAfter()
+            + " (it was offline past its renewal); enroll the host again with a new token: rackroll-agent enroll"
+            + " --controller " + config.controller() + " --token TOKEN");
+        return EXIT_REFUSED;
       }
-      // Wired by hand, in one place: channel, inventory, artifact cache, lifecycle, link.
+      // Wired by hand, in one place: credentials, channel, inventory, artifact cache, lifecycle, link.
       Inventory inventory = new Inventory();
-      ManagedChannel channel = ControllerLink.channel(config.controller(), credentials);
+      LiveCredentials live = new LiveCredentials(credentials.key(), credentials.chain(), credentials.trusted());
+      ManagedChannel channel = ControllerLink.channel(config.controller(), live);
+      CertificateRenewal renewal = new CertificateRenewal(identity, live, channel, Clock.systemUTC(), why -> {
+        LoggerFactory.getLogger(AgentMain.class).error("stopping: {}", why);
+        // Not on the caller's thread: the shutdown hook waits for the link and renewal threads to finish.
+        new Thread(() -> System.exit(EXIT_REFUSED), "exit").start();
+      });
       ArtifactCache cache = new ArtifactCache(config.stateDir().resolve("cache"), channel, Duration.ofHours(1));
       AgentConfig cfg = config;
       LifecycleService lifecycle = new LifecycleService(listener -> new Lifecycle(cfg.stateDir().resolve("apps"), cache,
           () -> Preconditions.Host.of(inventory.read()), credentials.labels(), cfg.keepReleases(), Clock.systemUTC(),
           listener));
       ControllerLink link = new ControllerLink(config.controller(), channel, credentials, inventory::read, lifecycle,
-          config.factsInterval(), config.reconnectBackoffBase(), config.reconnectBackoffCap(), version(),
+          renewal, config.factsInterval(), config.reconnectBackoffBase(), config.reconnectBackoffCap(), version(),
           Clock.systemUTC());
       lifecycle.reportTo(link::report);
       Path stateDir = config.stateDir();
@@ -184,6 +200,7 @@ public final class AgentMain {
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         link.close();
+        renewal.close();
         lifecycle.close();
         channel.shutdownNow();
         stopped.countDown();
@@ -192,6 +209,7 @@ public final class AgentMain {
           version(), config.controller());
       lifecycle.start();
       link.start();
+      renewal.start();
       stopped.await();
       return 0;
     }

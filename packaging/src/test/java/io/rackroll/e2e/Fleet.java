@@ -68,7 +68,8 @@ final class Fleet implements AutoCloseable {
       }
       Path file = fleet.data.resolve("controller.yaml");
       String yaml = Files.readString(file);
-      for (String line : ("heartbeatInterval: 500ms\nstaleAfter: 3s\n" + config).split("\n")) {
+      // Metrics on a port of the controller's choosing: tests run side by side.
+      for (String line : ("heartbeatInterval: 500ms\nstaleAfter: 3s\nmetrics: 127.0.0.1:0\n" + config).split("\n")) {
         if (!line.isBlank()) {
           String key = line.substring(0, line.indexOf(':') + 1);
           yaml = yaml.contains("\n" + key) ? yaml.replaceAll("(?m)^" + key + ".*$", line) : yaml + "\n" + line + "\n";
@@ -480,6 +481,23 @@ final class Fleet implements AutoCloseable {
 
     String log() throws IOException {
       return Files.readString(home.resolve("agent.log"));
+    }
+
+    /** The exit status of the agent process, once it has stopped by itself. */
+    int awaitExit() throws InterruptedException {
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        throw new AssertionError(name + " still running after 60 s; see " + home.resolve("agent.log"));
+      }
+      return process.exitValue();
+    }
+
+    /** When the certificate the agent holds now expires. */
+    java.time.Instant certificateNotAfter() throws Exception {
+      try (var in = Files.newInputStream(home.resolve("pki").resolve("agent.crt"))) {
+        var cert = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+            .generateCertificate(in);
+        return cert.getNotAfter().toInstant();
+      }
     }
   }
 

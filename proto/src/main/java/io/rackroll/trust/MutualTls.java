@@ -49,6 +49,19 @@ public final class MutualTls {
     }
   }
 
+  /** A client whose certificate and trusted CAs may change between connections (renewal, CA rotation). */
+  public static SslContext client(LiveCredentials credentials) {
+    try {
+      return GrpcSslContexts.forClient()
+          .keyManager(credentials.keyManager())
+          .trustManager(credentials.trustManager())
+          .protocols(PROTOCOL)
+          .build();
+    } catch (SSLException e) {
+      throw new IllegalStateException("cannot build client TLS context: " + e.getMessage(), e);
+    }
+  }
+
   /**
    * A client without a certificate that trusts a server only if its chain contains the CA whose
    * fingerprint the enrollment token carries, and the server certificate is signed by that CA.

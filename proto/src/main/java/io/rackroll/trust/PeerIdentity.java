@@ -25,6 +25,11 @@ public record PeerIdentity(Role role, String name) {
   }
 
   public static final String ORGANIZATION = "Rackroll";
+  /**
+   * How the controller's refusal of a revoked certificate begins (status PERMISSION_DENIED): an
+   * agent that reads it stops instead of retrying, since only a new enrollment helps.
+   */
+  public static final String REVOKED = "certificate revoked";
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
 

@@ -78,6 +78,16 @@ public final class AgentIdentity {
     SecureFiles.writeString(pkiDir.resolve("agent.crt"), certificatePem, SecureFiles.PUBLIC);
   }
 
+  /** Replaces the certificate with a renewed one for the same key: one atomic rename, so never torn. */
+  public void saveCertificate(String certificatePem) throws IOException {
+    SecureFiles.writeString(pkiDir.resolve("agent.crt"), certificatePem, SecureFiles.PUBLIC);
+  }
+
+  /** Replaces the trusted CAs (one, or two during a CA rotation). */
+  public void saveTrust(String bundlePem) throws IOException {
+    SecureFiles.writeString(pkiDir.resolve("ca.crt"), bundlePem, SecureFiles.PUBLIC);
+  }
+
   public Optional<Credentials> credentials() throws IOException {
     if (!enrolled()) {
       return Optional.empty();

@@ -59,8 +59,8 @@ public final class Enroller {
     } finally {
       channel.shutdownNow();
     }
-    X509Certificate ca = Pem.certificates(response.getCaPem()).get(0);
-    if (!Keys.fingerprint(ca).equals(token.caFingerprint())) {
+    // During a CA rotation the bundle holds the old and the new CA: the token's must be one of them.
+    if (Pem.certificates(response.getCaPem()).stream().noneMatch(ca -> Keys.fingerprint(ca).equals(token.caFingerprint()))) {
       throw new EnrollmentException("controller " + controller + " returned a CA that does not match the token; "
           + "check that the token was created on this controller", null);
     }

@@ -15,13 +15,17 @@ import io.rackroll.proto.v1.Facts;
 import io.rackroll.proto.v1.Heartbeat;
 import io.rackroll.proto.v1.Hello;
 import io.rackroll.proto.v1.Pong;
+import io.rackroll.trust.LiveCredentials;
 import io.rackroll.trust.MutualTls;
+import io.rackroll.trust.PeerIdentity;
 import io.rackroll.wire.AgentStream;
 import io.rackroll.wire.Backoff;
 import io.rackroll.wire.HostPort;
 import io.rackroll.wire.Threads;
 import java.time.Clock;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -51,6 +55,7 @@ public final class ControllerLink implements AutoCloseable {
   private final Backoff backoff;
   private final ManagedChannel channel;
   private final Commands commands;
+  private final Trust trust;
 
   // Everything below is confined to the link thread.
   private long generation;
@@ -70,6 +75,18 @@ public final class ControllerLink implements AutoCloseable {
     List<AgentMessage> stateReport();
   }
 
+  /** The agent's certificate, as the link needs it. */
+  public interface Trust {
+    /** The certificate presented at the next handshake. */
+    X509Certificate certificate();
+
+    /** The controller's trust bundle, from each welcome; must return fast. */
+    void bundle(String pem);
+
+    /** The controller refuses this agent for good (revoked, or its certificate expired); the link has stopped. */
+    void refused(String why);
+  }
+
   /** Commands for an agent that runs no lifecycle: everything but ping is refused. */
   public static final Commands PING_ONLY = new Commands() {
     @Override
@@ -84,9 +101,9 @@ public final class ControllerLink implements AutoCloseable {
   };
 
   /** The agent's channel to its controller: mTLS with this agent's certificate, keepalive for NAT. */
-  public static ManagedChannel channel(HostPort controller, Credentials credentials) {
+  public static ManagedChannel channel(HostPort controller, LiveCredentials credentials) {
     return NettyChannelBuilder.forAddress(controller.host(), controller.port())
-        .sslContext(MutualTls.client(credentials.key(), credentials.chain(), credentials.trusted()))
+        .sslContext(MutualTls.client(credentials))
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(20, TimeUnit.SECONDS)
         .keepAliveWithoutCalls(true)
@@ -94,8 +111,9 @@ public final class ControllerLink implements AutoCloseable {
   }
 
   public ControllerLink(HostPort controller, ManagedChannel channel, Credentials credentials, Supplier<Facts> inventory,
-      Commands commands, Duration factsInterval, Duration backoffBase, Duration backoffCap, String agentVersion,
-      Clock clock) {
+      Commands commands, Trust trust, Duration factsInterval, Duration backoffBase, Duration backoffCap,
+      String agentVersion, Clock clock) {
+    this.trust = trust;
     this.controller = controller;
     this.channel = channel;
     this.commands = commands;
@@ -115,6 +133,13 @@ public final class ControllerLink implements AutoCloseable {
 
   private void connect() {
     if (closed) {
+      return;
+    }
+    Instant expiry = trust.certificate().getNotAfter().toInstant();
+    if (!clock.instant().isBefore(expiry)) {
+      // The controller would refuse the handshake; say why here, where the operator looks.
+      stop("this agent's certificate expired at " + expiry + " (it was offline past its renewal);"
+          + " enroll the host again with a new token: rackroll-agent enroll --controller " + controller + " --token TOKEN");
       return;
     }
     long gen = ++generation;
@@ -142,6 +167,7 @@ public final class ControllerLink implements AutoCloseable {
         heartbeats = link.scheduleAtFixedRate(this::heartbeat, every, every, TimeUnit.MILLISECONDS);
         log.info("connected to controller {} (version {}) as agent {}", controller,
             message.getWelcome().getControllerVersion(), credentials.agentId());
+        trust.bundle(message.getWelcome().getTrustBundlePem());
         try {
           commands.stateReport().forEach(this::send);
         } catch (RuntimeException e) {
@@ -200,9 +226,21 @@ public final class ControllerLink implements AutoCloseable {
     cancelHeartbeats();
     requests = null;
     welcomed = false;
+    if (status.getCode() == Status.Code.PERMISSION_DENIED && status.getDescription() != null
+        && status.getDescription().startsWith(PeerIdentity.REVOKED)) {
+      stop(status.getDescription());
+      return;
+    }
     Duration delay = backoff.next(trailers);
     log.warn("stream to controller {} ended: {}; reconnecting in {} ms", controller, describe(status), delay.toMillis());
     link.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** On the link thread: no more reconnects; the agent is told why. */
+  private void stop(String why) {
+    closed = true;
+    cancelHeartbeats();
+    trust.refused(why);
   }
 
   private Facts readFacts() {

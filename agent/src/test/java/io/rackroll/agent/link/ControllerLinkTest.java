@@ -12,7 +12,12 @@ import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.Facts;
 import io.rackroll.proto.v1.FileSystem;
 import io.rackroll.proto.v1.Ping;
+import io.rackroll.trust.LiveCredentials;
+import io.rackroll.trust.PeerIdentity;
 import io.rackroll.wire.HostPort;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +37,13 @@ class ControllerLinkTest {
   private RecordingController controller;
   private ControllerLink link;
   private io.grpc.ManagedChannel channel;
+  private volatile X509Certificate certificate;
+  private final BlockingQueue<String> refusals = new LinkedBlockingQueue<>();
+  private final ControllerLink.Trust trust = new ControllerLink.Trust() {
+    @Override public X509Certificate certificate() { return certificate; }
+    @Override public void bundle(String pem) { }
+    @Override public void refused(String why) { refusals.add(why); }
+  };
 
   @BeforeEach
   void start() throws Exception {
@@ -40,8 +52,10 @@ class ControllerLinkTest {
     Credentials credentials = new Credentials("ag-test", pki.agentKey.getPrivate(), List.of(pki.agentCert),
         List.of(pki.ca), Map.of("rack", "r1"));
     HostPort address = new HostPort("127.0.0.1", controller.port());
-    channel = ControllerLink.channel(address, credentials);
-    link = new ControllerLink(address, channel, credentials, hostFacts::get, ControllerLink.PING_ONLY,
+    channel = ControllerLink.channel(address, new LiveCredentials(credentials.key(), credentials.chain(),
+        credentials.trusted()));
+    certificate = pki.agentCert;
+    link = new ControllerLink(address, channel, credentials, hostFacts::get, ControllerLink.PING_ONLY, trust,
         Duration.ofMillis(100), Duration.ofMillis(50), Duration.ofMillis(200), "9.9.9", Clock.systemUTC());
     link.start();
   }
@@ -112,5 +126,38 @@ class ControllerLinkTest {
     assertThat(again).as("the agent came back").isNotNull();
     // A lower bound, not a speed check: the backoff alone (cap 200 ms) would have retried sooner.
     assertThat(TimeUnit.NANOSECONDS.toMillis(again - refusedAt)).isGreaterThanOrEqualTo(1500);
+  }
+
+  @Test
+  void stopsForGoodWhenTheControllerSaysItsCertificateIsRevoked() throws Exception {
+    controller.next(BodyCase.HELLO);
+    controller.hellos.clear();
+    controller.end(Status.PERMISSION_DENIED.withDescription(PeerIdentity.REVOKED + ": certificate 1f of agent ag-test"
+        + " was revoked; enroll the host again with a new token"), new Metadata());
+
+    assertThat(refusals.poll(10, TimeUnit.SECONDS)).startsWith("certificate revoked: certificate 1f");
+    // Backoff is capped at 200 ms here: a link that was going to reconnect would have done so many times over.
+    assertThat(controller.hellos.poll(2, TimeUnit.SECONDS)).as("no reconnect").isNull();
+  }
+
+  @Test
+  void refusesToDialWithAnExpiredCertificateAndSaysWhatToDo() throws Exception {
+    controller.next(BodyCase.HELLO);
+    controller.hellos.clear();
+    certificate = new TestPki("ag-test", Duration.ofSeconds(-60)).agentCert;
+    controller.end(Status.UNAVAILABLE.withDescription("restarting"), new Metadata());
+
+    assertThat(refusals.poll(10, TimeUnit.SECONDS))
+        .contains("certificate expired at").contains("rackroll-agent enroll --controller 127.0.0.1:");
+    assertThat(controller.hellos.poll(1, TimeUnit.SECONDS)).as("no reconnect").isNull();
+  }
+
+  @Test
+  void otherRefusalsAreRetried() throws Exception {
+    controller.next(BodyCase.HELLO);
+    controller.end(Status.PERMISSION_DENIED.withDescription("agent ag-test is not enrolled with this controller"),
+        new Metadata());
+    assertThat(controller.next(BodyCase.HELLO).getHello().getAgentId()).isEqualTo("ag-test");
+    assertThat(refusals).isEmpty();
   }
 }

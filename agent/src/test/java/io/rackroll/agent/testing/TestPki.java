@@ -29,18 +29,24 @@ public final class TestPki {
   public final X509Certificate agentCert;
 
   public TestPki(String agentId) throws Exception {
-    ca = sign(new X500Name("CN=Test CA"), new X500Name("CN=Test CA"), caKey.getPublic(), true, null);
-    serverCert = sign(new X500Name("CN=Test CA"), new X500Name("CN=controller,OU=controller,O=Rackroll"),
-        serverKey.getPublic(), false, new GeneralNames(new GeneralName(GeneralName.iPAddress, "127.0.0.1")));
-    agentCert = sign(new X500Name("CN=Test CA"), new X500Name(PeerIdentity.agent(agentId).subject()),
-        agentKey.getPublic(), false, null);
+    this(agentId, Duration.ofDays(1));
   }
 
-  private X509Certificate sign(X500Name issuer, X500Name subject, PublicKey key, boolean isCa, GeneralNames sans)
-      throws Exception {
+  /** With the agent's certificate valid for {@code agentLifetime} from now (negative: already expired). */
+  public TestPki(String agentId, Duration agentLifetime) throws Exception {
+    ca = sign(new X500Name("CN=Test CA"), new X500Name("CN=Test CA"), caKey.getPublic(), true, null, Duration.ofDays(1));
+    serverCert = sign(new X500Name("CN=Test CA"), new X500Name("CN=controller,OU=controller,O=Rackroll"),
+        serverKey.getPublic(), false, new GeneralNames(new GeneralName(GeneralName.iPAddress, "127.0.0.1")),
+        Duration.ofDays(1));
+    agentCert = sign(new X500Name("CN=Test CA"), new X500Name(PeerIdentity.agent(agentId).subject()),
+        agentKey.getPublic(), false, null, agentLifetime);
+  }
+
+  private X509Certificate sign(X500Name issuer, X500Name subject, PublicKey key, boolean isCa, GeneralNames sans,
+      Duration lifetime) throws Exception {
     Instant now = Instant.now();
     X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, BigInteger.valueOf(System.nanoTime()),
-        Date.from(now.minusSeconds(60)), Date.from(now.plus(Duration.ofDays(1))), subject, key)
+        Date.from(now.minus(Duration.ofDays(2))), Date.from(now.plus(lifetime)), subject, key)
         .addExtension(Extension.basicConstraints, true, new BasicConstraints(isCa));
     if (sans != null) {
       b.addExtension(Extension.subjectAlternativeName, false, sans);

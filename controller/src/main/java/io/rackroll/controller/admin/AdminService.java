@@ -3,6 +3,7 @@ package io.rackroll.controller.admin;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.rackroll.controller.auth.CallerInterceptor;
+import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.enroll.Tokens;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.fleet.AgentUnreachableException;
@@ -46,6 +47,8 @@ import io.rackroll.proto.v1.GetAgentRequest;
 import io.rackroll.proto.v1.ListAgentsRequest;
 import io.rackroll.proto.v1.ListAgentsResponse;
 import io.rackroll.proto.v1.PingAgentRequest;
+import io.rackroll.proto.v1.RevokeAgentRequest;
+import io.rackroll.proto.v1.RevokeAgentResponse;
 import io.rackroll.proto.v1.PingAgentResponse;
 import io.rackroll.proto.v1.GetReleaseRequest;
 import io.rackroll.proto.v1.ListReleasesRequest;
@@ -58,6 +61,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
@@ -76,8 +80,11 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private final Clock clock;
   private final Rollouts rollouts;
 
-  public AdminService(Tokens tokens, Store store, AgentRegistry registry, ArtifactStore artifacts, Executor artifactIo,
-      Rollouts rollouts, Clock clock) {
+  private final Revocations revocations;
+
+  public AdminService(Tokens tokens, Store store, AgentRegistry registry, Revocations revocations,
+      ArtifactStore artifacts, Executor artifactIo, Rollouts rollouts, Clock clock) {
+    this.revocations = revocations;
     this.rollouts = rollouts;
     this.tokens = tokens;
     this.store = store;
@@ -320,6 +327,27 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           .setUpdatedEpochMillis(j.at().toEpochMilli()));
     }
     response.onNext(record.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void revokeAgent(RevokeAgentRequest request, StreamObserver<RevokeAgentResponse> response) {
+    String admin = CallerInterceptor.caller().name();
+    String agentId = request.getAgentId();
+    // Stored first: a controller that dies right after still refuses these certificates when it restarts.
+    Optional<List<String>> serials = store.revoke(agentId, admin, clock.instant());
+    if (serials.isEmpty()) {
+      response.onError(Status.NOT_FOUND.withDescription("no agent " + agentId + " (see 'rackroll agents list')")
+          .asRuntimeException());
+      return;
+    }
+    revocations.add(serials.get());
+    boolean wasConnected = registry.revoked(agentId, CallerInterceptor.REVOKED + ": agent " + agentId
+        + " was revoked by " + admin + "; enroll the host again with a new token (rackroll-agent enroll --token TOKEN)");
+    String reason = request.getReason().isBlank() ? "" : ": " + request.getReason();
+    log.warn("admin {} revoked agent {} (certificates {}){}", admin, agentId, serials.get(), reason);
+    store.audit(AuditEntry.of(clock.instant(), admin, "agent revoke", agentId, "certificates " + serials.get() + reason));
+    response.onNext(RevokeAgentResponse.newBuilder().addAllSerials(serials.get()).setWasConnected(wasConnected).build());
     response.onCompleted();
   }
 

@@ -29,6 +29,13 @@ import javax.net.ssl.SSLSession;
  */
 public final class CallerInterceptor implements ServerInterceptor {
   private static final Context.Key<PeerIdentity> CALLER = Context.key("rackroll-caller");
+  private static final Context.Key<X509Certificate> CERTIFICATE = Context.key("rackroll-caller-certificate");
+
+  private final Revocations revocations;
+
+  public CallerInterceptor(Revocations revocations) {
+    this.revocations = revocations;
+  }
 
   /** The role each service requires; {@code Optional.empty()} means callable without a certificate. */
   private static final Map<String, Optional<PeerIdentity.Role>> REQUIRED = Map.of(
@@ -46,6 +53,15 @@ public final class CallerInterceptor implements ServerInterceptor {
     return id;
   }
 
+  /** The verified certificate the current call's caller presented. */
+  public static X509Certificate callerCertificate() {
+    X509Certificate cert = CERTIFICATE.get();
+    if (cert == null) {
+      throw new IllegalStateException("no caller bound to this call");
+    }
+    return cert;
+  }
+
   @Override
   public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
       ServerCallHandler<Q, A> next) {
@@ -57,7 +73,8 @@ public final class CallerInterceptor implements ServerInterceptor {
     if (required.isEmpty()) {
       return next.startCall(call, headers);
     }
-    Optional<PeerIdentity> caller = peer(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+    Optional<X509Certificate> certificate = peer(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+    Optional<PeerIdentity> caller = certificate.flatMap(PeerIdentity::of);
     if (caller.isEmpty()) {
       return refuse(call, Status.UNAUTHENTICATED.withDescription(
           "this call needs a client certificate from the Rackroll CA; enroll the agent or use the admin certificate"));
@@ -67,17 +84,29 @@ public final class CallerInterceptor implements ServerInterceptor {
           caller.get() + " may not call " + call.getMethodDescriptor().getFullMethodName()
               + " (expected: a certificate of role " + required.get().name().toLowerCase() + ")"));
     }
-    return Contexts.interceptCall(Context.current().withValue(CALLER, caller.get()), call, headers, next);
+    if (revocations.refused(certificate.get())) {
+      return refuse(call, Status.PERMISSION_DENIED.withDescription(revokedMessage(caller.get(), certificate.get())));
+    }
+    return Contexts.interceptCall(Context.current().withValue(CALLER, caller.get())
+        .withValue(CERTIFICATE, certificate.get()), call, headers, next);
   }
 
-  private static Optional<PeerIdentity> peer(SSLSession session) {
+  /** What a revoked caller is told; agents recognise it by {@link #REVOKED}. */
+  public static String revokedMessage(PeerIdentity caller, X509Certificate certificate) {
+    return REVOKED + ": certificate " + Revocations.serial(certificate) + " of " + caller
+        + " was revoked; enroll the host again with a new token (rackroll-agent enroll --token TOKEN)";
+  }
+
+  public static final String REVOKED = PeerIdentity.REVOKED;
+
+  private static Optional<X509Certificate> peer(SSLSession session) {
     if (session == null) {
       return Optional.empty();
     }
     try {
       Certificate[] chain = session.getPeerCertificates();
       if (chain.length > 0 && chain[0] instanceof X509Certificate leaf) {
-        return PeerIdentity.of(leaf);
+        return Optional.of(leaf);
       }
     } catch (SSLPeerUnverifiedException e) {
       // no client certificate

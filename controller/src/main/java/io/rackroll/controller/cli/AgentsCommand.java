@@ -10,6 +10,8 @@ import io.rackroll.proto.v1.ListAgentsRequest;
 import io.rackroll.proto.v1.Nic;
 import io.rackroll.proto.v1.PingAgentRequest;
 import io.rackroll.proto.v1.PingAgentResponse;
+import io.rackroll.proto.v1.RevokeAgentRequest;
+import io.rackroll.proto.v1.RevokeAgentResponse;
 import io.rackroll.release.Sizes;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -26,7 +28,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "agents", mixinStandardHelpOptions = true,
     description = "List the fleet: one line per agent, filtered by a selector.",
-    subcommands = {AgentsCommand.Show.class, AgentsCommand.PingCommand.class})
+    subcommands = {AgentsCommand.Show.class, AgentsCommand.PingCommand.class, AgentsCommand.Revoke.class})
 final class AgentsCommand implements Callable<Integer> {
   enum Format { table, json }
 
@@ -164,6 +166,31 @@ final class AgentsCommand implements Callable<Integer> {
         PingAgentResponse r = client.stub(channel).pingAgent(
             PingAgentRequest.newBuilder().setAgentId(id).setTimeoutMillis(5_000).build());
         System.out.printf(Locale.ROOT, "agent %s answered in %.1f ms%n", id, r.getRoundTripMicros() / 1000.0);
+        return 0;
+      });
+    }
+  }
+
+  @Command(name = "revoke", mixinStandardHelpOptions = true,
+      description = {"End an agent's stream now and refuse its certificates from then on (kept across restarts).",
+          "The host comes back only by enrolling again with a new token: rackroll-agent enroll --token TOKEN."})
+  static final class Revoke implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(paramLabel = "ID", description = "Agent id.")
+    String id;
+
+    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit log.")
+    String reason = "";
+
+    @Override
+    public Integer call() throws Exception {
+      return client.call(channel -> {
+        RevokeAgentResponse r = client.stub(channel).revokeAgent(
+            RevokeAgentRequest.newBuilder().setAgentId(id).setReason(reason).build());
+        System.out.println("revoked agent " + id + ": certificate" + (r.getSerialsCount() == 1 ? " " : "s ")
+            + String.join(", ", r.getSerialsList()) + " refused from now on"
+            + (r.getWasConnected() ? "; its stream was closed" : ""));
         return 0;
       });
     }

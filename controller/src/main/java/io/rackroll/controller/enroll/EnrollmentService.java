@@ -2,12 +2,14 @@ package io.rackroll.controller.enroll;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.pki.CertificateAuthority;
 import io.rackroll.controller.store.Enrollment;
 import io.rackroll.controller.store.Store;
 import io.rackroll.proto.v1.EnrollRequest;
 import io.rackroll.proto.v1.EnrollResponse;
 import io.rackroll.proto.v1.EnrollmentGrpc;
+import io.rackroll.proto.v1.RenewResponse;
 import io.rackroll.trust.BootstrapToken;
 import io.rackroll.trust.Pem;
 import io.rackroll.trust.PeerIdentity;
@@ -15,6 +17,7 @@ import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,13 +35,41 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
   private final Store store;
   private final Clock clock;
   private final Duration certificateLifetime;
+  private final String trustBundlePem;
 
-  public EnrollmentService(Tokens tokens, CertificateAuthority ca, Store store, Clock clock, Duration certificateLifetime) {
+  public EnrollmentService(Tokens tokens, CertificateAuthority ca, List<X509Certificate> trustBundle, Store store,
+      Clock clock, Duration certificateLifetime) {
     this.tokens = tokens;
     this.ca = ca;
     this.store = store;
     this.clock = clock;
     this.certificateLifetime = certificateLifetime;
+    this.trustBundlePem = Pem.encode(trustBundle.toArray(X509Certificate[]::new));
+  }
+
+  /**
+   * A new certificate for the key in {@code presented}, which the TLS handshake has proved the
+   * caller holds. Renewal keeps the key: the certificate is one file the agent replaces
+   * atomically, so a crash can never leave it with a certificate for a key it does not have.
+   * To change the key, enroll again.
+   */
+  public RenewResponse renew(PeerIdentity caller, X509Certificate presented) {
+    X509Certificate cert = ca.issueClient(caller, presented.getPublicKey(), certificateLifetime);
+    String from = Revocations.serial(presented);
+    String to = Revocations.serial(cert);
+    if (!store.renewed(caller.name(), from, to, cert.getNotAfter().toInstant())) {
+      log.warn("{} asked to renew certificate {}, which is neither its current nor its previous one, or it is revoked:"
+          + " refused", caller, from);
+      throw Status.PERMISSION_DENIED.withDescription("certificate " + from + " of " + caller
+          + " cannot be renewed (revoked or replaced); enroll the host again with a new token").asRuntimeException();
+    }
+    log.info("agent {} renewed its certificate: {} -> {}, valid until {}", caller.name(), from, to,
+        cert.getNotAfter().toInstant());
+    return RenewResponse.newBuilder().setCertificatePem(Pem.encode(cert)).setTrustBundlePem(trustBundlePem).build();
+  }
+
+  public String trustBundlePem() {
+    return trustBundlePem;
   }
 
   @Override
@@ -71,7 +102,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     response.onNext(EnrollResponse.newBuilder()
         .setAgentId(agentId)
         .setCertificatePem(Pem.encode(cert))
-        .setCaPem(Pem.encode(ca.certificate()))
+        .setCaPem(trustBundlePem)
         .putAllLabels(labels)
         .build());
     response.onCompleted();

@@ -3,10 +3,14 @@ package io.rackroll.controller.fleet;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.grpc.StatusRuntimeException;
 import io.rackroll.controller.auth.CallerInterceptor;
+import io.rackroll.controller.enroll.EnrollmentService;
 import io.rackroll.proto.v1.AgentLinkGrpc;
 import io.rackroll.proto.v1.AgentMessage;
 import io.rackroll.proto.v1.ControllerMessage;
+import io.rackroll.proto.v1.RenewRequest;
+import io.rackroll.proto.v1.RenewResponse;
 import io.rackroll.trust.PeerIdentity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,9 +23,22 @@ public final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
   private static final Logger log = LoggerFactory.getLogger(AgentLinkService.class);
 
   private final AgentRegistry registry;
+  private final EnrollmentService enrollment;
 
-  public AgentLinkService(AgentRegistry registry) {
+  public AgentLinkService(AgentRegistry registry, EnrollmentService enrollment) {
     this.registry = registry;
+    this.enrollment = enrollment;
+  }
+
+  @Override
+  public void renew(RenewRequest request, StreamObserver<RenewResponse> response) {
+    PeerIdentity caller = CallerInterceptor.caller();
+    try {
+      response.onNext(enrollment.renew(caller, CallerInterceptor.callerCertificate()));
+      response.onCompleted();
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
   }
 
   @Override

@@ -70,7 +70,10 @@ public final class AgentRegistry implements AutoCloseable {
   /** Mutated only on {@link #events}; read from anywhere. */
   private final ConcurrentHashMap<String, AgentSession> sessions = new ConcurrentHashMap<>();
 
-  public AgentRegistry(Store store, Clock clock, LinkSettings settings, String controllerVersion) {
+  private final String trustBundlePem;
+
+  public AgentRegistry(Store store, Clock clock, LinkSettings settings, String controllerVersion, String trustBundlePem) {
+    this.trustBundlePem = trustBundlePem;
     this.store = store;
     this.clock = clock;
     this.settings = settings;
@@ -149,6 +152,7 @@ public final class AgentRegistry implements AutoCloseable {
     session.send(ControllerMessage.newBuilder().setWelcome(Welcome.newBuilder()
         .setHeartbeatIntervalMillis(settings.heartbeatInterval().toMillis())
         .setControllerVersion(controllerVersion)
+        .setTrustBundlePem(trustBundlePem)
         .putAllLabels(known.get().labels())).build());
     log.info("agent {} connected (version {}, host {})", session.agentId, hello.getAgentVersion(),
         hello.getFacts().getHostname());
@@ -275,6 +279,20 @@ public final class AgentRegistry implements AutoCloseable {
     } catch (RuntimeException e) {
       log.error("fleet sweep failed: {}", e.getMessage(), e);
     }
+  }
+
+  /**
+   * Ends the agent's stream at once, if it has one (its certificates are already refused for any
+   * new call). Returns whether it was connected.
+   */
+  public boolean revoked(String agentId, String message) {
+    AgentSession s = sessions.get(agentId);
+    if (s == null) {
+      return false;
+    }
+    s.close(Status.PERMISSION_DENIED.withDescription(message));
+    closed(s);
+    return true;
   }
 
   /** The live view of one agent, if it has a stream open. */

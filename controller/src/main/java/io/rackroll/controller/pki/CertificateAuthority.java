@@ -47,7 +47,11 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
  */
 public final class CertificateAuthority {
   private static final String SIGNATURE = "SHA256withECDSA";
-  /** Certificates start a little in the past so a host whose clock lags slightly accepts them. */
+  /**
+   * Certificates start a little in the past so a host whose clock lags slightly accepts them:
+   * five minutes, or a tenth of a short lifetime (so that two thirds of the validity, when agents
+   * renew, still lies in the future).
+   */
   private static final Duration BACKDATE = Duration.ofMinutes(5);
 
   /** Used directly, never registered globally: JDK providers stay the default for TLS. */
@@ -155,7 +159,7 @@ public final class CertificateAuthority {
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-          certificate, newSerial(random), Date.from(now.minus(BACKDATE)), Date.from(notAfter),
+          certificate, newSerial(random), Date.from(now.minus(min(BACKDATE, lifetime.dividedBy(10)))), Date.from(notAfter),
           new X500Name(identity.subject()), subjectKey)
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
           .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
@@ -179,6 +183,10 @@ public final class CertificateAuthority {
     } catch (OperatorCreationException e) {
       throw new GeneralSecurityException(e);
     }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static BigInteger newSerial(SecureRandom random) {

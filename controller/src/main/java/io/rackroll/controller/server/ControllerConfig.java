@@ -20,7 +20,8 @@ import java.time.Duration;
  * {@link #TEMPLATE} is the file {@code controller init} writes: every key with its default.
  */
 public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcurrentHandshakes,
-    Duration agentCertificateLifetime, long maxArtifactSize, int maxConcurrentTransfers, long transferRateLimit) {
+    Duration agentCertificateLifetime, long maxArtifactSize, int maxConcurrentTransfers, long transferRateLimit,
+    HostPort metrics) {
   public static final String FILE = "controller.yaml";
 
   public ControllerConfig {
@@ -53,7 +54,8 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
       # accept (before any TLS work) and agents retry with backoff. Handshakes time out after 10 s.
       maxConcurrentHandshakes: 512
 
-      # Lifetime of the client certificates issued to agents at enrollment.
+      # Lifetime of the client certificates issued to agents at enrollment and renewal (at least 10s).
+      # Agents renew theirs by themselves at about two thirds of it.
       agentCertificateLifetime: 90d
 
       # Largest release artifact 'rackroll release push' accepts.
@@ -64,6 +66,10 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
 
       # Per-agent download rate, e.g. 50MiB (per second); 0 means no limit.
       transferRateLimit: 0
+
+      # Prometheus metrics over plain HTTP at /metrics; keep it on localhost or a management
+      # network. "off" serves none.
+      metrics: 127.0.0.1:9464
       """;
 
   public static ControllerConfig defaults() {
@@ -89,7 +95,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: listen, heartbeatInterval, staleAfter, maxConcurrentHellos,"
           + " maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize, maxConcurrentTransfers,"
-          + " transferRateLimit)", e);
+          + " transferRateLimit, metrics)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -99,27 +105,33 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
 
   public ControllerConfig withListen(HostPort listen) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit);
+        maxConcurrentTransfers, transferRateLimit, metrics);
   }
 
   public ControllerConfig withMaxConcurrentHandshakes(int n) {
     return new ControllerConfig(listen, link, n, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit);
+        maxConcurrentTransfers, transferRateLimit, metrics);
   }
 
   public ControllerConfig withMaxArtifactSize(long bytes) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, bytes,
-        maxConcurrentTransfers, transferRateLimit);
+        maxConcurrentTransfers, transferRateLimit, metrics);
   }
 
   public ControllerConfig withTransfers(int concurrent, long bytesPerSecond) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
-        concurrent, bytesPerSecond);
+        concurrent, bytesPerSecond, metrics);
+  }
+
+  /** Where metrics are served; null for none. */
+  public ControllerConfig withMetrics(HostPort metrics) {
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
+        maxConcurrentTransfers, transferRateLimit, metrics);
   }
 
   public ControllerConfig withLink(LinkSettings link) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit);
+        maxConcurrentTransfers, transferRateLimit, metrics);
   }
 
   private static long rate(String text) {
@@ -128,6 +140,14 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
       throw new IllegalArgumentException("transferRateLimit: " + text + " (expected: bytes per second such as 50MiB, or 0)");
     }
     return bytes;
+  }
+
+  private static Duration certificateLifetime(String text) {
+    Duration d = Durations.parse("agentCertificateLifetime", text);
+    if (d.compareTo(Duration.ofSeconds(10)) < 0) {
+      throw new IllegalArgumentException("agentCertificateLifetime: " + text + " (expected: at least 10s; 90d is usual)");
+    }
+    return d;
   }
 
   private static long artifactSize(String text) {
@@ -149,6 +169,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     @JsonProperty public String maxArtifactSize = "4GiB";
     @JsonProperty public int maxConcurrentTransfers = 64;
     @JsonProperty public String transferRateLimit = "0";
+    @JsonProperty public String metrics = "127.0.0.1:9464";
 
     ControllerConfig toConfig(Path file) {
       try {
@@ -157,10 +178,11 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
             new LinkSettings(Durations.parse("heartbeatInterval", heartbeatInterval),
                 Durations.parse("staleAfter", staleAfter), maxConcurrentHellos),
             maxConcurrentHandshakes,
-            Durations.parse("agentCertificateLifetime", agentCertificateLifetime),
+            certificateLifetime(agentCertificateLifetime),
             artifactSize(maxArtifactSize),
             maxConcurrentTransfers,
-            rate(transferRateLimit));
+            rate(transferRateLimit),
+            "off".equals(metrics) ? null : HostPort.parse("metrics", metrics));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
       }

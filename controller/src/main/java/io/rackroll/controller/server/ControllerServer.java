@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.rackroll.controller.admin.AdminService;
 import io.rackroll.controller.auth.CallerInterceptor;
+import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.rollout.Rollouts;
 import io.rackroll.controller.enroll.EnrollmentService;
 import io.rackroll.controller.enroll.Tokens;
@@ -86,12 +87,16 @@ public final class ControllerServer implements AutoCloseable {
     ControllerPki pki = ControllerPki.load(dataDir, clock);
     lockDataDir();
     store = openStore.apply(dataDir);
-    registry = new AgentRegistry(store, clock, config.link(), version());
+    String trustBundle = io.rackroll.trust.Pem.encode(pki.trusted().toArray(java.security.cert.X509Certificate[]::new));
+    registry = new AgentRegistry(store, clock, config.link(), version(), trustBundle);
     registry.restore();
     // Unfinished deployments are loaded before any agent can connect and report.
     rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3));
     rollouts.start();
     Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
+    Revocations revocations = Revocations.load(store, clock.instant());
+    EnrollmentService enrollment = new EnrollmentService(tokens, pki.ca(), pki.trusted(), store, clock,
+        config.agentCertificateLifetime());
     ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize());
     artifacts.restore();
     artifactIo = Executors.newFixedThreadPool(4, named("artifact-io"));
@@ -112,10 +117,10 @@ public final class ControllerServer implements AutoCloseable {
         .handshakeTimeout(10, TimeUnit.SECONDS)
         .sslContext(MutualTls.server(pki.serverKey(), pki.serverChain(), pki.trusted()))
         .executor(callbacks)
-        .intercept(new CallerInterceptor())
-        .addService(new EnrollmentService(tokens, pki.ca(), store, clock, config.agentCertificateLifetime()))
-        .addService(new AgentLinkService(registry))
-        .addService(new AdminService(tokens, store, registry, artifacts, artifactIo, rollouts, clock))
+        .intercept(new CallerInterceptor(revocations))
+        .addService(enrollment)
+        .addService(new AgentLinkService(registry, enrollment))
+        .addService(new AdminService(tokens, store, registry, revocations, artifacts, artifactIo, rollouts, clock))
         .addService(new ArtifactService(artifacts, store, artifactIo, pacer, config.maxConcurrentTransfers(),
             config.transferRateLimit()))
         // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.

@@ -11,7 +11,9 @@ public enum ConnectionState {
   /** Stream open but no heartbeat within the stale threshold: the host may be hung or cut off. */
   STALE,
   /** Stream closed. */
-  DISCONNECTED;
+  DISCONNECTED,
+  /** Certificates refused by an admin; only enrolling again with a new token brings the host back. */
+  REVOKED;
 
   public String label() {
     return name().toLowerCase(Locale.ROOT);

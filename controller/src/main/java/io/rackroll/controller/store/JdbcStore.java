@@ -134,11 +134,15 @@ public final class JdbcStore implements Store {
     inTransaction("enroll agent " + e.agentId(), c -> {
       int updated;
       try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE agents SET cert_serial = ?, cert_not_after = ?, enrolled_with = ? WHERE id = ?")) {
+          "UPDATE agents SET cert_serial = ?, cert_not_after = ?, enrolled_with = ?, previous_cert_serial = '',"
+              + " previous_cert_not_after = 0, revoked_at = NULL,"
+              + " state = CASE WHEN state = ? THEN ? ELSE state END WHERE id = ?")) {
         ps.setString(1, e.certificateSerial());
         ps.setLong(2, e.certificateNotAfter().toEpochMilli());
         ps.setString(3, e.tokenId());
-        ps.setString(4, e.agentId());
+        ps.setString(4, ConnectionState.REVOKED.label());
+        ps.setString(5, ConnectionState.ENROLLED.label());
+        ps.setString(6, e.agentId());
         updated = ps.executeUpdate();
       }
       if (updated == 0) {
@@ -168,6 +172,97 @@ public final class JdbcStore implements Store {
   }
 
   @Override
+  public boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter) {
+    return inTransaction("record renewed certificate of " + agentId, c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE agents SET previous_cert_serial = cert_serial, previous_cert_not_after = cert_not_after,"
+              + " cert_serial = ?, cert_not_after = ? WHERE id = ? AND revoked_at IS NULL AND cert_serial = ?")) {
+        ps.setString(1, serial);
+        ps.setLong(2, notAfter.toEpochMilli());
+        ps.setString(3, agentId);
+        ps.setString(4, presentedSerial);
+        if (ps.executeUpdate() == 1) {
+          return true;
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE agents SET cert_serial = ?, cert_not_after = ?"
+          + " WHERE id = ? AND revoked_at IS NULL AND previous_cert_serial = ?")) {
+        ps.setString(1, serial);
+        ps.setLong(2, notAfter.toEpochMilli());
+        ps.setString(3, agentId);
+        ps.setString(4, presentedSerial);
+        return ps.executeUpdate() == 1;
+      }
+    });
+  }
+
+  @Override
+  public Optional<List<String>> revoke(String agentId, String by, Instant at) {
+    return inTransaction("revoke agent " + agentId, c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE agents SET revoked_at = ?, state = ?, state_since = ?"
+          + " WHERE id = ?")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, ConnectionState.REVOKED.label());
+        ps.setLong(3, at.toEpochMilli());
+        ps.setString(4, agentId);
+        if (ps.executeUpdate() == 0) {
+          return Optional.empty();
+        }
+      }
+      Map<String, Long> certificates = new LinkedHashMap<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT cert_serial, cert_not_after, previous_cert_serial,"
+          + " previous_cert_not_after FROM agents WHERE id = ?")) {
+        ps.setString(1, agentId);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          certificates.put(rs.getString(1), rs.getLong(2));
+          if (!rs.getString(3).isEmpty() && rs.getLong(4) > at.toEpochMilli()) {
+            certificates.put(rs.getString(3), rs.getLong(4));
+          }
+        }
+      }
+      List<String> refused = new ArrayList<>();
+      for (Map.Entry<String, Long> cert : certificates.entrySet()) {
+        try (PreparedStatement exists = c.prepareStatement("SELECT 1 FROM revoked_certificates WHERE serial = ?")) {
+          exists.setString(1, cert.getKey());
+          try (ResultSet rs = exists.executeQuery()) {
+            if (rs.next()) {
+              continue; // revoked twice: the first time stands
+            }
+          }
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO revoked_certificates"
+            + " (serial, agent_id, not_after, revoked_at, revoked_by) VALUES (?, ?, ?, ?, ?)")) {
+          ps.setString(1, cert.getKey());
+          ps.setString(2, agentId);
+          ps.setLong(3, cert.getValue());
+          ps.setLong(4, at.toEpochMilli());
+          ps.setString(5, by);
+          ps.executeUpdate();
+        }
+        refused.add(cert.getKey());
+      }
+      return Optional.of(refused);
+    });
+  }
+
+  @Override
+  public java.util.Set<String> revokedSerials(Instant now) {
+    return inTransaction("read revoked certificates", c -> {
+      java.util.Set<String> serials = new java.util.HashSet<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT serial FROM revoked_certificates WHERE not_after > ?")) {
+        ps.setLong(1, now.toEpochMilli());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            serials.add(rs.getString(1));
+          }
+        }
+      }
+      return serials;
+    });
+  }
+
+  @Override
   public void connected(String agentId, String agentVersion, Facts facts, Instant at) {
     update("record hello of " + agentId,
         "UPDATE agents SET agent_version = ?, facts = ?, hostname = ?, system_serial = ?, state = ?,"
@@ -186,7 +281,8 @@ public final class JdbcStore implements Store {
   @Override
   public void stateChanged(String agentId, ConnectionState state, Instant at) {
     update("record " + state.label() + " of " + agentId,
-        "UPDATE agents SET state = ?, state_since = ? WHERE id = ?", state.label(), at.toEpochMilli(), agentId);
+        "UPDATE agents SET state = ?, state_since = ? WHERE id = ? AND revoked_at IS NULL", state.label(),
+        at.toEpochMilli(), agentId);
   }
 
   @Override

@@ -26,12 +26,29 @@ public interface Store extends AutoCloseable {
   /** Records a newly issued certificate. A new agent starts {@link ConnectionState#ENROLLED}. */
   void enroll(Enrollment enrollment);
 
+  /**
+   * Records a renewed certificate, unless the agent is revoked or {@code presentedSerial} is
+   * neither its current nor its previous certificate; returns whether it was recorded. Renewing
+   * from the current certificate keeps that one as the previous; renewing again from the previous
+   * one (the agent lost the answer) replaces only the current.
+   */
+  boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter);
+
+  /**
+   * Marks the agent {@link ConnectionState#REVOKED} and refuses its current and previous
+   * certificates. Returns the serials refused now, or empty if there is no such agent.
+   */
+  Optional<List<String>> revoke(String agentId, String by, Instant at);
+
+  /** Serials of revoked certificates that have not expired at {@code now}. */
+  java.util.Set<String> revokedSerials(Instant now);
+
   /** The agent's stream is open: records version, facts and the time. */
   void connected(String agentId, String agentVersion, Facts facts, Instant at);
 
   void factsChanged(String agentId, Facts facts);
 
-  /** Moves an agent to {@code state} (from a stream closing or the stale sweep). */
+  /** Moves an agent to {@code state} (from a stream closing or the stale sweep); a revoked agent stays revoked. */
   void stateChanged(String agentId, ConnectionState state, Instant at);
 
   /** Batched heartbeat bookkeeping: the latest time each agent was heard from. */

@@ -58,6 +58,9 @@ public final class GatedStore implements Store {
   @Override public void createToken(NewToken token) { delegate.createToken(token); }
   @Override public Redemption redeemToken(String id, String hash, Instant now) { return delegate.redeemToken(id, hash, now); }
   @Override public void enroll(Enrollment e) { delegate.enroll(e); }
+  @Override public boolean renewed(String id, String p, String s, Instant n) { return delegate.renewed(id, p, s, n); }
+  @Override public Optional<List<String>> revoke(String id, String by, Instant at) { return delegate.revoke(id, by, at); }
+  @Override public java.util.Set<String> revokedSerials(Instant now) { return delegate.revokedSerials(now); }
   @Override public void connected(String id, String v, Facts f, Instant at) { delegate.connected(id, v, f, at); }
   @Override public void factsChanged(String id, Facts f) { delegate.factsChanged(id, f); }
   @Override public void stateChanged(String id, ConnectionState s, Instant at) { delegate.stateChanged(id, s, at); }

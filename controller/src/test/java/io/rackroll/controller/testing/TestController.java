@@ -32,10 +32,15 @@ public final class TestController implements Wire, AutoCloseable {
   public final MutableClock clock;
   public final ControllerPki pki;
   private final ControllerServer server;
+  private final ControllerConfig config;
+  private final Function<Path, Store> openStore;
   private final List<ManagedChannel> channels = new ArrayList<>();
   private ManagedChannel adminChannel;
 
-  private TestController(Path data, MutableClock clock, ControllerPki pki, ControllerServer server) {
+  private TestController(Path data, MutableClock clock, ControllerPki pki, ControllerServer server,
+      ControllerConfig config, Function<Path, Store> openStore) {
+    this.config = config;
+    this.openStore = openStore;
     this.data = data;
     this.clock = clock;
     this.pki = pki;
@@ -61,7 +66,13 @@ public final class TestController implements Wire, AutoCloseable {
     MutableClock clock = MutableClock.startingNow();
     ControllerPki pki = ControllerPki.init(data, List.of("localhost", "127.0.0.1"), clock);
     ControllerConfig config = settings.apply(ControllerConfig.defaults().withListen(new HostPort("127.0.0.1", 0))
+        .withMetrics(new HostPort("127.0.0.1", 0))
         .withLink(new LinkSettings(Duration.ofMillis(200), Duration.ofSeconds(2), 256)));
+    return new TestController(data, clock, pki, started(data, config, clock, openStore), config, openStore);
+  }
+
+  private static ControllerServer started(Path data, ControllerConfig config, MutableClock clock,
+      Function<Path, Store> openStore) throws Exception {
     ControllerServer server = new ControllerServer(data, config, clock, openStore);
     try {
       server.start();
@@ -69,7 +80,13 @@ public final class TestController implements Wire, AutoCloseable {
       server.close();
       throw e;
     }
-    return new TestController(data, clock, pki, server);
+    return server;
+  }
+
+  /** Stops this controller and starts another on the same data directory and clock (on a new port). */
+  public TestController restart() throws Exception {
+    close();
+    return new TestController(data, clock, pki, started(data, config, clock, openStore), config, openStore);
   }
 
   public HostPort address() {
