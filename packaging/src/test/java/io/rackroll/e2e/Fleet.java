@@ -107,6 +107,18 @@ final class Fleet implements AutoCloseable {
     return Files.readString(data.resolve("controller.address")).trim();
   }
 
+  /** {@code GET /metrics} from the controller, as Prometheus would scrape it. */
+  String metrics() throws IOException, InterruptedException {
+    String address = Files.readString(data.resolve("metrics.address")).trim();
+    var response = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + address + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("GET /metrics: " + response.statusCode() + " " + response.body());
+    }
+    return response.body();
+  }
+
   String token(String labels, int uses) {
     Cli r = rackroll("token", "create", "--labels", labels, "--uses", Integer.toString(uses));
     if (r.exit != 0) {

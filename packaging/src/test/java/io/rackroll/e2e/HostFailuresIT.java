@@ -53,6 +53,24 @@ class HostFailuresIT {
       assertThat(v4.out()).contains("ROLLED_BACK", "[hook_failed] activate hook hooks/activate.sh of web@4 exited"
           + " with 5; output: port 8080 in use; rolled back to 1");
       assertThat(a.current("web")).isEqualTo("1");
+
+      // What an operator sees first: the summary and the metrics.
+      Fleet.Cli status = fleet.rackroll("status");
+      assertThat(status.exit()).as(status.toString()).isZero();
+      assertThat(status.out()).contains("controller   ", " at " + fleet.controllerAddress() + ", up ",
+          "agents       1 connected, 0 stale, 0 disconnected", "deployments  none running", "failures     latest 3")
+          .containsPattern("r1 +1 +0 +0 +0")
+          .containsPattern(a.id() + " +web@4 +ROLLED_BACK")
+          .containsPattern(a.id() + " +web@2 +FAILED");
+      await("metrics refreshed").atMost(Duration.ofSeconds(30))
+          .until(() -> fleet.metrics().contains("rackroll_deployments{state=\"completed\"} 1.0"));
+      String metrics = fleet.metrics();
+      assertThat(metrics).contains("rackroll_agents_connected 1.0", "rackroll_agents{state=\"connected\"} 1.0",
+          "rackroll_rpc_seconds_count{code=\"OK\",method=\"rackroll.v1.Admin/Deploy\"} 4",
+          "rackroll_artifact_transfers_seconds_count{outcome=\"completed\"}", "rackroll_heartbeat_lag_max_seconds",
+          "jvm_memory_used_bytes");
+      assertThat(metrics).containsPattern("rackroll_deployments\\{state=\"(failed|rolled_back)\"} [1-3]\\.0");
+      assertThat(metrics).containsPattern("rackroll_artifact_served_bytes_total [1-9]");
     }
   }
 

@@ -46,7 +46,9 @@ import io.rackroll.proto.v1.CreateTokenResponse;
 import io.rackroll.proto.v1.GetAgentRequest;
 import io.rackroll.proto.v1.ListAgentsRequest;
 import io.rackroll.proto.v1.ListAgentsResponse;
+import io.rackroll.proto.v1.GetStatusRequest;
 import io.rackroll.proto.v1.PingAgentRequest;
+import io.rackroll.proto.v1.StatusReport;
 import io.rackroll.proto.v1.RevokeAgentRequest;
 import io.rackroll.proto.v1.RevokeAgentResponse;
 import io.rackroll.proto.v1.PingAgentResponse;
@@ -81,9 +83,11 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private final Rollouts rollouts;
 
   private final Revocations revocations;
+  private final StatusReports status;
 
   public AdminService(Tokens tokens, Store store, AgentRegistry registry, Revocations revocations,
-      ArtifactStore artifacts, Executor artifactIo, Rollouts rollouts, Clock clock) {
+      ArtifactStore artifacts, Executor artifactIo, Rollouts rollouts, StatusReports status, Clock clock) {
+    this.status = status;
     this.revocations = revocations;
     this.rollouts = rollouts;
     this.tokens = tokens;
@@ -200,7 +204,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     response.onCompleted();
   }
 
-  private static TransitionRecord transition(Transition t) {
+  static TransitionRecord transition(Transition t) {
     return TransitionRecord.newBuilder().setSeq(t.seq()).setDeploymentId(t.deploymentId()).setApp(t.app())
         .setAgentId(t.agentId()).setPhase(t.phase()).setVersion(t.version()).setDetail(t.detail())
         .setAtEpochMillis(t.at().toEpochMilli()).build();
@@ -328,6 +332,11 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     }
     response.onNext(record.build());
     response.onCompleted();
+  }
+
+  @Override
+  public void getStatus(GetStatusRequest request, StreamObserver<StatusReport> response) {
+    answer(response, () -> status.report(request.getFailures()));
   }
 
   @Override

@@ -62,6 +62,7 @@ final class DemoCommand implements Callable<Integer> {
       ControllerPki.init(data, List.of("localhost", "127.0.0.1"), Clock.systemUTC());
       SecureFiles.writeString(data.resolve(ControllerConfig.FILE), ControllerConfig.TEMPLATE
           .replace("listen: 0.0.0.0:7443", "listen: 127.0.0.1:0")
+          .replace("metrics: 127.0.0.1:9464", "metrics: 127.0.0.1:0")
           .replace("heartbeatInterval: 10s", "heartbeatInterval: 1s")
           .replace("staleAfter: 30s", "staleAfter: 5s"), SecureFiles.PUBLIC);
 
@@ -124,6 +125,9 @@ final class DemoCommand implements Callable<Integer> {
             .setSelector("rack=r2").build());
         expect(DeploymentWatch.watch(client, channel, back.getId(), System.out, Duration.ofMinutes(3)), true,
             "the rollback of rack r2 did not complete");
+        step("'rackroll status': the one screen to look at first");
+        StatusCommand.print(client.stub(channel).getStatus(io.rackroll.proto.v1.GetStatusRequest.getDefaultInstance()),
+            address, System.out);
       } finally {
         AdminClient.close(channel);
       }
@@ -131,6 +135,7 @@ final class DemoCommand implements Callable<Integer> {
       if (keepRunning) {
         step("The fleet is up. Try, in another terminal:");
         String rr = "rackroll --data " + data;
+        System.out.println("  " + rr + " status");
         System.out.println("  " + rr + " agents");
         System.out.println("  " + rr + " agents --selector 'rack=r2'");
         System.out.println("  " + rr + " agents show ID");

@@ -295,6 +295,24 @@ public final class AgentRegistry implements AutoCloseable {
     return true;
   }
 
+  /** Agents with an open stream (stale ones included). */
+  public int connectedCount() {
+    return sessions.size();
+  }
+
+  /** The longest any connected agent has gone unheard, now; zero with none connected. */
+  public Duration maxSilence() {
+    Instant now = clock.instant();
+    Duration max = Duration.ZERO;
+    for (AgentSession s : sessions.values()) {
+      Duration d = Duration.between(s.lastHeard(), now);
+      if (d.compareTo(max) > 0) {
+        max = d;
+      }
+    }
+    return max;
+  }
+
   /** The live view of one agent, if it has a stream open. */
   public Optional<Live> live(String agentId) {
     AgentSession s = sessions.get(agentId);

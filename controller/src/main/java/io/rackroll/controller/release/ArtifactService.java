@@ -5,6 +5,10 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.store.Store;
 import io.rackroll.proto.v1.ArtifactChunk;
@@ -44,14 +48,21 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
   private final long bytesPerSecond;
   private final AtomicLong bytesServed = new AtomicLong();
 
+  private final MeterRegistry meters;
+
   public ArtifactService(ArtifactStore artifacts, Store store, Executor io, ScheduledExecutorService pacer,
-      int maxConcurrentTransfers, long bytesPerSecond) {
+      int maxConcurrentTransfers, long bytesPerSecond, MeterRegistry meters) {
+    this.meters = meters;
+    FunctionCounter.builder("rackroll.artifact.served", bytesServed, AtomicLong::get).baseUnit("bytes")
+        .description("Artifact bytes sent to agents").register(meters);
     this.artifacts = artifacts;
     this.store = store;
     this.io = io;
     this.pacer = pacer;
     this.transfers = new Semaphore(maxConcurrentTransfers);
     this.bytesPerSecond = bytesPerSecond;
+    Gauge.builder("rackroll.artifact.transfers.active", transfers, t -> maxConcurrentTransfers - t.availablePermits())
+        .description("Artifact downloads being served").register(meters);
   }
 
   /** Total artifact bytes sent since start. */
@@ -95,7 +106,7 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
       call.onError(Status.OUT_OF_RANGE.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
-    call.setOnCancelHandler(t::finish);
+    call.setOnCancelHandler(() -> t.finish("cancelled"));
     call.setOnReadyHandler(t::wake);
   }
 
@@ -112,6 +123,7 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
     /** Rate limiting: start of the current one-second window and bytes sent in it. */
     private long windowStart = System.nanoTime();
     private long windowBytes;
+    private final long started = System.nanoTime();
 
     Transfer(ServerCallStreamObserver<ArtifactChunk> call, FileChannel file, long offset, String agent, String digest)
         throws IOException {
@@ -140,7 +152,7 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
         while (call.isReady() && !finished.get()) {
           if (position >= size) {
             call.onCompleted();
-            finish();
+            finish("completed");
             return;
           }
           long delay = paceNanos();
@@ -163,7 +175,7 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
         }
       } catch (IOException | RuntimeException e) {
         log.warn("agent {}: transfer of {} failed at byte {}: {}", agent, digest, position, e.getMessage());
-        finish();
+        finish("failed");
         try {
           call.onError(Status.INTERNAL.withDescription("controller could not read the artifact; retrying resumes")
               .asRuntimeException());
@@ -199,9 +211,12 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
       return windowBytes >= bytesPerSecond ? TimeUnit.SECONDS.toNanos(1) - elapsed : 0;
     }
 
-    void finish() {
+    void finish(String outcome) {
       if (finished.compareAndSet(false, true)) {
         transfers.release();
+        Timer.builder("rackroll.artifact.transfers").tag("outcome", outcome)
+            .description("Artifact downloads, from request to last byte").register(meters)
+            .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         try {
           file.close();
         } catch (IOException e) {

@@ -5,6 +5,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.rackroll.controller.admin.AdminService;
+import io.rackroll.controller.admin.StatusReports;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.rollout.Rollouts;
@@ -12,6 +13,8 @@ import io.rackroll.controller.enroll.EnrollmentService;
 import io.rackroll.controller.enroll.Tokens;
 import io.rackroll.controller.fleet.AgentLinkService;
 import io.rackroll.controller.fleet.AgentRegistry;
+import io.rackroll.controller.metrics.ControllerMetrics;
+import io.rackroll.controller.metrics.RpcMetrics;
 import io.rackroll.controller.pki.ControllerPki;
 import io.rackroll.controller.release.ArtifactService;
 import io.rackroll.controller.release.ArtifactStore;
@@ -29,6 +32,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -50,6 +54,8 @@ public final class ControllerServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControllerServer.class);
   /** Written after binding: where this controller actually listens (useful with port 0). */
   public static final String ADDRESS_FILE = "controller.address";
+  /** Written after binding, when metrics are served: where (useful with port 0). */
+  public static final String METRICS_ADDRESS_FILE = "metrics.address";
 
   private final Path dataDir;
   private final ControllerConfig config;
@@ -58,6 +64,8 @@ public final class ControllerServer implements AutoCloseable {
   private Store store;
   private AgentRegistry registry;
   private Rollouts rollouts;
+  private ControllerMetrics metrics;
+  private final Instant startedAt;
   private ThreadPoolExecutor callbacks;
   private ExecutorService artifactIo;
   private ScheduledExecutorService pacer;
@@ -76,6 +84,7 @@ public final class ControllerServer implements AutoCloseable {
     this.config = config;
     this.clock = clock;
     this.openStore = openStore;
+    this.startedAt = clock.instant();
   }
 
   public static String version() {
@@ -93,6 +102,7 @@ public final class ControllerServer implements AutoCloseable {
     // Unfinished deployments are loaded before any agent can connect and report.
     rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3));
     rollouts.start();
+    metrics = new ControllerMetrics(store, registry, version());
     Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
     Revocations revocations = Revocations.load(store, clock.instant());
     EnrollmentService enrollment = new EnrollmentService(tokens, pki.ca(), pki.trusted(), store, clock,
@@ -118,11 +128,13 @@ public final class ControllerServer implements AutoCloseable {
         .sslContext(MutualTls.server(pki.serverKey(), pki.serverChain(), pki.trusted()))
         .executor(callbacks)
         .intercept(new CallerInterceptor(revocations))
+        .intercept(new RpcMetrics(metrics.registry()))
         .addService(enrollment)
         .addService(new AgentLinkService(registry, enrollment))
-        .addService(new AdminService(tokens, store, registry, revocations, artifacts, artifactIo, rollouts, clock))
+        .addService(new AdminService(tokens, store, registry, revocations, artifacts, artifactIo, rollouts,
+            new StatusReports(store, registry, clock, version(), startedAt, () -> metrics.address()), clock))
         .addService(new ArtifactService(artifacts, store, artifactIo, pacer, config.maxConcurrentTransfers(),
-            config.transferRateLimit()))
+            config.transferRateLimit(), metrics.registry()))
         // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -138,6 +150,11 @@ public final class ControllerServer implements AutoCloseable {
           + " (is another controller running? change 'listen' in " + dataDir.resolve(ControllerConfig.FILE) + ")", e);
     }
     registry.start();
+    java.nio.file.Files.deleteIfExists(dataDir.resolve(METRICS_ADDRESS_FILE));
+    metrics.start(config.metrics());
+    if (metrics.address() != null) {
+      SecureFiles.writeString(dataDir.resolve(METRICS_ADDRESS_FILE), metrics.address() + "\n", SecureFiles.PUBLIC);
+    }
     HostPort bound = new HostPort(listen.host(), port());
     SecureFiles.writeString(dataDir.resolve(ADDRESS_FILE), bound + "\n", SecureFiles.PUBLIC);
     log.info("controller {} listening on {} (data {})", version(), bound, dataDir.toAbsolutePath());
@@ -181,6 +198,9 @@ public final class ControllerServer implements AutoCloseable {
   public void close() {
     if (server != null) {
       server.shutdown();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
     if (rollouts != null) {
       rollouts.close();

@@ -614,11 +614,51 @@ public final class JdbcStore implements Store {
         + Math.max(1, limit) + " ROWS ONLY", agentId);
   }
 
+  /** Transition phases that are a host failing. */
+  private static final List<String> FAILURES = List.of("FAILED", "ROLLED_BACK", "UNHEALTHY", "TIMED_OUT", "UNREACHABLE");
+
+  @Override
+  public List<Transition> recentFailures(int limit) {
+    return transitions("read recent failures", "WHERE t.phase IN ('" + String.join("', '", FAILURES) + "')"
+        + " ORDER BY t.seq DESC FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY", null);
+  }
+
+  @Override
+  public Map<String, Integer> agentCounts() {
+    return counts("count agents", "SELECT state, COUNT(*) FROM agents GROUP BY state");
+  }
+
+  @Override
+  public Map<String, Integer> deploymentCounts() {
+    return counts("count deployments", "SELECT state, COUNT(*) FROM deployments GROUP BY state");
+  }
+
+  @Override
+  public Map<String, Integer> activeHostPhases() {
+    return counts("count hosts in deployments", "SELECT h.phase, COUNT(*) FROM deployment_hosts h"
+        + " JOIN deployments d ON d.id = h.deployment_id WHERE d.state NOT IN ('"
+        + String.join("', '", Deployment.ENDED) + "') GROUP BY h.phase");
+  }
+
+  private Map<String, Integer> counts(String what, String sql) {
+    return inTransaction(what, c -> {
+      Map<String, Integer> out = new java.util.TreeMap<>();
+      try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1), rs.getInt(2));
+        }
+      }
+      return out;
+    });
+  }
+
   private List<Transition> transitions(String what, String where, String arg) {
     return inTransaction(what, c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT t.seq, t.deployment_id, d.app, t.agent_id, t.phase,"
           + " t.version, t.detail, t.at FROM host_transitions t JOIN deployments d ON d.id = t.deployment_id " + where)) {
-        ps.setString(1, arg);
+        if (arg != null) {
+          ps.setString(1, arg);
+        }
         List<Transition> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {

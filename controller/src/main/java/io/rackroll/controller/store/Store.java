@@ -131,6 +131,18 @@ public interface Store extends AutoCloseable {
   /** The latest state of every app on the agent. */
   List<HostJob> agentApps(String agentId);
 
+  /** How many agents are in each connection state (label to count), for metrics and status. */
+  Map<String, Integer> agentCounts();
+
+  /** How many deployments are in each state. */
+  Map<String, Integer> deploymentCounts();
+
+  /** Hosts of unfinished deployments by phase. */
+  Map<String, Integer> activeHostPhases();
+
+  /** The latest host failures (phases FAILED, ROLLED_BACK, UNHEALTHY, TIMED_OUT, UNREACHABLE), newest first. */
+  List<Transition> recentFailures(int limit);
+
   @Override
   void close();
 

@@ -58,6 +58,10 @@ public final class GatedStore implements Store {
   @Override public void createToken(NewToken token) { delegate.createToken(token); }
   @Override public Redemption redeemToken(String id, String hash, Instant now) { return delegate.redeemToken(id, hash, now); }
   @Override public void enroll(Enrollment e) { delegate.enroll(e); }
+  @Override public Map<String, Integer> agentCounts() { return delegate.agentCounts(); }
+  @Override public Map<String, Integer> deploymentCounts() { return delegate.deploymentCounts(); }
+  @Override public Map<String, Integer> activeHostPhases() { return delegate.activeHostPhases(); }
+  @Override public List<io.rackroll.controller.store.Transition> recentFailures(int n) { return delegate.recentFailures(n); }
   @Override public boolean renewed(String id, String p, String s, Instant n) { return delegate.renewed(id, p, s, n); }
   @Override public Optional<List<String>> revoke(String id, String by, Instant at) { return delegate.revoke(id, by, at); }
   @Override public java.util.Set<String> revokedSerials(Instant now) { return delegate.revokedSerials(now); }

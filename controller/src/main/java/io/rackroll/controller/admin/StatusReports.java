@@ -1,0 +1,64 @@
+package io.rackroll.controller.admin;
+
+import io.rackroll.controller.fleet.AgentRegistry;
+import io.rackroll.controller.rollout.Rollouts;
+import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.StoredAgent;
+import io.rackroll.proto.v1.DeploymentProgress;
+import io.rackroll.proto.v1.RackStatus;
+import io.rackroll.proto.v1.StatusReport;
+import io.rackroll.wire.HostPort;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/** Builds {@code rackroll status}: what an operator wants on one screen, first. */
+public final class StatusReports {
+  private final Store store;
+  private final AgentRegistry fleet;
+  private final Clock clock;
+  private final String version;
+  private final Instant startedAt;
+  private final Supplier<HostPort> metrics;
+
+  public StatusReports(Store store, AgentRegistry fleet, Clock clock, String version, Instant startedAt,
+      Supplier<HostPort> metrics) {
+    this.store = store;
+    this.fleet = fleet;
+    this.clock = clock;
+    this.version = version;
+    this.startedAt = startedAt;
+    this.metrics = metrics;
+  }
+
+  StatusReport report(int failures) {
+    HostPort m = metrics.get();
+    StatusReport.Builder b = StatusReport.newBuilder().setControllerVersion(version)
+        .setStartedEpochMillis(startedAt.toEpochMilli()).setNowEpochMillis(clock.millis())
+        .setMetricsAddress(m == null ? "" : m.toString());
+    Map<String, Map<String, Integer>> racks = new TreeMap<>();
+    for (StoredAgent a : store.agents()) {
+      String state = fleet.live(a.id()).map(l -> l.state().label()).orElse(a.state().label());
+      racks.computeIfAbsent(a.labels().getOrDefault("rack", ""), k -> new TreeMap<>()).merge(state, 1, Integer::sum);
+    }
+    racks.forEach((rack, counts) -> b.addRacks(RackStatus.newBuilder().setRack(rack).putAllAgents(counts)));
+    for (Deployment summary : store.activeDeployments()) {
+      Deployment d = store.deployment(summary.id()).orElse(summary);
+      b.addDeployments(DeploymentProgress.newBuilder().setId(d.id()).setKind(d.kind()).setApp(d.app())
+          .setVersion(d.version()).setState(d.state()).setBatch(d.batch()).setBatches(d.batches())
+          .setHosts(d.hosts().size()).setDone((int) d.hosts().stream().filter(Deployment.Host::done).count())
+          .setFailures(failures(d)).setAllowedFailures(d.allowedFailures())
+          .setCreatedEpochMillis(d.createdAt().toEpochMilli()));
+    }
+    store.recentFailures(failures <= 0 ? 5 : failures).forEach(t -> b.addRecentFailures(AdminService.transition(t)));
+    return b.build();
+  }
+
+  /** Hosts of {@code d} that count against its failure budget. */
+  static int failures(Deployment d) {
+    return (int) d.hosts().stream().filter(h -> Rollouts.countsAsFailure(h.phase())).count();
+  }
+}
