@@ -1,7 +1,5 @@
 package io.rackroll.agent;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import io.rackroll.agent.identity.AgentIdentity;
 import io.rackroll.agent.identity.CertificateRenewal;
 import io.rackroll.agent.identity.Enroller;
@@ -12,6 +10,7 @@ import io.rackroll.agent.install.Preconditions;
 import io.rackroll.agent.lifecycle.Lifecycle;
 import io.rackroll.agent.lifecycle.LifecycleService;
 import io.rackroll.agent.link.ControllerLink;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.trust.BootstrapToken;
 import io.rackroll.trust.LiveCredentials;
 import io.rackroll.trust.SecureFiles;
@@ -22,10 +21,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
-import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -138,6 +137,10 @@ public final class AgentMain {
     @Option(names = "--facts-interval", paramLabel = "DURATION", description = "Overrides 'factsInterval'.")
     String factsInterval;
 
+    @Option(names = "--log-format", paramLabel = "FORMAT",
+        description = "text (default) or json: one JSON object per line, each with this agent's id.")
+    String logFormat = "text";
+
     @Override
     public Integer call() throws Exception {
       AgentConfig config = where.resolve();
@@ -148,12 +151,14 @@ public final class AgentMain {
         throw new IllegalArgumentException("no controller address: set 'controller' in " + where.config
             + " or pass --controller HOST:PORT");
       }
-      serviceLogging();
+      ServiceLogging.Format format = ServiceLogging.Format.parse("--log-format", logFormat);
       // JNA (used by OSHI) unpacks a native library; keep it in a directory this service owns.
       Path jna = Files.createDirectories(config.stateDir().resolve("jna"));
       System.setProperty("jna.tmpdir", jna.toString());
 
       AgentIdentity identity = identity(config);
+      // Every line of this process is about this host: each JSON line carries its agent id.
+      ServiceLogging.install(format, Map.of(ServiceLogging.AGENT, identity.id()));
       if (!identity.enrolled()) {
         if (token == null) {
           throw new IllegalStateException("this host is not enrolled; run 'rackroll-agent enroll --controller "
@@ -215,11 +220,6 @@ public final class AgentMain {
     }
   }
 
-  static void serviceLogging() {
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.INFO);
-    SLF4JBridgeHandler.removeHandlersForRootLogger();
-    SLF4JBridgeHandler.install();
-  }
 
   static final class Version implements CommandLine.IVersionProvider {
     @Override

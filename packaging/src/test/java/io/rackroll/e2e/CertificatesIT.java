@@ -52,9 +52,13 @@ class CertificatesIT {
       // Once the first certificate has expired, a restarted controller must see the renewed one.
       await("first certificate expired").atMost(LIFETIME).until(() -> Instant.now().isAfter(firstExpiry));
       fleet.killController();
-      fleet.startController();
+      fleet.startController("--log-format", "json");
       await("renewed agent reconnects").atMost(Duration.ofSeconds(30))
           .until(() -> fleet.stateOf(renewing.id()).equals("connected"));
+      // Logs as JSON lines, each line about a host carrying its agent id as a field.
+      assertThat(fleet.controllerLog()).containsPattern("\\{\"time\":\"[^\"]+\",\"level\":\"INFO\",\"logger\":"
+          + "\"AgentRegistry\",\"thread\":\"[^\"]+\",\"message\":\"agent " + renewing.id() + " connected [^\"]*\",\"agent\":\""
+          + renewing.id() + "\"}");
 
       // Revocation survives the restart.
       revoked.restart();
@@ -66,10 +70,12 @@ class CertificatesIT {
           "--token", fleet.token("rack=r1", 1));
       assertThat(enroll.exit()).as(enroll.toString()).isZero();
       assertThat(enroll.out()).contains("Enrolled agent " + revoked.id());
-      revoked.restart();
+      revoked.restart("--log-format", "json");
       await("re-enrolled agent connected").atMost(Duration.ofSeconds(60))
           .failFast("agent exited", () -> !revoked.process.isAlive())
           .until(() -> fleet.stateOf(revoked.id()).equals("connected"));
+      assertThat(revoked.log()).containsPattern("\"message\":\"connected to controller [^\"]+\",\"agent\":\""
+          + revoked.id() + "\"}");
 
       // The host that was away: a clear error and a distinct exit status, not a retry loop.
       await("away agent's certificate expired").atMost(LIFETIME).until(() -> Instant.now().isAfter(awayExpiry));

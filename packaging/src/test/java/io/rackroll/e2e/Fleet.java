@@ -84,10 +84,11 @@ final class Fleet implements AutoCloseable {
     }
   }
 
-  void startController() throws IOException {
+  void startController(String... options) throws IOException {
     Files.deleteIfExists(data.resolve("controller.address"));
-    controller = java(data.resolve("controller.log"), controllerJvm, CONTROLLER_JAR, "controller", "run", "--data",
-        data.toString());
+    List<String> args = new ArrayList<>(List.of("controller", "run", "--data", data.toString()));
+    args.addAll(List.of(options));
+    controller = java(data.resolve("controller.log"), controllerJvm, CONTROLLER_JAR, args.toArray(String[]::new));
     await("controller listening").atMost(Duration.ofSeconds(60))
         .failFast("controller exited; see " + data.resolve("controller.log"), () -> !controller.isAlive())
         .until(() -> Files.exists(data.resolve("controller.address")));
@@ -101,6 +102,10 @@ final class Fleet implements AutoCloseable {
   /** The controller's process id, for measuring it. */
   long controllerPid() {
     return controller.pid();
+  }
+
+  String controllerLog() throws IOException {
+    return Files.readString(data.resolve("controller.log"));
   }
 
   String controllerAddress() throws IOException {
@@ -470,8 +475,10 @@ final class Fleet implements AutoCloseable {
     }
 
     /** Starts the same agent again: no token, so it must come back on the identity it kept. */
-    void restart() throws IOException {
-      process = java(home.resolve("agent.log"), AGENT_JAR, "run", "--config", home.resolve("agent.yaml").toString());
+    void restart(String... options) throws IOException {
+      List<String> args = new ArrayList<>(List.of("run", "--config", home.resolve("agent.yaml").toString()));
+      args.addAll(List.of(options));
+      process = java(home.resolve("agent.log"), AGENT_JAR, args.toArray(String[]::new));
     }
 
     /** The release {@code current} points to for {@code app}, read from the host's disk. */

@@ -1,6 +1,7 @@
 package io.rackroll.agent.lifecycle;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.agent.artifact.ArtifactCache.DownloadException;
 import io.rackroll.agent.artifact.ArtifactSource;
 import io.rackroll.agent.install.Preconditions;
@@ -147,7 +148,7 @@ public final class Lifecycle {
     Optional<Job> last = job(app).filter(j -> !deploymentId.isEmpty() && j.deploymentId().equals(deploymentId)
         && (version == null || j.version().equals(version)) && j.phase().terminal());
     if (last.isPresent()) {
-      log.info("{}: {} already ran here ({}); reporting it again", app, deploymentId, last.get().phase());
+      log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, deploymentId).log("{}: {} already ran here ({}); reporting it again", app, deploymentId, last.get().phase());
       listener.transition(last.get());
     }
     return last;
@@ -237,7 +238,7 @@ public final class Lifecycle {
         continue;
       }
       Job job = persisted.get().reentered(clock.millis());
-      log.info("{}@{}: resuming after restart in {} (entry {})", job.app(), job.version(), job.phase(), job.entries());
+      log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId()).log("{}@{}: resuming after restart in {} (entry {})", job.app(), job.version(), job.phase(), job.entries());
       if (job.entries() > MAX_ENTRIES) {
         job = loopDetected(job);
       } else {
@@ -285,13 +286,13 @@ public final class Lifecycle {
         Job failed = job.phase().terminal() ? job : job.failing(Phase.FAILED, diskKind(e), job.app() + "@"
             + job.version() + ": cannot record its state: " + e.getMessage(),
             clock.millis());
-        log.error("{}", failed.failure());
+        log.atError().addKeyValue(ServiceLogging.DEPLOYMENT, failed.deploymentId()).log("{}", failed.failure());
         listener.transition(failed);
         return failed;
       }
       listener.transition(job);
       if (job.phase().terminal()) {
-        log.info("{}@{}: {}{}", job.app(), job.version(), job.phase(), job.failure().isEmpty() ? "" : ": " + job.failure());
+        log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId()).log("{}@{}: {}{}", job.app(), job.version(), job.phase(), job.failure().isEmpty() ? "" : ": " + job.failure());
         return job;
       }
       try {
@@ -361,7 +362,7 @@ public final class Lifecycle {
                   : "unreachable", e.getMessage(), clock.millis());
             }
             long pause = Math.min(30_000, 500L << attempt);
-            log.warn("{}@{}: attempt {} of 5: {}; trying again in {} ms", job.app(), job.version(), attempt,
+            log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId()).log("{}@{}: attempt {} of 5: {}; trying again in {} ms", job.app(), job.version(), attempt,
                 e.getMessage(), pause);
             Thread.sleep(pause); // retry pacing between whole attempts
           }
@@ -456,7 +457,7 @@ public final class Lifecycle {
         try {
           hooks.run("deactivate", stop.get(), app, job.version(), releaseDir(app, job.version()), "", hookLog(job, "deactivate"));
         } catch (HookRunner.HookFailed e) {
-          log.warn("{}@{}: {}", app, job.version(), e.getMessage());
+          log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId()).log("{}@{}: {}", app, job.version(), e.getMessage());
         }
       }
       Files.deleteIfExists(apps.resolve(app).resolve("current"));

@@ -2,6 +2,7 @@ package io.rackroll.controller.admin;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.enroll.Tokens;
@@ -354,7 +355,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     boolean wasConnected = registry.revoked(agentId, CallerInterceptor.REVOKED + ": agent " + agentId
         + " was revoked by " + admin + "; enroll the host again with a new token (rackroll-agent enroll --token TOKEN)");
     String reason = request.getReason().isBlank() ? "" : ": " + request.getReason();
-    log.warn("admin {} revoked agent {} (certificates {}){}", admin, agentId, serials.get(), reason);
+    log.atWarn().addKeyValue(ServiceLogging.AGENT, agentId).log("admin {} revoked agent {} (certificates {}){}", admin, agentId, serials.get(), reason);
     store.audit(AuditEntry.of(clock.instant(), admin, "agent revoke", agentId, "certificates " + serials.get() + reason));
     response.onNext(RevokeAgentResponse.newBuilder().addAllSerials(serials.get()).setWasConnected(wasConnected).build());
     response.onCompleted();

@@ -1,10 +1,9 @@
 package io.rackroll.controller.cli;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import io.rackroll.controller.fleet.LinkSettings;
 import io.rackroll.controller.pki.ControllerPki;
 import io.rackroll.controller.server.ControllerConfig;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.server.ControllerServer;
 import io.rackroll.trust.SecureFiles;
 import io.rackroll.wire.Durations;
@@ -15,8 +14,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.slf4j.LoggerFactory;
-import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -79,6 +76,11 @@ final class ControllerCommand {
     @Option(names = "--stale-after", paramLabel = "DURATION", description = "Overrides 'staleAfter'.")
     String staleAfter;
 
+    @Option(names = "--log-format", paramLabel = "FORMAT",
+        description = "text (default): one readable line per event; json: one JSON object per line, with the"
+            + " deployment and agent ids as fields.")
+    String logFormat = "text";
+
     @Override
     public Integer call() throws Exception {
       ControllerConfig cfg = ControllerConfig.load(config != null ? config : data.resolve(ControllerConfig.FILE));
@@ -92,7 +94,7 @@ final class ControllerCommand {
             staleAfter != null ? Durations.parse("--stale-after", staleAfter) : l.staleAfter(),
             l.maxConcurrentHellos()));
       }
-      serviceLogging();
+      ServiceLogging.install(ServiceLogging.Format.parse("--log-format", logFormat), java.util.Map.of());
       ControllerServer server = new ControllerServer(data, cfg, Clock.systemUTC());
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -105,10 +107,4 @@ final class ControllerCommand {
     }
   }
 
-  /** Services log at INFO and route gRPC's java.util.logging through SLF4J. */
-  static void serviceLogging() {
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.INFO);
-    SLF4JBridgeHandler.removeHandlersForRootLogger();
-    SLF4JBridgeHandler.install();
-  }
 }

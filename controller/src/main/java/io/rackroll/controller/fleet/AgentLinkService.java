@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.grpc.StatusRuntimeException;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.enroll.EnrollmentService;
 import io.rackroll.proto.v1.AgentLinkGrpc;
@@ -61,7 +62,7 @@ public final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
           }
           String claimed = message.getHello().getAgentId();
           if (!claimed.equals(caller.name())) {
-            log.warn("{} sent a hello for agent {}: refused", caller, claimed);
+            log.atWarn().addKeyValue(ServiceLogging.AGENT, caller.name()).log("{} sent a hello for agent {}: refused", caller, claimed);
             refuse(Status.PERMISSION_DENIED.withDescription(
                 caller + " cannot speak for agent " + claimed + " (expected: the id in its own certificate)"));
             return;
@@ -83,7 +84,7 @@ public final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
             session.resultArrived(message.getResult());
           }
           case HELLO -> refuse(Status.INVALID_ARGUMENT.withDescription("hello sent twice on one stream"));
-          default -> log.debug("agent {} sent an empty message", caller.name());
+          default -> log.atDebug().addKeyValue(ServiceLogging.AGENT, caller.name()).log("agent {} sent an empty message", caller.name());
         }
       }
 

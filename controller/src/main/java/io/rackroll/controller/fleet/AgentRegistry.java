@@ -3,6 +3,7 @@ package io.rackroll.controller.fleet;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.store.ConnectionState;
 import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.Store;
@@ -113,7 +114,7 @@ public final class AgentRegistry implements AutoCloseable {
       long retryMs = ThreadLocalRandom.current().nextLong(1_000, 5_000);
       Metadata trailers = new Metadata();
       trailers.put(Backoff.RETRY_AFTER_MS, Long.toString(retryMs));
-      log.debug("agent {}: too many hellos in flight, told to retry in {} ms", agentId, retryMs);
+      log.atDebug().addKeyValue(ServiceLogging.AGENT, agentId).log("agent {}: too many hellos in flight, told to retry in {} ms", agentId, retryMs);
       session.closedByPeer();
       out.onError(Status.RESOURCE_EXHAUSTED.withDescription("controller is admitting other agents; retry later")
           .asRuntimeException(trailers));
@@ -123,7 +124,7 @@ public final class AgentRegistry implements AutoCloseable {
       try {
         admit(session, hello);
       } catch (RuntimeException e) {
-        log.error("agent {}: cannot admit: {}", agentId, e.getMessage(), e);
+        log.atError().addKeyValue(ServiceLogging.AGENT, agentId).log("agent {}: cannot admit: {}", agentId, e.getMessage(), e);
         session.close(Status.UNAVAILABLE.withDescription("controller cannot record this agent now; retrying helps"));
       } finally {
         admitting.release();
@@ -154,7 +155,7 @@ public final class AgentRegistry implements AutoCloseable {
         .setControllerVersion(controllerVersion)
         .setTrustBundlePem(trustBundlePem)
         .putAllLabels(known.get().labels())).build());
-    log.info("agent {} connected (version {}, host {})", session.agentId, hello.getAgentVersion(),
+    log.atInfo().addKeyValue(ServiceLogging.AGENT, session.agentId).log("agent {} connected (version {}, host {})", session.agentId, hello.getAgentVersion(),
         hello.getFacts().getHostname());
     listener.connected(session.agentId);
   }
@@ -166,7 +167,7 @@ public final class AgentRegistry implements AutoCloseable {
     }
     List<String> others = store.agentsWithSystemSerial(serial).stream().filter(id -> !id.equals(agentId)).toList();
     if (!others.isEmpty()) {
-      log.warn("agent {} reports system serial {} also reported by {}: cloned image or misreporting firmware?",
+      log.atWarn().addKeyValue(ServiceLogging.AGENT, agentId).log("agent {} reports system serial {} also reported by {}: cloned image or misreporting firmware?",
           agentId, serial, others);
     }
   }
@@ -234,7 +235,7 @@ public final class AgentRegistry implements AutoCloseable {
       if (sessions.remove(session.agentId, session)) {
         store.lastSeen(Map.of(session.agentId, session.lastHeard()));
         store.stateChanged(session.agentId, ConnectionState.DISCONNECTED, clock.instant());
-        log.info("agent {} disconnected", session.agentId);
+        log.atInfo().addKeyValue(ServiceLogging.AGENT, session.agentId).log("agent {} disconnected", session.agentId);
         listener.disconnected(session.agentId);
       }
     });
@@ -264,9 +265,9 @@ public final class AgentRegistry implements AutoCloseable {
           s.stale = silent;
           store.stateChanged(s.agentId, silent ? ConnectionState.STALE : ConnectionState.CONNECTED, now);
           if (silent) {
-            log.warn("agent {} is stale: nothing heard for {} s", s.agentId, Duration.between(last, now).toSeconds());
+            log.atWarn().addKeyValue(ServiceLogging.AGENT, s.agentId).log("agent {} is stale: nothing heard for {} s", s.agentId, Duration.between(last, now).toSeconds());
           } else {
-            log.info("agent {} is heard from again", s.agentId);
+            log.atInfo().addKeyValue(ServiceLogging.AGENT, s.agentId).log("agent {} is heard from again", s.agentId);
           }
         }
       }

@@ -1,5 +1,6 @@
 package io.rackroll.controller.rollout;
 
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.fleet.FleetListener;
 import io.rackroll.controller.rollout.Planner.Candidate;
@@ -118,7 +119,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       for (Deployment d : store.activeDeployments()) {
         Rollout r = new Rollout(d, store.hostApps(d.app()));
         active.put(d.id(), r);
-        log.info("resuming deployment {} of {} at batch {} of {} ({})", d.id(), r.release(), d.batch() + 1,
+        log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, d.id()).log("resuming deployment {} of {} at batch {} of {} ({})", d.id(), r.release(), d.batch() + 1,
             d.batches(), d.state());
       }
       return null;
@@ -344,7 +345,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       if (gated) {
         if (r.gateStartedAt == null) {
           r.gateStartedAt = now;
-          log.info("deployment {}: batch {} of {} done; health gate until {}", r.d.id(), r.batch + 1, r.d.batches(),
+          log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, r.d.id()).log("deployment {}: batch {} of {} done; health gate until {}", r.d.id(), r.batch + 1, r.d.batches(),
               now.plus(r.strategy.healthGate()));
         }
         if (now.isBefore(r.gateStartedAt.plus(r.strategy.healthGate()))) {
@@ -484,7 +485,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     active.remove(r.d.id());
     downloads.values().removeIf(x -> x.deploymentId().equals(r.d.id()));
     audit("controller", state, r.d.id(), r.release() + ": " + r.tally() + (r.reason.isEmpty() ? "" : "; " + r.reason));
-    log.info("deployment {} of {} {}: {}", r.d.id(), r.release(), state, r.tally());
+    log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, r.d.id()).log("deployment {} of {} {}: {}", r.d.id(), r.release(), state, r.tally());
   }
 
   private void tick() {
@@ -679,6 +680,10 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       store.hostPhase(d.id(), h.agentId(), phase, kind, failure, now);
       Deployment.Host was = hosts.put(h.agentId(), hosts.get(h.agentId()).with(phase, kind, failure, now));
       failures += (FAILED.contains(phase) ? 1 : 0) - (FAILED.contains(was.phase()) ? 1 : 0);
+      if (FAILED.contains(phase) && !FAILED.contains(was.phase())) {
+        log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, d.id()).addKeyValue(ServiceLogging.AGENT, h.agentId())
+            .log("deployment {}: host {} {}: {}", d.id(), h.agentId(), phase, failure);
+      }
     }
 
     void touch(Deployment.Host h) {
