@@ -56,8 +56,8 @@ public final class AgentMain {
   }
 
   /**
-   * Exit status when the controller refuses this agent for good (revoked, or its certificate
-   * expired): EX_CONFIG, which the systemd unit does not restart on, since only a new enrollment helps.
+   * Exit status when only an operator can help (not enrolled; certificate revoked or expired):
+   * EX_CONFIG, which the systemd unit does not restart on, since only a new enrollment helps.
    */
   static final int EXIT_REFUSED = 78;
 
@@ -161,8 +161,9 @@ public final class AgentMain {
       ServiceLogging.install(format, Map.of(ServiceLogging.AGENT, identity.id()));
       if (!identity.enrolled()) {
         if (token == null) {
-          throw new IllegalStateException("this host is not enrolled; run 'rackroll-agent enroll --controller "
+          System.err.println("rackroll-agent: this host is not enrolled; run 'rackroll-agent enroll --controller "
               + config.controller() + " --token TOKEN' with a token from 'rackroll token create'");
+          return EXIT_REFUSED;
         }
         enroll(config, BootstrapToken.parse(token));
       }

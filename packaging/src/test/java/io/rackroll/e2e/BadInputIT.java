@@ -102,8 +102,15 @@ class BadInputIT {
   void agentWithoutEnrollmentOrTokenSaysHowToEnroll() throws Exception {
     Path home = dir.resolve("unenrolled");
     assertOneLineError(fleet.rackrollAgent("run", "--config", home.resolve("agent.yaml").toString(),
-            "--state", home.resolve("state").toString(), "--controller", fleet.controllerAddress()), 1,
+            "--state", home.resolve("state").toString(), "--controller", fleet.controllerAddress()), 78,
         "this host is not enrolled; run 'rackroll-agent enroll --controller");
+  }
+
+  @Test
+  void controllerRunBeforeInitSaysToInitAndIsNotRestartedBySystemd() {
+    Path empty = dir.resolve("never-initialized");
+    assertOneLineError(fleet.rackroll("controller", "run", "--data", empty.toString()), 78,
+        "rackroll: no controller in " + empty + "; run 'rackroll controller init --data " + empty + "' first");
   }
 
   @Test

@@ -32,15 +32,31 @@ final class Fleet implements AutoCloseable {
 
   final Path dir;
   final Path data;
+  /** The controller's config file; null for the default, {@code <data>/controller.yaml}. */
+  private final Path controllerConfig;
+  /** Where the programs come from: null for the built jars, else an unpacked package's root. */
+  private final Path installRoot;
   private final List<String> controllerJvm;
   private Process controller;
   private Process simulator;
   private final Map<String, Agent> agents = new LinkedHashMap<>();
 
-  private Fleet(Path dir, List<String> controllerJvm) {
+  private Fleet(Path dir, Path data, Path controllerConfig, Path installRoot, List<String> controllerJvm) {
     this.dir = dir;
-    this.data = dir.resolve("controller");
+    this.data = data;
+    this.controllerConfig = controllerConfig;
+    this.installRoot = installRoot;
     this.controllerJvm = List.copyOf(controllerJvm);
+  }
+
+  /**
+   * A fleet run from the .tar.gz packages unpacked under {@code root}: the launchers in
+   * {@code root/usr/bin}, the controller's data in {@code root/var/lib/rackroll/controller} and its
+   * config in {@code root/etc/rackroll/controller.yaml}, as the packages lay them out.
+   */
+  static Fleet installed(Path dir, Path root) throws Exception {
+    return start(new Fleet(dir, root.resolve("var/lib/rackroll/controller"), root.resolve("etc/rackroll/controller.yaml"),
+        root, SMALL_JVM), "");
   }
 
   /** Initializes a controller on a free loopback port with fast heartbeats (500 ms, stale after 3 s) and starts it. */
@@ -55,21 +71,27 @@ final class Fleet implements AutoCloseable {
 
   /** The same, with the controller's JVM options (e.g. a larger heap for a simulated fleet). */
   static Fleet start(Path dir, String config, List<String> controllerJvm) throws Exception {
-    Fleet fleet = new Fleet(dir, controllerJvm);
+    return start(new Fleet(dir, dir.resolve("controller"), null, null, controllerJvm), config);
+  }
+
+  private static Fleet start(Fleet fleet, String config) throws Exception {
     try {
       // A fixed port, so agents find a restarted controller where they left it.
       int port;
       try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
         port = probe.getLocalPort();
       }
-      Cli init = fleet.rackroll("controller", "init", "--data", fleet.data.toString(), "--listen", "127.0.0.1:" + port);
+      Cli init = fleet.rackroll("controller", "init", "--data", fleet.data.toString(), "--config",
+          fleet.configFile().toString(), "--listen", "127.0.0.1:" + port);
       if (init.exit != 0) {
         throw new IllegalStateException("controller init failed: " + init);
       }
-      Path file = fleet.data.resolve("controller.yaml");
+      Path file = fleet.configFile();
       String yaml = Files.readString(file);
-      // Metrics on a port of the controller's choosing: tests run side by side.
-      for (String line : ("heartbeatInterval: 500ms\nstaleAfter: 3s\nmetrics: 127.0.0.1:0\n" + config).split("\n")) {
+      // The port again: a packaged config file exists before init and is kept. Metrics on a port of
+      // the controller's choosing: tests run side by side.
+      String settings = "listen: 127.0.0.1:" + port + "\nheartbeatInterval: 500ms\nstaleAfter: 3s\nmetrics: 127.0.0.1:0\n";
+      for (String line : (settings + config).split("\n")) {
         if (!line.isBlank()) {
           String key = line.substring(0, line.indexOf(':') + 1);
           yaml = yaml.contains("\n" + key) ? yaml.replaceAll("(?m)^" + key + ".*$", line) : yaml + "\n" + line + "\n";
@@ -84,9 +106,14 @@ final class Fleet implements AutoCloseable {
     }
   }
 
+  Path configFile() {
+    return controllerConfig != null ? controllerConfig : data.resolve("controller.yaml");
+  }
+
   void startController(String... options) throws IOException {
     Files.deleteIfExists(data.resolve("controller.address"));
-    List<String> args = new ArrayList<>(List.of("controller", "run", "--data", data.toString()));
+    List<String> args = new ArrayList<>(List.of("controller", "run", "--data", data.toString(), "--config",
+        configFile().toString()));
     args.addAll(List.of(options));
     controller = java(data.resolve("controller.log"), controllerJvm, CONTROLLER_JAR, args.toArray(String[]::new));
     await("controller listening").atMost(Duration.ofSeconds(60))
@@ -158,7 +185,21 @@ final class Fleet implements AutoCloseable {
     if (token != null) {
       args.addAll(List.of("--token", token));
     }
-    Agent agent = new Agent(name, home, java(home.resolve("agent.log"), AGENT_JAR, args.toArray(String[]::new)));
+    Agent agent = new Agent(name, home, home.resolve("agent.yaml"), home.resolve("state"), home.resolve("pki"),
+        java(home.resolve("agent.log"), AGENT_JAR, args.toArray(String[]::new)));
+    agents.put(name, agent);
+    return agent;
+  }
+
+  /**
+   * Runs the agent of the installed packages as its service would ({@code rackroll-agent run
+   * --config <root>/etc/rackroll/agent.yaml}), once {@code rackroll-agent enroll} has written that file.
+   */
+  Agent startInstalledAgent(String name, Path stateDir) throws IOException {
+    Path config = installRoot.resolve("etc/rackroll/agent.yaml");
+    Path home = Files.createDirectories(dir.resolve("agents").resolve(name));
+    Agent agent = new Agent(name, home, config, stateDir, installRoot.resolve("etc/rackroll/pki"), null);
+    agent.restart();
     agents.put(name, agent);
     return agent;
   }
@@ -374,12 +415,9 @@ final class Fleet implements AutoCloseable {
   }
 
   private Cli run(Path jar, String... args) {
-    List<String> cmd = new ArrayList<>(List.of(javaBin()));
-    cmd.addAll(SMALL_JVM);
-    cmd.addAll(List.of("-jar", jar.toString()));
-    cmd.addAll(List.of(args));
+    ProcessBuilder pb = command(jar, SMALL_JVM, args);
+    List<String> cmd = pb.command();
     try {
-      ProcessBuilder pb = new ProcessBuilder(cmd);
       pb.environment().put("RACKROLL_DATA", data.toString());
       Path out = Files.createTempFile(dir, "cli", ".out");
       Path err = Files.createTempFile(dir, "cli", ".err");
@@ -405,12 +443,25 @@ final class Fleet implements AutoCloseable {
   }
 
   private Process java(Path log, List<String> jvm, Path jar, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(javaBin()));
-    cmd.addAll(jvm);
-    cmd.addAll(List.of("-jar", jar.toString()));
-    cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd).redirectErrorStream(true)
+    return command(jar, jvm, args).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+  }
+
+  /** {@code java -jar JAR}, or for an installed fleet the package's launcher for that jar, with {@code jvm} options. */
+  private ProcessBuilder command(Path jar, List<String> jvm, String... args) {
+    List<String> cmd = new ArrayList<>();
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    if (installRoot == null) {
+      cmd.add(javaBin());
+      cmd.addAll(jvm);
+      cmd.addAll(List.of("-jar", jar.toString()));
+    } else {
+      cmd.add(installRoot.resolve("usr/bin").resolve(jar.equals(AGENT_JAR) ? "rackroll-agent" : "rackroll").toString());
+      pb.environment().put("JAVA", javaBin());
+      pb.environment().put("JAVA_OPTS", String.join(" ", jvm));
+    }
+    cmd.addAll(List.of(args));
+    return pb;
   }
 
   private static String javaBin() {
@@ -443,18 +494,25 @@ final class Fleet implements AutoCloseable {
   /** One agent process and its files. */
   final class Agent {
     final String name;
+    /** Where its log (and, for test agents, its config and state) lives. */
     final Path home;
+    final Path config;
+    final Path state;
+    final Path pki;
     Process process;
 
-    Agent(String name, Path home, Process process) {
+    Agent(String name, Path home, Path config, Path state, Path pki, Process process) {
       this.name = name;
       this.home = home;
+      this.config = config;
+      this.state = state;
+      this.pki = pki;
       this.process = process;
     }
 
     /** The id the agent generated and persisted, once it has started. */
     String id() throws IOException {
-      for (String line : Files.readAllLines(home.resolve("state").resolve("identity.properties"))) {
+      for (String line : Files.readAllLines(state.resolve("identity.properties"))) {
         if (line.startsWith("id=")) {
           return line.substring(3);
         }
@@ -463,11 +521,11 @@ final class Fleet implements AutoCloseable {
     }
 
     String certificate() throws IOException {
-      return Files.readString(home.resolve("pki").resolve("agent.crt"));
+      return Files.readString(pki.resolve("agent.crt"));
     }
 
     boolean enrolled() {
-      return Files.exists(home.resolve("pki").resolve("agent.crt"));
+      return Files.exists(pki.resolve("agent.crt"));
     }
 
     void kill() throws InterruptedException {
@@ -476,20 +534,20 @@ final class Fleet implements AutoCloseable {
 
     /** Starts the same agent again: no token, so it must come back on the identity it kept. */
     void restart(String... options) throws IOException {
-      List<String> args = new ArrayList<>(List.of("run", "--config", home.resolve("agent.yaml").toString()));
+      List<String> args = new ArrayList<>(List.of("run", "--config", config.toString()));
       args.addAll(List.of(options));
       process = java(home.resolve("agent.log"), AGENT_JAR, args.toArray(String[]::new));
     }
 
     /** The release {@code current} points to for {@code app}, read from the host's disk. */
     String current(String app) throws IOException {
-      Path link = home.resolve("state/apps").resolve(app).resolve("current");
+      Path link = state.resolve("apps").resolve(app).resolve("current");
       return Files.isSymbolicLink(link) ? Files.readSymbolicLink(link).getFileName().toString() : "none";
     }
 
     /** Bytes of unfinished downloads in the agent's cache. */
     long partialDownloadBytes() throws IOException {
-      Path cache = home.resolve("state/cache");
+      Path cache = state.resolve("cache");
       if (!Files.isDirectory(cache)) {
         return 0;
       }
@@ -512,7 +570,7 @@ final class Fleet implements AutoCloseable {
 
     /** When the certificate the agent holds now expires. */
     java.time.Instant certificateNotAfter() throws Exception {
-      try (var in = Files.newInputStream(home.resolve("pki").resolve("agent.crt"))) {
+      try (var in = Files.newInputStream(pki.resolve("agent.crt"))) {
         var cert = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
             .generateCertificate(in);
         return cert.getNotAfter().toInstant();

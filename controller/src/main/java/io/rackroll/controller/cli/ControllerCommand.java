@@ -34,26 +34,35 @@ final class ControllerCommand {
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Address to listen on (default: 0.0.0.0:7443).")
     String listen;
 
+    @Option(names = "--config", paramLabel = "FILE",
+        description = "Config file to write, unless it exists (default: <data>/controller.yaml; packages: /etc/rackroll/controller.yaml).")
+    Path config;
+
     @Override
     public Integer call() throws Exception {
       if (listen != null) {
         HostPort.parse("--listen", listen);
       }
+      Path config = this.config != null ? this.config : data.resolve(ControllerConfig.FILE);
       ControllerPki pki = ControllerPki.init(data, sans, Clock.systemUTC());
-      Path config = data.resolve(ControllerConfig.FILE);
+      String kept = "";
       if (!Files.exists(config)) {
         String text = ControllerConfig.TEMPLATE;
         if (listen != null) {
           text = text.replace("listen: 0.0.0.0:7443", "listen: " + listen);
         }
         SecureFiles.writeString(config, text, SecureFiles.PUBLIC);
+      } else {
+        ControllerConfig.load(config); // an existing file must at least be valid
+        kept = listen == null ? " (kept as it was)" : " (kept as it was: set 'listen: " + listen + "' in it yourself)";
       }
       System.out.println("Initialized controller in " + data.toAbsolutePath());
       System.out.println("  CA fingerprint  " + pki.caFingerprint());
       System.out.println("  server names    " + String.join(", ", sans));
       System.out.println("  admin cert      " + ControllerPki.dir(data).resolve("admin.crt"));
-      System.out.println("  config          " + config);
-      System.out.println("Next: rackroll controller run --data " + data);
+      System.out.println("  config          " + config + kept);
+      System.out.println("Next: rackroll controller run --data " + data
+          + (this.config != null ? " --config " + config : "") + " (packages: systemctl enable --now rackroll-controller)");
       return 0;
     }
   }
@@ -83,6 +92,12 @@ final class ControllerCommand {
 
     @Override
     public Integer call() throws Exception {
+      if (!ControllerPki.exists(data)) {
+        // Status 78: no restart helps until an operator runs init (the systemd unit does not restart on it).
+        System.err.println("rackroll: no controller in " + data + "; run 'rackroll controller init --data " + data
+            + "' first");
+        return Rackroll.EXIT_NEEDS_OPERATOR;
+      }
       ControllerConfig cfg = ControllerConfig.load(config != null ? config : data.resolve(ControllerConfig.FILE));
       if (listen != null) {
         cfg = cfg.withListen(HostPort.parse("--listen", listen));

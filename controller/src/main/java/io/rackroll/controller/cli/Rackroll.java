@@ -18,6 +18,8 @@ import picocli.CommandLine.Option;
         CommandLine.HelpCommand.class})
 public final class Rackroll {
   static final int EXIT_FAILURE = 1;
+  /** EX_CONFIG: nothing will change until an operator acts; the systemd units do not restart on it. */
+  static final int EXIT_NEEDS_OPERATOR = 78;
   static final int EXIT_USAGE = 2;
 
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
