@@ -4,6 +4,9 @@
 -- with it keeps running); revoking the agent refuses both.
 ALTER TABLE agents ADD COLUMN previous_cert_serial VARCHAR(64) NOT NULL DEFAULT '';
 ALTER TABLE agents ADD COLUMN previous_cert_not_after BIGINT NOT NULL DEFAULT 0;
+-- Fingerprint of the CA that signed the current certificate: during a CA rotation, which agents
+-- still hold a certificate from the old CA.
+ALTER TABLE agents ADD COLUMN cert_ca VARCHAR(64) NOT NULL DEFAULT '';
 -- Set by 'rackroll agents revoke'; cleared when the host enrolls again with a new token.
 ALTER TABLE agents ADD COLUMN revoked_at BIGINT;
 

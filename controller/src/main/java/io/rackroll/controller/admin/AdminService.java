@@ -393,6 +393,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         .setLastSeenEpochMillis(a.lastSeen().toEpochMilli())
         .setStateSinceEpochMillis(a.stateSince().toEpochMilli())
         .setCertificateSerial(a.certificateSerial())
+        .setCertificateCa(a.certificateCa())
         .setCertificateNotAfterEpochMillis(a.certificateNotAfter().toEpochMilli());
     registry.live(a.id()).ifPresent(live -> b.setState(live.state().label())
         .setLastSeenEpochMillis(Math.max(a.lastSeen().toEpochMilli(), live.lastHeard().toEpochMilli())));

@@ -90,9 +90,11 @@ public final class AdminClient {
           + "; pass --data with the controller's data directory or --credentials DIR");
     }
     HostPort address = address();
+    // During a CA rotation trust.crt holds the old and the new CA: the CLI works before and after the restart.
+    Path trust = Files.exists(dir.resolve("trust.crt")) ? dir.resolve("trust.crt") : dir.resolve("ca.crt");
     return NettyChannelBuilder.forAddress(address.host(), address.port())
         .sslContext(MutualTls.client(Pem.readPrivateKey(dir.resolve("admin.key")),
-            Pem.readCertificates(dir.resolve("admin.crt")), Pem.readCertificates(dir.resolve("ca.crt"))))
+            Pem.readCertificates(dir.resolve("admin.crt")), Pem.readCertificates(trust)))
         .build();
   }
 

@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "controller", mixinStandardHelpOptions = true, description = "Create and run a controller.",
-    subcommands = {ControllerCommand.Init.class, ControllerCommand.Run.class})
+    subcommands = {ControllerCommand.Init.class, ControllerCommand.Run.class, RotateCaCommand.class})
 final class ControllerCommand {
 
   @Command(name = "init", mixinStandardHelpOptions = true,

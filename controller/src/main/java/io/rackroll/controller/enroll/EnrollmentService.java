@@ -12,6 +12,7 @@ import io.rackroll.proto.v1.EnrollResponse;
 import io.rackroll.proto.v1.EnrollmentGrpc;
 import io.rackroll.proto.v1.RenewResponse;
 import io.rackroll.trust.BootstrapToken;
+import io.rackroll.trust.Keys;
 import io.rackroll.trust.Pem;
 import io.rackroll.trust.PeerIdentity;
 import java.security.PublicKey;
@@ -58,7 +59,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     X509Certificate cert = ca.issueClient(caller, presented.getPublicKey(), certificateLifetime);
     String from = Revocations.serial(presented);
     String to = Revocations.serial(cert);
-    if (!store.renewed(caller.name(), from, to, cert.getNotAfter().toInstant())) {
+    if (!store.renewed(caller.name(), from, to, cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()))) {
       log.atWarn().addKeyValue(ServiceLogging.AGENT, caller.name()).log("{} asked to renew certificate {}, which is neither its current nor its previous one, or it is revoked:"
           + " refused", caller, from);
       throw Status.PERMISSION_DENIED.withDescription("certificate " + from + " of " + caller
@@ -97,7 +98,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     }
     X509Certificate cert = ca.issueClient(PeerIdentity.agent(agentId), key, certificateLifetime);
     store.enroll(new Enrollment(agentId, labels, token.id(), cert.getSerialNumber().toString(16),
-        cert.getNotAfter().toInstant(), clock.instant()));
+        cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()), clock.instant()));
     log.atInfo().addKeyValue(ServiceLogging.AGENT, agentId).log("agent {} enrolled with {}, labels {}, certificate {} valid until {}", agentId, token, labels,
         cert.getSerialNumber().toString(16), cert.getNotAfter().toInstant());
     response.onNext(EnrollResponse.newBuilder()

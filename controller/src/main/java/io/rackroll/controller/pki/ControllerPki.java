@@ -20,8 +20,13 @@ import java.util.List;
  *
  * <p>The admin pair is what the {@code rackroll} CLI presents; copy {@code ca.crt},
  * {@code admin.crt} and {@code admin.key} to administer from another machine.
+ *
+ * <p>A CA rotation adds, for its duration, {@code trust.crt} (every CA trusted, the signing one
+ * first), {@code ca-next.crt}/{@code ca-next.key} (the CA to come) and then {@code ca-previous.crt}:
+ * see {@link #beginRotation}, {@link #finishRotation} and {@link #dropPreviousCa}.
  */
-public record ControllerPki(CertificateAuthority ca, PrivateKey serverKey, List<X509Certificate> serverChain) {
+public record ControllerPki(CertificateAuthority ca, PrivateKey serverKey, List<X509Certificate> serverChain,
+    List<X509Certificate> trusted) {
   public static final Duration CA_LIFETIME = Duration.ofDays(3650);
   public static final Duration SERVER_LIFETIME = Duration.ofDays(825);
   public static final Duration ADMIN_LIFETIME = Duration.ofDays(365);
@@ -55,7 +60,7 @@ public record ControllerPki(CertificateAuthority ca, PrivateKey serverKey, List<
     SecureFiles.writeString(dir.resolve("admin.crt"), Pem.encode(adminCert), SecureFiles.PUBLIC);
     SecureFiles.writeString(dir.resolve("ca.crt"), Pem.encode(ca.certificate()), SecureFiles.PUBLIC);
     SecureFiles.writeString(dir.resolve("ca.key"), Pem.encode(ca.privateKey()), SecureFiles.OWNER_ONLY);
-    return new ControllerPki(ca, server.getPrivate(), List.of(serverCert, ca.certificate()));
+    return new ControllerPki(ca, server.getPrivate(), List.of(serverCert, ca.certificate()), List.of(ca.certificate()));
   }
 
   /** Loads what {@link #init} wrote; a missing or unreadable file fails with its path. */
@@ -66,12 +71,107 @@ public record ControllerPki(CertificateAuthority ca, PrivateKey serverKey, List<
     }
     X509Certificate caCert = Pem.readCertificates(dir.resolve("ca.crt")).get(0);
     CertificateAuthority ca = new CertificateAuthority(caCert, Pem.readPrivateKey(dir.resolve("ca.key")), clock);
+    List<X509Certificate> trusted = Files.exists(dir.resolve(TRUST)) ? Pem.readCertificates(dir.resolve(TRUST))
+        : List.of(caCert);
+    if (!trusted.get(0).equals(caCert)) {
+      throw new IllegalStateException(dir.resolve(TRUST) + " must list the signing CA (ca.crt) first");
+    }
     return new ControllerPki(ca, Pem.readPrivateKey(dir.resolve("server.key")),
-        Pem.readCertificates(dir.resolve("server.crt")));
+        Pem.readCertificates(dir.resolve("server.crt")), trusted);
   }
 
-  public List<X509Certificate> trusted() {
-    return List.of(ca.certificate());
+  private static final String TRUST = "trust.crt";
+  private static final String NEXT_CRT = "ca-next.crt";
+  private static final String NEXT_KEY = "ca-next.key";
+  private static final String PREVIOUS_CRT = "ca-previous.crt";
+
+  /** Where a CA rotation stands, from the files in the pki directory. */
+  public enum Rotation { NONE, BEGUN, FINISHED }
+
+  public static Rotation rotation(Path dataDir) {
+    Path dir = dir(dataDir);
+    return Files.exists(dir.resolve(NEXT_KEY)) ? Rotation.BEGUN
+        : Files.exists(dir.resolve(PREVIOUS_CRT)) ? Rotation.FINISHED : Rotation.NONE;
+  }
+
+  /** When the rotation began (the new CA's file time), to check the controller restarted since. */
+  public static java.time.Instant rotationBegan(Path dataDir) throws IOException {
+    return Files.getLastModifiedTime(dir(dataDir).resolve(NEXT_CRT)).toInstant();
+  }
+
+  /**
+   * Step 1: makes the next CA and trusts it beside the current one. Nothing is signed by it yet;
+   * after a restart the controller hands the two-CA bundle to every agent that connects.
+   */
+  public static X509Certificate beginRotation(Path dataDir, Clock clock) throws IOException {
+    Path dir = dir(dataDir);
+    if (rotation(dataDir) != Rotation.NONE) {
+      throw new IllegalStateException("a CA rotation is already under way in " + dir + " (" + rotation(dataDir)
+          .name().toLowerCase() + "); continue it with --finish or --drop-old");
+    }
+    ControllerPki pki = load(dataDir, clock);
+    CertificateAuthority next = CertificateAuthority.create(clock, CA_LIFETIME);
+    SecureFiles.writeString(dir.resolve(NEXT_KEY), Pem.encode(next.privateKey()), SecureFiles.OWNER_ONLY);
+    SecureFiles.writeString(dir.resolve(NEXT_CRT), Pem.encode(next.certificate()), SecureFiles.PUBLIC);
+    SecureFiles.writeString(dir.resolve(TRUST), Pem.encode(pki.ca().certificate(), next.certificate()), SecureFiles.PUBLIC);
+    return next.certificate();
+  }
+
+  /**
+   * Step 2: the next CA signs from now on. The server and admin certificates are re-issued by it
+   * for the keys they have (one atomic file each), the old CA stays trusted so agents holding its
+   * certificates keep connecting while they renew. Safe to run again if interrupted.
+   */
+  public static X509Certificate finishRotation(Path dataDir, Clock clock) throws IOException {
+    Path dir = dir(dataDir);
+    if (rotation(dataDir) != Rotation.BEGUN) {
+      throw new IllegalStateException("no CA rotation to finish in " + dir + "; begin one with 'rackroll controller rotate-ca'");
+    }
+    X509Certificate nextCert = Pem.readCertificates(dir.resolve(NEXT_CRT)).get(0);
+    CertificateAuthority next = new CertificateAuthority(nextCert, Pem.readPrivateKey(dir.resolve(NEXT_KEY)), clock);
+    X509Certificate current = Pem.readCertificates(dir.resolve("ca.crt")).get(0);
+    X509Certificate previous = current.equals(nextCert) ? Pem.readCertificates(dir.resolve(PREVIOUS_CRT)).get(0) : current;
+    SecureFiles.writeString(dir.resolve(PREVIOUS_CRT), Pem.encode(previous), SecureFiles.PUBLIC);
+
+    X509Certificate oldServer = Pem.readCertificates(dir.resolve("server.crt")).get(0);
+    X509Certificate server = next.issueServer(oldServer.getPublicKey(), sans(oldServer), SERVER_LIFETIME);
+    SecureFiles.writeString(dir.resolve("server.crt"), Pem.encode(server, nextCert), SecureFiles.PUBLIC);
+    X509Certificate oldAdmin = Pem.readCertificates(dir.resolve("admin.crt")).get(0);
+    X509Certificate admin = next.issueClient(PeerIdentity.of(oldAdmin).orElseThrow(), oldAdmin.getPublicKey(),
+        ADMIN_LIFETIME);
+    SecureFiles.writeString(dir.resolve("admin.crt"), Pem.encode(admin), SecureFiles.PUBLIC);
+    // Trust before the switch, and the key before the certificate that load() pairs it with.
+    SecureFiles.writeString(dir.resolve(TRUST), Pem.encode(nextCert, previous), SecureFiles.PUBLIC);
+    SecureFiles.writeString(dir.resolve("ca.key"), Pem.encode(next.privateKey()), SecureFiles.OWNER_ONLY);
+    SecureFiles.writeString(dir.resolve("ca.crt"), Pem.encode(nextCert), SecureFiles.PUBLIC);
+    Files.delete(dir.resolve(NEXT_KEY));
+    Files.delete(dir.resolve(NEXT_CRT));
+    return nextCert;
+  }
+
+  /** Step 3: only the current CA is trusted; certificates from the previous one stop working. */
+  public static void dropPreviousCa(Path dataDir) throws IOException {
+    Path dir = dir(dataDir);
+    if (rotation(dataDir) != Rotation.FINISHED) {
+      throw new IllegalStateException("no finished CA rotation in " + dir + " (run 'rackroll controller rotate-ca'"
+          + " and then --finish first)");
+    }
+    Files.deleteIfExists(dir.resolve(TRUST));
+    Files.delete(dir.resolve(PREVIOUS_CRT));
+  }
+
+  private static List<String> sans(X509Certificate cert) {
+    try {
+      List<String> names = new java.util.ArrayList<>();
+      if (cert.getSubjectAlternativeNames() != null) {
+        for (List<?> san : cert.getSubjectAlternativeNames()) {
+          names.add(san.get(1).toString());
+        }
+      }
+      return names;
+    } catch (java.security.cert.CertificateParsingException e) {
+      throw new IllegalStateException("cannot read the server certificate's names: " + e.getMessage(), e);
+    }
   }
 
   public String caFingerprint() {

@@ -135,20 +135,21 @@ public final class JdbcStore implements Store {
       int updated;
       try (PreparedStatement ps = c.prepareStatement(
           "UPDATE agents SET cert_serial = ?, cert_not_after = ?, enrolled_with = ?, previous_cert_serial = '',"
-              + " previous_cert_not_after = 0, revoked_at = NULL,"
+              + " previous_cert_not_after = 0, revoked_at = NULL, cert_ca = ?,"
               + " state = CASE WHEN state = ? THEN ? ELSE state END WHERE id = ?")) {
         ps.setString(1, e.certificateSerial());
         ps.setLong(2, e.certificateNotAfter().toEpochMilli());
         ps.setString(3, e.tokenId());
-        ps.setString(4, ConnectionState.REVOKED.label());
-        ps.setString(5, ConnectionState.ENROLLED.label());
-        ps.setString(6, e.agentId());
+        ps.setString(4, e.certificateCa());
+        ps.setString(5, ConnectionState.REVOKED.label());
+        ps.setString(6, ConnectionState.ENROLLED.label());
+        ps.setString(7, e.agentId());
         updated = ps.executeUpdate();
       }
       if (updated == 0) {
         try (PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO agents (id, state, state_since, first_seen, last_seen, cert_serial, cert_not_after, enrolled_with)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            "INSERT INTO agents (id, state, state_since, first_seen, last_seen, cert_serial, cert_not_after, enrolled_with,"
+                + " cert_ca) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
           long at = e.at().toEpochMilli();
           ps.setString(1, e.agentId());
           ps.setString(2, ConnectionState.ENROLLED.label());
@@ -158,6 +159,7 @@ public final class JdbcStore implements Store {
           ps.setString(6, e.certificateSerial());
           ps.setLong(7, e.certificateNotAfter().toEpochMilli());
           ps.setString(8, e.tokenId());
+          ps.setString(9, e.certificateCa());
           ps.executeUpdate();
         }
       }
@@ -172,25 +174,27 @@ public final class JdbcStore implements Store {
   }
 
   @Override
-  public boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter) {
+  public boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter, String caFingerprint) {
     return inTransaction("record renewed certificate of " + agentId, c -> {
       try (PreparedStatement ps = c.prepareStatement(
           "UPDATE agents SET previous_cert_serial = cert_serial, previous_cert_not_after = cert_not_after,"
-              + " cert_serial = ?, cert_not_after = ? WHERE id = ? AND revoked_at IS NULL AND cert_serial = ?")) {
+              + " cert_serial = ?, cert_not_after = ?, cert_ca = ? WHERE id = ? AND revoked_at IS NULL AND cert_serial = ?")) {
         ps.setString(1, serial);
         ps.setLong(2, notAfter.toEpochMilli());
-        ps.setString(3, agentId);
-        ps.setString(4, presentedSerial);
+        ps.setString(3, caFingerprint);
+        ps.setString(4, agentId);
+        ps.setString(5, presentedSerial);
         if (ps.executeUpdate() == 1) {
           return true;
         }
       }
-      try (PreparedStatement ps = c.prepareStatement("UPDATE agents SET cert_serial = ?, cert_not_after = ?"
+      try (PreparedStatement ps = c.prepareStatement("UPDATE agents SET cert_serial = ?, cert_not_after = ?, cert_ca = ?"
           + " WHERE id = ? AND revoked_at IS NULL AND previous_cert_serial = ?")) {
         ps.setString(1, serial);
         ps.setLong(2, notAfter.toEpochMilli());
-        ps.setString(3, agentId);
-        ps.setString(4, presentedSerial);
+        ps.setString(3, caFingerprint);
+        ps.setString(4, agentId);
+        ps.setString(5, presentedSerial);
         return ps.executeUpdate() == 1;
       }
     });
@@ -320,7 +324,7 @@ public final class JdbcStore implements Store {
   }
 
   private static final String AGENT_COLUMNS =
-      "id, facts, agent_version, state, state_since, first_seen, last_seen, cert_serial, cert_not_after";
+      "id, facts, agent_version, state, state_since, first_seen, last_seen, cert_serial, cert_not_after, cert_ca";
 
   @Override
   public List<StoredAgent> agents() {
@@ -888,7 +892,7 @@ public final class JdbcStore implements Store {
     }
     return new StoredAgent(rs.getString(1), labels, facts, rs.getString(3), ConnectionState.of(rs.getString(4)),
         Instant.ofEpochMilli(rs.getLong(5)), Instant.ofEpochMilli(rs.getLong(6)), Instant.ofEpochMilli(rs.getLong(7)),
-        rs.getString(8), Instant.ofEpochMilli(rs.getLong(9)));
+        rs.getString(8), Instant.ofEpochMilli(rs.getLong(9)), rs.getString(10));
   }
 
   private static Map<String, String> labels(Connection c, String table, String key, String id) throws SQLException {

@@ -32,7 +32,7 @@ public interface Store extends AutoCloseable {
    * from the current certificate keeps that one as the previous; renewing again from the previous
    * one (the agent lost the answer) replaces only the current.
    */
-  boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter);
+  boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter, String caFingerprint);
 
   /**
    * Marks the agent {@link ConnectionState#REVOKED} and refuses its current and previous

@@ -15,7 +15,8 @@ public record StoredAgent(
     Instant firstSeen,
     Instant lastSeen,
     String certificateSerial,
-    Instant certificateNotAfter) {
+    Instant certificateNotAfter,
+    String certificateCa) {
   public StoredAgent {
     labels = Map.copyOf(labels);
   }

@@ -105,22 +105,23 @@ abstract class StoreContract {
   void renewalFromCurrentOrPreviousCertificateOnly() {
     String a = id("ag-");
     store().enroll(new Enrollment(a, Map.of(), "tok00001", "c1", T0.plusSeconds(100), T0));
-    assertThat(store().renewed(a, "c1", "c2", T0.plusSeconds(200))).isTrue();
+    assertThat(store().renewed(a, "c1", "c2", T0.plusSeconds(200), "ca2")).isTrue();
     assertThat(store().agent(a).orElseThrow().certificateSerial()).isEqualTo("c2");
     // The answer was lost: the agent asks again with the certificate it still holds.
-    assertThat(store().renewed(a, "c1", "c3", T0.plusSeconds(210))).isTrue();
+    assertThat(store().renewed(a, "c1", "c3", T0.plusSeconds(210), "ca2")).isTrue();
     assertThat(store().agent(a).orElseThrow().certificateSerial()).isEqualTo("c3");
-    assertThat(store().renewed(a, "c3", "c4", T0.plusSeconds(300))).isTrue();
-    assertThat(store().renewed(a, "c1", "c5", T0.plusSeconds(300))).as("two renewals old").isFalse();
-    assertThat(store().renewed(a, "zz", "c5", T0.plusSeconds(300))).as("never issued").isFalse();
+    assertThat(store().renewed(a, "c3", "c4", T0.plusSeconds(300), "ca2")).isTrue();
+    assertThat(store().renewed(a, "c1", "c5", T0.plusSeconds(300), "ca2")).as("two renewals old").isFalse();
+    assertThat(store().renewed(a, "zz", "c5", T0.plusSeconds(300), "ca2")).as("never issued").isFalse();
     assertThat(store().agent(a).orElseThrow().certificateSerial()).isEqualTo("c4");
+    assertThat(store().agent(a).orElseThrow().certificateCa()).isEqualTo("ca2");
   }
 
   @Test
   void revocationRefusesCurrentAndUnexpiredPreviousCertificatesUntilReEnrollment() {
     String a = id("ag-");
     store().enroll(new Enrollment(a, Map.of(), "tok00001", "r1-" + a, T0.plusSeconds(100), T0));
-    store().renewed(a, "r1-" + a, "r2-" + a, T0.plusSeconds(200));
+    store().renewed(a, "r1-" + a, "r2-" + a, T0.plusSeconds(200), "ca2");
     store().connected(a, "1.0.0", Facts.getDefaultInstance(), T0.plusSeconds(1));
 
     assertThat(store().revoke(a, "admin", T0.plusSeconds(50))).contains(List.of("r2-" + a, "r1-" + a));
@@ -130,13 +131,13 @@ abstract class StoreContract {
     store().stateChanged(a, ConnectionState.DISCONNECTED, T0.plusSeconds(51));
     assertThat(store().agent(a).orElseThrow().state()).as("the stream closing does not unrevoke")
         .isEqualTo(ConnectionState.REVOKED);
-    assertThat(store().renewed(a, "r2-" + a, "r3-" + a, T0.plusSeconds(52))).isFalse();
+    assertThat(store().renewed(a, "r2-" + a, "r3-" + a, T0.plusSeconds(52), "ca2")).isFalse();
     assertThat(store().revoke("ag-nobody", "admin", T0)).isEmpty();
 
     store().enroll(new Enrollment(a, Map.of(), "tok00002", "r4-" + a, T0.plusSeconds(300), T0.plusSeconds(60)));
     assertThat(store().agent(a).orElseThrow().state()).isEqualTo(ConnectionState.ENROLLED);
     assertThat(store().revokedSerials(T0.plusSeconds(60))).doesNotContain("r4-" + a).contains("r2-" + a);
-    assertThat(store().renewed(a, "r4-" + a, "r5-" + a, T0.plusSeconds(400))).isTrue();
+    assertThat(store().renewed(a, "r4-" + a, "r5-" + a, T0.plusSeconds(400), "ca2")).isTrue();
   }
 
   @Test

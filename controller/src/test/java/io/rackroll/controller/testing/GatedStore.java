@@ -62,7 +62,7 @@ public final class GatedStore implements Store {
   @Override public Map<String, Integer> deploymentCounts() { return delegate.deploymentCounts(); }
   @Override public Map<String, Integer> activeHostPhases() { return delegate.activeHostPhases(); }
   @Override public List<io.rackroll.controller.store.Transition> recentFailures(int n) { return delegate.recentFailures(n); }
-  @Override public boolean renewed(String id, String p, String s, Instant n) { return delegate.renewed(id, p, s, n); }
+  @Override public boolean renewed(String id, String p, String s, Instant n, String ca) { return delegate.renewed(id, p, s, n, ca); }
   @Override public Optional<List<String>> revoke(String id, String by, Instant at) { return delegate.revoke(id, by, at); }
   @Override public java.util.Set<String> revokedSerials(Instant now) { return delegate.revokedSerials(now); }
   @Override public void connected(String id, String v, Facts f, Instant at) { delegate.connected(id, v, f, at); }
