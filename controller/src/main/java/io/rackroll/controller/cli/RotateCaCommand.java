@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code rackroll controller rotate-ca}: replaces the CA in three steps, each followed by a
- * controller restart, so that every agent stays connected throughout (docs/operations.md).
+ * controller restart, so that every agent stays connected throughout (README, "Certificates").
  */
 @Command(name = "rotate-ca", mixinStandardHelpOptions = true,
     description = {"Replace the controller's CA without disconnecting agents, in three steps, each followed by a"
