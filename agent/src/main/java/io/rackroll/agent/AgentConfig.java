@@ -19,7 +19,8 @@ import java.time.Duration;
  * on top. {@code enroll} writes the file; {@link #render} is its shape with every default.
  */
 record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration factsInterval,
-    Duration reconnectBackoffBase, Duration reconnectBackoffCap, int keepReleases, Duration healthReportInterval) {
+    Duration reconnectBackoffBase, Duration reconnectBackoffCap, int keepReleases, Duration healthReportInterval,
+    HostPort metrics) {
   static final Path DEFAULT_FILE = Path.of("/etc/rackroll/agent.yaml");
   static final Path DEFAULT_STATE = Path.of("/var/lib/rackroll");
 
@@ -38,7 +39,7 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: controller, stateDir, pkiDir, factsInterval,"
           + " reconnectBackoffBase, reconnectBackoffCap, keepReleases,"
-          + " healthReportInterval)", e);
+          + " healthReportInterval, metrics)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -55,7 +56,8 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
           Durations.parse("reconnectBackoffBase", form.reconnectBackoffBase),
           Durations.parse("reconnectBackoffCap", form.reconnectBackoffCap),
           keep(form.keepReleases),
-          Durations.parse("healthReportInterval", form.healthReportInterval));
+          Durations.parse("healthReportInterval", form.healthReportInterval),
+          form.metrics == null || form.metrics.equals("off") ? null : HostPort.parse("metrics", form.metrics));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
@@ -70,17 +72,17 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
 
   AgentConfig withController(HostPort c) {
     return new AgentConfig(c, stateDir, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap, keepReleases,
-        healthReportInterval);
+        healthReportInterval, metrics);
   }
 
   AgentConfig withStateDir(Path s) {
     return new AgentConfig(controller, s, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap, keepReleases,
-        healthReportInterval);
+        healthReportInterval, metrics);
   }
 
   AgentConfig withFactsInterval(Duration d) {
     return new AgentConfig(controller, stateDir, pkiDir, d, reconnectBackoffBase, reconnectBackoffCap, keepReleases,
-        healthReportInterval);
+        healthReportInterval, metrics);
   }
 
   /** The config file text for these settings, every key documented. */
@@ -109,9 +111,11 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
 
         # How often the health checks of active releases run and are reported, with load, memory and disk.
         healthReportInterval: %s
+        # This agent's own Prometheus metrics over plain HTTP at /metrics (e.g. 127.0.0.1:9465), or off.
+        metrics: %s
         """.formatted(controller, stateDir, pkiDir, Durations.format(factsInterval),
         Durations.format(reconnectBackoffBase), Durations.format(reconnectBackoffCap), keepReleases,
-        Durations.format(healthReportInterval));
+        Durations.format(healthReportInterval), metrics == null ? "off" : metrics);
   }
 
   static final class FileForm {
@@ -123,5 +127,6 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
     @JsonProperty public String reconnectBackoffCap = "60s";
     @JsonProperty public int keepReleases = 3;
     @JsonProperty public String healthReportInterval = "30s";
+    @JsonProperty public String metrics = "off";
   }
 }

@@ -10,6 +10,7 @@ import io.rackroll.agent.install.Preconditions;
 import io.rackroll.agent.lifecycle.Lifecycle;
 import io.rackroll.agent.lifecycle.LifecycleService;
 import io.rackroll.agent.link.ControllerLink;
+import io.rackroll.agent.metrics.AgentMetrics;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.trust.BootstrapToken;
 import io.rackroll.trust.LiveCredentials;
@@ -60,6 +61,8 @@ public final class AgentMain {
    * EX_CONFIG, which the systemd unit does not restart on, since only a new enrollment helps.
    */
   static final int EXIT_REFUSED = 78;
+  /** Written in the state directory when metrics are served: where (useful with port 0). */
+  static final String METRICS_ADDRESS_FILE = "metrics.address";
 
   static String version() {
     String v = AgentMain.class.getPackage().getImplementationVersion();
@@ -191,7 +194,20 @@ public final class AgentMain {
       ControllerLink link = new ControllerLink(config.controller(), channel, credentials, inventory::read, lifecycle,
           renewal, config.factsInterval(), config.reconnectBackoffBase(), config.reconnectBackoffCap(), version(),
           Clock.systemUTC());
-      lifecycle.reportTo(link::report);
+      AgentMetrics metrics = config.metrics() == null ? null
+          : new AgentMetrics(link::connected, live::certificate, cache::downloadedBytes, Clock.systemUTC());
+      if (metrics == null) {
+        lifecycle.reportTo(link::report);
+      } else {
+        // The same reports the controller gets feed this host's own metrics.
+        lifecycle.reportTo(message -> {
+          metrics.accept(message);
+          link.report(message);
+        });
+        HostPort at = metrics.start(config.metrics());
+        SecureFiles.writeString(config.stateDir().resolve(METRICS_ADDRESS_FILE), at + "\n", SecureFiles.PUBLIC);
+        LoggerFactory.getLogger(AgentMain.class).info("metrics at http://{}/metrics", at);
+      }
       Path stateDir = config.stateDir();
       lifecycle.reportHealthEvery(config.healthReportInterval(), report -> {
         long free;
@@ -207,6 +223,9 @@ public final class AgentMain {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         link.close();
         renewal.close();
+        if (metrics != null) {
+          metrics.close();
+        }
         lifecycle.close();
         channel.shutdownNow();
         stopped.countDown();

@@ -141,7 +141,12 @@ final class Fleet implements AutoCloseable {
 
   /** {@code GET /metrics} from the controller, as Prometheus would scrape it. */
   String metrics() throws IOException, InterruptedException {
-    String address = Files.readString(data.resolve("metrics.address")).trim();
+    return scrape(data.resolve("metrics.address"));
+  }
+
+  /** {@code GET /metrics} from the address a process wrote to {@code addressFile}, as Prometheus would scrape it. */
+  private static String scrape(Path addressFile) throws IOException, InterruptedException {
+    String address = Files.readString(addressFile).trim();
     var response = java.net.http.HttpClient.newHttpClient().send(
         java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + address + "/metrics")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
@@ -180,7 +185,8 @@ final class Fleet implements AutoCloseable {
         "factsInterval: 60s",
         "reconnectBackoffBase: 200ms",
         "reconnectBackoffCap: 2s",
-        "healthReportInterval: 1s", ""));
+        "healthReportInterval: 1s",
+        "metrics: 127.0.0.1:0", ""));
     List<String> args = new ArrayList<>(List.of("run", "--config", home.resolve("agent.yaml").toString()));
     if (token != null) {
       args.addAll(List.of("--token", token));
@@ -558,6 +564,11 @@ final class Fleet implements AutoCloseable {
 
     String log() throws IOException {
       return Files.readString(home.resolve("agent.log"));
+    }
+
+    /** {@code GET /metrics} from the agent itself. */
+    String metrics() throws IOException, InterruptedException {
+      return scrape(state.resolve("metrics.address"));
     }
 
     /** The exit status of the agent process, once it has stopped by itself. */

@@ -71,6 +71,13 @@ class HostFailuresIT {
           "jvm_memory_used_bytes");
       assertThat(metrics).containsPattern("rackroll_deployments\\{state=\"(failed|rolled_back)\"} [1-3]\\.0");
       assertThat(metrics).containsPattern("rackroll_artifact_served_bytes_total [1-9]");
+      // And the host's own.
+      await("agent health reported").atMost(Duration.ofSeconds(30))
+          .until(() -> a.metrics().contains("rackroll_agent_app_healthy{app=\"web\"} 1.0"));
+      assertThat(a.metrics()).contains("rackroll_agent_connected 1.0",
+          "rackroll_agent_app_phase{app=\"web\",phase=\"ROLLED_BACK\"} 1.0")
+          .containsPattern("rackroll_agent_downloaded_bytes_total [1-9]")
+          .containsPattern("rackroll_agent_certificate_expiry_seconds [1-9]");
     }
   }
 

@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * <p>Blocking: call from the agent's lifecycle thread, never from a gRPC callback.
  */
 public final class ArtifactCache implements ArtifactSource {
+  /** Artifact bytes received from the controller since this agent started. */
+  public long downloadedBytes() {
+    return downloaded.get();
+  }
   private static final Logger log = LoggerFactory.getLogger(ArtifactCache.class);
   private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{64}");
 
@@ -47,6 +51,7 @@ public final class ArtifactCache implements ArtifactSource {
   private final Duration callDeadline;
   /** The least time between two progress reports of one download. */
   private final long progressEveryNanos;
+  private final java.util.concurrent.atomic.AtomicLong downloaded = new java.util.concurrent.atomic.AtomicLong();
 
   public ArtifactCache(Path dir, Channel controller, Duration callDeadline) {
     this(dir, controller, callDeadline, Duration.ofSeconds(1));
@@ -137,6 +142,7 @@ public final class ArtifactCache implements ArtifactSource {
           while (data.hasRemaining()) {
             position += out.write(data);
           }
+          downloaded.addAndGet(c.getData().size());
           long now = System.nanoTime();
           if (now - reportedAt >= progressEveryNanos) {
             reportedAt = now;

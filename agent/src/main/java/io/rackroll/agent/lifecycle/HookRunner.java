@@ -59,14 +59,13 @@ final class HookRunner {
     }
     try {
       if (!p.waitFor(hook.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        killTree(p);
+        p.waitFor(10, TimeUnit.SECONDS);
         throw new HookFailed(name + " hook " + hook.path() + " of " + app + "@" + version + " timed out after "
             + io.rackroll.wire.Durations.format(hook.timeout()) + " and was killed; output: " + tail(log), true);
       }
     } catch (InterruptedException e) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
+      killTree(p);
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while running " + name + " hook", e);
     }
@@ -85,4 +84,14 @@ final class HookRunner {
     return String.join(" | ", lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()));
   }
 
+  /**
+   * Kills the hook and everything it started. The hook first, with its children listed before
+   * (once it is gone they belong to init and are no longer its descendants): a shell killed after
+   * its child would still write "Killed" into the output the operator reads.
+   */
+  private static void killTree(Process p) {
+    java.util.List<ProcessHandle> children = p.descendants().toList();
+    p.destroyForcibly();
+    children.forEach(ProcessHandle::destroyForcibly);
+  }
 }

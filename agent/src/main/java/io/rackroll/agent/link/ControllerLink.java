@@ -64,6 +64,8 @@ public final class ControllerLink implements AutoCloseable {
   private long heartbeatSequence;
   private Facts lastFacts;
   private boolean welcomed;
+  /** {@link #welcomed}, for other threads (metrics). */
+  private volatile boolean connected;
   private boolean closed;
 
   /** What the link hands over to the rest of the agent. */
@@ -161,6 +163,7 @@ public final class ControllerLink implements AutoCloseable {
     switch (message.getBodyCase()) {
       case WELCOME -> {
         welcomed = true;
+        connected = true;
         backoff.reset();
         long every = Math.max(100, message.getWelcome().getHeartbeatIntervalMillis());
         cancelHeartbeats();
@@ -208,6 +211,11 @@ public final class ControllerLink implements AutoCloseable {
     }
   }
 
+  /** Whether the stream is open and welcomed now; any thread. */
+  public boolean connected() {
+    return connected;
+  }
+
   /** Sends {@code message} if connected; any thread. Lost while disconnected: the state report covers it. */
   public void report(AgentMessage message) {
     Threads.post(link, () -> send(message));
@@ -226,6 +234,7 @@ public final class ControllerLink implements AutoCloseable {
     cancelHeartbeats();
     requests = null;
     welcomed = false;
+    connected = false;
     if (status.getCode() == Status.Code.PERMISSION_DENIED && status.getDescription() != null
         && status.getDescription().startsWith(PeerIdentity.REVOKED)) {
       stop(status.getDescription());

@@ -95,11 +95,14 @@ class ArtifactCacheTest {
 
   @Test
   void downloadsVerifiesAndThenServesFromTheCache() throws Exception {
-    Path got = cache(dir).fetch(digest, artifact.length, progress::add);
+    ArtifactCache cache = cache(dir);
+    Path got = cache.fetch(digest, artifact.length, progress::add);
     assertThat(Files.readAllBytes(got)).isEqualTo(artifact);
     assertThat(got).isEqualTo(dir.resolve(digest));
+    assertThat(cache.downloadedBytes()).isEqualTo(artifact.length);
 
-    cache(dir).fetch(digest, artifact.length, progress::add);
+    cache.fetch(digest, artifact.length, progress::add);
+    assertThat(cache.downloadedBytes()).as("served from the cache, not downloaded again").isEqualTo(artifact.length);
     assertThat(requestedOffsets).as("the second fetch used the cache").containsExactly(0L);
     assertThat(progress).as("one report per 64 KiB chunk, the last at the full size").hasSize(16)
         .isSorted().startsWith(65_536L).endsWith(1_000_000L);
