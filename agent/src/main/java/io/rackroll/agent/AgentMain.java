@@ -60,7 +60,7 @@ public final class AgentMain {
    * Exit status when only an operator can help (not enrolled; certificate revoked or expired):
    * EX_CONFIG, which the systemd unit does not restart on, since only a new enrollment helps.
    */
-  static final int EXIT_REFUSED = 78;
+  static final int EXIT_NEEDS_OPERATOR = 78;
   /** Written in the state directory when metrics are served: where (useful with port 0). */
   static final String METRICS_ADDRESS_FILE = "metrics.address";
 
@@ -166,7 +166,7 @@ public final class AgentMain {
         if (token == null) {
           System.err.println("rackroll-agent: this host is not enrolled; run 'rackroll-agent enroll --controller "
               + config.controller() + " --token TOKEN' with a token from 'rackroll token create'");
-          return EXIT_REFUSED;
+          return EXIT_NEEDS_OPERATOR;
         }
         enroll(config, BootstrapToken.parse(token));
       }
@@ -175,7 +175,7 @@ public final class AgentMain {
         System.err.println("rackroll-agent: this agent's certificate expired at " + credentials.notAfter()
             + " (it was offline past its renewal); enroll the host again with a new token: rackroll-agent enroll"
             + " --controller " + config.controller() + " --token TOKEN");
-        return EXIT_REFUSED;
+        return EXIT_NEEDS_OPERATOR;
       }
       // Wired by hand, in one place: credentials, channel, inventory, artifact cache, lifecycle, link.
       Inventory inventory = new Inventory();
@@ -184,7 +184,7 @@ public final class AgentMain {
       CertificateRenewal renewal = new CertificateRenewal(identity, live, channel, Clock.systemUTC(), why -> {
         LoggerFactory.getLogger(AgentMain.class).error("stopping: {}", why);
         // Not on the caller's thread: the shutdown hook waits for the link and renewal threads to finish.
-        new Thread(() -> System.exit(EXIT_REFUSED), "exit").start();
+        new Thread(() -> System.exit(EXIT_NEEDS_OPERATOR), "exit").start();
       });
       ArtifactCache cache = new ArtifactCache(config.stateDir().resolve("cache"), channel, Duration.ofHours(1));
       AgentConfig cfg = config;
@@ -233,6 +233,9 @@ public final class AgentMain {
       LoggerFactory.getLogger(AgentMain.class).info("agent {} {} starting; controller {}", credentials.agentId(),
           version(), config.controller());
       lifecycle.start();
+      if (metrics != null) {
+        lifecycle.stateReport().forEach(metrics); // each app's phase from disk, before any new job
+      }
       link.start();
       renewal.start();
       stopped.await();

@@ -30,7 +30,6 @@ class CrashIT {
       // 1. SIGKILL in the middle of a 4 MiB download (about 4 s at 1 MiB/s).
       fleet.web("2").payload(4 << 20).push();
       String d2 = fleet.deploy("web@2", "rack=r1", "--health-gate", "0s");
-      fleet.awaitPhase(d2, "DOWNLOADING");
       await("part of the artifact on disk").atMost(UP).until(() -> a.partialDownloadBytes() > 0);
       a.kill();
       assertThat(a.current("web")).isEqualTo("1");
@@ -54,7 +53,7 @@ class CrashIT {
       // 3. SIGKILL while the new release's activate hook runs (current already switched): roll back.
       fleet.web("3").activate("sleep 5").push(); // a slow activate hook
       String d3 = fleet.deploy("web@3", "rack=r1", "--health-gate", "0s");
-      fleet.awaitPhase(d3, "ACTIVATING");
+      await("activating on the host").atMost(UP).until(() -> a.phase("web").equals("ACTIVATING"));
       a.kill();
       a.restart();
       String end = fleet.awaitEnd(d3);

@@ -93,7 +93,7 @@ class DeployIT {
       fleet.web("2").hook("postInstall", "sleep 4", "60s").push();
 
       String id = fleet.deploy("web@2", "rack=r1", "--health-gate", "0s");
-      await("host installing").atMost(UP).until(() -> fleet.rackroll("deployment", "show", id).out().contains("INSTALLING"));
+      await("host installing").atMost(UP).until(() -> a.phase("web").equals("INSTALLING"));
 
       a.kill(); // SIGKILL in the middle of postInstall
       assertThat(a.current("web")).as("current still points at a complete release").isEqualTo("1");

@@ -367,10 +367,6 @@ final class Fleet implements AutoCloseable {
     return JSON.readTree(r.out);
   }
 
-  void awaitPhase(String deployment, String phase) {
-    await(deployment + " reaches " + phase).atMost(Duration.ofSeconds(90)).until(() -> deployment(deployment).contains(phase));
-  }
-
   private static final java.util.Set<String> ENDED = java.util.Set.of("completed", "failed", "rolled_back",
       "rollback_failed", "aborted");
 
@@ -543,6 +539,20 @@ final class Fleet implements AutoCloseable {
       List<String> args = new ArrayList<>(List.of("run", "--config", config.toString()));
       args.addAll(List.of(options));
       process = java(home.resolve("agent.log"), AGENT_JAR, args.toArray(String[]::new));
+    }
+
+    /**
+     * The lifecycle phase the agent last persisted for {@code app} ({@code apps/<app>/lifecycle.json}), or
+     * "none". Read from the host's disk: cheap enough to poll inside a window of a few seconds, which a
+     * new CLI process per poll is not on a busy machine.
+     */
+    String phase(String app) throws IOException {
+      Path file = state.resolve("apps").resolve(app).resolve("lifecycle.json");
+      try {
+        return JSON.readTree(Files.readAllBytes(file)).path("phase").asText("none");
+      } catch (java.nio.file.NoSuchFileException e) {
+        return "none";
+      }
     }
 
     /** The release {@code current} points to for {@code app}, read from the host's disk. */

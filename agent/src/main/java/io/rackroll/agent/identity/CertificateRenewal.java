@@ -138,8 +138,8 @@ public final class CertificateRenewal implements ControllerLink.Trust, AutoClose
       Duration retry = left.dividedBy(10);
       retry = retry.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
           : retry.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : retry;
-      log.warn("cannot renew this agent's certificate (valid until {}): {}; retrying in {} s", old.getNotAfter().toInstant(),
-          e.getStatus(), retry.toSeconds());
+      log.warn("cannot renew this agent's certificate (valid until {}): {}; retrying in {} s",
+          old.getNotAfter().toInstant(), e.getStatus(), retry.toSeconds());
       reschedule(retry.toMillis());
       return;
     }

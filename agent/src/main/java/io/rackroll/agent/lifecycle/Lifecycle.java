@@ -1,11 +1,11 @@
 package io.rackroll.agent.lifecycle;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.rackroll.logging.ServiceLogging;
 import io.rackroll.agent.artifact.ArtifactCache.DownloadException;
 import io.rackroll.agent.artifact.ArtifactSource;
 import io.rackroll.agent.install.Preconditions;
 import io.rackroll.agent.install.Unpacker;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.release.Artifact;
 import io.rackroll.release.Manifest;
 import io.rackroll.release.Manifest.HookPoint;
@@ -148,7 +148,8 @@ public final class Lifecycle {
     Optional<Job> last = job(app).filter(j -> !deploymentId.isEmpty() && j.deploymentId().equals(deploymentId)
         && (version == null || j.version().equals(version)) && j.phase().terminal());
     if (last.isPresent()) {
-      log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, deploymentId).log("{}: {} already ran here ({}); reporting it again", app, deploymentId, last.get().phase());
+      log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, deploymentId)
+          .log("{}: {} already ran here ({}); reporting it again", app, deploymentId, last.get().phase());
       listener.transition(last.get());
     }
     return last;
@@ -238,7 +239,8 @@ public final class Lifecycle {
         continue;
       }
       Job job = persisted.get().reentered(clock.millis());
-      log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId()).log("{}@{}: resuming after restart in {} (entry {})", job.app(), job.version(), job.phase(), job.entries());
+      log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
+          .log("{}@{}: resuming after restart in {} (entry {})", job.app(), job.version(), job.phase(), job.entries());
       if (job.entries() > MAX_ENTRIES) {
         job = loopDetected(job);
       } else {
@@ -292,7 +294,8 @@ public final class Lifecycle {
       }
       listener.transition(job);
       if (job.phase().terminal()) {
-        log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId()).log("{}@{}: {}{}", job.app(), job.version(), job.phase(), job.failure().isEmpty() ? "" : ": " + job.failure());
+        log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
+            .log("{}@{}: {}{}", job.app(), job.version(), job.phase(), job.failure().isEmpty() ? "" : ": " + job.failure());
         return job;
       }
       try {
@@ -362,8 +365,9 @@ public final class Lifecycle {
                   : "unreachable", e.getMessage(), clock.millis());
             }
             long pause = Math.min(30_000, 500L << attempt);
-            log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId()).log("{}@{}: attempt {} of 5: {}; trying again in {} ms", job.app(), job.version(), attempt,
-                e.getMessage(), pause);
+            log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
+                .log("{}@{}: attempt {} of 5: {}; trying again in {} ms", job.app(), job.version(), attempt,
+                    e.getMessage(), pause);
             Thread.sleep(pause); // retry pacing between whole attempts
           }
           case DISK_FULL -> {
@@ -457,7 +461,8 @@ public final class Lifecycle {
         try {
           hooks.run("deactivate", stop.get(), app, job.version(), releaseDir(app, job.version()), "", hookLog(job, "deactivate"));
         } catch (HookRunner.HookFailed e) {
-          log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId()).log("{}@{}: {}", app, job.version(), e.getMessage());
+          log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
+              .log("{}@{}: {}", app, job.version(), e.getMessage());
         }
       }
       Files.deleteIfExists(apps.resolve(app).resolve("current"));

@@ -2,19 +2,19 @@ package io.rackroll.controller.enroll;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.pki.CertificateAuthority;
 import io.rackroll.controller.store.Enrollment;
 import io.rackroll.controller.store.Store;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.EnrollRequest;
 import io.rackroll.proto.v1.EnrollResponse;
 import io.rackroll.proto.v1.EnrollmentGrpc;
 import io.rackroll.proto.v1.RenewResponse;
 import io.rackroll.trust.BootstrapToken;
 import io.rackroll.trust.Keys;
-import io.rackroll.trust.Pem;
 import io.rackroll.trust.PeerIdentity;
+import io.rackroll.trust.Pem;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -60,13 +60,15 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     String from = Revocations.serial(presented);
     String to = Revocations.serial(cert);
     if (!store.renewed(caller.name(), from, to, cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()))) {
-      log.atWarn().addKeyValue(ServiceLogging.AGENT, caller.name()).log("{} asked to renew certificate {}, which is neither its current nor its previous one, or it is revoked:"
+      log.atWarn().addKeyValue(ServiceLogging.AGENT, caller.name())
+          .log("{} asked to renew certificate {}, which is neither its current nor its previous one, or it is revoked:"
           + " refused", caller, from);
       throw Status.PERMISSION_DENIED.withDescription("certificate " + from + " of " + caller
           + " cannot be renewed (revoked or replaced); enroll the host again with a new token").asRuntimeException();
     }
-    log.atInfo().addKeyValue(ServiceLogging.AGENT, caller.name()).log("agent {} renewed its certificate: {} -> {}, valid until {}", caller.name(), from, to,
-        cert.getNotAfter().toInstant());
+    log.atInfo().addKeyValue(ServiceLogging.AGENT, caller.name())
+        .log("agent {} renewed its certificate: {} -> {}, valid until {}", caller.name(), from, to,
+            cert.getNotAfter().toInstant());
     return RenewResponse.newBuilder().setCertificatePem(Pem.encode(cert)).setTrustBundlePem(trustBundlePem).build();
   }
 
@@ -92,15 +94,17 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     try {
       labels = tokens.redeem(token);
     } catch (Tokens.TokenRefusedException e) {
-      log.atWarn().addKeyValue(ServiceLogging.AGENT, agentId).log("enrollment of agent {} refused: {}", agentId, e.getMessage());
+      log.atWarn().addKeyValue(ServiceLogging.AGENT, agentId)
+          .log("enrollment of agent {} refused: {}", agentId, e.getMessage());
       response.onError(Status.PERMISSION_DENIED.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
     X509Certificate cert = ca.issueClient(PeerIdentity.agent(agentId), key, certificateLifetime);
     store.enroll(new Enrollment(agentId, labels, token.id(), cert.getSerialNumber().toString(16),
         cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()), clock.instant()));
-    log.atInfo().addKeyValue(ServiceLogging.AGENT, agentId).log("agent {} enrolled with {}, labels {}, certificate {} valid until {}", agentId, token, labels,
-        cert.getSerialNumber().toString(16), cert.getNotAfter().toInstant());
+    log.atInfo().addKeyValue(ServiceLogging.AGENT, agentId)
+        .log("agent {} enrolled with {}, labels {}, certificate {} valid until {}", agentId, token, labels,
+            cert.getSerialNumber().toString(16), cert.getNotAfter().toInstant());
     response.onNext(EnrollResponse.newBuilder()
         .setAgentId(agentId)
         .setCertificatePem(Pem.encode(cert))

@@ -1,12 +1,12 @@
 package io.rackroll.controller.fleet;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.grpc.StatusRuntimeException;
-import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.enroll.EnrollmentService;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.AgentLinkGrpc;
 import io.rackroll.proto.v1.AgentMessage;
 import io.rackroll.proto.v1.ControllerMessage;
@@ -62,7 +62,8 @@ public final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
           }
           String claimed = message.getHello().getAgentId();
           if (!claimed.equals(caller.name())) {
-            log.atWarn().addKeyValue(ServiceLogging.AGENT, caller.name()).log("{} sent a hello for agent {}: refused", caller, claimed);
+            log.atWarn().addKeyValue(ServiceLogging.AGENT, caller.name())
+                .log("{} sent a hello for agent {}: refused", caller, claimed);
             refuse(Status.PERMISSION_DENIED.withDescription(
                 caller + " cannot speak for agent " + claimed + " (expected: the id in its own certificate)"));
             return;
@@ -84,7 +85,8 @@ public final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
             session.resultArrived(message.getResult());
           }
           case HELLO -> refuse(Status.INVALID_ARGUMENT.withDescription("hello sent twice on one stream"));
-          default -> log.atDebug().addKeyValue(ServiceLogging.AGENT, caller.name()).log("agent {} sent an empty message", caller.name());
+          default -> log.atDebug().addKeyValue(ServiceLogging.AGENT, caller.name())
+              .log("agent {} sent an empty message", caller.name());
         }
       }
 

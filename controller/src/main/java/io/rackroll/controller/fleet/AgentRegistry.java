@@ -3,17 +3,17 @@ package io.rackroll.controller.fleet;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
-import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.store.ConnectionState;
 import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.ControllerMessage;
+import io.rackroll.proto.v1.DownloadProgress;
 import io.rackroll.proto.v1.Facts;
 import io.rackroll.proto.v1.HealthReport;
 import io.rackroll.proto.v1.Hello;
-import io.rackroll.proto.v1.DownloadProgress;
 import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.proto.v1.Ping;
 import io.rackroll.proto.v1.Welcome;
@@ -114,7 +114,8 @@ public final class AgentRegistry implements AutoCloseable {
       long retryMs = ThreadLocalRandom.current().nextLong(1_000, 5_000);
       Metadata trailers = new Metadata();
       trailers.put(Backoff.RETRY_AFTER_MS, Long.toString(retryMs));
-      log.atDebug().addKeyValue(ServiceLogging.AGENT, agentId).log("agent {}: too many hellos in flight, told to retry in {} ms", agentId, retryMs);
+      log.atDebug().addKeyValue(ServiceLogging.AGENT, agentId)
+          .log("agent {}: too many hellos in flight, told to retry in {} ms", agentId, retryMs);
       session.closedByPeer();
       out.onError(Status.RESOURCE_EXHAUSTED.withDescription("controller is admitting other agents; retry later")
           .asRuntimeException(trailers));
@@ -124,7 +125,8 @@ public final class AgentRegistry implements AutoCloseable {
       try {
         admit(session, hello);
       } catch (RuntimeException e) {
-        log.atError().addKeyValue(ServiceLogging.AGENT, agentId).log("agent {}: cannot admit: {}", agentId, e.getMessage(), e);
+        log.atError().addKeyValue(ServiceLogging.AGENT, agentId)
+            .log("agent {}: cannot admit: {}", agentId, e.getMessage(), e);
         session.close(Status.UNAVAILABLE.withDescription("controller cannot record this agent now; retrying helps"));
       } finally {
         admitting.release();
@@ -155,7 +157,8 @@ public final class AgentRegistry implements AutoCloseable {
         .setControllerVersion(controllerVersion)
         .setTrustBundlePem(trustBundlePem)
         .putAllLabels(known.get().labels())).build());
-    log.atInfo().addKeyValue(ServiceLogging.AGENT, session.agentId).log("agent {} connected (version {}, host {})", session.agentId, hello.getAgentVersion(),
+    log.atInfo().addKeyValue(ServiceLogging.AGENT, session.agentId)
+        .log("agent {} connected (version {}, host {})", session.agentId, hello.getAgentVersion(),
         hello.getFacts().getHostname());
     listener.connected(session.agentId);
   }
@@ -167,7 +170,8 @@ public final class AgentRegistry implements AutoCloseable {
     }
     List<String> others = store.agentsWithSystemSerial(serial).stream().filter(id -> !id.equals(agentId)).toList();
     if (!others.isEmpty()) {
-      log.atWarn().addKeyValue(ServiceLogging.AGENT, agentId).log("agent {} reports system serial {} also reported by {}: cloned image or misreporting firmware?",
+      log.atWarn().addKeyValue(ServiceLogging.AGENT, agentId)
+          .log("agent {} reports system serial {} also reported by {}: cloned image or misreporting firmware?",
           agentId, serial, others);
     }
   }
@@ -265,7 +269,8 @@ public final class AgentRegistry implements AutoCloseable {
           s.stale = silent;
           store.stateChanged(s.agentId, silent ? ConnectionState.STALE : ConnectionState.CONNECTED, now);
           if (silent) {
-            log.atWarn().addKeyValue(ServiceLogging.AGENT, s.agentId).log("agent {} is stale: nothing heard for {} s", s.agentId, Duration.between(last, now).toSeconds());
+            log.atWarn().addKeyValue(ServiceLogging.AGENT, s.agentId)
+                .log("agent {} is stale: nothing heard for {} s", s.agentId, Duration.between(last, now).toSeconds());
           } else {
             log.atInfo().addKeyValue(ServiceLogging.AGENT, s.agentId).log("agent {} is heard from again", s.agentId);
           }

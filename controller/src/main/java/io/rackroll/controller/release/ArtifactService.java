@@ -9,9 +9,9 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.store.Store;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.ArtifactChunk;
 import io.rackroll.proto.v1.ArtifactsGrpc;
 import io.rackroll.proto.v1.FetchRequest;
@@ -175,7 +175,8 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
           bytesServed.addAndGet(n);
         }
       } catch (IOException | RuntimeException e) {
-        log.atWarn().addKeyValue(ServiceLogging.AGENT, agent).log("agent {}: transfer of {} failed at byte {}: {}", agent, digest, position, e.getMessage());
+        log.atWarn().addKeyValue(ServiceLogging.AGENT, agent)
+            .log("agent {}: transfer of {} failed at byte {}: {}", agent, digest, position, e.getMessage());
         finish("failed");
         try {
           call.onError(Status.INTERNAL.withDescription("controller could not read the artifact; retrying resumes")

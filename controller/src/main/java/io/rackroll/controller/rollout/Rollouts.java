@@ -1,6 +1,5 @@
 package io.rackroll.controller.rollout;
 
-import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.fleet.FleetListener;
 import io.rackroll.controller.rollout.Planner.Candidate;
@@ -14,6 +13,7 @@ import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.controller.store.StoredRelease;
+import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.Deploy;
 import io.rackroll.proto.v1.Rollback;
@@ -119,8 +119,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       for (Deployment d : store.activeDeployments()) {
         Rollout r = new Rollout(d, store.hostApps(d.app()));
         active.put(d.id(), r);
-        log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, d.id()).log("resuming deployment {} of {} at batch {} of {} ({})", d.id(), r.release(), d.batch() + 1,
-            d.batches(), d.state());
+        log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, d.id())
+            .log("resuming deployment {} of {} at batch {} of {} ({})", d.id(), r.release(), d.batch() + 1,
+                d.batches(), d.state());
       }
       return null;
     });
@@ -345,8 +346,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       if (gated) {
         if (r.gateStartedAt == null) {
           r.gateStartedAt = now;
-          log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, r.d.id()).log("deployment {}: batch {} of {} done; health gate until {}", r.d.id(), r.batch + 1, r.d.batches(),
-              now.plus(r.strategy.healthGate()));
+          log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, r.d.id())
+              .log("deployment {}: batch {} of {} done; health gate until {}", r.d.id(), r.batch + 1, r.d.batches(),
+                  now.plus(r.strategy.healthGate()));
         }
         if (now.isBefore(r.gateStartedAt.plus(r.strategy.healthGate()))) {
           return; // the tick comes back
@@ -485,7 +487,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     active.remove(r.d.id());
     downloads.values().removeIf(x -> x.deploymentId().equals(r.d.id()));
     audit("controller", state, r.d.id(), r.release() + ": " + r.tally() + (r.reason.isEmpty() ? "" : "; " + r.reason));
-    log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, r.d.id()).log("deployment {} of {} {}: {}", r.d.id(), r.release(), state, r.tally());
+    log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, r.d.id())
+        .log("deployment {} of {} {}: {}", r.d.id(), r.release(), state, r.tally());
   }
 
   private void tick() {

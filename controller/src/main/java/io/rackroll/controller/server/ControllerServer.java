@@ -96,17 +96,16 @@ public final class ControllerServer implements AutoCloseable {
     ControllerPki pki = ControllerPki.load(dataDir, clock);
     lockDataDir();
     store = openStore.apply(dataDir);
-    String trustBundle = io.rackroll.trust.Pem.encode(pki.trusted().toArray(java.security.cert.X509Certificate[]::new));
-    registry = new AgentRegistry(store, clock, config.link(), version(), trustBundle);
+    Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
+    EnrollmentService enrollment = new EnrollmentService(tokens, pki.ca(), pki.trusted(), store, clock,
+        config.agentCertificateLifetime());
+    registry = new AgentRegistry(store, clock, config.link(), version(), enrollment.trustBundlePem());
     registry.restore();
     // Unfinished deployments are loaded before any agent can connect and report.
     rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3));
     rollouts.start();
     metrics = new ControllerMetrics(store, registry, version());
-    Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
     Revocations revocations = Revocations.load(store, clock.instant());
-    EnrollmentService enrollment = new EnrollmentService(tokens, pki.ca(), pki.trusted(), store, clock,
-        config.agentCertificateLifetime());
     ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize());
     artifacts.restore();
     artifactIo = Executors.newFixedThreadPool(4, named("artifact-io"));
