@@ -79,6 +79,10 @@ class CertificatesIT {
 
       // The host that was away: a clear error and a distinct exit status, not a retry loop.
       await("away agent's certificate expired").atMost(LIFETIME).until(() -> Instant.now().isAfter(awayExpiry));
+      // The operator saw it coming: past its renewal time, off, and now expired.
+      Fleet.Cli status = fleet.rackroll("status");
+      assertThat(status.out()).contains("certificates 1 past renewal")
+          .containsPattern(away.id() + " +expired \\d+s ago +disconnected");
       away.restart();
       assertThat(away.awaitExit()).isEqualTo(78);
       assertThat(away.log()).contains("certificate expired at")

@@ -58,7 +58,8 @@ class HostFailuresIT {
       Fleet.Cli status = fleet.rackroll("status");
       assertThat(status.exit()).as(status.toString()).isZero();
       assertThat(status.out()).contains("controller   ", " at " + fleet.controllerAddress() + ", up ",
-          "agents       1 connected, 0 stale, 0 disconnected", "deployments  none running", "failures     latest 3")
+          "agents       1 connected, 0 stale, 0 disconnected", "deployments  none running", "certificates every agent renewed on time",
+          "failures     latest 3")
           .containsPattern("r1 +1 +0 +0 +0")
           .containsPattern(a.id() + " +web@4 +ROLLED_BACK")
           .containsPattern(a.id() + " +web@2 +FAILED");

@@ -59,6 +59,7 @@ import io.rackroll.proto.v1.RevokeAgentResponse;
 import io.rackroll.proto.v1.RollbackRequest;
 import io.rackroll.proto.v1.StatusReport;
 import io.rackroll.proto.v1.TransitionRecord;
+import io.rackroll.trust.PeerIdentity;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -352,7 +353,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       return;
     }
     revocations.add(serials.get());
-    boolean wasConnected = registry.revoked(agentId, CallerInterceptor.REVOKED + ": agent " + agentId
+    boolean wasConnected = registry.revoked(agentId, PeerIdentity.REVOKED + ": agent " + agentId
         + " was revoked by " + admin + "; enroll the host again with a new token (rackroll-agent enroll --token TOKEN)");
     String reason = request.getReason().isBlank() ? "" : ": " + request.getReason();
     log.atWarn().addKeyValue(ServiceLogging.AGENT, agentId)

@@ -2,14 +2,17 @@ package io.rackroll.controller.admin;
 
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.rollout.Rollouts;
+import io.rackroll.controller.store.ConnectionState;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.proto.v1.DeploymentProgress;
+import io.rackroll.proto.v1.OverdueCertificate;
 import io.rackroll.proto.v1.RackStatus;
 import io.rackroll.proto.v1.StatusReport;
 import io.rackroll.wire.HostPort;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,9 +26,11 @@ public final class StatusReports {
   private final String version;
   private final Instant startedAt;
   private final Supplier<HostPort> metrics;
+  private final Duration certificateLifetime;
 
   public StatusReports(Store store, AgentRegistry fleet, Clock clock, String version, Instant startedAt,
-      Supplier<HostPort> metrics) {
+      Supplier<HostPort> metrics, Duration certificateLifetime) {
+    this.certificateLifetime = certificateLifetime;
     this.store = store;
     this.fleet = fleet;
     this.clock = clock;
@@ -40,9 +45,16 @@ public final class StatusReports {
         .setStartedEpochMillis(startedAt.toEpochMilli()).setNowEpochMillis(clock.millis())
         .setMetricsAddress(m == null ? "" : m.toString());
     Map<String, Map<String, Integer>> racks = new TreeMap<>();
+    Instant now = clock.instant();
     for (StoredAgent a : store.agents()) {
       String state = fleet.live(a.id()).map(l -> l.state().label()).orElse(a.state().label());
       racks.computeIfAbsent(a.labels().getOrDefault("rack", ""), k -> new TreeMap<>()).merge(state, 1, Integer::sum);
+      // Agents renew two thirds into the lifetime: one still holding its certificate past that is stuck or off.
+      boolean overdue = !now.isBefore(a.certificateNotAfter().minus(certificateLifetime.dividedBy(3)));
+      if (overdue && a.state() != ConnectionState.REVOKED && a.state() != ConnectionState.ENROLLED) {
+        b.addOverdueCertificates(OverdueCertificate.newBuilder().setAgentId(a.id())
+            .setNotAfterEpochMillis(a.certificateNotAfter().toEpochMilli()).setState(state));
+      }
     }
     racks.forEach((rack, counts) -> b.addRacks(RackStatus.newBuilder().setRack(rack).putAllAgents(counts)));
     for (Deployment summary : store.activeDeployments()) {

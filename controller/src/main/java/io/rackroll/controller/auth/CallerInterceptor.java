@@ -91,13 +91,11 @@ public final class CallerInterceptor implements ServerInterceptor {
         .withValue(CERTIFICATE, certificate.get()), call, headers, next);
   }
 
-  /** What a revoked caller is told; agents recognise it by {@link #REVOKED}. */
-  public static String revokedMessage(PeerIdentity caller, X509Certificate certificate) {
-    return REVOKED + ": certificate " + Revocations.serial(certificate) + " of " + caller
+  /** What a revoked caller is told; agents recognise it by {@link PeerIdentity#REVOKED}. */
+  private static String revokedMessage(PeerIdentity caller, X509Certificate certificate) {
+    return PeerIdentity.REVOKED + ": certificate " + Revocations.serial(certificate) + " of " + caller
         + " was revoked; enroll the host again with a new token (rackroll-agent enroll --token TOKEN)";
   }
-
-  public static final String REVOKED = PeerIdentity.REVOKED;
 
   private static Optional<X509Certificate> peer(SSLSession session) {
     if (session == null) {

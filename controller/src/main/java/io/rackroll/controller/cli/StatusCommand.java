@@ -3,6 +3,7 @@ package io.rackroll.controller.cli;
 import com.google.protobuf.util.JsonFormat;
 import io.rackroll.proto.v1.DeploymentProgress;
 import io.rackroll.proto.v1.GetStatusRequest;
+import io.rackroll.proto.v1.OverdueCertificate;
 import io.rackroll.proto.v1.RackStatus;
 import io.rackroll.proto.v1.StatusReport;
 import io.rackroll.proto.v1.TransitionRecord;
@@ -80,6 +81,20 @@ final class StatusCommand implements Callable<Integer> {
         out.printf(format, d.getId(), d.getKind(), d.getApp() + "@" + d.getVersion(), d.getState(),
             (d.getBatch() + 1) + "/" + d.getBatches(), d.getDone() + "/" + d.getHosts(),
             d.getFailures() + " of " + d.getAllowedFailures() + " allowed");
+      }
+    }
+
+    out.println();
+    if (r.getOverdueCertificatesList().isEmpty()) {
+      out.println("certificates every agent renewed on time");
+    } else {
+      out.println("certificates " + r.getOverdueCertificatesCount() + " past renewal (host off, or renewal failing;"
+          + " once expired, only a new token brings it back)");
+      for (OverdueCertificate c : r.getOverdueCertificatesList()) {
+        long left = c.getNotAfterEpochMillis() - r.getNowEpochMillis();
+        String when = left > 0 ? "expires in " + uptime(Duration.ofMillis(left))
+            : "expired " + uptime(Duration.ofMillis(-left)) + " ago";
+        out.printf("  %-16s %-22s %s%n", c.getAgentId(), when, c.getState());
       }
     }
 

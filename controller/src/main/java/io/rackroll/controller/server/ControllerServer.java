@@ -131,7 +131,8 @@ public final class ControllerServer implements AutoCloseable {
         .addService(enrollment)
         .addService(new AgentLinkService(registry, enrollment))
         .addService(new AdminService(tokens, store, registry, revocations, artifacts, artifactIo, rollouts,
-            new StatusReports(store, registry, clock, version(), startedAt, () -> metrics.address()), clock))
+            new StatusReports(store, registry, clock, version(), startedAt, () -> metrics.address(),
+                config.agentCertificateLifetime()), clock))
         .addService(new ArtifactService(artifacts, store, artifactIo, pacer, config.maxConcurrentTransfers(),
             config.transferRateLimit(), metrics.registry()))
         // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.
