@@ -25,41 +25,24 @@ public final class MutualTls {
   private MutualTls() {}
 
   public static SslContext server(PrivateKey key, List<X509Certificate> chain, List<X509Certificate> trusted) {
-    try {
-      return GrpcSslContexts.configure(SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new)))
-          .trustManager(trusted.toArray(X509Certificate[]::new))
-          .clientAuth(ClientAuth.OPTIONAL)
-          .protocols(PROTOCOL)
-          .build();
-    } catch (SSLException e) {
-      throw new IllegalStateException("cannot build server TLS context: " + e.getMessage(), e);
-    }
+    SslContextBuilder server = SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new));
+    return build("server", GrpcSslContexts.configure(server)
+        .trustManager(trusted.toArray(X509Certificate[]::new))
+        .clientAuth(ClientAuth.OPTIONAL));
   }
 
   /** A client that presents its certificate and trusts only the Rackroll CA. */
   public static SslContext client(PrivateKey key, List<X509Certificate> chain, List<X509Certificate> trusted) {
-    try {
-      return GrpcSslContexts.forClient()
-          .keyManager(key, chain.toArray(X509Certificate[]::new))
-          .trustManager(trusted.toArray(X509Certificate[]::new))
-          .protocols(PROTOCOL)
-          .build();
-    } catch (SSLException e) {
-      throw new IllegalStateException("cannot build client TLS context: " + e.getMessage(), e);
-    }
+    return build("client", GrpcSslContexts.forClient()
+        .keyManager(key, chain.toArray(X509Certificate[]::new))
+        .trustManager(trusted.toArray(X509Certificate[]::new)));
   }
 
   /** A client whose certificate and trusted CAs may change between connections (renewal, CA rotation). */
   public static SslContext client(LiveCredentials credentials) {
-    try {
-      return GrpcSslContexts.forClient()
-          .keyManager(credentials.keyManager())
-          .trustManager(credentials.trustManager())
-          .protocols(PROTOCOL)
-          .build();
-    } catch (SSLException e) {
-      throw new IllegalStateException("cannot build client TLS context: " + e.getMessage(), e);
-    }
+    return build("client", GrpcSslContexts.forClient()
+        .keyManager(credentials.keyManager())
+        .trustManager(credentials.trustManager()));
   }
 
   /**
@@ -67,13 +50,15 @@ public final class MutualTls {
    * fingerprint the enrollment token carries, and the server certificate is signed by that CA.
    */
   public static SslContext pinned(String caFingerprint) {
+    return build("client", GrpcSslContexts.forClient().trustManager(new PinnedTrustManager(caFingerprint)));
+  }
+
+  /** TLS 1.3 only, for every context. */
+  private static SslContext build(String side, SslContextBuilder builder) {
     try {
-      return GrpcSslContexts.forClient()
-          .trustManager(new PinnedTrustManager(caFingerprint))
-          .protocols(PROTOCOL)
-          .build();
+      return builder.protocols(PROTOCOL).build();
     } catch (SSLException e) {
-      throw new IllegalStateException("cannot build client TLS context: " + e.getMessage(), e);
+      throw new IllegalStateException("cannot build " + side + " TLS context: " + e.getMessage(), e);
     }
   }
 

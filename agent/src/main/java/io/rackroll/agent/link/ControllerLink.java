@@ -63,9 +63,8 @@ public final class ControllerLink implements AutoCloseable {
   private ScheduledFuture<?> heartbeats;
   private long heartbeatSequence;
   private Facts lastFacts;
-  private boolean welcomed;
-  /** {@link #welcomed}, for other threads (metrics). */
-  private volatile boolean connected;
+  /** Written on the link thread only; volatile so that {@link #connected()} may read it from any thread. */
+  private volatile boolean welcomed;
   private boolean closed;
 
   /** What the link hands over to the rest of the agent. */
@@ -163,7 +162,6 @@ public final class ControllerLink implements AutoCloseable {
     switch (message.getBodyCase()) {
       case WELCOME -> {
         welcomed = true;
-        connected = true;
         backoff.reset();
         long every = Math.max(100, message.getWelcome().getHeartbeatIntervalMillis());
         cancelHeartbeats();
@@ -213,7 +211,7 @@ public final class ControllerLink implements AutoCloseable {
 
   /** Whether the stream is open and welcomed now; any thread. */
   public boolean connected() {
-    return connected;
+    return welcomed;
   }
 
   /** Sends {@code message} if connected; any thread. Lost while disconnected: the state report covers it. */
@@ -234,7 +232,6 @@ public final class ControllerLink implements AutoCloseable {
     cancelHeartbeats();
     requests = null;
     welcomed = false;
-    connected = false;
     if (status.getCode() == Status.Code.PERMISSION_DENIED && status.getDescription() != null
         && status.getDescription().startsWith(PeerIdentity.REVOKED)) {
       stop(status.getDescription());

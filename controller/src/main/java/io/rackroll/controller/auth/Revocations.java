@@ -1,6 +1,7 @@
 package io.rackroll.controller.auth;
 
 import io.rackroll.controller.store.Store;
+import java.math.BigInteger;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Collection;
@@ -13,11 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * this set is loaded from it at start and added to after each revocation is stored.
  */
 public final class Revocations {
-  private final Set<String> serials = ConcurrentHashMap.newKeySet();
+  private final Set<BigInteger> serials = ConcurrentHashMap.newKeySet();
 
   public static Revocations load(Store store, Instant now) {
     Revocations r = new Revocations();
-    r.serials.addAll(store.revokedSerials(now));
+    r.add(store.revokedSerials(now));
     return r;
   }
 
@@ -27,14 +28,11 @@ public final class Revocations {
   }
 
   public boolean refused(X509Certificate certificate) {
-    return serials.contains(serial(certificate));
+    return serials.contains(certificate.getSerialNumber());
   }
 
+  /** Adds serials as the store writes them. */
   public void add(Collection<String> revoked) {
-    serials.addAll(revoked);
-  }
-
-  public int size() {
-    return serials.size();
+    revoked.forEach(hex -> serials.add(new BigInteger(hex, 16)));
   }
 }

@@ -100,11 +100,11 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
       return;
     }
     X509Certificate cert = ca.issueClient(PeerIdentity.agent(agentId), key, certificateLifetime);
-    store.enroll(new Enrollment(agentId, labels, token.id(), cert.getSerialNumber().toString(16),
+    store.enroll(new Enrollment(agentId, labels, token.id(), Revocations.serial(cert),
         cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()), clock.instant()));
     log.atInfo().addKeyValue(ServiceLogging.AGENT, agentId)
         .log("agent {} enrolled with {}, labels {}, certificate {} valid until {}", agentId, token, labels,
-            cert.getSerialNumber().toString(16), cert.getNotAfter().toInstant());
+            Revocations.serial(cert), cert.getNotAfter().toInstant());
     response.onNext(EnrollResponse.newBuilder()
         .setAgentId(agentId)
         .setCertificatePem(Pem.encode(cert))

@@ -174,29 +174,30 @@ public final class JdbcStore implements Store {
   }
 
   @Override
-  public boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter, String caFingerprint) {
+  public boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter,
+      String caFingerprint) {
+    // From the current certificate, which becomes the previous one; else from the previous one (the
+    // agent lost the answer to its last renewal), which stays. Never for a revoked agent.
+    List<String> updates = List.of(
+        "UPDATE agents SET previous_cert_serial = cert_serial, previous_cert_not_after = cert_not_after,"
+            + " cert_serial = ?, cert_not_after = ?, cert_ca = ?"
+            + " WHERE id = ? AND revoked_at IS NULL AND cert_serial = ?",
+        "UPDATE agents SET cert_serial = ?, cert_not_after = ?, cert_ca = ?"
+            + " WHERE id = ? AND revoked_at IS NULL AND previous_cert_serial = ?");
     return inTransaction("record renewed certificate of " + agentId, c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE agents SET previous_cert_serial = cert_serial, previous_cert_not_after = cert_not_after,"
-              + " cert_serial = ?, cert_not_after = ?, cert_ca = ? WHERE id = ? AND revoked_at IS NULL AND cert_serial = ?")) {
-        ps.setString(1, serial);
-        ps.setLong(2, notAfter.toEpochMilli());
-        ps.setString(3, caFingerprint);
-        ps.setString(4, agentId);
-        ps.setString(5, presentedSerial);
-        if (ps.executeUpdate() == 1) {
-          return true;
+      for (String sql : updates) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          ps.setString(1, serial);
+          ps.setLong(2, notAfter.toEpochMilli());
+          ps.setString(3, caFingerprint);
+          ps.setString(4, agentId);
+          ps.setString(5, presentedSerial);
+          if (ps.executeUpdate() == 1) {
+            return true;
+          }
         }
       }
-      try (PreparedStatement ps = c.prepareStatement("UPDATE agents SET cert_serial = ?, cert_not_after = ?, cert_ca = ?"
-          + " WHERE id = ? AND revoked_at IS NULL AND previous_cert_serial = ?")) {
-        ps.setString(1, serial);
-        ps.setLong(2, notAfter.toEpochMilli());
-        ps.setString(3, caFingerprint);
-        ps.setString(4, agentId);
-        ps.setString(5, presentedSerial);
-        return ps.executeUpdate() == 1;
-      }
+      return false;
     });
   }
 

@@ -45,6 +45,14 @@ class CertificatesTest {
     return controller.admin().getAgent(GetAgentRequest.newBuilder().setAgentId(id).build());
   }
 
+  /** An agent enrolled with its own token and welcomed on its stream. */
+  private RawAgent.Stream enrolledAndConnected(RawAgent agent, Map<String, String> labels) throws Exception {
+    agent.enroll(controller, controller.token(labels, 1));
+    RawAgent.Stream stream = agent.connect(controller);
+    assertThat(stream.next().hasWelcome()).isTrue();
+    return stream;
+  }
+
   private RenewResponse renew(RawAgent agent) {
     return AgentLinkGrpc.newBlockingStub(agent.channel(controller)).withDeadlineAfter(10, TimeUnit.SECONDS)
         .renew(RenewRequest.getDefaultInstance());
@@ -53,9 +61,7 @@ class CertificatesTest {
   @Test
   void renewalIssuesANewCertificateForTheSameKeyWhileTheStreamStaysOpen() throws Exception {
     RawAgent agent = new RawAgent("ag-renew1");
-    agent.enroll(controller, controller.token(Map.of("rack", "r1"), 1));
-    RawAgent.Stream stream = agent.connect(controller);
-    assertThat(stream.next().hasWelcome()).isTrue();
+    RawAgent.Stream stream = enrolledAndConnected(agent, Map.of("rack", "r1"));
     X509Certificate old = agent.certificate;
 
     RenewResponse r = renew(agent);
@@ -95,9 +101,7 @@ class CertificatesTest {
   @Test
   void revocationEndsTheStreamAtOnceAndRefusesTheCertificateAcrossRestarts() throws Exception {
     RawAgent agent = new RawAgent("ag-revoke1");
-    agent.enroll(controller, controller.token(Map.of("rack", "r2"), 1));
-    RawAgent.Stream stream = agent.connect(controller);
-    assertThat(stream.next().hasWelcome()).isTrue();
+    RawAgent.Stream stream = enrolledAndConnected(agent, Map.of("rack", "r2"));
 
     RevokeAgentResponse r = controller.admin().revokeAgent(RevokeAgentRequest.newBuilder()
         .setAgentId("ag-revoke1").setReason("disk sent for destruction").build());
@@ -121,9 +125,7 @@ class CertificatesTest {
     assertThat(stored("ag-revoke1").getState()).isEqualTo("revoked");
 
     // Only a new token brings the host back, with a new key and certificate.
-    RawAgent again = new RawAgent("ag-revoke1");
-    again.enroll(controller, controller.token(Map.of("rack", "r2"), 1));
-    assertThat(again.connect(controller).next().hasWelcome()).isTrue();
+    enrolledAndConnected(new RawAgent("ag-revoke1"), Map.of("rack", "r2"));
     assertRefused(agent);
   }
 
