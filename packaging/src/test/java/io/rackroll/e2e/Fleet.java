@@ -582,9 +582,12 @@ final class Fleet implements AutoCloseable {
     }
 
     /** The exit status of the agent process, once it has stopped by itself. */
-    int awaitExit() throws InterruptedException {
+    int awaitExit() throws InterruptedException, IOException {
       if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        throw new AssertionError(name + " still running after 60 s; see " + home.resolve("agent.log"));
+        // CI keeps no temporary directories: the failure carries what the agent said.
+        List<String> lines = Files.readAllLines(home.resolve("agent.log"));
+        throw new AssertionError(name + " still running after 60 s; the end of its log:\n"
+            + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
       }
       return process.exitValue();
     }
