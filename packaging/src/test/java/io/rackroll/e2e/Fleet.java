@@ -37,6 +37,8 @@ final class Fleet implements AutoCloseable {
   /** Where the programs come from: null for the built jars, else an unpacked package's root. */
   private final Path installRoot;
   private final List<String> controllerJvm;
+  /** Options every start of the controller gets (the test clock). */
+  private List<String> controllerOptions = List.of();
   private Process controller;
   private Process simulator;
   private final Map<String, Agent> agents = new LinkedHashMap<>();
@@ -72,6 +74,24 @@ final class Fleet implements AutoCloseable {
   /** The same, with the controller's JVM options (e.g. a larger heap for a simulated fleet). */
   static Fleet start(Path dir, String config, List<String> controllerJvm) throws Exception {
     return start(new Fleet(dir, dir.resolve("controller"), null, null, controllerJvm), config);
+  }
+
+  /**
+   * The same, on a controller whose clock the test moves ({@link #moveClock}), for change windows:
+   * its time is the real time plus an offset read from a file.
+   */
+  static Fleet startWithTestClock(Path dir) throws Exception {
+    Fleet fleet = new Fleet(dir, dir.resolve("controller"), null, null, SMALL_JVM);
+    fleet.controllerOptions = List.of("--clock-offset-file", dir.resolve("clock-offset").toString());
+    return start(fleet, "");
+  }
+
+  /** Sets the controller's clock to {@code at} (only after {@link #startWithTestClock}); it runs on from there. */
+  void moveClock(java.time.Instant at) throws IOException {
+    Duration offset = Duration.between(java.time.Instant.now(), at);
+    Path file = dir.resolve("clock-offset");
+    Files.writeString(dir.resolve("clock-offset.new"), offset.toString());
+    Files.move(dir.resolve("clock-offset.new"), file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static Fleet start(Fleet fleet, String config) throws Exception {
@@ -114,6 +134,7 @@ final class Fleet implements AutoCloseable {
     Files.deleteIfExists(data.resolve("controller.address"));
     List<String> args = new ArrayList<>(List.of("controller", "run", "--data", data.toString(), "--config",
         configFile().toString()));
+    args.addAll(controllerOptions);
     args.addAll(List.of(options));
     controller = java(data.resolve("controller.log"), controllerJvm, CONTROLLER_JAR, args.toArray(String[]::new));
     await("controller listening").atMost(Duration.ofSeconds(60))

@@ -52,8 +52,10 @@ class ReleasesIT {
     Fleet.Cli again = fleet.rackroll("release", "push", artifact.toString());
     assertThat(again.out()).contains("web@1.4.2 is already on the controller with these bytes; nothing changed");
 
-    Fleet.Cli list = fleet.rackroll("releases", "web");
+    Fleet.Cli list = fleet.rackroll("releases");
     assertThat(list.out()).contains("web", "1.4.2", "admin");
+    Fleet.Cli versions = fleet.rackroll("releases", "web");
+    assertThat(versions.out()).containsPattern("1\\.4\\.2 +\\S+ +- +- +- +-"); // pushed, running nowhere
 
     Fleet.Cli show = fleet.rackroll("release", "show", "web@1.4.2");
     assertThat(show.out()).contains("release    web@1.4.2", "--- rackroll.yaml", "activate: hooks/start.sh");

@@ -5,6 +5,7 @@ import io.grpc.stub.StreamObserver;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.enroll.Tokens;
+import io.rackroll.controller.env.EnvironmentService;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.fleet.AgentUnreachableException;
 import io.rackroll.controller.release.ArtifactStore;
@@ -25,6 +26,12 @@ import io.rackroll.proto.v1.AdminGrpc;
 import io.rackroll.proto.v1.AgentHistoryRequest;
 import io.rackroll.proto.v1.AgentHistoryResponse;
 import io.rackroll.proto.v1.AgentRecord;
+import io.rackroll.proto.v1.ApplyEnvironmentsRequest;
+import io.rackroll.proto.v1.EnvironmentsRecord;
+import io.rackroll.proto.v1.GetEnvironmentsRequest;
+import io.rackroll.proto.v1.PromoteRequest;
+import io.rackroll.proto.v1.ReleaseHistoryRequest;
+import io.rackroll.proto.v1.ReleaseHistoryResponse;
 import io.rackroll.proto.v1.AppState;
 import io.rackroll.proto.v1.AuditRecord;
 import io.rackroll.proto.v1.ControlDeploymentRequest;
@@ -86,9 +93,12 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   private final Revocations revocations;
   private final StatusReports status;
+  private final EnvironmentAdmin environments;
 
   public AdminService(Tokens tokens, Store store, AgentRegistry registry, Revocations revocations,
-      ArtifactStore artifacts, Executor artifactIo, Rollouts rollouts, StatusReports status, Clock clock) {
+      ArtifactStore artifacts, Executor artifactIo, Rollouts rollouts, StatusReports status,
+      EnvironmentService environments, Clock clock) {
+    this.environments = new EnvironmentAdmin(environments, store, registry, rollouts, clock);
     this.status = status;
     this.revocations = revocations;
     this.rollouts = rollouts;
@@ -111,7 +121,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   }
 
   private static Rollouts.Request deployRequest(DeployRequest r) {
-    return new Rollouts.Request("deploy", r.getName(), r.getVersion(), r.getSelector(), r.getOptionsMap());
+    return new Rollouts.Request("deploy", r.getName(), r.getVersion(), r.getSelector(), r.getOptionsMap(), "",
+        r.getOverrideWindowReason().strip());
   }
 
   private static Rollouts.Request rollbackRequest(RollbackRequest r) {
@@ -145,7 +156,28 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   @Override
   public void controlDeployment(ControlDeploymentRequest request, StreamObserver<DeploymentRecord> response) {
     answer(response, () -> record(rollouts.control(request.getId(), request.getAction(), request.getRollback(),
-        CallerInterceptor.caller().name()), false));
+        request.getReason().strip(), CallerInterceptor.caller().name()), false));
+  }
+
+  @Override
+  public void applyEnvironments(ApplyEnvironmentsRequest request, StreamObserver<EnvironmentsRecord> response) {
+    answer(response, () -> environments.apply(request.getYaml(), request.getFileName(), request.getDryRun(),
+        CallerInterceptor.caller().name()));
+  }
+
+  @Override
+  public void getEnvironments(GetEnvironmentsRequest request, StreamObserver<EnvironmentsRecord> response) {
+    answer(response, environments::current);
+  }
+
+  @Override
+  public void promote(PromoteRequest request, StreamObserver<DeploymentRecord> response) {
+    answer(response, () -> record(environments.promote(request, CallerInterceptor.caller().name()), false));
+  }
+
+  @Override
+  public void releaseHistory(ReleaseHistoryRequest request, StreamObserver<ReleaseHistoryResponse> response) {
+    answer(response, () -> environments.history(request.getName()));
   }
 
   /** Answers with {@code work}'s result; a refusal or a bad option is FAILED_PRECONDITION with its message. */
@@ -217,7 +249,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         .setVersion(d.version()).setSelector(d.selector()).setCreatedBy(d.createdBy())
         .setCreatedEpochMillis(d.createdAt().toEpochMilli()).setState(d.state()).putAllOptions(d.strategy())
         .setBatch(d.batch()).setBatches(d.batches()).setAllowedFailures(d.allowedFailures()).setReason(d.reason())
-        .setUpdatedEpochMillis(d.updatedAt().toEpochMilli());
+        .setUpdatedEpochMillis(d.updatedAt().toEpochMilli()).setEnvironment(d.environment())
+        .setWindowOverride(d.windowOverride());
     int failures = 0;
     for (Deployment.Host h : d.hosts()) {
       failures += Rollouts.countsAsFailure(h.phase()) ? 1 : 0;

@@ -5,6 +5,7 @@ import io.rackroll.controller.pki.ControllerPki;
 import io.rackroll.controller.server.ControllerConfig;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.server.ControllerServer;
+import io.rackroll.controller.server.OffsetFileClock;
 import io.rackroll.trust.SecureFiles;
 import io.rackroll.wire.Durations;
 import io.rackroll.wire.HostPort;
@@ -85,6 +86,10 @@ final class ControllerCommand {
     @Option(names = "--stale-after", paramLabel = "DURATION", description = "Overrides 'staleAfter'.")
     String staleAfter;
 
+    /** For end-to-end tests only: the controller's time is moved by the duration in this file. */
+    @Option(names = "--clock-offset-file", hidden = true, paramLabel = "FILE")
+    Path clockOffsetFile;
+
     @Option(names = "--log-format", paramLabel = "FORMAT",
         description = "text (default): one readable line per event; json: one JSON object per line, with the"
             + " deployment and agent ids as fields.")
@@ -110,7 +115,8 @@ final class ControllerCommand {
             l.maxConcurrentHellos()));
       }
       ServiceLogging.install(ServiceLogging.Format.parse("--log-format", logFormat), java.util.Map.of());
-      ControllerServer server = new ControllerServer(data, cfg, Clock.systemUTC());
+      Clock clock = clockOffsetFile == null ? Clock.systemUTC() : new OffsetFileClock(clockOffsetFile);
+      ControllerServer server = new ControllerServer(data, cfg, clock);
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         server.close();

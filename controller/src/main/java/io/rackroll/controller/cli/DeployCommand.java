@@ -36,10 +36,13 @@ final class DeployCommand implements Callable<Integer> {
   @Option(names = "--watch", description = "Follow the deployment to its end; exit 0 only if it completed.")
   boolean watch;
 
+  @Mixin WindowOverride window;
+
   @Override
   public Integer call() throws Exception {
     return client.call(channel -> {
-      DeploymentRecord d = client.stub(channel).deploy(request(ref, selector, rollout.toMap()));
+      DeploymentRecord d = client.stub(channel).deploy(request(ref, selector, rollout.toMap()).toBuilder()
+          .setOverrideWindowReason(window.reason()).build());
       return follow(client, channel, d, watch);
     });
   }

@@ -84,11 +84,15 @@ final class DeploymentCommand {
       return false;
     }
 
+    String reason() {
+      return "";
+    }
+
     @Override
     public Integer call() throws Exception {
       return client.call(channel -> {
         DeploymentRecord d = client.stub(channel).controlDeployment(ControlDeploymentRequest.newBuilder().setId(id)
-            .setAction(action()).setRollback(rollback()).build());
+            .setAction(action()).setRollback(rollback()).setReason(reason()).build());
         System.out.println("deployment " + d.getId() + ": " + d.getState()
             + (d.getReason().isEmpty() ? "" : " (" + d.getReason() + ")"));
         if (action().equals("abort") && !rollback()) {
@@ -109,11 +113,21 @@ final class DeploymentCommand {
     }
   }
 
-  @Command(name = "resume", mixinStandardHelpOptions = true, description = "Go on with a paused deployment.")
+  @Command(name = "resume", mixinStandardHelpOptions = true, description = {"Go on with a paused deployment.",
+      "A deployment waiting for a change window goes on by itself when the window opens; resuming it sooner needs"
+          + " --reason, and it then runs outside windows to its end (audited)."})
   static final class Resume extends Control {
+    @Option(names = "--reason", paramLabel = "TEXT", description = "Why (kept in the audit log).")
+    String reason = "";
+
     @Override
     String action() {
       return "resume";
+    }
+
+    @Override
+    String reason() {
+      return reason;
     }
   }
 

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
     subcommands = {ControllerCommand.class, TokenCommand.class, AgentsCommand.class, ReleaseCommand.class,
         ReleasesCommand.class, DeployCommand.PlanCommand.class, DeployCommand.class, DeployCommand.RollbackCommand.class,
         DeploymentCommand.class, DeploymentCommand.ListCommand.class, DeploymentCommand.AuditCommand.class,
-        DeploymentCommand.HistoryCommand.class, StatusCommand.class, DemoCommand.class, SimulateCommand.class,
+        DeploymentCommand.HistoryCommand.class, EnvCommand.class, EnvCommand.ListCommand.class, PromoteCommand.class,
+        StatusCommand.class, DemoCommand.class, SimulateCommand.class,
         CommandLine.HelpCommand.class})
 public final class Rackroll {
   static final int EXIT_FAILURE = 1;

@@ -1,7 +1,7 @@
 package io.rackroll.controller.env;
 
 /** An environments file, or a request about environments, that cannot be accepted; the message is for the operator. */
-public final class EnvironmentException extends RuntimeException {
+public final class EnvironmentException extends IllegalArgumentException {
   public EnvironmentException(String message) {
     super(message);
   }

@@ -1,5 +1,8 @@
 package io.rackroll.controller.rollout;
 
+import io.rackroll.controller.env.Environment;
+import io.rackroll.controller.env.Environments;
+import io.rackroll.controller.env.Schedule;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.fleet.FleetListener;
 import io.rackroll.controller.rollout.Planner.Candidate;
@@ -36,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +58,11 @@ import org.slf4j.LoggerFactory;
  * reconnect, hosts that were sent a command are sent it again (agents recognise a command of a
  * deployment they already ran and only report it again, so nothing installs twice), the failure
  * budget is counted from the stored hosts, and a health gate in progress starts over.
+ *
+ * <p>Change windows: a deployment (not a rollback) starts only while every environment it touches
+ * may change, and before each batch it checks again for that batch's hosts; outside a window it
+ * waits ({@code waiting_window}) between batches, never inside one, and goes on when the window
+ * opens or an admin resumes it with a reason.
  */
 public final class Rollouts implements FleetListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Rollouts.class);
@@ -71,6 +80,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private final Clock clock;
   /** After a restart, hosts not yet reconnected are waited for this long whatever --offline says. */
   private final Duration reconnectGrace;
+  private final Supplier<Environments> environments;
   private final ScheduledExecutorService loop = Threads.serial("rollouts");
   /** Deployments that have not ended, by id. Confined to {@link #loop}. */
   private final Map<String, Rollout> active = new LinkedHashMap<>();
@@ -78,15 +88,27 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private final Map<String, Download> downloads = new ConcurrentHashMap<>();
   private Instant startedAt = Instant.EPOCH;
 
-  public Rollouts(Store store, AgentRegistry registry, Clock clock, Duration reconnectGrace) {
+  public Rollouts(Store store, AgentRegistry registry, Clock clock, Duration reconnectGrace,
+      Supplier<Environments> environments) {
+    this.environments = environments;
     this.store = store;
     this.registry = registry;
     this.clock = clock;
     this.reconnectGrace = reconnectGrace;
   }
 
-  /** What an operator asked for. {@code version} is empty for "each host's previous release". */
-  public record Request(String kind, String app, String version, String selector, Map<String, String> options) {
+  /**
+   * What an operator asked for. {@code version} is empty for "each host's previous release".
+   *
+   * @param environment the environment a promotion deploys to, else empty
+   * @param windowOverride why it may run outside change windows (audited), else empty
+   */
+  public record Request(String kind, String app, String version, String selector, Map<String, String> options,
+      String environment, String windowOverride) {
+    public Request(String kind, String app, String version, String selector, Map<String, String> options) {
+      this(kind, app, version, selector, options, "", "");
+    }
+
     public Map<String, String> defaults() {
       return kind.equals("rollback") ? Strategy.ROLLBACK_DEFAULTS : Strategy.DEPLOY_DEFAULTS;
     }
@@ -132,13 +154,13 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
   /** The plan a request would run, changing nothing. */
   public Plan plan(Request request) {
-    return call(() -> prepare(request).plan);
+    return call(() -> prepare(request, false).plan);
   }
 
   /** Plans, records and starts a deployment. */
   public Deployment start(Request request, String admin) {
     return call(() -> {
-      Prepared p = prepare(request);
+      Prepared p = prepare(request, true);
       Instant now = clock.instant();
       String id = Ids.random("d-", 10);
       List<Deployment.Host> hosts = new ArrayList<>();
@@ -155,11 +177,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       }
       Deployment d = new Deployment(id, request.kind(), request.app(), request.version(), request.selector(), admin,
           now, p.strategy.toOptions(), "running", 0, Math.max(1, p.plan.batches().size()), p.plan.allowedFailures(),
-          "", now, hosts);
+          "", now, request.environment(), request.windowOverride(), hosts);
       store.createDeployment(d); // the plan is durable before any host hears of it
       audit(admin, request.kind(), id, request.release() + " on \"" + request.selector() + "\": "
           + p.plan.hostCount() + " host(s) in " + p.plan.batches().size() + " batch(es), " + p.plan.skipped().size()
-          + " skipped; " + summary(p.strategy));
+          + " skipped; " + summary(p.strategy) + (request.windowOverride().isEmpty() ? ""
+          : "; outside change windows: " + request.windowOverride()));
       Rollout r = new Rollout(d, p.hostApps);
       active.put(id, r);
       advance(r);
@@ -167,8 +190,11 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     });
   }
 
-  /** pause, resume, approve or abort (with {@code rollback}: then return changed hosts). */
-  public Deployment control(String id, String action, boolean rollback, String admin) {
+  /**
+   * pause, resume, approve or abort (with {@code rollback}: then return changed hosts). Resuming a
+   * deployment that waits for a change window needs a {@code reason}: it then runs outside windows.
+   */
+  public Deployment control(String id, String action, boolean rollback, String reason, String admin) {
     return call(() -> {
       Rollout r = active.get(id);
       if (r == null) {
@@ -179,11 +205,19 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       String state = r.state;
       switch (action) {
         case "pause" -> {
-          require(r, action, "running", "awaiting_approval");
+          require(r, action, "running", "awaiting_approval", "waiting_window");
           r.setState("paused", "paused by " + admin);
         }
         case "resume" -> {
-          require(r, action, "paused");
+          require(r, action, "paused", "waiting_window");
+          if (state.equals("waiting_window")) {
+            if (reason.isBlank()) {
+              throw new Refused("deployment " + id + " " + r.reason + "; to go ahead now, outside the window (audited):"
+                  + " rackroll deployment resume " + id + " --reason TEXT");
+            }
+            store.overrideWindows(id, reason);
+            r.windowOverride = reason;
+          }
           r.setState("running", "");
         }
         case "approve" -> {
@@ -193,12 +227,13 @@ public final class Rollouts implements FleetListener, AutoCloseable {
           r.setState("running", "");
         }
         case "abort" -> {
-          require(r, action, "running", "awaiting_approval", "paused", "halting");
+          require(r, action, "running", "awaiting_approval", "paused", "waiting_window", "halting");
           r.setState(rollback ? "rolling_back" : "aborting", "aborted by " + admin);
         }
         default -> throw new Refused("unknown action " + action);
       }
-      audit(admin, action + (rollback ? " --rollback" : ""), id, "from " + state);
+      audit(admin, action + (rollback ? " --rollback" : ""), id, "from " + state
+          + (reason.isBlank() ? "" : "; reason: " + reason));
       advance(r);
       return store.deployment(id).orElseThrow();
     });
@@ -321,6 +356,13 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         }
       }
       case "rolling_back" -> revert(r);
+      case "waiting_window" -> {
+        if (closedFor(r, r.batch).isEmpty()) {
+          r.setState("running", "");
+          audit("controller", "resume", r.d.id(), "change window open");
+          runBatch(r);
+        }
+      }
       default -> { } // paused, awaiting_approval: reports still land, nothing new starts
     }
   }
@@ -328,6 +370,17 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private void runBatch(Rollout r) {
     while (true) {
       List<Deployment.Host> batch = r.batch(r.batch);
+      boolean starting = batch.stream().allMatch(h -> h.phase().equals("PENDING"));
+      if (starting && !batch.isEmpty()) {
+        Optional<String> closed = closedFor(r, r.batch);
+        if (closed.isPresent()) {
+          r.setState("waiting_window", closed.get());
+          audit("controller", "wait for window", r.d.id(), "before batch " + (r.batch + 1) + ": " + closed.get());
+          log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, r.d.id())
+              .log("deployment {} {}", r.d.id(), closed.get());
+          return;
+        }
+      }
       for (Deployment.Host h : batch) {
         if (h.phase().equals("PENDING") || h.phase().equals("WAITING")) {
           dispatch(r, h);
@@ -520,11 +573,44 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     }
   }
 
+  // ---- change windows ----
+
+  /**
+   * Why {@code hosts} may not change now, if they may not: the first environment among theirs
+   * that is outside its window or frozen. Rollbacks and overridden deployments always may.
+   */
+  private Optional<String> closedFor(Rollout r, int batch) {
+    if (!r.d.kind().equals("deploy") || !r.windowOverride.isEmpty()) {
+      return Optional.empty();
+    }
+    Environments envs = environments.get();
+    return closed(envs, r.environmentsOf(batch, envs)).map(c -> "waits for a change window: " + c);
+  }
+
+  /** The environment names of {@code agents}, each once. */
+  private static Set<String> environmentsOf(List<StoredAgent> agents, Environments envs) {
+    Set<String> names = new java.util.LinkedHashSet<>();
+    agents.forEach(a -> envs.of(a).ifPresent(e -> names.add(e.name())));
+    return names;
+  }
+
+  /** The first of {@code names} closed now, as "production is outside ...; it opens ...". */
+  private Optional<String> closed(Environments envs, Set<String> names) {
+    Instant now = clock.instant();
+    for (Environment e : names.stream().map(envs::get).flatMap(Optional::stream).toList()) {
+      Optional<Schedule.Closed> c = e.schedule().closed(now);
+      if (c.isPresent()) {
+        return Optional.of(e.name() + " is " + c.get().why() + "; it opens " + e.schedule().show(c.get().opens()));
+      }
+    }
+    return Optional.empty();
+  }
+
   // ---- planning ----
 
   private record Prepared(Strategy strategy, Plan plan, Map<String, HostApp> hostApps, Map<String, String> before) {}
 
-  private Prepared prepare(Request request) {
+  private Prepared prepare(Request request, boolean starting) {
     Strategy strategy = Strategy.of(request.options(), request.defaults());
     if (request.kind().equals("deploy") && store.release(request.app(), request.version()).isEmpty()) {
       throw new Refused("no release " + request.release() + "; push it first with 'rackroll release push FILE'");
@@ -534,6 +620,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     if (chosen.isEmpty()) {
       throw new Refused("selector \"" + request.selector() + "\" matches no agents; check it with 'rackroll agents"
           + " --selector \"" + request.selector() + "\"'");
+    }
+    if (starting && request.kind().equals("deploy") && request.windowOverride().isEmpty()) {
+      Optional<String> closed = closed(environments.get(), environmentsOf(chosen, environments.get()));
+      if (closed.isPresent()) {
+        throw new Refused(closed.get() + "; to deploy now anyway (audited): --override-window --reason TEXT");
+      }
     }
     for (Rollout r : active.values()) {
       List<String> busy = chosen.stream().map(StoredAgent::id).filter(r.hosts::containsKey).sorted().toList();
@@ -610,6 +702,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     final Map<String, HostApp> apps;
     String state;
     String reason;
+    String windowOverride;
     int batch;
     /** When the current batch's health gate began; not stored: a restart starts the gate over. */
     Instant gateStartedAt;
@@ -617,6 +710,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     private Optional<StoredRelease> storedRelease;
     /** Each batch's hosts, from the plan (which never changes), so an event does not scan the whole fleet. */
     private final Map<Integer, List<String>> batches = new HashMap<>();
+    private final Map<Integer, Set<String>> batchEnvironments = new HashMap<>();
+    private int batchEnvironmentsVersion = -1;
     /** Hosts in a {@link #FAILED} phase; kept by {@link #move}, the only place a phase changes. */
     private int failures;
 
@@ -628,6 +723,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       this.canary = strategy.canary().value() > 0;
       this.state = d.state();
       this.reason = d.reason();
+      this.windowOverride = d.windowOverride();
       this.batch = d.batch();
       for (Deployment.Host h : d.hosts()) {
         hosts.put(h.agentId(), h);
@@ -659,6 +755,16 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
     int failures() {
       return failures;
+    }
+
+    /** The environments of batch {@code index}'s hosts; read from the store once per batch and file version. */
+    Set<String> environmentsOf(int index, Environments envs) {
+      if (envs.version() != batchEnvironmentsVersion) {
+        batchEnvironments.clear();
+        batchEnvironmentsVersion = envs.version();
+      }
+      return batchEnvironments.computeIfAbsent(index, i -> Rollouts.environmentsOf(batches.getOrDefault(i, List.of())
+          .stream().map(store::agent).flatMap(Optional::stream).toList(), envs));
     }
 
     /** Hosts that were sent their command and have not ended. */

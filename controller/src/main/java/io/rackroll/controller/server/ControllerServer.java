@@ -11,6 +11,7 @@ import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.rollout.Rollouts;
 import io.rackroll.controller.enroll.EnrollmentService;
 import io.rackroll.controller.enroll.Tokens;
+import io.rackroll.controller.env.EnvironmentService;
 import io.rackroll.controller.fleet.AgentLinkService;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.metrics.ControllerMetrics;
@@ -102,7 +103,9 @@ public final class ControllerServer implements AutoCloseable {
     registry = new AgentRegistry(store, clock, config.link(), version(), enrollment.trustBundlePem());
     registry.restore();
     // Unfinished deployments are loaded before any agent can connect and report.
-    rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3));
+    EnvironmentService environments = new EnvironmentService(store, clock);
+    rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3),
+        environments::current);
     rollouts.start();
     metrics = new ControllerMetrics(store, registry, version());
     Revocations revocations = Revocations.load(store, clock.instant());
@@ -132,7 +135,7 @@ public final class ControllerServer implements AutoCloseable {
         .addService(new AgentLinkService(registry, enrollment))
         .addService(new AdminService(tokens, store, registry, revocations, artifacts, artifactIo, rollouts,
             new StatusReports(store, registry, clock, version(), startedAt, () -> metrics.address(),
-                config.agentCertificateLifetime()), clock))
+                config.agentCertificateLifetime()), environments, clock))
         .addService(new ArtifactService(artifacts, store, artifactIo, pacer, config.maxConcurrentTransfers(),
             config.transferRateLimit(), metrics.registry()))
         // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.

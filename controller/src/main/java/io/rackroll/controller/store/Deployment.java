@@ -13,10 +13,12 @@ import java.util.Set;
  *     aborting, rolling_back while it runs
  * @param batch the batch in progress (0 is the canary when there is one)
  * @param reason why it stopped, halted or was aborted, for the operator
+ * @param environment the environment it promoted the release to, or empty
+ * @param windowOverride why an admin let it run outside change windows, or empty when it keeps to them
  */
 public record Deployment(String id, String kind, String app, String version, String selector, String createdBy,
     Instant createdAt, Map<String, String> strategy, String state, int batch, int batches, int allowedFailures,
-    String reason, Instant updatedAt, List<Host> hosts) {
+    String reason, Instant updatedAt, String environment, String windowOverride, List<Host> hosts) {
 
   /** States a deployment never leaves. */
   public static final Set<String> ENDED = Set.of("completed", "failed", "rolled_back", "rollback_failed", "aborted");
@@ -24,6 +26,11 @@ public record Deployment(String id, String kind, String app, String version, Str
   public Deployment {
     strategy = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(strategy));
     hosts = List.copyOf(hosts);
+  }
+
+  public Deployment withHosts(List<Host> hosts) {
+    return new Deployment(id, kind, app, version, selector, createdBy, createdAt, strategy, state, batch, batches,
+        allowedFailures, reason, updatedAt, environment, windowOverride, hosts);
   }
 
   public boolean ended() {

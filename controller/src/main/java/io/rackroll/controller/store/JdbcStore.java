@@ -443,8 +443,8 @@ public final class JdbcStore implements Store {
   public void createDeployment(Deployment d) {
     inTransaction("create deployment " + d.id(), c -> {
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO deployments (id, kind, app, version, selector,"
-          + " created_by, created_at, strategy, state, batch, batches, allowed_failures, reason, updated_at)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+          + " created_by, created_at, strategy, state, batch, batches, allowed_failures, reason, updated_at,"
+          + " environment, window_override) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, d.id());
         ps.setString(2, d.kind());
         ps.setString(3, d.app());
@@ -459,6 +459,8 @@ public final class JdbcStore implements Store {
         ps.setInt(12, d.allowedFailures());
         ps.setString(13, clip(d.reason()));
         ps.setLong(14, d.updatedAt().toEpochMilli());
+        ps.setString(15, d.environment());
+        ps.setString(16, clip(d.windowOverride()));
         ps.executeUpdate();
       }
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO deployment_hosts (deployment_id, agent_id, hostname,"
@@ -486,7 +488,7 @@ public final class JdbcStore implements Store {
   }
 
   private static final String DEPLOYMENT_COLUMNS = "id, kind, app, version, selector, created_by, created_at, strategy,"
-      + " state, batch, batches, allowed_failures, reason, updated_at";
+      + " state, batch, batches, allowed_failures, reason, updated_at, environment, window_override";
 
   @Override
   public Optional<Deployment> deployment(String id) {
@@ -517,15 +519,13 @@ public final class JdbcStore implements Store {
             out.add(new Deployment(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                 rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)), options(rs.getString(8)),
                 rs.getString(9), rs.getInt(10), rs.getInt(11), rs.getInt(12), rs.getString(13),
-                Instant.ofEpochMilli(rs.getLong(14)), List.of()));
+                Instant.ofEpochMilli(rs.getLong(14)), rs.getString(15), rs.getString(16), List.of()));
           }
         }
       }
       List<Deployment> withHosts = new ArrayList<>();
       for (Deployment d : out) {
-        withHosts.add(new Deployment(d.id(), d.kind(), d.app(), d.version(), d.selector(), d.createdBy(), d.createdAt(),
-            d.strategy(), d.state(), d.batch(), d.batches(), d.allowedFailures(), d.reason(), d.updatedAt(),
-            hosts(c, d.id())));
+        withHosts.add(d.withHosts(hosts(c, d.id())));
       }
       return withHosts;
     });
@@ -553,6 +553,66 @@ public final class JdbcStore implements Store {
     update("record state of deployment " + id,
         "UPDATE deployments SET state = ?, batch = ?, reason = ?, updated_at = ? WHERE id = ?",
         state, batch, clip(reason), at.toEpochMilli(), id);
+  }
+
+  @Override
+  public void overrideWindows(String id, String reason) {
+    update("record window override of deployment " + id, "UPDATE deployments SET window_override = ? WHERE id = ?",
+        clip(reason), id);
+  }
+
+  @Override
+  public List<EnvironmentRun> environmentRuns(String app) {
+    return inTransaction("read promotions of " + app, c -> {
+      List<EnvironmentRun> runs = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT d.id, d.version, d.environment, d.state, d.created_at,"
+          + " (SELECT COUNT(*) FROM deployment_hosts h WHERE h.deployment_id = d.id AND h.batch >= 0),"
+          + " (SELECT COUNT(*) FROM deployment_hosts h WHERE h.deployment_id = d.id AND h.phase IN ('"
+          + String.join("', '", FAILURES) + "'))"
+          + " FROM deployments d WHERE d.app = ? AND d.environment <> '' ORDER BY d.created_at DESC, d.id")) {
+        ps.setString(1, app);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            runs.add(new EnvironmentRun(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                Instant.ofEpochMilli(rs.getLong(5)), rs.getInt(6), rs.getInt(7)));
+          }
+        }
+      }
+      return runs;
+    });
+  }
+
+  @Override
+  public int applyEnvironments(String yaml, String by, Instant at) {
+    return inTransaction("record environments file", c -> {
+      int version;
+      try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(version), 0) + 1 FROM environment_files");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        version = rs.getInt(1);
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO environment_files (version, yaml, applied_by,"
+          + " applied_at) VALUES (?, ?, ?, ?)")) {
+        ps.setInt(1, version);
+        ps.setString(2, yaml);
+        ps.setString(3, by);
+        ps.setLong(4, at.toEpochMilli());
+        ps.executeUpdate();
+      }
+      return version;
+    });
+  }
+
+  @Override
+  public Optional<EnvironmentFile> environmentFile() {
+    return inTransaction("read environments file", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT version, yaml, applied_by, applied_at"
+          + " FROM environment_files ORDER BY version DESC FETCH FIRST 1 ROWS ONLY");
+          ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(new EnvironmentFile(rs.getInt(1), rs.getString(2), rs.getString(3),
+            Instant.ofEpochMilli(rs.getLong(4)))) : Optional.empty();
+      }
+    });
   }
 
   @Override

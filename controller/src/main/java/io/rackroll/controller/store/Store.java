@@ -93,6 +93,24 @@ public interface Store extends AutoCloseable {
   /** Moves a deployment to {@code state} at {@code batch}. */
   void deploymentState(String id, String state, int batch, String reason, Instant at);
 
+  /** Lets a deployment run outside change windows from now on, for {@code reason}. */
+  void overrideWindows(String deploymentId, String reason);
+
+  /** The deployments of {@code app} that promoted a release to an environment, newest first. */
+  List<EnvironmentRun> environmentRuns(String app);
+
+  /** One promotion: how it ended (or that it runs), over how many hosts, and how many failed. */
+  record EnvironmentRun(String deploymentId, String version, String environment, String state, Instant at, int hosts,
+      int failed) {}
+
+  /** Keeps {@code yaml} as the environments file in force; returns its version (1, 2, ...). */
+  int applyEnvironments(String yaml, String by, Instant at);
+
+  /** The environments file in force, if one was applied. */
+  Optional<EnvironmentFile> environmentFile();
+
+  record EnvironmentFile(int version, String yaml, String appliedBy, Instant appliedAt) {}
+
   /** Moves a host within its deployment, recording the transition. */
   void hostPhase(String deploymentId, String agentId, String phase, String failureKind, String failure, Instant at);
 

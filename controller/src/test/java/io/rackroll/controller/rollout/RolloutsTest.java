@@ -1,28 +1,27 @@
 package io.rackroll.controller.rollout;
 
+import static io.rackroll.controller.testing.WireFleet.command;
+import static io.rackroll.controller.testing.WireFleet.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+
 
 import io.rackroll.controller.cli.BenchAccess;
 import io.rackroll.controller.testing.RawAgent;
 import io.rackroll.controller.testing.TestController;
+import io.rackroll.controller.testing.WireFleet;
 import io.rackroll.proto.v1.AgentMessage;
-import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.Deploy;
-import io.rackroll.proto.v1.ControllerMessage;
 import io.rackroll.proto.v1.DeployRequest;
 import io.rackroll.proto.v1.DeploymentHost;
 import io.rackroll.proto.v1.DeploymentRecord;
 import io.rackroll.proto.v1.DownloadProgress;
 import io.rackroll.proto.v1.GetAgentRequest;
-import io.rackroll.proto.v1.GetDeploymentRequest;
-import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.release.Artifact;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,13 +35,14 @@ import org.junit.jupiter.api.io.TempDir;
  * the health gate.
  */
 class RolloutsTest {
-  private static final Set<String> ENDED = Set.of("completed", "failed", "rolled_back", "rollback_failed", "aborted");
   @TempDir Path dir;
   private TestController controller;
+  private WireFleet hosts;
 
   @BeforeEach
   void start() throws Exception {
     controller = TestController.start(dir.resolve("data"));
+    hosts = new WireFleet(controller);
     for (String version : new String[] {"1", "2", "3"}) { // a fresh release per deployment of a test
       Path src = Files.createDirectories(dir.resolve("web-" + version));
       Files.writeString(src.resolve("rackroll.yaml"), "name: web\nversion: \"" + version + "\"\n");
@@ -158,11 +158,7 @@ class RolloutsTest {
 
   /** Enrolls {@code id} in rack r1 and opens its stream; returns once the controller welcomed it. */
   private RawAgent.Stream connect(String id) throws Exception {
-    RawAgent agent = new RawAgent(id);
-    agent.enroll(controller, controller.token(Map.of("rack", "r1"), 1));
-    RawAgent.Stream s = agent.connect(controller);
-    assertThat(s.next().hasWelcome()).isTrue();
-    return s;
+    return hosts.connect(id, Map.of("rack", "r1"));
   }
 
   private DeploymentRecord deploy(String version, Map<String, String> options) {
@@ -170,42 +166,19 @@ class RolloutsTest {
         .putAllOptions(options).build());
   }
 
-  /** Waits for this host's deploy command. */
-  private static Deploy command(RawAgent.Stream s) throws InterruptedException {
-    while (true) {
-      ControllerMessage m = s.next();
-      if (m.hasCommand() && m.getCommand().getKindCase() == Command.KindCase.DEPLOY) {
-        return m.getCommand().getDeploy();
-      }
-    }
-  }
-
-  private static void report(RawAgent.Stream s, Deploy job, String phase) {
-    report(s, job, phase, "", "");
-  }
-
-  private static void report(RawAgent.Stream s, Deploy job, String phase, String kind, String failure) {
-    s.send(AgentMessage.newBuilder().setJob(JobUpdate.newBuilder().setDeploymentId(job.getDeploymentId()).setApp("web")
-        .setVersion(job.getVersion()).setPhase(phase).setFailureKind(kind).setFailure(failure)
-        .setCurrentVersion(phase.equals("ACTIVE") ? job.getVersion() : "").setAtEpochMillis(System.currentTimeMillis()))
-        .build());
-  }
-
-  private DeploymentRecord deployment(String id) {
-    return controller.admin().getDeployment(GetDeploymentRequest.newBuilder().setId(id).build());
-  }
-
   private DeploymentHost host(String id, String agentId) {
-    return deployment(id).getHostsList().stream().filter(h -> h.getAgentId().equals(agentId)).findFirst().orElseThrow();
+    return hosts.host(id, agentId);
   }
 
   private DeploymentHost awaitHost(String id, String agentId, String phase) {
-    await(agentId + " " + phase).atMost(10, TimeUnit.SECONDS).until(() -> host(id, agentId).getPhase().equals(phase));
-    return host(id, agentId);
+    return hosts.awaitHost(id, agentId, phase);
   }
 
   private DeploymentRecord awaitEnd(String id) {
-    await(id + " ends").atMost(10, TimeUnit.SECONDS).until(() -> ENDED.contains(deployment(id).getState()));
-    return deployment(id);
+    return hosts.awaitEnd(id);
+  }
+
+  private DeploymentRecord deployment(String id) {
+    return hosts.deployment(id);
   }
 }

@@ -253,7 +253,7 @@ abstract class StoreContract {
 
   private static Deployment deployment(String id, String app, List<Deployment.Host> hosts) {
     return new Deployment(id, "deploy", app, "2", "rack=r1", "admin", T0,
-        Map.of("batch", "1", "maxPerRack", "1"), "running", 0, 2, 1, "", T0, hosts);
+        Map.of("batch", "1", "maxPerRack", "1"), "running", 0, 2, 1, "", T0, "", "", hosts);
   }
 
   @Test

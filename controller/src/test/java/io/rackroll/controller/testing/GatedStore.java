@@ -85,6 +85,12 @@ public final class GatedStore implements Store {
   @Override public void hostPhase(String d, String a, String phase, String kind, String failure, Instant at) {
     delegate.hostPhase(d, a, phase, kind, failure, at);
   }
+  @Override public void overrideWindows(String id, String reason) { delegate.overrideWindows(id, reason); }
+  @Override public List<EnvironmentRun> environmentRuns(String app) { return delegate.environmentRuns(app); }
+  @Override public int applyEnvironments(String yaml, String by, Instant at) {
+    return delegate.applyEnvironments(yaml, by, at);
+  }
+  @Override public Optional<EnvironmentFile> environmentFile() { return delegate.environmentFile(); }
   @Override public void hostRevert(String d, String a, String revert, String detail, Instant at) {
     delegate.hostRevert(d, a, revert, detail, at);
   }

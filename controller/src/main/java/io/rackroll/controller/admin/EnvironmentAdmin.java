@@ -1,0 +1,164 @@
+package io.rackroll.controller.admin;
+
+import io.rackroll.controller.env.Environment;
+import io.rackroll.controller.env.EnvironmentService;
+import io.rackroll.controller.env.Environments;
+import io.rackroll.controller.env.Schedule;
+import io.rackroll.controller.fleet.AgentRegistry;
+import io.rackroll.controller.release.ReleasePush;
+import io.rackroll.controller.rollout.Promotions;
+import io.rackroll.controller.rollout.Rollouts;
+import io.rackroll.controller.store.AuditEntry;
+import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.HostApp;
+import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.Store.EnvironmentRun;
+import io.rackroll.controller.store.StoredAgent;
+import io.rackroll.controller.store.StoredRelease;
+import io.rackroll.proto.v1.EnvironmentRecord;
+import io.rackroll.proto.v1.EnvironmentsRecord;
+import io.rackroll.proto.v1.PromoteRequest;
+import io.rackroll.proto.v1.ReleaseHistoryResponse;
+import io.rackroll.proto.v1.VersionPlacement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The environment calls of the admin API: apply and show environments, promote, and where each version is. */
+final class EnvironmentAdmin {
+  private final EnvironmentService environments;
+  private final Store store;
+  private final AgentRegistry registry;
+  private final Rollouts rollouts;
+  private final Clock clock;
+
+  EnvironmentAdmin(EnvironmentService environments, Store store, AgentRegistry registry, Rollouts rollouts,
+      Clock clock) {
+    this.environments = environments;
+    this.store = store;
+    this.registry = registry;
+    this.rollouts = rollouts;
+    this.clock = clock;
+  }
+
+  EnvironmentsRecord apply(String yaml, String source, boolean dryRun, String admin) {
+    return record(environments.apply(yaml, source.isBlank() ? "environments file" : source, dryRun, admin));
+  }
+
+  EnvironmentsRecord current() {
+    return record(environments.current());
+  }
+
+  private EnvironmentsRecord record(Environments envs) {
+    Instant now = clock.instant();
+    Map<String, List<StoredAgent>> members = membersOf(envs, store.agents());
+    EnvironmentsRecord.Builder out = EnvironmentsRecord.newBuilder().setVersion(envs.version())
+        .addAllLifecycle(envs.lifecycle()).setAppliedBy(envs.appliedBy())
+        .setAppliedEpochMillis(envs.appliedAt().toEpochMilli()).setYaml(envs.yaml())
+        .setUnassignedAgents(members.get("").size());
+    for (Environment e : envs.byName().values()) {
+      Schedule s = e.schedule();
+      List<StoredAgent> agents = members.get(e.name());
+      EnvironmentRecord.Builder b = EnvironmentRecord.newBuilder().setName(e.name()).setSelector(e.selector().text())
+          .putAllStrategy(e.strategy()).setTimezone(s.zone().getId())
+          .setAgents(agents.size())
+          .setConnected((int) agents.stream().filter(a -> registry.live(a.id()).isPresent()).count())
+          .setPrevious(envs.before(e.name()).orElse(""));
+      s.windows().forEach(w -> b.addWindows(w.toString()));
+      s.freezes().forEach(f -> b.addFreezes(f.text() + ": " + f.reason()));
+      Optional<Schedule.Closed> closed = s.closed(now);
+      if (closed.isPresent()) {
+        b.setOpen(false).setClosedReason(closed.get().why())
+            .setNextOpenEpochMillis(millis(closed.get().opens())).setNextOpenShown(s.show(closed.get().opens()));
+      } else {
+        Instant until = s.openUntil(now);
+        b.setOpen(true).setOpenUntilEpochMillis(millis(until)).setOpenUntilShown(s.show(until));
+      }
+      out.addEnvironments(b);
+    }
+    return out.build();
+  }
+
+  private static long millis(Instant t) {
+    return t.equals(Instant.MAX) ? 0 : t.toEpochMilli();
+  }
+
+  /** Each environment's agents in file order, and the agents in none under "". */
+  private static Map<String, List<StoredAgent>> membersOf(Environments envs, List<StoredAgent> agents) {
+    Map<String, List<StoredAgent>> m = new LinkedHashMap<>();
+    envs.byName().keySet().forEach(n -> m.put(n, new java.util.ArrayList<>()));
+    m.put("", new java.util.ArrayList<>());
+    agents.forEach(a -> m.get(envs.of(a).map(Environment::name).orElse("")).add(a));
+    return m;
+  }
+
+  /** Deploys to the environment with its strategy (flags over it), once the lifecycle allows. */
+  Deployment promote(PromoteRequest request, String admin) {
+    Environments envs = environments.current();
+    String release = request.getName() + "@" + request.getVersion();
+    Optional<String> refusal = Promotions.refusal(envs, request.getEnvironment(), request.getName(),
+        request.getVersion(), store.environmentRuns(request.getName()));
+    String force = request.getForceReason().strip();
+    if (refusal.isPresent() && (force.isEmpty() || envs.get(request.getEnvironment()).isEmpty())) {
+      throw new Rollouts.Refused(refusal.get() + (envs.get(request.getEnvironment()).isEmpty() ? ""
+          : "; to promote anyway (audited): --force --reason TEXT"));
+    }
+    Environment env = envs.get(request.getEnvironment()).orElseThrow();
+    Map<String, String> options = new LinkedHashMap<>(env.strategy());
+    options.putAll(request.getOptionsMap());
+    Deployment d = rollouts.start(new Rollouts.Request("deploy", request.getName(), request.getVersion(),
+        env.selector().text(), options, env.name(), request.getOverrideWindowReason().strip()), admin);
+    if (refusal.isPresent()) {
+      store.audit(AuditEntry.of(clock.instant(), admin, "promote --force", d.id(), release + " to " + env.name()
+          + " although: " + refusal.get() + "; reason: " + force));
+    }
+    return d;
+  }
+
+  /** Per version, newest first: hosts running it by environment, and how its promotions ended. */
+  ReleaseHistoryResponse history(String app) {
+    Environments envs = environments.current();
+    Map<String, String> envOf = new HashMap<>();
+    store.agents().forEach(a -> envOf.put(a.id(), envs.of(a).map(Environment::name).orElse("")));
+    Map<String, Map<String, Integer>> running = new HashMap<>();
+    for (HostApp h : store.hostApps(app).values()) {
+      if (!h.currentVersion().isEmpty()) {
+        running.computeIfAbsent(h.currentVersion(), v -> new java.util.TreeMap<>())
+            .merge(envOf.getOrDefault(h.agentId(), ""), 1, Integer::sum);
+      }
+    }
+    // How each version stands in each environment: completed once is proven there (as for promotion), else
+    // failed if an attempt ended; a promotion still running is shown as such.
+    Map<String, Map<String, List<EnvironmentRun>>> runsOf = new HashMap<>();
+    for (EnvironmentRun r : store.environmentRuns(app)) {
+      runsOf.computeIfAbsent(r.version(), v -> new HashMap<>()).computeIfAbsent(r.environment(),
+          e -> new java.util.ArrayList<>()).add(r);
+    }
+    ReleaseHistoryResponse.Builder out = ReleaseHistoryResponse.newBuilder();
+    for (StoredRelease r : store.releases(app)) {
+      VersionPlacement.Builder v = VersionPlacement.newBuilder().setRelease(ReleasePush.record(r))
+          .putAllRunning(running.getOrDefault(r.version(), Map.of()));
+      // In lifecycle order, then the file's: "staging, production".
+      List<String> order = new java.util.ArrayList<>(envs.lifecycle());
+      envs.byName().keySet().stream().filter(n -> !order.contains(n)).forEach(order::add);
+      Map<String, List<EnvironmentRun>> byEnv = new java.util.TreeMap<>(java.util.Comparator.comparingInt(
+          (String n) -> order.contains(n) ? order.indexOf(n) : order.size()).thenComparing(n -> n));
+      byEnv.putAll(runsOf.getOrDefault(r.version(), Map.of()));
+      byEnv.forEach((env, runs) -> {
+        if (runs.stream().anyMatch(x -> !Deployment.ENDED.contains(x.state()))) {
+          v.addRollingOut(env);
+        } else if (runs.stream().anyMatch(x -> x.state().equals("completed"))) {
+          v.addCompleted(env);
+        } else {
+          v.addFailed(env);
+        }
+      });
+      out.addVersions(v);
+    }
+    return out.build();
+  }
+}

@@ -1,0 +1,156 @@
+package io.rackroll.controller.cli;
+
+import com.google.protobuf.util.JsonFormat;
+import io.rackroll.proto.v1.ApplyEnvironmentsRequest;
+import io.rackroll.proto.v1.EnvironmentRecord;
+import io.rackroll.proto.v1.EnvironmentsRecord;
+import io.rackroll.proto.v1.GetEnvironmentsRequest;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code rackroll env apply|show} and {@code rackroll envs}. */
+@Command(name = "env", mixinStandardHelpOptions = true,
+    description = "Environments: named sets of agents with their strategy and change windows, and the lifecycle a"
+        + " release is promoted along.",
+    subcommands = {EnvCommand.Apply.class, EnvCommand.Show.class})
+final class EnvCommand {
+
+  @Command(name = "apply", mixinStandardHelpOptions = true,
+      description = {"Check an environments file and put it in force as the next version.",
+          "Refused, with nothing changed, when it is invalid or an agent would belong to two environments."})
+  static final class Apply implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Option(names = {"-f", "--file"}, required = true, paramLabel = "FILE", description = "The environments file.")
+    Path file;
+
+    @Option(names = "--dry-run", description = "Only check it against the fleet; change nothing.")
+    boolean dryRun;
+
+    @Override
+    public Integer call() throws Exception {
+      String yaml;
+      try {
+        yaml = Files.readString(file);
+      } catch (NoSuchFileException e) {
+        throw new IllegalArgumentException("environments file " + file + " does not exist");
+      }
+      return client.call(channel -> {
+        EnvironmentsRecord r = client.stub(channel).applyEnvironments(ApplyEnvironmentsRequest.newBuilder()
+            .setYaml(yaml).setFileName(file.getFileName().toString()).setDryRun(dryRun).build());
+        System.out.println((dryRun ? "checked " + file + ": it would be version " : "applied environments file version ")
+            + r.getVersion() + ": " + r.getEnvironmentsList().stream()
+                .map(e -> e.getName() + " (" + e.getAgents() + " agents)").collect(Collectors.joining(", ")));
+        if (r.getLifecycleCount() > 0) {
+          System.out.println("lifecycle: " + String.join(" -> ", r.getLifecycleList()));
+        }
+        if (r.getUnassignedAgents() > 0) {
+          System.out.println(r.getUnassignedAgents() + " agent(s) belong to no environment");
+        }
+        return 0;
+      });
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one environment: its agents,"
+      + " strategy, windows and freezes, and whether it may change now.")
+  static final class Show implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+      return client.call(channel -> {
+        EnvironmentsRecord r = client.stub(channel).getEnvironments(GetEnvironmentsRequest.getDefaultInstance());
+        EnvironmentRecord e = r.getEnvironmentsList().stream().filter(x -> x.getName().equals(name)).findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("no environment \"" + name + "\"" + (r.getVersion() == 0
+                ? "; apply a file first with 'rackroll env apply -f FILE'"
+                : " (defined: " + r.getEnvironmentsList().stream().map(EnvironmentRecord::getName)
+                    .collect(Collectors.joining(", ")) + ")")));
+        print(e, System.out);
+        return 0;
+      });
+    }
+
+    static void print(EnvironmentRecord e, PrintStream out) {
+      out.println(e.getName());
+      row(out, "selector", e.getSelector());
+      row(out, "after", e.getPrevious().isEmpty() ? "-" : e.getPrevious() + " (promotions need it completed there)");
+      row(out, "agents", e.getAgents() + " (" + e.getConnected() + " connected)");
+      row(out, "strategy", e.getStrategyCount() == 0 ? "deploy defaults" : e.getStrategyMap().entrySet().stream()
+          .map(x -> x.getKey() + "=" + x.getValue()).sorted().collect(Collectors.joining(", "))
+          + " (the rest: deploy defaults)");
+      row(out, "timezone", e.getTimezone());
+      row(out, "windows", e.getWindowsCount() == 0 ? "any time" : String.join("; ", e.getWindowsList()));
+      row(out, "freezes", e.getFreezesCount() == 0 ? "none" : String.join("; ", e.getFreezesList()));
+      row(out, "changes", changes(e));
+    }
+
+    private static void row(PrintStream out, String key, String value) {
+      out.printf("  %-9s %s%n", key, value);
+    }
+  }
+
+  /** "open until ...", "open", or "closed until ...: why". */
+  static String changes(EnvironmentRecord e) {
+    if (e.getOpen()) {
+      return e.getOpenUntilEpochMillis() == 0 ? "open" : "open until " + e.getOpenUntilShown();
+    }
+    return "closed until " + e.getNextOpenShown() + ": " + e.getClosedReason();
+  }
+
+  @Command(name = "envs", mixinStandardHelpOptions = true,
+      description = "List environments: agents, lifecycle order and whether each may change now.")
+  static final class ListCommand implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default), json, or yaml (the"
+        + " file in force, as applied).")
+    String output = "text";
+
+    @Override
+    public Integer call() throws Exception {
+      return client.call(channel -> {
+        EnvironmentsRecord r = client.stub(channel).getEnvironments(GetEnvironmentsRequest.getDefaultInstance());
+        switch (output) {
+          case "json" -> System.out.println(JsonFormat.printer().print(r));
+          case "yaml" -> System.out.print(r.getYaml());
+          case "text" -> print(r);
+          default -> throw new IllegalArgumentException("--output: expected text, json or yaml, got \"" + output + "\"");
+        }
+        return 0;
+      });
+    }
+
+    private static void print(EnvironmentsRecord r) {
+      if (r.getVersion() == 0) {
+        System.out.println("no environments; define them in a file and apply it: rackroll env apply -f FILE");
+        return;
+      }
+      System.out.println("environments file version " + r.getVersion() + ", applied by " + r.getAppliedBy() + " at "
+          + Instant.ofEpochMilli(r.getAppliedEpochMillis()) + (r.getLifecycleCount() == 0 ? ""
+              : "; lifecycle " + String.join(" -> ", r.getLifecycleList())));
+      String format = "%-14s %-24s %7s %10s  %s%n";
+      System.out.printf(format, "NAME", "SELECTOR", "AGENTS", "CONNECTED", "CHANGES");
+      for (EnvironmentRecord e : r.getEnvironmentsList()) {
+        System.out.printf(format, e.getName(), e.getSelector(), e.getAgents(), e.getConnected(), changes(e));
+      }
+      if (r.getUnassignedAgents() > 0) {
+        System.out.println(r.getUnassignedAgents() + " agent(s) belong to no environment");
+      }
+    }
+  }
+
+  private EnvCommand() {}
+}

@@ -1,0 +1,14 @@
+-- Environments: every file applied is kept (version 1, 2, ...); the highest version is in force.
+
+CREATE TABLE environment_files (
+  version     INT          PRIMARY KEY,
+  yaml        TEXT         NOT NULL,
+  applied_by  VARCHAR(63)  NOT NULL,
+  applied_at  BIGINT       NOT NULL
+);
+
+-- The environment a promotion deployed to ('' for other deployments): what promotion rules read.
+ALTER TABLE deployments ADD COLUMN environment VARCHAR(31) NOT NULL DEFAULT '';
+-- Why an admin let the deployment run outside change windows; '' when it keeps to them.
+ALTER TABLE deployments ADD COLUMN window_override VARCHAR(2000) NOT NULL DEFAULT '';
+CREATE INDEX deployments_app_version ON deployments (app, version);

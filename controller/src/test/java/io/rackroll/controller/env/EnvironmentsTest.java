@@ -1,0 +1,254 @@
+package io.rackroll.controller.env;
+
+import static io.rackroll.controller.testing.WireFleet.activate;
+import static io.rackroll.controller.testing.WireFleet.command;
+import static io.rackroll.controller.testing.WireFleet.report;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.rackroll.controller.cli.BenchAccess;
+import io.rackroll.controller.testing.RawAgent;
+import io.rackroll.controller.testing.TestController;
+import io.rackroll.controller.testing.WireFleet;
+import io.rackroll.proto.v1.ApplyEnvironmentsRequest;
+import io.rackroll.proto.v1.AuditRecord;
+import io.rackroll.proto.v1.ControlDeploymentRequest;
+import io.rackroll.proto.v1.DeployRequest;
+import io.rackroll.proto.v1.DeploymentRecord;
+import io.rackroll.proto.v1.EnvironmentRecord;
+import io.rackroll.proto.v1.EnvironmentsRecord;
+import io.rackroll.proto.v1.GetEnvironmentsRequest;
+import io.rackroll.proto.v1.ListAuditRequest;
+import io.rackroll.proto.v1.PromoteRequest;
+import io.rackroll.proto.v1.ReleaseHistoryRequest;
+import io.rackroll.proto.v1.RollbackRequest;
+import io.rackroll.proto.v1.VersionPlacement;
+import io.rackroll.release.Artifact;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Environments against a real controller on a clock the test moves, hosts played at the wire:
+ * overlaps, the promotion rule, where each version stands, and change windows (refused outside,
+ * a pause between batches at the window's end, the resume when it opens again).
+ */
+class EnvironmentsTest {
+  @TempDir Path dir;
+  private TestController controller;
+  private WireFleet hosts;
+  private RawAgent.Stream staging;
+  private RawAgent.Stream prod1;
+  private RawAgent.Stream prod2;
+
+  @BeforeEach
+  void start() throws Exception {
+    controller = TestController.start(dir.resolve("data"));
+    hosts = new WireFleet(controller);
+    for (String version : new String[] {"1", "2", "3"}) {
+      Path src = Files.createDirectories(dir.resolve("web-" + version));
+      Files.writeString(src.resolve("rackroll.yaml"), "name: web\nversion: \"" + version + "\"\n");
+      Artifact.pack(src, dir.resolve("web-" + version + ".tar.gz"));
+      BenchAccess.push(controller, dir.resolve("web-" + version + ".tar.gz"));
+    }
+    staging = hosts.connect("ag-s1", Map.of("rack", "r1", "env", "staging"));
+    prod1 = hosts.connect("ag-p1", Map.of("rack", "r1", "env", "prod"));
+    prod2 = hosts.connect("ag-p2", Map.of("rack", "r2", "env", "prod"));
+    controller.clock.advance(Duration.ofSeconds(5)); // past the reconnect grace
+  }
+
+  @AfterEach
+  void stop() {
+    controller.close();
+  }
+
+  private EnvironmentsRecord apply(String yaml) {
+    return controller.admin().applyEnvironments(ApplyEnvironmentsRequest.newBuilder().setYaml(yaml)
+        .setFileName("envs.yaml").build());
+  }
+
+  private DeploymentRecord promote(String version, String env) {
+    return controller.admin().promote(PromoteRequest.newBuilder().setName("web").setVersion(version)
+        .setEnvironment(env).build());
+  }
+
+  private static String refusal(Runnable call) {
+    try {
+      call.run();
+    } catch (StatusRuntimeException e) {
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+      return e.getStatus().getDescription();
+    }
+    throw new AssertionError("not refused");
+  }
+
+  private List<AuditRecord> audit() {
+    return controller.admin().listAudit(ListAuditRequest.getDefaultInstance()).getEntriesList();
+  }
+
+  private static final String TWO = """
+      lifecycle: [staging, production]
+      environments:
+        staging:
+          selector: env=staging
+          strategy: {healthGate: 0s}
+        production:
+          selector: env=prod
+          strategy: {canary: "0", batch: "1", healthGate: 0s}
+      """;
+
+  @Test
+  void anAgentInTwoEnvironmentsIsRefusedByNameAndNothingChanges() {
+    String overlapping = TWO.replace("selector: env=prod", "selector: rack in (r1, r2)");
+    String why = refusal(() -> apply(overlapping));
+    assertThat(why).isEqualTo("envs.yaml: 1 agent(s) would belong to more than one environment: ag-s1 (staging,"
+        + " production); make the selectors exclusive (e.g. env=staging, env=prod)");
+    assertThat(controller.admin().getEnvironments(GetEnvironmentsRequest.getDefaultInstance()).getVersion()).isZero();
+
+    EnvironmentsRecord applied = apply(TWO);
+    assertThat(applied.getVersion()).isEqualTo(1);
+    assertThat(applied.getEnvironmentsList()).extracting(EnvironmentRecord::getName, EnvironmentRecord::getAgents)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("staging", 1), org.assertj.core.groups.Tuple.tuple(
+            "production", 2));
+    assertThat(applied.getEnvironments(1).getPrevious()).isEqualTo("staging");
+    assertThat(apply(TWO).getVersion()).as("every apply is a new version").isEqualTo(2);
+    assertThat(audit()).anyMatch(a -> a.getAction().equals("env apply")
+        && a.getDetail().equals("version 2: staging, production; lifecycle staging -> production"));
+  }
+
+  @Test
+  void aReleaseReachesProductionOnlyAfterItCompletedInStaging() throws Exception {
+    apply(TWO);
+    assertThat(refusal(() -> promote("1", "production"))).isEqualTo("web@1 has not been promoted to staging (before"
+        + " production in the lifecycle); promote it there first: rackroll promote web@1 --to staging;"
+        + " to promote anyway (audited): --force --reason TEXT");
+    assertThat(refusal(() -> promote("1", "qa"))).isEqualTo("no environment \"qa\" (defined: staging, production)");
+
+    // A failed attempt in staging: production stays shut, and says why.
+    DeploymentRecord first = promote("1", "staging");
+    assertThat(first.getEnvironment()).isEqualTo("staging");
+    assertThat(first.getSelector()).isEqualTo("env=staging");
+    report(staging, command(staging), "FAILED", "hook", "postInstall exited 1");
+    assertThat(hosts.awaitEnd(first.getId()).getState()).isEqualTo("rolled_back");
+    assertThat(refusal(() -> promote("1", "production"))).isEqualTo("web@1 has not completed in staging; last attempt"
+        + " failed on 1 of 1 hosts and was rolled back (deployment " + first.getId() + "); to promote anyway (audited): --force --reason TEXT");
+
+    // Completed in staging: production takes it, with production's strategy (one host per batch).
+    DeploymentRecord second = promote("1", "staging");
+    activate(staging);
+    assertThat(hosts.awaitEnd(second.getId()).getState()).isEqualTo("completed");
+    DeploymentRecord prod = promote("1", "production");
+    assertThat(prod.getBatches()).isEqualTo(2);
+    assertThat(prod.getOptionsMap()).containsEntry("batch", "1").containsEntry("canary", "0");
+    activate(prod1);
+    activate(prod2);
+    assertThat(hosts.awaitEnd(prod.getId()).getState()).isEqualTo("completed");
+
+    // Forced past the rule: it goes, and the audit says who, why and what was overridden.
+    DeploymentRecord forced = controller.admin().promote(PromoteRequest.newBuilder().setName("web").setVersion("2")
+        .setEnvironment("production").setForceReason("hotfix for INC-42").build());
+    assertThat(audit()).anyMatch(a -> a.getAction().equals("promote --force") && a.getTarget().equals(forced.getId())
+        && a.getDetail().equals("web@2 to production although: web@2 has not been promoted to staging (before"
+            + " production in the lifecycle); promote it there first: rackroll promote web@2 --to staging;"
+            + " reason: hotfix for INC-42"));
+    report(prod1, command(prod1), "FAILED", "hook", "activate exited 3", "1"); // the host went back to 1 itself
+    assertThat(hosts.awaitEnd(forced.getId()).getState()).isEqualTo("rolled_back");
+
+    // Where each version stands.
+    List<VersionPlacement> history = controller.admin().releaseHistory(ReleaseHistoryRequest.newBuilder()
+        .setName("web").build()).getVersionsList();
+    VersionPlacement v1 = history.stream().filter(v -> v.getRelease().getVersion().equals("1")).findFirst().orElseThrow();
+    assertThat(v1.getRunningMap()).containsExactlyInAnyOrderEntriesOf(Map.of("staging", 1, "production", 2));
+    assertThat(v1.getCompletedList()).containsExactlyInAnyOrder("staging", "production");
+    assertThat(v1.getFailedList()).isEmpty();
+    VersionPlacement v2 = history.stream().filter(v -> v.getRelease().getVersion().equals("2")).findFirst().orElseThrow();
+    assertThat(v2.getFailedList()).containsExactly("production");
+    assertThat(v2.getRunningMap()).isEmpty();
+  }
+
+  @Test
+  void productionChangesOnlyInItsWindowAndARolloutWaitsBetweenBatchesWhenItCloses() throws Exception {
+    // A daily half-hour window starting a few minutes from now on the test's clock.
+    Instant opens = controller.clock.instant().plus(Duration.ofMinutes(5)).truncatedTo(ChronoUnit.MINUTES);
+    LocalTime start = LocalTime.ofInstant(opens, ZoneOffset.UTC);
+    String yaml = TWO.replace("production:\n", "production:\n    windows:\n      - {days: daily, start: \""
+        + start + "\", end: \"" + start.plusMinutes(30) + "\"}\n");
+    EnvironmentsRecord applied = apply(yaml);
+    EnvironmentRecord production = applied.getEnvironments(1);
+    assertThat(production.getOpen()).isFalse();
+    assertThat(production.getNextOpenEpochMillis()).isEqualTo(opens.toEpochMilli());
+
+    // Through staging first (any time: it has no windows).
+    DeploymentRecord staged = promote("1", "staging");
+    activate(staging);
+    hosts.awaitEnd(staged.getId());
+
+    String window = "daily " + start + "-" + start.plusMinutes(30) + " UTC";
+    Schedule shown = new Schedule(List.of(), List.of(), java.time.ZoneId.of("UTC"));
+    assertThat(refusal(() -> promote("1", "production"))).isEqualTo("production is outside its change windows ("
+        + window + "); it opens " + shown.show(opens) + "; to deploy now anyway (audited): --override-window --reason TEXT");
+    // A plain deploy to production's hosts keeps to the same window.
+    assertThat(refusal(() -> controller.admin().deploy(DeployRequest.newBuilder().setName("web").setVersion("1")
+        .setSelector("rack=r2").build()))).startsWith("production is outside its change windows");
+
+    // Inside the window it starts; the window closes during the first batch's gate.
+    controller.clock.advance(Duration.between(controller.clock.instant(), opens.plusSeconds(60)));
+    DeploymentRecord d = controller.admin().promote(PromoteRequest.newBuilder().setName("web").setVersion("1")
+        .setEnvironment("production").putOptions("healthGate", "1m").build());
+    activate(prod1);
+    hosts.awaitHost(d.getId(), "ag-p1", "ACTIVE");
+    controller.clock.advance(Duration.ofMinutes(30)); // past the end of the window, and of the gate
+    DeploymentRecord waiting = hosts.awaitState(d.getId(), "waiting_window");
+    Instant tomorrow = opens.plus(Duration.ofDays(1));
+    assertThat(waiting.getReason()).isEqualTo("waits for a change window: production is outside its change windows ("
+        + window + "); it opens " + shown.show(tomorrow));
+    assertThat(hosts.host(d.getId(), "ag-p2").getPhase()).as("never started outside the window").isEqualTo("PENDING");
+    assertThat(refusal(() -> controller.admin().controlDeployment(ControlDeploymentRequest.newBuilder()
+        .setId(d.getId()).setAction("resume").build()))).isEqualTo("deployment " + d.getId() + " " + waiting.getReason()
+        + "; to go ahead now, outside the window (audited): rackroll deployment resume " + d.getId() + " --reason TEXT");
+
+    // Rollbacks are always allowed.
+    DeploymentRecord back = controller.admin().rollback(RollbackRequest.newBuilder().setName("web")
+        .setSelector("env=staging").build());
+    assertThat(back.getState()).isNotEqualTo("waiting_window");
+
+    // The next day's window opens: the rollout goes on by itself.
+    controller.clock.advance(Duration.between(controller.clock.instant(), tomorrow));
+    activate(prod2);
+    hosts.awaitHost(d.getId(), "ag-p2", "ACTIVE");
+    controller.clock.advance(Duration.ofMinutes(2)); // its gate
+    assertThat(hosts.awaitEnd(d.getId()).getState()).isEqualTo("completed");
+    assertThat(audit()).anyMatch(a -> a.getAction().equals("wait for window") && a.getTarget().equals(d.getId()))
+        .anyMatch(a -> a.getAction().equals("resume") && a.getDetail().equals("change window open"));
+  }
+
+  @Test
+  void anAdminMayGoAheadOutsideTheWindowWithAReason() throws Exception {
+    Instant opens = controller.clock.instant().plus(Duration.ofHours(2)).truncatedTo(ChronoUnit.MINUTES);
+    LocalTime start = LocalTime.ofInstant(opens, ZoneOffset.UTC);
+    apply("environments:\n  production:\n    selector: env=prod\n    strategy: {canary: \"0\", batch: \"1\","
+        + " healthGate: 0s}\n    windows:\n      - {days: daily, start: \"" + start + "\", end: \""
+        + start.plusMinutes(30) + "\"}\n");
+    DeploymentRecord d = controller.admin().deploy(DeployRequest.newBuilder().setName("web").setVersion("3")
+        .setSelector("env=prod").putOptions("canary", "0").putOptions("batch", "1").putOptions("healthGate", "0s")
+        .setOverrideWindowReason("security fix CVE-2026-1234").build());
+    assertThat(d.getWindowOverride()).isEqualTo("security fix CVE-2026-1234");
+    activate(prod1);
+    activate(prod2); // the second batch starts too: the override holds to the end
+    assertThat(hosts.awaitEnd(d.getId()).getState()).isEqualTo("completed");
+    assertThat(audit()).anyMatch(a -> a.getTarget().equals(d.getId())
+        && a.getDetail().endsWith("; outside change windows: security fix CVE-2026-1234"));
+  }
+}
