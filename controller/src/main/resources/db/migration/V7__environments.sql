@@ -12,3 +12,14 @@ ALTER TABLE deployments ADD COLUMN environment VARCHAR(31) NOT NULL DEFAULT '';
 -- Why an admin let the deployment run outside change windows; '' when it keeps to them.
 ALTER TABLE deployments ADD COLUMN window_override VARCHAR(2000) NOT NULL DEFAULT '';
 CREATE INDEX deployments_app_version ON deployments (app, version);
+
+-- Environment secrets, each sealed with AES-256-GCM under the key in the data directory
+-- (secrets.key); no plain value is ever stored.
+CREATE TABLE environment_secrets (
+  environment  VARCHAR(31)   NOT NULL,
+  name         VARCHAR(128)  NOT NULL,
+  sealed       TEXT          NOT NULL,
+  updated_by   VARCHAR(63)   NOT NULL,
+  updated_at   BIGINT        NOT NULL,
+  PRIMARY KEY (environment, name)
+);

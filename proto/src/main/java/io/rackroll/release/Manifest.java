@@ -13,12 +13,13 @@ import java.util.Set;
  * the same class, so both sides agree on every key.
  */
 public record Manifest(String name, String version, Requirements requires, Map<HookPoint, Hook> hooks,
-    Health health, String text) {
+    Health health, List<String> templates, String text) {
   public static final String FILE = "rackroll.yaml";
   public static final Duration DEFAULT_HOOK_TIMEOUT = Duration.ofSeconds(60);
 
   public Manifest {
     hooks = Map.copyOf(hooks);
+    templates = List.copyOf(templates);
   }
 
   /** Parses and checks {@code yaml}; every problem is reported at once, with its line. */
@@ -27,7 +28,7 @@ public record Manifest(String name, String version, Requirements requires, Map<H
   }
 
   /**
-   * Checks that every file the manifest names (hooks, exec health checks) is a regular file in
+   * Checks that every file the manifest names (hooks, templates, exec health checks) is a regular file in
    * the artifact, whose paths are {@code files} (relative, '/'-separated).
    */
   public void checkFiles(Set<String> files) throws ManifestException {
@@ -37,6 +38,11 @@ public record Manifest(String name, String version, Requirements requires, Map<H
         missing.add(FILE + ": hooks." + point.key() + ": " + hook.path() + " is not in the artifact");
       }
     });
+    for (String t : templates) {
+      if (!files.contains(t)) {
+        missing.add(FILE + ": templates: " + t + " is not in the artifact");
+      }
+    }
     for (HealthCheck check : health.checks()) {
       if (check instanceof HealthCheck.Exec exec && !files.contains(exec.path())) {
         missing.add(FILE + ": health.checks: exec " + exec.path() + " is not in the artifact");

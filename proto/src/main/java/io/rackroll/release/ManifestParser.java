@@ -58,16 +58,17 @@ final class ManifestParser {
     if (!(root instanceof MappingNode)) {
       throw new ManifestException(List.of(Manifest.FILE + ": expected a mapping with name, version, requires, hooks, health"));
     }
-    Map<String, Node> top = keys(root, "", List.of("name", "version", "requires", "hooks", "health"));
+    Map<String, Node> top = keys(root, "", List.of("name", "version", "requires", "hooks", "health", "templates"));
     String name = required(top, "name", NAME, "a-z, 0-9, '.', '_', '-', up to 63 characters");
     String version = required(top, "version", VERSION, "letters, digits, '.', '_', '+', '-', e.g. 1.4.2");
     Requirements requires = top.containsKey("requires") ? requires(top.get("requires")) : Requirements.NONE;
     Map<HookPoint, Hook> hooks = top.containsKey("hooks") ? hooks(top.get("hooks")) : Map.of();
     Health health = top.containsKey("health") ? health(top.get("health")) : Health.NONE;
+    List<String> templates = top.containsKey("templates") ? templates(top.get("templates")) : List.of();
     if (!problems.isEmpty()) {
       throw new ManifestException(problems);
     }
-    return new Manifest(name, version, requires, hooks, health, text);
+    return new Manifest(name, version, requires, hooks, health, templates, text);
   }
 
   private Requirements requires(Node node) {
@@ -109,6 +110,24 @@ final class ManifestParser {
       }
     }
     return new Requirements(arch, os, cores, size(m, "minMemory", "requires."), size(m, "minFreeDisk", "requires."));
+  }
+
+  /** Files rendered in place at install with the environment's variables. */
+  private List<String> templates(Node node) {
+    List<String> out = new ArrayList<>();
+    if (!(node instanceof SequenceNode seq)) {
+      problems.add(at(node) + "templates: expected a list of files, e.g. [config/app.conf]");
+      return out;
+    }
+    for (Node item : seq.getValue()) {
+      String p = path(item, "templates");
+      if (p != null && out.contains(p)) {
+        problems.add(at(item) + "templates: " + p + " is listed twice");
+      } else if (p != null) {
+        out.add(p);
+      }
+    }
+    return out;
   }
 
   private Map<HookPoint, Hook> hooks(Node node) {

@@ -89,7 +89,7 @@ class ManifestTest {
   @Test
   void unknownKeysAreNamedWithTheirLineAndTheKeysThatExist() {
     assertProblems("name: web\nversion: 1\nrequries:\n  os: linux\n",
-        "rackroll.yaml line 3: unknown key \"requries\" (expected one of: name, version, requires, hooks, health)");
+        "rackroll.yaml line 3: unknown key \"requries\" (expected one of: name, version, requires, hooks, health, templates)");
     assertProblems("name: web\nversion: 1\nhooks:\n  postinstall: x.sh\n",
         "rackroll.yaml line 4: unknown key \"hooks.postinstall\" (expected one of: preInstall, postInstall, activate, deactivate)");
   }
@@ -144,6 +144,22 @@ class ManifestTest {
         .isInstanceOfSatisfying(ManifestException.class, e -> assertThat(e.problems()).containsExactly(
             "rackroll.yaml: hooks.deactivate: hooks/stop.sh is not in the artifact",
             "rackroll.yaml: health.checks: exec hooks/health.sh is not in the artifact"));
+  }
+
+  @Test
+  void templatesAreFilesOfTheRelease() throws Exception {
+    Manifest m = Manifest.parse("name: web\nversion: \"1\"\ntemplates: [config/app.conf, ./run.env]\n");
+    assertThat(m.templates()).containsExactly("config/app.conf", "run.env");
+    assertThatThrownBy(() -> m.checkFiles(Set.of("rackroll.yaml", "run.env")))
+        .isInstanceOfSatisfying(ManifestException.class, e -> assertThat(e.problems()).containsExactly(
+            "rackroll.yaml: templates: config/app.conf is not in the artifact"));
+    assertThatThrownBy(() -> Manifest.parse("name: web\nversion: \"1\"\ntemplates: [../etc/passwd, a, a]\n"))
+        .isInstanceOfSatisfying(ManifestException.class, e -> assertThat(e.problems()).containsExactly(
+            "rackroll.yaml line 3: templates: ../etc/passwd (expected: a relative path inside the release, e.g."
+                + " hooks/start.sh)",
+            "rackroll.yaml line 3: templates: a is listed twice"));
+    assertThatThrownBy(() -> Manifest.parse("name: web\nversion: \"1\"\ntemplates: config/app.conf\n"))
+        .hasMessageContaining("rackroll.yaml line 3: templates: expected a list of files, e.g. [config/app.conf]");
   }
 
   @Test

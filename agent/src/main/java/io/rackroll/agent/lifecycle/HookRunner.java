@@ -1,6 +1,7 @@
 package io.rackroll.agent.lifecycle;
 
 import io.rackroll.release.Manifest.Hook;
+import io.rackroll.release.Template;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,7 +17,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Environment: {@code RACKROLL_APP}, {@code RACKROLL_VERSION}, {@code RACKROLL_RELEASE_DIR},
  * {@code RACKROLL_PREVIOUS_VERSION} (empty on a first install), {@code RACKROLL_HOOK}, and one
- * {@code RACKROLL_LABEL_<KEY>} per agent label (key upper-cased, non-alphanumerics as '_').
+ * {@code RACKROLL_LABEL_<KEY>} per agent label (key upper-cased, non-alphanumerics as '_'); and
+ * from the release's own configuration ({@link ReleaseConfig}, as installed): {@code
+ * RACKROLL_ENVIRONMENT} and one {@code RACKROLL_VAR_<NAME>} per variable.
  */
 final class HookRunner {
   static final int TAIL_LINES = 20;
@@ -50,6 +53,9 @@ final class HookRunner {
     env.put("RACKROLL_PREVIOUS_VERSION", previous);
     env.put("RACKROLL_HOOK", name);
     labels.forEach((k, v) -> env.put("RACKROLL_LABEL_" + k.toUpperCase().replaceAll("[^A-Z0-9]", "_"), v));
+    ReleaseConfig config = ReleaseConfig.read(releaseDir);
+    env.put("RACKROLL_ENVIRONMENT", config.environment());
+    config.variables().forEach((k, v) -> env.put(Template.environmentName(k), v));
     Process p;
     try {
       p = pb.start();

@@ -10,7 +10,7 @@ package io.rackroll.agent.lifecycle;
  *     limit the job fails instead of looping across crashes
  * @param failure the operator-facing reason, for FAILED and ROLLED_BACK
  * @param failureKind machine-readable cause: hook_failed, hook_timed_out, health_failed, refused,
- *     verification_failed, disk_full, unreachable, crashed_loop, rollback_failed
+ *     verification_failed, config_failed (a template), disk_full, unreachable, crashed_loop, rollback_failed
  */
 public record Job(String deploymentId, String app, String version, String digest, long size, String previous, Phase phase, int entries,
     String failureKind, String failure, long updatedAtMillis) {

@@ -8,6 +8,7 @@ import io.rackroll.agent.install.Unpacker;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.release.Artifact;
 import io.rackroll.release.Manifest;
+import io.rackroll.release.Template;
 import io.rackroll.release.Manifest.HookPoint;
 import io.rackroll.release.ManifestException;
 import io.rackroll.trust.SecureFiles;
@@ -92,9 +93,18 @@ public final class Lifecycle {
     }
   }
 
-  /** Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) to its end. */
+  /** Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) without configuration. */
   public Job deploy(String deploymentId, String app, String version, String digest, long size)
       throws IOException, InterruptedException {
+    return deploy(deploymentId, app, version, digest, size, "", Map.of());
+  }
+
+  /**
+   * Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) to its end, its
+   * templates rendered and hooks run with {@code variables} of {@code environment}.
+   */
+  public Job deploy(String deploymentId, String app, String version, String digest, long size, String environment,
+      Map<String, String> variables) throws IOException, InterruptedException {
     Optional<Job> done = alreadyRan(deploymentId, app, version);
     if (done.isPresent()) {
       return done.get();
@@ -103,7 +113,14 @@ public final class Lifecycle {
     if (previous.equals(version)) {
       previous = job(app).filter(j -> j.phase() == Phase.ACTIVE).map(Job::previous).orElse("");
     }
-    return run(new Job(deploymentId, app, version, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis()));
+    Job job = new Job(deploymentId, app, version, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis());
+    try {
+      // Before the job is recorded: a job resumed after a crash installs with what it was sent.
+      new ReleaseConfig(environment, variables).write(Files.createDirectories(apps.resolve(app)));
+    } catch (IOException e) {
+      return cannotRecord(job, e);
+    }
+    return run(job);
   }
 
   /**
@@ -285,12 +302,7 @@ public final class Lifecycle {
       try {
         persist(job);
       } catch (IOException e) {
-        Job failed = job.phase().terminal() ? job : job.failing(Phase.FAILED, diskKind(e), job.app() + "@"
-            + job.version() + ": cannot record its state: " + e.getMessage(),
-            clock.millis());
-        log.atError().addKeyValue(ServiceLogging.DEPLOYMENT, failed.deploymentId()).log("{}", failed.failure());
-        listener.transition(failed);
-        return failed;
+        return cannotRecord(job, e);
       }
       listener.transition(job);
       if (job.phase().terminal()) {
@@ -310,6 +322,15 @@ public final class Lifecycle {
         job = job.failing(switched ? Phase.ROLLING_BACK : Phase.FAILED, diskKind(e), why, clock.millis());
       }
     }
+  }
+
+  /** The job ends FAILED, reported though it cannot be persisted (a read-only or full disk). */
+  private Job cannotRecord(Job job, IOException e) {
+    Job failed = job.phase().terminal() ? job : job.failing(Phase.FAILED, diskKind(e), job.app() + "@"
+        + job.version() + ": cannot record its state: " + e.getMessage(), clock.millis());
+    log.atError().addKeyValue(ServiceLogging.DEPLOYMENT, failed.deploymentId()).log("{}", failed.failure());
+    listener.transition(failed);
+    return failed;
   }
 
   private Job step(Job job) throws IOException, InterruptedException {
@@ -399,6 +420,13 @@ public final class Lifecycle {
     try {
       Unpacker.unpack(artifact(job), staging);
       Manifest m = Manifest.parse(Files.readString(staging.resolve(Manifest.FILE)));
+      ReleaseConfig config = ReleaseConfig.read(apps.resolve(job.app()));
+      config.write(staging);
+      for (String template : m.templates()) {
+        Path file = staging.resolve(template);
+        Files.writeString(file, Template.render(template, Files.readString(file), config.variables(),
+            config.environment()));
+      }
       Optional<Manifest.Hook> pre = m.hook(HookPoint.PRE_INSTALL);
       if (pre.isPresent()) {
         hooks.run("preInstall", pre.get(), job.app(), job.version(), staging, job.previous(), hookLog(job, "preInstall"));
@@ -423,6 +451,9 @@ public final class Lifecycle {
     } catch (ManifestException e) {
       deleteTree(staging);
       return job.failing(Phase.FAILED, "verification_failed", e.getMessage(), clock.millis());
+    } catch (Template.TemplateException e) {
+      deleteTree(staging);
+      return job.failing(Phase.FAILED, "config_failed", job.app() + "@" + job.version() + ": " + e.getMessage(), clock.millis());
     } catch (IOException e) {
       deleteTree(staging);
       return job.failing(Phase.FAILED, e instanceof Unpacker.UnsafeArchiveException ? "verification_failed" : diskKind(e),

@@ -98,7 +98,7 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
       case DEPLOY -> {
         var d = command.getDeploy();
         worker.execute(() -> runJob(() -> lifecycle.deploy(d.getDeploymentId(), d.getApp(), d.getVersion(),
-            d.getDigest(), d.getSize()), d.getApp() + "@" + d.getVersion()));
+            d.getDigest(), d.getSize(), d.getEnvironment(), d.getVariablesMap()), d.getApp() + "@" + d.getVersion()));
         return CommandResult.newBuilder().setOk(true).setMessage("queued " + d.getApp() + "@" + d.getVersion());
       }
       case ROLLBACK -> {

@@ -114,6 +114,41 @@ class LifecycleTest {
   }
 
   @Test
+  void templatesAreRenderedWithTheEnvironmentsVariablesBeforePostInstallAndHooksSeeThem() throws Exception {
+    Path src = Files.createDirectories(dir.resolve("src-1"));
+    Files.writeString(src.resolve("app.conf"), "greeting=${greeting}\npassword=${db.password}\nshell=$${HOME}\n");
+    release("1", "templates: [app.conf]\n", Map.of("postInstall",
+        "echo \"post $RACKROLL_ENVIRONMENT $RACKROLL_VAR_GREETING $(head -1 app.conf)\" >> " + events));
+    Job job = lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
+        "staging", Map.of("greeting", "hi", "db.password", "pw-staging"));
+    assertThat(job.phase()).isEqualTo(Phase.ACTIVE);
+    Path release = apps.resolve("web/releases/1");
+    assertThat(release.resolve("app.conf")).hasContent("greeting=hi\npassword=pw-staging\nshell=${HOME}\n");
+    assertThat(events()).contains("post staging hi greeting=hi");
+    // What it was installed with stays beside it, for root only: its hooks see the same values on every run.
+    assertThat(Files.getPosixFilePermissions(release.resolve(ReleaseConfig.FILE)))
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    assertThat(ReleaseConfig.read(release)).isEqualTo(new ReleaseConfig("staging",
+        Map.of("greeting", "hi", "db.password", "pw-staging")));
+    assertThat(ReleaseConfig.read(release).toString()).doesNotContain("pw-staging");
+  }
+
+  @Test
+  void aTemplateWithoutItsVariableFailsTheInstallNamingTemplateLineAndVariable() throws Exception {
+    Path src = Files.createDirectories(dir.resolve("src-1"));
+    Files.writeString(src.resolve("app.conf"), "greeting=${greeting}\npassword=${db.password}\n");
+    release("1", "templates: [app.conf]\n", Map.of());
+    Job job = lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
+        "production", Map.of("greeting", "hello"));
+    assertThat(job.phase()).isEqualTo(Phase.FAILED);
+    assertThat(job.failureKind()).isEqualTo("config_failed");
+    assertThat(job.failure()).isEqualTo("web@1: template app.conf line 2: no variable \"db.password\" in environment"
+        + " production; set it in the environments file (variables) or as a secret");
+    assertThat(apps.resolve("web/releases/1")).doesNotExist();
+    assertThat(lifecycle.currentVersion("web")).isEmpty();
+  }
+
+  @Test
   void periodicHealthReportsEachCheckOfTheActiveRelease() throws Exception {
     release("1", "", Map.of());
     assertThat(lifecycle.healthNow("web")).isEmpty(); // nothing active yet

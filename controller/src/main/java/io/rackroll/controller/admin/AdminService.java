@@ -32,6 +32,8 @@ import io.rackroll.proto.v1.GetEnvironmentsRequest;
 import io.rackroll.proto.v1.PromoteRequest;
 import io.rackroll.proto.v1.ReleaseHistoryRequest;
 import io.rackroll.proto.v1.ReleaseHistoryResponse;
+import io.rackroll.proto.v1.SetSecretRequest;
+import io.rackroll.proto.v1.SetSecretResponse;
 import io.rackroll.proto.v1.AppState;
 import io.rackroll.proto.v1.AuditRecord;
 import io.rackroll.proto.v1.ControlDeploymentRequest;
@@ -173,6 +175,14 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   @Override
   public void promote(PromoteRequest request, StreamObserver<DeploymentRecord> response) {
     answer(response, () -> record(environments.promote(request, CallerInterceptor.caller().name()), false));
+  }
+
+  @Override
+  public void setSecret(SetSecretRequest request, StreamObserver<SetSecretResponse> response) {
+    answer(response, () -> {
+      environments.setSecret(request, CallerInterceptor.caller().name());
+      return SetSecretResponse.getDefaultInstance();
+    });
   }
 
   @Override

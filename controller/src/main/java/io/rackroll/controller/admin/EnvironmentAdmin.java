@@ -19,6 +19,8 @@ import io.rackroll.proto.v1.EnvironmentRecord;
 import io.rackroll.proto.v1.EnvironmentsRecord;
 import io.rackroll.proto.v1.PromoteRequest;
 import io.rackroll.proto.v1.ReleaseHistoryResponse;
+import io.rackroll.proto.v1.SecretRecord;
+import io.rackroll.proto.v1.SetSecretRequest;
 import io.rackroll.proto.v1.VersionPlacement;
 import java.time.Clock;
 import java.time.Instant;
@@ -49,6 +51,14 @@ final class EnvironmentAdmin {
     return record(environments.apply(yaml, source.isBlank() ? "environments file" : source, dryRun, admin));
   }
 
+  void setSecret(SetSecretRequest request, String admin) {
+    if (request.getUnset()) {
+      environments.unsetSecret(request.getEnvironment(), request.getName(), admin);
+    } else {
+      environments.setSecret(request.getEnvironment(), request.getName(), request.getValue(), admin);
+    }
+  }
+
   EnvironmentsRecord current() {
     return record(environments.current());
   }
@@ -67,7 +77,9 @@ final class EnvironmentAdmin {
           .putAllStrategy(e.strategy()).setTimezone(s.zone().getId())
           .setAgents(agents.size())
           .setConnected((int) agents.stream().filter(a -> registry.live(a.id()).isPresent()).count())
-          .setPrevious(envs.before(e.name()).orElse(""));
+          .setPrevious(envs.before(e.name()).orElse("")).putAllVariables(e.variables());
+      environments.secrets(e.name()).forEach(x -> b.addSecrets(SecretRecord.newBuilder().setName(x.name())
+          .setUpdatedBy(x.updatedBy()).setUpdatedEpochMillis(x.updatedAt().toEpochMilli())));
       s.windows().forEach(w -> b.addWindows(w.toString()));
       s.freezes().forEach(f -> b.addFreezes(f.text() + ": " + f.reason()));
       Optional<Schedule.Closed> closed = s.closed(now);

@@ -5,6 +5,7 @@ import io.rackroll.proto.v1.ApplyEnvironmentsRequest;
 import io.rackroll.proto.v1.EnvironmentRecord;
 import io.rackroll.proto.v1.EnvironmentsRecord;
 import io.rackroll.proto.v1.GetEnvironmentsRequest;
+import io.rackroll.proto.v1.SetSecretRequest;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "env", mixinStandardHelpOptions = true,
     description = "Environments: named sets of agents with their strategy and change windows, and the lifecycle a"
         + " release is promoted along.",
-    subcommands = {EnvCommand.Apply.class, EnvCommand.Show.class})
+    subcommands = {EnvCommand.Apply.class, EnvCommand.Show.class, EnvCommand.Secret.class})
 final class EnvCommand {
 
   @Command(name = "apply", mixinStandardHelpOptions = true,
@@ -91,6 +92,13 @@ final class EnvCommand {
       row(out, "strategy", e.getStrategyCount() == 0 ? "deploy defaults" : e.getStrategyMap().entrySet().stream()
           .map(x -> x.getKey() + "=" + x.getValue()).sorted().collect(Collectors.joining(", "))
           + " (the rest: deploy defaults)");
+      row(out, "variables", e.getVariablesCount() == 0 ? "none" : e.getVariablesMap().entrySet().stream()
+          .map(x -> x.getKey() + "=" + x.getValue()).sorted().collect(Collectors.joining(", ")));
+      // Secrets by name only: their values never leave the controller except to this environment's agents.
+      row(out, "secrets", e.getSecretsCount() == 0 ? "none" : e.getSecretsList().stream()
+          .map(x -> x.getName() + "=******** (set by " + x.getUpdatedBy() + " at "
+              + Instant.ofEpochMilli(x.getUpdatedEpochMillis()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+              + ")").collect(Collectors.joining(", ")));
       row(out, "timezone", e.getTimezone());
       row(out, "windows", e.getWindowsCount() == 0 ? "any time" : String.join("; ", e.getWindowsList()));
       row(out, "freezes", e.getFreezesCount() == 0 ? "none" : String.join("; ", e.getFreezesList()));
@@ -98,7 +106,62 @@ final class EnvCommand {
     }
 
     private static void row(PrintStream out, String key, String value) {
-      out.printf("  %-9s %s%n", key, value);
+      out.printf("  %-10s %s%n", key, value);
+    }
+  }
+
+  @Command(name = "secret", mixinStandardHelpOptions = true,
+      description = {"Set or remove a secret of an environment: a variable whose value is encrypted at rest, sent"
+          + " only to that environment's agents and never shown.",
+          "Hosts take a new value at their next deployment of a release."},
+      subcommands = {SecretSet.class, SecretUnset.class})
+  static final class Secret {}
+
+  @Command(name = "set", mixinStandardHelpOptions = true,
+      description = "Set secret NAME of ENV to the value read from standard input (one trailing newline dropped),"
+          + " so it never appears in the shell's history or the process list.")
+  static final class SecretSet implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(index = "0", paramLabel = "ENV")
+    String environment;
+
+    @Parameters(index = "1", paramLabel = "NAME", description = "As templates name it, e.g. db.password.")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+      String value = new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      value = value.endsWith("\r\n") ? value.substring(0, value.length() - 2)
+          : value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
+      String v = value;
+      return client.call(channel -> {
+        client.stub(channel).setSecret(SetSecretRequest.newBuilder().setEnvironment(environment).setName(name)
+            .setValue(v).build());
+        System.out.println("secret " + name + " of " + environment + " set; hosts take it at their next deployment");
+        return 0;
+      });
+    }
+  }
+
+  @Command(name = "unset", mixinStandardHelpOptions = true, description = "Remove secret NAME of ENV.")
+  static final class SecretUnset implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(index = "0", paramLabel = "ENV")
+    String environment;
+
+    @Parameters(index = "1", paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+      return client.call(channel -> {
+        client.stub(channel).setSecret(SetSecretRequest.newBuilder().setEnvironment(environment).setName(name)
+            .setUnset(true).build());
+        System.out.println("secret " + name + " of " + environment + " removed");
+        return 0;
+      });
     }
   }
 

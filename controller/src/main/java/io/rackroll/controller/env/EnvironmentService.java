@@ -3,15 +3,24 @@ package io.rackroll.controller.env;
 import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
+import io.rackroll.controller.store.Store.StoredSecret;
+import io.rackroll.release.Template;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The environments file in force: loaded from the store at start, replaced by {@link #apply}.
- * Readers on any thread see one whole file ({@link #current} is a single immutable value).
+ * The environments file in force, loaded from the store at start and replaced by {@link #apply},
+ * and each environment's secrets, sealed at rest by a {@link SecretBox}. Readers on any thread
+ * see one whole file ({@link #current} is a single immutable value). Secret values are opened
+ * only for a host of their environment ({@link #configurationOf}) and never logged or audited.
  */
 public final class EnvironmentService {
   private static final Logger log = LoggerFactory.getLogger(EnvironmentService.class);
@@ -20,11 +29,16 @@ public final class EnvironmentService {
 
   private final Store store;
   private final Clock clock;
+  private final SecretBox box;
   private volatile Environments current;
+  /** Sealed secrets by environment and name; replaced whole on each change. */
+  private volatile Map<String, Map<String, StoredSecret>> secrets;
 
-  public EnvironmentService(Store store, Clock clock) {
+  public EnvironmentService(Store store, Clock clock, SecretBox box) {
     this.store = store;
     this.clock = clock;
+    this.box = box;
+    this.secrets = bySecretEnvironment(store.secrets());
     this.current = store.environmentFile()
         .map(f -> EnvironmentsFile.parse(f.yaml(), "environments file version " + f.version(), f.version(),
             f.appliedBy(), f.appliedAt()))
@@ -64,5 +78,72 @@ public final class EnvironmentService {
     log.info("environments file version {} applied by {}: {}", version, admin, next.byName().keySet());
     current = next;
     return next;
+  }
+
+  /** What a host's releases are configured with: its environment's variables and secrets. */
+  public record Configuration(String environment, Map<String, String> variables) {
+    public static final Configuration NONE = new Configuration("", Map.of());
+
+    /** No values, ever: for logs. */
+    @Override
+    public String toString() {
+      return "Configuration[environment=" + environment + ", variables=" + variables.keySet() + "]";
+    }
+  }
+
+  /** {@code agent}'s environment and its variables, secrets opened; none outside environments. */
+  public Configuration configurationOf(StoredAgent agent) {
+    Optional<Environment> env = current.of(agent);
+    if (env.isEmpty()) {
+      return Configuration.NONE;
+    }
+    Map<String, String> vars = new TreeMap<>(env.get().variables());
+    secrets.getOrDefault(env.get().name(), Map.of()).values()
+        .forEach(s -> vars.put(s.name(), box.open(s.environment(), s.name(), s.sealed())));
+    return new Configuration(env.get().name(), vars);
+  }
+
+  /** The secrets of {@code environment}, sealed: names and who set them when, for display. */
+  public List<StoredSecret> secrets(String environment) {
+    return List.copyOf(secrets.getOrDefault(environment, Map.of()).values());
+  }
+
+  public synchronized void setSecret(String environment, String name, String value, String admin) {
+    Environment env = current.get(environment).orElseThrow(() -> new EnvironmentException("no environment \""
+        + environment + "\"" + defined()));
+    if (!Template.NAME.matcher(name).matches()) {
+      throw new EnvironmentException("\"" + name + "\" is not a variable name (letters, digits, '_', '.', '-',"
+          + " starting with a letter or '_')");
+    }
+    if (env.variables().containsKey(name)) {
+      throw new EnvironmentException(name + " is a plain variable of " + environment + " in the environments file;"
+          + " remove it there first, so the value lives in one place");
+    }
+    if (value.isEmpty()) {
+      throw new EnvironmentException("the value of secret " + name + " is empty; give it on standard input");
+    }
+    Instant now = clock.instant();
+    store.putSecret(new StoredSecret(environment, name, box.seal(environment, name, value), admin, now));
+    store.audit(AuditEntry.of(now, admin, "secret set", environment + "/" + name, ""));
+    secrets = bySecretEnvironment(store.secrets());
+  }
+
+  public synchronized void unsetSecret(String environment, String name, String admin) {
+    if (!store.deleteSecret(environment, name)) {
+      throw new EnvironmentException("no secret " + name + " in " + environment);
+    }
+    store.audit(AuditEntry.of(clock.instant(), admin, "secret unset", environment + "/" + name, ""));
+    secrets = bySecretEnvironment(store.secrets());
+  }
+
+  private String defined() {
+    return current.byName().isEmpty() ? "; apply an environments file first"
+        : " (defined: " + String.join(", ", current.byName().keySet()) + ")";
+  }
+
+  private static Map<String, Map<String, StoredSecret>> bySecretEnvironment(List<StoredSecret> all) {
+    Map<String, Map<String, StoredSecret>> m = new HashMap<>();
+    all.forEach(s -> m.computeIfAbsent(s.environment(), e -> new TreeMap<>()).put(s.name(), s));
+    return m;
   }
 }

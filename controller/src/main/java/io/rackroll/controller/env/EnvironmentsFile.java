@@ -4,6 +4,7 @@ import io.rackroll.controller.rollout.Strategy;
 import io.rackroll.controller.rollout.StrategyException;
 import io.rackroll.controller.select.Selector;
 import io.rackroll.controller.select.SelectorException;
+import io.rackroll.release.Template;
 import java.io.StringReader;
 import java.time.DateTimeException;
 import java.time.DayOfWeek;
@@ -39,6 +40,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *   staging:
  *     selector: env=staging
  *     strategy: {batch: 50%, healthGate: 10s}
+ *     variables: {db.host: db.staging.internal, log.level: debug}
  *   production:
  *     selector: env=prod
  *     timezone: Europe/Berlin
@@ -53,7 +55,8 @@ public final class EnvironmentsFile {
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,30}");
   private static final Pattern TIME = Pattern.compile("([01]\\d|2[0-3]):[0-5]\\d|24:00");
   private static final List<String> TOP = List.of("lifecycle", "environments");
-  private static final List<String> ENVIRONMENT = List.of("selector", "timezone", "strategy", "windows", "freezes");
+  private static final List<String> ENVIRONMENT = List.of("selector", "timezone", "strategy", "variables", "windows",
+      "freezes");
   private static final List<String> WINDOW = List.of("days", "start", "end", "zone");
   private static final List<String> FREEZE = List.of("from", "to", "reason");
 
@@ -151,6 +154,25 @@ public final class EnvironmentsFile {
         throw error(m.get("strategy"), at, e.getMessage());
       }
     }
+    Map<String, String> variables = new LinkedHashMap<>();
+    if (m.containsKey("variables")) {
+      String at = name + ".variables";
+      for (NodeTuple t : mapping(m.get("variables"), at).getValue()) {
+        String key = scalar(t.getKeyNode(), at);
+        if (!Template.NAME.matcher(key).matches()) {
+          throw error(t.getKeyNode(), at, "\"" + key + "\" is not a variable name (letters, digits, '_', '.', '-',"
+              + " starting with a letter or '_')");
+        }
+        if (variables.containsKey(key)) {
+          throw error(t.getKeyNode(), at, "\"" + key + "\" given twice");
+        }
+        Node v = t.getValueNode();
+        if (!(v instanceof ScalarNode sv)) {
+          throw error(v, at + "." + key, "expected a single value (quote it to keep it as text)");
+        }
+        variables.put(key, sv.getValue());
+      }
+    }
     List<ChangeWindow> windows = new ArrayList<>();
     if (m.containsKey("windows")) {
       List<Node> items = sequence(m.get("windows"), name + ".windows");
@@ -169,7 +191,7 @@ public final class EnvironmentsFile {
         freezes.add(freeze(items.get(i), name + ".freezes[" + i + "]", zone));
       }
     }
-    return new Environment(name, selector, strategy, new Schedule(windows, freezes, zone));
+    return new Environment(name, selector, strategy, variables, new Schedule(windows, freezes, zone));
   }
 
   private ChangeWindow window(Node node, String at, ZoneId envZone) {

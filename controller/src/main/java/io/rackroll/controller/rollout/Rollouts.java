@@ -1,6 +1,7 @@
 package io.rackroll.controller.rollout;
 
 import io.rackroll.controller.env.Environment;
+import io.rackroll.controller.env.EnvironmentService;
 import io.rackroll.controller.env.Environments;
 import io.rackroll.controller.env.Schedule;
 import io.rackroll.controller.fleet.AgentRegistry;
@@ -39,7 +40,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +80,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private final Clock clock;
   /** After a restart, hosts not yet reconnected are waited for this long whatever --offline says. */
   private final Duration reconnectGrace;
-  private final Supplier<Environments> environments;
+  private final EnvironmentService environments;
   private final ScheduledExecutorService loop = Threads.serial("rollouts");
   /** Deployments that have not ended, by id. Confined to {@link #loop}. */
   private final Map<String, Rollout> active = new LinkedHashMap<>();
@@ -89,7 +89,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private Instant startedAt = Instant.EPOCH;
 
   public Rollouts(Store store, AgentRegistry registry, Clock clock, Duration reconnectGrace,
-      Supplier<Environments> environments) {
+      EnvironmentService environments) {
     this.environments = environments;
     this.store = store;
     this.registry = registry;
@@ -456,8 +456,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
             + " was pushed; push it or roll back to a kept version");
         return true;
       }
+      // The host's own environment's configuration, secrets included: only ever to that host.
+      EnvironmentService.Configuration config = store.agent(h.agentId()).map(environments::configurationOf)
+          .orElse(EnvironmentService.Configuration.NONE);
       c.setDeploy(Deploy.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setVersion(d.version())
-          .setDigest(release.get().digest()).setSize(release.get().sizeBytes()));
+          .setDigest(release.get().digest()).setSize(release.get().sizeBytes())
+          .setEnvironment(config.environment()).putAllVariables(config.variables()));
     } else {
       c.setRollback(Rollback.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setToVersion(d.version()));
     }
@@ -583,7 +587,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     if (!r.d.kind().equals("deploy") || !r.windowOverride.isEmpty()) {
       return Optional.empty();
     }
-    Environments envs = environments.get();
+    Environments envs = environments.current();
     return closed(envs, r.environmentsOf(batch, envs)).map(c -> "waits for a change window: " + c);
   }
 
@@ -622,7 +626,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
           + " --selector \"" + request.selector() + "\"'");
     }
     if (starting && request.kind().equals("deploy") && request.windowOverride().isEmpty()) {
-      Optional<String> closed = closed(environments.get(), environmentsOf(chosen, environments.get()));
+      Optional<String> closed = closed(environments.current(), environmentsOf(chosen, environments.current()));
       if (closed.isPresent()) {
         throw new Refused(closed.get() + "; to deploy now anyway (audited): --override-window --reason TEXT");
       }

@@ -12,6 +12,7 @@ import io.rackroll.controller.rollout.Rollouts;
 import io.rackroll.controller.enroll.EnrollmentService;
 import io.rackroll.controller.enroll.Tokens;
 import io.rackroll.controller.env.EnvironmentService;
+import io.rackroll.controller.env.SecretBox;
 import io.rackroll.controller.fleet.AgentLinkService;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.metrics.ControllerMetrics;
@@ -103,9 +104,8 @@ public final class ControllerServer implements AutoCloseable {
     registry = new AgentRegistry(store, clock, config.link(), version(), enrollment.trustBundlePem());
     registry.restore();
     // Unfinished deployments are loaded before any agent can connect and report.
-    EnvironmentService environments = new EnvironmentService(store, clock);
-    rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3),
-        environments::current);
+    EnvironmentService environments = new EnvironmentService(store, clock, SecretBox.open(dataDir));
+    rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3), environments);
     rollouts.start();
     metrics = new ControllerMetrics(store, registry, version());
     Revocations revocations = Revocations.load(store, clock.instant());

@@ -44,7 +44,10 @@ public final class JdbcStore implements Store {
     HikariConfig config = new HikariConfig();
     config.setPoolName("store");
     config.setJdbcUrl("jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("db").resolve("rackroll")
-        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+        // WRITE_DELAY=0: H2 keeps no redo log, and by default writes commits in the background every
+        // 500 ms; a controller killed in between lost them (a revocation, once). Now a commit is on
+        // disk (in the page cache, so it survives a killed process) before the call returns.
+        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0");
     config.setMaximumPoolSize(4);
     HikariDataSource ds;
     try {
@@ -271,7 +274,7 @@ public final class JdbcStore implements Store {
   public void connected(String agentId, String agentVersion, Facts facts, Instant at) {
     update("record hello of " + agentId,
         "UPDATE agents SET agent_version = ?, facts = ?, hostname = ?, system_serial = ?, state = ?,"
-            + " state_since = ?, last_seen = ? WHERE id = ?",
+            + " state_since = ?, last_seen = ? WHERE id = ? AND revoked_at IS NULL",
         agentVersion, facts.toByteArray(), facts.getHostname(), facts.getSystem().getSerial(),
         ConnectionState.CONNECTED.label(), at.toEpochMilli(), at.toEpochMilli(), agentId);
   }
@@ -600,6 +603,61 @@ public final class JdbcStore implements Store {
         ps.executeUpdate();
       }
       return version;
+    });
+  }
+
+  @Override
+  public void putSecret(StoredSecret secret) {
+    inTransaction("set secret " + secret.name() + " of " + secret.environment(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE environment_secrets SET sealed = ?, updated_by = ?,"
+          + " updated_at = ? WHERE environment = ? AND name = ?")) {
+        ps.setString(1, secret.sealed());
+        ps.setString(2, secret.updatedBy());
+        ps.setLong(3, secret.updatedAt().toEpochMilli());
+        ps.setString(4, secret.environment());
+        ps.setString(5, secret.name());
+        if (ps.executeUpdate() == 1) {
+          return null;
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO environment_secrets (environment, name, sealed,"
+          + " updated_by, updated_at) VALUES (?, ?, ?, ?, ?)")) {
+        ps.setString(1, secret.environment());
+        ps.setString(2, secret.name());
+        ps.setString(3, secret.sealed());
+        ps.setString(4, secret.updatedBy());
+        ps.setLong(5, secret.updatedAt().toEpochMilli());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public boolean deleteSecret(String environment, String name) {
+    return inTransaction("remove secret " + name + " of " + environment, c -> {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM environment_secrets WHERE environment = ?"
+          + " AND name = ?")) {
+        ps.setString(1, environment);
+        ps.setString(2, name);
+        return ps.executeUpdate() == 1;
+      }
+    });
+  }
+
+  @Override
+  public List<StoredSecret> secrets() {
+    return inTransaction("read secrets", c -> {
+      List<StoredSecret> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT environment, name, sealed, updated_by, updated_at"
+          + " FROM environment_secrets ORDER BY environment, name");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new StoredSecret(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+              Instant.ofEpochMilli(rs.getLong(5))));
+        }
+      }
+      return out;
     });
   }
 

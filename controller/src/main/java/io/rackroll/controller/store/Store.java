@@ -111,6 +111,17 @@ public interface Store extends AutoCloseable {
 
   record EnvironmentFile(int version, String yaml, String appliedBy, Instant appliedAt) {}
 
+  /** Sets a secret's sealed value (see {@code env.SecretBox}); never a plain one. */
+  void putSecret(StoredSecret secret);
+
+  /** Removes a secret; returns whether there was one. */
+  boolean deleteSecret(String environment, String name);
+
+  /** Every secret, sealed. */
+  List<StoredSecret> secrets();
+
+  record StoredSecret(String environment, String name, String sealed, String updatedBy, Instant updatedAt) {}
+
   /** Moves a host within its deployment, recording the transition. */
   void hostPhase(String deploymentId, String agentId, String phase, String failureKind, String failure, Instant at);
 

@@ -15,6 +15,7 @@ class EnvironmentsFileTest {
         staging:
           selector: env=staging
           strategy: {batch: 50%, healthGate: 5s}
+          variables: {greeting: hello staging, db.port: 5432}
         production:
           selector: env=prod,role=web
           timezone: Europe/Berlin
@@ -46,13 +47,15 @@ class EnvironmentsFileTest {
     assertThat(prod.schedule().windows().get(0)).hasToString("mon,tue,wed,thu 09:00-16:00 Europe/Berlin");
     assertThat(prod.schedule().freezes().get(0).to()).isEqualTo(Instant.parse("2027-01-03T23:00:00Z"));
     assertThat(e.get("staging").orElseThrow().schedule().windows()).isEmpty();
+    assertThat(e.get("staging").orElseThrow().variables()).containsExactly(java.util.Map.entry("db.port", "5432"),
+        java.util.Map.entry("greeting", "hello staging"));
   }
 
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
       unknown top key       | envs:\\n  a: {selector: x=1}                                         | envs.yaml line 1: unknown key "envs" (expected one of: lifecycle, environments)
       no environments       | lifecycle: [a]                                                     | envs.yaml line 1: missing "environments:"
-      unknown env key       | environments:\\n  a: {selector: x=1, colour: red}                  | envs.yaml line 2: a: unknown key "colour" (expected one of: selector, timezone, strategy, windows, freezes)
+      unknown env key       | environments:\\n  a: {selector: x=1, colour: red}                  | envs.yaml line 2: a: unknown key "colour" (expected one of: selector, timezone, strategy, variables, windows, freezes)
       bad name              | environments:\\n  Prod: {selector: x=1}                            | envs.yaml line 2: environments: environment name "Prod" must be lowercase
       no selector           | environments:\\n  a: {timezone: UTC}                               | envs.yaml line 2: a: missing "selector"
       empty selector        | environments:\\n  a: {selector: ''}                                | envs.yaml line 2: a.selector: must not be empty
@@ -70,6 +73,8 @@ class EnvironmentsFileTest {
       freeze no reason      | environments:\\n  a:\\n    selector: x=1\\n    freezes:\\n      - {from: 2026-12-19, to: 2026-12-20} | envs.yaml line 5: a.freezes[0]: missing "reason"
       lifecycle unknown     | lifecycle: [a, b]\\nenvironments:\\n  a: {selector: x=1}           | envs.yaml line 1: lifecycle: unknown environment "b" (declared: a)
       lifecycle twice       | lifecycle: [a, a]\\nenvironments:\\n  a: {selector: x=1}           | envs.yaml line 1: lifecycle: "a" appears twice
+      bad variable name     | environments:\\n  a:\\n    selector: x=1\\n    variables: {'db password': x} | envs.yaml line 4: a.variables: "db password" is not a variable name
+      variable not a value  | environments:\\n  a:\\n    selector: x=1\\n    variables: {db: [a, b]} | envs.yaml line 4: a.variables.db: expected a single value
       declared twice        | environments:\\n  a: {selector: x=1}\\n  a: {selector: x=2}        | envs.yaml line 3: environments: environment "a" is declared twice
       not yaml              | environments: [a                                                   | envs.yaml: not valid YAML
       """)

@@ -24,6 +24,8 @@ import io.rackroll.proto.v1.ListAuditRequest;
 import io.rackroll.proto.v1.PromoteRequest;
 import io.rackroll.proto.v1.ReleaseHistoryRequest;
 import io.rackroll.proto.v1.RollbackRequest;
+import io.rackroll.proto.v1.SetSecretRequest;
+import io.rackroll.proto.v1.Deploy;
 import io.rackroll.proto.v1.VersionPlacement;
 import io.rackroll.release.Artifact;
 import java.nio.file.Files;
@@ -176,6 +178,44 @@ class EnvironmentsTest {
     VersionPlacement v2 = history.stream().filter(v -> v.getRelease().getVersion().equals("2")).findFirst().orElseThrow();
     assertThat(v2.getFailedList()).containsExactly("production");
     assertThat(v2.getRunningMap()).isEmpty();
+  }
+
+  @Test
+  void eachHostGetsItsOwnEnvironmentsVariablesAndSecretsAndNothingShowsASecret() throws Exception {
+    apply(TWO.replace("strategy: {healthGate: 0s}", "strategy: {healthGate: 0s}\n    variables: {greeting: hi staging}")
+        .replace("strategy: {canary: \"0\", batch: \"1\", healthGate: 0s}",
+            "strategy: {canary: \"0\", batch: \"2\", healthGate: 0s}\n    variables: {greeting: hi production}"));
+    setSecret("staging", "db.password", "staging-pw-1");
+    setSecret("production", "db.password", "prod-pw-2");
+    assertThat(refusal(() -> setSecret("production", "greeting", "x"))).isEqualTo("greeting is a plain variable of"
+        + " production in the environments file; remove it there first, so the value lives in one place");
+    assertThat(refusal(() -> setSecret("qa", "x", "y"))).isEqualTo("no environment \"qa\" (defined: staging,"
+        + " production)");
+
+    promote("1", "staging");
+    Deploy toStaging = activate(staging);
+    assertThat(toStaging.getEnvironment()).isEqualTo("staging");
+    assertThat(toStaging.getVariablesMap()).containsExactlyInAnyOrderEntriesOf(
+        Map.of("greeting", "hi staging", "db.password", "staging-pw-1"));
+    DeploymentRecord prod = controller.admin().promote(PromoteRequest.newBuilder().setName("web").setVersion("1")
+        .setEnvironment("production").setForceReason("test").build());
+    for (RawAgent.Stream host : List.of(prod1, prod2)) {
+      Deploy toProd = activate(host);
+      assertThat(toProd.getVariablesMap()).containsExactlyInAnyOrderEntriesOf(
+          Map.of("greeting", "hi production", "db.password", "prod-pw-2"));
+    }
+    hosts.awaitEnd(prod.getId());
+
+    // Shown by name only; never in the audit; sealed in the store.
+    EnvironmentsRecord shown = controller.admin().getEnvironments(GetEnvironmentsRequest.getDefaultInstance());
+    assertThat(shown.toString()).contains("db.password").doesNotContain("prod-pw-2", "staging-pw-1");
+    assertThat(audit()).anyMatch(a -> a.getAction().equals("secret set") && a.getTarget().equals("production/db.password"))
+        .allMatch(a -> !a.toString().contains("prod-pw-2"));
+  }
+
+  private void setSecret(String env, String name, String value) {
+    controller.admin().setSecret(SetSecretRequest.newBuilder().setEnvironment(env).setName(name).setValue(value)
+        .build());
   }
 
   @Test

@@ -91,6 +91,9 @@ public final class GatedStore implements Store {
     return delegate.applyEnvironments(yaml, by, at);
   }
   @Override public Optional<EnvironmentFile> environmentFile() { return delegate.environmentFile(); }
+  @Override public void putSecret(StoredSecret secret) { delegate.putSecret(secret); }
+  @Override public boolean deleteSecret(String env, String name) { return delegate.deleteSecret(env, name); }
+  @Override public List<StoredSecret> secrets() { return delegate.secrets(); }
   @Override public void hostRevert(String d, String a, String revert, String detail, Instant at) {
     delegate.hostRevert(d, a, revert, detail, at);
   }

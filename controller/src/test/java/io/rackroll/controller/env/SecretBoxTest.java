@@ -1,0 +1,40 @@
+package io.rackroll.controller.env;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SecretBoxTest {
+  @TempDir Path dir;
+
+  @Test
+  void sealsWithAKeyOnlyItsOwnerReadsAndOpensOnlyUnderTheSameName() throws Exception {
+    SecretBox box = SecretBox.open(dir);
+    assertThat(Files.getPosixFilePermissions(dir.resolve(SecretBox.KEY_FILE)))
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    String sealed = box.seal("production", "db.password", "hunter2");
+    assertThat(sealed).doesNotContain("hunter2");
+    assertThat(box.seal("production", "db.password", "hunter2")).as("a fresh nonce each time").isNotEqualTo(sealed);
+    assertThat(SecretBox.open(dir).open("production", "db.password", sealed)).as("the same key after a restart")
+        .isEqualTo("hunter2");
+    // Moved to another environment or name, or damaged: refused, naming the secret and never its value.
+    assertThatThrownBy(() -> box.open("staging", "db.password", sealed))
+        .hasMessage("secret db.password of staging does not decrypt with secrets.key (a different key, or a damaged"
+            + " value); set it again with 'rackroll env secret set staging db.password'");
+    String damaged = sealed.substring(0, 20) + (sealed.charAt(20) == 'A' ? 'B' : 'A') + sealed.substring(21);
+    assertThatThrownBy(() -> box.open("production", "db.password", damaged)).hasMessageNotContaining("hunter2");
+  }
+
+  @Test
+  void aKeyFileOthersCanReadIsRefused() throws Exception {
+    SecretBox.open(dir);
+    Files.setPosixFilePermissions(dir.resolve(SecretBox.KEY_FILE), PosixFilePermissions.fromString("rw-r--r--"));
+    assertThatThrownBy(() -> SecretBox.open(dir)).hasMessageEndingWith("is readable by others (rw-r--r--);"
+        + " make it owner-only: chmod 600 " + dir.resolve(SecretBox.KEY_FILE));
+  }
+}
