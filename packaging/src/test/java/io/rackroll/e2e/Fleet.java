@@ -295,6 +295,7 @@ final class Fleet implements AutoCloseable {
     private String manifest = "";
     private int payloadBytes;
     private final Map<String, String> hooks = new LinkedHashMap<>();
+    private final Map<String, String> files = new LinkedHashMap<>();
 
     private WebRelease(String version) {
       this.version = version;
@@ -323,6 +324,12 @@ final class Fleet implements AutoCloseable {
       return this;
     }
 
+    /** Another file in the release (a template, say), at {@code path} inside it. */
+    WebRelease file(String path, String content) {
+      files.put(path, content);
+      return this;
+    }
+
     /** Random bytes in the release, to make downloads take time or fill disks. */
     WebRelease payload(int bytes) {
       payloadBytes = bytes;
@@ -339,6 +346,10 @@ final class Fleet implements AutoCloseable {
       }
       StringBuilder yaml = new StringBuilder("name: web\nversion: \"" + version + "\"\nhooks:\n  activate: hooks/activate.sh\n");
       script(src.resolve("hooks/activate.sh"), activate);
+      for (Map.Entry<String, String> f : files.entrySet()) {
+        Files.createDirectories(src.resolve(f.getKey()).getParent());
+        Files.writeString(src.resolve(f.getKey()), f.getValue());
+      }
       for (Map.Entry<String, String> h : hooks.entrySet()) {
         String[] pointAndTimeout = h.getKey().split("\n");
         script(src.resolve("hooks/" + pointAndTimeout[0] + ".sh"), h.getValue());
@@ -437,11 +448,25 @@ final class Fleet implements AutoCloseable {
     return run(AGENT_JAR, args);
   }
 
+  /** The operator CLI with {@code input} on its standard input (a secret's value). */
+  Cli rackrollWithInput(String input, String... args) {
+    return run(CONTROLLER_JAR, input, args);
+  }
+
   private Cli run(Path jar, String... args) {
+    return run(jar, null, args);
+  }
+
+  private Cli run(Path jar, String input, String... args) {
     ProcessBuilder pb = command(jar, SMALL_JVM, args);
     List<String> cmd = pb.command();
     try {
       pb.environment().put("RACKROLL_DATA", data.toString());
+      Path in = input == null ? null : Files.createTempFile(dir, "cli", ".in");
+      if (in != null) {
+        Files.writeString(in, input);
+        pb.redirectInput(in.toFile());
+      }
       Path out = Files.createTempFile(dir, "cli", ".out");
       Path err = Files.createTempFile(dir, "cli", ".err");
       Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
@@ -452,6 +477,9 @@ final class Fleet implements AutoCloseable {
       Cli r = new Cli(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
       Files.delete(out);
       Files.delete(err);
+      if (in != null) {
+        Files.delete(in);
+      }
       return r;
     } catch (IOException e) {
       throw new IllegalStateException(e);
