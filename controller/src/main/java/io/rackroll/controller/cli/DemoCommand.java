@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Run a controller and six agents in two racks on this machine, show the fleet, deploy a sample app"
-        + " and a broken version of it that rolls back by itself, and stop.")
+        + " and a broken version of it that rolls back by itself, roll a rack back, promote a release from staging to"
+        + " production with each environment's configuration, and stop.")
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--keep-running", description = "Leave the fleet up to explore until Ctrl-C.")
   boolean keepRunning;
@@ -125,6 +126,7 @@ final class DemoCommand implements Callable<Integer> {
             .setSelector("rack=r2").build());
         expect(DeploymentWatch.watch(client, channel, back.getId(), System.out, Duration.ofMinutes(3)), true,
             "the rollback of rack r2 did not complete");
+        promote(client, channel, root);
         step("'rackroll status': the one screen to look at first");
         StatusCommand.print(client.stub(channel).getStatus(io.rackroll.proto.v1.GetStatusRequest.getDefaultInstance()),
             address, System.out);
@@ -154,6 +156,77 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * Environments: rack r1 as staging and rack r2 as production, each with its own greeting and
+   * database password (a secret); hello@4.0.0 renders both into its config at install. Production
+   * refuses it until it completed in staging.
+   */
+  private static void promote(AdminClient client, ManagedChannel channel, Path root) throws Exception {
+    step("Environments: rack r1 is staging, rack r2 is production, each with its own configuration"
+        + " ('rackroll env apply -f environments.yaml')");
+    String yaml = """
+        lifecycle: [staging, production]
+        environments:
+          staging:
+            selector: rack=r1
+            strategy: {batch: "100%", healthGate: 1s}
+            variables: {greeting: hello from staging}
+          production:
+            selector: rack=r2
+            strategy: {canary: "1", batch: "2", maxPerRack: "1", healthGate: 2s}
+            variables: {greeting: hello from production}
+        """;
+    Files.writeString(root.resolve("environments.yaml"), yaml);
+    System.out.print(yaml.indent(2));
+    var stub = client.stub(channel);
+    stub.applyEnvironments(io.rackroll.proto.v1.ApplyEnvironmentsRequest.newBuilder().setYaml(yaml)
+        .setFileName("environments.yaml").build());
+    for (String env : List.of("staging", "production")) {
+      stub.setSecret(io.rackroll.proto.v1.SetSecretRequest.newBuilder().setEnvironment(env).setName("db.password")
+          .setValue(env + "-" + java.util.UUID.randomUUID()).build());
+    }
+    System.out.println("  secret db.password set for each ('rackroll env secret set ENV db.password', value on stdin;"
+        + " shown as ********)");
+    Path artifact = sampleApp(root, "4.0.0", true);
+    ReleaseCommand.Push.upload(io.rackroll.proto.v1.AdminGrpc.newStub(channel), artifact, Files.size(artifact));
+    step("Pushed hello@4.0.0, whose config/hello.conf is a template: greeting=${greeting}, password=${db.password}");
+    step("'rackroll promote hello@4.0.0 --to production' before staging is refused:");
+    try {
+      stub.promote(promotion("production"));
+      throw new IllegalStateException("production took hello@4.0.0 before staging");
+    } catch (StatusRuntimeException e) {
+      System.out.println("  rackroll: " + e.getStatus().getDescription());
+    }
+    step("'rackroll promote hello@4.0.0 --to staging', then to production, each with its environment's strategy");
+    for (String env : List.of("staging", "production")) {
+      var d = stub.promote(promotion(env));
+      expect(DeploymentWatch.watch(client, channel, d.getId(), System.out, Duration.ofMinutes(3)), true,
+          "the promotion of hello@4.0.0 to " + env + " did not complete");
+    }
+    step("The same release, configured per environment on each host's disk (passwords not shown):");
+    try (var agents = Files.list(root.resolve("agents"))) {
+      for (Path agent : agents.sorted().toList()) {
+        Path conf = agent.resolve("state/apps/hello/releases/4.0.0/config/hello.conf");
+        String greeting = Files.readAllLines(conf).stream().filter(l -> l.startsWith("greeting=")).findFirst()
+            .orElse("?");
+        System.out.println("  " + agent.getFileName() + ": " + greeting);
+      }
+    }
+    step("'rackroll releases hello': where each version runs, completed and failed");
+    var history = stub.releaseHistory(io.rackroll.proto.v1.ReleaseHistoryRequest.newBuilder().setName("hello").build());
+    for (var v : history.getVersionsList()) {
+      String running = v.getRunningMap().entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).sorted()
+          .collect(java.util.stream.Collectors.joining(", "));
+      System.out.printf("  %-6s running on: %-24s completed in: %s%n", v.getRelease().getVersion(),
+          running.isEmpty() ? "-" : running, v.getCompletedCount() == 0 ? "-" : String.join(", ", v.getCompletedList()));
+    }
+  }
+
+  private static io.rackroll.proto.v1.PromoteRequest promotion(String env) {
+    return io.rackroll.proto.v1.PromoteRequest.newBuilder().setName("hello").setVersion("4.0.0").setEnvironment(env)
+        .build();
+  }
+
   private static int deployAndWatch(AdminClient client, ManagedChannel channel, String version) throws InterruptedException {
     var d = client.stub(channel).deploy(io.rackroll.proto.v1.DeployRequest.newBuilder().setName("hello").setVersion(version)
         .setSelector("env=demo").putAllOptions(Map.of("canary", "1", "batch", "2", "maxPerRack", "1",
@@ -174,7 +247,13 @@ final class DemoCommand implements Callable<Integer> {
     writeScript(hooks.resolve("activate.sh"), "echo \"hello $RACKROLL_VERSION on rack $RACKROLL_LABEL_RACK\" > \"$RACKROLL_RELEASE_DIR/running\"");
     writeScript(hooks.resolve("health.sh"), healthy ? "test -f \"$(dirname \"$0\")/../running\""
         : "echo 'dependency missing' >&2; exit 1");
+    boolean templated = version.equals("4.0.0");
+    if (templated) {
+      Files.createDirectories(src.resolve("config"));
+      Files.writeString(src.resolve("config/hello.conf"), "greeting=${greeting}\npassword=${db.password}\n");
+    }
     Files.writeString(src.resolve("rackroll.yaml"), "name: hello\nversion: " + version + "\n"
+        + (templated ? "templates: [config/hello.conf]\n" : "")
         + "hooks:\n  activate: hooks/activate.sh\n"
         + "health:\n  checks:\n    - exec: hooks/health.sh\n  interval: 300ms\n  timeout: 300ms\n"
         + "  healthyAfter: 2\n  deadline: 3s\n");
