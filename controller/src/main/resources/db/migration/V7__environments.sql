@@ -23,3 +23,7 @@ CREATE TABLE environment_secrets (
   updated_at   BIGINT        NOT NULL,
   PRIMARY KEY (environment, name)
 );
+
+-- The configuration digest each host's current release was installed with ('' for none): what
+-- 'rackroll env diff' compares with its environment's values now.
+ALTER TABLE agent_apps ADD COLUMN config_digest VARCHAR(64) NOT NULL DEFAULT '';

@@ -68,6 +68,17 @@ class ConfigurationIT {
       assertThat(staging.state.resolve("apps/web/hook-saw")).hasContent("staging: hello from staging\n");
       assertThat(prod.state.resolve("apps/web/hook-saw")).hasContent("production: hello from production\n");
 
+      // A changed value changes no host by itself; 'env diff' names the hosts still on the old one.
+      assertThat(ok(fleet.rackroll("env", "diff")).out().strip())
+          .isEqualTo("every host runs with its environment's current values (2 app(s))");
+      Files.writeString(file, Files.readString(file).replace("hello from staging", "hi from staging"));
+      outputs.add(ok(fleet.rackroll("env", "apply", "-f", file.toString())));
+      Fleet.Cli diff = ok(fleet.rackroll("env", "diff"));
+      assertThat(diff.out()).containsPattern("staging +\\S+ \\(" + staging.id() + "\\) +web@1 +installed with earlier"
+          + " values of staging's variables or secrets").contains("1 stale, 1 current");
+      outputs.add(diff);
+      assertThat(staging.state.resolve("apps/web/releases/1/config/app.conf")).content().contains("hello from staging");
+
       // Shown by name, masked; the audit says a secret changed, never to what.
       Fleet.Cli show = ok(fleet.rackroll("env", "show", "production"));
       assertThat(show.out()).contains("variables  greeting=hello from production, port=80",

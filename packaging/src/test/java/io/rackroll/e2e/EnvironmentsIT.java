@@ -66,8 +66,8 @@ class EnvironmentsIT {
       Fleet.Cli envs = fleet.rackroll("envs");
       assertThat(envs.out()).containsPattern("staging +env=staging +1 +1 +open")
           .containsPattern("production +env=prod +2 +2 +closed until \\w{3} [-0-9]+ " + start + " UTC");
-      assertThat(fleet.rackroll("env", "show", "production").out()).contains("after     staging",
-          "strategy  batch=1, canary=0, healthGate=10m");
+      assertThat(fleet.rackroll("env", "show", "production").out()).contains("after      staging",
+          "strategy   batch=1, canary=0, healthGate=10m");
 
       // Not before staging.
       Fleet.Cli early = fleet.rackroll("promote", "web@1", "--to", "production");

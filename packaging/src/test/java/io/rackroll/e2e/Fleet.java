@@ -142,6 +142,14 @@ final class Fleet implements AutoCloseable {
         .until(() -> Files.exists(data.resolve("controller.address")));
   }
 
+  /** SIGTERM, as systemd stops it: the controller closes its store and streams, and exits. */
+  void stopController() throws InterruptedException {
+    controller.destroy();
+    if (!controller.waitFor(60, TimeUnit.SECONDS)) {
+      throw new AssertionError("controller did not stop within 60 s of SIGTERM");
+    }
+  }
+
   /** SIGKILL: no shutdown hook, no goodbye to the agents. */
   void killController() throws InterruptedException {
     controller.destroyForcibly().waitFor(30, TimeUnit.SECONDS);

@@ -96,15 +96,15 @@ public final class Lifecycle {
   /** Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) without configuration. */
   public Job deploy(String deploymentId, String app, String version, String digest, long size)
       throws IOException, InterruptedException {
-    return deploy(deploymentId, app, version, digest, size, "", Map.of());
+    return deploy(deploymentId, app, version, digest, size, ReleaseConfig.NONE);
   }
 
   /**
    * Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) to its end, its
-   * templates rendered and hooks run with {@code variables} of {@code environment}.
+   * templates rendered and hooks run with {@code config}, which stays with the release.
    */
-  public Job deploy(String deploymentId, String app, String version, String digest, long size, String environment,
-      Map<String, String> variables) throws IOException, InterruptedException {
+  Job deploy(String deploymentId, String app, String version, String digest, long size, ReleaseConfig config)
+      throws IOException, InterruptedException {
     Optional<Job> done = alreadyRan(deploymentId, app, version);
     if (done.isPresent()) {
       return done.get();
@@ -116,7 +116,7 @@ public final class Lifecycle {
     Job job = new Job(deploymentId, app, version, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis());
     try {
       // Before the job is recorded: a job resumed after a crash installs with what it was sent.
-      new ReleaseConfig(environment, variables).write(Files.createDirectories(apps.resolve(app)));
+      config.write(Files.createDirectories(apps.resolve(app)));
     } catch (IOException e) {
       return cannotRecord(job, e);
     }
@@ -226,6 +226,12 @@ public final class Lifecycle {
       return Optional.empty();
     }
     return Optional.of(Files.readSymbolicLink(current).getFileName().toString());
+  }
+
+  /** The configuration digest the current release of {@code app} was installed with; empty when none. */
+  public String currentConfigDigest(String app) throws IOException {
+    Optional<String> current = currentVersion(app);
+    return current.isEmpty() ? "" : ReleaseConfig.read(releaseDir(app, current.get())).digest();
   }
 
   /** The last persisted job of {@code app}. */

@@ -98,7 +98,8 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
       case DEPLOY -> {
         var d = command.getDeploy();
         worker.execute(() -> runJob(() -> lifecycle.deploy(d.getDeploymentId(), d.getApp(), d.getVersion(),
-            d.getDigest(), d.getSize(), d.getEnvironment(), d.getVariablesMap()), d.getApp() + "@" + d.getVersion()));
+            d.getDigest(), d.getSize(), new ReleaseConfig(d.getEnvironment(), d.getVariablesMap(), d.getConfigDigest())),
+            d.getApp() + "@" + d.getVersion()));
         return CommandResult.newBuilder().setOk(true).setMessage("queued " + d.getApp() + "@" + d.getVersion());
       }
       case ROLLBACK -> {
@@ -153,7 +154,8 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
         .setDeploymentId(job.deploymentId()).setApp(job.app()).setVersion(job.version())
         .setPhase(job.phase().name()).setFailureKind(job.failureKind()).setFailure(job.failure())
         .setPreviousVersion(job.previous()).setCurrentVersion(lifecycle.currentVersion(job.app()).orElse(""))
-        .addAllKeptVersions(lifecycle.keptVersions(job.app())).setAtEpochMillis(job.updatedAtMillis())).build();
+        .addAllKeptVersions(lifecycle.keptVersions(job.app())).setAtEpochMillis(job.updatedAtMillis())
+        .setCurrentConfigDigest(lifecycle.currentConfigDigest(job.app()))).build();
   }
 
   @Override

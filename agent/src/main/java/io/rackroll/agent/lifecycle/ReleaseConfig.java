@@ -1,5 +1,6 @@
 package io.rackroll.agent.lifecycle;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.trust.SecureFiles;
 import java.io.IOException;
@@ -14,15 +15,20 @@ import java.util.TreeMap;
  * included), as the controller sent them. Kept beside the release, readable by root only, so its
  * hooks see the same values on every run, a switch back to a kept release brings that release's
  * own configuration back with it, and a job resumed after a crash renders what it was sent.
+ *
+ * @param digest the controller's name for this configuration, reported back so it can tell hosts
+ *     running with older values
  */
-record ReleaseConfig(String environment, Map<String, String> variables) {
+@JsonIgnoreProperties(ignoreUnknown = true)
+record ReleaseConfig(String environment, Map<String, String> variables, String digest) {
   /** In a release directory, and for the job in flight in {@code apps/<app>/}. */
   static final String FILE = ".rackroll-config.json";
-  static final ReleaseConfig NONE = new ReleaseConfig("", Map.of());
+  static final ReleaseConfig NONE = new ReleaseConfig("", Map.of(), "");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   ReleaseConfig {
     variables = new TreeMap<>(variables);
+    digest = digest == null ? "" : digest; // written before digests existed
   }
 
   /** The configuration in {@code dir}; none when the release was installed without one. */
@@ -42,6 +48,7 @@ record ReleaseConfig(String environment, Map<String, String> variables) {
   /** No values, ever: for logs. */
   @Override
   public String toString() {
-    return "ReleaseConfig[environment=" + environment + ", variables=" + variables.keySet() + "]";
+    return "ReleaseConfig[environment=" + environment + ", variables=" + variables.keySet() + ", digest=" + digest
+        + "]";
   }
 }

@@ -120,7 +120,7 @@ class LifecycleTest {
     release("1", "templates: [app.conf]\n", Map.of("postInstall",
         "echo \"post $RACKROLL_ENVIRONMENT $RACKROLL_VAR_GREETING $(head -1 app.conf)\" >> " + events));
     Job job = lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
-        "staging", Map.of("greeting", "hi", "db.password", "pw-staging"));
+        new ReleaseConfig("staging", Map.of("greeting", "hi", "db.password", "pw-staging"), "c0ffee"));
     assertThat(job.phase()).isEqualTo(Phase.ACTIVE);
     Path release = apps.resolve("web/releases/1");
     assertThat(release.resolve("app.conf")).hasContent("greeting=hi\npassword=pw-staging\nshell=${HOME}\n");
@@ -129,7 +129,8 @@ class LifecycleTest {
     assertThat(Files.getPosixFilePermissions(release.resolve(ReleaseConfig.FILE)))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     assertThat(ReleaseConfig.read(release)).isEqualTo(new ReleaseConfig("staging",
-        Map.of("greeting", "hi", "db.password", "pw-staging")));
+        Map.of("greeting", "hi", "db.password", "pw-staging"), "c0ffee"));
+    assertThat(lifecycle.currentConfigDigest("web")).isEqualTo("c0ffee");
     assertThat(ReleaseConfig.read(release).toString()).doesNotContain("pw-staging");
   }
 
@@ -139,7 +140,7 @@ class LifecycleTest {
     Files.writeString(src.resolve("app.conf"), "greeting=${greeting}\npassword=${db.password}\n");
     release("1", "templates: [app.conf]\n", Map.of());
     Job job = lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
-        "production", Map.of("greeting", "hello"));
+        new ReleaseConfig("production", Map.of("greeting", "hello"), "d1"));
     assertThat(job.phase()).isEqualTo(Phase.FAILED);
     assertThat(job.failureKind()).isEqualTo("config_failed");
     assertThat(job.failure()).isEqualTo("web@1: template app.conf line 2: no variable \"db.password\" in environment"

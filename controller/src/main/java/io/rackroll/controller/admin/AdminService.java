@@ -27,6 +27,8 @@ import io.rackroll.proto.v1.AgentHistoryRequest;
 import io.rackroll.proto.v1.AgentHistoryResponse;
 import io.rackroll.proto.v1.AgentRecord;
 import io.rackroll.proto.v1.ApplyEnvironmentsRequest;
+import io.rackroll.proto.v1.EnvironmentDiffRequest;
+import io.rackroll.proto.v1.EnvironmentDiffResponse;
 import io.rackroll.proto.v1.EnvironmentsRecord;
 import io.rackroll.proto.v1.GetEnvironmentsRequest;
 import io.rackroll.proto.v1.PromoteRequest;
@@ -183,6 +185,11 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       environments.setSecret(request, CallerInterceptor.caller().name());
       return SetSecretResponse.getDefaultInstance();
     });
+  }
+
+  @Override
+  public void environmentDiff(EnvironmentDiffRequest request, StreamObserver<EnvironmentDiffResponse> response) {
+    answer(response, () -> environments.diff(request.getEnvironment()));
   }
 
   @Override

@@ -15,7 +15,9 @@ import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.Store.EnvironmentRun;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.controller.store.StoredRelease;
+import io.rackroll.proto.v1.EnvironmentDiffResponse;
 import io.rackroll.proto.v1.EnvironmentRecord;
+import io.rackroll.proto.v1.StaleHost;
 import io.rackroll.proto.v1.EnvironmentsRecord;
 import io.rackroll.proto.v1.PromoteRequest;
 import io.rackroll.proto.v1.ReleaseHistoryResponse;
@@ -57,6 +59,38 @@ final class EnvironmentAdmin {
     } else {
       environments.setSecret(request.getEnvironment(), request.getName(), request.getValue(), admin);
     }
+  }
+
+  /** Apps on hosts of {@code name} (every environment when empty) installed with other values than today's. */
+  EnvironmentDiffResponse diff(String name) {
+    Environments envs = environments.current();
+    if (!name.isEmpty() && envs.get(name).isEmpty()) {
+      throw new Rollouts.Refused("no environment \"" + name + "\" (defined: " + String.join(", ",
+          envs.byName().keySet()) + ")");
+    }
+    EnvironmentDiffResponse.Builder out = EnvironmentDiffResponse.newBuilder();
+    int current = 0;
+    for (StoredAgent a : store.agents()) {
+      Optional<Environment> env = envs.of(a).filter(e -> name.isEmpty() || e.name().equals(name));
+      if (env.isEmpty()) {
+        continue;
+      }
+      String expected = environments.configurationOf(a).digest();
+      for (var app : store.agentApps(a.id())) {
+        if (app.currentVersion().isEmpty()) {
+          continue;
+        }
+        if (app.configDigest().equals(expected)) {
+          current++;
+          continue;
+        }
+        out.addStale(StaleHost.newBuilder().setEnvironment(env.get().name()).setAgentId(a.id())
+            .setHostname(a.facts().getHostname()).setApp(app.app()).setVersion(app.currentVersion())
+            .setWhy(app.configDigest().isEmpty() ? "installed without " + env.get().name() + "'s configuration"
+                : "installed with earlier values of " + env.get().name() + "'s variables or secrets"));
+      }
+    }
+    return out.setCurrent(current).build();
   }
 
   EnvironmentsRecord current() {

@@ -2,7 +2,10 @@ package io.rackroll.controller.cli;
 
 import com.google.protobuf.util.JsonFormat;
 import io.rackroll.proto.v1.ApplyEnvironmentsRequest;
+import io.rackroll.proto.v1.EnvironmentDiffRequest;
+import io.rackroll.proto.v1.EnvironmentDiffResponse;
 import io.rackroll.proto.v1.EnvironmentRecord;
+import io.rackroll.proto.v1.StaleHost;
 import io.rackroll.proto.v1.EnvironmentsRecord;
 import io.rackroll.proto.v1.GetEnvironmentsRequest;
 import io.rackroll.proto.v1.SetSecretRequest;
@@ -22,7 +25,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "env", mixinStandardHelpOptions = true,
     description = "Environments: named sets of agents with their strategy and change windows, and the lifecycle a"
         + " release is promoted along.",
-    subcommands = {EnvCommand.Apply.class, EnvCommand.Show.class, EnvCommand.Secret.class})
+    subcommands = {EnvCommand.Apply.class, EnvCommand.Show.class, EnvCommand.Diff.class, EnvCommand.Secret.class})
 final class EnvCommand {
 
   @Command(name = "apply", mixinStandardHelpOptions = true,
@@ -107,6 +110,37 @@ final class EnvCommand {
 
     private static void row(PrintStream out, String key, String value) {
       out.printf("  %-10s %s%n", key, value);
+    }
+  }
+
+  @Command(name = "diff", mixinStandardHelpOptions = true,
+      description = {"List hosts whose current release runs with other values than their environment has now"
+          + " (a variable or secret changed since it was installed). Changes nothing.",
+          "They take the new values at their next deployment."})
+  static final class Diff implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(paramLabel = "ENV", arity = "0..1", description = "Only this environment.")
+    String environment = "";
+
+    @Override
+    public Integer call() throws Exception {
+      return client.call(channel -> {
+        EnvironmentDiffResponse r = client.stub(channel).environmentDiff(EnvironmentDiffRequest.newBuilder()
+            .setEnvironment(environment).build());
+        if (r.getStaleCount() == 0) {
+          System.out.println("every host runs with its environment's current values (" + r.getCurrent() + " app(s))");
+          return 0;
+        }
+        String format = "%-14s %-24s %-24s %s%n";
+        System.out.printf(format, "ENVIRONMENT", "HOST", "RELEASE", "WHY");
+        for (StaleHost h : r.getStaleList()) {
+          String host = h.getHostname().isEmpty() ? h.getAgentId() : h.getHostname() + " (" + h.getAgentId() + ")";
+          System.out.printf(format, h.getEnvironment(), host, h.getApp() + "@" + h.getVersion(), h.getWhy());
+        }
+        System.out.println(r.getStaleCount() + " stale, " + r.getCurrent() + " current");
+        return 0;
+      });
     }
   }
 

@@ -80,9 +80,12 @@ public final class EnvironmentService {
     return next;
   }
 
-  /** What a host's releases are configured with: its environment's variables and secrets. */
-  public record Configuration(String environment, Map<String, String> variables) {
-    public static final Configuration NONE = new Configuration("", Map.of());
+  /**
+   * What a host's releases are configured with: its environment's variables and secrets, and the
+   * digest naming them (empty for a host in no environment).
+   */
+  public record Configuration(String environment, Map<String, String> variables, String digest) {
+    public static final Configuration NONE = new Configuration("", Map.of(), "");
 
     /** No values, ever: for logs. */
     @Override
@@ -100,7 +103,7 @@ public final class EnvironmentService {
     Map<String, String> vars = new TreeMap<>(env.get().variables());
     secrets.getOrDefault(env.get().name(), Map.of()).values()
         .forEach(s -> vars.put(s.name(), box.open(s.environment(), s.name(), s.sealed())));
-    return new Configuration(env.get().name(), vars);
+    return new Configuration(env.get().name(), vars, box.digest(env.get().name(), vars));
   }
 
   /** The secrets of {@code environment}, sealed: names and who set them when, for display. */

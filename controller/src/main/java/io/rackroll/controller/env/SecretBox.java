@@ -11,7 +11,9 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Set;
+import java.util.Map;
 import javax.crypto.Cipher;
+import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -28,9 +30,38 @@ public final class SecretBox {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final SecretKeySpec key;
+  private final SecretKeySpec digestKey;
 
   private SecretBox(byte[] key) {
     this.key = new SecretKeySpec(key, "AES");
+    try {
+      // A key of its own for digests, derived from the secrets key: a digest never helps guess a secret.
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      this.digestKey = new SecretKeySpec(mac.doFinal("rackroll configuration digest".getBytes(StandardCharsets.UTF_8)),
+          "HmacSHA256");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 is not available", e);
+    }
+  }
+
+  /**
+   * Names one configuration: a keyed hash of the environment and every variable, secrets
+   * included, equal for equal configurations and revealing nothing about any value.
+   */
+  public String digest(String environment, Map<String, String> variables) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(digestKey);
+      StringBuilder canonical = new StringBuilder();
+      canonical.append(environment.length()).append(':').append(environment);
+      new java.util.TreeMap<>(variables).forEach((k, v) -> canonical.append(k.length()).append(':').append(k)
+          .append(v.length()).append(':').append(v));
+      byte[] h = mac.doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(h, 0, 16);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 is not available", e);
+    }
   }
 
   /** The key in {@code dataDir}, made there (0600) if there is none yet. */

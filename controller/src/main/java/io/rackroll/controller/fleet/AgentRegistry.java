@@ -204,7 +204,7 @@ public final class AgentRegistry implements AutoCloseable {
     post(() -> {
       HostJob j = new HostJob(session.agentId, job.getDeploymentId(), job.getApp(), job.getVersion(),
           job.getPhase(), job.getFailureKind(), job.getFailure(), job.getCurrentVersion(), job.getPreviousVersion(),
-          job.getKeptVersionsList(), Instant.ofEpochMilli(job.getAtEpochMillis()));
+          job.getKeptVersionsList(), Instant.ofEpochMilli(job.getAtEpochMillis()), job.getCurrentConfigDigest());
       store.hostJob(j);
       listener.job(j);
     });

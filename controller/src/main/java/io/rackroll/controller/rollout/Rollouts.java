@@ -210,7 +210,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         }
         case "resume" -> {
           require(r, action, "paused", "waiting_window");
-          if (state.equals("waiting_window")) {
+          if (state.equals("waiting_window") && closedFor(r, r.batch).isPresent()) {
             if (reason.isBlank()) {
               throw new Refused("deployment " + id + " " + r.reason + "; to go ahead now, outside the window (audited):"
                   + " rackroll deployment resume " + id + " --reason TEXT");
@@ -461,7 +461,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
           .orElse(EnvironmentService.Configuration.NONE);
       c.setDeploy(Deploy.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setVersion(d.version())
           .setDigest(release.get().digest()).setSize(release.get().sizeBytes())
-          .setEnvironment(config.environment()).putAllVariables(config.variables()));
+          .setEnvironment(config.environment()).putAllVariables(config.variables()).setConfigDigest(config.digest()));
     } else {
       c.setRollback(Rollback.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setToVersion(d.version()));
     }
@@ -624,6 +624,16 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     if (chosen.isEmpty()) {
       throw new Refused("selector \"" + request.selector() + "\" matches no agents; check it with 'rackroll agents"
           + " --selector \"" + request.selector() + "\"'");
+    }
+    // An agent enrolled after the file was applied may match two environments: whose windows and
+    // configuration would it get? Refused until the selectors are exclusive again (rollbacks go ahead).
+    List<String> ambiguous = chosen.stream().filter(a -> request.kind().equals("deploy")
+            && environments.current().matching(a).size() > 1)
+        .map(a -> a.id() + " (" + String.join(", ", environments.current().matching(a)) + ")").toList();
+    if (!ambiguous.isEmpty()) {
+      throw new Refused(ambiguous.size() + " selected agent(s) belong to more than one environment: "
+          + String.join("; ", ambiguous.subList(0, Math.min(5, ambiguous.size()))) + (ambiguous.size() > 5 ? "; ..." : "")
+          + "; make the selectors exclusive and apply the environments file again");
     }
     if (starting && request.kind().equals("deploy") && request.windowOverride().isEmpty()) {
       Optional<String> closed = closed(environments.current(), environmentsOf(chosen, environments.current()));

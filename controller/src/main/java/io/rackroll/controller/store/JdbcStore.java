@@ -44,10 +44,7 @@ public final class JdbcStore implements Store {
     HikariConfig config = new HikariConfig();
     config.setPoolName("store");
     config.setJdbcUrl("jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("db").resolve("rackroll")
-        // WRITE_DELAY=0: H2 keeps no redo log, and by default writes commits in the background every
-        // 500 ms; a controller killed in between lost them (a revocation, once). Now a commit is on
-        // disk (in the page cache, so it survives a killed process) before the call returns.
-        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0");
+        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
     config.setMaximumPoolSize(4);
     HikariDataSource ds;
     try {
@@ -801,8 +798,8 @@ public final class JdbcStore implements Store {
       // Only a report at least as new as the stored one replaces it: reports can arrive out of order.
       int updated;
       try (PreparedStatement ps = c.prepareStatement("UPDATE agent_apps SET version = ?, phase = ?, failure_kind = ?,"
-          + " failure = ?, current_version = ?, previous_version = ?, kept_versions = ?, updated_at = ?"
-          + " WHERE agent_id = ? AND app = ? AND updated_at <= ?")) {
+          + " failure = ?, current_version = ?, previous_version = ?, kept_versions = ?, updated_at = ?,"
+          + " config_digest = ? WHERE agent_id = ? AND app = ? AND updated_at <= ?")) {
         ps.setString(1, j.version());
         ps.setString(2, j.phase());
         ps.setString(3, j.failureKind());
@@ -811,9 +808,10 @@ public final class JdbcStore implements Store {
         ps.setString(6, j.previousVersion());
         ps.setString(7, kept);
         ps.setLong(8, j.at().toEpochMilli());
-        ps.setString(9, j.agentId());
-        ps.setString(10, j.app());
-        ps.setLong(11, j.at().toEpochMilli());
+        ps.setString(9, j.configDigest());
+        ps.setString(10, j.agentId());
+        ps.setString(11, j.app());
+        ps.setLong(12, j.at().toEpochMilli());
         updated = ps.executeUpdate();
       }
       // Nothing updated: the host's first report of this app, or one older than the stored one.
@@ -829,8 +827,8 @@ public final class JdbcStore implements Store {
       }
       if (!exists) {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO agent_apps (agent_id, app, version, phase,"
-            + " failure_kind, failure, current_version, previous_version, kept_versions, updated_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            + " failure_kind, failure, current_version, previous_version, kept_versions, updated_at, config_digest)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
           ps.setString(1, j.agentId());
           ps.setString(2, j.app());
           ps.setString(3, j.version());
@@ -841,6 +839,7 @@ public final class JdbcStore implements Store {
           ps.setString(8, j.previousVersion());
           ps.setString(9, kept);
           ps.setLong(10, j.at().toEpochMilli());
+          ps.setString(11, j.configDigest());
           ps.executeUpdate();
         }
       }
@@ -951,7 +950,8 @@ public final class JdbcStore implements Store {
   public List<HostJob> agentApps(String agentId) {
     return inTransaction("read apps of " + agentId, c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT app, version, phase, failure_kind, failure,"
-          + " current_version, previous_version, kept_versions, updated_at FROM agent_apps WHERE agent_id = ? ORDER BY app")) {
+          + " current_version, previous_version, kept_versions, updated_at, config_digest FROM agent_apps"
+          + " WHERE agent_id = ? ORDER BY app")) {
         ps.setString(1, agentId);
         List<HostJob> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
@@ -959,7 +959,7 @@ public final class JdbcStore implements Store {
             String kept = rs.getString(8);
             out.add(new HostJob(agentId, "", rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                 rs.getString(5), rs.getString(6), rs.getString(7), kept.isEmpty() ? List.of() : List.of(kept.split(",")),
-                Instant.ofEpochMilli(rs.getLong(9))));
+                Instant.ofEpochMilli(rs.getLong(9)), rs.getString(10)));
           }
         }
         return out;

@@ -17,7 +17,10 @@ import io.rackroll.proto.v1.AuditRecord;
 import io.rackroll.proto.v1.ControlDeploymentRequest;
 import io.rackroll.proto.v1.DeployRequest;
 import io.rackroll.proto.v1.DeploymentRecord;
+import io.rackroll.proto.v1.EnvironmentDiffRequest;
+import io.rackroll.proto.v1.EnvironmentDiffResponse;
 import io.rackroll.proto.v1.EnvironmentRecord;
+import io.rackroll.proto.v1.StaleHost;
 import io.rackroll.proto.v1.EnvironmentsRecord;
 import io.rackroll.proto.v1.GetEnvironmentsRequest;
 import io.rackroll.proto.v1.ListAuditRequest;
@@ -131,6 +134,18 @@ class EnvironmentsTest {
   }
 
   @Test
+  void anAgentEnrolledIntoTwoEnvironmentsLaterIsNeitherDeployedToNorConfigured() throws Exception {
+    apply(TWO.replace("selector: env=prod", "selector: rack=r2"));
+    hosts.connect("ag-x", Map.of("rack", "r2", "env", "staging"));
+    assertThat(refusal(() -> promote("1", "staging"))).isEqualTo("1 selected agent(s) belong to more than one"
+        + " environment: ag-x (staging, production); make the selectors exclusive and apply the environments file again");
+    // Rollbacks always go ahead.
+    DeploymentRecord back = controller.admin().rollback(RollbackRequest.newBuilder().setName("web")
+        .setSelector("env=staging").build());
+    assertThat(back.getKind()).isEqualTo("rollback");
+  }
+
+  @Test
   void aReleaseReachesProductionOnlyAfterItCompletedInStaging() throws Exception {
     apply(TWO);
     assertThat(refusal(() -> promote("1", "production"))).isEqualTo("web@1 has not been promoted to staging (before"
@@ -205,12 +220,28 @@ class EnvironmentsTest {
           Map.of("greeting", "hi production", "db.password", "prod-pw-2"));
     }
     hosts.awaitEnd(prod.getId());
+    assertThat(diff("").getStaleList()).isEmpty();
+    assertThat(diff("").getCurrent()).isEqualTo(3);
+
+    // A changed value changes no host by itself: env diff names the hosts running with the old one.
+    setSecret("production", "db.password", "prod-pw-3");
+    EnvironmentDiffResponse stale = diff("");
+    assertThat(stale.getStaleList()).extracting(StaleHost::getAgentId).containsExactlyInAnyOrder("ag-p1", "ag-p2");
+    assertThat(stale.getStale(0).getWhy()).isEqualTo("installed with earlier values of production's variables or"
+        + " secrets");
+    assertThat(stale.toString()).doesNotContain("prod-pw");
+    assertThat(diff("staging").getStaleList()).isEmpty();
+    assertThat(refusal(() -> diff("qa"))).isEqualTo("no environment \"qa\" (defined: staging, production)");
 
     // Shown by name only; never in the audit; sealed in the store.
     EnvironmentsRecord shown = controller.admin().getEnvironments(GetEnvironmentsRequest.getDefaultInstance());
     assertThat(shown.toString()).contains("db.password").doesNotContain("prod-pw-2", "staging-pw-1");
     assertThat(audit()).anyMatch(a -> a.getAction().equals("secret set") && a.getTarget().equals("production/db.password"))
         .allMatch(a -> !a.toString().contains("prod-pw-2"));
+  }
+
+  private EnvironmentDiffResponse diff(String env) {
+    return controller.admin().environmentDiff(EnvironmentDiffRequest.newBuilder().setEnvironment(env).build());
   }
 
   private void setSecret(String env, String name, String value) {

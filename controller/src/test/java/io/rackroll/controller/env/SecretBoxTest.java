@@ -31,6 +31,21 @@ class SecretBoxTest {
   }
 
   @Test
+  void aDigestNamesAConfigurationWithoutRevealingIt() throws Exception {
+    SecretBox box = SecretBox.open(dir);
+    java.util.Map<String, String> vars = java.util.Map.of("greeting", "hi", "db.password", "hunter2");
+    String d = box.digest("production", vars);
+    assertThat(d).hasSize(32).doesNotContain("hunter2").isEqualTo(box.digest("production", new java.util.TreeMap<>(vars)));
+    assertThat(box.digest("production", java.util.Map.of("greeting", "hi", "db.password", "hunter3"))).isNotEqualTo(d);
+    assertThat(box.digest("staging", vars)).isNotEqualTo(d);
+    // Names and values cannot be shifted into each other.
+    assertThat(box.digest("e", java.util.Map.of("ab", "c"))).isNotEqualTo(box.digest("e", java.util.Map.of("a", "bc")));
+    Path other = java.nio.file.Files.createDirectories(dir.resolve("other"));
+    assertThat(SecretBox.open(other).digest("production", vars)).as("keyed: another controller's differs")
+        .isNotEqualTo(d);
+  }
+
+  @Test
   void aKeyFileOthersCanReadIsRefused() throws Exception {
     SecretBox.open(dir);
     Files.setPosixFilePermissions(dir.resolve(SecretBox.KEY_FILE), PosixFilePermissions.fromString("rw-r--r--"));

@@ -58,7 +58,8 @@ public final class WireFleet {
   public static void report(RawAgent.Stream s, Deploy job, String phase, String kind, String failure, String current) {
     s.send(AgentMessage.newBuilder().setJob(JobUpdate.newBuilder().setDeploymentId(job.getDeploymentId())
         .setApp(job.getApp()).setVersion(job.getVersion()).setPhase(phase).setFailureKind(kind).setFailure(failure)
-        .setCurrentVersion(current).setAtEpochMillis(System.currentTimeMillis()))
+        .setCurrentVersion(current).setAtEpochMillis(System.currentTimeMillis())
+        .setCurrentConfigDigest(current.equals(job.getVersion()) ? job.getConfigDigest() : ""))
         .build());
   }
 
