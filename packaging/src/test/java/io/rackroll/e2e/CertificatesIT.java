@@ -20,6 +20,25 @@ class CertificatesIT {
   @TempDir Path dir;
 
   @Test
+  void aRevocationOutlivesAControllerKilledTheMomentAfter() throws Exception {
+    try (Fleet fleet = Fleet.start(dir, "agentCertificateLifetime: 10m")) {
+      Fleet.Agent agent = fleet.startAgentWith("stolen", "rack=r1");
+      fleet.awaitConnected(1);
+      Fleet.Cli revoke = fleet.rackroll("agents", "revoke", agent.id(), "--reason", "host stolen");
+      assertThat(revoke.exit()).as(revoke.toString()).isZero();
+      fleet.killController(); // SIGKILL at once: the embedded database may not have stored the revocation yet
+      assertThat(agent.awaitExit()).isEqualTo(78);
+      fleet.startController();
+
+      // The journal kept it: the certificate is refused, and the store says revoked again.
+      agent.restart();
+      assertThat(agent.awaitExit()).isEqualTo(78);
+      assertThat(agent.log().split("certificate revoked", -1)).as("refused before and after the kill").hasSize(3);
+      assertThat(fleet.stateOf(agent.id())).isEqualTo("revoked");
+    }
+  }
+
+  @Test
   void agentsRenewByThemselvesRevokedAndExpiredAgentsAreToldToReEnroll() throws Exception {
     try (Fleet fleet = Fleet.start(dir, "agentCertificateLifetime: 45s")) {
       Fleet.Agent renewing = fleet.startAgentWith("renewing", "rack=r1");
@@ -51,8 +70,7 @@ class CertificatesIT {
       assertThat(fleet.stateOf(revoked.id())).isEqualTo("revoked");
 
       // Once the first certificate has expired, a restarted controller must see the renewed one.
-      // Stopped as systemd stops it: the embedded database may lose the last second of commits to a
-      // SIGKILL (see docs/internals.md), and a revocation must not be among them.
+      // Stopped as systemd stops it (a SIGKILL right after a revocation is the test above).
       await("first certificate expired").atMost(LIFETIME).until(() -> Instant.now().isAfter(firstExpiry));
       fleet.stopController();
       fleet.startController("--log-format", "json");

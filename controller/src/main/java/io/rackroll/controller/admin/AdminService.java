@@ -402,7 +402,14 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           .asRuntimeException());
       return;
     }
-    revocations.add(serials.get());
+    try {
+      revocations.revoked(agentId, serials.get());
+    } catch (java.io.IOException e) {
+      response.onError(Status.INTERNAL.withDescription("agent " + agentId + " is revoked in the store, but its"
+          + " certificates could not be journaled in the data directory (" + e.getMessage() + "); fix the disk and"
+          + " revoke it again").asRuntimeException());
+      return;
+    }
     boolean wasConnected = registry.revoked(agentId, PeerIdentity.REVOKED + ": agent " + agentId
         + " was revoked by " + admin + "; enroll the host again with a new token (rackroll-agent enroll --token TOKEN)");
     String reason = request.getReason().isBlank() ? "" : ": " + request.getReason();

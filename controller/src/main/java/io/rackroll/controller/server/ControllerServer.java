@@ -108,7 +108,15 @@ public final class ControllerServer implements AutoCloseable {
     rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3), environments);
     rollouts.start();
     metrics = new ControllerMetrics(store, registry, version());
-    Revocations revocations = Revocations.load(store, clock.instant());
+    Revocations revocations = Revocations.load(store, clock.instant(), dataDir);
+    for (String agentId : revocations.lostFromStore(store)) {
+      // The store lost the revocation in an unclean stop; the journal kept it: record it again.
+      store.revoke(agentId, "controller", clock.instant());
+      store.audit(io.rackroll.controller.store.AuditEntry.of(clock.instant(), "controller", "agent revoke", agentId,
+          "recovered from the revocation journal after an unclean stop"));
+      log.warn("agent {} was revoked before an unclean stop that the database did not keep; revoked again",
+          agentId);
+    }
     ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize());
     artifacts.restore();
     artifactIo = Executors.newFixedThreadPool(4, named("artifact-io"));

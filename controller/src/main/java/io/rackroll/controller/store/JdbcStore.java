@@ -252,6 +252,18 @@ public final class JdbcStore implements Store {
   }
 
   @Override
+  public boolean certificateRevoked(String serial) {
+    return inTransaction("read revoked certificate " + serial, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM revoked_certificates WHERE serial = ?")) {
+        ps.setString(1, serial);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next();
+        }
+      }
+    });
+  }
+
+  @Override
   public java.util.Set<String> revokedSerials(Instant now) {
     return inTransaction("read revoked certificates", c -> {
       java.util.Set<String> serials = new java.util.HashSet<>();

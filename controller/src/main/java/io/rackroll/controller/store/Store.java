@@ -40,6 +40,9 @@ public interface Store extends AutoCloseable {
    */
   Optional<List<String>> revoke(String agentId, String by, Instant at);
 
+  /** Whether the certificate with this serial was ever revoked (expired or not). */
+  boolean certificateRevoked(String serial);
+
   /** Serials of revoked certificates that have not expired at {@code now}. */
   java.util.Set<String> revokedSerials(Instant now);
 

@@ -85,6 +85,7 @@ public final class GatedStore implements Store {
   @Override public void hostPhase(String d, String a, String phase, String kind, String failure, Instant at) {
     delegate.hostPhase(d, a, phase, kind, failure, at);
   }
+  @Override public boolean certificateRevoked(String serial) { return delegate.certificateRevoked(serial); }
   @Override public void overrideWindows(String id, String reason) { delegate.overrideWindows(id, reason); }
   @Override public List<EnvironmentRun> environmentRuns(String app) { return delegate.environmentRuns(app); }
   @Override public int applyEnvironments(String yaml, String by, Instant at) {
