@@ -70,12 +70,13 @@ final class EnvironmentAdmin {
     }
     EnvironmentDiffResponse.Builder out = EnvironmentDiffResponse.newBuilder();
     int current = 0;
+    Map<String, String> digests = new HashMap<>(); // one per environment: its hosts share its configuration
     for (StoredAgent a : store.agents()) {
       Optional<Environment> env = envs.of(a).filter(e -> name.isEmpty() || e.name().equals(name));
       if (env.isEmpty()) {
         continue;
       }
-      String expected = environments.configurationOf(a).digest();
+      String expected = digests.computeIfAbsent(env.get().name(), n -> environments.configurationOf(a).digest());
       for (var app : store.agentApps(a.id())) {
         if (app.currentVersion().isEmpty()) {
           continue;
