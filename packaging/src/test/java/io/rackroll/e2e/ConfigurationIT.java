@@ -56,6 +56,7 @@ class ConfigurationIT {
           .file("config/app.conf", "greeting=${greeting}\nlisten=0.0.0.0:${port}\npassword=${db.password}\nliteral=$${HOME}\n")
           .manifest("templates: [config/app.conf]\n")
           .hook("postInstall", "echo \"$RACKROLL_ENVIRONMENT: $RACKROLL_VAR_GREETING\" > ../../hook-saw", "10s")
+          .health("! grep -q broken config/app.conf")
           .push();
       outputs.add(ok(fleet.rackroll("promote", "web@1", "--to", "staging", "--watch")));
       outputs.add(ok(fleet.rackroll("promote", "web@1", "--to", "production", "--watch")));
@@ -78,6 +79,32 @@ class ConfigurationIT {
           + " values of staging's variables or secrets").contains("1 stale, 1 current");
       outputs.add(diff);
       assertThat(staging.state.resolve("apps/web/releases/1/config/app.conf")).content().contains("hello from staging");
+
+      // A reconfigure rolls today's values out: the same version installed again beside the old one.
+      Fleet.Cli noEnv = fleet.rackroll("deploy", "web", "--reconfigure");
+      assertThat(noEnv.err().strip()).isEqualTo("rackroll: --reconfigure needs --env ENV: the environment whose values"
+          + " to roll out");
+      assertThat(fleet.rackroll("deploy", "web", "--reconfigure", "--env", "test").err().strip())
+          .isEqualTo("rackroll: no environment \"test\" (defined: staging, production)");
+      Fleet.Cli reconfigured = ok(fleet.rackroll("deploy", "web", "--reconfigure", "--env", "staging", "--watch"));
+      assertThat(reconfigured.out()).contains("reconfigure", "on 1 host(s)", "completed");
+      outputs.add(reconfigured);
+      assertThat(staging.state.resolve("apps/web/current/config/app.conf")).content().contains("greeting=hi from staging");
+      assertThat(staging.state.resolve("apps/web/releases/1/config/app.conf")).as("kept for the way back")
+          .content().contains("greeting=hello from staging");
+      assertThat(staging.current("web")).as("release 1 in its own directory").startsWith("1~");
+      assertThat(prod.state.resolve("apps/web/current/config/app.conf")).content().contains("hello from production");
+      assertThat(ok(fleet.rackroll("env", "diff")).out().strip())
+          .isEqualTo("every host runs with its environment's current values (2 app(s))");
+
+      // Values the release cannot run with: the host goes back to the ones it had, by itself.
+      Files.writeString(file, Files.readString(file).replace("hi from staging", "broken greeting"));
+      outputs.add(ok(fleet.rackroll("env", "apply", "-f", file.toString())));
+      Fleet.Cli broken = fleet.rackroll("deploy", "web", "--reconfigure", "--env", "staging", "--watch");
+      assertThat(broken.exit()).as(broken.toString()).isNotZero();
+      assertThat(broken.out()).contains("[health_failed]", "web@1 (reconfigured) not healthy", "rolled back to 1");
+      outputs.add(broken);
+      assertThat(staging.state.resolve("apps/web/current/config/app.conf")).content().contains("greeting=hi from staging");
 
       // Shown by name, masked; the audit says a secret changed, never to what.
       Fleet.Cli show = ok(fleet.rackroll("env", "show", "production"));

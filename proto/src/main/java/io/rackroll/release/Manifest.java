@@ -71,7 +71,9 @@ public record Manifest(String name, String version, Requirements requires, Map<H
   }
 
   public enum HookPoint {
-    PRE_INSTALL("preInstall"), POST_INSTALL("postInstall"), ACTIVATE("activate"), DEACTIVATE("deactivate");
+    PRE_INSTALL("preInstall"), POST_INSTALL("postInstall"), ACTIVATE("activate"), DEACTIVATE("deactivate"),
+    /** After the agent changed the app's runtime flags (flags.json), in the current release. */
+    FLAGS_CHANGED("flagsChanged");
 
     private final String key;
 

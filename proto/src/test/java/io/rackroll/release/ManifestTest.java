@@ -91,7 +91,7 @@ class ManifestTest {
     assertProblems("name: web\nversion: 1\nrequries:\n  os: linux\n",
         "rackroll.yaml line 3: unknown key \"requries\" (expected one of: name, version, requires, hooks, health, templates)");
     assertProblems("name: web\nversion: 1\nhooks:\n  postinstall: x.sh\n",
-        "rackroll.yaml line 4: unknown key \"hooks.postinstall\" (expected one of: preInstall, postInstall, activate, deactivate)");
+        "rackroll.yaml line 4: unknown key \"hooks.postinstall\" (expected one of: preInstall, postInstall, activate, deactivate, flagsChanged)");
   }
 
   @Test

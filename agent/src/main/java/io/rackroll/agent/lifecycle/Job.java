@@ -5,7 +5,9 @@ package io.rackroll.agent.lifecycle;
  * together with everything the next step needs, written in one atomic file replace.
  *
  * @param deploymentId the controller's deployment this job belongs to, for its reports
- * @param previous the version {@code current} pointed to before this job (empty for a first install)
+ * @param version the release directory it installs or switches to: the version, or for a
+ *     reconfigured one {@code <version>~<digest prefix>} (see {@link Releases})
+ * @param previous the release {@code current} pointed to before this job (empty for a first install)
  * @param entries how many times this phase has been entered; recovery increments it, and past a
  *     limit the job fails instead of looping across crashes
  * @param failure the operator-facing reason, for FAILED and ROLLED_BACK
@@ -14,6 +16,12 @@ package io.rackroll.agent.lifecycle;
  */
 public record Job(String deploymentId, String app, String version, String digest, long size, String previous, Phase phase, int entries,
     String failureKind, String failure, long updatedAtMillis) {
+
+  /** app@version, for the operator: the version without the directory's configuration suffix. */
+  String ref() {
+    String v = Releases.versionOf(version);
+    return app + "@" + v + (v.equals(version) ? "" : " (reconfigured)");
+  }
 
   Job to(Phase next, long at) {
     phase.checkTransition(next);

@@ -83,6 +83,11 @@ public final class Lifecycle {
     this.listener = listener;
   }
 
+  /** The runtime flags of this host's apps, run with this lifecycle's hooks and health checks. */
+  public Flags flags(Flags.Listener listener) {
+    return new Flags(apps, this, hooks, health, clock, listener);
+  }
+
   /** Told of every job transition, as persisted, and of a download's progress in between. */
   @FunctionalInterface
   public interface Listener {
@@ -109,11 +114,12 @@ public final class Lifecycle {
     if (done.isPresent()) {
       return done.get();
     }
-    String previous = currentVersion(app).orElse("");
-    if (previous.equals(version)) {
+    String release = releaseFor(app, version, config.digest());
+    String previous = currentRelease(app).orElse("");
+    if (previous.equals(release)) {
       previous = job(app).filter(j -> j.phase() == Phase.ACTIVE).map(Job::previous).orElse("");
     }
-    Job job = new Job(deploymentId, app, version, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis());
+    Job job = new Job(deploymentId, app, release, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis());
     try {
       // Before the job is recorded: a job resumed after a crash installs with what it was sent.
       config.write(Files.createDirectories(apps.resolve(app)));
@@ -124,21 +130,41 @@ public final class Lifecycle {
   }
 
   /**
+   * The directory {@code version} installs into with configuration {@code configDigest}: its
+   * plain name unless that holds the version installed with other values, so that a reconfigure
+   * is a new release beside the old one (see {@link Releases}).
+   */
+  private String releaseFor(String app, String version, String configDigest) throws IOException {
+    Path plain = releaseDir(app, version);
+    if (!Files.isDirectory(plain) || ReleaseConfig.read(plain).digest().equals(configDigest)) {
+      return version;
+    }
+    return Releases.configured(version, configDigest);
+  }
+
+  /**
    * Switches {@code app} back to a release still kept here ({@code toVersion}, or the one before
    * the current release when empty), with the same activation and health verification as a deploy.
    * No download: a rollback starts at ACTIVATING. If the target is not healthy, the host returns to
    * the release it ran before the rollback.
    */
   public Job rollback(String deploymentId, String app, String toVersion) throws IOException, InterruptedException {
+    return rollback(deploymentId, app, toVersion, "");
+  }
+
+  /**
+   * As {@link #rollback(String, String, String)}, to the kept release of {@code toVersion} installed
+   * with configuration {@code configDigest} when that is not empty: how a reconfigure is undone.
+   */
+  public Job rollback(String deploymentId, String app, String toVersion, String configDigest)
+      throws IOException, InterruptedException {
     Optional<Job> done = alreadyRan(deploymentId, app, null);
     if (done.isPresent()) {
       return done.get();
     }
-    String current = currentVersion(app).orElse("");
-    String target = toVersion;
-    if (target.isEmpty()) {
-      target = job(app).map(j -> j.phase() == Phase.ACTIVE ? j.previous() : "").orElse("");
-    }
+    String current = currentRelease(app).orElse("");
+    String target = configDigest.isEmpty() || toVersion.isEmpty() ? rollbackTarget(app, toVersion, current)
+        : configuredTarget(app, toVersion, configDigest);
     if (target.isEmpty() || !Files.isDirectory(releaseDir(app, target))) {
       String why = target.isEmpty() ? app + " has no previous release on this host to roll back to"
           : app + "@" + target + " is not kept on this host (kept: " + String.join(", ", keptVersions(app))
@@ -157,13 +183,42 @@ public final class Lifecycle {
   }
 
   /**
+   * The release directory a rollback to {@code version} means: the one before the current release
+   * when empty or when that one is of {@code version}; the current one when it is of it (nothing
+   * to do); else the newest kept of that version. Empty when there is none.
+   */
+  private String rollbackTarget(String app, String version, String current) throws IOException {
+    String before = job(app).map(j -> j.phase() == Phase.ACTIVE ? j.previous() : "").orElse("");
+    if (version.isEmpty()) {
+      return before;
+    }
+    if (!before.isEmpty() && Releases.versionOf(before).equals(version)) {
+      return before;
+    }
+    if (Releases.versionOf(current).equals(version)) {
+      return current;
+    }
+    return keptReleases(app).stream().filter(r -> Releases.versionOf(r).equals(version)).findFirst().orElse(version);
+  }
+
+  /** The kept release of {@code version} installed with {@code configDigest}, else its plain name. */
+  private String configuredTarget(String app, String version, String configDigest) throws IOException {
+    for (String r : keptReleases(app)) {
+      if (Releases.versionOf(r).equals(version) && ReleaseConfig.read(releaseDir(app, r)).digest().equals(configDigest)) {
+        return r;
+      }
+    }
+    return rollbackTarget(app, version, currentRelease(app).orElse(""));
+  }
+
+  /**
    * A command the controller sends again (after its own restart it cannot know whether the first
    * one arrived) must not install twice: if this host's last job of {@code app} belongs to the
    * same deployment (and version, for a deploy), that job is reported again instead.
    */
   private Optional<Job> alreadyRan(String deploymentId, String app, String version) throws IOException {
     Optional<Job> last = job(app).filter(j -> !deploymentId.isEmpty() && j.deploymentId().equals(deploymentId)
-        && (version == null || j.version().equals(version)) && j.phase().terminal());
+        && (version == null || Releases.versionOf(j.version()).equals(version)) && j.phase().terminal());
     if (last.isPresent()) {
       log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, deploymentId)
           .log("{}: {} already ran here ({}); reporting it again", app, deploymentId, last.get().phase());
@@ -174,6 +229,11 @@ public final class Lifecycle {
 
   /** Versions of {@code app} unpacked on this host, newest first. */
   public List<String> keptVersions(String app) throws IOException {
+    return keptReleases(app).stream().map(Releases::versionOf).distinct().toList();
+  }
+
+  /** Release directories of {@code app}, newest first. */
+  private List<String> keptReleases(String app) throws IOException {
     Path releases = apps.resolve(app).resolve("releases");
     if (!Files.isDirectory(releases)) {
       return List.of();
@@ -191,7 +251,7 @@ public final class Lifecycle {
    */
   public Optional<io.rackroll.proto.v1.HealthReport.Builder> healthNow(String app) throws IOException, InterruptedException {
     Optional<Job> job = job(app);
-    Optional<String> current = currentVersion(app);
+    Optional<String> current = currentRelease(app);
     if (job.isEmpty() || job.get().phase() != Phase.ACTIVE || current.isEmpty() || !current.get().equals(job.get().version())) {
       return Optional.empty();
     }
@@ -200,7 +260,7 @@ public final class Lifecycle {
       return Optional.empty();
     }
     var results = health.once(m.get().health(), releaseDir(app, current.get()));
-    return Optional.of(io.rackroll.proto.v1.HealthReport.newBuilder().setApp(app).setVersion(current.get())
+    return Optional.of(io.rackroll.proto.v1.HealthReport.newBuilder().setApp(app).setVersion(Releases.versionOf(current.get()))
         .setHealthy(results.stream().allMatch(io.rackroll.proto.v1.CheckResult::getOk)).addAllChecks(results)
         .setAtEpochMillis(clock.millis()));
   }
@@ -221,6 +281,11 @@ public final class Lifecycle {
 
   /** The version {@code current} points to, if any. */
   public Optional<String> currentVersion(String app) throws IOException {
+    return currentRelease(app).map(Releases::versionOf);
+  }
+
+  /** The release directory {@code current} points to, if any. */
+  Optional<String> currentRelease(String app) throws IOException {
     Path current = apps.resolve(app).resolve("current");
     if (!Files.isSymbolicLink(current)) {
       return Optional.empty();
@@ -230,7 +295,7 @@ public final class Lifecycle {
 
   /** The configuration digest the current release of {@code app} was installed with; empty when none. */
   public String currentConfigDigest(String app) throws IOException {
-    Optional<String> current = currentVersion(app);
+    Optional<String> current = currentRelease(app);
     return current.isEmpty() ? "" : ReleaseConfig.read(releaseDir(app, current.get())).digest();
   }
 
@@ -288,7 +353,7 @@ public final class Lifecycle {
   }
 
   private Job loopDetected(Job job) {
-    String why = job.app() + "@" + job.version() + " entered " + job.phase() + " " + job.entries()
+    String why = job.ref() + " entered " + job.phase() + " " + job.entries()
         + " times across restarts; giving up to stop a crash loop";
     return switch (job.phase()) {
       case ACTIVATING, CHECKING_HEALTH -> job.failing(Phase.ROLLING_BACK, "crashed_loop", why, clock.millis());
@@ -323,8 +388,7 @@ public final class Lifecycle {
         boolean switched = job.phase() == Phase.ACTIVATING || job.phase() == Phase.CHECKING_HEALTH;
         String why = job.phase() == Phase.ROLLING_BACK
             ? job.failure() + "; rollback to " + job.previous() + " failed: " + e.getMessage()
-            : job.phase().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " of " + job.app() + "@"
-                + job.version() + " failed: " + e.getMessage();
+            : job.phase().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " of " + job.ref() + " failed: " + e.getMessage();
         job = job.failing(switched ? Phase.ROLLING_BACK : Phase.FAILED, diskKind(e), why, clock.millis());
       }
     }
@@ -346,9 +410,9 @@ public final class Lifecycle {
       case VERIFYING -> {
         try {
           Artifact a = inspected(job);
-          if (!a.manifest().name().equals(job.app()) || !a.manifest().version().equals(job.version())) {
+          if (!a.manifest().name().equals(job.app()) || !a.manifest().version().equals(Releases.versionOf(job.version()))) {
             yield job.failing(Phase.FAILED, "verification_failed", "artifact " + job.digest().substring(0, 12)
-                + "… holds " + a.manifest().ref() + ", not " + job.app() + "@" + job.version(), now);
+                + "… holds " + a.manifest().ref() + ", not " + job.ref(), now);
           }
           yield job.to(Phase.CHECKING_HOST, now);
         } catch (ManifestException e) {
@@ -370,7 +434,7 @@ public final class Lifecycle {
           prune(job.app());
           yield job.to(Phase.ACTIVE, clock.millis());
         }
-        yield job.failing(Phase.ROLLING_BACK, "health_failed", job.app() + "@" + job.version() + " " + v.detail(),
+        yield job.failing(Phase.ROLLING_BACK, "health_failed", job.ref() + " " + v.detail(),
             clock.millis());
       }
       case ROLLING_BACK -> rollBack(job);
@@ -405,7 +469,7 @@ public final class Lifecycle {
           }
         }
       } catch (IOException e) {
-        return job.failing(Phase.FAILED, diskKind(e), "download of " + job.app() + "@" + job.version()
+        return job.failing(Phase.FAILED, diskKind(e), "download of " + job.ref()
             + " failed: " + e.getMessage(), clock.millis());
       }
     }
@@ -425,6 +489,7 @@ public final class Lifecycle {
     deleteTree(staging);
     try {
       Unpacker.unpack(artifact(job), staging);
+      Flags.link(staging); // flags.json: the app's runtime flags, whichever release runs
       Manifest m = Manifest.parse(Files.readString(staging.resolve(Manifest.FILE)));
       ReleaseConfig config = ReleaseConfig.read(apps.resolve(job.app()));
       config.write(staging);
@@ -459,11 +524,11 @@ public final class Lifecycle {
       return job.failing(Phase.FAILED, "verification_failed", e.getMessage(), clock.millis());
     } catch (Template.TemplateException e) {
       deleteTree(staging);
-      return job.failing(Phase.FAILED, "config_failed", job.app() + "@" + job.version() + ": " + e.getMessage(), clock.millis());
+      return job.failing(Phase.FAILED, "config_failed", job.ref() + ": " + e.getMessage(), clock.millis());
     } catch (IOException e) {
       deleteTree(staging);
       return job.failing(Phase.FAILED, e instanceof Unpacker.UnsafeArchiveException ? "verification_failed" : diskKind(e),
-          "install of " + job.app() + "@" + job.version() + " failed: " + e.getMessage(), clock.millis());
+          "install of " + job.ref() + " failed: " + e.getMessage(), clock.millis());
     }
   }
 
@@ -541,7 +606,7 @@ public final class Lifecycle {
   /** Keeps the newest {@code keepReleases} releases (and always the current one). */
   private void prune(String app) throws IOException {
     Path releases = apps.resolve(app).resolve("releases");
-    String current = currentVersion(app).orElse("");
+    String current = currentRelease(app).orElse("");
     List<Path> all;
     try (Stream<Path> s = Files.list(releases)) {
       all = s.filter(p -> !p.getFileName().toString().startsWith("."))
@@ -596,7 +661,7 @@ public final class Lifecycle {
         new IOException("release " + app + "@" + version + " is not on this host"));
   }
 
-  private Optional<Manifest> manifestIfPresent(String app, String version) throws IOException {
+  Optional<Manifest> manifestIfPresent(String app, String version) throws IOException {
     Path file = releaseDir(app, version).resolve(Manifest.FILE);
     if (!Files.exists(file)) {
       return Optional.empty();
@@ -609,7 +674,7 @@ public final class Lifecycle {
   }
 
   private Path currentTarget(String app) throws IOException {
-    Optional<String> v = currentVersion(app);
+    Optional<String> v = currentRelease(app);
     return v.isPresent() ? releaseDir(app, v.get()) : null;
   }
 

@@ -5,6 +5,7 @@ import io.rackroll.proto.v1.AgentMessage;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.CommandResult;
 import io.rackroll.proto.v1.DownloadProgress;
+import io.rackroll.proto.v1.FlagsUpdate;
 import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.wire.Threads;
 import java.io.IOException;
@@ -18,15 +19,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Connects the lifecycle to the controller link: deploy and rollback commands are queued on the
- * one {@code lifecycle} thread (jobs on a host run one at a time, in order), every transition is
- * reported as a {@link JobUpdate}, and after each reconnect the last job of every app is reported
- * again. On start it first finishes whatever a restart interrupted.
+ * Connects the lifecycle to the controller link: deploy, rollback and flag commands are queued on
+ * the one {@code lifecycle} thread (jobs on a host run one at a time, in order), every transition
+ * is reported as a {@link JobUpdate} (a flag change as a {@link FlagsUpdate}), and after each
+ * reconnect the last job and flag change of every app are reported again. On start it first
+ * finishes whatever a restart interrupted.
  */
 public final class LifecycleService implements ControllerLink.Commands, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LifecycleService.class);
 
   private final Lifecycle lifecycle;
+  private final Flags flags;
   private final ExecutorService worker = Threads.serial("lifecycle");
   private final java.util.concurrent.ScheduledExecutorService probes = Threads.serial("health-probes");
   /** Fills in the host's load, memory and disk on each health report. */
@@ -45,10 +48,11 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
       @Override
       public void downloaded(Job job, long bytes) {
         reports.accept(AgentMessage.newBuilder().setProgress(DownloadProgress.newBuilder()
-            .setDeploymentId(job.deploymentId()).setApp(job.app()).setVersion(job.version())
+            .setDeploymentId(job.deploymentId()).setApp(job.app()).setVersion(Releases.versionOf(job.version()))
             .setBytes(bytes).setSize(job.size())).build());
       }
     });
+    this.flags = this.lifecycle.flags(change -> reports.accept(update(change)));
   }
 
   public void reportTo(Consumer<AgentMessage> reports) {
@@ -84,6 +88,7 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
     worker.execute(() -> {
       try {
         lifecycle.recover();
+        flags.recover();
       } catch (IOException | RuntimeException e) {
         log.error("cannot recover interrupted jobs: {}", e.getMessage(), e);
       } catch (InterruptedException e) {
@@ -104,9 +109,17 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
       }
       case ROLLBACK -> {
         var r = command.getRollback();
-        worker.execute(() -> runJob(() -> lifecycle.rollback(r.getDeploymentId(), r.getApp(), r.getToVersion()),
+        worker.execute(() -> runJob(() -> lifecycle.rollback(r.getDeploymentId(), r.getApp(), r.getToVersion(),
+            r.getConfigDigest()),
             "rollback of " + r.getApp()));
         return CommandResult.newBuilder().setOk(true).setMessage("queued rollback of " + r.getApp());
+      }
+      case SET_FLAGS -> {
+        var f = command.getSetFlags();
+        worker.execute(() -> runJob(() -> f.getRevertOf().isEmpty()
+            ? flags.set(f.getDeploymentId(), f.getApp(), f.getChangesMap())
+            : flags.revert(f.getDeploymentId(), f.getApp(), f.getRevertOf()), "flag change of " + f.getApp()));
+        return CommandResult.newBuilder().setOk(true).setMessage("queued flag change of " + f.getApp());
       }
       default -> {
         return CommandResult.newBuilder().setOk(false).setMessage("unsupported command " + command.getKindCase());
@@ -115,7 +128,7 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
   }
 
   private interface JobRun {
-    Job run() throws IOException, InterruptedException;
+    Object run() throws IOException, InterruptedException;
   }
 
   private void runJob(JobRun run, String what) {
@@ -135,6 +148,9 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
       for (Job job : lifecycle.jobs()) {
         out.add(update(job));
       }
+      for (Flags.Change change : flags.lastChanges()) {
+        out.add(update(change));
+      }
     } catch (IOException e) {
       log.warn("cannot read lifecycle state: {}", e.getMessage());
     }
@@ -151,11 +167,18 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
 
   private AgentMessage update(Job job) throws IOException {
     return AgentMessage.newBuilder().setJob(JobUpdate.newBuilder()
-        .setDeploymentId(job.deploymentId()).setApp(job.app()).setVersion(job.version())
+        .setDeploymentId(job.deploymentId()).setApp(job.app()).setVersion(Releases.versionOf(job.version()))
         .setPhase(job.phase().name()).setFailureKind(job.failureKind()).setFailure(job.failure())
-        .setPreviousVersion(job.previous()).setCurrentVersion(lifecycle.currentVersion(job.app()).orElse(""))
+        .setPreviousVersion(Releases.versionOf(job.previous())).setCurrentVersion(lifecycle.currentVersion(job.app()).orElse(""))
         .addAllKeptVersions(lifecycle.keptVersions(job.app())).setAtEpochMillis(job.updatedAtMillis())
         .setCurrentConfigDigest(lifecycle.currentConfigDigest(job.app()))).build();
+  }
+
+  private static AgentMessage update(Flags.Change change) {
+    return AgentMessage.newBuilder().setFlags(FlagsUpdate.newBuilder().setDeploymentId(change.deploymentId())
+        .setApp(change.app()).setPhase(change.phase()).setFailureKind(change.failureKind()).setFailure(change.failure())
+        .putAllFlags(change.ended() && !change.phase().equals("ACTIVE") ? change.before() : change.after())
+        .setAtEpochMillis(change.atMillis())).build();
   }
 
   @Override

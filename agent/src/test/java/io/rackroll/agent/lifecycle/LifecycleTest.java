@@ -76,7 +76,7 @@ class LifecycleTest {
     }
     StringBuilder manifest = new StringBuilder("name: web\nversion: \"" + version + "\"\nhooks:\n"
         + "  activate: hooks/activate.sh\n  deactivate: hooks/deactivate.sh\n");
-    for (String extra : List.of("preInstall", "postInstall")) {
+    for (String extra : List.of("preInstall", "postInstall", "flagsChanged")) {
       if (bodies.containsKey(extra)) {
         manifest.append("  ").append(extra).append(": {run: hooks/").append(extra).append(".sh, timeout: 2s}\n");
       }
@@ -147,6 +147,155 @@ class LifecycleTest {
         + " production; set it in the environments file (variables) or as a secret");
     assertThat(apps.resolve("web/releases/1")).doesNotExist();
     assertThat(lifecycle.currentVersion("web")).isEmpty();
+  }
+
+  private Job deploy(String deploymentId, String version, String greeting, String digest) throws Exception {
+    return lifecycle.deploy(deploymentId, "web", version, digests.get(version),
+        Files.size(artifacts.get(digests.get(version))), new ReleaseConfig("staging", Map.of("greeting", greeting), digest));
+  }
+
+  @Test
+  void theSameVersionWithOtherValuesIsInstalledBesideTheOldAndSwitchedToAtomically() throws Exception {
+    Path src = Files.createDirectories(dir.resolve("src-1"));
+    Files.writeString(src.resolve("app.conf"), "greeting=${greeting}\n");
+    release("1", "templates: [app.conf]\n", Map.of());
+    deploy("d-1", "1", "hi", "aaaa1111bbbb2222");
+
+    Job reconfigured = deploy("d-2", "1", "hello", "cccc3333dddd4444");
+
+    assertThat(reconfigured.phase()).isEqualTo(Phase.ACTIVE);
+    assertThat(reconfigured.version()).isEqualTo("1~cccc3333dddd");
+    assertThat(reconfigured.previous()).isEqualTo("1");
+    assertThat(apps.resolve("web/current/app.conf")).hasContent("greeting=hello\n");
+    assertThat(apps.resolve("web/releases/1/app.conf")).as("the old values stay for the way back")
+        .hasContent("greeting=hi\n");
+    // What the controller sees: the version, not the directory.
+    assertThat(lifecycle.currentVersion("web")).contains("1");
+    assertThat(lifecycle.keptVersions("web")).containsExactly("1");
+    assertThat(lifecycle.currentConfigDigest("web")).isEqualTo("cccc3333dddd4444");
+    assertThat(events()).endsWith("deactivate 1", "activate 1 prev=1 rack=r1");
+
+    // The controller reverts a reconfigure with "the release before": the old values come back.
+    Job back = lifecycle.rollback("d-2:revert", "web", "");
+    assertThat(back.phase()).isEqualTo(Phase.ACTIVE);
+    assertThat(apps.resolve("web/current/app.conf")).hasContent("greeting=hi\n");
+    assertThat(lifecycle.currentConfigDigest("web")).isEqualTo("aaaa1111bbbb2222");
+
+    // Going back to the first values reuses their directory.
+    assertThat(deploy("d-3", "1", "hi", "aaaa1111bbbb2222").version()).isEqualTo("1");
+    // A revert names the values to return to, so it is exact whatever ran in between.
+    assertThat(deploy("d-4", "1", "hello", "cccc3333dddd4444").version()).isEqualTo("1~cccc3333dddd");
+    assertThat(lifecycle.rollback("d-4:revert", "web", "1", "aaaa1111bbbb2222").version()).isEqualTo("1");
+    assertThat(apps.resolve("web/current/app.conf")).hasContent("greeting=hi\n");
+  }
+
+  @Test
+  void aReconfigureThatFailsHealthReturnsToTheOldValuesByItself() throws Exception {
+    Path src = Files.createDirectories(dir.resolve("src-1"));
+    Files.writeString(src.resolve("app.conf"), "greeting=${greeting}\n");
+    release("1", "templates: [app.conf]\n", Map.of("health", "grep -q greeting=hi app.conf"));
+    deploy("d-1", "1", "hi", "aaaa1111");
+
+    Job job = deploy("d-2", "1", "broken", "bbbb2222");
+
+    assertThat(job.phase()).isEqualTo(Phase.ROLLED_BACK);
+    assertThat(job.failure()).startsWith("web@1 (reconfigured) not healthy").endsWith("rolled back to 1");
+    assertThat(apps.resolve("web/current/app.conf")).hasContent("greeting=hi\n");
+    assertThat(lifecycle.currentConfigDigest("web")).isEqualTo("aaaa1111");
+  }
+
+  @Test
+  void aRollbackToAVersionPicksTheDirectoryTheHostRanBefore() throws Exception {
+    Path src = Files.createDirectories(dir.resolve("src-1"));
+    Files.writeString(src.resolve("app.conf"), "greeting=${greeting}\n");
+    release("1", "templates: [app.conf]\n", Map.of());
+    release("2", "", Map.of());
+    deploy("d-1", "1", "hi", "aaaa1111");
+    deploy("d-2", "1", "hello", "bbbb2222");
+    deploy("d-3", "2", "hello", "bbbb2222");
+
+    Job back = lifecycle.rollback("d-3:revert", "web", "1");
+
+    assertThat(back.version()).isEqualTo("1~bbbb2222");
+    assertThat(apps.resolve("web/current/app.conf")).hasContent("greeting=hello\n");
+  }
+
+  private final List<Flags.Change> flagChanges = new ArrayList<>();
+
+  private Flags flags() {
+    return lifecycle.flags(flagChanges::add);
+  }
+
+  @Test
+  void aFlagChangeReachesTheRunningReleaseRunsItsHookAndChecksHealth() throws Exception {
+    release("1", "", Map.of("flagsChanged", "echo \"flags $(cat flags.json | tr -d ' \\n') $RACKROLL_FLAGS_FILE\" >> " + events));
+    deploy("1");
+    assertThat(apps.resolve("web/current/flags.json")).as("every release links the app's flags").hasContent("{}");
+
+    Flags.Change c = flags().set("d-f1", "web", Map.of("checkout.v2", "true", "color", "\"blue\""));
+
+    assertThat(c.phase()).isEqualTo("ACTIVE");
+    assertThat(flagChanges).extracting(Flags.Change::phase).containsExactly("APPLYING", "ACTIVE");
+    assertThat(apps.resolve("web/current/flags.json")).hasContent("{\n  \"checkout.v2\" : true,\n  \"color\" : \"blue\"\n}");
+    assertThat(events()).last().isEqualTo("flags {\"checkout.v2\":true,\"color\":\"blue\"} "
+        + apps.resolve("web/flags.json").toAbsolutePath());
+    // Other flags stay; null removes one.
+    flags().set("d-f2", "web", Map.of("color", "null", "rate", "0.5"));
+    assertThat(flags().current("web")).containsExactly(Map.entry("checkout.v2", "true"), Map.entry("rate", "0.5"));
+    // A new release sees the same flags.
+    release("2", "", Map.of());
+    deploy("2");
+    assertThat(apps.resolve("web/current/flags.json")).content().contains("\"rate\" : 0.5");
+  }
+
+  @Test
+  void aFlagChangeThatBreaksHealthIsPutBackByTheHostAndTheControllerCanRevertOne() throws Exception {
+    release("1", "", Map.of("flagsChanged", "echo changed >> " + events,
+        "health", "test -f " + healthy + " && ! grep -q '\"broken\" : true' flags.json"));
+    deploy("1");
+    flags().set("d-f1", "web", Map.of("checkout.v2", "true"));
+
+    Flags.Change broken = flags().set("d-f2", "web", Map.of("broken", "true"));
+
+    assertThat(broken.phase()).isEqualTo("ROLLED_BACK");
+    assertThat(broken.failureKind()).isEqualTo("health_failed");
+    assertThat(broken.failure()).startsWith("web with flags broken=true checkout.v2=true: not healthy")
+        .endsWith("; flags put back");
+    assertThat(flags().current("web")).containsExactly(Map.entry("checkout.v2", "true"));
+    assertThat(events()).endsWith("changed", "changed");
+
+    // The controller undoes d-f1 on a host where it applied; undoing it again, or one that never
+    // applied, changes nothing.
+    assertThat(flags().revert("d-f1:revert", "web", "d-f2").phase()).isEqualTo("ACTIVE");
+    assertThat(flags().current("web")).containsExactly(Map.entry("checkout.v2", "true"));
+    flags().set("d-f3", "web", Map.of("color", "\"red\""));
+    assertThat(flags().revert("d-f3:revert", "web", "d-f3").phase()).isEqualTo("ACTIVE");
+    assertThat(flags().current("web")).containsExactly(Map.entry("checkout.v2", "true"));
+    assertThat(flags().revert("d-f3:revert", "web", "d-f3").after()).as("sent again: reported, not redone")
+        .containsExactly(Map.entry("checkout.v2", "true"));
+  }
+
+  @Test
+  void aFlagChangeInterruptedByARestartIsPutBackAndAHostWithoutTheAppRefusesOne() throws Exception {
+    release("1", "", Map.of());
+    deploy("1");
+    flags().set("d-f1", "web", Map.of("a", "1"));
+    // SIGKILL after the new flags were written, before health was checked.
+    Files.writeString(apps.resolve("web/flags.json"), "{\"a\": 2}");
+    Files.write(apps.resolve("web").resolve(Flags.CHANGE), new ObjectMapper().writeValueAsBytes(new Flags.Change(
+        "d-f2", "web", "APPLYING", Map.of("a", "1"), Map.of("a", "2"), "", "", 0)));
+
+    flags().recover();
+
+    assertThat(flags().current("web")).containsExactly(Map.entry("a", "1"));
+    assertThat(flags().last("web").orElseThrow()).satisfies(c -> {
+      assertThat(c.phase()).isEqualTo("ROLLED_BACK");
+      assertThat(c.failureKind()).isEqualTo("interrupted");
+    });
+    assertThat(flags().set("d-f3", "api", Map.of("a", "true"))).satisfies(c -> {
+      assertThat(c.phase()).isEqualTo("FAILED");
+      assertThat(c.failure()).isEqualTo("api is not installed on this host; deploy it first");
+    });
   }
 
   @Test

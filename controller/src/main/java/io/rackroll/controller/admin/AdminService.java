@@ -46,6 +46,10 @@ import io.rackroll.proto.v1.DeploymentHost;
 import io.rackroll.proto.v1.DeploymentRecord;
 import io.rackroll.proto.v1.GetAgentRequest;
 import io.rackroll.proto.v1.GetDeploymentRequest;
+import io.rackroll.proto.v1.GetFlagsRequest;
+import io.rackroll.proto.v1.GetFlagsResponse;
+import io.rackroll.proto.v1.ReconfigureRequest;
+import io.rackroll.proto.v1.SetFlagsRequest;
 import io.rackroll.proto.v1.GetReleaseRequest;
 import io.rackroll.proto.v1.GetStatusRequest;
 import io.rackroll.proto.v1.ListAgentsRequest;
@@ -193,6 +197,28 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   }
 
   @Override
+  public void reconfigure(ReconfigureRequest request, StreamObserver<DeploymentRecord> response) {
+    answer(response, () -> record(environments.reconfigure(request, CallerInterceptor.caller().name()), false));
+  }
+
+  @Override
+  public void setFlags(SetFlagsRequest request, StreamObserver<DeploymentRecord> response) {
+    answer(response, () -> record(environments.setFlags(request, CallerInterceptor.caller().name()), false));
+  }
+
+  @Override
+  public void getFlags(GetFlagsRequest request, StreamObserver<GetFlagsResponse> response) {
+    answer(response, () -> {
+      GetFlagsResponse.Builder out = GetFlagsResponse.newBuilder()
+          .addAllHosts(environments.hostFlags(request.getApp(), request.getEnvironment().strip()));
+      store.flagChanges(request.getApp(), 20).stream()
+          .filter(d -> request.getEnvironment().isBlank() || d.environment().equals(request.getEnvironment().strip()))
+          .forEach(d -> out.addChanges(record(d, false)));
+      return out.build();
+    });
+  }
+
+  @Override
   public void releaseHistory(ReleaseHistoryRequest request, StreamObserver<ReleaseHistoryResponse> response) {
     answer(response, () -> environments.history(request.getName()));
   }
@@ -267,7 +293,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         .setCreatedEpochMillis(d.createdAt().toEpochMilli()).setState(d.state()).putAllOptions(d.strategy())
         .setBatch(d.batch()).setBatches(d.batches()).setAllowedFailures(d.allowedFailures()).setReason(d.reason())
         .setUpdatedEpochMillis(d.updatedAt().toEpochMilli()).setEnvironment(d.environment())
-        .setWindowOverride(d.windowOverride());
+        .setWindowOverride(d.windowOverride()).putAllFlags(d.flags());
     int failures = 0;
     for (Deployment.Host h : d.hosts()) {
       failures += Rollouts.countsAsFailure(h.phase()) ? 1 : 0;

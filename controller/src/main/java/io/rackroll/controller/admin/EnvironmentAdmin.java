@@ -8,6 +8,7 @@ import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.release.ReleasePush;
 import io.rackroll.controller.rollout.Promotions;
 import io.rackroll.controller.rollout.Rollouts;
+import io.rackroll.controller.select.Selector;
 import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.HostApp;
@@ -17,13 +18,17 @@ import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.controller.store.StoredRelease;
 import io.rackroll.proto.v1.EnvironmentDiffResponse;
 import io.rackroll.proto.v1.EnvironmentRecord;
-import io.rackroll.proto.v1.StaleHost;
 import io.rackroll.proto.v1.EnvironmentsRecord;
+import io.rackroll.proto.v1.HostFlags;
 import io.rackroll.proto.v1.PromoteRequest;
+import io.rackroll.proto.v1.ReconfigureRequest;
 import io.rackroll.proto.v1.ReleaseHistoryResponse;
 import io.rackroll.proto.v1.SecretRecord;
+import io.rackroll.proto.v1.SetFlagsRequest;
 import io.rackroll.proto.v1.SetSecretRequest;
+import io.rackroll.proto.v1.StaleHost;
 import io.rackroll.proto.v1.VersionPlacement;
+import io.rackroll.release.FlagValues;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HashMap;
@@ -64,9 +69,8 @@ final class EnvironmentAdmin {
   /** Apps on hosts of {@code name} (every environment when empty) installed with other values than today's. */
   EnvironmentDiffResponse diff(String name) {
     Environments envs = environments.current();
-    if (!name.isEmpty() && envs.get(name).isEmpty()) {
-      throw new Rollouts.Refused("no environment \"" + name + "\" (defined: " + String.join(", ",
-          envs.byName().keySet()) + ")");
+    if (!name.isEmpty()) {
+      named(envs, name);
     }
     EnvironmentDiffResponse.Builder out = EnvironmentDiffResponse.newBuilder();
     int current = 0;
@@ -164,6 +168,95 @@ final class EnvironmentAdmin {
           + " although: " + refusal.get() + "; reason: " + force));
     }
     return d;
+  }
+
+  /**
+   * Installs the version {@code name} runs in the environment again, with the environment's values
+   * now: batches, gate and revert from the environment's strategy, like a promotion. Hosts already
+   * on today's values are skipped. Refused unless the environment's hosts run one version.
+   */
+  Deployment reconfigure(ReconfigureRequest request, String admin) {
+    Environments envs = environments.current();
+    Environment env = named(envs, request.getEnvironment());
+    Map<String, HostApp> apps = store.hostApps(request.getName());
+    Map<String, Integer> versions = new java.util.TreeMap<>();
+    for (StoredAgent a : store.agents()) {
+      HostApp app = apps.get(a.id());
+      if (app != null && !app.currentVersion().isEmpty() && envs.of(a).filter(env::equals).isPresent()) {
+        versions.merge(app.currentVersion(), 1, Integer::sum);
+      }
+    }
+    if (versions.isEmpty()) {
+      throw new Rollouts.Refused(request.getName() + " runs on no host of " + env.name() + "; promote a release there"
+          + " first ('rackroll promote " + request.getName() + "@VERSION --to " + env.name() + "')");
+    }
+    if (versions.size() > 1) {
+      StringBuilder b = new StringBuilder();
+      versions.forEach((v, n) -> b.append(b.length() == 0 ? "" : ", ").append(v).append(" on ").append(n)
+          .append(n == 1 ? " host" : " hosts"));
+      throw new Rollouts.Refused(request.getName() + " runs more than one version in " + env.name() + " (" + b
+          + "); promote one version to the whole environment, which installs it with today's values");
+    }
+    Map<String, String> options = new LinkedHashMap<>(env.strategy());
+    options.putAll(request.getOptionsMap());
+    return rollouts.start(new Rollouts.Request(Rollouts.RECONFIGURE, request.getName(), versions.keySet().iterator()
+        .next(), env.selector().text(), options, env.name(), request.getOverrideWindowReason().strip()), admin);
+  }
+
+  /**
+   * Changes runtime flags of an app on the environment's hosts (those the selector also matches,
+   * when given) in rolling batches with the environment's strategy. Every change is a deployment
+   * of kind flags, so its history, audit and revert are those of any deployment.
+   */
+  Deployment setFlags(SetFlagsRequest request, String admin) {
+    Environment env = named(environments.current(), request.getEnvironment());
+    if (request.getChangesCount() == 0) {
+      throw new IllegalArgumentException("no flags to change; give NAME=VALUE, e.g. checkout.v2=true");
+    }
+    request.getChangesMap().keySet().forEach(FlagValues::name);
+    FlagValues.toJson(request.getChangesMap()); // each value must be JSON: refused here, not on a host
+    String narrow = request.getSelector().strip();
+    Selector.parse(narrow);
+    String selector = env.selector().text() + (narrow.isEmpty() ? "" : (env.selector().text().isEmpty() ? "" : ",")
+        + narrow);
+    Map<String, String> options = new LinkedHashMap<>(env.strategy());
+    options.putAll(request.getOptionsMap());
+    return rollouts.start(new Rollouts.Request(Rollouts.FLAGS, request.getApp(), "", selector, options, env.name(),
+        request.getOverrideWindowReason().strip(), request.getChangesMap()), admin);
+  }
+
+  /**
+   * Each host's flags of {@code app}, every host running it included (of one environment's hosts
+   * when {@code environment} is set).
+   */
+  List<HostFlags> hostFlags(String app, String environment) {
+    Environments envs = environments.current();
+    if (!environment.isEmpty()) {
+      named(envs, environment);
+    }
+    Map<String, Map<String, String>> flags = store.hostFlags(app);
+    Map<String, Instant> at = store.hostFlagsReportedAt(app);
+    Map<String, HostApp> running = store.hostApps(app);
+    List<HostFlags> out = new java.util.ArrayList<>();
+    for (StoredAgent a : store.agents()) {
+      String env = envs.of(a).map(Environment::name).orElse("");
+      boolean runs = running.containsKey(a.id()) && !running.get(a.id()).currentVersion().isEmpty();
+      if (!(runs || flags.containsKey(a.id())) || (!environment.isEmpty() && !env.equals(environment))) {
+        continue;
+      }
+      out.add(HostFlags.newBuilder().setAgentId(a.id()).setHostname(a.facts().getHostname()).setEnvironment(env)
+          .putAllFlags(flags.getOrDefault(a.id(), Map.of()))
+          .setUpdatedEpochMillis(at.getOrDefault(a.id(), Instant.EPOCH).toEpochMilli()).build());
+    }
+    out.sort(java.util.Comparator.comparing(HostFlags::getEnvironment).thenComparing(HostFlags::getHostname)
+        .thenComparing(HostFlags::getAgentId));
+    return out;
+  }
+
+  private static Environment named(Environments envs, String name) {
+    return envs.get(name).orElseThrow(() -> new Rollouts.Refused("no environment \"" + name + "\" (defined: "
+        + (envs.byName().isEmpty() ? "none; apply an environments file with 'rackroll env apply -f FILE'"
+        : String.join(", ", envs.byName().keySet())) + ")"));
   }
 
   /** Per version, newest first: hosts running it by environment, and how its promotions ended. */

@@ -7,6 +7,7 @@ import io.rackroll.proto.v1.PlanRequest;
 import io.rackroll.proto.v1.PlanResponse;
 import io.rackroll.proto.v1.PlannedBatch;
 import io.rackroll.proto.v1.PlannedHost;
+import io.rackroll.proto.v1.ReconfigureRequest;
 import io.rackroll.proto.v1.RollbackRequest;
 import java.time.Duration;
 import java.util.Map;
@@ -20,15 +21,25 @@ import picocli.CommandLine.Parameters;
 @Command(name = "deploy", mixinStandardHelpOptions = true,
     description = {"Roll NAME@VERSION out to the agents the selector chooses: a canary, then batches, each behind a"
         + " health gate; past the failure budget it halts and returns changed hosts to their release before.",
-        "Healthy hosts already on the release are left alone. See the plan first with 'rackroll plan'."})
+        "Healthy hosts already on the release are left alone. See the plan first with 'rackroll plan'.",
+        "With --reconfigure --env ENV: install the version NAME runs in ENV again with ENV's values now (after a"
+            + " variable or secret changed; see 'rackroll env diff'), in batches, reverting to the earlier values"
+            + " on failure."})
 final class DeployCommand implements Callable<Integer> {
   @Mixin AdminClient client;
 
-  @Parameters(paramLabel = "NAME@VERSION", description = "A pushed release, e.g. web@1.4.2.")
+  @Parameters(paramLabel = "NAME@VERSION|NAME", description = "A pushed release, e.g. web@1.4.2; with --reconfigure"
+      + " the application.")
   String ref;
 
-  @Option(names = {"-l", "--selector"}, required = true, paramLabel = "EXPR", description = "Which agents, e.g. 'role=web,rack=r1'.")
+  @Option(names = {"-l", "--selector"}, paramLabel = "EXPR", description = "Which agents, e.g. 'role=web,rack=r1'.")
   String selector;
+
+  @Option(names = "--reconfigure", description = "Redeploy what ENV runs with ENV's values now; needs --env.")
+  boolean reconfigure;
+
+  @Option(names = "--env", paramLabel = "ENV", description = "With --reconfigure: the environment.")
+  String env;
 
   @ArgGroup(exclusive = false, heading = "Rollout options:%n")
   RolloutOptions rollout = new RolloutOptions();
@@ -40,11 +51,37 @@ final class DeployCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (reconfigure) {
+      return reconfigure();
+    }
+    if (env != null) {
+      throw new IllegalArgumentException("--env goes with --reconfigure; to deploy to an environment use"
+          + " 'rackroll promote " + ref + " --to " + env + "'");
+    }
+    if (selector == null) {
+      throw new IllegalArgumentException("deploy needs --selector EXPR (which agents), e.g. -l 'role=web,rack=r1'");
+    }
     return client.call(channel -> {
       DeploymentRecord d = client.stub(channel).deploy(request(ref, selector, rollout.toMap()).toBuilder()
           .setOverrideWindowReason(window.reason()).build());
       return follow(client, channel, d, watch);
     });
+  }
+
+  private int reconfigure() throws Exception {
+    if (env == null || env.isBlank()) {
+      throw new IllegalArgumentException("--reconfigure needs --env ENV: the environment whose values to roll out");
+    }
+    if (selector != null) {
+      throw new IllegalArgumentException("--reconfigure takes the environment's hosts; leave out --selector");
+    }
+    if (ref.contains("@")) {
+      throw new IllegalArgumentException("--reconfigure redeploys the version " + env + " runs: give the application"
+          + " name only (" + ref.substring(0, ref.indexOf('@')) + ")");
+    }
+    ReconfigureRequest req = ReconfigureRequest.newBuilder().setName(ref).setEnvironment(env)
+        .putAllOptions(rollout.toMap()).setOverrideWindowReason(window.reason()).build();
+    return client.call(channel -> follow(client, channel, client.stub(channel).reconfigure(req), watch));
   }
 
   static DeployRequest request(String ref, String selector, Map<String, String> options) {
@@ -55,8 +92,8 @@ final class DeployCommand implements Callable<Integer> {
 
   static int follow(AdminClient client, ManagedChannel channel, DeploymentRecord d, boolean watch) throws InterruptedException {
     long skipped = d.getHostsList().stream().filter(h -> h.getBatch() < 0).count();
-    System.out.println("started " + d.getKind() + " " + d.getId() + " of " + d.getApp()
-        + (d.getVersion().isEmpty() ? "" : "@" + d.getVersion()) + " on " + (d.getHostsCount() - skipped) + " host(s)"
+    System.out.println("started " + d.getKind() + " " + d.getId() + " of " + DeploymentWatch.what(d)
+        + " on " + (d.getHostsCount() - skipped) + " host(s)"
         + " in " + d.getBatches() + " batch(es)" + (skipped == 0 ? "" : ", " + skipped + " skipped"));
     if (!watch) {
       System.out.println("follow it with: rackroll deployment watch " + d.getId());

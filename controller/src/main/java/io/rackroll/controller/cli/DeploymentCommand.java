@@ -173,7 +173,7 @@ final class DeploymentCommand {
             "FAILURES", "CREATED");
         for (DeploymentRecord d : list.getDeploymentsList()) {
           System.out.printf("%-14s %-8s %-24s %-17s %-7s %-9s %s by %s%n", d.getId(), d.getKind(),
-              d.getApp() + (d.getVersion().isEmpty() ? "" : "@" + d.getVersion()), d.getState(),
+              DeploymentWatch.what(d), d.getState(),
               (d.getBatch() + 1) + "/" + d.getBatches(), d.getFailures() + "/" + d.getAllowedFailures(),
               Instant.ofEpochMilli(d.getCreatedEpochMillis()), d.getCreatedBy());
         }

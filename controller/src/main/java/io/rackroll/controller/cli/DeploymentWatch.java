@@ -4,6 +4,7 @@ import io.grpc.ManagedChannel;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.proto.v1.DeploymentHost;
 import io.rackroll.proto.v1.DeploymentRecord;
+import io.rackroll.release.FlagValues;
 import io.rackroll.proto.v1.GetDeploymentRequest;
 import io.rackroll.release.Sizes;
 import java.io.PrintStream;
@@ -82,19 +83,24 @@ final class DeploymentWatch {
     if (reverted > 0) {
       b.append("; ").append(reverted).append(" returned to their release before");
     }
-    out.println(d.getKind() + " " + d.getId() + " of " + d.getApp() + (d.getVersion().isEmpty() ? "" : "@" + d.getVersion())
-        + " " + d.getState() + ": " + b + (d.getReason().isEmpty() ? "" : " (" + d.getReason() + ")"));
+    out.println(d.getKind() + " " + d.getId() + " of " + what(d) + " " + d.getState() + ": " + b + (d.getReason().isEmpty() ? "" : " (" + d.getReason() + ")"));
     return d.getState().equals("completed") ? 0 : Rackroll.EXIT_FAILURE;
   }
 
   static void print(DeploymentRecord d, PrintStream out) {
-    out.println("deployment " + d.getId() + " (" + d.getKind() + " " + d.getApp()
-        + (d.getVersion().isEmpty() ? "" : "@" + d.getVersion()) + ", selector \"" + d.getSelector() + "\", by "
+    out.println("deployment " + d.getId() + " (" + d.getKind() + " " + what(d)
+        + (d.getEnvironment().isEmpty() ? "" : " in " + d.getEnvironment()) + ", selector \"" + d.getSelector() + "\", by "
         + d.getCreatedBy() + " at " + Instant.ofEpochMilli(d.getCreatedEpochMillis()) + "): " + d.getState());
     out.println(status(d));
     for (DeploymentHost h : d.getHostsList()) {
       out.println(line(h, 1));
     }
+  }
+
+  /** What it changes: "web@2", "web" (each host's previous release) or "web checkout.v2=true" (flags). */
+  static String what(DeploymentRecord d) {
+    return d.getApp() + (d.getFlagsCount() > 0 ? " " + FlagValues.show(d.getFlagsMap())
+        : d.getVersion().isEmpty() ? "" : "@" + d.getVersion());
   }
 
   /**

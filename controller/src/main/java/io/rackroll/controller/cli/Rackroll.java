@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
         ReleasesCommand.class, DeployCommand.PlanCommand.class, DeployCommand.class, DeployCommand.RollbackCommand.class,
         DeploymentCommand.class, DeploymentCommand.ListCommand.class, DeploymentCommand.AuditCommand.class,
         DeploymentCommand.HistoryCommand.class, EnvCommand.class, EnvCommand.ListCommand.class, PromoteCommand.class,
+        FlagCommand.class, FlagCommand.Show.class,
         StatusCommand.class, DemoCommand.class, SimulateCommand.class,
         CommandLine.HelpCommand.class})
 public final class Rackroll {

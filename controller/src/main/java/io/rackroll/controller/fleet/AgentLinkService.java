@@ -80,6 +80,7 @@ public final class AgentLinkService extends AgentLinkGrpc.AgentLinkImplBase {
           case JOB -> registry.jobReported(session, message.getJob());
           case HEALTH -> registry.healthReported(session, message.getHealth());
           case PROGRESS -> registry.progressReported(session, message.getProgress());
+          case FLAGS -> registry.flagsReported(session, message.getFlags());
           case RESULT -> {
             registry.heard(session);
             session.resultArrived(message.getResult());

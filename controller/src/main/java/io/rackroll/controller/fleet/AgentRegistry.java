@@ -4,6 +4,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.rackroll.controller.store.ConnectionState;
+import io.rackroll.controller.store.FlagsReport;
 import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
@@ -11,6 +12,7 @@ import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.ControllerMessage;
 import io.rackroll.proto.v1.DownloadProgress;
+import io.rackroll.proto.v1.FlagsUpdate;
 import io.rackroll.proto.v1.Facts;
 import io.rackroll.proto.v1.HealthReport;
 import io.rackroll.proto.v1.Hello;
@@ -65,6 +67,7 @@ public final class AgentRegistry implements AutoCloseable {
     @Override public void connected(String agentId) { }
     @Override public void disconnected(String agentId) { }
     @Override public void job(HostJob job) { }
+    @Override public void flags(FlagsReport report) { }
     @Override public void health(String agentId, String app, boolean healthy, String line) { }
     @Override public void downloaded(String agentId, String deploymentId, long bytes, long size) { }
   };
@@ -207,6 +210,17 @@ public final class AgentRegistry implements AutoCloseable {
           job.getKeptVersionsList(), Instant.ofEpochMilli(job.getAtEpochMillis()), job.getCurrentConfigDigest());
       store.hostJob(j);
       listener.job(j);
+    });
+  }
+
+  /** Used by {@link AgentLinkService} for each report of a flag change. */
+  void flagsReported(AgentSession session, FlagsUpdate update) {
+    session.heard(clock.instant());
+    post(() -> {
+      FlagsReport r = new FlagsReport(session.agentId, update.getDeploymentId(), update.getApp(), update.getPhase(),
+          update.getFailureKind(), update.getFailure(), update.getFlagsMap(), Instant.ofEpochMilli(update.getAtEpochMillis()));
+      store.hostFlags(r);
+      listener.flags(r);
     });
   }
 

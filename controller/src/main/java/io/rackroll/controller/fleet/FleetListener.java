@@ -1,5 +1,6 @@
 package io.rackroll.controller.fleet;
 
+import io.rackroll.controller.store.FlagsReport;
 import io.rackroll.controller.store.HostJob;
 
 /**
@@ -13,6 +14,9 @@ public interface FleetListener {
   void disconnected(String agentId);
 
   void job(HostJob job);
+
+  /** A host's report of a flag change, after its flags are in the store. */
+  void flags(FlagsReport report);
 
   void health(String agentId, String app, boolean healthy, String line);
 

@@ -28,10 +28,11 @@ public final class Planner {
    *
    * @param domain the value of the failure-domain label, "" without one
    * @param offlineSince empty when connected, else since when it is not (for the operator)
-   * @param alreadyOnTarget runs the target release and its last health was good
+   * @param unchanged why the host needs no change (it already runs the target release and its
+   *     last health was good, say); empty when it does
    */
   public record Candidate(String agentId, String hostname, String domain, String offlineSince,
-      boolean alreadyOnTarget) {
+      String unchanged) {
     public boolean connected() {
       return offlineSince.isEmpty();
     }
@@ -50,12 +51,12 @@ public final class Planner {
   static final Comparator<Candidate> ORDER = Comparator.comparing(Candidate::domain)
       .thenComparing(Candidate::hostname).thenComparing(Candidate::agentId);
 
-  public static Plan plan(List<Candidate> selected, Strategy s, String targetRelease) {
+  public static Plan plan(List<Candidate> selected, Strategy s) {
     List<Skip> skipped = new ArrayList<>();
     List<Candidate> eligible = new ArrayList<>();
     for (Candidate c : selected.stream().sorted(ORDER).toList()) {
-      if (c.alreadyOnTarget()) {
-        skipped.add(new Skip(c, "already runs " + targetRelease + " and is healthy"));
+      if (!c.unchanged().isEmpty()) {
+        skipped.add(new Skip(c, c.unchanged()));
       } else if (!c.connected() && s.offline() == Strategy.Offline.SKIP) {
         skipped.add(new Skip(c, "offline since " + c.offlineSince() + " (--offline skip)"));
       } else {

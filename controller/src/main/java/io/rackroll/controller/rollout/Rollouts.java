@@ -12,6 +12,7 @@ import io.rackroll.controller.select.AgentAttributes;
 import io.rackroll.controller.select.Selector;
 import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.FlagsReport;
 import io.rackroll.controller.store.HostApp;
 import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.Store;
@@ -21,6 +22,8 @@ import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.Deploy;
 import io.rackroll.proto.v1.Rollback;
+import io.rackroll.proto.v1.SetFlags;
+import io.rackroll.release.FlagValues;
 import io.rackroll.wire.Durations;
 import io.rackroll.wire.Ids;
 import io.rackroll.wire.Threads;
@@ -104,18 +107,43 @@ public final class Rollouts implements FleetListener, AutoCloseable {
    * @param windowOverride why it may run outside change windows (audited), else empty
    */
   public record Request(String kind, String app, String version, String selector, Map<String, String> options,
-      String environment, String windowOverride) {
+      String environment, String windowOverride, Map<String, String> flags) {
     public Request(String kind, String app, String version, String selector, Map<String, String> options) {
       this(kind, app, version, selector, options, "", "");
     }
 
+    public Request(String kind, String app, String version, String selector, Map<String, String> options,
+        String environment, String windowOverride) {
+      this(kind, app, version, selector, options, environment, windowOverride, Map.of());
+    }
+
     public Map<String, String> defaults() {
-      return kind.equals("rollback") ? Strategy.ROLLBACK_DEFAULTS : Strategy.DEPLOY_DEFAULTS;
+      return kind.equals(ROLLBACK) ? Strategy.ROLLBACK_DEFAULTS : Strategy.DEPLOY_DEFAULTS;
     }
 
     String release() {
-      return version.isEmpty() ? app + " (previous release)" : app + "@" + version;
+      return describe(kind, app, version, flags);
     }
+  }
+
+  /**
+   * Kinds of deployment. A deploy installs a release; a rollback switches to kept ones; a
+   * reconfigure installs the version a host runs again with its environment's values now (beside
+   * the old, so a revert is a switch back); a flags change sets runtime flags, and its revert puts
+   * each host's flags back. All but rollbacks keep to change windows.
+   */
+  public static final String DEPLOY = "deploy";
+  public static final String ROLLBACK = "rollback";
+  public static final String RECONFIGURE = "reconfigure";
+  public static final String FLAGS = "flags";
+
+  /** What a deployment does, for the operator: "web@2", "web (previous release)", "web flags a=true". */
+  static String describe(String kind, String app, String version, Map<String, String> flags) {
+    return switch (kind) {
+      case FLAGS -> app + " flags " + io.rackroll.release.FlagValues.show(flags);
+      case RECONFIGURE -> app + "@" + version + " (reconfigure)";
+      default -> version.isEmpty() ? app + " (previous release)" : app + "@" + version;
+    };
   }
 
   /** How much of its artifact a host holds while it downloads for {@code deploymentId}. */
@@ -167,19 +195,20 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       for (int b = 0; b < p.plan.batches().size(); b++) {
         for (Candidate c : p.plan.batches().get(b)) {
           hosts.add(new Deployment.Host(c.agentId(), c.hostname(), c.domain(), b, "PENDING", "", "",
-              request.version(), p.before.getOrDefault(c.agentId(), ""), "", now));
+              request.version(), p.before(c.agentId()), p.beforeConfig(c.agentId()), "", now));
         }
       }
       for (Planner.Skip s : p.plan.skipped()) {
         Candidate c = s.host();
         hosts.add(new Deployment.Host(c.agentId(), c.hostname(), c.domain(), -1, "SKIPPED", "skipped", s.reason(),
-            request.version(), p.before.getOrDefault(c.agentId(), ""), "", now));
+            request.version(), p.before(c.agentId()), p.beforeConfig(c.agentId()), "", now));
       }
       Deployment d = new Deployment(id, request.kind(), request.app(), request.version(), request.selector(), admin,
           now, p.strategy.toOptions(), "running", 0, Math.max(1, p.plan.batches().size()), p.plan.allowedFailures(),
-          "", now, request.environment(), request.windowOverride(), hosts);
+          "", now, request.environment(), request.windowOverride(), request.flags(), hosts);
       store.createDeployment(d); // the plan is durable before any host hears of it
-      audit(admin, request.kind(), id, request.release() + " on \"" + request.selector() + "\": "
+      audit(admin, request.kind(), id, request.release() + " on \"" + request.selector() + "\""
+          + (request.environment().isEmpty() ? "" : " in " + request.environment()) + ": "
           + p.plan.hostCount() + " host(s) in " + p.plan.batches().size() + " batch(es), " + p.plan.skipped().size()
           + " skipped; " + summary(p.strategy) + (request.windowOverride().isEmpty() ? ""
           : "; outside change windows: " + request.windowOverride()));
@@ -297,14 +326,36 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       if (!j.phase().equals("DOWNLOADING")) {
         downloads.remove(j.agentId());
       }
-      if (revert) {
-        revertReported(r, h, j);
-      } else if (!h.done() && !h.phase().equals(j.phase())) {
-        boolean unfit = j.phase().equals("FAILED") && j.failureKind().equals("refused") && r.strategy.skipUnfit();
-        r.move(h, unfit ? "SKIPPED" : j.phase(), unfit ? "unfit" : j.failureKind(), j.failure());
-      }
-      advance(r);
+      reported(r, h, revert, j.phase(), j.failureKind(), j.failure(), j.currentVersion());
     });
+  }
+
+  /** A host's report of a flag change: as a job's, for a flags deployment. */
+  @Override
+  public void flags(FlagsReport f) {
+    if (f.deploymentId().isEmpty()) {
+      return;
+    }
+    post(() -> {
+      boolean revert = f.deploymentId().endsWith(REVERT);
+      Rollout r = active.get(revert ? f.deploymentId().substring(0, f.deploymentId().length() - REVERT.length())
+          : f.deploymentId());
+      Deployment.Host h = r == null ? null : r.hosts.get(f.agentId());
+      if (h != null && r.d.kind().equals(FLAGS)) {
+        reported(r, h, revert, f.phase(), f.failureKind(), f.failure(), "");
+      }
+    });
+  }
+
+  private void reported(Rollout r, Deployment.Host h, boolean revert, String phase, String kind, String failure,
+      String currentVersion) {
+    if (revert) {
+      revertReported(r, h, phase, currentVersion, failure);
+    } else if (!h.done() && !h.phase().equals(phase)) {
+      boolean unfit = phase.equals("FAILED") && kind.equals("refused") && r.strategy.skipUnfit();
+      r.move(h, unfit ? "SKIPPED" : phase, unfit ? "unfit" : kind, failure);
+    }
+    advance(r);
   }
 
   /** Progress without a transition: shown, and it keeps --host-timeout from running out. Never stored. */
@@ -449,7 +500,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     Deployment d = r.d;
     HostApp app = r.apps.get(h.agentId());
     boolean kept = app != null && app.keptVersions().contains(d.version());
-    if (d.kind().equals("deploy") || (!d.version().isEmpty() && !kept)) {
+    if (d.kind().equals(FLAGS)) {
+      c.setSetFlags(SetFlags.newBuilder().setDeploymentId(d.id()).setApp(d.app()).putAllChanges(d.flags()));
+    } else if (d.kind().equals(DEPLOY) || d.kind().equals(RECONFIGURE) || (!d.version().isEmpty() && !kept)) {
       Optional<StoredRelease> release = r.storedRelease();
       if (release.isEmpty()) {
         r.move(h, "FAILED", "refused", d.app() + "@" + d.version() + " is not kept on this host and no such release"
@@ -497,7 +550,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         }
         continue;
       }
-      r.revert(h, "SENT", "back to " + h.beforeVersion());
+      r.revert(h, "SENT", backTo(r, h));
       sendRevert(r, h);
       sending++;
       perDomain.merge(h.domain(), 1, Integer::sum);
@@ -510,18 +563,33 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   }
 
   private void sendRevert(Rollout r, Deployment.Host h) {
-    registry.send(h.agentId(), Command.newBuilder().setId(UUID.randomUUID().toString())
-        .setRollback(Rollback.newBuilder().setDeploymentId(r.d.id() + REVERT).setApp(r.d.app())
-            .setToVersion(h.beforeVersion())).build());
+    Command.Builder c = Command.newBuilder().setId(UUID.randomUUID().toString());
+    if (r.d.kind().equals(FLAGS)) {
+      c.setSetFlags(SetFlags.newBuilder().setDeploymentId(r.d.id() + REVERT).setApp(r.d.app()).setRevertOf(r.d.id()));
+    } else {
+      // With the configuration it ran with: undoing a reconfigure brings the earlier values back.
+      c.setRollback(Rollback.newBuilder().setDeploymentId(r.d.id() + REVERT).setApp(r.d.app())
+          .setToVersion(h.beforeVersion()).setConfigDigest(h.beforeConfig()));
+    }
+    registry.send(h.agentId(), c.build());
   }
 
-  private void revertReported(Rollout r, Deployment.Host h, HostJob j) {
+  /** "back to web@1", or what a flags or reconfigure revert returns the host to. */
+  private static String backTo(Rollout r, Deployment.Host h) {
+    return switch (r.d.kind()) {
+      case FLAGS -> "back to its flags before";
+      case RECONFIGURE -> "back to " + h.beforeVersion() + " with its earlier values";
+      default -> "back to " + h.beforeVersion();
+    };
+  }
+
+  private void revertReported(Rollout r, Deployment.Host h, String phase, String currentVersion, String failure) {
     if (!h.revert().equals("SENT")) {
       return;
     }
-    switch (j.phase()) {
-      case "ACTIVE" -> r.revert(h, "REVERTED", "back on " + j.currentVersion());
-      case "FAILED", "ROLLED_BACK" -> r.revert(h, "FAILED", j.failure());
+    switch (phase) {
+      case "ACTIVE" -> r.revert(h, "REVERTED", r.d.kind().equals(FLAGS) ? "flags back" : "back on " + currentVersion);
+      case "FAILED", "ROLLED_BACK" -> r.revert(h, "FAILED", failure);
       default -> r.touch(h);
     }
   }
@@ -529,9 +597,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   /** A host that failed after it was done (its gate): counted, and returned to its release before. */
   private void fail(Rollout r, Deployment.Host h, String phase, String kind, String why) {
     r.move(h, phase, kind, why);
-    if (!h.beforeVersion().isEmpty() && h.revert().isEmpty() && r.current(h.agentId()).equals(r.d.version())) {
+    if (h.revert().isEmpty() && r.changed(h)) {
       if (registry.live(h.agentId()).isPresent()) {
-        r.revert(h, "SENT", "back to " + h.beforeVersion() + " after failing its health gate");
+        r.revert(h, "SENT", backTo(r, h) + " after failing its health gate");
         sendRevert(r, h);
       } else {
         r.revert(h, "PENDING", "agent not connected; reverting when it returns");
@@ -584,7 +652,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
    * that is outside its window or frozen. Rollbacks and overridden deployments always may.
    */
   private Optional<String> closedFor(Rollout r, int batch) {
-    if (!r.d.kind().equals("deploy") || !r.windowOverride.isEmpty()) {
+    if (r.d.kind().equals(ROLLBACK) || !r.windowOverride.isEmpty()) {
       return Optional.empty();
     }
     Environments envs = environments.current();
@@ -612,11 +680,22 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
   // ---- planning ----
 
-  private record Prepared(Strategy strategy, Plan plan, Map<String, HostApp> hostApps, Map<String, String> before) {}
+  private record Prepared(Strategy strategy, Plan plan, Map<String, HostApp> hostApps) {
+    String before(String agentId) {
+      HostApp a = hostApps.get(agentId);
+      return a == null ? "" : a.currentVersion();
+    }
+
+    String beforeConfig(String agentId) {
+      HostApp a = hostApps.get(agentId);
+      return a == null ? "" : a.configDigest();
+    }
+  }
 
   private Prepared prepare(Request request, boolean starting) {
     Strategy strategy = Strategy.of(request.options(), request.defaults());
-    if (request.kind().equals("deploy") && store.release(request.app(), request.version()).isEmpty()) {
+    boolean installs = request.kind().equals(DEPLOY) || request.kind().equals(RECONFIGURE);
+    if (installs && store.release(request.app(), request.version()).isEmpty()) {
       throw new Refused("no release " + request.release() + "; push it first with 'rackroll release push FILE'");
     }
     Selector selector = Selector.parse(request.selector());
@@ -627,7 +706,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     }
     // An agent enrolled after the file was applied may match two environments: whose windows and
     // configuration would it get? Refused until the selectors are exclusive again (rollbacks go ahead).
-    List<String> ambiguous = chosen.stream().filter(a -> request.kind().equals("deploy")
+    List<String> ambiguous = chosen.stream().filter(a -> !request.kind().equals(ROLLBACK)
             && environments.current().matching(a).size() > 1)
         .map(a -> a.id() + " (" + String.join(", ", environments.current().matching(a)) + ")").toList();
     if (!ambiguous.isEmpty()) {
@@ -635,10 +714,15 @@ public final class Rollouts implements FleetListener, AutoCloseable {
           + String.join("; ", ambiguous.subList(0, Math.min(5, ambiguous.size()))) + (ambiguous.size() > 5 ? "; ..." : "")
           + "; make the selectors exclusive and apply the environments file again");
     }
-    if (starting && request.kind().equals("deploy") && request.windowOverride().isEmpty()) {
+    if (starting && !request.kind().equals(ROLLBACK) && request.windowOverride().isEmpty()) {
       Optional<String> closed = closed(environments.current(), environmentsOf(chosen, environments.current()));
       if (closed.isPresent()) {
-        throw new Refused(closed.get() + "; to deploy now anyway (audited): --override-window --reason TEXT");
+        String verb = switch (request.kind()) {
+          case FLAGS -> "change the flags";
+          case RECONFIGURE -> "reconfigure";
+          default -> "deploy";
+        };
+        throw new Refused(closed.get() + "; to " + verb + " now anyway (audited): --override-window --reason TEXT");
       }
     }
     for (Rollout r : active.values()) {
@@ -650,18 +734,29 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       }
     }
     Map<String, HostApp> apps = store.hostApps(request.app());
-    Map<String, String> before = new HashMap<>();
+    Map<String, Map<String, String>> flags = request.kind().equals(FLAGS) ? store.hostFlags(request.app()) : Map.of();
+    Map<String, String> digests = new HashMap<>(); // an environment's hosts share its configuration
     List<Candidate> candidates = new ArrayList<>();
     for (StoredAgent a : chosen) {
       HostApp app = apps.get(a.id());
-      before.put(a.id(), app == null ? "" : app.currentVersion());
-      boolean onTarget = app != null && !request.version().isEmpty() && app.healthyOn(request.version());
+      String unchanged = switch (request.kind()) {
+        case FLAGS -> app == null || app.currentVersion().isEmpty() ? "does not run " + request.app()
+            : FlagValues.holds(flags.getOrDefault(a.id(), Map.of()), request.flags())
+                ? "already has " + FlagValues.show(request.flags()) : "";
+        case RECONFIGURE -> app == null || !app.healthyOn(request.version())
+            ? "does not run " + request.release() + " healthily; deploy it there instead"
+            : app.configDigest().equals(digests.computeIfAbsent(environments.current().of(a).map(Environment::name)
+                .orElse(""), n -> environments.configurationOf(a).digest()))
+                ? "already runs " + request.app() + "@" + request.version() + " with its environment's values" : "";
+        default -> app != null && !request.version().isEmpty() && app.healthyOn(request.version())
+            ? "already runs " + request.release() + " and is healthy" : "";
+      };
       String hostname = a.facts() == null ? "" : a.facts().getHostname();
       String offlineSince = registry.live(a.id()).isPresent() ? "" : String.valueOf(a.stateSince());
       candidates.add(new Candidate(a.id(), hostname.isEmpty() ? a.id() : hostname,
-          a.labels().getOrDefault(strategy.failureDomain(), ""), offlineSince, onTarget));
+          a.labels().getOrDefault(strategy.failureDomain(), ""), offlineSince, unchanged));
     }
-    return new Prepared(strategy, Planner.plan(candidates, strategy, request.release()), apps, before);
+    return new Prepared(strategy, Planner.plan(candidates, strategy), apps);
   }
 
   private static String summary(Strategy s) {
@@ -732,7 +827,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     Rollout(Deployment d, Map<String, HostApp> apps) {
       this.d = d;
       this.apps = apps;
-      this.strategy = Strategy.of(d.strategy(), d.kind().equals("rollback") ? Strategy.ROLLBACK_DEFAULTS
+      this.strategy = Strategy.of(d.strategy(), d.kind().equals(ROLLBACK) ? Strategy.ROLLBACK_DEFAULTS
           : Strategy.DEPLOY_DEFAULTS);
       this.canary = strategy.canary().value() > 0;
       this.state = d.state();
@@ -748,7 +843,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     }
 
     String release() {
-      return d.version().isEmpty() ? d.app() + " (previous release)" : d.app() + "@" + d.version();
+      return describe(d.kind(), d.app(), d.version(), d.flags());
     }
 
     Optional<StoredRelease> storedRelease() {
@@ -792,10 +887,23 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       return state.equals("running") && gateStartedAt != null && now.batch() == batch && now.phase().equals("ACTIVE");
     }
 
-    /** Changed by this deployment and not back: runs the deployment's release and had another before. */
+    /** Changed by this deployment and not back. */
     boolean needsRevert(Deployment.Host h) {
-      return !h.beforeVersion().isEmpty() && !h.beforeVersion().equals(d.version()) && h.batch() >= 0
-          && (h.revert().isEmpty() ? current(h.agentId()).equals(d.version()) : !h.revert().equals("REVERTED"));
+      return h.batch() >= 0 && (h.revert().isEmpty() ? changed(h) : !h.revert().equals("REVERTED"));
+    }
+
+    /**
+     * This deployment changed the host, as far as the controller knows: it runs the deployment's
+     * release and had another before; for a reconfigure or flag change, the host took the change
+     * (its report said so, or it failed its gate after).
+     */
+    boolean changed(Deployment.Host h) {
+      return switch (d.kind()) {
+        case FLAGS, RECONFIGURE -> !h.beforeVersion().isEmpty() && (h.phase().equals("ACTIVE")
+            || h.phase().equals("UNHEALTHY") || h.phase().equals("TIMED_OUT"));
+        default -> !h.beforeVersion().isEmpty() && !h.beforeVersion().equals(d.version())
+            && current(h.agentId()).equals(d.version());
+      };
     }
 
     void move(Deployment.Host h, String phase, String kind, String failure) {

@@ -15,22 +15,26 @@ import java.util.Set;
  * @param reason why it stopped, halted or was aborted, for the operator
  * @param environment the environment it promoted the release to, or empty
  * @param windowOverride why an admin let it run outside change windows, or empty when it keeps to them
+ * @param flags for a flag change (kind {@code flags}), the flags it sets, each value JSON text
+ *     ({@code null} removes the flag); empty for other kinds
  */
 public record Deployment(String id, String kind, String app, String version, String selector, String createdBy,
     Instant createdAt, Map<String, String> strategy, String state, int batch, int batches, int allowedFailures,
-    String reason, Instant updatedAt, String environment, String windowOverride, List<Host> hosts) {
+    String reason, Instant updatedAt, String environment, String windowOverride, Map<String, String> flags,
+    List<Host> hosts) {
 
   /** States a deployment never leaves. */
   public static final Set<String> ENDED = Set.of("completed", "failed", "rolled_back", "rollback_failed", "aborted");
 
   public Deployment {
     strategy = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(strategy));
+    flags = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(flags));
     hosts = List.copyOf(hosts);
   }
 
   public Deployment withHosts(List<Host> hosts) {
     return new Deployment(id, kind, app, version, selector, createdBy, createdAt, strategy, state, batch, batches,
-        allowedFailures, reason, updatedAt, environment, windowOverride, hosts);
+        allowedFailures, reason, updatedAt, environment, windowOverride, flags, hosts);
   }
 
   public boolean ended() {
@@ -43,10 +47,12 @@ public record Deployment(String id, String kind, String app, String version, Str
    *
    * @param batch its batch, or -1 when skipped
    * @param beforeVersion the release it ran before this deployment changed it
+   * @param beforeConfig the configuration digest that release was installed with, so a revert of
+   *     a reconfigure returns the host to its earlier values; empty when none
    * @param revert after a halt: "", PENDING, SENT, REVERTED or FAILED
    */
   public record Host(String agentId, String hostname, String domain, int batch, String phase, String failureKind,
-      String failure, String version, String beforeVersion, String revert, Instant updatedAt) {
+      String failure, String version, String beforeVersion, String beforeConfig, String revert, Instant updatedAt) {
 
     /** Phases a host does not leave within its deployment (a revert is tracked apart). */
     public static final Set<String> DONE = Set.of("ACTIVE", "ROLLED_BACK", "FAILED", "UNREACHABLE", "TIMED_OUT",
@@ -57,11 +63,11 @@ public record Deployment(String id, String kind, String app, String version, Str
     }
 
     public Host with(String phase, String failureKind, String failure, Instant at) {
-      return new Host(agentId, hostname, domain, batch, phase, failureKind, failure, version, beforeVersion, revert, at);
+      return new Host(agentId, hostname, domain, batch, phase, failureKind, failure, version, beforeVersion, beforeConfig, revert, at);
     }
 
     public Host withRevert(String revert, Instant at) {
-      return new Host(agentId, hostname, domain, batch, phase, failureKind, failure, version, beforeVersion, revert, at);
+      return new Host(agentId, hostname, domain, batch, phase, failureKind, failure, version, beforeVersion, beforeConfig, revert, at);
     }
   }
 }

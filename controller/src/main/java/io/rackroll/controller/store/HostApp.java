@@ -2,9 +2,13 @@ package io.rackroll.controller.store;
 
 import java.util.List;
 
-/** An app on a host as its agent last reported it, with the last periodic health line. */
+/**
+ * An app on a host as its agent last reported it, with the last periodic health line.
+ *
+ * @param configDigest the configuration its current release was installed with, or empty
+ */
 public record HostApp(String agentId, String app, String currentVersion, String previousVersion,
-    List<String> keptVersions, String phase, String health) {
+    List<String> keptVersions, String phase, String health, String configDigest) {
   public HostApp {
     keptVersions = List.copyOf(keptVersions);
   }

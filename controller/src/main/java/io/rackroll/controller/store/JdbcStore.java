@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.rackroll.proto.v1.Facts;
+import io.rackroll.release.FlagValues;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -456,7 +457,7 @@ public final class JdbcStore implements Store {
     inTransaction("create deployment " + d.id(), c -> {
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO deployments (id, kind, app, version, selector,"
           + " created_by, created_at, strategy, state, batch, batches, allowed_failures, reason, updated_at,"
-          + " environment, window_override) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+          + " environment, window_override, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, d.id());
         ps.setString(2, d.kind());
         ps.setString(3, d.app());
@@ -473,11 +474,12 @@ public final class JdbcStore implements Store {
         ps.setLong(14, d.updatedAt().toEpochMilli());
         ps.setString(15, d.environment());
         ps.setString(16, clip(d.windowOverride()));
+        ps.setString(17, d.flags().isEmpty() ? "" : FlagValues.toJson(d.flags()));
         ps.executeUpdate();
       }
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO deployment_hosts (deployment_id, agent_id, hostname,"
-          + " domain, batch, phase, failure_kind, failure, version, before_version, revert, updated_at)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+          + " domain, batch, phase, failure_kind, failure, version, before_version, revert, updated_at, before_config)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         for (Deployment.Host h : d.hosts()) {
           ps.setString(1, d.id());
           ps.setString(2, h.agentId());
@@ -491,6 +493,7 @@ public final class JdbcStore implements Store {
           ps.setString(10, h.beforeVersion());
           ps.setString(11, h.revert());
           ps.setLong(12, h.updatedAt().toEpochMilli());
+          ps.setString(13, h.beforeConfig());
           ps.addBatch();
         }
         ps.executeBatch();
@@ -500,7 +503,7 @@ public final class JdbcStore implements Store {
   }
 
   private static final String DEPLOYMENT_COLUMNS = "id, kind, app, version, selector, created_by, created_at, strategy,"
-      + " state, batch, batches, allowed_failures, reason, updated_at, environment, window_override";
+      + " state, batch, batches, allowed_failures, reason, updated_at, environment, window_override, flags";
 
   @Override
   public Optional<Deployment> deployment(String id) {
@@ -531,7 +534,8 @@ public final class JdbcStore implements Store {
             out.add(new Deployment(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                 rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)), options(rs.getString(8)),
                 rs.getString(9), rs.getInt(10), rs.getInt(11), rs.getInt(12), rs.getString(13),
-                Instant.ofEpochMilli(rs.getLong(14)), rs.getString(15), rs.getString(16), List.of()));
+                Instant.ofEpochMilli(rs.getLong(14)), rs.getString(15), rs.getString(16),
+                rs.getString(17).isEmpty() ? Map.of() : FlagValues.fromJson(rs.getString(17)), List.of()));
           }
         }
       }
@@ -546,14 +550,14 @@ public final class JdbcStore implements Store {
   private static List<Deployment.Host> hosts(Connection c, String deploymentId) throws SQLException {
     List<Deployment.Host> hosts = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, hostname, domain, batch, phase, failure_kind,"
-        + " failure, version, before_version, revert, updated_at FROM deployment_hosts WHERE deployment_id = ?"
+        + " failure, version, before_version, before_config, revert, updated_at FROM deployment_hosts WHERE deployment_id = ?"
         + " ORDER BY batch, domain, hostname, agent_id")) {
       ps.setString(1, deploymentId);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           hosts.add(new Deployment.Host(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4),
               rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
-              Instant.ofEpochMilli(rs.getLong(11))));
+              rs.getString(11), Instant.ofEpochMilli(rs.getLong(12))));
         }
       }
     }
@@ -863,19 +867,96 @@ public final class JdbcStore implements Store {
   public Map<String, HostApp> hostApps(String app) {
     return inTransaction("read hosts of " + app, c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, current_version, previous_version,"
-          + " kept_versions, phase, health FROM agent_apps WHERE app = ?")) {
+          + " kept_versions, phase, health, config_digest FROM agent_apps WHERE app = ?")) {
         ps.setString(1, app);
         Map<String, HostApp> out = new HashMap<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             String kept = rs.getString(4);
             out.put(rs.getString(1), new HostApp(rs.getString(1), app, rs.getString(2), rs.getString(3),
-                kept.isEmpty() ? List.of() : List.of(kept.split(",")), rs.getString(5), rs.getString(6)));
+                kept.isEmpty() ? List.of() : List.of(kept.split(",")), rs.getString(5), rs.getString(6),
+                rs.getString(7)));
           }
         }
         return out;
       }
     });
+  }
+
+  @Override
+  public void hostFlags(FlagsReport r) {
+    String flags = FlagValues.toJson(r.flags());
+    inTransaction("record flags of " + r.app() + " on " + r.agentId(), c -> {
+      int updated;
+      try (PreparedStatement ps = c.prepareStatement("UPDATE host_flags SET flags = ?, updated_at = ?"
+          + " WHERE agent_id = ? AND app = ? AND updated_at <= ?")) {
+        ps.setString(1, flags);
+        ps.setLong(2, r.at().toEpochMilli());
+        ps.setString(3, r.agentId());
+        ps.setString(4, r.app());
+        ps.setLong(5, r.at().toEpochMilli());
+        updated = ps.executeUpdate();
+      }
+      boolean exists = updated > 0; // else the first report, or one older than the stored one
+      if (!exists) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM host_flags WHERE agent_id = ? AND app = ?")) {
+          ps.setString(1, r.agentId());
+          ps.setString(2, r.app());
+          try (ResultSet rs = ps.executeQuery()) {
+            exists = rs.next();
+          }
+        }
+      }
+      if (!exists) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO host_flags (agent_id, app, flags, updated_at)"
+            + " VALUES (?, ?, ?, ?)")) {
+          ps.setString(1, r.agentId());
+          ps.setString(2, r.app());
+          ps.setString(3, flags);
+          ps.setLong(4, r.at().toEpochMilli());
+          ps.executeUpdate();
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Map<String, Map<String, String>> hostFlags(String app) {
+    Map<String, Map<String, String>> out = new HashMap<>();
+    hostFlagRows(app, (agent, flags, at) -> out.put(agent, FlagValues.fromJson(flags)));
+    return out;
+  }
+
+  @Override
+  public Map<String, Instant> hostFlagsReportedAt(String app) {
+    Map<String, Instant> out = new HashMap<>();
+    hostFlagRows(app, (agent, flags, at) -> out.put(agent, Instant.ofEpochMilli(at)));
+    return out;
+  }
+
+  private interface FlagRow {
+    void accept(String agentId, String flags, long at);
+  }
+
+  private void hostFlagRows(String app, FlagRow row) {
+    inTransaction("read flags of " + app, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, flags, updated_at FROM host_flags WHERE app = ?")) {
+        ps.setString(1, app);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            row.accept(rs.getString(1), rs.getString(2), rs.getLong(3));
+          }
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public List<Deployment> flagChanges(String app, int limit) {
+    return deployments("list flag changes of " + app, "WHERE kind = 'flags' AND app = ? ORDER BY created_at DESC, id"
+        + " FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY", app);
   }
 
   @Override

@@ -146,6 +146,18 @@ public interface Store extends AutoCloseable {
   /** Every host's last report about {@code app}, by agent id. */
   Map<String, HostApp> hostApps(String app);
 
+  /** Records the flags a host reports for an app, unless a newer report is stored. */
+  void hostFlags(FlagsReport report);
+
+  /** Every host's flags of {@code app} as last reported, by agent id. */
+  Map<String, Map<String, String>> hostFlags(String app);
+
+  /** When each host last reported its flags of {@code app}, by agent id. */
+  Map<String, Instant> hostFlagsReportedAt(String app);
+
+  /** The newest {@code limit} flag changes of {@code app}. */
+  List<Deployment> flagChanges(String app, int limit);
+
   void audit(AuditEntry entry);
 
   /** The newest {@code limit} audit entries, newest first. */

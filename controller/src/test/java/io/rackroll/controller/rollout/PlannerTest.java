@@ -19,7 +19,7 @@ class PlannerTest {
     for (int r = 1; r <= racks; r++) {
       for (int h = 1; h <= perRack; h++) {
         String name = "r" + r + "-h" + String.format("%02d", h);
-        hosts.add(new Candidate("ag-" + name, name, "r" + r, "", false));
+        hosts.add(new Candidate("ag-" + name, name, "r" + r, "", ""));
       }
     }
     return hosts;
@@ -43,7 +43,7 @@ class PlannerTest {
 
   @Test
   void defaultsAreOneCanaryThenTenPercentBatchesRoundedUp() {
-    Plan plan = Planner.plan(fleet(2, 10), strategy(), "web@2");
+    Plan plan = Planner.plan(fleet(2, 10), strategy());
     assertThat(plan.canary()).isTrue();
     assertThat(sizes(plan)).containsExactly(1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1);
     assertThat(plan.hostCount()).isEqualTo(20);
@@ -52,33 +52,33 @@ class PlannerTest {
 
   @Test
   void percentagesRoundUpForBatchesAndNeverBelowOne() {
-    assertThat(sizes(Planner.plan(fleet(1, 10), strategy("batch", "30%", "canary", "0"), "web@2")))
+    assertThat(sizes(Planner.plan(fleet(1, 10), strategy("batch", "30%", "canary", "0"))))
         .containsExactly(3, 3, 3, 1);
-    assertThat(sizes(Planner.plan(fleet(1, 5), strategy("batch", "10%", "canary", "0"), "web@2")))
+    assertThat(sizes(Planner.plan(fleet(1, 5), strategy("batch", "10%", "canary", "0"))))
         .containsExactly(1, 1, 1, 1, 1);
-    assertThat(sizes(Planner.plan(fleet(1, 5), strategy("batch", "100%", "canary", "20%"), "web@2")))
+    assertThat(sizes(Planner.plan(fleet(1, 5), strategy("batch", "100%", "canary", "20%"))))
         .containsExactly(1, 4);
-    assertThat(sizes(Planner.plan(fleet(1, 3), strategy("batch", "10", "canary", "5"), "web@2")))
+    assertThat(sizes(Planner.plan(fleet(1, 3), strategy("batch", "10", "canary", "5"))))
         .as("a canary larger than the fleet is the whole fleet").containsExactly(3);
   }
 
   @Test
   void failureBudgetsRoundDown() {
-    assertThat(Planner.plan(fleet(1, 5), strategy("maxFailures", "10%"), "web@2").allowedFailures()).isZero();
-    assertThat(Planner.plan(fleet(1, 5), strategy("maxFailures", "50%"), "web@2").allowedFailures()).isEqualTo(2);
-    assertThat(Planner.plan(fleet(1, 5), strategy("maxFailures", "2"), "web@2").allowedFailures()).isEqualTo(2);
-    assertThat(Planner.plan(fleet(1, 5), strategy("maxFailures", "100%"), "web@2").allowedFailures()).isEqualTo(5);
+    assertThat(Planner.plan(fleet(1, 5), strategy("maxFailures", "10%")).allowedFailures()).isZero();
+    assertThat(Planner.plan(fleet(1, 5), strategy("maxFailures", "50%")).allowedFailures()).isEqualTo(2);
+    assertThat(Planner.plan(fleet(1, 5), strategy("maxFailures", "2")).allowedFailures()).isEqualTo(2);
+    assertThat(Planner.plan(fleet(1, 5), strategy("maxFailures", "100%")).allowedFailures()).isEqualTo(5);
   }
 
   @Test
   void maxPerRackCapsEveryBatchAndInterleavesRacks() {
-    Plan plan = Planner.plan(fleet(2, 3), strategy("batch", "2", "maxPerRack", "1"), "web@2");
+    Plan plan = Planner.plan(fleet(2, 3), strategy("batch", "2", "maxPerRack", "1"));
     assertThat(names(plan)).containsExactly(
         List.of("r1-h01"),
         List.of("r1-h02", "r2-h01"),
         List.of("r1-h03", "r2-h02"),
         List.of("r2-h03"));
-    Plan wide = Planner.plan(fleet(3, 20), strategy("batch", "50%", "maxPerRack", "2", "canary", "3"), "web@2");
+    Plan wide = Planner.plan(fleet(3, 20), strategy("batch", "50%", "maxPerRack", "2", "canary", "3"));
     for (List<Candidate> batch : wide.batches()) {
       Map<String, Integer> perRack = new HashMap<>();
       batch.forEach(c -> perRack.merge(c.domain(), 1, Integer::sum));
@@ -90,30 +90,30 @@ class PlannerTest {
 
   @Test
   void byRackChangesOneWholeRackPerBatchAfterTheCanary() {
-    Plan plan = Planner.plan(fleet(3, 2), strategy("byRack", "true"), "web@2");
+    Plan plan = Planner.plan(fleet(3, 2), strategy("byRack", "true"));
     assertThat(names(plan)).containsExactly(
         List.of("r1-h01"),
         List.of("r1-h02"),
         List.of("r2-h01", "r2-h02"),
         List.of("r3-h01", "r3-h02"));
-    Plan capped = Planner.plan(fleet(1, 5), strategy("byRack", "true", "canary", "0", "maxPerRack", "2"), "web@2");
+    Plan capped = Planner.plan(fleet(1, 5), strategy("byRack", "true", "canary", "0", "maxPerRack", "2"));
     assertThat(sizes(capped)).containsExactly(2, 2, 1);
   }
 
   @Test
   void healthyHostsOnTheTargetAndOfflineHostsUnderSkipAreLeftOutWithTheReason() {
     List<Candidate> hosts = new ArrayList<>(fleet(1, 3));
-    hosts.set(0, new Candidate("ag-r1-h01", "r1-h01", "r1", "", true));
-    hosts.set(1, new Candidate("ag-r1-h02", "r1-h02", "r1", "2026-11-23T10:00:00Z", false));
+    hosts.set(0, new Candidate("ag-r1-h01", "r1-h01", "r1", "", "already runs web@2 and is healthy"));
+    hosts.set(1, new Candidate("ag-r1-h02", "r1-h02", "r1", "2026-11-23T10:00:00Z", ""));
 
-    Plan waiting = Planner.plan(hosts, strategy(), "web@2");
+    Plan waiting = Planner.plan(hosts, strategy());
     assertThat(names(waiting)).containsExactly(List.of("r1-h02"), List.of("r1-h03"));
     assertThat(waiting.skipped()).singleElement().satisfies(s -> {
       assertThat(s.host().hostname()).isEqualTo("r1-h01");
       assertThat(s.reason()).isEqualTo("already runs web@2 and is healthy");
     });
 
-    Plan skipping = Planner.plan(hosts, strategy("offline", "skip"), "web@2");
+    Plan skipping = Planner.plan(hosts, strategy("offline", "skip"));
     assertThat(names(skipping)).containsExactly(List.of("r1-h03"));
     assertThat(skipping.skipped()).extracting(Planner.Skip::reason)
         .containsExactly("already runs web@2 and is healthy", "offline since 2026-11-23T10:00:00Z (--offline skip)");
@@ -122,12 +122,12 @@ class PlannerTest {
   @Test
   void thePlanDependsOnTheFleetNotOnTheOrderHostsArriveIn() {
     List<Candidate> hosts = new ArrayList<>(fleet(4, 7));
-    hosts.add(new Candidate("ag-x", "unlabelled", "", "", false));
+    hosts.add(new Candidate("ag-x", "unlabelled", "", "", ""));
     Strategy s = strategy("batch", "3", "maxPerRack", "1", "canary", "2");
-    Plan first = Planner.plan(hosts, s, "web@2");
+    Plan first = Planner.plan(hosts, s);
     for (int seed = 0; seed < 20; seed++) {
       Collections.shuffle(hosts, new Random(seed));
-      assertThat(Planner.plan(hosts, s, "web@2")).isEqualTo(first);
+      assertThat(Planner.plan(hosts, s)).isEqualTo(first);
     }
     assertThat(first.batches().get(0)).extracting(Candidate::hostname)
         .as("hosts without the label sort first, as domain \"\"").containsExactly("unlabelled", "r1-h01");
@@ -135,7 +135,7 @@ class PlannerTest {
 
   @Test
   void nothingToDoIsAnEmptyPlan() {
-    Plan plan = Planner.plan(List.of(new Candidate("ag-1", "h1", "r1", "", true)), strategy(), "web@2");
+    Plan plan = Planner.plan(List.of(new Candidate("ag-1", "h1", "r1", "", "already runs web@2 and is healthy")), strategy());
     assertThat(plan.batches()).isEmpty();
     assertThat(plan.canary()).isFalse();
     assertThat(plan.skipped()).hasSize(1);

@@ -248,12 +248,35 @@ abstract class StoreContract {
   }
 
   private static Deployment.Host host(String agentId, String rack, int batch, String before) {
-    return new Deployment.Host(agentId, "host-" + agentId, rack, batch, "PENDING", "", "", "2", before, "", T0);
+    return new Deployment.Host(agentId, "host-" + agentId, rack, batch, "PENDING", "", "", "2", before, before.isEmpty() ? "" : "cfg-" + before, "", T0);
   }
 
   private static Deployment deployment(String id, String app, List<Deployment.Host> hosts) {
     return new Deployment(id, "deploy", app, "2", "rack=r1", "admin", T0,
-        Map.of("batch", "1", "maxPerRack", "1"), "running", 0, 2, 1, "", T0, "", "", hosts);
+        Map.of("batch", "1", "maxPerRack", "1"), "running", 0, 2, 1, "", T0, "", "", Map.of(), hosts);
+  }
+
+  @Test
+  void aFlagChangeKeepsItsFlagsAndHostsKeepTheNewestReportedFlags() {
+    String app = id("app");
+    String a = id("ag-");
+    String d = id("d-");
+    Deployment flags = deployment(d, app, List.of(host(a, "r1", 0, "2")));
+    flags = new Deployment(d, "flags", app, "", "rack=r1", "admin", T0, Map.of(), "running", 0, 1, 0, "", T0,
+        "production", "", Map.of("checkout.v2", "true", "color", "\"blue, green\""), flags.hosts());
+    store().createDeployment(flags);
+    store().createDeployment(deployment(id("d-"), app, List.of()));
+
+    assertThat(store().deployment(d).orElseThrow().flags())
+        .containsExactly(Map.entry("checkout.v2", "true"), Map.entry("color", "\"blue, green\""));
+    assertThat(store().flagChanges(app, 10)).extracting(Deployment::id).containsExactly(d);
+
+    store().hostFlags(new FlagsReport(a, d, app, "ACTIVE", "", "", Map.of("checkout.v2", "true"), T0.plusSeconds(2)));
+    store().hostFlags(new FlagsReport(a, d, app, "APPLYING", "", "", Map.of(), T0.plusSeconds(1))); // late, older
+    assertThat(store().hostFlags(app)).containsExactly(Map.entry(a, Map.of("checkout.v2", "true")));
+    assertThat(store().hostFlagsReportedAt(app)).containsEntry(a, T0.plusSeconds(2));
+    store().hostFlags(new FlagsReport(a, d, app, "ACTIVE", "", "", Map.of(), T0.plusSeconds(3)));
+    assertThat(store().hostFlags(app).get(a)).isEmpty();
   }
 
   @Test
@@ -272,6 +295,7 @@ abstract class StoreContract {
       assertThat(h.domain()).isEqualTo("r1");
       assertThat(h.hostname()).isEqualTo("host-" + a);
       assertThat(h.beforeVersion()).isEqualTo("1");
+      assertThat(h.beforeConfig()).isEqualTo("cfg-1");
     });
     assertThat(store().activeDeployments()).extracting(Deployment::id).contains(d);
 

@@ -3,6 +3,7 @@ package io.rackroll.controller.testing;
 import io.rackroll.controller.store.ConnectionState;
 import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.FlagsReport;
 import io.rackroll.controller.store.HostApp;
 import io.rackroll.controller.store.Transition;
 import io.rackroll.controller.store.Enrollment;
@@ -102,6 +103,10 @@ public final class GatedStore implements Store {
   @Override public List<Transition> history(String a, int limit) { return delegate.history(a, limit); }
   @Override public void hostJob(HostJob j) { delegate.hostJob(j); }
   @Override public Map<String, HostApp> hostApps(String app) { return delegate.hostApps(app); }
+  @Override public void hostFlags(FlagsReport report) { delegate.hostFlags(report); }
+  @Override public Map<String, Map<String, String>> hostFlags(String app) { return delegate.hostFlags(app); }
+  @Override public Map<String, Instant> hostFlagsReportedAt(String app) { return delegate.hostFlagsReportedAt(app); }
+  @Override public List<Deployment> flagChanges(String app, int limit) { return delegate.flagChanges(app, limit); }
   @Override public void audit(AuditEntry e) { delegate.audit(e); }
   @Override public List<AuditEntry> audit(int limit) { return delegate.audit(limit); }
   @Override public List<HostJob> agentApps(String id) { return delegate.agentApps(id); }

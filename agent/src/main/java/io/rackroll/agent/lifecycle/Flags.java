@@ -1,0 +1,255 @@
+package io.rackroll.agent.lifecycle;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rackroll.logging.ServiceLogging;
+import io.rackroll.release.FlagValues;
+import io.rackroll.release.Manifest;
+import io.rackroll.release.Manifest.HookPoint;
+import io.rackroll.trust.SecureFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An app's runtime flags on this host: {@code apps/<app>/flags.json}, which every release
+ * directory links as {@code flags.json}, so a running release reads the current set wherever it
+ * looks. A change is written before it is acted on ({@code apps/<app>/flags-change.json}: the
+ * flags before and after, and how far it got), then the flags file is replaced atomically, the
+ * release's {@code flagsChanged} hook runs and its health checks must pass; when either fails the
+ * host puts the flags back by itself. A restart in the middle puts them back too.
+ *
+ * <p>Blocking: runs on the agent's lifecycle thread, between jobs.
+ */
+public final class Flags {
+  private static final Logger log = LoggerFactory.getLogger(Flags.class);
+  /** The app's flags: in the app's directory, and linked from each release directory. */
+  public static final String FILE = "flags.json";
+  static final String CHANGE = "flags-change.json";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path apps;
+  private final Lifecycle lifecycle;
+  private final HookRunner hooks;
+  private final HealthProbe health;
+  private final Clock clock;
+  private final Listener listener;
+
+  /** Told of every step of a change, as persisted. */
+  @FunctionalInterface
+  public interface Listener {
+    void changed(Change change);
+  }
+
+  /**
+   * One flag change of an app, as persisted.
+   *
+   * @param phase APPLYING, then ACTIVE, ROLLED_BACK (the flags before are back) or FAILED
+   * @param before the flags before the change, to put back
+   * @param after the flags the change sets
+   */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Change(String deploymentId, String app, String phase, Map<String, String> before,
+      Map<String, String> after, String failureKind, String failure, long atMillis) {
+    public Change {
+      before = new TreeMap<>(before);
+      after = new TreeMap<>(after);
+    }
+
+    boolean ended() {
+      return !phase.equals("APPLYING");
+    }
+
+    Change to(String next, String kind, String why, long at) {
+      return new Change(deploymentId, app, next, before, after, kind, why, at);
+    }
+  }
+
+  Flags(Path apps, Lifecycle lifecycle, HookRunner hooks, HealthProbe health, Clock clock, Listener listener) {
+    this.apps = apps;
+    this.lifecycle = lifecycle;
+    this.hooks = hooks;
+    this.health = health;
+    this.clock = clock;
+    this.listener = listener;
+  }
+
+  /** The app's flags now; empty when none were ever set. */
+  public Map<String, String> current(String app) throws IOException {
+    try {
+      return FlagValues.fromJson(Files.readString(apps.resolve(app).resolve(FILE)));
+    } catch (NoSuchFileException e) {
+      return Map.of();
+    } catch (IllegalArgumentException e) {
+      throw new IOException(apps.resolve(app).resolve(FILE) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The last change of {@code app}, if any. */
+  public Optional<Change> last(String app) throws IOException {
+    try {
+      return Optional.of(JSON.readValue(Files.readAllBytes(apps.resolve(app).resolve(CHANGE)), Change.class));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The last change of every app, for the report after a reconnect. */
+  public List<Change> lastChanges() throws IOException {
+    if (!Files.isDirectory(apps)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(apps)) {
+      List<Change> out = new java.util.ArrayList<>();
+      for (Path dir : s.filter(Files::isDirectory).sorted().toList()) {
+        last(dir.getFileName().toString()).ifPresent(out::add);
+      }
+      return out;
+    }
+  }
+
+  /** Applies {@code changes} (a {@code null} value removes a flag) to {@code app}'s flags. */
+  public Change set(String deploymentId, String app, Map<String, String> changes) throws IOException, InterruptedException {
+    Optional<Change> again = sameDeployment(deploymentId, app);
+    if (again.isPresent()) {
+      return again.get();
+    }
+    Map<String, String> before = current(app);
+    Change change = new Change(deploymentId, app, "APPLYING", before, FlagValues.merge(before, changes), "", "",
+        clock.millis());
+    if (lifecycle.currentRelease(app).isEmpty()) {
+      return record(change.to("FAILED", "refused", app + " is not installed on this host; deploy it first",
+          clock.millis()));
+    }
+    return apply(change);
+  }
+
+  /**
+   * Puts back the flags the host had before deployment {@code revertOf} changed them; nothing to
+   * do (reported ACTIVE with the flags as they are) when that change did not apply here or was
+   * undone already.
+   */
+  public Change revert(String deploymentId, String app, String revertOf) throws IOException, InterruptedException {
+    Optional<Change> again = sameDeployment(deploymentId, app);
+    if (again.isPresent()) {
+      return again.get();
+    }
+    Map<String, String> now = current(app);
+    Optional<Change> last = last(app);
+    if (last.isEmpty() || !last.get().deploymentId().equals(revertOf) || !last.get().phase().equals("ACTIVE")
+        || lifecycle.currentRelease(app).isEmpty()) {
+      return record(new Change(deploymentId, app, "ACTIVE", now, now, "", "", clock.millis()));
+    }
+    return apply(new Change(deploymentId, app, "APPLYING", now, last.get().before(), "", "", clock.millis()));
+  }
+
+  /** Finishes a change a restart interrupted: its flags are put back. */
+  public void recover() throws IOException, InterruptedException {
+    for (Change c : lastChanges()) {
+      if (!c.ended()) {
+        log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, c.deploymentId())
+            .log("{}: flag change interrupted by a restart; putting the flags back", c.app());
+        putBack(c.to("APPLYING", "interrupted", "agent restarted while changing the flags of " + c.app(),
+            clock.millis()));
+      }
+    }
+  }
+
+  private Optional<Change> sameDeployment(String deploymentId, String app) throws IOException {
+    Optional<Change> last = last(app).filter(c -> c.deploymentId().equals(deploymentId) && c.ended());
+    last.ifPresent(listener::changed); // sent again after a controller restart: report, do not redo
+    return last;
+  }
+
+  private Change apply(Change change) throws IOException, InterruptedException {
+    record(change);
+    String release = lifecycle.currentRelease(change.app()).orElseThrow();
+    Path dir = lifecycle.releaseDir(change.app(), release);
+    try {
+      write(change.app(), change.after());
+      link(dir);
+      flagsChanged(change, release, dir);
+    } catch (HookRunner.HookFailed e) {
+      return putBack(change.to("APPLYING", e.timedOut ? "hook_timed_out" : "hook_failed", e.getMessage(), clock.millis()));
+    } catch (IOException e) {
+      return putBack(change.to("APPLYING", "io_error", "changing the flags of " + change.app() + " failed: "
+          + e.getMessage(), clock.millis()));
+    }
+    Optional<Manifest> m = lifecycle.manifestIfPresent(change.app(), release);
+    if (m.isPresent()) {
+      HealthProbe.Verdict v = health.await(m.get().health(), dir);
+      if (!v.healthy()) {
+        return putBack(change.to("APPLYING", "health_failed", change.app() + " with flags "
+            + FlagValues.show(change.after()) + ": " + v.detail(), clock.millis()));
+      }
+    }
+    return record(change.to("ACTIVE", "", "", clock.millis()));
+  }
+
+  /** The flags before go back and the hook runs again; the change ends ROLLED_BACK (FAILED if even that fails). */
+  private Change putBack(Change failed) throws IOException, InterruptedException {
+    write(failed.app(), failed.before());
+    Optional<String> release = lifecycle.currentRelease(failed.app());
+    if (release.isPresent()) {
+      try {
+        flagsChanged(failed, release.get(), lifecycle.releaseDir(failed.app(), release.get()));
+      } catch (HookRunner.HookFailed e) {
+        return record(failed.to("FAILED", failed.failureKind(), failed.failure() + "; flags put back but "
+            + e.getMessage(), clock.millis()));
+      }
+    }
+    return record(failed.to("ROLLED_BACK", failed.failureKind(), failed.failure() + "; flags put back",
+        clock.millis()));
+  }
+
+  private void flagsChanged(Change change, String release, Path dir)
+      throws HookRunner.HookFailed, IOException, InterruptedException {
+    Optional<Manifest.Hook> hook = lifecycle.manifestIfPresent(change.app(), release)
+        .flatMap(m -> m.hook(HookPoint.FLAGS_CHANGED));
+    if (hook.isPresent()) {
+      Path log = Files.createDirectories(apps.resolve(change.app()).resolve("logs")).resolve(release + "-flagsChanged.log");
+      hooks.run("flagsChanged", hook.get(), change.app(), release, dir, "", log);
+    }
+  }
+
+  private Change record(Change change) throws IOException {
+    SecureFiles.write(Files.createDirectories(apps.resolve(change.app())).resolve(CHANGE), JSON.writeValueAsBytes(change),
+        SecureFiles.PUBLIC);
+    if (change.ended()) {
+      log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, change.deploymentId()).log("{}: flags {}{}", change.app(),
+          change.phase(), change.failure().isEmpty() ? " " + FlagValues.show(change.after()) : ": " + change.failure());
+    }
+    listener.changed(change);
+    return change;
+  }
+
+  private void write(String app, Map<String, String> flags) throws IOException {
+    SecureFiles.writeString(apps.resolve(app).resolve(FILE), FlagValues.toJson(flags), SecureFiles.PUBLIC);
+  }
+
+  /**
+   * Makes {@code releaseDir/flags.json} a link to the app's flags file (creating an empty set when
+   * there is none yet), replacing any file of that name the artifact brought: the agent owns it.
+   */
+  static void link(Path releaseDir) throws IOException {
+    Path app = releaseDir.toAbsolutePath().getParent().getParent();
+    if (!Files.exists(app.resolve(FILE))) {
+      SecureFiles.writeString(app.resolve(FILE), "{}\n", SecureFiles.PUBLIC);
+    }
+    Path link = releaseDir.resolve(FILE);
+    if (Files.isSymbolicLink(link)) {
+      return;
+    }
+    Files.deleteIfExists(link);
+    Files.createSymbolicLink(link, Path.of("..", "..", FILE));
+  }
+}

@@ -1,0 +1,51 @@
+package io.rackroll.release;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class FlagValuesTest {
+  @Test
+  void valuesTypedOnTheCommandLineKeepTheirType() {
+    assertThat(FlagValues.assignment("checkout.v2=true")).isEqualTo(Map.entry("checkout.v2", "true"));
+    assertThat(FlagValues.assignment("rate=0.25")).isEqualTo(Map.entry("rate", "0.25"));
+    assertThat(FlagValues.assignment("limit=-3")).isEqualTo(Map.entry("limit", "-3"));
+    assertThat(FlagValues.assignment("color=blue")).isEqualTo(Map.entry("color", "\"blue\""));
+    assertThat(FlagValues.assignment("label=\"true\"")).as("quotes make a string").isEqualTo(Map.entry("label", "\"true\""));
+    assertThat(FlagValues.assignment("motto=a \"b\"=c")).isEqualTo(Map.entry("motto", "\"a \\\"b\\\"=c\""));
+    assertThat(FlagValues.assignment("version=01")).as("not a JSON number").isEqualTo(Map.entry("version", "\"01\""));
+  }
+
+  @Test
+  void badAssignmentsSayWhatIsExpected() {
+    assertThatThrownBy(() -> FlagValues.assignment("checkout")).hasMessage(
+        "flag \"checkout\": expected NAME=VALUE, e.g. checkout.v2=true");
+    assertThatThrownBy(() -> FlagValues.assignment("=1")).hasMessageStartingWith("flag \"=1\": expected NAME=VALUE");
+    assertThatThrownBy(() -> FlagValues.assignment("9lives=1")).hasMessage(
+        "flag name \"9lives\": expected a letter, then letters, digits, '_', '.' or '-' (at most 128)");
+  }
+
+  @Test
+  void changesMergeOverTheCurrentSetAndNullRemoves() {
+    Map<String, String> current = Map.of("a", "true", "b", "\"x\"");
+    Map<String, String> changes = Map.of("a", "false", "b", FlagValues.REMOVE, "c", "3");
+    assertThat(FlagValues.merge(current, changes)).containsExactly(Map.entry("a", "false"), Map.entry("c", "3"));
+    assertThat(FlagValues.holds(current, changes)).isFalse();
+    assertThat(FlagValues.holds(current, Map.of("a", "true", "z", FlagValues.REMOVE))).isTrue();
+  }
+
+  @Test
+  void jsonRoundTripsAndRefusesNesting() {
+    Map<String, String> flags = Map.of("checkout.v2", "true", "rate", "0.25", "color", "\"blue\"");
+    String json = FlagValues.toJson(flags);
+    assertThat(json).isEqualTo("{\n  \"checkout.v2\" : true,\n  \"color\" : \"blue\",\n  \"rate\" : 0.25\n}\n");
+    assertThat(FlagValues.fromJson(json)).isEqualTo(flags);
+    assertThat(FlagValues.fromJson("{}")).isEmpty();
+    assertThatThrownBy(() -> FlagValues.fromJson("{\"a\": {\"b\": 1}}")).hasMessage(
+        "flag a: expected a boolean, number or string");
+    assertThatThrownBy(() -> FlagValues.fromJson("[1]")).hasMessage("flags: expected a JSON object");
+    assertThat(FlagValues.show(flags)).isEqualTo("checkout.v2=true color=\"blue\" rate=0.25");
+  }
+}
