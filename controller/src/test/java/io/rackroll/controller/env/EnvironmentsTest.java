@@ -13,6 +13,14 @@ import io.rackroll.controller.testing.RawAgent;
 import io.rackroll.controller.testing.TestController;
 import io.rackroll.controller.testing.WireFleet;
 import io.rackroll.proto.v1.ApplyEnvironmentsRequest;
+import io.rackroll.proto.v1.Command;
+import io.rackroll.proto.v1.FlagsUpdate;
+import io.rackroll.proto.v1.GetFlagsRequest;
+import io.rackroll.proto.v1.HostFlags;
+import io.rackroll.proto.v1.ReconfigureRequest;
+import io.rackroll.proto.v1.Rollback;
+import io.rackroll.proto.v1.SetFlags;
+import io.rackroll.proto.v1.SetFlagsRequest;
 import io.rackroll.proto.v1.AuditRecord;
 import io.rackroll.proto.v1.ControlDeploymentRequest;
 import io.rackroll.proto.v1.DeployRequest;
@@ -321,5 +329,114 @@ class EnvironmentsTest {
     assertThat(hosts.awaitEnd(d.getId()).getState()).isEqualTo("completed");
     assertThat(audit()).anyMatch(a -> a.getTarget().equals(d.getId())
         && a.getDetail().endsWith("; outside change windows: security fix CVE-2026-1234"));
+  }
+
+  private DeploymentRecord reconfigure(String env) {
+    return controller.admin().reconfigure(ReconfigureRequest.newBuilder().setName("web").setEnvironment(env).build());
+  }
+
+  /** The host's next command of {@code kind}, skipping others. */
+  private static Command next(RawAgent.Stream s, Command.KindCase kind) throws InterruptedException {
+    while (true) {
+      var m = s.next();
+      if (m.hasCommand() && m.getCommand().getKindCase() == kind) {
+        return m.getCommand();
+      }
+    }
+  }
+
+  @Test
+  void aReconfigureRedeploysTheRunningVersionWithTodaysValuesAndItsRevertNamesTheEarlierOnes() throws Exception {
+    String yaml = TWO.replace("strategy: {canary: \"0\", batch: \"1\", healthGate: 0s}",
+        "strategy: {canary: \"0\", batch: \"1\", healthGate: 0s, maxFailures: \"0\"}\n    variables: {greeting: v1}");
+    apply(yaml);
+    assertThat(refusal(() -> reconfigure("production"))).isEqualTo("web runs on no host of production; promote a"
+        + " release there first ('rackroll promote web@VERSION --to production')");
+    assertThat(refusal(() -> reconfigure("qa"))).isEqualTo("no environment \"qa\" (defined: staging, production)");
+    DeploymentRecord first = controller.admin().promote(PromoteRequest.newBuilder().setName("web").setVersion("1")
+        .setEnvironment("production").setForceReason("test").build());
+    Deploy before = activate(prod1);
+    activate(prod2);
+    hosts.awaitEnd(first.getId());
+
+    // Nothing changed: every host is left alone.
+    assertThat(reconfigure("production").getHostsList()).extracting(h -> h.getFailure()).containsOnly(
+        "already runs web@1 with its environment's values");
+
+    apply(yaml.replace("greeting: v1", "greeting: v2"));
+    DeploymentRecord r = reconfigure("production");
+    assertThat(r.getKind()).isEqualTo("reconfigure");
+    assertThat(r.getVersion()).isEqualTo("1");
+    Deploy again = command(prod1);
+    assertThat(again.getVersion()).isEqualTo("1");
+    assertThat(again.getVariablesMap()).containsEntry("greeting", "v2");
+    assertThat(again.getConfigDigest()).isNotEqualTo(before.getConfigDigest());
+    report(prod1, again, "ACTIVE");
+    Deploy broken = command(prod2);
+    report(prod2, broken, "ROLLED_BACK", "health_failed", "web@1 (reconfigured) not healthy; rolled back to 1", "");
+
+    // The budget is spent: the host that took the new values is sent back to the same version with the old ones.
+    Rollback revert = next(prod1, Command.KindCase.ROLLBACK).getRollback();
+    assertThat(revert.getToVersion()).isEqualTo("1");
+    assertThat(revert.getConfigDigest()).isEqualTo(before.getConfigDigest());
+    prod1.send(io.rackroll.proto.v1.AgentMessage.newBuilder().setJob(io.rackroll.proto.v1.JobUpdate.newBuilder()
+        .setDeploymentId(revert.getDeploymentId()).setApp("web").setVersion("1").setPhase("ACTIVE")
+        .setCurrentVersion("1").setCurrentConfigDigest(before.getConfigDigest())
+        .setAtEpochMillis(System.currentTimeMillis())).build());
+    DeploymentRecord ended = hosts.awaitEnd(r.getId());
+    assertThat(ended.getState()).isEqualTo("rolled_back");
+    assertThat(hosts.host(r.getId(), "ag-p1").getRevert()).isEqualTo("REVERTED");
+
+    // Two versions in the environment: which one would it redeploy? Refused.
+    DeploymentRecord two = controller.admin().deploy(DeployRequest.newBuilder().setName("web").setVersion("2")
+        .setSelector("rack=r2").putOptions("healthGate", "0s").build());
+    activate(prod2);
+    hosts.awaitEnd(two.getId());
+    assertThat(refusal(() -> reconfigure("production"))).isEqualTo("web runs more than one version in production (1 on"
+        + " 1 host, 2 on 1 host); promote one version to the whole environment, which installs it with today's values");
+  }
+
+  @Test
+  void aFlagChangeGoesToHostsRunningTheAppAndBadOnesAreRefused() throws Exception {
+    Instant opens = controller.clock.instant().plus(Duration.ofHours(2)).truncatedTo(ChronoUnit.MINUTES);
+    LocalTime start = LocalTime.ofInstant(opens, ZoneOffset.UTC);
+    apply(TWO.replace("production:\n", "production:\n    windows:\n      - {days: daily, start: \""
+        + start + "\", end: \"" + start.plusMinutes(30) + "\"}\n"));
+    assertThat(refusal(() -> setFlags("production", "", Map.of("checkout.v2", "true")))).startsWith(
+        "production is outside its change windows").endsWith("; to change the flags now anyway (audited):"
+        + " --override-window --reason TEXT");
+    assertThat(refusal(() -> setFlags("staging", "", Map.of()))).isEqualTo("no flags to change; give NAME=VALUE, e.g."
+        + " checkout.v2=true");
+    assertThat(refusal(() -> setFlags("staging", "", Map.of("9x", "true")))).startsWith("flag name \"9x\"");
+    assertThat(refusal(() -> setFlags("staging", "", Map.of("a", "{oops")))).startsWith("flag value is not JSON");
+    assertThat(refusal(() -> setFlags("staging", "rack==", Map.of("a", "1")))).contains("rack==");
+    assertThat(refusal(() -> setFlags("qa", "", Map.of("a", "1")))).isEqualTo(
+        "no environment \"qa\" (defined: staging, production)");
+
+    // A host not running the app is left out; one running it gets the change, then is told to undo it.
+    DeploymentRecord none = setFlags("staging", "", Map.of("a", "1"));
+    assertThat(none.getHostsList()).singleElement().satisfies(h -> assertThat(h.getFailure()).isEqualTo("does not run web"));
+    DeploymentRecord staged = promote("1", "staging");
+    activate(staging);
+    hosts.awaitEnd(staged.getId());
+    DeploymentRecord flags = setFlags("staging", "rack=r1", Map.of("checkout.v2", "true"));
+    assertThat(flags.getSelector()).isEqualTo("env=staging,rack=r1");
+    assertThat(flags.getFlagsMap()).containsExactly(Map.entry("checkout.v2", "true"));
+    SetFlags sent = next(staging, Command.KindCase.SET_FLAGS).getSetFlags();
+    assertThat(sent.getChangesMap()).containsExactly(Map.entry("checkout.v2", "true"));
+    staging.send(io.rackroll.proto.v1.AgentMessage.newBuilder().setFlags(FlagsUpdate.newBuilder()
+        .setDeploymentId(sent.getDeploymentId()).setApp("web").setPhase("ACTIVE").putFlags("checkout.v2", "true")
+        .setAtEpochMillis(System.currentTimeMillis())).build());
+    assertThat(hosts.awaitEnd(flags.getId()).getState()).isEqualTo("completed");
+    assertThat(setFlags("staging", "", Map.of("checkout.v2", "true")).getHostsList()).singleElement()
+        .satisfies(h -> assertThat(h.getFailure()).isEqualTo("already has checkout.v2=true"));
+    assertThat(controller.admin().getFlags(GetFlagsRequest.newBuilder().setApp("web").build()).getHostsList())
+        .extracting(HostFlags::getAgentId, h -> h.getFlagsMap().get("checkout.v2"))
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("ag-s1", "true"));
+  }
+
+  private DeploymentRecord setFlags(String env, String selector, Map<String, String> changes) {
+    return controller.admin().setFlags(SetFlagsRequest.newBuilder().setApp("web").setEnvironment(env)
+        .setSelector(selector).putAllChanges(changes).build());
   }
 }
