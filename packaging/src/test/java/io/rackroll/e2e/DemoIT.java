@@ -29,8 +29,10 @@ class DemoIT {
     assertThat(output).contains("The fleet, as 'rackroll agents' shows it:", "Demo complete",
         "of hello@1.0.0 completed: 6 active", "of hello@2.0.0 rolled_back: 5 pending, 1 rolled back",
         "of hello@3.0.0 completed: 6 active", "rollback d-", "of hello completed: 3 active",
-        "hello@4.0.0 has not been promoted to staging", "of hello@4.0.0 completed: 3 active",
-        "r1-1: greeting=hello from staging", "r2-3: greeting=hello from production");
+        "hello@4.0.0 has not been promoted to staging", "of hello@4.0.0 completed: 1 active",
+        "of hello@4.0.0 completed: 5 active", "r1-1: greeting=hello from staging",
+        "r1-2: greeting=hello from production", "r2-3: greeting=hello from production",
+        "of hello banner=true completed: 3 active", "r1-3: (none)", "r2-1: banner=true");
     assertThat(output).doesNotContainPattern("(staging|production)-[0-9a-f]{8}-"); // the secrets' values
     assertThat(output.lines().filter(l -> l.contains(" connected ")).count()).as(output).isEqualTo(6);
     assertThat(output.lines().filter(l -> l.contains("answered in")).count()).isEqualTo(6);

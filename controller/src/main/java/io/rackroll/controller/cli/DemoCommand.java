@@ -9,6 +9,7 @@ import io.rackroll.proto.v1.AgentRecord;
 import io.rackroll.proto.v1.CreateTokenRequest;
 import io.rackroll.proto.v1.ListAgentsRequest;
 import io.rackroll.proto.v1.PingAgentRequest;
+import io.rackroll.release.FlagValues;
 import io.rackroll.trust.SecureFiles;
 import java.io.File;
 import java.io.IOException;
@@ -34,7 +35,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Run a controller and six agents in two racks on this machine, show the fleet, deploy a sample app"
         + " and a broken version of it that rolls back by itself, roll a rack back, promote a release from staging to"
-        + " production with each environment's configuration, and stop.")
+        + " production with each environment's configuration, turn a runtime flag on for one rack, and stop.")
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--keep-running", description = "Leave the fleet up to explore until Ctrl-C.")
   boolean keepRunning;
@@ -78,11 +79,15 @@ final class DemoCommand implements Callable<Integer> {
       try {
         await("controller to answer", Duration.ofSeconds(30), () -> answers(client, channel));
         for (String rack : List.of("r1", "r2")) {
-          String token = client.stub(channel).createToken(CreateTokenRequest.newBuilder()
-              .putAllLabels(Map.of("rack", rack, "role", "web", "env", "demo"))
-              .setTtlSeconds(600).setUses(agentsPerRack).build()).getToken();
-          step("Created a token for rack " + rack + " (" + agentsPerRack + " uses); starting its agents");
+          // The first host of rack r1 is the staging host; every other host is production.
+          int staging = rack.equals("r1") ? 1 : 0;
+          String stagingToken = staging == 0 ? "" : token(client, channel, rack, "staging", staging);
+          String productionToken = agentsPerRack == staging ? ""
+              : token(client, channel, rack, "production", agentsPerRack - staging);
+          step("Created tokens for rack " + rack + " (" + (staging == 0 ? "" : staging + " staging host, ")
+              + (agentsPerRack - staging) + " production host(s)); starting its agents");
           for (int i = 1; i <= agentsPerRack; i++) {
+            String token = i <= staging ? stagingToken : productionToken;
             Path agentDir = root.resolve("agents").resolve(rack + "-" + i);
             Files.createDirectories(agentDir);
             start(agentDir.resolve("agent.log"), List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -143,6 +148,8 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("  " + rr + " agents show ID");
         System.out.println("  " + rr + " agents ping ID");
         System.out.println("  " + rr + " releases hello");
+        System.out.println("  " + rr + " flags hello");
+        System.out.println("  " + rr + " flag set hello banner=true --env production --watch");
         System.out.println("  " + rr + " rollback hello --selector rack=r1 --to 3.0.0 --watch");
         System.out.println("  " + rr + " token create --labels rack=r3,role=db");
         System.out.println("Press Ctrl-C to stop every process.");
@@ -157,22 +164,23 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /**
-   * Environments: rack r1 as staging and rack r2 as production, each with its own greeting and
-   * database password (a secret); hello@4.0.0 renders both into its config at install. Production
-   * refuses it until it completed in staging.
+   * Environments: one host of rack r1 as staging, every other host production, each with its own
+   * greeting and database password (a secret); hello@4.0.0 renders both into its config at install.
+   * Production refuses it until it completed in staging. Then a runtime flag goes on for production's
+   * hosts in rack r2 only.
    */
   private static void promote(AdminClient client, ManagedChannel channel, Path root) throws Exception {
-    step("Environments: rack r1 is staging, rack r2 is production, each with its own configuration"
-        + " ('rackroll env apply -f environments.yaml')");
+    step("Environments: the first host of rack r1 is staging, every other host production, each with its own"
+        + " configuration ('rackroll env apply -f environments.yaml')");
     String yaml = """
         lifecycle: [staging, production]
         environments:
           staging:
-            selector: rack=r1
+            selector: stage=staging
             strategy: {batch: "100%", healthGate: 1s}
             variables: {greeting: hello from staging}
           production:
-            selector: rack=r2
+            selector: stage=production
             strategy: {canary: "1", batch: "2", maxPerRack: "1", healthGate: 2s}
             variables: {greeting: hello from production}
         """;
@@ -199,27 +207,47 @@ final class DemoCommand implements Callable<Integer> {
     }
     step("'rackroll promote hello@4.0.0 --to staging', then to production, each with its environment's strategy");
     for (String env : List.of("staging", "production")) {
-      var d = stub.promote(promotion(env));
+      var d = client.stub(channel).promote(promotion(env)); // a stub's deadline runs from its creation
       expect(DeploymentWatch.watch(client, channel, d.getId(), System.out, Duration.ofMinutes(3)), true,
           "the promotion of hello@4.0.0 to " + env + " did not complete");
     }
     step("The same release, configured per environment on each host's disk (passwords not shown):");
     try (var agents = Files.list(root.resolve("agents"))) {
       for (Path agent : agents.sorted().toList()) {
-        Path conf = agent.resolve("state/apps/hello/releases/4.0.0/config/hello.conf");
+        Path conf = agent.resolve("state/apps/hello/current/config/hello.conf");
         String greeting = Files.readAllLines(conf).stream().filter(l -> l.startsWith("greeting=")).findFirst()
             .orElse("?");
         System.out.println("  " + agent.getFileName() + ": " + greeting);
       }
     }
+    step("'rackroll flag set hello banner=true --env production --selector rack=r2': a feature turned on for one rack"
+        + " first, in batches behind the health gate (each host writes flags.json and runs the flagsChanged hook)");
+    var flag = client.stub(channel).setFlags(io.rackroll.proto.v1.SetFlagsRequest.newBuilder().setApp("hello")
+        .setEnvironment("production").setSelector("rack=r2").putChanges("banner", "true").build());
+    expect(DeploymentWatch.watch(client, channel, flag.getId(), System.out, Duration.ofMinutes(3)), true,
+        "the flag change did not complete");
+    step("Each host's flags, as its release reads them from flags.json:");
+    try (var agents = Files.list(root.resolve("agents"))) {
+      for (Path agent : agents.sorted().toList()) {
+        Map<String, String> flags = FlagValues.fromJson(Files.readString(agent.resolve("state/apps/hello/flags.json")));
+        System.out.println("  " + agent.getFileName() + ": " + (flags.isEmpty() ? "(none)" : FlagValues.show(flags)));
+      }
+    }
     step("'rackroll releases hello': where each version runs, completed and failed");
-    var history = stub.releaseHistory(io.rackroll.proto.v1.ReleaseHistoryRequest.newBuilder().setName("hello").build());
+    var history = client.stub(channel).releaseHistory(io.rackroll.proto.v1.ReleaseHistoryRequest.newBuilder().setName("hello").build());
     for (var v : history.getVersionsList()) {
       String running = v.getRunningMap().entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).sorted()
           .collect(java.util.stream.Collectors.joining(", "));
       System.out.printf("  %-6s running on: %-24s completed in: %s%n", v.getRelease().getVersion(),
           running.isEmpty() ? "-" : running, v.getCompletedCount() == 0 ? "-" : String.join(", ", v.getCompletedList()));
     }
+  }
+
+  /** A token for {@code uses} hosts of {@code rack} in {@code stage} (the environments select on it). */
+  private static String token(AdminClient client, ManagedChannel channel, String rack, String stage, int uses) {
+    return client.stub(channel).createToken(CreateTokenRequest.newBuilder()
+        .putAllLabels(Map.of("rack", rack, "role", "web", "env", "demo", "stage", stage))
+        .setTtlSeconds(600).setUses(uses).build()).getToken();
   }
 
   private static io.rackroll.proto.v1.PromoteRequest promotion(String env) {
@@ -249,12 +277,13 @@ final class DemoCommand implements Callable<Integer> {
         : "echo 'dependency missing' >&2; exit 1");
     boolean templated = version.equals("4.0.0");
     if (templated) {
+      writeScript(hooks.resolve("flags.sh"), "echo \"flags now: $(cat \"$RACKROLL_FLAGS_FILE\")\" >> \"$RACKROLL_RELEASE_DIR/flags.log\"");
       Files.createDirectories(src.resolve("config"));
       Files.writeString(src.resolve("config/hello.conf"), "greeting=${greeting}\npassword=${db.password}\n");
     }
     Files.writeString(src.resolve("rackroll.yaml"), "name: hello\nversion: " + version + "\n"
         + (templated ? "templates: [config/hello.conf]\n" : "")
-        + "hooks:\n  activate: hooks/activate.sh\n"
+        + "hooks:\n  activate: hooks/activate.sh\n" + (templated ? "  flagsChanged: hooks/flags.sh\n" : "")
         + "health:\n  checks:\n    - exec: hooks/health.sh\n  interval: 300ms\n  timeout: 300ms\n"
         + "  healthyAfter: 2\n  deadline: 3s\n");
     Path out = root.resolve("sample").resolve("hello-" + version + ".tar.gz");
