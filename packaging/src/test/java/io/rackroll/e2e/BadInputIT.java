@@ -147,6 +147,25 @@ class BadInputIT {
   }
 
   @Test
+  void reconfigureAndFlagMistakesSayWhatToGive() {
+    assertOneLineError(fleet.rackroll("deploy", "web@1", "--reconfigure", "--env", "staging"), 1,
+        "rackroll: --reconfigure redeploys the version staging runs: give the application name only (web)");
+    assertOneLineError(fleet.rackroll("deploy", "web", "--reconfigure", "--env", "staging", "-l", "rack=r1"), 1,
+        "rackroll: --reconfigure takes the environment's hosts; leave out --selector");
+    assertOneLineError(fleet.rackroll("deploy", "web@1", "--env", "staging"), 1,
+        "rackroll: --env goes with --reconfigure; to deploy to an environment use 'rackroll promote web@1 --to staging'");
+    assertOneLineError(fleet.rackroll("deploy", "web@1"), 1,
+        "rackroll: deploy needs --selector EXPR (which agents), e.g. -l 'role=web,rack=r1'");
+    assertOneLineError(fleet.rackroll("flag", "set", "web", "a=1", "a=2", "--env", "staging"), 1,
+        "rackroll: flag a is given twice; give each flag once");
+    assertOneLineError(fleet.rackroll("flag", "unset", "web", "9a", "--env", "staging"), 1,
+        "rackroll: flag name \"9a\": expected a letter");
+    assertOneLineError(fleet.rackroll("flag", "set", "web", "a=1"), 2, "--env");
+    assertOneLineError(fleet.rackroll("flag", "set", "web", "a=1", "--env", "staging"), 1,
+        "rackroll: no environment \"staging\" (defined: none; apply an environments file with 'rackroll env apply -f FILE')");
+  }
+
+  @Test
   void noneOfThisChangedTheFleet() throws Exception {
     await("controller answering").atMost(Duration.ofSeconds(30)).until(() -> fleet.rackroll("agents").exit() == 0);
     assertThat(fleet.agents().keySet()).allSatisfy(id -> assertThat(id).startsWith("ag-"));

@@ -140,7 +140,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   /** What a deployment does, for the operator: "web@2", "web (previous release)", "web flags a=true". */
   static String describe(String kind, String app, String version, Map<String, String> flags) {
     return switch (kind) {
-      case FLAGS -> app + " flags " + io.rackroll.release.FlagValues.show(flags);
+      case FLAGS -> app + " flags " + FlagValues.show(flags);
       case RECONFIGURE -> app + "@" + version + " (reconfigure)";
       default -> version.isEmpty() ? app + " (previous release)" : app + "@" + version;
     };
