@@ -89,6 +89,15 @@ public final class FlagValues {
 
   /** The flags in a JSON object; a flat object of booleans, numbers and strings. */
   public static Map<String, String> fromJson(String json) {
+    return fromJson(json, false);
+  }
+
+  /** A change in a JSON object, as {@link #toJson} wrote it: flags set, and {@code null} for those removed. */
+  public static Map<String, String> changesFromJson(String json) {
+    return fromJson(json, true);
+  }
+
+  private static Map<String, String> fromJson(String json, boolean change) {
     JsonNode root;
     try {
       root = JSON.readTree(json);
@@ -101,7 +110,7 @@ public final class FlagValues {
     Map<String, String> out = new TreeMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+      if (!e.getValue().isValueNode() || (e.getValue().isNull() && !change)) {
         throw new IllegalArgumentException("flag " + e.getKey() + ": expected a boolean, number or string");
       }
       out.put(name(e.getKey()), e.getValue().toString());

@@ -48,4 +48,12 @@ class FlagValuesTest {
     assertThatThrownBy(() -> FlagValues.fromJson("[1]")).hasMessage("flags: expected a JSON object");
     assertThat(FlagValues.show(flags)).isEqualTo("checkout.v2=true color=\"blue\" rate=0.25");
   }
+
+  @Test
+  void aChangeThatRemovesAFlagRoundTripsButFlagsHoldNoNull() {
+    Map<String, String> change = Map.of("checkout.v2", "true", "color", FlagValues.REMOVE);
+    String json = FlagValues.toJson(change);
+    assertThat(FlagValues.changesFromJson(json)).isEqualTo(change);
+    assertThatThrownBy(() -> FlagValues.fromJson(json)).hasMessage("flag color: expected a boolean, number or string");
+  }
 }

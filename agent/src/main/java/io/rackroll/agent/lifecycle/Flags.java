@@ -152,6 +152,19 @@ public final class Flags {
     return apply(new Change(deploymentId, app, "APPLYING", now, last.get().before(), "", "", clock.millis()));
   }
 
+  /**
+   * Gives {@code app} its first flags, {@code initial} (its environment's), when the host has none
+   * of its own yet; a host that has flags keeps them. Recorded, and so reported, before the file is
+   * written: a crash in between leaves no file, and the install that resumes starts them again.
+   */
+  void start(String deploymentId, String app, Map<String, String> initial) throws IOException {
+    if (initial.isEmpty() || Files.exists(apps.resolve(app).resolve(FILE))) {
+      return;
+    }
+    record(new Change(deploymentId, app, "ACTIVE", Map.of(), initial, "", "", clock.millis()));
+    write(app, initial);
+  }
+
   /** Finishes a change a restart interrupted: its flags are put back. */
   public void recover() throws IOException, InterruptedException {
     for (Change c : lastChanges()) {

@@ -60,6 +60,7 @@ public final class Lifecycle {
   private final int keepReleases;
   private final Clock clock;
   private final Listener listener;
+  private final Flags flags;
   /**
    * The artifact verified for the job being run and what inspecting it found, so one job hashes
    * and scans it once, not once per step. Cleared when a job starts: every job verifies afresh.
@@ -81,11 +82,15 @@ public final class Lifecycle {
     this.keepReleases = keepReleases;
     this.clock = clock;
     this.listener = listener;
+    this.flags = new Flags(apps, this, hooks, health, clock, listener::flags);
   }
 
-  /** The runtime flags of this host's apps, run with this lifecycle's hooks and health checks. */
-  public Flags flags(Flags.Listener listener) {
-    return new Flags(apps, this, hooks, health, clock, listener);
+  /**
+   * The runtime flags of this host's apps, run with this lifecycle's hooks and health checks; each
+   * change is told to the listener's {@link Listener#flags}.
+   */
+  public Flags flags() {
+    return flags;
   }
 
   /** Told of every job transition, as persisted, and of a download's progress in between. */
@@ -95,6 +100,10 @@ public final class Lifecycle {
 
     /** While {@code job} is DOWNLOADING: the host holds {@code bytes} of its artifact. */
     default void downloaded(Job job, long bytes) {
+    }
+
+    /** Each step of a flag change of an app, as persisted, the first flags an install gives it included. */
+    default void flags(Flags.Change change) {
     }
   }
 
@@ -489,9 +498,10 @@ public final class Lifecycle {
     deleteTree(staging);
     try {
       Unpacker.unpack(artifact(job), staging);
+      ReleaseConfig config = ReleaseConfig.read(apps.resolve(job.app()));
+      flags.start(job.deploymentId(), job.app(), config.initialFlags()); // a host new to the app: its environment's
       Flags.link(staging); // flags.json: the app's runtime flags, whichever release runs
       Manifest m = Manifest.parse(Files.readString(staging.resolve(Manifest.FILE)));
-      ReleaseConfig config = ReleaseConfig.read(apps.resolve(job.app()));
       config.write(staging);
       for (String template : m.templates()) {
         Path file = staging.resolve(template);

@@ -51,8 +51,13 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
             .setDeploymentId(job.deploymentId()).setApp(job.app()).setVersion(Releases.versionOf(job.version()))
             .setBytes(bytes).setSize(job.size())).build());
       }
+
+      @Override
+      public void flags(Flags.Change change) {
+        reports.accept(update(change));
+      }
     });
-    this.flags = this.lifecycle.flags(change -> reports.accept(update(change)));
+    this.flags = this.lifecycle.flags();
   }
 
   public void reportTo(Consumer<AgentMessage> reports) {
@@ -103,7 +108,8 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
       case DEPLOY -> {
         var d = command.getDeploy();
         worker.execute(() -> runJob(() -> lifecycle.deploy(d.getDeploymentId(), d.getApp(), d.getVersion(),
-            d.getDigest(), d.getSize(), new ReleaseConfig(d.getEnvironment(), d.getVariablesMap(), d.getConfigDigest())),
+            d.getDigest(), d.getSize(), new ReleaseConfig(d.getEnvironment(), d.getVariablesMap(), d.getConfigDigest(),
+                d.getInitialFlagsMap())),
             d.getApp() + "@" + d.getVersion()));
         return CommandResult.newBuilder().setOk(true).setMessage("queued " + d.getApp() + "@" + d.getVersion());
       }

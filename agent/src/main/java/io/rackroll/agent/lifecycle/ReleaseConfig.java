@@ -18,17 +18,21 @@ import java.util.TreeMap;
  *
  * @param digest the controller's name for this configuration, reported back so it can tell hosts
  *     running with older values
+ * @param initialFlags the environment's runtime flags of the app: the host starts with them when it
+ *     has none of the app's yet
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-record ReleaseConfig(String environment, Map<String, String> variables, String digest) {
+record ReleaseConfig(String environment, Map<String, String> variables, String digest,
+    Map<String, String> initialFlags) {
   /** In a release directory, and for the job in flight in {@code apps/<app>/}. */
   static final String FILE = ".rackroll-config.json";
-  static final ReleaseConfig NONE = new ReleaseConfig("", Map.of(), "");
+  static final ReleaseConfig NONE = new ReleaseConfig("", Map.of(), "", Map.of());
   private static final ObjectMapper JSON = new ObjectMapper();
 
   ReleaseConfig {
     variables = new TreeMap<>(variables);
     digest = digest == null ? "" : digest; // written before digests existed
+    initialFlags = initialFlags == null ? Map.of() : new TreeMap<>(initialFlags); // and before flags
   }
 
   /** The configuration in {@code dir}; none when the release was installed without one. */
@@ -49,6 +53,6 @@ record ReleaseConfig(String environment, Map<String, String> variables, String d
   @Override
   public String toString() {
     return "ReleaseConfig[environment=" + environment + ", variables=" + variables.keySet() + ", digest=" + digest
-        + "]";
+        + ", initialFlags=" + initialFlags.keySet() + "]";
   }
 }

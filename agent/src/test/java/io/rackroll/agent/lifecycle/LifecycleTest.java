@@ -38,6 +38,7 @@ class LifecycleTest {
   private final Map<String, String> digests = new HashMap<>();
   private final List<Phase> seen = new ArrayList<>();
   private Lifecycle lifecycle;
+  private final List<Flags.Change> flagChanges = new ArrayList<>();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -57,7 +58,17 @@ class LifecycleTest {
       return p;
     };
     return new Lifecycle(apps, source, () -> new Preconditions.Host("x86_64", "linux", 2, 4L << 30),
-        Map.of("rack", "r1"), keep, Clock.systemUTC(), job -> seen.add(job.phase()));
+        Map.of("rack", "r1"), keep, Clock.systemUTC(), new Lifecycle.Listener() {
+          @Override
+          public void transition(Job job) {
+            seen.add(job.phase());
+          }
+
+          @Override
+          public void flags(Flags.Change change) {
+            flagChanges.add(change);
+          }
+        });
   }
 
   /** Packs web@version whose hooks log to the events file and whose health follows the healthy file. */
@@ -120,7 +131,7 @@ class LifecycleTest {
     release("1", "templates: [app.conf]\n", Map.of("postInstall",
         "echo \"post $RACKROLL_ENVIRONMENT $RACKROLL_VAR_GREETING $(head -1 app.conf)\" >> " + events));
     Job job = lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
-        new ReleaseConfig("staging", Map.of("greeting", "hi", "db.password", "pw-staging"), "c0ffee"));
+        new ReleaseConfig("staging", Map.of("greeting", "hi", "db.password", "pw-staging"), "c0ffee", Map.of()));
     assertThat(job.phase()).isEqualTo(Phase.ACTIVE);
     Path release = apps.resolve("web/releases/1");
     assertThat(release.resolve("app.conf")).hasContent("greeting=hi\npassword=pw-staging\nshell=${HOME}\n");
@@ -129,7 +140,7 @@ class LifecycleTest {
     assertThat(Files.getPosixFilePermissions(release.resolve(ReleaseConfig.FILE)))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     assertThat(ReleaseConfig.read(release)).isEqualTo(new ReleaseConfig("staging",
-        Map.of("greeting", "hi", "db.password", "pw-staging"), "c0ffee"));
+        Map.of("greeting", "hi", "db.password", "pw-staging"), "c0ffee", Map.of()));
     assertThat(lifecycle.currentConfigDigest("web")).isEqualTo("c0ffee");
     assertThat(ReleaseConfig.read(release).toString()).doesNotContain("pw-staging");
   }
@@ -140,7 +151,7 @@ class LifecycleTest {
     Files.writeString(src.resolve("app.conf"), "greeting=${greeting}\npassword=${db.password}\n");
     release("1", "templates: [app.conf]\n", Map.of());
     Job job = lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
-        new ReleaseConfig("production", Map.of("greeting", "hello"), "d1"));
+        new ReleaseConfig("production", Map.of("greeting", "hello"), "d1", Map.of()));
     assertThat(job.phase()).isEqualTo(Phase.FAILED);
     assertThat(job.failureKind()).isEqualTo("config_failed");
     assertThat(job.failure()).isEqualTo("web@1: template app.conf line 2: no variable \"db.password\" in environment"
@@ -151,7 +162,7 @@ class LifecycleTest {
 
   private Job deploy(String deploymentId, String version, String greeting, String digest) throws Exception {
     return lifecycle.deploy(deploymentId, "web", version, digests.get(version),
-        Files.size(artifacts.get(digests.get(version))), new ReleaseConfig("staging", Map.of("greeting", greeting), digest));
+        Files.size(artifacts.get(digests.get(version))), new ReleaseConfig("staging", Map.of("greeting", greeting), digest, Map.of()));
   }
 
   @Test
@@ -220,10 +231,8 @@ class LifecycleTest {
     assertThat(apps.resolve("web/current/app.conf")).hasContent("greeting=hello\n");
   }
 
-  private final List<Flags.Change> flagChanges = new ArrayList<>();
-
   private Flags flags() {
-    return lifecycle.flags(flagChanges::add);
+    return lifecycle.flags();
   }
 
   @Test
@@ -296,6 +305,30 @@ class LifecycleTest {
       assertThat(c.phase()).isEqualTo("FAILED");
       assertThat(c.failure()).isEqualTo("api is not installed on this host; deploy it first");
     });
+  }
+
+  @Test
+  void aHostNewToTheAppStartsWithItsEnvironmentsFlagsAndOneWithFlagsKeepsThem() throws Exception {
+    release("1", "", Map.of("flagsChanged", "echo changed >> " + events, "health", "grep -q checkout flags.json"));
+    Map<String, String> production = Map.of("checkout.v2", "true");
+
+    Job first = lifecycle.deploy("d-1", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
+        new ReleaseConfig("production", Map.of(), "c1", production));
+
+    assertThat(first.phase()).as("its health reads the flags it started with").isEqualTo(Phase.ACTIVE);
+    assertThat(apps.resolve("web/current/flags.json")).hasContent("{\n  \"checkout.v2\" : true\n}");
+    assertThat(flagChanges).as("reported, as a change by the deployment that installed it")
+        .extracting(Flags.Change::deploymentId, Flags.Change::phase, Flags.Change::after)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("d-1", "ACTIVE", production));
+    assertThat(events()).as("nothing ran yet to be told").doesNotContain("changed");
+
+    // The host's own flags win over the environment's from then on.
+    flags().set("d-f1", "web", Map.of("color", "\"red\""));
+    release("2", "", Map.of("health", "true"));
+    lifecycle.deploy("d-2", "web", "2", digests.get("2"), Files.size(artifacts.get(digests.get("2"))),
+        new ReleaseConfig("production", Map.of(), "c1", Map.of("checkout.v2", "false")));
+    assertThat(flags().current("web")).containsExactly(Map.entry("checkout.v2", "true"), Map.entry("color", "\"red\""));
+    assertThat(flagChanges).extracting(Flags.Change::deploymentId).containsExactly("d-1", "d-f1", "d-f1");
   }
 
   @Test

@@ -46,6 +46,7 @@ import io.rackroll.proto.v1.DeploymentHost;
 import io.rackroll.proto.v1.DeploymentRecord;
 import io.rackroll.proto.v1.GetAgentRequest;
 import io.rackroll.proto.v1.GetDeploymentRequest;
+import io.rackroll.proto.v1.EnvironmentFlags;
 import io.rackroll.proto.v1.GetFlagsRequest;
 import io.rackroll.proto.v1.GetFlagsResponse;
 import io.rackroll.proto.v1.ReconfigureRequest;
@@ -214,6 +215,11 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       store.flagChanges(request.getApp(), 20).stream()
           .filter(d -> request.getEnvironment().isBlank() || d.environment().equals(request.getEnvironment().strip()))
           .forEach(d -> out.addChanges(record(d, false)));
+      store.environmentFlags(request.getApp()).forEach((env, flags) -> {
+        if (request.getEnvironment().isBlank() || env.equals(request.getEnvironment().strip())) {
+          out.addEnvironments(EnvironmentFlags.newBuilder().setEnvironment(env).putAllFlags(flags));
+        }
+      });
       return out.build();
     });
   }

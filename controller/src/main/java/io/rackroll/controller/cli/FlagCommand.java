@@ -1,6 +1,7 @@
 package io.rackroll.controller.cli;
 
 import io.rackroll.proto.v1.DeploymentRecord;
+import io.rackroll.proto.v1.EnvironmentFlags;
 import io.rackroll.proto.v1.GetFlagsRequest;
 import io.rackroll.proto.v1.GetFlagsResponse;
 import io.rackroll.proto.v1.HostFlags;
@@ -126,6 +127,15 @@ final class FlagCommand {
                 h.getHostname().isEmpty() || h.getHostname().equals(h.getAgentId()) ? h.getAgentId()
                     : h.getAgentId() + " (" + h.getHostname() + ")",
                 h.getFlagsCount() == 0 ? "(none)" : FlagValues.show(h.getFlagsMap()));
+          }
+        }
+        if (r.getEnvironmentsCount() > 0) {
+          System.out.println();
+          String format = "%-14s %s%n";
+          System.out.printf(format, "ENVIRONMENT", "FLAGS (what its changes to every host left; hosts new to "
+              + app + " start with them)");
+          for (EnvironmentFlags e : r.getEnvironmentsList()) {
+            System.out.printf(format, e.getEnvironment(), e.getFlagsCount() == 0 ? "(none)" : FlagValues.show(e.getFlagsMap()));
           }
         }
         if (r.getChangesCount() > 0) {

@@ -512,9 +512,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       // The host's own environment's configuration, secrets included: only ever to that host.
       EnvironmentService.Configuration config = store.agent(h.agentId()).map(environments::configurationOf)
           .orElse(EnvironmentService.Configuration.NONE);
+      Map<String, String> flags = config.environment().isEmpty() ? Map.of()
+          : store.environmentFlags(d.app()).getOrDefault(config.environment(), Map.of());
       c.setDeploy(Deploy.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setVersion(d.version())
           .setDigest(release.get().digest()).setSize(release.get().sizeBytes())
-          .setEnvironment(config.environment()).putAllVariables(config.variables()).setConfigDigest(config.digest()));
+          .setEnvironment(config.environment()).putAllVariables(config.variables()).setConfigDigest(config.digest())
+          .putAllInitialFlags(flags));
     } else {
       c.setRollback(Rollback.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setToVersion(d.version()));
     }
@@ -608,12 +611,22 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   }
 
   private void end(Rollout r, String state) {
+    if (state.equals("completed") && r.d.kind().equals(FLAGS) && wholeEnvironment(r.d)) {
+      // Before the state: a crash in between completes the rollout again, and merging twice is merging once.
+      store.environmentFlags(r.d.environment(), r.d.app(), r.d.flags(), clock.instant());
+    }
     r.setState(state, r.reason);
     active.remove(r.d.id());
     downloads.values().removeIf(x -> x.deploymentId().equals(r.d.id()));
     audit("controller", state, r.d.id(), r.release() + ": " + r.tally() + (r.reason.isEmpty() ? "" : "; " + r.reason));
     log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, r.d.id())
         .log("deployment {} of {} {}: {}", r.d.id(), r.release(), state, r.tally());
+  }
+
+  /** A change to every host of its environment, not narrowed to some of them by a selector. */
+  private boolean wholeEnvironment(Deployment d) {
+    return environments.current().get(d.environment()).map(e -> e.selector().text().equals(d.selector()))
+        .orElse(false);
   }
 
   private void tick() {

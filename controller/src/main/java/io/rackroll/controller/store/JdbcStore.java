@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
@@ -535,7 +536,7 @@ public final class JdbcStore implements Store {
                 rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)), options(rs.getString(8)),
                 rs.getString(9), rs.getInt(10), rs.getInt(11), rs.getInt(12), rs.getString(13),
                 Instant.ofEpochMilli(rs.getLong(14)), rs.getString(15), rs.getString(16),
-                rs.getString(17).isEmpty() ? Map.of() : FlagValues.fromJson(rs.getString(17)), List.of()));
+                rs.getString(17).isEmpty() ? Map.of() : FlagValues.changesFromJson(rs.getString(17)), List.of()));
           }
         }
       }
@@ -951,6 +952,43 @@ public final class JdbcStore implements Store {
       }
       return null;
     });
+  }
+
+  @Override
+  public void environmentFlags(String environment, String app, Map<String, String> changes, Instant at) {
+    inTransaction("record flags of " + app + " in " + environment, c -> {
+      Map<String, String> before = environmentFlags(c, app).get(environment);
+      String flags = FlagValues.toJson(FlagValues.merge(before == null ? Map.of() : before, changes));
+      String sql = before == null
+          ? "INSERT INTO environment_flags (flags, updated_at, environment, app) VALUES (?, ?, ?, ?)"
+          : "UPDATE environment_flags SET flags = ?, updated_at = ? WHERE environment = ? AND app = ?";
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setString(1, flags);
+        ps.setLong(2, at.toEpochMilli());
+        ps.setString(3, environment);
+        ps.setString(4, app);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Map<String, Map<String, String>> environmentFlags(String app) {
+    return inTransaction("read environments' flags of " + app, c -> environmentFlags(c, app));
+  }
+
+  private static Map<String, Map<String, String>> environmentFlags(Connection c, String app) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT environment, flags FROM environment_flags WHERE app = ?")) {
+      ps.setString(1, app);
+      Map<String, Map<String, String>> out = new TreeMap<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1), FlagValues.fromJson(rs.getString(2)));
+        }
+      }
+      return out;
+    }
   }
 
   @Override

@@ -158,6 +158,17 @@ public interface Store extends AutoCloseable {
   /** The newest {@code limit} flag changes of {@code app}. */
   List<Deployment> flagChanges(String app, int limit);
 
+  /**
+   * Merges {@code changes} (each value JSON text; {@code null} removes the flag) into
+   * {@code environment}'s flags of {@code app}: what a completed change to the whole environment
+   * leaves, and what a host new to the app starts with there. Merging the same changes again
+   * changes nothing.
+   */
+  void environmentFlags(String environment, String app, Map<String, String> changes, Instant at);
+
+  /** Each environment's flags of {@code app}, by environment; environments without any are absent. */
+  Map<String, Map<String, String>> environmentFlags(String app);
+
   void audit(AuditEntry entry);
 
   /** The newest {@code limit} audit entries, newest first. */

@@ -414,10 +414,12 @@ class EnvironmentsTest {
         "no environment \"qa\" (defined: staging, production)");
 
     // A host not running the app is left out; one running it gets the change, then is told to undo it.
+    // Still, it is staging's flag now: a host new to the app starts with it.
     DeploymentRecord none = setFlags("staging", "", Map.of("a", "1"));
     assertThat(none.getHostsList()).singleElement().satisfies(h -> assertThat(h.getFailure()).isEqualTo("does not run web"));
+    assertThat(hosts.awaitEnd(none.getId()).getState()).isEqualTo("completed");
     DeploymentRecord staged = promote("1", "staging");
-    activate(staging);
+    assertThat(activate(staging).getInitialFlagsMap()).containsExactly(Map.entry("a", "1"));
     hosts.awaitEnd(staged.getId());
     DeploymentRecord flags = setFlags("staging", "rack=r1", Map.of("checkout.v2", "true"));
     assertThat(flags.getSelector()).isEqualTo("env=staging,rack=r1");
@@ -428,11 +430,23 @@ class EnvironmentsTest {
         .setDeploymentId(sent.getDeploymentId()).setApp("web").setPhase("ACTIVE").putFlags("checkout.v2", "true")
         .setAtEpochMillis(System.currentTimeMillis())).build());
     assertThat(hosts.awaitEnd(flags.getId()).getState()).isEqualTo("completed");
-    assertThat(setFlags("staging", "", Map.of("checkout.v2", "true")).getHostsList()).singleElement()
-        .satisfies(h -> assertThat(h.getFailure()).isEqualTo("already has checkout.v2=true"));
+    assertThat(environmentFlags()).as("a change narrowed to some hosts is not the environment's")
+        .containsExactly(Map.entry("staging", Map.of("a", "1")));
+    DeploymentRecord everywhere = setFlags("staging", "", Map.of("checkout.v2", "true", "a", "null"));
+    assertThat(everywhere.getHostsList()).singleElement()
+        .satisfies(h -> assertThat(h.getFailure()).isEqualTo("already has a=null checkout.v2=true"));
+    assertThat(hosts.awaitEnd(everywhere.getId()).getState()).isEqualTo("completed");
+    assertThat(environmentFlags()).containsExactly(Map.entry("staging", Map.of("checkout.v2", "true")));
     assertThat(controller.admin().getFlags(GetFlagsRequest.newBuilder().setApp("web").build()).getHostsList())
         .extracting(HostFlags::getAgentId, h -> h.getFlagsMap().get("checkout.v2"))
         .containsExactly(org.assertj.core.groups.Tuple.tuple("ag-s1", "true"));
+  }
+
+  private Map<String, Map<String, String>> environmentFlags() {
+    Map<String, Map<String, String>> out = new java.util.TreeMap<>();
+    controller.admin().getFlags(GetFlagsRequest.newBuilder().setApp("web").build()).getEnvironmentsList()
+        .forEach(e -> out.put(e.getEnvironment(), e.getFlagsMap()));
+    return out;
   }
 
   private DeploymentRecord setFlags(String env, String selector, Map<String, String> changes) {

@@ -280,6 +280,22 @@ abstract class StoreContract {
   }
 
   @Test
+  void anEnvironmentsFlagsAreItsChangesMerged() {
+    String app = id("app");
+    assertThat(store().environmentFlags(app)).isEmpty();
+
+    store().environmentFlags("production", app, Map.of("checkout.v2", "true", "color", "\"blue\""), T0);
+    store().environmentFlags("staging", app, Map.of("rate", "0.5"), T0);
+    store().environmentFlags("production", app, Map.of("color", "null", "rate", "1"), T0.plusSeconds(1));
+    store().environmentFlags("production", app, Map.of("color", "null", "rate", "1"), T0.plusSeconds(2)); // again
+
+    assertThat(store().environmentFlags(app)).containsExactly(
+        Map.entry("production", Map.of("checkout.v2", "true", "rate", "1")),
+        Map.entry("staging", Map.of("rate", "0.5")));
+    assertThat(store().environmentFlags(id("other"))).isEmpty();
+  }
+
+  @Test
   void aDeploymentKeepsItsPlanStrategyAndStateAndEveryHostTransition() {
     String d = id("d-");
     String a = id("ag-");

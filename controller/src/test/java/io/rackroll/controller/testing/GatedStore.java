@@ -107,6 +107,10 @@ public final class GatedStore implements Store {
   @Override public Map<String, Map<String, String>> hostFlags(String app) { return delegate.hostFlags(app); }
   @Override public Map<String, Instant> hostFlagsReportedAt(String app) { return delegate.hostFlagsReportedAt(app); }
   @Override public List<Deployment> flagChanges(String app, int limit) { return delegate.flagChanges(app, limit); }
+  @Override public void environmentFlags(String environment, String app, Map<String, String> changes, Instant at) {
+    delegate.environmentFlags(environment, app, changes, at);
+  }
+  @Override public Map<String, Map<String, String>> environmentFlags(String app) { return delegate.environmentFlags(app); }
   @Override public void audit(AuditEntry e) { delegate.audit(e); }
   @Override public List<AuditEntry> audit(int limit) { return delegate.audit(limit); }
   @Override public List<HostJob> agentApps(String id) { return delegate.agentApps(id); }
