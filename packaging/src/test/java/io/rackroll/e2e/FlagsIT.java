@@ -88,6 +88,24 @@ class FlagsIT {
           .containsPattern("production +env=prod +broken=true +rolled_back \\(failure budget spent");
       assertThat(ok(fleet.rackroll("audit")).out()).contains("web flags broken=true on \"env=prod\" in production",
           "rolled_back");
+
+      // A host new to production starts with production's flags: what the completed change to all of
+      // it left, not the one put back.
+      Fleet.Agent r3 = fleet.startAgentWith("prod-r3", "env=prod,rack=r3");
+      fleet.awaitConnected(4);
+      assertThat(ok(fleet.rackroll("promote", "web@1", "--to", "production", "--watch")).out())
+          .contains("on 1 host(s)", "3 skipped");
+      assertThat(r3.state.resolve("apps/web/current/flags.json")).hasContent("{\n  \"checkout.v2\" : true\n}");
+      assertThat(ok(fleet.rackroll("flags", "web")).out())
+          .containsPattern("production +" + r3.id() + " .*checkout.v2=true")
+          .containsPattern("(?m)^production +checkout.v2=true$");
+
+      // Unset everywhere: gone from every host and from what the next new host starts with.
+      ok(fleet.rackroll("flag", "unset", "web", "checkout.v2", "--env", "production", "--watch"));
+      for (Fleet.Agent a : new Fleet.Agent[] {r1, r2a, r2b, r3}) {
+        assertThat(a.state.resolve("apps/web/current/flags.json")).as(a.id()).hasContent("{ }");
+      }
+      assertThat(ok(fleet.rackroll("flags", "web")).out()).containsPattern("(?m)^production +\\(none\\)$");
     }
   }
 
