@@ -114,6 +114,19 @@ class BadInputIT {
   }
 
   @Test
+  void controllerWhoseDatabaseIsNotThereSaysWhichAndWhatToCheck() throws Exception {
+    Path data = dir.resolve("no-database");
+    assertThat(fleet.rackroll("controller", "init", "--data", data.toString(), "--listen", "127.0.0.1:0").exit()).isZero();
+    Files.writeString(data.resolve("controller.yaml"), "listen: 127.0.0.1:0\nmetrics: \"off\"\n"
+        + "database: jdbc:postgresql://127.0.0.1:1/rackroll?password=hunter2\n");
+    Fleet.Cli run = fleet.rackroll("controller", "run", "--data", data.toString());
+    assertOneLineError(run, 1, "rackroll: cannot connect to the database jdbc:postgresql://127.0.0.1:1/rackroll?...: ",
+        "; check database, databaseUser and databasePasswordFile in the controller's configuration");
+    assertThat(run.err()).doesNotContain("hunter2");
+    assertThat(data.resolve("db")).as("no embedded store made instead").doesNotExist();
+  }
+
+  @Test
   void agentWithAUsedTokenIsToldToGetANewOne() throws Exception {
     String token = fleet.token("rack=r9", 1);
     Path first = dir.resolve("first");

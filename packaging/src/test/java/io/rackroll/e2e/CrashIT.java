@@ -3,6 +3,7 @@ package io.rackroll.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,16 +63,20 @@ class CrashIT {
     }
   }
 
+  /** On PostgreSQL, the production store: what was committed before the SIGKILL is there after it. */
   @Test
   void transferCutByTheControllerGoingAwayResumesWhereItBroke() throws Exception {
-    try (Fleet fleet = Fleet.start(dir, "transferRateLimit: 1MiB")) {
+    try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().start();
+        Fleet fleet = Fleet.start(dir, "transferRateLimit: 1MiB\ndatabase: " + postgres.getJdbcUrl("postgres", "postgres"))) {
       Fleet.Agent a = fleet.startAgentWith("a", "rack=r1");
       fleet.awaitConnected(1);
       fleet.web("1").payload(4 << 20).push();
       String d1 = fleet.deploy("web@1", "rack=r1", "--health-gate", "0s");
       await("part of the artifact on disk").atMost(UP).until(() -> a.partialDownloadBytes() > 512 * 1024);
 
-      // The connection breaks mid-stream (SIGKILL of the controller), then the controller comes back.
+      // The connection breaks mid-stream (SIGKILL of the controller) a moment after a token was
+      // created, then the controller comes back.
+      String token = fleet.token("rack=r2", 1);
       fleet.killController();
       long kept = a.partialDownloadBytes();
       fleet.startController();
@@ -81,6 +86,9 @@ class CrashIT {
       assertThat(a.log()).containsPattern("resuming download of artifact \\S+ at byte [1-9]");
       assertThat(kept).as("bytes kept across the break").isPositive();
       assertThat(a.current("web")).isEqualTo("1");
+      fleet.startAgent("b", token);
+      fleet.awaitConnected(2);
+      assertThat(fleet.controllerLog()).contains("store: PostgreSQL");
     }
   }
 

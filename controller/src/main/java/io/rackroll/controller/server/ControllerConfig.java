@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.rackroll.controller.fleet.LinkSettings;
+import io.rackroll.controller.store.Database;
 import io.rackroll.wire.Durations;
 import io.rackroll.wire.HostPort;
 import java.io.IOException;
@@ -21,7 +22,7 @@ import java.time.Duration;
  */
 public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcurrentHandshakes,
     Duration agentCertificateLifetime, long maxArtifactSize, int maxConcurrentTransfers, long transferRateLimit,
-    HostPort metrics) {
+    HostPort metrics, Database database) {
   public static final String FILE = "controller.yaml";
 
   public ControllerConfig {
@@ -70,6 +71,15 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
       # Prometheus metrics over plain HTTP at /metrics; keep it on localhost or a management
       # network. "off" serves none.
       metrics: 127.0.0.1:9464
+
+      # The store: "embedded" (an H2 file under the data directory: simple, but a power cut or a
+      # SIGKILL can lose its last second of commits; agents re-report their state, so rollouts
+      # recover), or a PostgreSQL database for production, e.g. jdbc:postgresql://db1:5432/rackroll.
+      # The schema is created and migrated at start. The password is read from a file only root
+      # can read (one line); leave both empty for a local trust or peer login.
+      database: embedded
+      databaseUser: ""
+      databasePasswordFile: ""
       """;
 
   public static ControllerConfig defaults() {
@@ -95,7 +105,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: listen, heartbeatInterval, staleAfter, maxConcurrentHellos,"
           + " maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize, maxConcurrentTransfers,"
-          + " transferRateLimit, metrics)", e);
+          + " transferRateLimit, metrics, database, databaseUser, databasePasswordFile)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -105,33 +115,33 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
 
   public ControllerConfig withListen(HostPort listen) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics);
+        maxConcurrentTransfers, transferRateLimit, metrics, database);
   }
 
   public ControllerConfig withMaxConcurrentHandshakes(int n) {
     return new ControllerConfig(listen, link, n, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics);
+        maxConcurrentTransfers, transferRateLimit, metrics, database);
   }
 
   public ControllerConfig withMaxArtifactSize(long bytes) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, bytes,
-        maxConcurrentTransfers, transferRateLimit, metrics);
+        maxConcurrentTransfers, transferRateLimit, metrics, database);
   }
 
   public ControllerConfig withTransfers(int concurrent, long bytesPerSecond) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
-        concurrent, bytesPerSecond, metrics);
+        concurrent, bytesPerSecond, metrics, database);
   }
 
   /** Where metrics are served; null for none. */
   public ControllerConfig withMetrics(HostPort metrics) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics);
+        maxConcurrentTransfers, transferRateLimit, metrics, database);
   }
 
   public ControllerConfig withLink(LinkSettings link) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics);
+        maxConcurrentTransfers, transferRateLimit, metrics, database);
   }
 
   private static long rate(String text) {
@@ -170,6 +180,9 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     @JsonProperty public int maxConcurrentTransfers = 64;
     @JsonProperty public String transferRateLimit = "0";
     @JsonProperty public String metrics = "127.0.0.1:9464";
+    @JsonProperty public String database = Database.EMBEDDED;
+    @JsonProperty public String databaseUser = "";
+    @JsonProperty public String databasePasswordFile = "";
 
     ControllerConfig toConfig(Path file) {
       try {
@@ -182,7 +195,8 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
             artifactSize(maxArtifactSize),
             maxConcurrentTransfers,
             rate(transferRateLimit),
-            "off".equals(metrics) ? null : HostPort.parse("metrics", metrics));
+            "off".equals(metrics) ? null : HostPort.parse("metrics", metrics),
+            Database.of(database, databaseUser, databasePasswordFile));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
       }

@@ -20,7 +20,6 @@ import io.rackroll.controller.metrics.RpcMetrics;
 import io.rackroll.controller.pki.ControllerPki;
 import io.rackroll.controller.release.ArtifactService;
 import io.rackroll.controller.release.ArtifactStore;
-import io.rackroll.controller.store.JdbcStore;
 import io.rackroll.controller.store.Store;
 import io.rackroll.trust.MutualTls;
 import io.rackroll.trust.SecureFiles;
@@ -77,7 +76,7 @@ public final class ControllerServer implements AutoCloseable {
   private EventLoopGroup workers;
 
   public ControllerServer(Path dataDir, ControllerConfig config, Clock clock) {
-    this(dataDir, config, clock, JdbcStore::embedded);
+    this(dataDir, config, clock, config.database()::open);
   }
 
   /** With another store backend: opened in {@link #start()}, closed in {@link #close()}. */
@@ -168,7 +167,8 @@ public final class ControllerServer implements AutoCloseable {
     }
     HostPort bound = new HostPort(listen.host(), port());
     SecureFiles.writeString(dataDir.resolve(ADDRESS_FILE), bound + "\n", SecureFiles.PUBLIC);
-    log.info("controller {} listening on {} (data {})", version(), bound, dataDir.toAbsolutePath());
+    log.info("controller {} listening on {} (data {}; store: {})", version(), bound, dataDir.toAbsolutePath(),
+        config.database());
   }
 
   /** One controller per data directory: a second one would fight over the store and the address file. */

@@ -63,6 +63,42 @@ public final class JdbcStore implements Store {
     return new JdbcStore(ds, ds);
   }
 
+  /**
+   * A PostgreSQL database, migrated to the current schema at open, owned by this store;
+   * {@code shown} names it in errors without the URL's parameters.
+   */
+  static JdbcStore postgres(String url, String user, String password, String shown) {
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("store");
+    config.setJdbcUrl(url);
+    if (!user.isEmpty()) {
+      config.setUsername(user);
+    }
+    if (!password.isEmpty()) {
+      config.setPassword(password);
+    }
+    config.setMaximumPoolSize(8);
+    config.setConnectionTimeout(10_000);
+    HikariDataSource ds;
+    try {
+      ds = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      Throwable root = e;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      throw new StoreException("cannot connect to the database " + shown + ": " + root.getMessage()
+          + "; check database, databaseUser and databasePasswordFile in the controller's configuration", e);
+    }
+    try {
+      migrate(ds);
+    } catch (RuntimeException e) {
+      ds.close();
+      throw e;
+    }
+    return new JdbcStore(ds, ds);
+  }
+
   private static void migrate(DataSource ds) {
     try {
       Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
