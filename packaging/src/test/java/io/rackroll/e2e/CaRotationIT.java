@@ -41,12 +41,14 @@ class CaRotationIT {
 
       // Step 2 waits for every agent to have the bundle.
       b.kill();
-      await("b disconnected").atMost(RECONNECT).until(() -> fleet.stateOf(b.id()).equals("disconnected"));
+      await("b disconnected").atMost(RECONNECT).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.stateOf(b.id()).equals("disconnected"));
       Fleet.Cli refused = fleet.rackroll("controller", "rotate-ca", "--finish");
       assertThat(refused.exit()).isEqualTo(1);
       assertThat(refused.err()).contains("1 agent(s) do not have the new trust bundle yet: " + b.id());
       b.restart();
-      await("b back").atMost(RECONNECT).until(() -> fleet.stateOf(b.id()).equals("connected"));
+      await("b back").atMost(RECONNECT).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.stateOf(b.id()).equals("connected"));
       Fleet.Cli finish = fleet.rackroll("controller", "rotate-ca", "--finish");
       assertThat(finish.exit()).as(finish.toString()).isZero();
       X509Certificate newCa = certificates(fleet.data.resolve("pki/ca.crt")).get(0);
@@ -58,7 +60,8 @@ class CaRotationIT {
       await("agents renewed onto the new CA").atMost(RECONNECT)
           .until(() -> signedBy(a, newCa) && signedBy(b, newCa));
       String fingerprint = io.rackroll.trust.Keys.fingerprint(newCa);
-      await("the controller knows").atMost(RECONNECT).until(() -> fleet.agents().values().stream()
+      await("the controller knows").atMost(RECONNECT).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.agents().values().stream()
           .allMatch(n -> n.get("certificateCa").asText().equals(fingerprint)));
 
       // Step 3: the old CA goes.

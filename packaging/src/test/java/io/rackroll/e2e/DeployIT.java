@@ -28,7 +28,8 @@ class DeployIT {
       assertThat(v1.out()).contains("completed: 2 active");
       assertThat(List.of(r1.current("web"), r2.current("web"))).containsOnly("1");
       // Active releases keep reporting their health, with the host's load, memory and disk.
-      await("health reported").atMost(UP).until(() -> fleet.rackroll("agents", "show", r1.id()).out()
+      await("health reported").atMost(UP).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.rackroll("agents", "show", r1.id()).out()
           .contains("health       web: healthy (1 of 1 checks pass)"));
       assertThat(fleet.rackroll("agents", "show", r1.id()).out()).contains("memory available, ", "disk free");
 

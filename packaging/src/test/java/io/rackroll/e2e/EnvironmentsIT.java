@@ -128,7 +128,7 @@ class EnvironmentsIT {
 
   /** Polls the CLI: fine here, as each state waited for holds for minutes of the controller's clock. */
   private static void awaitHost(Fleet fleet, String id, String agent, String phase) {
-    await(agent + " " + phase + " in " + id).atMost(Duration.ofSeconds(60)).until(() -> {
+    await(agent + " " + phase + " in " + id).atMost(Duration.ofSeconds(60)).pollInterval(Fleet.CLI_POLL).until(() -> {
       for (JsonNode h : fleet.deploymentJson(id).path("hosts")) {
         if (h.path("agentId").asText().equals(agent)) {
           return h.path("phase").asText().equals(phase);
@@ -139,7 +139,7 @@ class EnvironmentsIT {
   }
 
   private static void awaitState(Fleet fleet, String id, String state) {
-    await(id + " " + state).atMost(Duration.ofSeconds(60))
+    await(id + " " + state).atMost(Duration.ofSeconds(60)).pollInterval(Fleet.CLI_POLL)
         .until(() -> fleet.deploymentJson(id).path("state").asText().equals(state));
   }
 }

@@ -121,7 +121,8 @@ class RolloutIT {
       //    rollout resumes and completes, and every host switched exactly once.
       fleet.web("1").activate(COUNT_ACTIVATIONS).push();
       String d1 = fleet.deploy("web@1", "role=web", "--batch", "1", "--health-gate", "2s");
-      await("second batch running").atMost(UP).until(() -> fleet.deploymentJson(d1).path("batch").asInt() >= 1);
+      await("second batch running").atMost(UP).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.deploymentJson(d1).path("batch").asInt() >= 1);
       fleet.killController();
       fleet.startController();
       assertThat(fleet.awaitEnd(d1)).contains(": completed", "4/4 hosts done");
@@ -133,14 +134,14 @@ class RolloutIT {
       // 2. Approval after the canary; pause and resume keep it waiting; approve lets it go on.
       fleet.web("2").push();
       String d2 = fleet.deploy("web@2", "role=web", "--approve-after-canary", "--batch", "100%", "--health-gate", "1s");
-      await("waiting for approval").atMost(UP)
+      await("waiting for approval").atMost(UP).pollInterval(Fleet.CLI_POLL)
           .until(() -> fleet.deploymentJson(d2).path("state").asText().equals("awaiting_approval"));
       assertThat(agents.stream().filter(a -> currentOf(a).equals("2")).count()).as("only the canary").isEqualTo(1);
       assertThat(fleet.rackroll("deployment", "pause", d2).out()).contains("paused");
       assertThat(fleet.rackroll("deployment", "approve", d2).err())
           .contains("cannot approve deployment " + d2 + ": it is paused");
       assertThat(fleet.rackroll("deployment", "resume", d2).exit()).isZero();
-      await("waiting again").atMost(UP)
+      await("waiting again").atMost(UP).pollInterval(Fleet.CLI_POLL)
           .until(() -> fleet.deploymentJson(d2).path("state").asText().equals("awaiting_approval"));
       assertThat(fleet.rackroll("deployment", "approve", d2).exit()).isZero();
       assertThat(fleet.awaitEnd(d2)).contains(": completed", "4/4 hosts done");
@@ -148,7 +149,7 @@ class RolloutIT {
       // 3. Abort after the canary, with --rollback: the canary returns to 2, nobody else moves.
       fleet.web("3").push();
       String d3 = fleet.deploy("web@3", "role=web", "--approve-after-canary", "--health-gate", "1s");
-      await("waiting for approval").atMost(UP)
+      await("waiting for approval").atMost(UP).pollInterval(Fleet.CLI_POLL)
           .until(() -> fleet.deploymentJson(d3).path("state").asText().equals("awaiting_approval"));
       assertThat(fleet.rackroll("deployment", "abort", d3, "--rollback").exit()).isZero();
       assertThat(fleet.awaitEnd(d3)).contains(": rolled_back", "aborted by admin");

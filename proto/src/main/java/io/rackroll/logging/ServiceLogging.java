@@ -16,7 +16,7 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 /**
  * How a long-running Rackroll process logs: INFO and above to stderr (the journal under systemd),
  * as human-readable lines or, with {@code --log-format json}, one JSON object per line. gRPC's
- * java.util.logging goes through the same path. CLI commands keep logback.xml's quiet default.
+ * java.util.logging goes through the same path. CLI commands keep {@link QuietConsole}'s quiet default.
  */
 public final class ServiceLogging {
   /** The {@code --log-format} values. */
