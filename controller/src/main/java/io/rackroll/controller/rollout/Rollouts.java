@@ -512,8 +512,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       // The host's own environment's configuration, secrets included: only ever to that host.
       EnvironmentService.Configuration config = store.agent(h.agentId()).map(environments::configurationOf)
           .orElse(EnvironmentService.Configuration.NONE);
-      Map<String, String> flags = config.environment().isEmpty() ? Map.of()
-          : store.environmentFlags(d.app()).getOrDefault(config.environment(), Map.of());
+      Map<String, String> flags = config.environment().isEmpty() ? Map.of() : r.environmentFlags(config.environment());
       c.setDeploy(Deploy.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setVersion(d.version())
           .setDigest(release.get().digest()).setSize(release.get().sizeBytes())
           .setEnvironment(config.environment()).putAllVariables(config.variables()).setConfigDigest(config.digest())
@@ -830,6 +829,11 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     Instant gateStartedAt;
     /** The release sent to hosts, read once on first use (releases never change). */
     private Optional<StoredRelease> storedRelease;
+    /**
+     * Each environment's flags of the app, read once on first use: they change only when a flag
+     * change to a whole environment completes, which no rollout on its hosts runs beside.
+     */
+    private Map<String, Map<String, String>> environmentFlags;
     /** Each batch's hosts, from the plan (which never changes), so an event does not scan the whole fleet. */
     private final Map<Integer, List<String>> batches = new HashMap<>();
     private final Map<Integer, Set<String>> batchEnvironments = new HashMap<>();
@@ -864,6 +868,13 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         storedRelease = store.release(d.app(), d.version());
       }
       return storedRelease;
+    }
+
+    Map<String, String> environmentFlags(String environment) {
+      if (environmentFlags == null) {
+        environmentFlags = store.environmentFlags(d.app());
+      }
+      return environmentFlags.getOrDefault(environment, Map.of());
     }
 
     String current(String agentId) {
