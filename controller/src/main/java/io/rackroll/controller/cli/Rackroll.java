@@ -38,8 +38,8 @@ public final class Rackroll {
 
   static int run(String... args) {
     CommandLine cli = new CommandLine(new Rackroll());
-    // picocli builds each command's model by reflection, about a third of a CLI call's CPU for all
-    // of them: only the command asked for is built, unless help or a mistake needs the whole list.
+    // picocli builds each command's model by reflection, which showed in profiles of every call:
+    // only the command asked for is built, unless help or a mistake needs the whole list.
     Optional<Class<?>> asked = Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst()
         .flatMap(name -> COMMANDS.stream().filter(c -> names(c).contains(name)).findFirst())
         .filter(c -> c != CommandLine.HelpCommand.class);
@@ -54,7 +54,10 @@ public final class Rackroll {
       return EXIT_FAILURE;
     });
     cli.setParameterExceptionHandler((e, a) -> {
+      List<String> like = e instanceof CommandLine.UnmatchedArgumentException u ? u.getSuggestions() : List.of();
       e.getCommandLine().getErr().println("rackroll: " + e.getMessage()
+          + (like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like.subList(0, Math.min(3, like.size())))
+              + "?")
           + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
       return EXIT_USAGE;
     });

@@ -1,0 +1,59 @@
+package io.rackroll.controller.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The CLI builds only the command asked for; help and mistakes still see every command. */
+class RackrollTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private PrintStream stdout;
+  private PrintStream stderr;
+
+  @BeforeEach
+  void capture() {
+    stdout = System.out;
+    stderr = System.err;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @AfterEach
+  void restore() {
+    System.setOut(stdout);
+    System.setErr(stderr);
+  }
+
+  @Test
+  void helpListsEveryCommand() {
+    assertThat(Rackroll.run("--help")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("controller", "token", "agents", "deploy", "rollback",
+        "deployments", "promote", "flags", "status", "demo", "simulate", "help");
+  }
+
+  @Test
+  void aCommandsOwnHelpAndHelpForACommandWork() {
+    assertThat(Rackroll.run("--debug", "flag", "set", "--help")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Usage: rackroll flag set", "--env");
+    out.reset();
+    assertThat(Rackroll.run("help", "promote")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Usage: rackroll promote");
+  }
+
+  @Test
+  void aMistypedCommandIsAnsweredWithTheOnesThatExist() {
+    assertThat(Rackroll.run("deplyo", "web@1")).isEqualTo(Rackroll.EXIT_USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8).strip()).isEqualTo("rackroll: Unmatched arguments from index 0:"
+        + " 'deplyo', 'web@1'; did you mean deploy or deployment or deployments? (see 'rackroll --help')");
+    err.reset();
+    assertThat(Rackroll.run("deployment", "shwo", "d-1")).isEqualTo(Rackroll.EXIT_USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8).strip()).isEqualTo("rackroll: Unmatched arguments from index 1:"
+        + " 'shwo', 'd-1'; did you mean show? (see 'rackroll deployment --help')");
+  }
+}
