@@ -2,10 +2,13 @@ package io.rackroll.controller.store;
 
 import io.rackroll.trust.SecureFiles;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Where the controller keeps its state: the embedded H2 file store under the data directory, or a
@@ -61,17 +64,24 @@ public record Database(String url, String user, Path passwordFile) {
     if (passwordFile == null) {
       return "";
     }
+    Set<PosixFilePermission> mode;
+    String password;
     try {
-      var mode = Files.getPosixFilePermissions(passwordFile);
-      if (!SecureFiles.OWNER_ONLY.containsAll(mode)) {
-        throw new IOException("databasePasswordFile " + passwordFile + " is readable by others ("
-            + PosixFilePermissions.toString(mode) + "); make it owner-only: chmod 600 " + passwordFile);
-      }
-      return Files.readString(passwordFile).lines().findFirst().orElse("");
+      mode = Files.getPosixFilePermissions(passwordFile);
+      password = Files.readString(passwordFile).lines().findFirst().orElse("");
     } catch (NoSuchFileException e) {
       throw new IOException("databasePasswordFile " + passwordFile + " does not exist; write the database password"
           + " on its first line (chmod 600)", e);
+    } catch (IOException e) {
+      String why = e instanceof AccessDeniedException ? "permission denied" : e.getMessage();
+      throw new IOException("databasePasswordFile " + passwordFile + " cannot be read (" + why + "); it must be a"
+          + " file of the controller's user (the packages run it as rackroll), mode 0600", e);
     }
+    if (!SecureFiles.OWNER_ONLY.containsAll(mode)) {
+      throw new IOException("databasePasswordFile " + passwordFile + " is readable by others ("
+          + PosixFilePermissions.toString(mode) + "); make it owner-only: chmod 600 " + passwordFile);
+    }
+    return password;
   }
 
   /** The URL without its parameters, which may carry a password: for messages and logs. */

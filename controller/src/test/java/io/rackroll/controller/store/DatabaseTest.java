@@ -57,6 +57,13 @@ class DatabaseTest {
     assertThatThrownBy(() -> Database.of("jdbc:postgresql://127.0.0.1:1/rackroll", "rackroll", missing.toString())
         .open(dir)).hasMessage("databasePasswordFile " + missing + " does not exist; write the database password on its"
         + " first line (chmod 600)");
+
+    Path directory = Files.createDirectory(dir.resolve("a-directory"));
+    Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+    assertThatThrownBy(() -> Database.of("jdbc:postgresql://127.0.0.1:1/rackroll", "rackroll", directory.toString())
+        .open(dir)).hasMessageStartingWith("databasePasswordFile " + directory + " cannot be read (")
+        .hasMessageEndingWith("); it must be a file of the controller's user (the packages run it as rackroll), mode"
+            + " 0600");
   }
 
   @Test
