@@ -90,14 +90,57 @@ public final class JdbcStore implements Store {
       throw new StoreException("cannot connect to the database " + shown + ": " + root.getMessage()
           + "; check database, databaseUser and databasePasswordFile in the controller's configuration", e);
     }
+    Connection lock;
     try {
+      lock = oneControllerPer(ds, shown);
       migrate(ds);
     } catch (RuntimeException e) {
       ds.close();
       throw e;
     }
-    return new JdbcStore(ds, ds);
+    return new JdbcStore(ds, () -> {
+      try (ds; lock) {
+        // closed in reverse order: the lock's session first, then the pool
+      }
+    });
   }
+
+  /** The advisory lock a controller's session holds on its database: "rackroll" in ASCII. */
+  private static final long CONTROLLER_LOCK = 0x7261636b726f6c6cL;
+
+  /**
+   * Takes the database for this controller alone, as {@code controller.lock} does a data
+   * directory: two controllers would both run the same rollouts. The lock belongs to the returned
+   * connection's session, held open for the store's life; PostgreSQL lets go of it when the session
+   * ends, a SIGKILL of the controller included. A controller restarted at once may find its old
+   * session not yet gone, so the lock is tried for a few seconds before refusing.
+   */
+  private static Connection oneControllerPer(DataSource ds, String shown) {
+    try {
+      Connection c = ds.getConnection();
+      long giveUp = System.nanoTime() + LOCK_PATIENCE.toNanos();
+      try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+        ps.setLong(1, CONTROLLER_LOCK);
+        do {
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next() && rs.getBoolean(1)) {
+              return c;
+            }
+          }
+          Thread.sleep(200); // polling the lock: PostgreSQL has no wait-with-timeout for advisory locks
+        } while (System.nanoTime() < giveUp);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      c.close();
+      throw new StoreException("another controller is using the database " + shown + "; run one controller per"
+          + " database (stop the other, or give this one a database of its own)", null);
+    } catch (SQLException e) {
+      throw new StoreException("cannot lock the database " + shown + " for this controller: " + e.getMessage(), e);
+    }
+  }
+
+  private static final java.time.Duration LOCK_PATIENCE = java.time.Duration.ofSeconds(5);
 
   private static void migrate(DataSource ds) {
     try {

@@ -86,6 +86,16 @@ class DatabaseTest {
       store.audit(AuditEntry.of(java.time.Instant.EPOCH, "admin", "test", "db", "opened"));
       assertThat(store.audit(10)).extracting(AuditEntry::detail).containsExactly("opened");
       assertThat(dir.resolve("db")).as("nothing embedded beside it").doesNotExist();
+
+      // A second controller on the same database is refused while the first holds it, and let in after.
+      Database same = Database.of(postgres.getJdbcUrl("postgres", "postgres"), "", "");
+      assertThatThrownBy(() -> same.open(dir.resolve("other"))).hasMessage("another controller is using the database"
+          + " jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres?...; run one controller per database"
+          + " (stop the other, or give this one a database of its own)");
+      store.close();
+      try (JdbcStore second = same.open(dir.resolve("other"))) {
+        assertThat(second.audit(10)).extracting(AuditEntry::detail).containsExactly("opened");
+      }
     }
   }
 }
