@@ -229,8 +229,8 @@ public final class Flags {
     Optional<Manifest.Hook> hook = lifecycle.manifestIfPresent(change.app(), release)
         .flatMap(m -> m.hook(HookPoint.FLAGS_CHANGED));
     if (hook.isPresent()) {
-      Path log = Files.createDirectories(apps.resolve(change.app()).resolve("logs")).resolve(release + "-flagsChanged.log");
-      hooks.run("flagsChanged", hook.get(), change.app(), release, dir, "", log);
+      hooks.run("flagsChanged", hook.get(), change.app(), release, dir, "",
+          lifecycle.hookLog(change.app(), release, "flagsChanged"));
     }
   }
 

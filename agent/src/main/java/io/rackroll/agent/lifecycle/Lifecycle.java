@@ -145,7 +145,7 @@ public final class Lifecycle {
    */
   private String releaseFor(String app, String version, String configDigest) throws IOException {
     Path plain = releaseDir(app, version);
-    if (!Files.isDirectory(plain) || ReleaseConfig.read(plain).digest().equals(configDigest)) {
+    if (!Files.isDirectory(plain) || configDigestOf(app, version).equals(configDigest)) {
       return version;
     }
     return Releases.configured(version, configDigest);
@@ -213,7 +213,7 @@ public final class Lifecycle {
   /** The kept release of {@code version} installed with {@code configDigest}, else its plain name. */
   private String configuredTarget(String app, String version, String configDigest) throws IOException {
     for (String r : keptReleases(app)) {
-      if (Releases.versionOf(r).equals(version) && ReleaseConfig.read(releaseDir(app, r)).digest().equals(configDigest)) {
+      if (Releases.versionOf(r).equals(version) && configDigestOf(app, r).equals(configDigest)) {
         return r;
       }
     }
@@ -305,7 +305,12 @@ public final class Lifecycle {
   /** The configuration digest the current release of {@code app} was installed with; empty when none. */
   public String currentConfigDigest(String app) throws IOException {
     Optional<String> current = currentRelease(app);
-    return current.isEmpty() ? "" : ReleaseConfig.read(releaseDir(app, current.get())).digest();
+    return current.isEmpty() ? "" : configDigestOf(app, current.get());
+  }
+
+  /** The configuration digest release directory {@code release} was installed with; empty when none. */
+  private String configDigestOf(String app, String release) throws IOException {
+    return ReleaseConfig.read(releaseDir(app, release)).digest();
   }
 
   /** The last persisted job of {@code app}. */
@@ -693,7 +698,12 @@ public final class Lifecycle {
   }
 
   private Path hookLog(Job job, String hook) throws IOException {
-    return Files.createDirectories(apps.resolve(job.app()).resolve("logs")).resolve(job.version() + "-" + hook + ".log");
+    return hookLog(job.app(), job.version(), hook);
+  }
+
+  /** Where {@code hook} of release directory {@code release} writes its output: {@code apps/<app>/logs/}. */
+  Path hookLog(String app, String release, String hook) throws IOException {
+    return Files.createDirectories(apps.resolve(app).resolve("logs")).resolve(release + "-" + hook + ".log");
   }
 
   private static String diskKind(IOException e) {

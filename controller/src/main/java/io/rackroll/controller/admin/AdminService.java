@@ -210,13 +210,14 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   @Override
   public void getFlags(GetFlagsRequest request, StreamObserver<GetFlagsResponse> response) {
     answer(response, () -> {
+      String only = request.getEnvironment().strip();
+      java.util.function.Predicate<String> asked = env -> only.isEmpty() || env.equals(only);
       GetFlagsResponse.Builder out = GetFlagsResponse.newBuilder()
-          .addAllHosts(environments.hostFlags(request.getApp(), request.getEnvironment().strip()));
-      store.flagChanges(request.getApp(), 20).stream()
-          .filter(d -> request.getEnvironment().isBlank() || d.environment().equals(request.getEnvironment().strip()))
+          .addAllHosts(environments.hostFlags(request.getApp(), only));
+      store.flagChanges(request.getApp(), 20).stream().filter(d -> asked.test(d.environment()))
           .forEach(d -> out.addChanges(record(d, false)));
       store.environmentFlags(request.getApp()).forEach((env, flags) -> {
-        if (request.getEnvironment().isBlank() || env.equals(request.getEnvironment().strip())) {
+        if (asked.test(env)) {
           out.addEnvironments(EnvironmentFlags.newBuilder().setEnvironment(env).putAllFlags(flags));
         }
       });

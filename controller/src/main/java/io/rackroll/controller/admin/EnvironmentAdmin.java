@@ -12,6 +12,7 @@ import io.rackroll.controller.select.Selector;
 import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.HostApp;
+import io.rackroll.controller.store.ReportedFlags;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.Store.EnvironmentRun;
 import io.rackroll.controller.store.StoredAgent;
@@ -159,9 +160,8 @@ final class EnvironmentAdmin {
           : "; to promote anyway (audited): --force --reason TEXT"));
     }
     Environment env = envs.get(request.getEnvironment()).orElseThrow();
-    Map<String, String> options = new LinkedHashMap<>(env.strategy());
-    options.putAll(request.getOptionsMap());
-    Deployment d = rollouts.start(new Rollouts.Request("deploy", request.getName(), request.getVersion(),
+    Map<String, String> options = strategy(env, request.getOptionsMap());
+    Deployment d = rollouts.start(new Rollouts.Request(Rollouts.DEPLOY, request.getName(), request.getVersion(),
         env.selector().text(), options, env.name(), request.getOverrideWindowReason().strip()), admin);
     if (refusal.isPresent()) {
       store.audit(AuditEntry.of(clock.instant(), admin, "promote --force", d.id(), release + " to " + env.name()
@@ -197,8 +197,7 @@ final class EnvironmentAdmin {
       throw new Rollouts.Refused(request.getName() + " runs more than one version in " + env.name() + " (" + b
           + "); promote one version to the whole environment, which installs it with today's values");
     }
-    Map<String, String> options = new LinkedHashMap<>(env.strategy());
-    options.putAll(request.getOptionsMap());
+    Map<String, String> options = strategy(env, request.getOptionsMap());
     return rollouts.start(new Rollouts.Request(Rollouts.RECONFIGURE, request.getName(), versions.keySet().iterator()
         .next(), env.selector().text(), options, env.name(), request.getOverrideWindowReason().strip()), admin);
   }
@@ -219,8 +218,7 @@ final class EnvironmentAdmin {
     Selector.parse(narrow);
     String selector = env.selector().text() + (narrow.isEmpty() ? "" : (env.selector().text().isEmpty() ? "" : ",")
         + narrow);
-    Map<String, String> options = new LinkedHashMap<>(env.strategy());
-    options.putAll(request.getOptionsMap());
+    Map<String, String> options = strategy(env, request.getOptionsMap());
     return rollouts.start(new Rollouts.Request(Rollouts.FLAGS, request.getApp(), "", selector, options, env.name(),
         request.getOverrideWindowReason().strip(), request.getChangesMap()), admin);
   }
@@ -234,8 +232,7 @@ final class EnvironmentAdmin {
     if (!environment.isEmpty()) {
       named(envs, environment);
     }
-    Map<String, Map<String, String>> flags = store.hostFlags(app);
-    Map<String, Instant> at = store.hostFlagsReportedAt(app);
+    Map<String, ReportedFlags> flags = store.hostFlags(app);
     Map<String, HostApp> running = store.hostApps(app);
     List<HostFlags> out = new java.util.ArrayList<>();
     for (StoredAgent a : store.agents()) {
@@ -244,13 +241,20 @@ final class EnvironmentAdmin {
       if (!(runs || flags.containsKey(a.id())) || (!environment.isEmpty() && !env.equals(environment))) {
         continue;
       }
+      ReportedFlags reported = flags.getOrDefault(a.id(), new ReportedFlags(Map.of(), Instant.EPOCH));
       out.add(HostFlags.newBuilder().setAgentId(a.id()).setHostname(a.facts().getHostname()).setEnvironment(env)
-          .putAllFlags(flags.getOrDefault(a.id(), Map.of()))
-          .setUpdatedEpochMillis(at.getOrDefault(a.id(), Instant.EPOCH).toEpochMilli()).build());
+          .putAllFlags(reported.flags()).setUpdatedEpochMillis(reported.at().toEpochMilli()).build());
     }
     out.sort(java.util.Comparator.comparing(HostFlags::getEnvironment).thenComparing(HostFlags::getHostname)
         .thenComparing(HostFlags::getAgentId));
     return out;
+  }
+
+  /** The environment's strategy with the request's rollout options over it. */
+  private static Map<String, String> strategy(Environment env, Map<String, String> overrides) {
+    Map<String, String> options = new LinkedHashMap<>(env.strategy());
+    options.putAll(overrides);
+    return options;
   }
 
   private static Environment named(Environments envs, String name) {

@@ -15,6 +15,7 @@ import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.FlagsReport;
 import io.rackroll.controller.store.HostApp;
 import io.rackroll.controller.store.HostJob;
+import io.rackroll.controller.store.ReportedFlags;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.controller.store.StoredRelease;
@@ -316,8 +317,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     }
     post(() -> {
       boolean revert = j.deploymentId().endsWith(REVERT);
-      Rollout r = active.get(revert ? j.deploymentId().substring(0, j.deploymentId().length() - REVERT.length())
-          : j.deploymentId());
+      Rollout r = activeFor(j.deploymentId());
       Deployment.Host h = r == null ? null : r.hosts.get(j.agentId());
       if (h == null) {
         return; // an ended deployment, or a report about one the controller does not run
@@ -338,13 +338,18 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     }
     post(() -> {
       boolean revert = f.deploymentId().endsWith(REVERT);
-      Rollout r = active.get(revert ? f.deploymentId().substring(0, f.deploymentId().length() - REVERT.length())
-          : f.deploymentId());
+      Rollout r = activeFor(f.deploymentId());
       Deployment.Host h = r == null ? null : r.hosts.get(f.agentId());
       if (h != null && r.d.kind().equals(FLAGS)) {
         reported(r, h, revert, f.phase(), f.failureKind(), f.failure(), "");
       }
     });
+  }
+
+  /** The running rollout a report's deployment id names: its own, or its revert's ({@code <id>:revert}). */
+  private Rollout activeFor(String deploymentId) {
+    return active.get(deploymentId.endsWith(REVERT) ? deploymentId.substring(0, deploymentId.length() - REVERT.length())
+        : deploymentId);
   }
 
   private void reported(Rollout r, Deployment.Host h, boolean revert, String phase, String kind, String failure,
@@ -746,14 +751,14 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       }
     }
     Map<String, HostApp> apps = store.hostApps(request.app());
-    Map<String, Map<String, String>> flags = request.kind().equals(FLAGS) ? store.hostFlags(request.app()) : Map.of();
+    Map<String, ReportedFlags> flags = request.kind().equals(FLAGS) ? store.hostFlags(request.app()) : Map.of();
     Map<String, String> digests = new HashMap<>(); // an environment's hosts share its configuration
     List<Candidate> candidates = new ArrayList<>();
     for (StoredAgent a : chosen) {
       HostApp app = apps.get(a.id());
       String unchanged = switch (request.kind()) {
         case FLAGS -> app == null || app.currentVersion().isEmpty() ? "does not run " + request.app()
-            : FlagValues.holds(flags.getOrDefault(a.id(), Map.of()), request.flags())
+            : FlagValues.holds(flags.containsKey(a.id()) ? flags.get(a.id()).flags() : Map.of(), request.flags())
                 ? "already has " + FlagValues.show(request.flags()) : "";
         case RECONFIGURE -> app == null || !app.healthyOn(request.version())
             ? "does not run " + request.release() + " healthily; deploy it there instead"

@@ -889,58 +889,64 @@ public final class JdbcStore implements Store {
 
   @Override
   public void hostJob(HostJob j) {
-    inTransaction("record job of " + j.agentId(), c -> {
-      String kept = String.join(",", j.keptVersions());
-      // Only a report at least as new as the stored one replaces it: reports can arrive out of order.
-      int updated;
-      try (PreparedStatement ps = c.prepareStatement("UPDATE agent_apps SET version = ?, phase = ?, failure_kind = ?,"
-          + " failure = ?, current_version = ?, previous_version = ?, kept_versions = ?, updated_at = ?,"
-          + " config_digest = ? WHERE agent_id = ? AND app = ? AND updated_at <= ?")) {
-        ps.setString(1, j.version());
-        ps.setString(2, j.phase());
-        ps.setString(3, j.failureKind());
-        ps.setString(4, clip(j.failure()));
-        ps.setString(5, j.currentVersion());
-        ps.setString(6, j.previousVersion());
-        ps.setString(7, kept);
-        ps.setLong(8, j.at().toEpochMilli());
-        ps.setString(9, j.configDigest());
-        ps.setString(10, j.agentId());
-        ps.setString(11, j.app());
-        ps.setLong(12, j.at().toEpochMilli());
-        updated = ps.executeUpdate();
-      }
-      // Nothing updated: the host's first report of this app, or one older than the stored one.
-      boolean exists = updated > 0;
-      if (!exists) {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM agent_apps WHERE agent_id = ? AND app = ?")) {
-          ps.setString(1, j.agentId());
-          ps.setString(2, j.app());
-          try (ResultSet rs = ps.executeQuery()) {
-            exists = rs.next();
-          }
-        }
-      }
-      if (!exists) {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO agent_apps (agent_id, app, version, phase,"
-            + " failure_kind, failure, current_version, previous_version, kept_versions, updated_at, config_digest)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-          ps.setString(1, j.agentId());
-          ps.setString(2, j.app());
-          ps.setString(3, j.version());
-          ps.setString(4, j.phase());
-          ps.setString(5, j.failureKind());
-          ps.setString(6, clip(j.failure()));
-          ps.setString(7, j.currentVersion());
-          ps.setString(8, j.previousVersion());
-          ps.setString(9, kept);
-          ps.setLong(10, j.at().toEpochMilli());
-          ps.setString(11, j.configDigest());
-          ps.executeUpdate();
-        }
-      }
+    Map<String, Object> columns = new LinkedHashMap<>();
+    columns.put("version", j.version());
+    columns.put("phase", j.phase());
+    columns.put("failure_kind", j.failureKind());
+    columns.put("failure", clip(j.failure()));
+    columns.put("current_version", j.currentVersion());
+    columns.put("previous_version", j.previousVersion());
+    columns.put("kept_versions", String.join(",", j.keptVersions()));
+    columns.put("config_digest", j.configDigest());
+    inTransaction("record job of " + j.agentId(),
+        c -> newestReport(c, "agent_apps", j.agentId(), j.app(), j.at(), columns));
+  }
+
+  /**
+   * Stores a host's report about an app as the row of {@code (agentId, app)} in {@code table},
+   * unless that row holds a newer one: reports can arrive out of order. One UPDATE in the common
+   * case; when it changes nothing (the host's first report of the app, or an older one), a check,
+   * and an INSERT for the first.
+   *
+   * @param columns the report's columns besides agent_id, app and updated_at, by name
+   */
+  private static Void newestReport(Connection c, String table, String agentId, String app, Instant at,
+      Map<String, Object> columns) throws SQLException {
+    List<Object> values = new ArrayList<>(columns.values());
+    String set = String.join(" = ?, ", columns.keySet()) + " = ?";
+    int updated;
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET " + set + ", updated_at = ?"
+        + " WHERE agent_id = ? AND app = ? AND updated_at <= ?")) {
+      bind(ps, values, at.toEpochMilli(), agentId, app, at.toEpochMilli());
+      updated = ps.executeUpdate();
+    }
+    if (updated > 0) {
       return null;
-    });
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + table + " WHERE agent_id = ? AND app = ?")) {
+      bind(ps, List.of(), agentId, app);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return null; // a newer report is stored
+        }
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (" + String.join(", ", columns.keySet())
+        + ", updated_at, agent_id, app) VALUES (" + "?, ".repeat(columns.size()) + "?, ?, ?)")) {
+      bind(ps, values, at.toEpochMilli(), agentId, app);
+      ps.executeUpdate();
+    }
+    return null;
+  }
+
+  private static void bind(PreparedStatement ps, List<Object> first, Object... rest) throws SQLException {
+    int i = 1;
+    for (Object v : first) {
+      ps.setObject(i++, v);
+    }
+    for (Object v : rest) {
+      ps.setObject(i++, v);
+    }
   }
 
   @Override
@@ -965,71 +971,24 @@ public final class JdbcStore implements Store {
 
   @Override
   public void hostFlags(FlagsReport r) {
-    String flags = FlagValues.toJson(r.flags());
-    inTransaction("record flags of " + r.app() + " on " + r.agentId(), c -> {
-      int updated;
-      try (PreparedStatement ps = c.prepareStatement("UPDATE host_flags SET flags = ?, updated_at = ?"
-          + " WHERE agent_id = ? AND app = ? AND updated_at <= ?")) {
-        ps.setString(1, flags);
-        ps.setLong(2, r.at().toEpochMilli());
-        ps.setString(3, r.agentId());
-        ps.setString(4, r.app());
-        ps.setLong(5, r.at().toEpochMilli());
-        updated = ps.executeUpdate();
-      }
-      boolean exists = updated > 0; // else the first report, or one older than the stored one
-      if (!exists) {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM host_flags WHERE agent_id = ? AND app = ?")) {
-          ps.setString(1, r.agentId());
-          ps.setString(2, r.app());
-          try (ResultSet rs = ps.executeQuery()) {
-            exists = rs.next();
-          }
-        }
-      }
-      if (!exists) {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO host_flags (agent_id, app, flags, updated_at)"
-            + " VALUES (?, ?, ?, ?)")) {
-          ps.setString(1, r.agentId());
-          ps.setString(2, r.app());
-          ps.setString(3, flags);
-          ps.setLong(4, r.at().toEpochMilli());
-          ps.executeUpdate();
-        }
-      }
-      return null;
-    });
+    inTransaction("record flags of " + r.app() + " on " + r.agentId(), c -> newestReport(c, "host_flags", r.agentId(),
+        r.app(), r.at(), Map.of("flags", FlagValues.toJson(r.flags()))));
   }
 
   @Override
-  public Map<String, Map<String, String>> hostFlags(String app) {
-    Map<String, Map<String, String>> out = new HashMap<>();
-    hostFlagRows(app, (agent, flags, at) -> out.put(agent, FlagValues.fromJson(flags)));
-    return out;
-  }
-
-  @Override
-  public Map<String, Instant> hostFlagsReportedAt(String app) {
-    Map<String, Instant> out = new HashMap<>();
-    hostFlagRows(app, (agent, flags, at) -> out.put(agent, Instant.ofEpochMilli(at)));
-    return out;
-  }
-
-  private interface FlagRow {
-    void accept(String agentId, String flags, long at);
-  }
-
-  private void hostFlagRows(String app, FlagRow row) {
-    inTransaction("read flags of " + app, c -> {
+  public Map<String, ReportedFlags> hostFlags(String app) {
+    return inTransaction("read flags of " + app, c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, flags, updated_at FROM host_flags WHERE app = ?")) {
         ps.setString(1, app);
+        Map<String, ReportedFlags> out = new HashMap<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            row.accept(rs.getString(1), rs.getString(2), rs.getLong(3));
+            out.put(rs.getString(1), new ReportedFlags(FlagValues.fromJson(rs.getString(2)),
+                Instant.ofEpochMilli(rs.getLong(3))));
           }
         }
+        return out;
       }
-      return null;
     });
   }
 

@@ -149,11 +149,8 @@ public interface Store extends AutoCloseable {
   /** Records the flags a host reports for an app, unless a newer report is stored. */
   void hostFlags(FlagsReport report);
 
-  /** Every host's flags of {@code app} as last reported, by agent id. */
-  Map<String, Map<String, String>> hostFlags(String app);
-
-  /** When each host last reported its flags of {@code app}, by agent id. */
-  Map<String, Instant> hostFlagsReportedAt(String app);
+  /** Every host's flags of {@code app} as last reported, and when, by agent id. */
+  Map<String, ReportedFlags> hostFlags(String app);
 
   /** The newest {@code limit} flag changes of {@code app}. */
   List<Deployment> flagChanges(String app, int limit);

@@ -273,10 +273,10 @@ abstract class StoreContract {
 
     store().hostFlags(new FlagsReport(a, d, app, "ACTIVE", "", "", Map.of("checkout.v2", "true"), T0.plusSeconds(2)));
     store().hostFlags(new FlagsReport(a, d, app, "APPLYING", "", "", Map.of(), T0.plusSeconds(1))); // late, older
-    assertThat(store().hostFlags(app)).containsExactly(Map.entry(a, Map.of("checkout.v2", "true")));
-    assertThat(store().hostFlagsReportedAt(app)).containsEntry(a, T0.plusSeconds(2));
+    assertThat(store().hostFlags(app)).containsExactly(
+        Map.entry(a, new ReportedFlags(Map.of("checkout.v2", "true"), T0.plusSeconds(2))));
     store().hostFlags(new FlagsReport(a, d, app, "ACTIVE", "", "", Map.of(), T0.plusSeconds(3)));
-    assertThat(store().hostFlags(app).get(a)).isEmpty();
+    assertThat(store().hostFlags(app).get(a).flags()).isEmpty();
   }
 
   @Test

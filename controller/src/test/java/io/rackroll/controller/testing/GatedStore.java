@@ -10,6 +10,7 @@ import io.rackroll.controller.store.Enrollment;
 import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.NewToken;
 import io.rackroll.controller.store.Redemption;
+import io.rackroll.controller.store.ReportedFlags;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.controller.store.StoredRelease;
@@ -104,8 +105,7 @@ public final class GatedStore implements Store {
   @Override public void hostJob(HostJob j) { delegate.hostJob(j); }
   @Override public Map<String, HostApp> hostApps(String app) { return delegate.hostApps(app); }
   @Override public void hostFlags(FlagsReport report) { delegate.hostFlags(report); }
-  @Override public Map<String, Map<String, String>> hostFlags(String app) { return delegate.hostFlags(app); }
-  @Override public Map<String, Instant> hostFlagsReportedAt(String app) { return delegate.hostFlagsReportedAt(app); }
+  @Override public Map<String, ReportedFlags> hostFlags(String app) { return delegate.hostFlags(app); }
   @Override public List<Deployment> flagChanges(String app, int limit) { return delegate.flagChanges(app, limit); }
   @Override public void environmentFlags(String environment, String app, Map<String, String> changes, Instant at) {
     delegate.environmentFlags(environment, app, changes, at);
