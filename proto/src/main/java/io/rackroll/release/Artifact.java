@@ -25,7 +25,7 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
  * reads one without unpacking it (the controller checks every push this way); {@link #pack}
  * builds one from a directory, keeping executable bits.
  */
-public record Artifact(Manifest manifest, Set<String> files, long unpackedBytes) {
+public record Artifact(Manifest manifest, Set<String> files, long unpackedBytes, long entries) {
   /** Manifests larger than this are refused before parsing. */
   private static final int MAX_MANIFEST_BYTES = 256 * 1024;
 
@@ -35,22 +35,29 @@ public record Artifact(Manifest manifest, Set<String> files, long unpackedBytes)
 
   /**
    * Reads the manifest and the file list of {@code tarGz}, and checks that the files the manifest
-   * names are in it.
+   * names are in it. Reading stops the moment the archive passes {@code limits}.
    *
    * @throws ManifestException for a missing or bad manifest, or a manifest naming missing files
+   * @throws UnpackLimits.ExceededException when the archive passes {@code limits}
    * @throws IOException when the file is not a readable .tar.gz
    */
-  public static Artifact inspect(Path tarGz) throws IOException, ManifestException {
+  public static Artifact inspect(Path tarGz, UnpackLimits limits) throws IOException, ManifestException {
     String manifestText = null;
     Set<String> files = new LinkedHashSet<>();
     long unpacked = 0;
+    long entries = 0;
     try (InputStream raw = new BufferedInputStream(Files.newInputStream(tarGz));
-        TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(raw))) {
+        TarArchiveInputStream tar = new TarArchiveInputStream(
+            limits.bound(new GzipCompressorInputStream(raw), Files.size(tarGz)))) {
       for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
         String name = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
+        entries++;
+        if (e.isFile()) {
+          unpacked += Math.max(0, e.getSize());
+        }
+        limits.admit(entries, unpacked);
         if (e.isFile()) {
           files.add(name);
-          unpacked += e.getSize();
           if (name.equals(Manifest.FILE)) {
             if (e.getSize() > MAX_MANIFEST_BYTES) {
               throw new ManifestException(List.of(Manifest.FILE + ": " + e.getSize() + " bytes (expected: at most "
@@ -60,8 +67,10 @@ public record Artifact(Manifest manifest, Set<String> files, long unpackedBytes)
           }
         }
       }
+    } catch (UnpackLimits.ExceededException e) {
+      throw e;
     } catch (IOException | IllegalArgumentException e) {
-      throw new IOException("not a readable .tar.gz: " + e.getMessage(), e);
+      throw new IOException("not a readable .tar.gz: " + Artifact.why(e), e);
     }
     if (manifestText == null) {
       throw new ManifestException(List.of(Manifest.FILE + ": missing at the root of the artifact"
@@ -69,7 +78,7 @@ public record Artifact(Manifest manifest, Set<String> files, long unpackedBytes)
     }
     Manifest manifest = Manifest.parse(manifestText);
     manifest.checkFiles(files);
-    return new Artifact(manifest, files, unpacked);
+    return new Artifact(manifest, files, unpacked, entries);
   }
 
   /**
@@ -125,6 +134,18 @@ public record Artifact(Manifest manifest, Set<String> files, long unpackedBytes)
       }
     }
     return manifest;
+  }
+
+  /**
+   * What went wrong reading an archive, in words: commons-compress and the JDK often throw with no
+   * message at all (a truncated gzip stream is an EOFException whose message is null).
+   */
+  public static String why(Exception e) {
+    if (e instanceof java.io.EOFException) {
+      return "it ends too early (truncated, or the upload was cut short)";
+    }
+    String m = e.getMessage();
+    return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
   }
 
   private static String relative(Path dir, Path p) {

@@ -13,7 +13,7 @@ import java.util.Set;
  * the same class, so both sides agree on every key.
  */
 public record Manifest(String name, String version, Requirements requires, Map<HookPoint, Hook> hooks,
-    Health health, List<String> templates, String text) {
+    Health health, List<TemplateFile> templates, String text) {
   public static final String FILE = "rackroll.yaml";
   public static final Duration DEFAULT_HOOK_TIMEOUT = Duration.ofSeconds(60);
 
@@ -38,9 +38,9 @@ public record Manifest(String name, String version, Requirements requires, Map<H
         missing.add(FILE + ": hooks." + point.key() + ": " + hook.path() + " is not in the artifact");
       }
     });
-    for (String t : templates) {
-      if (!files.contains(t)) {
-        missing.add(FILE + ": templates: " + t + " is not in the artifact");
+    for (TemplateFile t : templates) {
+      if (!files.contains(t.path())) {
+        missing.add(FILE + ": templates: " + t.path() + " is not in the artifact");
       }
     }
     for (HealthCheck check : health.checks()) {
@@ -83,6 +83,25 @@ public record Manifest(String name, String version, Requirements requires, Map<H
 
     public String key() {
       return key;
+    }
+  }
+
+  /**
+   * A file the agent renders at install with the environment's values. It may hold secrets, so it
+   * is written owner-only (0600, the agent's user) unless the manifest asks for another mode, owner
+   * or group; an owner or group is a user or group name on the host ("" keeps the agent's).
+   */
+  public record TemplateFile(String path, int mode, String owner, String group) {
+    public static final int DEFAULT_MODE = 0600;
+
+    public TemplateFile {
+      if (mode < 0 || mode > 0777) {
+        throw new IllegalArgumentException("template mode: " + Integer.toOctalString(mode) + " (expected: 0000 to 0777)");
+      }
+    }
+
+    public static TemplateFile ownerOnly(String path) {
+      return new TemplateFile(path, DEFAULT_MODE, "", "");
     }
   }
 

@@ -2,6 +2,7 @@ package io.rackroll.release;
 
 import io.rackroll.release.Manifest.Health;
 import io.rackroll.release.Manifest.HealthCheck;
+import io.rackroll.release.Manifest.TemplateFile;
 import io.rackroll.release.Manifest.Hook;
 import io.rackroll.release.Manifest.HookPoint;
 import io.rackroll.release.Manifest.Requirements;
@@ -35,6 +36,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 final class ManifestParser {
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
   private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}");
+  private static final Pattern ACCOUNT = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
   private static final Set<String> OS = Set.of("linux", "windows", "macos", "freebsd");
   private static final Set<String> ARCH = Set.of("x86_64", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64");
 
@@ -64,7 +66,7 @@ final class ManifestParser {
     Requirements requires = top.containsKey("requires") ? requires(top.get("requires")) : Requirements.NONE;
     Map<HookPoint, Hook> hooks = top.containsKey("hooks") ? hooks(top.get("hooks")) : Map.of();
     Health health = top.containsKey("health") ? health(top.get("health")) : Health.NONE;
-    List<String> templates = top.containsKey("templates") ? templates(top.get("templates")) : List.of();
+    List<TemplateFile> templates = top.containsKey("templates") ? templates(top.get("templates")) : List.of();
     if (!problems.isEmpty()) {
       throw new ManifestException(problems);
     }
@@ -112,22 +114,62 @@ final class ManifestParser {
     return new Requirements(arch, os, cores, size(m, "minMemory", "requires."), size(m, "minFreeDisk", "requires."));
   }
 
-  /** Files rendered in place at install with the environment's variables. */
-  private List<String> templates(Node node) {
-    List<String> out = new ArrayList<>();
+  /**
+   * Files rendered in place at install with the environment's variables: a path (written 0600), or
+   * {@code {path, mode, owner, group}} for a file others must read.
+   */
+  private List<TemplateFile> templates(Node node) {
+    List<TemplateFile> out = new ArrayList<>();
     if (!(node instanceof SequenceNode seq)) {
       problems.add(at(node) + "templates: expected a list of files, e.g. [config/app.conf]");
       return out;
     }
+    Set<String> seen = new java.util.HashSet<>();
     for (Node item : seq.getValue()) {
-      String p = path(item, "templates");
-      if (p != null && out.contains(p)) {
-        problems.add(at(item) + "templates: " + p + " is listed twice");
-      } else if (p != null) {
-        out.add(p);
+      TemplateFile t = item instanceof MappingNode ? templateSpec(item) : templateOf(path(item, "templates"));
+      if (t != null && !seen.add(t.path())) {
+        problems.add(at(item) + "templates: " + t.path() + " is listed twice");
+      } else if (t != null) {
+        out.add(t);
       }
     }
     return out;
+  }
+
+  private static TemplateFile templateOf(String path) {
+    return path == null ? null : TemplateFile.ownerOnly(path);
+  }
+
+  private TemplateFile templateSpec(Node item) {
+    Map<String, Node> spec = keys(item, "templates.", List.of("path", "mode", "owner", "group"));
+    if (!spec.containsKey("path")) {
+      problems.add(at(item) + "templates: missing \"path\" (expected: the file's path in the release)");
+      return null;
+    }
+    String path = path(spec.get("path"), "templates.path");
+    int mode = TemplateFile.DEFAULT_MODE;
+    if (spec.containsKey("mode")) {
+      String v = scalar(spec.get("mode"), "templates.mode");
+      if (v != null && v.matches("0?[0-7]{3}")) {
+        mode = Integer.parseInt(v, 8);
+      } else if (v != null) {
+        problem(spec.get("mode"), "templates.mode", v, "an octal mode from 0000 to 0777, e.g. 0640");
+        return null;
+      }
+    }
+    String owner = spec.containsKey("owner") ? account(spec.get("owner"), "templates.owner") : "";
+    String group = spec.containsKey("group") ? account(spec.get("group"), "templates.group") : "";
+    return path == null || owner == null || group == null ? null : new TemplateFile(path, mode, owner, group);
+  }
+
+  /** A user or group name as Debian's adduser accepts it. */
+  private String account(Node n, String key) {
+    String v = scalar(n, key);
+    if (v != null && !ACCOUNT.matcher(v).matches()) {
+      problem(n, key, v, "a user or group name on the host: a-z, 0-9, '_', '-', up to 32 characters");
+      return null;
+    }
+    return v;
   }
 
   private Map<HookPoint, Hook> hooks(Node node) {

@@ -147,9 +147,26 @@ class ManifestTest {
   }
 
   @Test
+  void aTemplateMayAskForItsModeOwnerAndGroup() throws Exception {
+    Manifest m = Manifest.parse("name: web\nversion: \"1\"\ntemplates:\n  - path: public/site.conf\n    mode: 0644\n"
+        + "  - path: db.conf\n    mode: \"0640\"\n    owner: www-data\n    group: web\n");
+    assertThat(m.templates()).containsExactly(new Manifest.TemplateFile("public/site.conf", 0644, "", ""),
+        new Manifest.TemplateFile("db.conf", 0640, "www-data", "web"));
+    assertThatThrownBy(() -> Manifest.parse("name: web\nversion: \"1\"\ntemplates:\n  - path: a\n    mode: 4755\n"
+        + "  - path: b\n    owner: ../root\n  - mode: 0600\n  - path: c\n    colour: red\n"))
+        .isInstanceOfSatisfying(ManifestException.class, e -> assertThat(e.problems()).containsExactly(
+            "rackroll.yaml line 5: templates.mode: 4755 (expected: an octal mode from 0000 to 0777, e.g. 0640)",
+            "rackroll.yaml line 7: templates.owner: ../root (expected: a user or group name on the host: a-z, 0-9,"
+                + " '_', '-', up to 32 characters)",
+            "rackroll.yaml line 8: templates: missing \"path\" (expected: the file's path in the release)",
+            "rackroll.yaml line 10: unknown key \"templates.colour\" (expected one of: path, mode, owner, group)"));
+  }
+
+  @Test
   void templatesAreFilesOfTheRelease() throws Exception {
     Manifest m = Manifest.parse("name: web\nversion: \"1\"\ntemplates: [config/app.conf, ./run.env]\n");
-    assertThat(m.templates()).containsExactly("config/app.conf", "run.env");
+    assertThat(m.templates()).containsExactly(Manifest.TemplateFile.ownerOnly("config/app.conf"),
+        Manifest.TemplateFile.ownerOnly("run.env"));
     assertThatThrownBy(() -> m.checkFiles(Set.of("rackroll.yaml", "run.env")))
         .isInstanceOfSatisfying(ManifestException.class, e -> assertThat(e.problems()).containsExactly(
             "rackroll.yaml: templates: config/app.conf is not in the artifact"));

@@ -1,5 +1,7 @@
 package io.rackroll.agent.install;
 
+import io.rackroll.release.Artifact;
+import io.rackroll.release.UnpackLimits;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,8 +15,9 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /**
  * Unpacks a release artifact into an empty directory, refusing anything that could write outside
- * it or smuggle a special file onto the host: absolute paths, {@code ..}, links that point outside
- * the release, hard links, devices and FIFOs. Only the executable bit of a file's mode is kept
+ * it or smuggle a special file onto the host: absolute paths, {@code ..}, writes through a link,
+ * links that lead outside the release by any chain of links ({@link ReleaseTree#checkLinks}), hard
+ * links, devices and FIFOs. Only the executable bit of a file's mode is kept
  * (0755 or 0644); owners are not restored.
  *
  * <p>Refusals throw {@link UnsafeArchiveException} naming the entry; the caller discards the
@@ -28,17 +31,32 @@ public final class Unpacker {
     UnsafeArchiveException(String entry, String why) {
       super("artifact entry \"" + entry + "\" refused: " + why);
     }
+
+    UnsafeArchiveException(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
-  /** Unpacks {@code tarGz} into {@code target} (created; must not exist yet). Returns the bytes written. */
+  /** Unpacks {@code tarGz} into {@code target} with no limit but the disk's. */
   public static long unpack(Path tarGz, Path target) throws IOException {
+    return unpack(tarGz, target, UnpackLimits.NONE);
+  }
+
+  /**
+   * Unpacks {@code tarGz} into {@code target} (created; must not exist yet), stopping the moment
+   * it passes {@code limits} (the figures the controller recorded at push). Returns the bytes written.
+   */
+  public static long unpack(Path tarGz, Path target, UnpackLimits limits) throws IOException {
     Files.createDirectories(target.getParent());
     Files.createDirectory(target);
     Path root = target.toRealPath();
     long written = 0;
+    long entries = 0;
     try (InputStream raw = new BufferedInputStream(Files.newInputStream(tarGz));
-        TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(raw))) {
+        TarArchiveInputStream tar = new TarArchiveInputStream(
+            limits.bound(new GzipCompressorInputStream(raw), Files.size(tarGz)))) {
       for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+        limits.admit(++entries, written + (e.isFile() ? Math.max(0, e.getSize()) : 0));
         Path dest = inside(root, e.getName());
         // Special types first: commons-compress counts anything that is not a directory as a "file".
         if (e.isLink()) {
@@ -66,10 +84,14 @@ public final class Unpacker {
           throw new UnsafeArchiveException(e.getName(), "unsupported entry type '" + (char) e.getLinkFlag() + "'");
         }
       }
+      // Links are judged once every entry is on disk: what a link leads to depends on the links after it.
+      ReleaseTree.checkLinks(root);
     } catch (UnsafeArchiveException e) {
       throw e;
+    } catch (UnpackLimits.ExceededException e) {
+      throw new UnsafeArchiveException("artifact " + e.getMessage(), e);
     } catch (IOException | IllegalArgumentException e) {
-      throw new IOException("artifact is not a readable .tar.gz: " + e.getMessage(), e);
+      throw new IOException("artifact is not a readable .tar.gz: " + Artifact.why(e), e);
     }
     return written;
   }

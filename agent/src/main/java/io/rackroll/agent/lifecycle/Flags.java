@@ -259,10 +259,11 @@ public final class Flags {
       SecureFiles.writeString(app.resolve(FILE), "{}\n", SecureFiles.PUBLIC);
     }
     Path link = releaseDir.resolve(FILE);
-    if (Files.isSymbolicLink(link)) {
+    Path ours = Path.of("..", "..", FILE);
+    if (Files.isSymbolicLink(link) && Files.readSymbolicLink(link).equals(ours)) {
       return;
     }
     Files.deleteIfExists(link);
-    Files.createSymbolicLink(link, Path.of("..", "..", FILE));
+    Files.createSymbolicLink(link, ours);
   }
 }

@@ -1,5 +1,6 @@
 package io.rackroll.agent.lifecycle;
 
+import io.rackroll.agent.install.ReleaseTree;
 import io.rackroll.release.Manifest.Health;
 import io.rackroll.release.Manifest.HealthCheck;
 import java.io.IOException;
@@ -108,7 +109,7 @@ final class HealthProbe {
 
   private static String exec(HealthCheck.Exec e, Health health, Path releaseDir) throws InterruptedException {
     try {
-      Process p = new ProcessBuilder(releaseDir.resolve(e.path()).toString()).directory(releaseDir.toFile())
+      Process p = new ProcessBuilder(ReleaseTree.resolve(releaseDir, e.path()).toString()).directory(releaseDir.toFile())
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
       if (!p.waitFor(health.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);

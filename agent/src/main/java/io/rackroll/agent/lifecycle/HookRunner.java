@@ -1,5 +1,6 @@
 package io.rackroll.agent.lifecycle;
 
+import io.rackroll.agent.install.ReleaseTree;
 import io.rackroll.release.Manifest.Hook;
 import io.rackroll.release.Template;
 import java.io.IOException;
@@ -43,7 +44,13 @@ final class HookRunner {
   /** Runs {@code hook} of {@code app@version} in {@code releaseDir}; returns the output's tail. */
   String run(String name, Hook hook, String app, String version, Path releaseDir, String previous, Path log)
       throws HookFailed, IOException {
-    Path script = releaseDir.resolve(hook.path());
+    Path script;
+    try {
+      script = ReleaseTree.resolve(releaseDir, hook.path()); // the script the release holds, never one outside
+    } catch (IOException e) {
+      throw new HookFailed(name + " hook " + hook.path() + " of " + app + "@" + version + " could not start: "
+          + e.getMessage(), false);
+    }
     ProcessBuilder pb = new ProcessBuilder(script.toString()).directory(releaseDir.toFile())
         .redirectErrorStream(true).redirectOutput(log.toFile());
     Map<String, String> env = pb.environment();

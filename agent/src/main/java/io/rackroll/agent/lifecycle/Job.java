@@ -1,5 +1,7 @@
 package io.rackroll.agent.lifecycle;
 
+import io.rackroll.release.UnpackLimits;
+
 /**
  * One release going onto this host, as persisted in {@code apps/<app>/lifecycle.json}: the phase
  * together with everything the next step needs, written in one atomic file replace.
@@ -13,9 +15,24 @@ package io.rackroll.agent.lifecycle;
  * @param failure the operator-facing reason, for FAILED and ROLLED_BACK
  * @param failureKind machine-readable cause: hook_failed, hook_timed_out, health_failed, refused,
  *     verification_failed, config_failed (a template), disk_full, unreachable, crashed_loop, rollback_failed
+ * @param unpackedBytes what the artifact's files add up to, as the controller recorded at push: the
+ *     most the host unpacks, whatever the archive claims (0: not known, from an older controller)
+ * @param unpackedEntries the artifact's entry count as recorded at push (0: not known)
  */
 public record Job(String deploymentId, String app, String version, String digest, long size, String previous, Phase phase, int entries,
-    String failureKind, String failure, long updatedAtMillis) {
+    String failureKind, String failure, long updatedAtMillis, long unpackedBytes, long unpackedEntries) {
+
+  /** A job whose artifact's unpacked figures are not known (a rollback, or a test). */
+  Job(String deploymentId, String app, String version, String digest, long size, String previous, Phase phase,
+      int entries, String failureKind, String failure, long updatedAtMillis) {
+    this(deploymentId, app, version, digest, size, previous, phase, entries, failureKind, failure, updatedAtMillis, 0, 0);
+  }
+
+  /** The limits the host unpacks this job's artifact with: what the push recorded. */
+  UnpackLimits unpackLimits() {
+    return unpackedBytes <= 0 ? UnpackLimits.NONE
+        : new UnpackLimits(unpackedBytes, unpackedEntries, 0, "the size recorded when it was pushed; refused");
+  }
 
   /** app@version, for the operator: the version without the directory's configuration suffix. */
   String ref() {
@@ -25,15 +42,15 @@ public record Job(String deploymentId, String app, String version, String digest
 
   Job to(Phase next, long at) {
     phase.checkTransition(next);
-    return new Job(deploymentId, app, version, digest, size, previous, next, 0, failureKind, failure, at);
+    return new Job(deploymentId, app, version, digest, size, previous, next, 0, failureKind, failure, at, unpackedBytes, unpackedEntries);
   }
 
   Job failing(Phase next, String kind, String why, long at) {
     phase.checkTransition(next);
-    return new Job(deploymentId, app, version, digest, size, previous, next, 0, kind, why, at);
+    return new Job(deploymentId, app, version, digest, size, previous, next, 0, kind, why, at, unpackedBytes, unpackedEntries);
   }
 
   Job reentered(long at) {
-    return new Job(deploymentId, app, version, digest, size, previous, phase, entries + 1, failureKind, failure, at);
+    return new Job(deploymentId, app, version, digest, size, previous, phase, entries + 1, failureKind, failure, at, unpackedBytes, unpackedEntries);
   }
 }

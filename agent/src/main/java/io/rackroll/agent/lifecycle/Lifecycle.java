@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.agent.artifact.ArtifactCache.DownloadException;
 import io.rackroll.agent.artifact.ArtifactSource;
 import io.rackroll.agent.install.Preconditions;
+import io.rackroll.agent.install.ReleaseTree;
 import io.rackroll.agent.install.Unpacker;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.release.Artifact;
@@ -14,11 +15,17 @@ import io.rackroll.release.ManifestException;
 import io.rackroll.trust.SecureFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -110,14 +117,22 @@ public final class Lifecycle {
   /** Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) without configuration. */
   public Job deploy(String deploymentId, String app, String version, String digest, long size)
       throws IOException, InterruptedException {
-    return deploy(deploymentId, app, version, digest, size, ReleaseConfig.NONE);
+    return deploy(deploymentId, app, version, digest, size, 0, 0, ReleaseConfig.NONE);
+  }
+
+  /** As below, for an artifact whose unpacked figures are not known (tests, older controllers). */
+  Job deploy(String deploymentId, String app, String version, String digest, long size, ReleaseConfig config)
+      throws IOException, InterruptedException {
+    return deploy(deploymentId, app, version, digest, size, 0, 0, config);
   }
 
   /**
-   * Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) to its end, its
+   * Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes, unpacking to
+   * {@code unpackedBytes} in {@code unpackedEntries} entries as recorded at push) to its end, its
    * templates rendered and hooks run with {@code config}, which stays with the release.
    */
-  Job deploy(String deploymentId, String app, String version, String digest, long size, ReleaseConfig config)
+  Job deploy(String deploymentId, String app, String version, String digest, long size, long unpackedBytes,
+      long unpackedEntries, ReleaseConfig config)
       throws IOException, InterruptedException {
     Optional<Job> done = alreadyRan(deploymentId, app, version);
     if (done.isPresent()) {
@@ -128,7 +143,8 @@ public final class Lifecycle {
     if (previous.equals(release)) {
       previous = job(app).filter(j -> j.phase() == Phase.ACTIVE).map(Job::previous).orElse("");
     }
-    Job job = new Job(deploymentId, app, release, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis());
+    Job job = new Job(deploymentId, app, release, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis(),
+        unpackedBytes, unpackedEntries);
     try {
       // Before the job is recorded: a job resumed after a crash installs with what it was sent.
       config.write(Files.createDirectories(apps.resolve(app)));
@@ -502,16 +518,14 @@ public final class Lifecycle {
     Path staging = release.resolveSibling("." + job.version() + ".staging");
     deleteTree(staging);
     try {
-      Unpacker.unpack(artifact(job), staging);
+      Unpacker.unpack(artifact(job), staging, job.unpackLimits());
       ReleaseConfig config = ReleaseConfig.read(apps.resolve(job.app()));
       flags.start(job.deploymentId(), job.app(), config.initialFlags()); // a host new to the app: its environment's
       Flags.link(staging); // flags.json: the app's runtime flags, whichever release runs
-      Manifest m = Manifest.parse(Files.readString(staging.resolve(Manifest.FILE)));
+      Manifest m = Manifest.parse(ReleaseTree.readString(staging, Manifest.FILE));
       config.write(staging);
-      for (String template : m.templates()) {
-        Path file = staging.resolve(template);
-        Files.writeString(file, Template.render(template, Files.readString(file), config.variables(),
-            config.environment()));
+      for (Manifest.TemplateFile template : m.templates()) {
+        render(staging, template, config);
       }
       Optional<Manifest.Hook> pre = m.hook(HookPoint.PRE_INSTALL);
       if (pre.isPresent()) {
@@ -545,6 +559,43 @@ public final class Lifecycle {
       return job.failing(Phase.FAILED, e instanceof Unpacker.UnsafeArchiveException ? "verification_failed" : diskKind(e),
           "install of " + job.ref() + " failed: " + e.getMessage(), clock.millis());
     }
+  }
+
+  /**
+   * Renders one template in place: read and written only as a regular file inside the release
+   * (never through a link), owner-only unless the manifest asks otherwise, since it may hold secrets.
+   */
+  private static void render(Path release, Manifest.TemplateFile template, ReleaseConfig config)
+      throws IOException, Template.TemplateException {
+    String text = ReleaseTree.readString(release, template.path());
+    Path file = ReleaseTree.write(release, template.path(),
+        Template.render(template.path(), text, config.variables(), config.environment()).getBytes(StandardCharsets.UTF_8),
+        PosixFilePermissions.fromString(permissions(template.mode())));
+    if (template.owner().isEmpty() && template.group().isEmpty()) {
+      return;
+    }
+    UserPrincipalLookupService users = file.getFileSystem().getUserPrincipalLookupService();
+    PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+    try {
+      if (!template.owner().isEmpty()) {
+        view.setOwner(users.lookupPrincipalByName(template.owner()));
+      }
+      if (!template.group().isEmpty()) {
+        view.setGroup(users.lookupPrincipalByGroupName(template.group()));
+      }
+    } catch (UserPrincipalNotFoundException e) {
+      throw new Template.TemplateException(template.path() + ": no user or group '" + e.getName()
+          + "' on this host (expected: the owner and group the manifest names to exist before the install)");
+    }
+  }
+
+  private static String permissions(int mode) {
+    String rwx = "rwxrwxrwx";
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 9; i++) {
+      b.append((mode & (0400 >> i)) != 0 ? rwx.charAt(i) : '-');
+    }
+    return b.toString();
   }
 
   private Job activate(Job job) throws IOException, InterruptedException {
@@ -658,7 +709,7 @@ public final class Lifecycle {
   private Artifact inspected(Job job) throws IOException, ManifestException {
     Path file = artifact(job);
     if (inspected == null) {
-      inspected = Artifact.inspect(file);
+      inspected = Artifact.inspect(file, job.unpackLimits());
     }
     return inspected;
   }

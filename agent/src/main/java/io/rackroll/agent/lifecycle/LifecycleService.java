@@ -108,7 +108,7 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
       case DEPLOY -> {
         var d = command.getDeploy();
         worker.execute(() -> runJob(() -> lifecycle.deploy(d.getDeploymentId(), d.getApp(), d.getVersion(),
-            d.getDigest(), d.getSize(), new ReleaseConfig(d.getEnvironment(), d.getVariablesMap(), d.getConfigDigest(),
+            d.getDigest(), d.getSize(), d.getUnpackedBytes(), d.getUnpackedEntries(), new ReleaseConfig(d.getEnvironment(), d.getVariablesMap(), d.getConfigDigest(),
                 d.getInitialFlagsMap())),
             d.getApp() + "@" + d.getVersion()));
         return CommandResult.newBuilder().setOk(true).setMessage("queued " + d.getApp() + "@" + d.getVersion());

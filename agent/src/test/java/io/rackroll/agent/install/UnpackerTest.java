@@ -3,6 +3,7 @@ package io.rackroll.agent.install;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rackroll.release.UnpackLimits;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -89,6 +90,44 @@ class UnpackerTest {
         "\"etc\" refused: links must be relative and stay inside the release (points to /etc)");
     assertRefused(archive(special("up", TarArchiveEntry.LF_SYMLINK, "../../..")),
         "\"up\" refused: link points outside the release (../../..)");
+  }
+
+  @Test
+  void refusesAChainOfLinksThatEachLookInsideButLeadOutOnDisk() throws Exception {
+    // d/up -> .. is the release itself; through it, d/up/.. is the release's parent, though the text
+    // "d/up/../outside.txt" normalizes to d/outside.txt. The escaping link comes first in the archive.
+    assertRefused(archive(special("esc", TarArchiveEntry.LF_SYMLINK, "d/up/../../outside.txt"),
+        file("d/keep", "x", 0644), special("d/up", TarArchiveEntry.LF_SYMLINK, "..")),
+        "\"esc\" refused: leads outside the release");
+    assertRefused(archive(file("a/b/c", "x", 0644), special("a/b/up2", TarArchiveEntry.LF_SYMLINK, "../.."),
+        special("a/root", TarArchiveEntry.LF_SYMLINK, "b/up2"), special("a/esc", TarArchiveEntry.LF_SYMLINK, "root/..")),
+        "\"a/esc\" refused: leads outside the release");
+  }
+
+  @Test
+  void refusesLinkLoopsAndLinksToNothing() throws Exception {
+    assertRefused(archive(special("a", TarArchiveEntry.LF_SYMLINK, "b"), special("b", TarArchiveEntry.LF_SYMLINK, "a")),
+        "links loop");
+    assertRefused(archive(special("a", TarArchiveEntry.LF_SYMLINK, "missing/file")), "leads to nothing");
+  }
+
+  @Test
+  void keepsLinksToDirectoriesAndChainsThatStayInside() throws Exception {
+    Path target = dir.resolve("releases/1");
+    Unpacker.unpack(archive(file("lib64/libx.so", "elf", 0755), special("lib", TarArchiveEntry.LF_SYMLINK, "lib64"),
+        special("bin/up", TarArchiveEntry.LF_SYMLINK, ".."), special("bin/libx", TarArchiveEntry.LF_SYMLINK, "up/lib/libx.so")),
+        target);
+    assertThat(target.resolve("bin/libx")).hasContent("elf");
+  }
+
+  @Test
+  void stopsAtTheRecordedSizeWhateverTheArchiveClaims() throws Exception {
+    Path a = archive(file("rackroll.yaml", "name: web\n", 0644), file("big", "x".repeat(4096), 0644));
+    assertThatThrownBy(() -> Unpacker.unpack(a, dir.resolve("t1"), new UnpackLimits(1024, 10, 0, "recorded")))
+        .isInstanceOf(Unpacker.UnsafeArchiveException.class).hasMessage("artifact unpacks to more than 1.0 KiB (recorded)");
+    assertThatThrownBy(() -> Unpacker.unpack(a, dir.resolve("t2"), new UnpackLimits(1 << 20, 1, 0, "recorded")))
+        .hasMessage("artifact holds more than 1 entries (recorded)");
+    assertThat(Unpacker.unpack(a, dir.resolve("t3"), new UnpackLimits(4106, 2, 0, "recorded"))).isEqualTo(4106);
   }
 
   @Test

@@ -135,6 +135,9 @@ class LifecycleTest {
     assertThat(job.phase()).isEqualTo(Phase.ACTIVE);
     Path release = apps.resolve("web/releases/1");
     assertThat(release.resolve("app.conf")).hasContent("greeting=hi\npassword=pw-staging\nshell=${HOME}\n");
+    // It may hold secrets: readable by the agent's user only, unless the manifest says otherwise.
+    assertThat(Files.getPosixFilePermissions(release.resolve("app.conf")))
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     assertThat(events()).contains("post staging hi greeting=hi");
     // What it was installed with stays beside it, for root only: its hooks see the same values on every run.
     assertThat(Files.getPosixFilePermissions(release.resolve(ReleaseConfig.FILE)))
@@ -143,6 +146,34 @@ class LifecycleTest {
         Map.of("greeting", "hi", "db.password", "pw-staging"), "c0ffee", Map.of()));
     assertThat(lifecycle.currentConfigDigest("web")).isEqualTo("c0ffee");
     assertThat(ReleaseConfig.read(release).toString()).doesNotContain("pw-staging");
+  }
+
+  @Test
+  void aTemplateGetsTheModeAndGroupItsManifestAsksFor() throws Exception {
+    Path src = Files.createDirectories(dir.resolve("src-1"));
+    Files.writeString(src.resolve("site.conf"), "greeting=${greeting}\n");
+    release("1", "templates:\n  - path: site.conf\n    mode: 0640\n    group: root\n", Map.of());
+    Job job = lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
+        new ReleaseConfig("staging", Map.of("greeting", "hi"), "c0ffee", Map.of()));
+    assertThat(job.phase()).isEqualTo(Phase.ACTIVE);
+    Path conf = apps.resolve("web/releases/1/site.conf");
+    assertThat(Files.getPosixFilePermissions(conf)).isEqualTo(PosixFilePermissions.fromString("rw-r-----"));
+    assertThat(Files.readAttributes(conf, java.nio.file.attribute.PosixFileAttributes.class).group().getName())
+        .isEqualTo("root");
+  }
+
+  @Test
+  void aTemplateForAUserTheHostDoesNotHaveFailsTheInstallSayingSo() throws Exception {
+    Path src = Files.createDirectories(dir.resolve("src-1"));
+    Files.writeString(src.resolve("site.conf"), "x\n");
+    release("1", "templates:\n  - path: site.conf\n    owner: no-such-user-here\n", Map.of());
+    Job job = lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
+        new ReleaseConfig("staging", Map.of(), "c0ffee", Map.of()));
+    assertThat(job.phase()).isEqualTo(Phase.FAILED);
+    assertThat(job.failureKind()).isEqualTo("config_failed");
+    assertThat(job.failure()).isEqualTo("web@1: site.conf: no user or group 'no-such-user-here' on this host"
+        + " (expected: the owner and group the manifest names to exist before the install)");
+    assertThat(apps.resolve("web/releases/1")).doesNotExist();
   }
 
   @Test

@@ -176,7 +176,8 @@ final class ReleaseCommand {
             .setName(release.name()).setVersion(release.version()).build());
         System.out.println("release    " + r.getName() + "@" + r.getVersion());
         System.out.println("sha256     " + r.getDigest());
-        System.out.println("size       " + Sizes.format(r.getSizeBytes()) + " (" + Sizes.format(r.getUnpackedBytes()) + " unpacked)");
+        System.out.println("size       " + Sizes.format(r.getSizeBytes()) + " (" + Sizes.format(r.getUnpackedBytes())
+            + " unpacked, " + r.getUnpackedEntries() + " entries)");
         System.out.println("pushed     " + Instant.ofEpochMilli(r.getPushedEpochMillis()) + " by " + r.getPushedBy());
         System.out.println("--- " + Manifest.FILE);
         System.out.print(r.getManifest().endsWith("\n") ? r.getManifest() : r.getManifest() + "\n");

@@ -1,5 +1,6 @@
 package io.rackroll.controller.release;
 
+import io.rackroll.release.UnpackLimits;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -26,11 +27,17 @@ public final class ArtifactStore {
   private final Path incoming;
   private final Path objects;
   private final long maxBytes;
+  private final UnpackLimits unpackLimits;
 
   public ArtifactStore(Path dataDir, long maxBytes) {
+    this(dataDir, maxBytes, UnpackLimits.NONE);
+  }
+
+  public ArtifactStore(Path dataDir, long maxBytes, UnpackLimits unpackLimits) {
     this.incoming = dataDir.resolve("artifacts").resolve("incoming");
     this.objects = dataDir.resolve("artifacts").resolve("sha256");
     this.maxBytes = maxBytes;
+    this.unpackLimits = unpackLimits;
   }
 
   /** Creates the directories and clears uploads a crash left behind. */
@@ -46,6 +53,11 @@ public final class ArtifactStore {
 
   public long maxBytes() {
     return maxBytes;
+  }
+
+  /** What a pushed artifact may unpack to; {@link ReleasePush} checks it while inspecting the upload. */
+  UnpackLimits unpackLimits() {
+    return unpackLimits;
   }
 
   /** The artifact with this digest, if stored. */

@@ -14,6 +14,7 @@ import io.rackroll.proto.v1.ReleaseRecord;
 import io.rackroll.release.Artifact;
 import io.rackroll.release.ManifestException;
 import io.rackroll.release.Sizes;
+import io.rackroll.release.UnpackLimits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
@@ -106,14 +107,16 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
       }
       Artifact artifact;
       try {
-        artifact = Artifact.inspect(upload.file());
+        artifact = Artifact.inspect(upload.file(), artifacts.unpackLimits());
+      } catch (UnpackLimits.ExceededException e) {
+        throw Status.INVALID_ARGUMENT.withDescription("artifact refused: it " + e.getMessage()).asException();
       } catch (ManifestException e) {
         throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException();
       } catch (IOException e) {
         throw Status.INVALID_ARGUMENT.withDescription("artifact is " + e.getMessage()).asException();
       }
       StoredRelease proposed = new StoredRelease(artifact.manifest().name(), artifact.manifest().version(), digest,
-          Files.size(upload.file()), artifact.unpackedBytes(), artifact.manifest().text(), admin, clock.instant());
+          Files.size(upload.file()), artifact.unpackedBytes(), artifact.entries(), artifact.manifest().text(), admin, clock.instant());
       // File first, row second: a row never points at a missing artifact, even after a crash in between.
       upload.commit(digest);
       StoredRelease recorded = store.addRelease(proposed);
@@ -126,7 +129,8 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
       if (!already) {
         log.info("admin {} pushed {} (sha256 {}, {})", admin, recorded.ref(), digest, Sizes.format(recorded.sizeBytes()));
         store.audit(AuditEntry.of(clock.instant(), admin, "release push", recorded.ref(),
-            "sha256 " + digest + ", " + Sizes.format(recorded.sizeBytes())));
+            "sha256 " + digest + ", " + Sizes.format(recorded.sizeBytes()) + ", unpacks to "
+                + Sizes.format(recorded.unpackedBytes()) + " in " + recorded.unpackedEntries() + " entries"));
       }
       response.onNext(PushReleaseResponse.newBuilder().setRelease(record(recorded)).setAlreadyPresent(already).build());
       response.onCompleted();
@@ -136,7 +140,7 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
   /** Used by the admin API to show releases. */
   public static ReleaseRecord record(StoredRelease r) {
     return ReleaseRecord.newBuilder().setName(r.name()).setVersion(r.version()).setDigest(r.digest())
-        .setSizeBytes(r.sizeBytes()).setUnpackedBytes(r.unpackedBytes()).setManifest(r.manifest())
+        .setSizeBytes(r.sizeBytes()).setUnpackedBytes(r.unpackedBytes()).setUnpackedEntries(r.unpackedEntries()).setManifest(r.manifest())
         .setPushedBy(r.pushedBy()).setPushedEpochMillis(r.pushedAt().toEpochMilli()).build();
   }
 

@@ -520,6 +520,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       Map<String, String> flags = config.environment().isEmpty() ? Map.of() : r.environmentFlags(config.environment());
       c.setDeploy(Deploy.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setVersion(d.version())
           .setDigest(release.get().digest()).setSize(release.get().sizeBytes())
+          .setUnpackedBytes(release.get().unpackedBytes()).setUnpackedEntries(release.get().unpackedEntries())
           .setEnvironment(config.environment()).putAllVariables(config.variables()).setConfigDigest(config.digest())
           .putAllInitialFlags(flags));
     } else {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.rackroll.controller.fleet.LinkSettings;
 import io.rackroll.controller.store.Database;
+import io.rackroll.release.UnpackLimits;
 import io.rackroll.wire.Durations;
 import io.rackroll.wire.HostPort;
 import java.io.IOException;
@@ -22,7 +23,7 @@ import java.time.Duration;
  */
 public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcurrentHandshakes,
     Duration agentCertificateLifetime, long maxArtifactSize, int maxConcurrentTransfers, long transferRateLimit,
-    HostPort metrics, Database database) {
+    HostPort metrics, Database database, UnpackLimits unpackLimits) {
   public static final String FILE = "controller.yaml";
 
   public ControllerConfig {
@@ -61,6 +62,14 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
 
       # Largest release artifact 'rackroll release push' accepts.
       maxArtifactSize: 4GiB
+
+      # What one artifact may unpack to, checked at push while reading it (a decompression bomb is
+      # refused after reading no more than this): its files' total size, its entries, and how many
+      # times its gzip stream may expand (past the first 16 MiB). Each host then unpacks no more
+      # than the push recorded.
+      maxUnpackedSize: 8GiB
+      maxUnpackedEntries: 200000
+      maxCompressionRatio: 100
 
       # Artifact downloads served at once; agents beyond it are told to retry later.
       maxConcurrentTransfers: 64
@@ -104,7 +113,8 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     } catch (UnrecognizedPropertyException e) {
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: listen, heartbeatInterval, staleAfter, maxConcurrentHellos,"
-          + " maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize, maxConcurrentTransfers,"
+          + " maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize, maxUnpackedSize,"
+          + " maxUnpackedEntries, maxCompressionRatio, maxConcurrentTransfers,"
           + " transferRateLimit, metrics, database, databaseUser, databasePasswordFile)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
@@ -115,33 +125,38 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
 
   public ControllerConfig withListen(HostPort listen) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
   }
 
   public ControllerConfig withMaxConcurrentHandshakes(int n) {
     return new ControllerConfig(listen, link, n, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
   }
 
   public ControllerConfig withMaxArtifactSize(long bytes) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, bytes,
-        maxConcurrentTransfers, transferRateLimit, metrics, database);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
+  }
+
+  public ControllerConfig withUnpackLimits(UnpackLimits limits) {
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
+        maxConcurrentTransfers, transferRateLimit, metrics, database, limits);
   }
 
   public ControllerConfig withTransfers(int concurrent, long bytesPerSecond) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
-        concurrent, bytesPerSecond, metrics, database);
+        concurrent, bytesPerSecond, metrics, database, unpackLimits);
   }
 
   /** Where metrics are served; null for none. */
   public ControllerConfig withMetrics(HostPort metrics) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
   }
 
   public ControllerConfig withLink(LinkSettings link) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
   }
 
   private static long rate(String text) {
@@ -168,6 +183,21 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     return bytes;
   }
 
+  private static UnpackLimits unpackLimits(String size, long entries, long ratio) {
+    long bytes = io.rackroll.release.Sizes.parse(size);
+    if (bytes < 1) {
+      throw new IllegalArgumentException("maxUnpackedSize: " + size + " (expected: a size such as 2GiB or 8GiB)");
+    }
+    if (entries < 1) {
+      throw new IllegalArgumentException("maxUnpackedEntries: " + entries + " (expected: >= 1)");
+    }
+    if (ratio < 2) {
+      throw new IllegalArgumentException("maxCompressionRatio: " + ratio + " (expected: >= 2; 100 is usual)");
+    }
+    return new UnpackLimits(bytes, entries, ratio, "the controller's ceiling; raise maxUnpackedSize,"
+        + " maxUnpackedEntries or maxCompressionRatio in controller.yaml if the release is what you meant");
+  }
+
   /** The file's shape: strings as typed, checked when converted. */
   static final class FileForm {
     @JsonProperty public String listen = "0.0.0.0:7443";
@@ -177,6 +207,9 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     @JsonProperty public int maxConcurrentHandshakes = 512;
     @JsonProperty public String agentCertificateLifetime = "90d";
     @JsonProperty public String maxArtifactSize = "4GiB";
+    @JsonProperty public String maxUnpackedSize = "8GiB";
+    @JsonProperty public long maxUnpackedEntries = 200_000;
+    @JsonProperty public long maxCompressionRatio = 100;
     @JsonProperty public int maxConcurrentTransfers = 64;
     @JsonProperty public String transferRateLimit = "0";
     @JsonProperty public String metrics = "127.0.0.1:9464";
@@ -196,7 +229,8 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
             maxConcurrentTransfers,
             rate(transferRateLimit),
             "off".equals(metrics) ? null : HostPort.parse("metrics", metrics),
-            Database.of(database, databaseUser, databasePasswordFile));
+            Database.of(database, databaseUser, databasePasswordFile),
+            unpackLimits(maxUnpackedSize, maxUnpackedEntries, maxCompressionRatio));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
       }

@@ -116,7 +116,7 @@ public final class ControllerServer implements AutoCloseable {
       log.warn("agent {} was revoked before an unclean stop that the database did not keep; revoked again",
           agentId);
     }
-    ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize());
+    ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize(), config.unpackLimits());
     artifacts.restore();
     artifactIo = Executors.newFixedThreadPool(4, named("artifact-io"));
     pacer = Threads.serial("transfer-pacer");

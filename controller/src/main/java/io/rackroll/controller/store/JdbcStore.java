@@ -492,7 +492,7 @@ public final class JdbcStore implements Store {
         return existing.get();
       }
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO releases (name, version, digest, size_bytes,"
-          + " unpacked_bytes, manifest, pushed_by, pushed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+          + " unpacked_bytes, manifest, pushed_by, pushed_at, unpacked_entries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, r.name());
         ps.setString(2, r.version());
         ps.setString(3, r.digest());
@@ -501,6 +501,7 @@ public final class JdbcStore implements Store {
         ps.setString(6, r.manifest());
         ps.setString(7, r.pushedBy());
         ps.setLong(8, r.pushedAt().toEpochMilli());
+        ps.setLong(9, r.unpackedEntries());
         ps.executeUpdate();
       }
       return r;
@@ -1141,7 +1142,7 @@ public final class JdbcStore implements Store {
   }
 
   private static final String RELEASE_COLUMNS =
-      "name, version, digest, size_bytes, unpacked_bytes, manifest, pushed_by, pushed_at";
+      "name, version, digest, size_bytes, unpacked_bytes, manifest, pushed_by, pushed_at, unpacked_entries";
 
   private static Optional<StoredRelease> release(Connection c, String name, String version) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT " + RELEASE_COLUMNS
@@ -1156,7 +1157,7 @@ public final class JdbcStore implements Store {
 
   private static StoredRelease release(ResultSet rs) throws SQLException {
     return new StoredRelease(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
-        rs.getString(6), rs.getString(7), Instant.ofEpochMilli(rs.getLong(8)));
+        rs.getLong(9), rs.getString(6), rs.getString(7), Instant.ofEpochMilli(rs.getLong(8)));
   }
 
   @Override

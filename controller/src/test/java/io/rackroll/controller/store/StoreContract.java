@@ -208,9 +208,9 @@ abstract class StoreContract {
   @Test
   void releasesAreImmutableAndTheFirstPushWins() {
     String app = id("app");
-    StoredRelease first = new StoredRelease(app, "1.0.0", "a".repeat(64), 10, 20, "name: x", "admin", T0);
+    StoredRelease first = new StoredRelease(app, "1.0.0", "a".repeat(64), 10, 20, 2, "name: x", "admin", T0);
     assertThat(store().addRelease(first)).isEqualTo(first);
-    StoredRelease other = new StoredRelease(app, "1.0.0", "b".repeat(64), 11, 21, "name: y", "bob", T0.plusSeconds(5));
+    StoredRelease other = new StoredRelease(app, "1.0.0", "b".repeat(64), 11, 21, 3, "name: y", "bob", T0.plusSeconds(5));
     assertThat(store().addRelease(other)).as("the existing release is returned, unchanged").isEqualTo(first);
     assertThat(store().release(app, "1.0.0")).contains(first);
     assertThat(store().release(app, "9.9.9")).isEmpty();
@@ -224,7 +224,7 @@ abstract class StoreContract {
       List<Callable<StoredRelease>> racers = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         String digest = Integer.toHexString(i).repeat(64).substring(0, 64);
-        racers.add(() -> store().addRelease(new StoredRelease(app, "1", digest, 1, 1, "m", "admin", T0)));
+        racers.add(() -> store().addRelease(new StoredRelease(app, "1", digest, 1, 1, 1, "m", "admin", T0)));
       }
       java.util.Set<String> winners = new java.util.HashSet<>();
       for (Future<StoredRelease> f : pool.invokeAll(racers)) {
@@ -240,9 +240,9 @@ abstract class StoreContract {
   @Test
   void listsReleasesNewestFirstAndByName() {
     String app = id("app");
-    store().addRelease(new StoredRelease(app, "1", "c".repeat(64), 1, 1, "m", "admin", T0));
-    store().addRelease(new StoredRelease(app, "2", "d".repeat(64), 1, 1, "m", "admin", T0.plusSeconds(60)));
-    store().addRelease(new StoredRelease(app + "x", "1", "e".repeat(64), 1, 1, "m", "admin", T0));
+    store().addRelease(new StoredRelease(app, "1", "c".repeat(64), 1, 1, 1, "m", "admin", T0));
+    store().addRelease(new StoredRelease(app, "2", "d".repeat(64), 1, 1, 1, "m", "admin", T0.plusSeconds(60)));
+    store().addRelease(new StoredRelease(app + "x", "1", "e".repeat(64), 1, 1, 1, "m", "admin", T0));
     assertThat(store().releases(app)).extracting(StoredRelease::version).containsExactly("2", "1");
     assertThat(store().releases("")).extracting(StoredRelease::name).contains(app, app + "x");
   }
@@ -380,7 +380,7 @@ abstract class StoreContract {
     String app = id("app");
     String chosen = id("ag-");
     String digest = id("f").repeat(8).substring(0, 64);
-    store().addRelease(new StoredRelease(app, "2", digest, 1, 1, "m", "admin", T0));
+    store().addRelease(new StoredRelease(app, "2", digest, 1, 1, 1, "m", "admin", T0));
     store().createDeployment(deployment(id("d-"), app, List.of(host(chosen, "r1", 0, ""))));
     assertThat(store().agentMayFetch(chosen, digest)).isTrue();
     assertThat(store().agentMayFetch(id("ag-"), digest)).isFalse();
