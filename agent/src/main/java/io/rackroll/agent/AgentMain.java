@@ -161,7 +161,7 @@ public final class AgentMain {
 
       AgentIdentity identity = identity(config);
       // Every line of this process is about this host: each JSON line carries its agent id.
-      ServiceLogging.install(format, Map.of(ServiceLogging.AGENT, identity.id()));
+      ServiceLogging.install(format, Map.of(ServiceLogging.AGENT, identity.id().orElse("unenrolled")));
       if (!identity.enrolled()) {
         if (token == null) {
           System.err.println("rackroll-agent: this host is not enrolled; run 'rackroll-agent enroll --controller "

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  */
 public final class FlagValues {
   /** A flag name: letters, digits, '_', '.', '-', starting with a letter. */
-  public static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,127}");
+  public static final Pattern NAME = io.rackroll.wire.Names.FLAG.pattern();
   public static final String REMOVE = "null";
   private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
   private static final ObjectMapper JSON = new ObjectMapper();

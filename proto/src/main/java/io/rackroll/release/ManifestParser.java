@@ -34,8 +34,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * all problems before failing: an operator fixes the file once, not once per error.
  */
 final class ManifestParser {
-  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
-  private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}");
+  private static final Pattern NAME = io.rackroll.wire.Names.APP.pattern();
+  private static final Pattern VERSION = io.rackroll.wire.Names.VERSION.pattern();
   private static final Pattern ACCOUNT = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
   private static final Set<String> OS = Set.of("linux", "windows", "macos", "freebsd");
   private static final Set<String> ARCH = Set.of("x86_64", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64");

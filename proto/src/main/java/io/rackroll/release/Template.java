@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  */
 public final class Template {
   /** A variable name as environments declare it: letters, digits, '_', '.', '-'. */
-  public static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,127}");
+  public static final Pattern NAME = io.rackroll.wire.Names.VARIABLE.pattern();
   private static final Pattern TOKEN = Pattern.compile("\\$\\$\\{|\\$\\{([^}\\n]*)}|\\$\\{");
 
   private Template() {}

@@ -31,7 +31,7 @@ public record PeerIdentity(Role role, String name) {
    */
   public static final String REVOKED = "certificate revoked";
 
-  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+  private static final Pattern NAME = io.rackroll.wire.Names.AGENT_ID.pattern();
 
   public PeerIdentity {
     if (role == null) {

@@ -1,8 +1,8 @@
 package io.rackroll.agent.identity;
 
+import io.rackroll.trust.PeerIdentity;
 import io.rackroll.trust.Pem;
 import io.rackroll.trust.SecureFiles;
-import io.rackroll.wire.Ids;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -45,16 +45,9 @@ public final class AgentIdentity {
     }
   }
 
-  /** The persisted id, generating and saving one the first time. */
-  public String id() throws IOException {
-    Properties p = read();
-    String id = p.getProperty("id");
-    if (id == null) {
-      id = Ids.random("ag-", 12);
-      p.setProperty("id", id);
-      write(p);
-    }
-    return id;
+  /** The agent id the controller assigned at enrollment; empty before the first enrollment. */
+  public Optional<String> id() throws IOException {
+    return Optional.ofNullable(read().getProperty("id"));
   }
 
   public boolean enrolled() {
@@ -69,8 +62,11 @@ public final class AgentIdentity {
   }
 
   /** Saves what enrollment returned. The certificate is written last: {@link #enrolled} looks for it. */
-  void saveEnrollment(String certificatePem, String caPem, Map<String, String> labels) throws IOException {
+  void saveEnrollment(String agentId, String certificatePem, String caPem, Map<String, String> labels)
+      throws IOException {
+    PeerIdentity.checkName(agentId);
     Properties p = read();
+    p.setProperty("id", agentId);
     p.keySet().removeIf(k -> k.toString().startsWith("label."));
     new TreeMap<>(labels).forEach((k, v) -> p.setProperty("label." + k, v));
     write(p);
@@ -96,7 +92,8 @@ public final class AgentIdentity {
     Properties p = read();
     p.stringPropertyNames().stream().filter(k -> k.startsWith("label.")).sorted()
         .forEach(k -> labels.put(k.substring("label.".length()), p.getProperty(k)));
-    return Optional.of(new Credentials(id(), Pem.readPrivateKey(pkiDir.resolve("agent.key")),
+    String id = id().orElseThrow(() -> new IOException(stateDir.resolve(FILE) + ": no agent id; enroll the host again"));
+    return Optional.of(new Credentials(id, Pem.readPrivateKey(pkiDir.resolve("agent.key")),
         Pem.readCertificates(pkiDir.resolve("agent.crt")), Pem.readCertificates(pkiDir.resolve("ca.crt")), labels));
   }
 

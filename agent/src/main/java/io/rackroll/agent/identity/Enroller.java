@@ -38,9 +38,9 @@ public final class Enroller {
   public record Result(String agentId, X509Certificate certificate, java.util.Map<String, String> labels) {}
 
   public Result enroll(HostPort controller, BootstrapToken token) throws IOException {
-    String id = identity.id();
     KeyPair pair = Keys.newKeyPair();
-    byte[] csr = Keys.agentCsr(id, pair);
+    // The request proves this host holds the key; the controller assigns the agent id.
+    byte[] csr = Keys.agentCsr(identity.id().orElse("unenrolled"), pair);
     identity.saveKey(pair.getPrivate());
     ManagedChannel channel = NettyChannelBuilder.forAddress(controller.host(), controller.port())
         .sslContext(MutualTls.pinned(token.caFingerprint()))
@@ -64,7 +64,8 @@ public final class Enroller {
       throw new EnrollmentException("controller " + controller + " returned a CA that does not match the token; "
           + "check that the token was created on this controller", null);
     }
-    identity.saveEnrollment(response.getCertificatePem(), response.getCaPem(), response.getLabelsMap());
+    identity.saveEnrollment(response.getAgentId(), response.getCertificatePem(), response.getCaPem(),
+        response.getLabelsMap());
     return new Result(response.getAgentId(), Pem.certificates(response.getCertificatePem()).get(0),
         response.getLabelsMap());
   }

@@ -8,6 +8,7 @@ import io.rackroll.proto.v1.DownloadProgress;
 import io.rackroll.proto.v1.FlagsUpdate;
 import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.wire.Threads;
+import io.rackroll.wire.Names;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,8 +103,36 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
     });
   }
 
+  /** Every name in {@code command} that the agent will build a path from, checked against {@link Names}. */
+  static void checkNames(Command command) {
+    switch (command.getKindCase()) {
+      case DEPLOY -> {
+        Names.APP.check(command.getDeploy().getApp());
+        Names.VERSION.check(command.getDeploy().getVersion());
+      }
+      case ROLLBACK -> {
+        Names.APP.check(command.getRollback().getApp());
+        if (!command.getRollback().getToVersion().isEmpty()) {
+          Names.RELEASE.check(command.getRollback().getToVersion());
+        }
+      }
+      case SET_FLAGS -> {
+        Names.APP.check(command.getSetFlags().getApp());
+        command.getSetFlags().getChangesMap().keySet().forEach(Names.FLAG::check);
+      }
+      default -> { }
+    }
+  }
+
   @Override
   public CommandResult.Builder execute(Command command) {
+    try {
+      checkNames(command);
+    } catch (IllegalArgumentException e) {
+      // The controller checks names too; a host never builds a path from one it did not check itself.
+      log.warn("refused command {}: {}", command.getId(), e.getMessage());
+      return CommandResult.newBuilder().setOk(false).setMessage("refused: " + e.getMessage());
+    }
     switch (command.getKindCase()) {
       case DEPLOY -> {
         var d = command.getDeploy();

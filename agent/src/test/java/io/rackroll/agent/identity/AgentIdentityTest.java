@@ -10,16 +10,13 @@ class AgentIdentityTest {
   @TempDir Path dir;
 
   @Test
-  void idIsGeneratedOnceAndKept() throws Exception {
-    String id = new AgentIdentity(dir.resolve("state"), dir.resolve("pki")).id();
-    assertThat(id).matches("ag-[a-z2-9]{12}");
-    assertThat(new AgentIdentity(dir.resolve("state"), dir.resolve("pki")).id()).isEqualTo(id);
-  }
-
-  @Test
-  void differentHostsGetDifferentIds() throws Exception {
-    assertThat(new AgentIdentity(dir.resolve("a"), dir.resolve("pa")).id())
-        .isNotEqualTo(new AgentIdentity(dir.resolve("b"), dir.resolve("pb")).id());
+  void theIdIsTheOneTheControllerAssignedAndIsKept() throws Exception {
+    AgentIdentity identity = new AgentIdentity(dir.resolve("state"), dir.resolve("pki"));
+    assertThat(identity.id()).as("no id of its own before enrolling").isEmpty();
+    identity.saveEnrollment("ag-assigned12", "cert", "ca", java.util.Map.of("rack", "r1"));
+    assertThat(new AgentIdentity(dir.resolve("state"), dir.resolve("pki")).id()).contains("ag-assigned12");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> identity.saveEnrollment("../etc", "c", "ca", java.util.Map.of()))
+        .hasMessageContaining("name: ../etc");
   }
 
   @Test

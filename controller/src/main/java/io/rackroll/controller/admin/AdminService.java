@@ -350,17 +350,31 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     String admin = CallerInterceptor.caller().name();
     Duration ttl = request.getTtlSeconds() == 0 ? Tokens.DEFAULT_TTL : Duration.ofSeconds(request.getTtlSeconds());
     int uses = request.getUses() == 0 ? 1 : request.getUses();
+    String replaces = request.getReplaces();
+    Map<String, String> labels = request.getLabelsMap();
+    if (!replaces.isEmpty()) {
+      Optional<StoredAgent> agent = store.agent(replaces);
+      if (agent.isEmpty()) {
+        response.onError(Status.NOT_FOUND.withDescription("--replaces: no agent " + replaces
+            + " (see 'rackroll agents'); a new host needs no --replaces").asRuntimeException());
+        return;
+      }
+      if (labels.isEmpty()) {
+        labels = agent.get().labels();
+      }
+    }
     Tokens.Issued issued;
     try {
-      issued = tokens.create(request.getLabelsMap(), ttl, uses, admin);
+      issued = tokens.create(labels, ttl, uses, admin, replaces);
     } catch (IllegalArgumentException e) {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
-    log.info("admin {} created {} for labels {}, {} use(s), expires {}", admin, issued.token(),
-        request.getLabelsMap(), uses, issued.expiresAt());
+    log.info("admin {} created {} for labels {}, {} use(s), expires {}{}", admin, issued.token(), labels, uses,
+        issued.expiresAt(), replaces.isEmpty() ? "" : ", replacing agent " + replaces);
     store.audit(AuditEntry.of(clock.instant(), admin, "token create", issued.token().id(), "labels "
-        + request.getLabelsMap() + ", " + uses + " use(s), expires " + issued.expiresAt()));
+        + labels + ", " + uses + " use(s), expires " + issued.expiresAt()
+        + (replaces.isEmpty() ? "" : ", replaces agent " + replaces)));
     response.onNext(CreateTokenResponse.newBuilder()
         .setToken(issued.token().text())
         .setTokenId(issued.token().id())

@@ -84,7 +84,7 @@ public final class CallerInterceptor implements ServerInterceptor {
           caller.get() + " may not call " + call.getMethodDescriptor().getFullMethodName()
               + " (expected: a certificate of role " + required.get().name().toLowerCase() + ")"));
     }
-    if (revocations.refused(certificate.get())) {
+    if (revocations.refused(caller.get(), certificate.get())) {
       return refuse(call, Status.PERMISSION_DENIED.withDescription(revokedMessage(caller.get(), certificate.get())));
     }
     return Contexts.interceptCall(Context.current().withValue(CALLER, caller.get())
@@ -94,7 +94,8 @@ public final class CallerInterceptor implements ServerInterceptor {
   /** What a revoked caller is told; agents recognise it by {@link PeerIdentity#REVOKED}. */
   private static String revokedMessage(PeerIdentity caller, X509Certificate certificate) {
     return PeerIdentity.REVOKED + ": certificate " + Revocations.serial(certificate) + " of " + caller
-        + " was revoked; enroll the host again with a new token (rackroll-agent enroll --token TOKEN)";
+        + " was revoked, or the agent was given to another host; enroll this host again with a new token"
+        + " (rackroll-agent enroll --token TOKEN)";
   }
 
   private static Optional<X509Certificate> peer(SSLSession session) {

@@ -1,6 +1,7 @@
 package io.rackroll.controller.auth;
 
 import io.rackroll.controller.store.Store;
+import io.rackroll.trust.PeerIdentity;
 import io.rackroll.trust.SecureFiles;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -18,22 +19,31 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The serials of revoked certificates, in memory: checked on every call, so it must cost a hash
- * lookup. The store is the record ({@code revoked_certificates}); this set is loaded from it at
- * start and added to after each revocation.
+ * Who is refused, in memory: checked on every call, so it must cost a hash lookup. Two things are
+ * refused: revoked agents, whatever certificate they show (an identity is revoked, not a list of
+ * serials), and the serials of every certificate issued to an agent before it was revoked or given
+ * to a new host ({@code token create --replaces}), which outlive a later replacement. The store is
+ * the record ({@code agents.revoked_at}, {@code revoked_certificates}); these sets are loaded from
+ * it at start and changed after each revocation or replacement.
  *
- * <p>Each revocation is also appended to a journal in the data directory ({@value #JOURNAL},
- * "agent serial" lines, fsynced) before the admin is told it is done: the embedded database can
- * lose the last moments of commits to a killed process, and a revocation must never be among
- * them. At start, serials in the journal are refused whatever the store says, and an agent whose
- * revocation the store lost is revoked there again ({@link #lostFromStore}).
+ * <p>Each change is also written to a journal in the data directory ({@value #JOURNAL}: "agent
+ * serial" lines, and "agent *" for a revoked agent; written, fsynced, renamed) before the admin
+ * is told it is done: the embedded database can lose the last moments of commits to a killed
+ * process, and a revocation must never be among them. At start, what the journal refuses is
+ * refused whatever the store says, and an agent whose revocation the store lost is revoked there
+ * again ({@link #lostFromStore}).
  */
 public final class Revocations {
   public static final String JOURNAL = "revoked-certificates";
+  /** Marks a revoked agent in the journal, in place of a serial. */
+  private static final String AGENT = "*";
   private final Set<BigInteger> serials = ConcurrentHashMap.newKeySet();
+  private final Set<String> agents = ConcurrentHashMap.newKeySet();
   private final Path journal;
   /** Journal lines, in order: serial to agent id. Guarded by {@code this}. */
   private final Map<String, String> journaled = new LinkedHashMap<>();
+  /** Journal lines of revoked agents. Guarded by {@code this}. */
+  private final Set<String> journaledAgents = new java.util.LinkedHashSet<>();
 
   private Revocations(Path journal) {
     this.journal = journal;
@@ -43,10 +53,17 @@ public final class Revocations {
   public static Revocations load(Store store, Instant now, Path dataDir) throws IOException {
     Revocations r = new Revocations(dataDir.resolve(JOURNAL));
     r.add(store.revokedSerials(now));
+    r.agents.addAll(store.revokedAgents());
     try {
       for (String line : Files.readAllLines(r.journal)) {
         String[] agentAndSerial = line.strip().split(" ");
-        if (agentAndSerial.length == 2) {
+        if (agentAndSerial.length != 2) {
+          continue;
+        }
+        if (agentAndSerial[1].equals(AGENT)) {
+          r.agents.add(agentAndSerial[0]);
+          r.journaledAgents.add(agentAndSerial[0]);
+        } else {
           r.journaled.put(agentAndSerial[1], agentAndSerial[0]);
           r.serials.add(new BigInteger(agentAndSerial[1], 16));
         }
@@ -66,6 +83,12 @@ public final class Revocations {
           agents.add(agent);
         }
       });
+      Set<String> revokedInStore = store.revokedAgents();
+      journaledAgents.forEach(agent -> {
+        if (!revokedInStore.contains(agent) && !agents.contains(agent)) {
+          agents.add(agent);
+        }
+      });
     }
     return agents;
   }
@@ -73,6 +96,12 @@ public final class Revocations {
   /** Serials as the store writes them: lower-case hex. */
   public static String serial(X509Certificate certificate) {
     return certificate.getSerialNumber().toString(16);
+  }
+
+  /** Whether {@code caller}'s {@code certificate} is refused: the caller is a revoked agent, or this certificate is revoked. */
+  public boolean refused(PeerIdentity caller, X509Certificate certificate) {
+    return caller.role() == PeerIdentity.Role.AGENT && agents.contains(caller.name())
+        || refused(certificate.getSerialNumber());
   }
 
   public boolean refused(X509Certificate certificate) {
@@ -88,12 +117,38 @@ public final class Revocations {
     revoked.forEach(hex -> serials.add(new BigInteger(hex, 16)));
   }
 
-  /** Refuses {@code revoked} from now on, journaled on disk (written, fsynced, renamed) before it returns. */
+  /**
+   * Refuses {@code agentId} and its certificates {@code revoked} from now on, journaled on disk
+   * (written, fsynced, renamed) before it returns.
+   */
   public synchronized void revoked(String agentId, Collection<String> revoked) throws IOException {
-    add(revoked);
-    revoked.forEach(s -> journaled.put(s, agentId));
+    agents.add(agentId);
+    journaledAgents.add(agentId);
+    retired(agentId, revoked);
+  }
+
+  /**
+   * Refuses the certificates {@code retired} of {@code agentId} from now on (journaled before it
+   * returns), without refusing the agent: its host was replaced, and the new host's certificates work.
+   */
+  public synchronized void retired(String agentId, Collection<String> retired) throws IOException {
+    add(retired);
+    retired.forEach(s -> journaled.put(s, agentId));
+    write();
+  }
+
+  /** {@code agentId} was given to a new host: it is no longer refused as a whole. */
+  public synchronized void reinstated(String agentId) throws IOException {
+    if (journaledAgents.remove(agentId)) {
+      write();
+    }
+    agents.remove(agentId);
+  }
+
+  private void write() throws IOException {
     StringBuilder text = new StringBuilder();
     journaled.forEach((serial, agent) -> text.append(agent).append(' ').append(serial).append('\n'));
+    journaledAgents.forEach(agent -> text.append(agent).append(' ').append(AGENT).append('\n'));
     SecureFiles.writeString(journal, text.toString(), SecureFiles.OWNER_ONLY);
   }
 }

@@ -28,12 +28,18 @@ final class TokenCommand {
     @Option(names = "--uses", paramLabel = "N", description = "How many hosts may enroll with it (default: 1).")
     int uses = 1;
 
+    @Option(names = "--replaces", paramLabel = "AGENT", description = "Enroll one host as this existing agent"
+        + " (a reinstalled or replaced machine): it keeps the agent's id, history and labels (unless --labels),"
+        + " and every certificate the agent had before is refused from then on.")
+    String replaces = "";
+
     @Override
     public Integer call() throws Exception {
       CreateTokenRequest request = CreateTokenRequest.newBuilder()
           .putAllLabels(Labels.parse(labels))
           .setTtlSeconds(Durations.parse("--ttl", ttl).toSeconds())
           .setUses(uses)
+          .setReplaces(replaces)
           .build();
       if (uses < 1) {
         throw new IllegalArgumentException("--uses: " + uses + " (expected: >= 1)");
@@ -42,7 +48,8 @@ final class TokenCommand {
         CreateTokenResponse r = client.stub(channel).createToken(request);
         System.out.println(r.getToken());
         System.err.println("token " + r.getTokenId() + ": " + r.getUses() + " use(s), expires "
-            + Instant.ofEpochMilli(r.getExpiresEpochMillis()));
+            + Instant.ofEpochMilli(r.getExpiresEpochMillis())
+            + (replaces.isEmpty() ? "" : "; the host that enrolls with it becomes agent " + replaces));
         return 0;
       });
     }

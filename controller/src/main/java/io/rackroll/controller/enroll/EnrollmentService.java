@@ -4,7 +4,10 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.pki.CertificateAuthority;
+import io.rackroll.controller.fleet.AgentRegistry;
+import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Enrollment;
+import io.rackroll.controller.store.Redemption;
 import io.rackroll.controller.store.Store;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.EnrollRequest;
@@ -15,19 +18,21 @@ import io.rackroll.trust.BootstrapToken;
 import io.rackroll.trust.Keys;
 import io.rackroll.trust.PeerIdentity;
 import io.rackroll.trust.Pem;
+import io.rackroll.wire.Ids;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trades a bootstrap token and a CSR for an agent certificate. The agent chooses its id (the CN
- * of its request) and proves it holds the key; the token decides its labels; the CA decides
- * everything else written into the certificate.
+ * Trades a bootstrap token and a CSR for an agent certificate. The CSR proves the host holds its
+ * key, and nothing else in it counts: the controller assigns the agent id (a new one, or the agent
+ * a token made with {@code token create --replaces} names), the token decides the labels, and the
+ * CA everything else written into the certificate. Every enrollment is audited with its token.
  */
 public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
   private static final Logger log = LoggerFactory.getLogger(EnrollmentService.class);
@@ -38,10 +43,23 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
   private final Clock clock;
   private final Duration certificateLifetime;
   private final String trustBundlePem;
+  private final Revocations revocations;
+  private final AgentRegistry registry;
+  private final UnaryOperator<String> newAgentIds;
+
+  /**
+   * How agent ids are made: random, whatever the host's request asked for (the argument), so that no
+   * one can pick the id of an agent that exists or will.
+   */
+  public static final UnaryOperator<String> RANDOM_IDS = requested -> Ids.random("ag-", 12);
 
   public EnrollmentService(Tokens tokens, CertificateAuthority ca, List<X509Certificate> trustBundle, Store store,
-      Clock clock, Duration certificateLifetime) {
+      Clock clock, Duration certificateLifetime, Revocations revocations, AgentRegistry registry,
+      UnaryOperator<String> newAgentIds) {
     this.tokens = tokens;
+    this.newAgentIds = newAgentIds;
+    this.revocations = revocations;
+    this.registry = registry;
     this.ca = ca;
     this.store = store;
     this.clock = clock;
@@ -79,37 +97,66 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
   @Override
   public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> response) {
     BootstrapToken token;
-    String agentId;
     PublicKey key;
     try {
       token = BootstrapToken.parse(request.getToken());
-      agentId = CertificateAuthority.requestedName(request.getCsrDer().toByteArray());
-      PeerIdentity.checkName(agentId);
       key = CertificateAuthority.verifiedRequestKey(request.getCsrDer().toByteArray());
     } catch (IllegalArgumentException e) {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
-    Map<String, String> labels;
+    Redemption granted;
     try {
-      labels = tokens.redeem(token);
+      granted = tokens.redeem(token);
     } catch (Tokens.TokenRefusedException e) {
-      log.atWarn().addKeyValue(ServiceLogging.AGENT, agentId)
-          .log("enrollment of agent {} refused: {}", agentId, e.getMessage());
+      log.warn("enrollment with {} refused: {}", token, e.getMessage());
       response.onError(Status.PERMISSION_DENIED.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
+    boolean replaces = !granted.replaces().isEmpty();
+    String agentId;
+    try {
+      agentId = replaces ? granted.replaces()
+          : newAgentIds.apply(CertificateAuthority.requestedName(request.getCsrDer().toByteArray()));
+      PeerIdentity.checkName(agentId);
+    } catch (IllegalArgumentException e) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
     X509Certificate cert = ca.issueClient(PeerIdentity.agent(agentId), key, certificateLifetime);
-    store.enroll(new Enrollment(agentId, labels, token.id(), Revocations.serial(cert),
-        cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()), clock.instant()));
+    List<String> retired;
+    try {
+      if (replaces) {
+        // Written before the new host is answered: the host this id belonged to is refused from now on.
+        revocations.retired(agentId, store.certificatesOf(agentId, clock.instant()));
+      }
+      retired = store.enroll(new Enrollment(agentId, granted.labels(), token.id(), Revocations.serial(cert),
+          cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()), clock.instant(), replaces));
+      if (replaces) {
+        revocations.retired(agentId, retired);
+        revocations.reinstated(agentId);
+        registry.revoked(agentId, PeerIdentity.REVOKED + ": agent " + agentId + " was given to another host"
+            + " (enrolled with " + token + "); enroll this host again with a new token");
+      }
+    } catch (java.io.IOException | Store.StoreException e) {
+      log.error("enrollment of agent {} with {} failed: {}", agentId, token, e.getMessage(), e);
+      response.onError(Status.INTERNAL.withDescription("enrollment of agent " + agentId + " failed on the controller ("
+          + e.getMessage() + "); create a new token and try again").asRuntimeException());
+      return;
+    }
+    String how = replaces ? "replaced by a new host" : "enrolled";
     log.atInfo().addKeyValue(ServiceLogging.AGENT, agentId)
-        .log("agent {} enrolled with {}, labels {}, certificate {} valid until {}", agentId, token, labels,
-            Revocations.serial(cert), cert.getNotAfter().toInstant());
+        .log("agent {} {} with {} (created by {}), labels {}, certificate {} valid until {}", agentId, how, token,
+            granted.createdBy(), granted.labels(), Revocations.serial(cert), cert.getNotAfter().toInstant());
+    store.audit(AuditEntry.of(clock.instant(), "token " + token.id(), replaces ? "agent replace" : "agent enroll",
+        agentId, "token " + token.id() + " created by " + granted.createdBy() + ", labels " + granted.labels()
+            + ", certificate " + Revocations.serial(cert)
+            + (replaces ? "; certificates refused from the host it replaces: " + retired : "")));
     response.onNext(EnrollResponse.newBuilder()
         .setAgentId(agentId)
         .setCertificatePem(Pem.encode(cert))
         .setCaPem(trustBundlePem)
-        .putAllLabels(labels)
+        .putAllLabels(granted.labels())
         .build());
     response.onCompleted();
   }

@@ -6,8 +6,8 @@ import java.util.regex.Pattern;
 
 /** Label syntax: keys and values an operator can type in a selector. */
 public final class Labels {
-  private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,62}");
-  private static final Pattern VALUE = Pattern.compile("[A-Za-z0-9._/-]{1,255}");
+  private static final Pattern KEY = io.rackroll.wire.Names.LABEL_KEY.pattern();
+  private static final Pattern VALUE = io.rackroll.wire.Names.LABEL_VALUE.pattern();
 
   private Labels() {}
 

@@ -39,11 +39,22 @@ public final class Tokens {
   public record Issued(BootstrapToken token, Instant expiresAt, int uses) {}
 
   public Issued create(Map<String, String> labels, Duration ttl, int uses, String createdBy) {
+    return create(labels, ttl, uses, createdBy, "");
+  }
+
+  /**
+   * A token with {@code labels}; when {@code replaces} names an agent, the host that enrolls with it
+   * becomes that agent (a reinstalled or replaced machine), and must be its only use.
+   */
+  public Issued create(Map<String, String> labels, Duration ttl, int uses, String createdBy, String replaces) {
     if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(MAX_TTL) > 0) {
       throw new IllegalArgumentException("ttl: " + ttl + " (expected: more than 0 and at most " + MAX_TTL.toDays() + " days)");
     }
     if (uses < 1) {
       throw new IllegalArgumentException("uses: " + uses + " (expected: >= 1)");
+    }
+    if (!replaces.isEmpty() && uses != 1) {
+      throw new IllegalArgumentException("uses: " + uses + " (expected: 1; a token that replaces an agent enrolls one host)");
     }
     Labels.check(labels);
     String id = Ids.random("", 8);
@@ -53,22 +64,22 @@ public final class Tokens {
     BootstrapToken token = new BootstrapToken(id, secret, caFingerprint);
     Instant now = clock.instant();
     Instant expires = now.plus(ttl);
-    store.createToken(new NewToken(token.id(), hash(secret), labels, expires, uses, now, createdBy));
+    store.createToken(new NewToken(token.id(), hash(secret), labels, expires, uses, now, createdBy, replaces));
     return new Issued(token, expires, uses);
   }
 
   /**
-   * Spends one use of {@code token} and returns the labels it carries.
+   * Spends one use of {@code token} and returns what it grants: labels, and the agent it replaces.
    *
    * @throws TokenRefusedException naming the token (never its secret) and what to do
    */
-  public Map<String, String> redeem(BootstrapToken token) {
+  public Redemption redeem(BootstrapToken token) {
     if (!token.caFingerprint().equals(caFingerprint)) {
       throw new TokenRefusedException(token + " was issued by another controller's CA; create one here with 'rackroll token create'");
     }
     Redemption r = store.redeemToken(token.id(), hash(token.secret()), clock.instant());
     return switch (r.outcome()) {
-      case ACCEPTED -> r.labels();
+      case ACCEPTED -> r;
       case UNKNOWN -> throw new TokenRefusedException(token + " is not known to this controller; create one with 'rackroll token create'");
       case EXPIRED -> throw new TokenRefusedException(token + " expired at " + r.expiresAt() + "; create a new one with 'rackroll token create'");
       case USED_UP -> throw new TokenRefusedException(token + " has already been used; create a new one with 'rackroll token create'");

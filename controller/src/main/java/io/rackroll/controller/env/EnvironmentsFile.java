@@ -52,7 +52,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * </pre>
  */
 public final class EnvironmentsFile {
-  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,30}");
+  private static final Pattern NAME = io.rackroll.wire.Names.ENVIRONMENT.pattern();
   private static final Pattern TIME = Pattern.compile("([01]\\d|2[0-3]):[0-5]\\d|24:00");
   private static final List<String> TOP = List.of("lifecycle", "environments");
   private static final List<String> ENVIRONMENT = List.of("selector", "timezone", "strategy", "variables", "windows",

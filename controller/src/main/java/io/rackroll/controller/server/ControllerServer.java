@@ -7,6 +7,7 @@ import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.rackroll.controller.admin.AdminService;
 import io.rackroll.controller.admin.StatusReports;
 import io.rackroll.controller.auth.CallerInterceptor;
+import io.rackroll.controller.auth.RequestNames;
 import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.rollout.Rollouts;
 import io.rackroll.controller.enroll.EnrollmentService;
@@ -62,6 +63,7 @@ public final class ControllerServer implements AutoCloseable {
   private final ControllerConfig config;
   private final Clock clock;
   private final Function<Path, Store> openStore;
+  private final java.util.function.UnaryOperator<String> newAgentIds;
   private Store store;
   private AgentRegistry registry;
   private Rollouts rollouts;
@@ -81,10 +83,20 @@ public final class ControllerServer implements AutoCloseable {
 
   /** With another store backend: opened in {@link #start()}, closed in {@link #close()}. */
   public ControllerServer(Path dataDir, ControllerConfig config, Clock clock, Function<Path, Store> openStore) {
+    this(dataDir, config, clock, openStore, EnrollmentService.RANDOM_IDS);
+  }
+
+  /**
+   * With another way to name new agents than {@link EnrollmentService#RANDOM_IDS}: wire-level tests
+   * name their hosts so that their assertions read like the fleet they describe.
+   */
+  public ControllerServer(Path dataDir, ControllerConfig config, Clock clock, Function<Path, Store> openStore,
+      java.util.function.UnaryOperator<String> newAgentIds) {
     this.dataDir = dataDir;
     this.config = config;
     this.clock = clock;
     this.openStore = openStore;
+    this.newAgentIds = newAgentIds;
     this.startedAt = clock.instant();
   }
 
@@ -98,9 +110,8 @@ public final class ControllerServer implements AutoCloseable {
     lockDataDir();
     store = openStore.apply(dataDir);
     Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
-    EnrollmentService enrollment = new EnrollmentService(tokens, pki.ca(), pki.trusted(), store, clock,
-        config.agentCertificateLifetime());
-    registry = new AgentRegistry(store, clock, config.link(), version(), enrollment.trustBundlePem());
+    registry = new AgentRegistry(store, clock, config.link(), version(),
+        io.rackroll.trust.Pem.encode(pki.trusted().toArray(java.security.cert.X509Certificate[]::new)));
     registry.restore();
     // Unfinished deployments are loaded before any agent can connect and report.
     EnvironmentService environments = new EnvironmentService(store, clock, SecretBox.open(dataDir));
@@ -116,6 +127,8 @@ public final class ControllerServer implements AutoCloseable {
       log.warn("agent {} was revoked before an unclean stop that the database did not keep; revoked again",
           agentId);
     }
+    EnrollmentService enrollment = new EnrollmentService(tokens, pki.ca(), pki.trusted(), store, clock,
+        config.agentCertificateLifetime(), revocations, registry, newAgentIds);
     ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize(), config.unpackLimits());
     artifacts.restore();
     artifactIo = Executors.newFixedThreadPool(4, named("artifact-io"));
@@ -136,6 +149,7 @@ public final class ControllerServer implements AutoCloseable {
         .handshakeTimeout(10, TimeUnit.SECONDS)
         .sslContext(MutualTls.server(pki.serverKey(), pki.serverChain(), pki.trusted()))
         .executor(callbacks)
+        .intercept(new RequestNames()) // runs after the caller is known: strangers learn nothing from it
         .intercept(new CallerInterceptor(revocations))
         .intercept(new RpcMetrics(metrics.registry()))
         .addService(enrollment)

@@ -155,13 +155,15 @@ public final class JdbcStore implements Store {
   public void createToken(NewToken token) {
     inTransaction("create token " + token.id(), c -> {
       try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO tokens (id, secret_hash, expires_at, uses_left, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)")) {
+          "INSERT INTO tokens (id, secret_hash, expires_at, uses_left, created_at, created_by, replaces)"
+              + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, token.id());
         ps.setString(2, token.secretHash());
         ps.setLong(3, token.expiresAt().toEpochMilli());
         ps.setInt(4, token.uses());
         ps.setLong(5, token.createdAt().toEpochMilli());
         ps.setString(6, token.createdBy());
+        ps.setString(7, token.replaces());
         ps.executeUpdate();
       }
       insertLabels(c, "token_labels", "token_id", token.id(), token.labels());
@@ -179,8 +181,14 @@ public final class JdbcStore implements Store {
         ps.setString(2, secretHash);
         ps.setLong(3, now.toEpochMilli());
         if (ps.executeUpdate() == 1) {
-          return new Redemption(Redemption.Outcome.ACCEPTED, labels(c, "token_labels", "token_id", tokenId),
-              expiresAt(c, tokenId));
+          try (PreparedStatement q = c.prepareStatement("SELECT expires_at, created_by, replaces FROM tokens WHERE id = ?")) {
+            q.setString(1, tokenId);
+            try (ResultSet rs = q.executeQuery()) {
+              rs.next();
+              return new Redemption(Redemption.Outcome.ACCEPTED, labels(c, "token_labels", "token_id", tokenId),
+                  Instant.ofEpochMilli(rs.getLong(1)), rs.getString(2), rs.getString(3));
+            }
+          }
         }
       }
       try (PreparedStatement ps = c.prepareStatement(
@@ -200,34 +208,43 @@ public final class JdbcStore implements Store {
     });
   }
 
-  private static Instant expiresAt(Connection c, String tokenId) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT expires_at FROM tokens WHERE id = ?")) {
-      ps.setString(1, tokenId);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return Instant.ofEpochMilli(rs.getLong(1));
-      }
-    }
-  }
-
   @Override
-  public void enroll(Enrollment e) {
-    inTransaction("enroll agent " + e.agentId(), c -> {
-      int updated;
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE agents SET cert_serial = ?, cert_not_after = ?, enrolled_with = ?, previous_cert_serial = '',"
-              + " previous_cert_not_after = 0, revoked_at = NULL, cert_ca = ?,"
-              + " state = CASE WHEN state = ? THEN ? ELSE state END WHERE id = ?")) {
-        ps.setString(1, e.certificateSerial());
-        ps.setLong(2, e.certificateNotAfter().toEpochMilli());
-        ps.setString(3, e.tokenId());
-        ps.setString(4, e.certificateCa());
-        ps.setString(5, ConnectionState.REVOKED.label());
-        ps.setString(6, ConnectionState.ENROLLED.label());
-        ps.setString(7, e.agentId());
-        updated = ps.executeUpdate();
-      }
-      if (updated == 0) {
+  public List<String> enroll(Enrollment e) {
+    return inTransaction("enroll agent " + e.agentId(), c -> {
+      List<String> refused = List.of();
+      if (e.replaces()) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "UPDATE agents SET cert_serial = ?, cert_not_after = ?, enrolled_with = ?, previous_cert_serial = '',"
+                + " previous_cert_not_after = 0, revoked_at = NULL, cert_ca = ?,"
+                + " state = CASE WHEN state = ? THEN ? ELSE state END WHERE id = ?")) {
+          ps.setString(1, e.certificateSerial());
+          ps.setLong(2, e.certificateNotAfter().toEpochMilli());
+          ps.setString(3, e.tokenId());
+          ps.setString(4, e.certificateCa());
+          ps.setString(5, ConnectionState.REVOKED.label());
+          ps.setString(6, ConnectionState.ENROLLED.label());
+          ps.setString(7, e.agentId());
+          if (ps.executeUpdate() == 0) {
+            throw new StoreException("agent " + e.agentId() + " does not exist, so it cannot be replaced", null);
+          }
+        }
+        // The host the id belonged to may still hold its key: none of its certificates works any more.
+        refused = refuseIssued(c, e.agentId(), "replaced with token " + e.tokenId(), e.at());
+        // A new token's labels replace the old ones.
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM agent_labels WHERE agent_id = ?")) {
+          ps.setString(1, e.agentId());
+          ps.executeUpdate();
+        }
+      } else {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM agents WHERE id = ?")) {
+          ps.setString(1, e.agentId());
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              throw new StoreException("agent " + e.agentId() + " already exists; only a token made with"
+                  + " 'token create --replaces' may enroll a host as an existing agent", null);
+            }
+          }
+        }
         try (PreparedStatement ps = c.prepareStatement(
             "INSERT INTO agents (id, state, state_since, first_seen, last_seen, cert_serial, cert_not_after, enrolled_with,"
                 + " cert_ca) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -244,13 +261,87 @@ public final class JdbcStore implements Store {
           ps.executeUpdate();
         }
       }
-      // A new token's labels replace the old ones: re-enrolling is how an operator relabels a host.
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM agent_labels WHERE agent_id = ?")) {
-        ps.setString(1, e.agentId());
+      insertLabels(c, "agent_labels", "agent_id", e.agentId(), e.labels());
+      issued(c, e.agentId(), e.certificateSerial(), e.certificateNotAfter(), e.at());
+      return refused;
+    });
+  }
+
+  /** Records a certificate issued to {@code agentId}, so that revoking or replacing the agent refuses it. */
+  private static void issued(Connection c, String agentId, String serial, Instant notAfter, Instant at)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO issued_certificates (serial, agent_id, not_after, issued_at) VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, serial);
+      ps.setString(2, agentId);
+      ps.setLong(3, notAfter.toEpochMilli());
+      ps.setLong(4, at.toEpochMilli());
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Refuses every certificate issued to {@code agentId} that has not expired at {@code at}, except
+   * those refused already. Returns the serials refused now, newest first.
+   */
+  private static List<String> refuseIssued(Connection c, String agentId, String by, Instant at) throws SQLException {
+    Map<String, Long> certificates = new LinkedHashMap<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT i.serial, i.not_after FROM issued_certificates i"
+        + " WHERE i.agent_id = ? AND i.not_after > ?"
+        + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial)"
+        + " ORDER BY i.issued_at DESC, i.serial")) {
+      ps.setString(1, agentId);
+      ps.setLong(2, at.toEpochMilli());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          certificates.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+    }
+    for (Map.Entry<String, Long> cert : certificates.entrySet()) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO revoked_certificates"
+          + " (serial, agent_id, not_after, revoked_at, revoked_by) VALUES (?, ?, ?, ?, ?)")) {
+        ps.setString(1, cert.getKey());
+        ps.setString(2, agentId);
+        ps.setLong(3, cert.getValue());
+        ps.setLong(4, at.toEpochMilli());
+        ps.setString(5, by.length() > 63 ? by.substring(0, 63) : by);
         ps.executeUpdate();
       }
-      insertLabels(c, "agent_labels", "agent_id", e.agentId(), e.labels());
-      return null;
+    }
+    return List.copyOf(certificates.keySet());
+  }
+
+  @Override
+  public List<String> certificatesOf(String agentId, Instant now) {
+    return inTransaction("read certificates of " + agentId, c -> {
+      List<String> serials = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT i.serial FROM issued_certificates i"
+          + " WHERE i.agent_id = ? AND i.not_after > ?"
+          + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial)")) {
+        ps.setString(1, agentId);
+        ps.setLong(2, now.toEpochMilli());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            serials.add(rs.getString(1));
+          }
+        }
+      }
+      return serials;
+    });
+  }
+
+  @Override
+  public java.util.Set<String> revokedAgents() {
+    return inTransaction("read revoked agents", c -> {
+      java.util.Set<String> agents = new java.util.HashSet<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT id FROM agents WHERE revoked_at IS NOT NULL");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          agents.add(rs.getString(1));
+        }
+      }
+      return agents;
     });
   }
 
@@ -274,6 +365,7 @@ public final class JdbcStore implements Store {
           ps.setString(4, agentId);
           ps.setString(5, presentedSerial);
           if (ps.executeUpdate() == 1) {
+            issued(c, agentId, serial, notAfter, Instant.now());
             return true;
           }
         }
@@ -295,39 +387,7 @@ public final class JdbcStore implements Store {
           return Optional.empty();
         }
       }
-      Map<String, Long> certificates = new LinkedHashMap<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT cert_serial, cert_not_after, previous_cert_serial,"
-          + " previous_cert_not_after FROM agents WHERE id = ?")) {
-        ps.setString(1, agentId);
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          certificates.put(rs.getString(1), rs.getLong(2));
-          if (!rs.getString(3).isEmpty() && rs.getLong(4) > at.toEpochMilli()) {
-            certificates.put(rs.getString(3), rs.getLong(4));
-          }
-        }
-      }
-      List<String> refused = new ArrayList<>();
-      for (Map.Entry<String, Long> cert : certificates.entrySet()) {
-        try (PreparedStatement exists = c.prepareStatement("SELECT 1 FROM revoked_certificates WHERE serial = ?")) {
-          exists.setString(1, cert.getKey());
-          try (ResultSet rs = exists.executeQuery()) {
-            if (rs.next()) {
-              continue; // revoked twice: the first time stands
-            }
-          }
-        }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO revoked_certificates"
-            + " (serial, agent_id, not_after, revoked_at, revoked_by) VALUES (?, ?, ?, ?, ?)")) {
-          ps.setString(1, cert.getKey());
-          ps.setString(2, agentId);
-          ps.setLong(3, cert.getValue());
-          ps.setLong(4, at.toEpochMilli());
-          ps.setString(5, by);
-          ps.executeUpdate();
-        }
-        refused.add(cert.getKey());
-      }
+      List<String> refused = refuseIssued(c, agentId, by, at);
       return Optional.of(refused);
     });
   }

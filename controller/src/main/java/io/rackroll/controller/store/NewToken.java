@@ -3,13 +3,26 @@ package io.rackroll.controller.store;
 import java.time.Instant;
 import java.util.Map;
 
-/** A bootstrap token to record; the store never sees its secret, only the hash. */
+/**
+ * A bootstrap token to record; the store never sees its secret, only the hash.
+ *
+ * @param replaces the agent id a host enrolling with it takes over ("" for a new agent)
+ */
 public record NewToken(String id, String secretHash, Map<String, String> labels, Instant expiresAt, int uses,
-    Instant createdAt, String createdBy) {
+    Instant createdAt, String createdBy, String replaces) {
   public NewToken {
     labels = Map.copyOf(labels);
     if (uses < 1) {
       throw new IllegalArgumentException("uses: " + uses + " (expected: >= 1)");
     }
+    if (!replaces.isEmpty() && uses != 1) {
+      throw new IllegalArgumentException("uses: " + uses + " (expected: 1 for a token that replaces an agent)");
+    }
+  }
+
+  /** A token for new agents. */
+  public NewToken(String id, String secretHash, Map<String, String> labels, Instant expiresAt, int uses,
+      Instant createdAt, String createdBy) {
+    this(id, secretHash, labels, expiresAt, uses, createdAt, createdBy, "");
   }
 }

@@ -23,8 +23,21 @@ public interface Store extends AutoCloseable {
    */
   Redemption redeemToken(String tokenId, String secretHash, Instant now);
 
-  /** Records a newly issued certificate. A new agent starts {@link ConnectionState#ENROLLED}. */
-  void enroll(Enrollment enrollment);
+  /**
+   * Records a newly issued certificate. A new agent starts {@link ConnectionState#ENROLLED}; an
+   * enrollment that {@link Enrollment#replaces} an agent takes over its row (labels replaced,
+   * revocation lifted) and refuses every certificate issued for it before. Returns the serials it
+   * refused (none for a new agent).
+   *
+   * @throws StoreException for a new agent whose id exists, or a replacement of one that does not
+   */
+  List<String> enroll(Enrollment enrollment);
+
+  /** Serials of the unexpired certificates issued to {@code agentId} and not refused yet. */
+  List<String> certificatesOf(String agentId, Instant now);
+
+  /** Agents revoked by an admin (and not since given to a new host): refused whatever certificate they show. */
+  java.util.Set<String> revokedAgents();
 
   /**
    * Records a renewed certificate, unless the agent is revoked or {@code presentedSerial} is
@@ -35,8 +48,8 @@ public interface Store extends AutoCloseable {
   boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter, String caFingerprint);
 
   /**
-   * Marks the agent {@link ConnectionState#REVOKED} and refuses its current and previous
-   * certificates. Returns the serials refused now, or empty if there is no such agent.
+   * Marks the agent {@link ConnectionState#REVOKED} and refuses every unexpired certificate ever
+   * issued to it. Returns the serials refused now, or empty if there is no such agent.
    */
   Optional<List<String>> revoke(String agentId, String by, Instant at);
 

@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.testing.RawAgent;
 import io.rackroll.controller.testing.TestController;
 import io.rackroll.proto.v1.AgentLinkGrpc;
 import io.rackroll.proto.v1.AgentRecord;
+import io.rackroll.proto.v1.CreateTokenRequest;
 import io.rackroll.proto.v1.GetAgentRequest;
 import io.rackroll.proto.v1.ListAuditRequest;
 import io.rackroll.proto.v1.RenewRequest;
@@ -124,9 +126,92 @@ class CertificatesTest {
     assertRefused(agent);
     assertThat(stored("ag-revoke1").getState()).isEqualTo("revoked");
 
-    // Only a new token brings the host back, with a new key and certificate.
-    enrolledAndConnected(new RawAgent("ag-revoke1"), Map.of("rack", "r2"));
+    // Only the admin's word brings the id back: a token made for it, used by a host with a new key.
+    RawAgent reinstalled = new RawAgent("reinstalled");
+    reinstalled.enroll(controller, replacing("ag-revoke1"));
+    assertThat(reinstalled.id).isEqualTo("ag-revoke1");
+    RawAgent.Stream back = reinstalled.connect(controller);
+    assertThat(back.next().hasWelcome()).isTrue();
     assertRefused(agent);
+  }
+
+  private String replacing(String agentId) {
+    return controller.admin().createToken(CreateTokenRequest.newBuilder().setReplaces(agentId).build()).getToken();
+  }
+
+  @Test
+  void revocationRefusesEveryCertificateEverIssuedToTheAgentNotOnlyTheLastTwo() throws Exception {
+    RawAgent agent = new RawAgent("ag-revoke2");
+    agent.enroll(controller, controller.token(Map.of(), 1));
+    X509Certificate first = agent.certificate;
+    agent.certificate = Pem.certificates(renew(agent).getCertificatePem()).get(0);
+    X509Certificate second = agent.certificate;
+    agent.certificate = Pem.certificates(renew(agent).getCertificatePem()).get(0);
+
+    RevokeAgentResponse r = controller.admin().revokeAgent(RevokeAgentRequest.newBuilder().setAgentId("ag-revoke2").build());
+
+    assertThat(r.getSerialsList()).containsExactlyInAnyOrder(Revocations.serial(first), Revocations.serial(second),
+        Revocations.serial(agent.certificate));
+    controller = controller.restart();
+    for (X509Certificate c : java.util.List.of(first, second, agent.certificate)) {
+      agent.certificate = c;
+      assertRefused(agent);
+      assertThat(agent.connect(controller).closed.get(10, TimeUnit.SECONDS).getCode())
+          .isEqualTo(Status.Code.PERMISSION_DENIED);
+    }
+  }
+
+  @Test
+  void aTokenHolderCannotTakeOverAnExistingAgentsIdentity() throws Exception {
+    try (TestController assigning = TestController.startAssigningIds(data.resolve("assigning"))) {
+      RawAgent victim = new RawAgent("web-01");
+      victim.enroll(assigning, assigning.token(Map.of("rack", "r1"), 1));
+      assertThat(victim.id).as("the controller names agents").matches("ag-[a-z2-9]{12}");
+
+      // The attacker's request asks for the victim's id; it gets an id of its own, and the victim is untouched.
+      RawAgent attacker = new RawAgent(victim.id);
+      attacker.enroll(assigning, assigning.token(Map.of("rack", "r9"), 1));
+
+      assertThat(attacker.id).isNotEqualTo(victim.id).matches("ag-[a-z2-9]{12}");
+      AgentRecord stored = assigning.admin().getAgent(GetAgentRequest.newBuilder().setAgentId(victim.id).build());
+      assertThat(stored.getLabelsMap()).isEqualTo(Map.of("rack", "r1"));
+      assertThat(stored.getCertificateSerial()).isEqualTo(Revocations.serial(victim.certificate));
+      AgentLinkGrpc.newBlockingStub(victim.channel(assigning)).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .renew(RenewRequest.getDefaultInstance());
+      // Every enrollment is audited with the token it used.
+      assertThat(assigning.admin().listAudit(ListAuditRequest.getDefaultInstance()).getEntriesList())
+          .filteredOn(e -> e.getAction().equals("agent enroll")).extracting(e -> e.getTarget())
+          .containsExactlyInAnyOrder(victim.id, attacker.id);
+    }
+  }
+
+  @Test
+  void aReplacedHostIsRefusedWithEveryCertificateItHadAndItsStreamEnds() throws Exception {
+    RawAgent old = new RawAgent("ag-rack7-s3");
+    RawAgent.Stream oldStream = enrolledAndConnected(old, Map.of("rack", "r7"));
+    X509Certificate first = old.certificate;
+    old.certificate = Pem.certificates(renew(old).getCertificatePem()).get(0);
+
+    RawAgent replacement = new RawAgent("new-hardware");
+    replacement.enroll(controller, replacing("ag-rack7-s3"));
+
+    assertThat(replacement.id).isEqualTo("ag-rack7-s3");
+    assertThat(stored("ag-rack7-s3").getLabelsMap()).as("the agent's labels by default").isEqualTo(Map.of("rack", "r7"));
+    assertThat(oldStream.closed.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertRefused(old);
+    old.certificate = first;
+    assertRefused(old);
+    RawAgent.Stream fresh = replacement.connect(controller);
+    assertThat(fresh.next().hasWelcome()).isTrue();
+    assertThat(controller.admin().listAudit(ListAuditRequest.getDefaultInstance()).getEntriesList())
+        .anySatisfy(e -> {
+          assertThat(e.getAction()).isEqualTo("agent replace");
+          assertThat(e.getTarget()).isEqualTo("ag-rack7-s3");
+        });
+    // A replacement token is for one host, and only for an agent that exists.
+    assertThatThrownBy(() -> controller.admin().createToken(CreateTokenRequest.newBuilder().setReplaces("ag-rack7-s3")
+        .setUses(2).build())).hasMessageContaining("expected: 1");
+    assertThatThrownBy(() -> replacing("ag-nobody")).hasMessageContaining("no agent ag-nobody");
   }
 
   private void assertRefused(RawAgent agent) {

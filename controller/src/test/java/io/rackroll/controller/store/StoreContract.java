@@ -1,6 +1,7 @@
 package io.rackroll.controller.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rackroll.proto.v1.Facts;
 import io.rackroll.proto.v1.SystemInfo;
@@ -91,14 +92,27 @@ abstract class StoreContract {
   }
 
   @Test
-  void reEnrollmentReplacesLabelsAndCertificateButKeepsHistory() {
+  void replacingAHostKeepsTheAgentsHistoryAndRefusesEveryCertificateItHadBefore() {
     String a = id("ag-");
-    store().enroll(new Enrollment(a, Map.of("rack", "r2", "role", "db"), "tok00001", "s1", T0.plusSeconds(100), T0));
-    store().enroll(new Enrollment(a, Map.of("rack", "r3"), "tok00002", "s2", T0.plusSeconds(200), T0.plusSeconds(50)));
+    store().enroll(new Enrollment(a, Map.of("rack", "r2", "role", "db"), "tok00001", "s1-" + a, T0.plusSeconds(100), T0));
+    store().renewed(a, "s1-" + a, "s2-" + a, T0.plusSeconds(150), "ca");
+    store().renewed(a, "s2-" + a, "s3-" + a, T0.plusSeconds(160), "ca");
+    assertThat(store().certificatesOf(a, T0)).containsExactlyInAnyOrder("s1-" + a, "s2-" + a, "s3-" + a);
+
+    // Enrolling the id again takes a token that says so: a token holder cannot take it over.
+    assertThatThrownBy(() -> store().enroll(new Enrollment(a, Map.of(), "tok00002", "x-" + a, T0.plusSeconds(200), T0)))
+        .isInstanceOf(Store.StoreException.class).hasMessageContaining("already exists");
+    assertThat(store().enroll(new Enrollment(a, Map.of("rack", "r3"), "tok00002", "s4-" + a, T0.plusSeconds(200),
+        T0.plusSeconds(50)).replacing())).containsExactlyInAnyOrder("s1-" + a, "s2-" + a, "s3-" + a);
+
     StoredAgent got = store().agent(a).orElseThrow();
     assertThat(got.labels()).isEqualTo(Map.of("rack", "r3"));
-    assertThat(got.certificateSerial()).isEqualTo("s2");
+    assertThat(got.certificateSerial()).isEqualTo("s4-" + a);
     assertThat(got.firstSeen()).isEqualTo(T0);
+    assertThat(store().revokedSerials(T0.plusSeconds(60))).contains("s1-" + a, "s2-" + a, "s3-" + a)
+        .doesNotContain("s4-" + a);
+    assertThatThrownBy(() -> store().enroll(new Enrollment(id("ag-"), Map.of(), "t", "s", T0, T0).replacing()))
+        .hasMessageContaining("does not exist, so it cannot be replaced");
   }
 
   @Test
@@ -118,13 +132,15 @@ abstract class StoreContract {
   }
 
   @Test
-  void revocationRefusesCurrentAndUnexpiredPreviousCertificatesUntilReEnrollment() {
+  void revocationRefusesEveryUnexpiredCertificateUntilTheAgentIsGivenToANewHost() {
     String a = id("ag-");
     store().enroll(new Enrollment(a, Map.of(), "tok00001", "r1-" + a, T0.plusSeconds(100), T0));
     store().renewed(a, "r1-" + a, "r2-" + a, T0.plusSeconds(200), "ca2");
     store().connected(a, "1.0.0", Facts.getDefaultInstance(), T0.plusSeconds(1));
 
-    assertThat(store().revoke(a, "admin", T0.plusSeconds(50))).contains(List.of("r2-" + a, "r1-" + a));
+    assertThat(store().revoke(a, "admin", T0.plusSeconds(50)).orElseThrow())
+        .containsExactlyInAnyOrder("r2-" + a, "r1-" + a);
+    assertThat(store().revokedAgents()).contains(a);
     assertThat(store().revokedSerials(T0.plusSeconds(60))).contains("r1-" + a, "r2-" + a);
     assertThat(store().revokedSerials(T0.plusSeconds(150))).as("r1 expired").contains("r2-" + a)
         .doesNotContain("r1-" + a);
@@ -134,8 +150,9 @@ abstract class StoreContract {
     assertThat(store().renewed(a, "r2-" + a, "r3-" + a, T0.plusSeconds(52), "ca2")).isFalse();
     assertThat(store().revoke("ag-nobody", "admin", T0)).isEmpty();
 
-    store().enroll(new Enrollment(a, Map.of(), "tok00002", "r4-" + a, T0.plusSeconds(300), T0.plusSeconds(60)));
+    store().enroll(new Enrollment(a, Map.of(), "tok00002", "r4-" + a, T0.plusSeconds(300), T0.plusSeconds(60)).replacing());
     assertThat(store().agent(a).orElseThrow().state()).isEqualTo(ConnectionState.ENROLLED);
+    assertThat(store().revokedAgents()).doesNotContain(a);
     assertThat(store().revokedSerials(T0.plusSeconds(60))).doesNotContain("r4-" + a).contains("r2-" + a);
     assertThat(store().renewed(a, "r4-" + a, "r5-" + a, T0.plusSeconds(400), "ca2")).isTrue();
   }

@@ -59,7 +59,9 @@ public final class GatedStore implements Store {
 
   @Override public void createToken(NewToken token) { delegate.createToken(token); }
   @Override public Redemption redeemToken(String id, String hash, Instant now) { return delegate.redeemToken(id, hash, now); }
-  @Override public void enroll(Enrollment e) { delegate.enroll(e); }
+  @Override public List<String> enroll(Enrollment e) { return delegate.enroll(e); }
+  @Override public List<String> certificatesOf(String id, Instant now) { return delegate.certificatesOf(id, now); }
+  @Override public java.util.Set<String> revokedAgents() { return delegate.revokedAgents(); }
   @Override public Map<String, Integer> agentCounts() { return delegate.agentCounts(); }
   @Override public Map<String, Integer> deploymentCounts() { return delegate.deploymentCounts(); }
   @Override public Map<String, Integer> activeHostPhases() { return delegate.activeHostPhases(); }

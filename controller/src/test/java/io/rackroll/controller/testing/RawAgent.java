@@ -34,23 +34,28 @@ import java.util.concurrent.TimeUnit;
  * The controller is what these tests check; this class is only the client at the wire edge.
  */
 public final class RawAgent {
-  public final String id;
+  /** What the test calls this host; its CSR asks for it as CN, which the controller ignores. */
+  public final String name;
+  /** The agent id the controller assigned at enrollment (the name until then). */
+  public String id;
   public final KeyPair key = Keys.newKeyPair();
   public X509Certificate certificate;
   public List<X509Certificate> ca;
 
-  public RawAgent(String id) {
-    this.id = id;
+  public RawAgent(String name) {
+    this.name = name;
+    this.id = name;
   }
 
   /** Enrolls over the pinned, certificate-less TLS channel, as a fresh host would. */
   public EnrollResponse enroll(Wire controller, String token) throws Exception {
-    byte[] csr = Keys.agentCsr(id, key);
+    byte[] csr = Keys.agentCsr(name, key);
     ManagedChannel channel = controller.channel(MutualTls.pinned(BootstrapToken.parse(token).caFingerprint()));
     EnrollResponse r = EnrollmentGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
         .enroll(EnrollRequest.newBuilder().setToken(token).setCsrDer(ByteString.copyFrom(csr)).setAgentVersion("test").build());
     certificate = Pem.certificates(r.getCertificatePem()).get(0);
     ca = Pem.certificates(r.getCaPem());
+    id = r.getAgentId();
     return r;
   }
 

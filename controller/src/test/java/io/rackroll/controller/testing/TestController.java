@@ -3,6 +3,7 @@ package io.rackroll.controller.testing;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.rackroll.controller.enroll.EnrollmentService;
 import io.rackroll.controller.fleet.LinkSettings;
 import io.rackroll.controller.pki.ControllerPki;
 import io.rackroll.controller.server.ControllerConfig;
@@ -37,8 +38,11 @@ public final class TestController implements Wire, AutoCloseable {
   private final List<ManagedChannel> channels = new ArrayList<>();
   private ManagedChannel adminChannel;
 
+  private final UnaryOperator<String> newAgentIds;
+
   private TestController(Path data, MutableClock clock, ControllerPki pki, ControllerServer server,
-      ControllerConfig config, Function<Path, Store> openStore) {
+      ControllerConfig config, Function<Path, Store> openStore, UnaryOperator<String> newAgentIds) {
+    this.newAgentIds = newAgentIds;
     this.config = config;
     this.openStore = openStore;
     this.data = data;
@@ -63,17 +67,32 @@ public final class TestController implements Wire, AutoCloseable {
   /** With settings of the test's choosing, on top of the defaults and a loopback port. */
   public static TestController start(Path data, UnaryOperator<ControllerConfig> settings,
       Function<Path, Store> openStore) throws Exception {
+    return start(data, settings, openStore, requested -> requested);
+  }
+
+  /** Naming new agents as production does (random ids), for tests of identity itself. */
+  public static TestController startAssigningIds(Path data) throws Exception {
+    return start(data, c -> c, JdbcStore::embedded, EnrollmentService.RANDOM_IDS);
+  }
+
+  private static TestController start(Path data, UnaryOperator<ControllerConfig> settings,
+      Function<Path, Store> openStore, UnaryOperator<String> newAgentIds) throws Exception {
     MutableClock clock = MutableClock.startingNow();
     ControllerPki pki = ControllerPki.init(data, List.of("localhost", "127.0.0.1"), clock);
     ControllerConfig config = settings.apply(ControllerConfig.defaults().withListen(new HostPort("127.0.0.1", 0))
         .withMetrics(new HostPort("127.0.0.1", 0))
         .withLink(new LinkSettings(Duration.ofMillis(200), Duration.ofSeconds(2), 256)));
-    return new TestController(data, clock, pki, started(data, config, clock, openStore), config, openStore);
+    return new TestController(data, clock, pki, started(data, config, clock, openStore, newAgentIds), config,
+        openStore, newAgentIds);
   }
 
+  /**
+   * Hosts get the ids the test names them by (RawAgent asks for it), unless {@code newAgentIds} is the
+   * production assignment: identity tests check that.
+   */
   private static ControllerServer started(Path data, ControllerConfig config, MutableClock clock,
-      Function<Path, Store> openStore) throws Exception {
-    ControllerServer server = new ControllerServer(data, config, clock, openStore);
+      Function<Path, Store> openStore, UnaryOperator<String> newAgentIds) throws Exception {
+    ControllerServer server = new ControllerServer(data, config, clock, openStore, newAgentIds);
     try {
       server.start();
     } catch (Exception e) {
@@ -86,7 +105,8 @@ public final class TestController implements Wire, AutoCloseable {
   /** Stops this controller and starts another on the same data directory and clock (on a new port). */
   public TestController restart() throws Exception {
     close();
-    return new TestController(data, clock, pki, started(data, config, clock, openStore), config, openStore);
+    return new TestController(data, clock, pki, started(data, config, clock, openStore, newAgentIds), config,
+        openStore, newAgentIds);
   }
 
   public HostPort address() {
