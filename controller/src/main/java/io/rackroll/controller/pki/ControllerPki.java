@@ -46,6 +46,7 @@ public record ControllerPki(CertificateAuthority ca, PrivateKey serverKey, List<
     if (exists(dataDir)) {
       throw new IllegalStateException(dir + " already holds a CA; refusing to overwrite it (use a new --data directory)");
     }
+    SecureFiles.privateDirectory(dataDir); // the CA key, the secrets key and the database: the owner's alone
     SecureFiles.privateDirectory(dir);
     CertificateAuthority ca = CertificateAuthority.create(clock, CA_LIFETIME);
     KeyPair server = Keys.newKeyPair();

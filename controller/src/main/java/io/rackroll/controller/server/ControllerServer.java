@@ -26,6 +26,11 @@ import io.rackroll.trust.MutualTls;
 import io.rackroll.trust.SecureFiles;
 import io.rackroll.wire.HostPort;
 import io.rackroll.wire.Threads;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.stream.Stream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
@@ -108,7 +113,9 @@ public final class ControllerServer implements AutoCloseable {
   public void start() throws IOException {
     ControllerPki pki = ControllerPki.load(dataDir, clock);
     lockDataDir();
+    keepPrivate(dataDir);
     store = openStore.apply(dataDir);
+    keepPrivate(dataDir);
     Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
     registry = new AgentRegistry(store, clock, config.link(), version(),
         io.rackroll.trust.Pem.encode(pki.trusted().toArray(java.security.cert.X509Certificate[]::new)));
@@ -177,15 +184,36 @@ public final class ControllerServer implements AutoCloseable {
     java.nio.file.Files.deleteIfExists(dataDir.resolve(METRICS_ADDRESS_FILE));
     metrics.start(config.metrics());
     if (metrics.address() != null) {
-      SecureFiles.writeString(dataDir.resolve(METRICS_ADDRESS_FILE), metrics.address() + "\n", SecureFiles.PUBLIC);
+      SecureFiles.writeString(dataDir.resolve(METRICS_ADDRESS_FILE), metrics.address() + "\n", SecureFiles.OWNER_ONLY);
     }
     HostPort bound = new HostPort(listen.host(), port());
-    SecureFiles.writeString(dataDir.resolve(ADDRESS_FILE), bound + "\n", SecureFiles.PUBLIC);
+    SecureFiles.writeString(dataDir.resolve(ADDRESS_FILE), bound + "\n", SecureFiles.OWNER_ONLY);
     log.info("controller {} listening on {} (data {}; store: {})", version(), bound, dataDir.toAbsolutePath(),
         config.database());
   }
 
   /** One controller per data directory: a second one would fight over the store and the address file. */
+  /**
+   * Makes the data directory and everything in it its owner's alone (0700 directories, no access
+   * for others on files): it holds the CA key, the secrets key and the database. Files the database
+   * engine creates later (with the process umask) are inside a 0700 directory, so others cannot
+   * reach them either. Run before and after the store opens.
+   */
+  static void keepPrivate(Path dataDir) throws IOException {
+    SecureFiles.privateDirectory(dataDir);
+    try (Stream<Path> walk = Files.walk(dataDir)) {
+      for (Path p : walk.filter(p -> !Files.isSymbolicLink(p)).toList()) {
+        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(p);
+        Set<PosixFilePermission> ownerOnly = EnumSet.noneOf(PosixFilePermission.class);
+        ownerOnly.addAll(mode);
+        ownerOnly.removeIf(bit -> !bit.name().startsWith("OWNER_"));
+        if (!ownerOnly.equals(mode)) {
+          Files.setPosixFilePermissions(p, ownerOnly);
+        }
+      }
+    }
+  }
+
   private void lockDataDir() throws IOException {
     lockChannel = FileChannel.open(dataDir.resolve("controller.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock;
