@@ -318,6 +318,7 @@ final class Fleet implements AutoCloseable {
     private int payloadBytes;
     private final Map<String, String> hooks = new LinkedHashMap<>();
     private final Map<String, String> files = new LinkedHashMap<>();
+    private final Map<String, String> links = new LinkedHashMap<>();
 
     private WebRelease(String version) {
       this.version = version;
@@ -352,6 +353,12 @@ final class Fleet implements AutoCloseable {
       return this;
     }
 
+    /** A symbolic link in the release, at {@code path}, to {@code target} as written. */
+    WebRelease link(String path, String target) {
+      links.put(path, target);
+      return this;
+    }
+
     /** Random bytes in the release, to make downloads take time or fill disks. */
     WebRelease payload(int bytes) {
       payloadBytes = bytes;
@@ -371,6 +378,10 @@ final class Fleet implements AutoCloseable {
       for (Map.Entry<String, String> f : files.entrySet()) {
         Files.createDirectories(src.resolve(f.getKey()).getParent());
         Files.writeString(src.resolve(f.getKey()), f.getValue());
+      }
+      for (Map.Entry<String, String> l : links.entrySet()) {
+        Files.createDirectories(src.resolve(l.getKey()).getParent());
+        Files.createSymbolicLink(src.resolve(l.getKey()), Path.of(l.getValue()));
       }
       for (Map.Entry<String, String> h : hooks.entrySet()) {
         String[] pointAndTimeout = h.getKey().split("\n");
@@ -610,7 +621,7 @@ final class Fleet implements AutoCloseable {
       this.process = process;
     }
 
-    /** The id the agent generated and persisted, once it has started. */
+    /** The id the controller assigned at enrollment, as the agent persisted it. */
     String id() throws IOException {
       for (String line : Files.readAllLines(state.resolve("identity.properties"))) {
         if (line.startsWith("id=")) {

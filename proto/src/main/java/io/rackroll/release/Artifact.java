@@ -52,11 +52,11 @@ public record Artifact(Manifest manifest, Set<String> files, long unpackedBytes,
       for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
         String name = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
         entries++;
-        if (e.isFile()) {
+        if (regularFile(e)) {
           unpacked += Math.max(0, e.getSize());
         }
         limits.admit(entries, unpacked);
-        if (e.isFile()) {
+        if (regularFile(e)) {
           files.add(name);
           if (name.equals(Manifest.FILE)) {
             if (e.getSize() > MAX_MANIFEST_BYTES) {
@@ -127,13 +127,22 @@ public record Artifact(Manifest manifest, Set<String> files, long unpackedBytes,
           e.setMode(mode(p));
         }
         tar.putArchiveEntry(e);
-        if (e.isFile()) {
+        if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
           Files.copy(p, tar);
         }
         tar.closeArchiveEntry();
       }
     }
     return manifest;
+  }
+
+  /**
+   * Whether {@code e} is a regular file: commons-compress calls every entry that is not a
+   * directory a "file", links and devices included.
+   */
+  public static boolean regularFile(TarArchiveEntry e) {
+    byte type = e.getLinkFlag();
+    return type == TarArchiveEntry.LF_NORMAL || type == TarArchiveEntry.LF_OLDNORM || type == TarArchiveEntry.LF_CONTIG;
   }
 
   /**

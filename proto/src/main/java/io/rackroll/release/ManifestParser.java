@@ -53,9 +53,10 @@ final class ManifestParser {
       root = new Yaml(new LoaderOptions()).compose(new StringReader(text));
     } catch (MarkedYAMLException e) {
       throw new ManifestException(List.of(Manifest.FILE + " line " + (e.getProblemMark().getLine() + 1)
-          + ": not valid YAML: " + e.getProblem()));
+          + ": not valid YAML: " + io.rackroll.wire.Names.printable(e.getProblem())));
     } catch (YAMLException e) {
-      throw new ManifestException(List.of(Manifest.FILE + ": not valid YAML: " + e.getMessage()));
+      throw new ManifestException(List.of(Manifest.FILE + ": not valid YAML: "
+          + io.rackroll.wire.Names.printable(String.valueOf(e.getMessage()))));
     }
     if (!(root instanceof MappingNode)) {
       throw new ManifestException(List.of(Manifest.FILE + ": expected a mapping with name, version, requires, hooks, health"));
@@ -68,7 +69,7 @@ final class ManifestParser {
     Health health = top.containsKey("health") ? health(top.get("health")) : Health.NONE;
     List<TemplateFile> templates = top.containsKey("templates") ? templates(top.get("templates")) : List.of();
     if (!problems.isEmpty()) {
-      throw new ManifestException(problems);
+      throw new ManifestException(problems.stream().map(ManifestParser::oneLine).toList());
     }
     return new Manifest(name, version, requires, hooks, health, templates, text);
   }
@@ -380,6 +381,12 @@ final class ManifestParser {
 
   private void problem(Node n, String key, String value, String expected) {
     problems.add(at(n) + key + ": " + value + " (expected: " + expected + ")");
+  }
+
+  /** A problem as the operator reads it: on one line, however the author's YAML quoted its values. */
+  private static String oneLine(String problem) {
+    String p = io.rackroll.wire.Names.printable(problem);
+    return p.length() <= 500 ? p : p.substring(0, 500) + "… (" + p.length() + " characters)";
   }
 
   private static String at(Node n) {

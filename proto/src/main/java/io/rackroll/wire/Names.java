@@ -63,6 +63,16 @@ public enum Names {
     return value;
   }
 
+  /** {@code text} with its control characters (line breaks among them) escaped: it stays on one line. */
+  public static String printable(String text) {
+    StringBuilder b = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+    }
+    return b.toString();
+  }
+
   /** {@code value} as it may be repeated in a one-line message: short, and printable. */
   public static String shown(String value) {
     if (value == null) {
@@ -71,12 +81,7 @@ public enum Names {
     if (value.isEmpty()) {
       return "\"\"";
     }
-    StringBuilder b = new StringBuilder();
-    int end = Math.min(value.length(), SHOWN);
-    for (int i = 0; i < end; i++) {
-      char c = value.charAt(i);
-      b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
-    }
+    StringBuilder b = new StringBuilder(printable(value.substring(0, Math.min(value.length(), SHOWN))));
     if (value.length() > SHOWN) {
       b.append("… (").append(value.length()).append(" characters)");
     }

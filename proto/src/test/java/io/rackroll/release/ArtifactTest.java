@@ -49,6 +49,18 @@ class ArtifactTest {
   }
 
   @Test
+  void linksArePackedAsLinksAndAreNotFilesOfTheRelease() throws Exception {
+    Path src = release();
+    Files.createSymbolicLink(src.resolve("up"), Path.of(".."));
+    Files.createSymbolicLink(src.resolve("start"), Path.of("hooks/start.sh"));
+    Path out = dir.resolve("links.tar.gz");
+    Artifact.pack(src, out);
+    Artifact a = Artifact.inspect(out, UnpackLimits.NONE);
+    assertThat(a.files()).containsExactlyInAnyOrder("rackroll.yaml", "hooks/start.sh", "index.html");
+    assertThat(a.entries()).isEqualTo(6);
+  }
+
+  @Test
   void sameDirectoryPacksToTheSameBytes() throws Exception {
     Path src = release();
     Artifact.pack(src, dir.resolve("a.tar.gz"));

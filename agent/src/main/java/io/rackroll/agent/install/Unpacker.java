@@ -56,7 +56,7 @@ public final class Unpacker {
         TarArchiveInputStream tar = new TarArchiveInputStream(
             limits.bound(new GzipCompressorInputStream(raw), Files.size(tarGz)))) {
       for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
-        limits.admit(++entries, written + (e.isFile() ? Math.max(0, e.getSize()) : 0));
+        limits.admit(++entries, written + (Artifact.regularFile(e) ? Math.max(0, e.getSize()) : 0));
         Path dest = inside(root, e.getName());
         // Special types first: commons-compress counts anything that is not a directory as a "file".
         if (e.isLink()) {
@@ -71,8 +71,7 @@ public final class Unpacker {
           Files.createSymbolicLink(dest, Path.of(e.getLinkName()));
         } else if (e.isDirectory()) {
           Files.createDirectories(dest);
-        } else if (e.getLinkFlag() == TarArchiveEntry.LF_NORMAL || e.getLinkFlag() == TarArchiveEntry.LF_OLDNORM
-            || e.getLinkFlag() == TarArchiveEntry.LF_CONTIG) {
+        } else if (Artifact.regularFile(e)) {
           Files.createDirectories(dest.getParent());
           if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) {
             throw new UnsafeArchiveException(e.getName(), "appears twice, or would overwrite a link");

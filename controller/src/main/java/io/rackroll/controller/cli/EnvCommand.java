@@ -10,8 +10,6 @@ import io.rackroll.proto.v1.EnvironmentsRecord;
 import io.rackroll.proto.v1.GetEnvironmentsRequest;
 import io.rackroll.proto.v1.SetSecretRequest;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -42,12 +40,7 @@ final class EnvCommand {
 
     @Override
     public Integer call() throws Exception {
-      String yaml;
-      try {
-        yaml = Files.readString(file);
-      } catch (NoSuchFileException e) {
-        throw new IllegalArgumentException("environments file " + file + " does not exist");
-      }
+      String yaml = InputFile.text(file, "environments file", InputFile.TEXT_LIMIT);
       return client.call(channel -> {
         EnvironmentsRecord r = client.stub(channel).applyEnvironments(ApplyEnvironmentsRequest.newBuilder()
             .setYaml(yaml).setFileName(file.getFileName().toString()).setDryRun(dryRun).build());
@@ -165,7 +158,7 @@ final class EnvCommand {
 
     @Override
     public Integer call() throws Exception {
-      String value = new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      String value = InputFile.text(System.in, "the secret on standard input", 64 << 10);
       value = value.endsWith("\r\n") ? value.substring(0, value.length() - 2)
           : value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
       String v = value;

@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -66,11 +65,10 @@ final class ReleaseCommand {
     }
 
     private static String readManifest(Path dir) throws IOException {
-      try {
-        return Files.readString(dir.resolve(Manifest.FILE));
-      } catch (NoSuchFileException e) {
+      if (!Files.exists(dir.resolve(Manifest.FILE))) {
         throw new IllegalArgumentException(dir + ": no " + Manifest.FILE + " (expected: the release manifest at its root)");
       }
+      return InputFile.text(dir.resolve(Manifest.FILE), "manifest", 256 << 10);
     }
   }
 
@@ -84,9 +82,7 @@ final class ReleaseCommand {
 
     @Override
     public Integer call() throws Exception {
-      if (!Files.isRegularFile(file)) {
-        throw new IllegalArgumentException(file + ": no such file (expected: an artifact made by 'rackroll release pack')");
-      }
+      InputFile.regular(file, "artifact");
       long size = Files.size(file);
       return client.call(channel -> {
         PushReleaseResponse r = upload(AdminGrpc.newStub(channel), file, size);

@@ -3,8 +3,6 @@ package io.rackroll.controller.cli;
 import io.rackroll.controller.rollout.Strategy;
 import java.io.IOException;
 import java.io.StringReader;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -110,12 +108,7 @@ final class RolloutOptions {
 
   /** Reads a deployment file; errors name the file, the line and the option. */
   static Map<String, String> readFile(Path file) throws IOException {
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (NoSuchFileException e) {
-      throw new IllegalArgumentException("deployment file " + file + " does not exist");
-    }
+    String text = InputFile.text(file, "deployment file", InputFile.TEXT_LIMIT);
     Node root;
     try {
       root = new Yaml().compose(new StringReader(text));

@@ -21,7 +21,7 @@ import java.time.Duration;
  * The controller's settings, from {@code <data>/controller.yaml} with flags on top.
  * {@link #TEMPLATE} is the file {@code controller init} writes: every key with its default.
  */
-public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcurrentHandshakes,
+public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcurrentHandshakes, int maxHandshakesPerAddress,
     Duration agentCertificateLifetime, long maxArtifactSize, int maxConcurrentTransfers, long transferRateLimit,
     HostPort metrics, Database database, UnpackLimits unpackLimits) {
   public static final String FILE = "controller.yaml";
@@ -32,6 +32,9 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     }
     if (maxConcurrentHandshakes < 1) {
       throw new IllegalArgumentException("maxConcurrentHandshakes: " + maxConcurrentHandshakes + " (expected: >= 1)");
+    }
+    if (maxHandshakesPerAddress < 1) {
+      throw new IllegalArgumentException("maxHandshakesPerAddress: " + maxHandshakesPerAddress + " (expected: >= 1)");
     }
   }
 
@@ -53,8 +56,12 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
       maxConcurrentHellos: 256
 
       # Connections accepted but still in their TLS handshake; past it, new connections are closed on
-      # accept (before any TLS work) and agents retry with backoff. Handshakes time out after 10 s.
+      # accept (before any TLS work) and agents retry with backoff. Handshakes time out after 5 s.
+      # An address that never showed one of this CA's certificates may hold at most
+      # maxHandshakesPerAddress of them, and all such addresses together three quarters of the
+      # total: a stranger holding sockets open cannot lock out admins and enrolled agents.
       maxConcurrentHandshakes: 512
+      maxHandshakesPerAddress: 8
 
       # Lifetime of the client certificates issued to agents at enrollment and renewal (at least 10s).
       # Agents renew theirs by themselves at about two thirds of it.
@@ -113,7 +120,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     } catch (UnrecognizedPropertyException e) {
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: listen, heartbeatInterval, staleAfter, maxConcurrentHellos,"
-          + " maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize, maxUnpackedSize,"
+          + " maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize, maxUnpackedSize,"
           + " maxUnpackedEntries, maxCompressionRatio, maxConcurrentTransfers,"
           + " transferRateLimit, metrics, database, databaseUser, databasePasswordFile)", e);
     } catch (JsonProcessingException e) {
@@ -124,38 +131,43 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
   }
 
   public ControllerConfig withListen(HostPort listen) {
-    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
+  }
+
+  public ControllerConfig withHandshakesPerAddress(int n) {
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, n, agentCertificateLifetime, maxArtifactSize,
         maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
   }
 
   public ControllerConfig withMaxConcurrentHandshakes(int n) {
-    return new ControllerConfig(listen, link, n, agentCertificateLifetime, maxArtifactSize,
+    return new ControllerConfig(listen, link, n, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
         maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
   }
 
   public ControllerConfig withMaxArtifactSize(long bytes) {
-    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, bytes,
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, bytes,
         maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
   }
 
   public ControllerConfig withUnpackLimits(UnpackLimits limits) {
-    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
         maxConcurrentTransfers, transferRateLimit, metrics, database, limits);
   }
 
   public ControllerConfig withTransfers(int concurrent, long bytesPerSecond) {
-    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
         concurrent, bytesPerSecond, metrics, database, unpackLimits);
   }
 
   /** Where metrics are served; null for none. */
   public ControllerConfig withMetrics(HostPort metrics) {
-    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
         maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
   }
 
   public ControllerConfig withLink(LinkSettings link) {
-    return new ControllerConfig(listen, link, maxConcurrentHandshakes, agentCertificateLifetime, maxArtifactSize,
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
         maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
   }
 
@@ -205,6 +217,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     @JsonProperty public String staleAfter = "30s";
     @JsonProperty public int maxConcurrentHellos = 256;
     @JsonProperty public int maxConcurrentHandshakes = 512;
+    @JsonProperty public int maxHandshakesPerAddress = 8;
     @JsonProperty public String agentCertificateLifetime = "90d";
     @JsonProperty public String maxArtifactSize = "4GiB";
     @JsonProperty public String maxUnpackedSize = "8GiB";
@@ -224,6 +237,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
             new LinkSettings(Durations.parse("heartbeatInterval", heartbeatInterval),
                 Durations.parse("staleAfter", staleAfter), maxConcurrentHellos),
             maxConcurrentHandshakes,
+            maxHandshakesPerAddress,
             certificateLifetime(agentCertificateLifetime),
             artifactSize(maxArtifactSize),
             maxConcurrentTransfers,

@@ -145,7 +145,7 @@ public final class ControllerServer implements AutoCloseable {
     callbacks = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(65_536),
         named("grpc-callbacks"));
     HostPort listen = config.listen();
-    HandshakeGate gate = new HandshakeGate(config.maxConcurrentHandshakes());
+    HandshakeGate gate = new HandshakeGate(config.maxConcurrentHandshakes(), config.maxHandshakesPerAddress());
     boss = new NioEventLoopGroup(1, named("grpc-boss"));
     workers = new NioEventLoopGroup(0, named("grpc-worker"));
     server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
@@ -153,7 +153,7 @@ public final class ControllerServer implements AutoCloseable {
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
         .addTransportFilter(gate.readiness())
-        .handshakeTimeout(10, TimeUnit.SECONDS)
+        .handshakeTimeout(5, TimeUnit.SECONDS) // a stranger holding a socket open holds a slot no longer
         .sslContext(MutualTls.server(pki.serverKey(), pki.serverChain(), pki.trusted()))
         .executor(callbacks)
         .intercept(new RequestNames()) // runs after the caller is known: strangers learn nothing from it

@@ -407,7 +407,12 @@ class EnvironmentsTest {
         + " --override-window --reason TEXT");
     assertThat(refusal(() -> setFlags("staging", "", Map.of()))).isEqualTo("no flags to change; give NAME=VALUE, e.g."
         + " checkout.v2=true");
-    assertThat(refusal(() -> setFlags("staging", "", Map.of("9x", "true")))).startsWith("flag name \"9x\"");
+    // A name that breaks the grammar is refused at the door (RequestNames), before the flag service reads it.
+    assertThatThrownBy(() -> setFlags("staging", "", Map.of("9x", "true"))).isInstanceOfSatisfying(
+        StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).startsWith("flag name: 9x (expected:");
+        });
     assertThat(refusal(() -> setFlags("staging", "", Map.of("a", "{oops")))).startsWith("flag value is not JSON");
     assertThat(refusal(() -> setFlags("staging", "rack==", Map.of("a", "1")))).contains("rack==");
     assertThat(refusal(() -> setFlags("qa", "", Map.of("a", "1")))).isEqualTo(

@@ -122,6 +122,13 @@ public final class TestController implements Wire, AutoCloseable {
     return c;
   }
 
+  /** A new admin connection (its own TLS handshake), closed with this controller. */
+  public AdminGrpc.AdminBlockingStub freshAdmin() {
+    Path dir = ControllerPki.dir(data);
+    return AdminGrpc.newBlockingStub(channel(MutualTls.client(Pem.readPrivateKey(dir.resolve("admin.key")),
+        Pem.readCertificates(dir.resolve("admin.crt")), pki.trusted()))).withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
   /** The admin's stub, on one channel opened on first use; a fresh deadline per call. */
   public synchronized AdminGrpc.AdminBlockingStub admin() {
     if (adminChannel == null) {
