@@ -86,9 +86,11 @@ class CertificatesIT {
       assertThat(revoked.awaitExit()).isEqualTo(78);
       assertThat(fleet.stateOf(revoked.id())).isEqualTo("revoked");
 
-      // A new token brings the revoked host back, as itself.
+      // Only a token the admin made for this agent brings the revoked host back as itself.
+      Fleet.Cli replacing = fleet.rackroll("token", "create", "--replaces", revoked.id());
+      assertThat(replacing.exit()).as(replacing.toString()).isZero();
       Fleet.Cli enroll = fleet.rackrollAgent("enroll", "--config", revoked.home.resolve("agent.yaml").toString(),
-          "--token", fleet.token("rack=r1", 1));
+          "--token", replacing.out().trim());
       assertThat(enroll.exit()).as(enroll.toString()).isZero();
       assertThat(enroll.out()).contains("Enrolled agent " + revoked.id());
       revoked.restart("--log-format", "json");

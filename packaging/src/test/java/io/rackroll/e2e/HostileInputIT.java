@@ -116,4 +116,44 @@ class HostileInputIT {
         "rackroll: environments file " + binary + " is not UTF-8 text");
     assertOneLineError(fleet.rackroll("release", "push", dir.toString()), "rackroll: artifact " + dir + " is a directory");
   }
+
+  @Test
+  void aTokenHolderGetsANewIdentityAndOnlyTheAdminsReplacementTokenGivesAnOldOne() throws Exception {
+    Fleet.Agent old = fleet.startAgentWith("r2-s1", "rack=r2");
+    fleet.awaitConnected(2);
+    String id = old.id();
+
+    // The host is reinstalled: the admin makes a token for this agent, and the new host takes it over.
+    Fleet.Cli token = fleet.rackroll("token", "create", "--replaces", id);
+    assertThat(token.exit()).as(token.toString()).isZero();
+    Fleet.Agent replacement = fleet.startAgent("r2-s1-new", token.out().trim());
+
+    assertThat(old.awaitExit()).as("the old host is told it was replaced and stops for good").isEqualTo(78);
+    org.awaitility.Awaitility.await("the new host connected as " + id).atMost(java.time.Duration.ofSeconds(60))
+        .until(() -> replacement.enrolled() && "connected".equals(fleet.stateOf(id)));
+    assertThat(replacement.id()).isEqualTo(id);
+    assertThat(fleet.rackroll("audit").out()).contains("agent replace", id);
+  }
+
+  @Test
+  void aFloodOfIdleConnectionsFromOneAddressLeavesTheCliWorking() throws Exception {
+    String[] hostPort = fleet.controllerAddress().split(":");
+    java.util.List<java.net.Socket> flood = new java.util.ArrayList<>();
+    try {
+      // Far more idle sockets than the controller admits handshakes at once (512), from one address.
+      for (int i = 0; i < 600; i++) {
+        java.net.Socket s = new java.net.Socket();
+        s.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
+        s.connect(new java.net.InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])));
+        flood.add(s);
+      }
+      Fleet.Cli agents = fleet.rackroll("agents");
+      assertThat(agents.exit()).as(agents.toString()).isZero();
+      assertThat(agents.out()).contains(host.id());
+    } finally {
+      for (java.net.Socket s : flood) {
+        s.close();
+      }
+    }
+  }
 }

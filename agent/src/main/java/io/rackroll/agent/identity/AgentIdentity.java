@@ -21,8 +21,10 @@ import java.util.TreeMap;
 /**
  * Who this agent is, on disk.
  *
- * <p>The id is generated once and kept in {@code <state>/identity.properties}; it is never
- * derived from hardware serials, which read as "unknown" in VMs and repeat on cloned images.
+ * <p>The id is the one the controller assigned at enrollment, kept in {@code
+ * <state>/identity.properties}; it is never derived from hardware serials, which read as
+ * "unknown" in VMs and repeat on cloned images, nor chosen by the host, so that no token holder
+ * can claim an existing agent's id.
  * Key material lives in the pki directory (0700): {@code agent.key} (0600, never leaves the
  * host), {@code agent.crt} and {@code ca.crt}.
  */

@@ -148,13 +148,23 @@ class LifecycleTest {
     assertThat(ReleaseConfig.read(release).toString()).doesNotContain("pw-staging");
   }
 
+  /**
+   * Deploys web@1 with {@code file} holding {@code content} and {@code templates} in its manifest,
+   * configured for {@code environment} with {@code variables}.
+   */
+  private Job deployTemplated(String file, String content, String templates, String environment,
+      Map<String, String> variables) throws Exception {
+    Path src = Files.createDirectories(dir.resolve("src-1"));
+    Files.writeString(src.resolve(file), content);
+    release("1", templates, Map.of());
+    return lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
+        new ReleaseConfig(environment, variables, "c0ffee", Map.of()));
+  }
+
   @Test
   void aTemplateGetsTheModeAndGroupItsManifestAsksFor() throws Exception {
-    Path src = Files.createDirectories(dir.resolve("src-1"));
-    Files.writeString(src.resolve("site.conf"), "greeting=${greeting}\n");
-    release("1", "templates:\n  - path: site.conf\n    mode: 0640\n    group: root\n", Map.of());
-    Job job = lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
-        new ReleaseConfig("staging", Map.of("greeting", "hi"), "c0ffee", Map.of()));
+    Job job = deployTemplated("site.conf", "greeting=${greeting}\n",
+        "templates:\n  - path: site.conf\n    mode: 0640\n    group: root\n", "staging", Map.of("greeting", "hi"));
     assertThat(job.phase()).isEqualTo(Phase.ACTIVE);
     Path conf = apps.resolve("web/releases/1/site.conf");
     assertThat(Files.getPosixFilePermissions(conf)).isEqualTo(PosixFilePermissions.fromString("rw-r-----"));
@@ -164,11 +174,8 @@ class LifecycleTest {
 
   @Test
   void aTemplateForAUserTheHostDoesNotHaveFailsTheInstallSayingSo() throws Exception {
-    Path src = Files.createDirectories(dir.resolve("src-1"));
-    Files.writeString(src.resolve("site.conf"), "x\n");
-    release("1", "templates:\n  - path: site.conf\n    owner: no-such-user-here\n", Map.of());
-    Job job = lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
-        new ReleaseConfig("staging", Map.of(), "c0ffee", Map.of()));
+    Job job = deployTemplated("site.conf", "x\n", "templates:\n  - path: site.conf\n    owner: no-such-user-here\n",
+        "staging", Map.of());
     assertThat(job.phase()).isEqualTo(Phase.FAILED);
     assertThat(job.failureKind()).isEqualTo("config_failed");
     assertThat(job.failure()).isEqualTo("web@1: site.conf: no user or group 'no-such-user-here' on this host"
@@ -178,11 +185,8 @@ class LifecycleTest {
 
   @Test
   void aTemplateWithoutItsVariableFailsTheInstallNamingTemplateLineAndVariable() throws Exception {
-    Path src = Files.createDirectories(dir.resolve("src-1"));
-    Files.writeString(src.resolve("app.conf"), "greeting=${greeting}\npassword=${db.password}\n");
-    release("1", "templates: [app.conf]\n", Map.of());
-    Job job = lifecycle.deploy("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))),
-        new ReleaseConfig("production", Map.of("greeting", "hello"), "d1", Map.of()));
+    Job job = deployTemplated("app.conf", "greeting=${greeting}\npassword=${db.password}\n", "templates: [app.conf]\n",
+        "production", Map.of("greeting", "hello"));
     assertThat(job.phase()).isEqualTo(Phase.FAILED);
     assertThat(job.failureKind()).isEqualTo("config_failed");
     assertThat(job.failure()).isEqualTo("web@1: template app.conf line 2: no variable \"db.password\" in environment"

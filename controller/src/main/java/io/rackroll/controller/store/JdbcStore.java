@@ -285,19 +285,7 @@ public final class JdbcStore implements Store {
    * those refused already. Returns the serials refused now, newest first.
    */
   private static List<String> refuseIssued(Connection c, String agentId, String by, Instant at) throws SQLException {
-    Map<String, Long> certificates = new LinkedHashMap<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT i.serial, i.not_after FROM issued_certificates i"
-        + " WHERE i.agent_id = ? AND i.not_after > ?"
-        + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial)"
-        + " ORDER BY i.issued_at DESC, i.serial")) {
-      ps.setString(1, agentId);
-      ps.setLong(2, at.toEpochMilli());
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          certificates.put(rs.getString(1), rs.getLong(2));
-        }
-      }
-    }
+    Map<String, Long> certificates = unrefused(c, agentId, at);
     for (Map.Entry<String, Long> cert : certificates.entrySet()) {
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO revoked_certificates"
           + " (serial, agent_id, not_after, revoked_at, revoked_by) VALUES (?, ?, ?, ?, ?)")) {
@@ -314,21 +302,25 @@ public final class JdbcStore implements Store {
 
   @Override
   public List<String> certificatesOf(String agentId, Instant now) {
-    return inTransaction("read certificates of " + agentId, c -> {
-      List<String> serials = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT i.serial FROM issued_certificates i"
-          + " WHERE i.agent_id = ? AND i.not_after > ?"
-          + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial)")) {
-        ps.setString(1, agentId);
-        ps.setLong(2, now.toEpochMilli());
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            serials.add(rs.getString(1));
-          }
+    return inTransaction("read certificates of " + agentId, c -> List.copyOf(unrefused(c, agentId, now).keySet()));
+  }
+
+  /** Serials (to their expiry) of the certificates issued to {@code agentId}, unexpired at {@code at} and not refused. */
+  private static Map<String, Long> unrefused(Connection c, String agentId, Instant at) throws SQLException {
+    Map<String, Long> certificates = new LinkedHashMap<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT i.serial, i.not_after FROM issued_certificates i"
+        + " WHERE i.agent_id = ? AND i.not_after > ?"
+        + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial)"
+        + " ORDER BY i.issued_at DESC, i.serial")) {
+      ps.setString(1, agentId);
+      ps.setLong(2, at.toEpochMilli());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          certificates.put(rs.getString(1), rs.getLong(2));
         }
       }
-      return serials;
-    });
+    }
+    return certificates;
   }
 
   @Override

@@ -60,6 +60,12 @@ class CertificatesTest {
         .renew(RenewRequest.getDefaultInstance());
   }
 
+  /** Renews {@code agent}'s certificate and keeps the new one, as the agent does. */
+  private X509Certificate renewed(RawAgent agent) {
+    agent.certificate = Pem.certificates(renew(agent).getCertificatePem()).get(0);
+    return agent.certificate;
+  }
+
   @Test
   void renewalIssuesANewCertificateForTheSameKeyWhileTheStreamStaysOpen() throws Exception {
     RawAgent agent = new RawAgent("ag-renew1");
@@ -90,8 +96,8 @@ class CertificatesTest {
     RawAgent agent = new RawAgent("ag-renew2");
     agent.enroll(controller, controller.token(Map.of(), 1));
     X509Certificate first = agent.certificate;
-    agent.certificate = Pem.certificates(renew(agent).getCertificatePem()).get(0);
-    agent.certificate = Pem.certificates(renew(agent).getCertificatePem()).get(0);
+    renewed(agent);
+    renewed(agent);
 
     agent.certificate = first;
     assertThatThrownBy(() -> renew(agent)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
@@ -144,9 +150,8 @@ class CertificatesTest {
     RawAgent agent = new RawAgent("ag-revoke2");
     agent.enroll(controller, controller.token(Map.of(), 1));
     X509Certificate first = agent.certificate;
-    agent.certificate = Pem.certificates(renew(agent).getCertificatePem()).get(0);
-    X509Certificate second = agent.certificate;
-    agent.certificate = Pem.certificates(renew(agent).getCertificatePem()).get(0);
+    X509Certificate second = renewed(agent);
+    renewed(agent);
 
     RevokeAgentResponse r = controller.admin().revokeAgent(RevokeAgentRequest.newBuilder().setAgentId("ag-revoke2").build());
 
@@ -190,7 +195,7 @@ class CertificatesTest {
     RawAgent old = new RawAgent("ag-rack7-s3");
     RawAgent.Stream oldStream = enrolledAndConnected(old, Map.of("rack", "r7"));
     X509Certificate first = old.certificate;
-    old.certificate = Pem.certificates(renew(old).getCertificatePem()).get(0);
+    renewed(old);
 
     RawAgent replacement = new RawAgent("new-hardware");
     replacement.enroll(controller, replacing("ag-rack7-s3"));
