@@ -10,7 +10,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,23 +73,16 @@ public final class Revocations {
     return r;
   }
 
-  /** Agents whose revocation is in the journal but not in the store: it lost it in an unclean stop. */
+  /**
+   * Agents revoked in the journal but not in the store: it lost the revocation in an unclean stop.
+   * (Serials alone, as a replaced host's are journaled, revoke no agent: they stay refused from the
+   * journal whatever the store says.)
+   */
   public List<String> lostFromStore(Store store) {
-    List<String> agents = new ArrayList<>();
+    Set<String> revokedInStore = store.revokedAgents();
     synchronized (this) {
-      journaled.forEach((serial, agent) -> {
-        if (!store.certificateRevoked(serial) && !agents.contains(agent)) {
-          agents.add(agent);
-        }
-      });
-      Set<String> revokedInStore = store.revokedAgents();
-      journaledAgents.forEach(agent -> {
-        if (!revokedInStore.contains(agent) && !agents.contains(agent)) {
-          agents.add(agent);
-        }
-      });
+      return journaledAgents.stream().filter(agent -> !revokedInStore.contains(agent)).toList();
     }
-    return agents;
   }
 
   /** Serials as the store writes them: lower-case hex. */

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rackroll.controller.store.Enrollment;
 import io.rackroll.controller.store.JdbcStore;
+import io.rackroll.trust.PeerIdentity;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -37,5 +39,41 @@ class RevocationsTest {
       assertThat(restarted.refused(new BigInteger("cc03", 16))).isFalse();
       assertThat(restarted.lostFromStore(store)).containsExactly("ag-lost");
     }
+  }
+
+  @Test
+  void aRevokedAgentIsRefusedWhateverCertificateItShowsUntilItsIdIsGivenToANewHost() throws Exception {
+    try (JdbcStore store = JdbcStore.embedded(data)) {
+      store.enroll(new Enrollment("ag-gone", Map.of(), "tok00001", "dd04", T0.plusSeconds(900), T0));
+      Revocations first = Revocations.load(store, T0, data);
+      // Journaled only, as if the database lost the revocation to a SIGKILL right after.
+      first.revoked("ag-gone", List.of("dd04"));
+
+      Revocations restarted = Revocations.load(store, T0, data);
+      X509Certificate unknown = certificate("ag-gone", 0xee05);
+      assertThat(restarted.refused(PeerIdentity.agent("ag-gone"), unknown)).as("a serial never recorded").isTrue();
+      assertThat(restarted.refused(PeerIdentity.admin("ag-gone"), unknown)).as("an admin of that name is not the agent")
+          .isFalse();
+      assertThat(restarted.lostFromStore(store)).containsExactly("ag-gone");
+
+      // The admin gives the id to a new host: the identity works again, its old certificates do not.
+      restarted.retired("ag-gone", List.of("dd04"));
+      restarted.reinstated("ag-gone");
+      Revocations again = Revocations.load(store, T0, data);
+      assertThat(again.refused(PeerIdentity.agent("ag-gone"), unknown)).isFalse();
+      assertThat(again.refused(PeerIdentity.agent("ag-gone"), certificate("ag-gone", 0xdd04))).isTrue();
+      assertThat(again.lostFromStore(store)).as("a replaced host's serials revoke no agent").isEmpty();
+    }
+  }
+
+  /** A certificate of our shape for {@code agent}, with {@code serial}, signed by a throwaway CA. */
+  private static X509Certificate certificate(String agent, long serial) throws Exception {
+    java.security.KeyPair key = io.rackroll.trust.Keys.newKeyPair();
+    org.bouncycastle.cert.X509v3CertificateBuilder b = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(
+        new org.bouncycastle.asn1.x500.X500Name("CN=test-ca"), BigInteger.valueOf(serial),
+        java.util.Date.from(T0), java.util.Date.from(T0.plusSeconds(900)),
+        new org.bouncycastle.asn1.x500.X500Name(PeerIdentity.agent(agent).subject()), key.getPublic());
+    return new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(
+        b.build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())));
   }
 }
