@@ -1,8 +1,13 @@
 package io.rackroll.controller.env;
 
-/** An environments file, or a request about environments, that cannot be accepted; the message is for the operator. */
+import io.rackroll.wire.Names;
+
+/**
+ * An environments file, or a request about environments, that cannot be accepted; the message is
+ * for the operator, on one line even when it quotes a value with a line break in it.
+ */
 public final class EnvironmentException extends IllegalArgumentException {
   public EnvironmentException(String message) {
-    super(message);
+    super(Names.printable(message));
   }
 }

@@ -110,7 +110,7 @@ public final class Selector {
 
     private Requirement requirement() {
       skipSpaces();
-      if (peek() == '!') {
+      if (!atEnd() && peek() == '!') {
         pos++;
         skipSpaces();
         return new Requirement(word("a label key"), Op.NOT_EXISTS, Set.of());

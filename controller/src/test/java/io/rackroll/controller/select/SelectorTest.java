@@ -60,6 +60,8 @@ class SelectorTest {
     assertError("rack in (r1,r2", 15, "expected ',' or ')' to close the value list, found end of selector");
     assertError("rack is r1", 6, "expected '=', '!=', 'in', 'notin', ',' or the end of the selector, found 'i'");
     assertError("role=web;rack=r1", 9, "expected ',' or the end of the selector, found ';'");
+    // Found by OperatorInputFuzzTest: a trailing comma once threw StringIndexOutOfBoundsException.
+    assertError("role=webr,", 11, "expected a label key, found end of selector");
   }
 
   private static void assertError(String selector, int column, String problem) {
