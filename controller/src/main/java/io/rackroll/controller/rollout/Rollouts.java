@@ -232,15 +232,15 @@ public final class Rollouts implements FleetListener, AutoCloseable {
             + "; list them with 'rackroll deployments'"));
         throw new Refused("deployment " + id + " already ended (" + d.state() + "); nothing to " + action);
       }
-      String state = r.state;
+      DeploymentState state = r.state;
       switch (action) {
         case "pause" -> {
-          require(r, action, "running", "awaiting_approval", "waiting_window");
-          r.setState("paused", "paused by " + admin);
+          require(r, action, DeploymentState.RUNNING, DeploymentState.AWAITING_APPROVAL, DeploymentState.WAITING_WINDOW);
+          r.setState(DeploymentState.PAUSED, "paused by " + admin);
         }
         case "resume" -> {
-          require(r, action, "paused", "waiting_window");
-          if (state.equals("waiting_window") && closedFor(r, r.batch).isPresent()) {
+          require(r, action, DeploymentState.PAUSED, DeploymentState.WAITING_WINDOW);
+          if (state == DeploymentState.WAITING_WINDOW && closedFor(r, r.batch).isPresent()) {
             if (reason.isBlank()) {
               throw new Refused("deployment " + id + " " + r.reason + "; to go ahead now, outside the window (audited):"
                   + " rackroll deployment resume " + id + " --reason TEXT");
@@ -248,31 +248,33 @@ public final class Rollouts implements FleetListener, AutoCloseable {
             store.overrideWindows(id, reason);
             r.windowOverride = reason;
           }
-          r.setState("running", "");
+          r.setState(DeploymentState.RUNNING, "");
         }
         case "approve" -> {
-          require(r, action, "awaiting_approval");
+          require(r, action, DeploymentState.AWAITING_APPROVAL);
           r.batch++;
           r.gateStartedAt = null;
-          r.setState("running", "");
+          r.setState(DeploymentState.RUNNING, "");
         }
         case "abort" -> {
-          require(r, action, "running", "awaiting_approval", "paused", "waiting_window", "halting");
-          r.setState(rollback ? "rolling_back" : "aborting", "aborted by " + admin);
+          require(r, action, DeploymentState.RUNNING, DeploymentState.AWAITING_APPROVAL, DeploymentState.PAUSED,
+              DeploymentState.WAITING_WINDOW, DeploymentState.HALTING);
+          r.setState(rollback ? DeploymentState.ROLLING_BACK : DeploymentState.ABORTING, "aborted by " + admin);
         }
         default -> throw new Refused("unknown action " + action);
       }
-      audit(admin, action + (rollback ? " --rollback" : ""), id, "from " + state
+      audit(admin, action + (rollback ? " --rollback" : ""), id, "from " + state.label()
           + (reason.isBlank() ? "" : "; reason: " + reason));
       advance(r);
       return store.deployment(id).orElseThrow();
     });
   }
 
-  private static void require(Rollout r, String action, String... states) {
+  private static void require(Rollout r, String action, DeploymentState... states) {
     if (!List.of(states).contains(r.state)) {
-      throw new Refused("cannot " + action + " deployment " + r.d.id() + ": it is " + r.state + " (" + action
-          + " needs it " + String.join(" or ", states) + ")");
+      throw new Refused("cannot " + action + " deployment " + r.d.id() + ": it is " + r.state.label() + " (" + action
+          + " needs it " + String.join(" or ", java.util.Arrays.stream(states).map(DeploymentState::label).toList())
+          + ")");
     }
   }
 
@@ -397,24 +399,23 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
   /** Moves {@code r} as far as it can go now. Idempotent: every event ends by calling it. */
   private void advance(Rollout r) {
-    if (!r.state.equals("rolling_back") && !r.state.equals("aborting") && !r.state.equals("halting")
-        && r.failures() > r.d.allowedFailures()) {
+    if (!r.state.stopping() && r.failures() > r.d.allowedFailures()) {
       String why = "failure budget spent: " + r.failures() + " host(s) failed, " + r.d.allowedFailures()
           + " allowed (--max-failures " + r.strategy.maxFailures() + ")";
-      r.setState(r.strategy.autoRollback() ? "rolling_back" : "halting", why);
+      r.setState(r.strategy.autoRollback() ? DeploymentState.ROLLING_BACK : DeploymentState.HALTING, why);
       audit("controller", "halt", r.d.id(), why);
     }
     switch (r.state) {
-      case "running" -> runBatch(r);
-      case "aborting", "halting" -> {
+      case RUNNING -> runBatch(r);
+      case ABORTING, HALTING -> {
         if (r.inFlight() == 0) {
-          end(r, r.state.equals("aborting") ? "aborted" : "failed");
+          end(r, r.state == DeploymentState.ABORTING ? DeploymentState.ABORTED : DeploymentState.FAILED);
         }
       }
-      case "rolling_back" -> revert(r);
-      case "waiting_window" -> {
+      case ROLLING_BACK -> revert(r);
+      case WAITING_WINDOW -> {
         if (closedFor(r, r.batch).isEmpty()) {
-          r.setState("running", "");
+          r.setState(DeploymentState.RUNNING, "");
           audit("controller", "resume", r.d.id(), "change window open");
           runBatch(r);
         }
@@ -430,7 +431,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       if (starting && !batch.isEmpty()) {
         Optional<String> closed = closedFor(r, r.batch);
         if (closed.isPresent()) {
-          r.setState("waiting_window", closed.get());
+          r.setState(DeploymentState.WAITING_WINDOW, closed.get());
           audit("controller", "wait for window", r.d.id(), "before batch " + (r.batch + 1) + ": " + closed.get());
           log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, r.d.id())
               .log("deployment {} {}", r.d.id(), closed.get());
@@ -465,16 +466,16 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       }
       r.gateStartedAt = null;
       if (r.batch + 1 >= r.d.batches()) {
-        end(r, "completed");
+        end(r, DeploymentState.COMPLETED);
         return;
       }
       if (r.batch == 0 && r.canary && r.strategy.approveAfterCanary()) {
-        r.setState("awaiting_approval", "canary done; approve with 'rackroll deployment approve " + r.d.id() + "'");
+        r.setState(DeploymentState.AWAITING_APPROVAL, "canary done; approve with 'rackroll deployment approve " + r.d.id() + "'");
         audit("controller", "await approval", r.d.id(), "canary done");
         return;
       }
       r.batch++;
-      r.setState("running", "");
+      r.setState(DeploymentState.RUNNING, ""); // records the batch
     }
   }
 
@@ -566,7 +567,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     boolean open = r.hosts.values().stream().anyMatch(h -> h.revert().equals("PENDING") || h.revert().equals("SENT"));
     if (!open && targets.stream().allMatch(h -> !h.revert().isEmpty())) {
       boolean failed = r.hosts.values().stream().anyMatch(h -> h.revert().equals("FAILED"));
-      end(r, failed ? "rollback_failed" : "rolled_back");
+      end(r, failed ? DeploymentState.ROLLBACK_FAILED : DeploymentState.ROLLED_BACK);
     }
   }
 
@@ -615,17 +616,17 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     }
   }
 
-  private void end(Rollout r, String state) {
-    if (state.equals("completed") && r.d.kind().equals(FLAGS) && wholeEnvironment(r.d)) {
+  private void end(Rollout r, DeploymentState state) {
+    if (state == DeploymentState.COMPLETED && r.d.kind().equals(FLAGS) && wholeEnvironment(r.d)) {
       // Before the state: a crash in between completes the rollout again, and merging twice is merging once.
       store.environmentFlags(r.d.environment(), r.d.app(), r.d.flags(), clock.instant());
     }
     r.setState(state, r.reason);
     active.remove(r.d.id());
     downloads.values().removeIf(x -> x.deploymentId().equals(r.d.id()));
-    audit("controller", state, r.d.id(), r.release() + ": " + r.tally() + (r.reason.isEmpty() ? "" : "; " + r.reason));
+    audit("controller", state.label(), r.d.id(), r.release() + ": " + r.tally() + (r.reason.isEmpty() ? "" : "; " + r.reason));
     log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, r.d.id())
-        .log("deployment {} of {} {}: {}", r.d.id(), r.release(), state, r.tally());
+        .log("deployment {} of {} {}: {}", r.d.id(), r.release(), state.label(), r.tally());
   }
 
   /** A change to every host of its environment, not narrowed to some of them by a selector. */
@@ -827,7 +828,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     /** Each host's current release of the app, from its reports. */
     final Map<String, String> current = new HashMap<>();
     final Map<String, HostApp> apps;
-    String state;
+    /** Changed only by {@link #setState}, which checks the move against {@link DeploymentState}'s table. */
+    DeploymentState state;
     String reason;
     String windowOverride;
     int batch;
@@ -853,7 +855,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       this.strategy = Strategy.of(d.strategy(), d.kind().equals(ROLLBACK) ? Strategy.ROLLBACK_DEFAULTS
           : Strategy.DEPLOY_DEFAULTS);
       this.canary = strategy.canary().value() > 0;
-      this.state = d.state();
+      this.state = DeploymentState.of(d.state());
       this.reason = d.reason();
       this.windowOverride = d.windowOverride();
       this.batch = d.batch();
@@ -914,7 +916,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
     boolean inGate(Deployment.Host h) {
       Deployment.Host now = hosts.get(h.agentId());
-      return state.equals("running") && gateStartedAt != null && now.batch() == batch && now.phase().equals("ACTIVE");
+      return state == DeploymentState.RUNNING && gateStartedAt != null && now.batch() == batch && now.phase().equals("ACTIVE");
     }
 
     /** Changed by this deployment and not back. */
@@ -957,8 +959,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       hosts.put(h.agentId(), hosts.get(h.agentId()).withRevert(revert, now));
     }
 
-    void setState(String state, String reason) {
-      store.deploymentState(d.id(), state, batch, reason, clock.instant());
+    void setState(DeploymentState state, String reason) {
+      this.state.checkTransition(state);
+      store.deploymentState(d.id(), state.label(), batch, reason, clock.instant());
       this.state = state;
       this.reason = reason;
     }
