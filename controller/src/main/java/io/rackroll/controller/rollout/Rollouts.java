@@ -288,7 +288,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         if (h == null) {
           continue;
         }
-        if (h.revert().equals("SENT")) {
+        if (reverting(h) == RevertState.SENT) {
           sendRevert(r, h); // the first may have been lost with the controller or the connection
         } else if (!h.done() && !h.phase().equals("PENDING") && !h.phase().equals("WAITING")) {
           send(r, h); // likewise; the agent reports a job it already ran instead of running it again
@@ -396,6 +396,10 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   }
 
   // ---- the state machine ----
+
+  private static RevertState reverting(Deployment.Host h) {
+    return RevertState.of(h.revert());
+  }
 
   /** Moves {@code r} as far as it can go now. Idempotent: every event ends by calling it. */
   private void advance(Rollout r) {
@@ -540,13 +544,13 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     Map<String, Integer> perDomain = new HashMap<>();
     int sending = 0;
     for (Deployment.Host h : r.hosts.values()) {
-      if (h.revert().equals("SENT")) {
+      if (reverting(h) == RevertState.SENT) {
         sending++;
         perDomain.merge(h.domain(), 1, Integer::sum);
       }
     }
     for (Deployment.Host h : targets) {
-      if (!h.revert().isEmpty() && !h.revert().equals("PENDING")) {
+      if (reverting(h) != RevertState.NONE && reverting(h) != RevertState.PENDING) {
         continue;
       }
       if (sending >= size || (r.strategy.maxPerRack() > 0
@@ -554,19 +558,19 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         continue;
       }
       if (registry.live(h.agentId()).isEmpty()) {
-        if (h.revert().isEmpty()) {
-          r.revert(h, "PENDING", "agent not connected; reverting when it returns");
+        if (reverting(h) == RevertState.NONE) {
+          r.revert(h, RevertState.PENDING, "agent not connected; reverting when it returns");
         }
         continue;
       }
-      r.revert(h, "SENT", backTo(r, h));
+      r.revert(h, RevertState.SENT, backTo(r, h));
       sendRevert(r, h);
       sending++;
       perDomain.merge(h.domain(), 1, Integer::sum);
     }
-    boolean open = r.hosts.values().stream().anyMatch(h -> h.revert().equals("PENDING") || h.revert().equals("SENT"));
-    if (!open && targets.stream().allMatch(h -> !h.revert().isEmpty())) {
-      boolean failed = r.hosts.values().stream().anyMatch(h -> h.revert().equals("FAILED"));
+    boolean open = r.hosts.values().stream().anyMatch(h -> reverting(h).open());
+    if (!open && targets.stream().allMatch(h -> reverting(h) != RevertState.NONE)) {
+      boolean failed = r.hosts.values().stream().anyMatch(h -> reverting(h) == RevertState.FAILED);
       end(r, failed ? DeploymentState.ROLLBACK_FAILED : DeploymentState.ROLLED_BACK);
     }
   }
@@ -593,12 +597,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   }
 
   private void revertReported(Rollout r, Deployment.Host h, String phase, String currentVersion, String failure) {
-    if (!h.revert().equals("SENT")) {
+    if (reverting(h) != RevertState.SENT) {
       return;
     }
     switch (phase) {
-      case "ACTIVE" -> r.revert(h, "REVERTED", r.d.kind().equals(FLAGS) ? "flags back" : "back on " + currentVersion);
-      case "FAILED", "ROLLED_BACK" -> r.revert(h, "FAILED", failure);
+      case "ACTIVE" -> r.revert(h, RevertState.REVERTED, r.d.kind().equals(FLAGS) ? "flags back" : "back on " + currentVersion);
+      case "FAILED", "ROLLED_BACK" -> r.revert(h, RevertState.FAILED, failure);
       default -> r.touch(h);
     }
   }
@@ -606,12 +610,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   /** A host that failed after it was done (its gate): counted, and returned to its release before. */
   private void fail(Rollout r, Deployment.Host h, String phase, String kind, String why) {
     r.move(h, phase, kind, why);
-    if (h.revert().isEmpty() && r.changed(h)) {
+    if (reverting(h) == RevertState.NONE && r.changed(h)) {
       if (registry.live(h.agentId()).isPresent()) {
-        r.revert(h, "SENT", backTo(r, h) + " after failing its health gate");
+        r.revert(h, RevertState.SENT, backTo(r, h) + " after failing its health gate");
         sendRevert(r, h);
       } else {
-        r.revert(h, "PENDING", "agent not connected; reverting when it returns");
+        r.revert(h, RevertState.PENDING, "agent not connected; reverting when it returns");
       }
     }
   }
@@ -653,8 +657,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
           } else if (!h.done() && !h.phase().equals("PENDING")) {
             r.move(h, "TIMED_OUT", "timed_out", "no progress for " + Durations.format(timeout) + " (last: " + h.phase()
                 + ", --host-timeout)");
-          } else if (h.revert().equals("SENT") || h.revert().equals("PENDING")) {
-            r.revert(h, "FAILED", "no answer to the rollback within " + Durations.format(timeout));
+          } else if (reverting(h).open()) {
+            r.revert(h, RevertState.FAILED, "no answer to the rollback within " + Durations.format(timeout));
           }
         }
         advance(r);
@@ -921,7 +925,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
     /** Changed by this deployment and not back. */
     boolean needsRevert(Deployment.Host h) {
-      return h.batch() >= 0 && (h.revert().isEmpty() ? changed(h) : !h.revert().equals("REVERTED"));
+      return h.batch() >= 0 && (reverting(h) == RevertState.NONE ? changed(h) : reverting(h) != RevertState.REVERTED);
     }
 
     /**
@@ -953,10 +957,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       hosts.put(h.agentId(), hosts.get(h.agentId()).withRevert(h.revert(), clock.instant()));
     }
 
-    void revert(Deployment.Host h, String revert, String detail) {
+    /** The one place a host's revert state changes: checked against {@link RevertState}'s table, stored, then kept. */
+    void revert(Deployment.Host h, RevertState revert, String detail) {
+      reverting(hosts.get(h.agentId())).checkTransition(revert);
       Instant now = clock.instant();
-      store.hostRevert(d.id(), h.agentId(), revert, detail, now);
-      hosts.put(h.agentId(), hosts.get(h.agentId()).withRevert(revert, now));
+      store.hostRevert(d.id(), h.agentId(), revert.label(), detail, now);
+      hosts.put(h.agentId(), hosts.get(h.agentId()).withRevert(revert.label(), now));
     }
 
     void setState(DeploymentState state, String reason) {
