@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,11 +32,10 @@ import org.slf4j.LoggerFactory;
 public final class Flags {
   private static final Logger log = LoggerFactory.getLogger(Flags.class);
   /** The app's flags: in the app's directory, and linked from each release directory. */
-  public static final String FILE = "flags.json";
-  static final String CHANGE = "flags-change.json";
+  public static final String FILE = HostLayout.FLAGS;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final Path apps;
+  private final HostLayout layout;
   private final Lifecycle lifecycle;
   private final HookRunner hooks;
   private final HealthProbe health;
@@ -75,7 +73,7 @@ public final class Flags {
   }
 
   Flags(Path apps, Lifecycle lifecycle, HookRunner hooks, HealthProbe health, Clock clock, Listener listener) {
-    this.apps = apps;
+    this.layout = new HostLayout(apps);
     this.lifecycle = lifecycle;
     this.hooks = hooks;
     this.health = health;
@@ -86,18 +84,18 @@ public final class Flags {
   /** The app's flags now; empty when none were ever set. */
   public Map<String, String> current(String app) throws IOException {
     try {
-      return FlagValues.fromJson(Files.readString(apps.resolve(app).resolve(FILE)));
+      return FlagValues.fromJson(Files.readString(layout.flags(app)));
     } catch (NoSuchFileException e) {
       return Map.of();
     } catch (IllegalArgumentException e) {
-      throw new IOException(apps.resolve(app).resolve(FILE) + ": " + e.getMessage(), e);
+      throw new IOException(layout.flags(app) + ": " + e.getMessage(), e);
     }
   }
 
   /** The last change of {@code app}, if any. */
   public Optional<Change> last(String app) throws IOException {
     try {
-      return Optional.of(JSON.readValue(Files.readAllBytes(apps.resolve(app).resolve(CHANGE)), Change.class));
+      return Optional.of(JSON.readValue(Files.readAllBytes(layout.flagChange(app)), Change.class));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }
@@ -105,16 +103,11 @@ public final class Flags {
 
   /** The last change of every app, for the report after a reconnect. */
   public List<Change> lastChanges() throws IOException {
-    if (!Files.isDirectory(apps)) {
-      return List.of();
+    List<Change> out = new java.util.ArrayList<>();
+    for (String app : layout.appNames()) {
+      last(app).ifPresent(out::add);
     }
-    try (Stream<Path> s = Files.list(apps)) {
-      List<Change> out = new java.util.ArrayList<>();
-      for (Path dir : s.filter(Files::isDirectory).sorted().toList()) {
-        last(dir.getFileName().toString()).ifPresent(out::add);
-      }
-      return out;
-    }
+    return out;
   }
 
   /** Applies {@code changes} (a {@code null} value removes a flag) to {@code app}'s flags. */
@@ -158,7 +151,7 @@ public final class Flags {
    * written: a crash in between leaves no file, and the install that resumes starts them again.
    */
   void start(String deploymentId, String app, Map<String, String> initial) throws IOException {
-    if (initial.isEmpty() || Files.exists(apps.resolve(app).resolve(FILE))) {
+    if (initial.isEmpty() || Files.exists(layout.flags(app))) {
       return;
     }
     record(new Change(deploymentId, app, "ACTIVE", Map.of(), initial, "", "", clock.millis()));
@@ -235,7 +228,7 @@ public final class Flags {
   }
 
   private Change record(Change change) throws IOException {
-    SecureFiles.write(Files.createDirectories(apps.resolve(change.app())).resolve(CHANGE), JSON.writeValueAsBytes(change),
+    SecureFiles.write(layout.flagChange(change.app()), JSON.writeValueAsBytes(change),
         SecureFiles.PUBLIC);
     if (change.ended()) {
       log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, change.deploymentId()).log("{}: flags {}{}", change.app(),
@@ -246,7 +239,7 @@ public final class Flags {
   }
 
   private void write(String app, Map<String, String> flags) throws IOException {
-    SecureFiles.writeString(apps.resolve(app).resolve(FILE), FlagValues.toJson(flags), SecureFiles.PUBLIC);
+    SecureFiles.writeString(layout.flags(app), FlagValues.toJson(flags), SecureFiles.PUBLIC);
   }
 
   /**
@@ -254,7 +247,7 @@ public final class Flags {
    * there is none yet), replacing any file of that name the artifact brought: the agent owns it.
    */
   static void link(Path releaseDir) throws IOException {
-    Path app = releaseDir.toAbsolutePath().getParent().getParent();
+    Path app = HostLayout.appOf(releaseDir);
     if (!Files.exists(app.resolve(FILE))) {
       SecureFiles.writeString(app.resolve(FILE), "{}\n", SecureFiles.PUBLIC);
     }

@@ -60,8 +60,7 @@ final class HookRunner {
     env.put("RACKROLL_RELEASE_DIR", releaseDir.toString());
     env.put("RACKROLL_PREVIOUS_VERSION", Releases.versionOf(previous));
     env.put("RACKROLL_HOOK", name);
-    // releases/<release>/ (or its staging directory) is two levels below the app's directory.
-    env.put("RACKROLL_FLAGS_FILE", releaseDir.toAbsolutePath().getParent().getParent().resolve(Flags.FILE).toString());
+    env.put("RACKROLL_FLAGS_FILE", HostLayout.appOf(releaseDir).resolve(HostLayout.FLAGS).toString());
     labels.forEach((k, v) -> env.put("RACKROLL_LABEL_" + k.toUpperCase().replaceAll("[^A-Z0-9]", "_"), v));
     ReleaseConfig config = ReleaseConfig.read(releaseDir);
     env.put("RACKROLL_ENVIRONMENT", config.environment());

@@ -45,9 +45,7 @@ import org.slf4j.LoggerFactory;
  * file replace) before it acts on it, so a SIGKILL at any point leaves a state {@link #recover()}
  * knows how to finish: {@code current} always points at a complete release.
  *
- * <p>On-host layout, under the apps directory:
- * {@code <app>/releases/<version>/}, {@code <app>/current -> releases/<version>},
- * {@code <app>/lifecycle.json}, {@code <app>/logs/<version>-<hook>.log}.
+ * <p>On-host layout: see {@link HostLayout}.
  *
  * <p>Blocking: runs on the agent's lifecycle thread.
  */
@@ -60,6 +58,7 @@ public final class Lifecycle {
   static final String INSTALLED = ".rackroll-installed";
 
   private final Path apps;
+  private final HostLayout layout;
   private final ArtifactSource artifacts;
   private final Supplier<Preconditions.Host> host;
   private final HookRunner hooks;
@@ -83,6 +82,7 @@ public final class Lifecycle {
       throw new IllegalArgumentException("keepReleases: " + keepReleases + " (expected: >= 2, so rollback never downloads)");
     }
     this.apps = apps;
+    this.layout = new HostLayout(apps);
     this.artifacts = artifacts;
     this.host = host;
     this.hooks = new HookRunner(labels);
@@ -147,7 +147,7 @@ public final class Lifecycle {
         unpackedBytes, unpackedEntries);
     try {
       // Before the job is recorded: a job resumed after a crash installs with what it was sent.
-      config.write(Files.createDirectories(apps.resolve(app)));
+      config.write(Files.createDirectories(layout.app(app)));
     } catch (IOException e) {
       return cannotRecord(job, e);
     }
@@ -259,7 +259,7 @@ public final class Lifecycle {
 
   /** Release directories of {@code app}, newest first. */
   private List<String> keptReleases(String app) throws IOException {
-    Path releases = apps.resolve(app).resolve("releases");
+    Path releases = layout.releases(app);
     if (!Files.isDirectory(releases)) {
       return List.of();
     }
@@ -293,13 +293,8 @@ public final class Lifecycle {
   /** The last job of every app on this host, for reporting after a reconnect. */
   public List<Job> jobs() throws IOException {
     List<Job> out = new ArrayList<>();
-    if (!Files.isDirectory(apps)) {
-      return out;
-    }
-    try (Stream<Path> s = Files.list(apps)) {
-      for (Path dir : s.filter(Files::isDirectory).sorted().toList()) {
-        job(dir.getFileName().toString()).ifPresent(out::add);
-      }
+    for (String app : layout.appNames()) {
+      job(app).ifPresent(out::add);
     }
     return out;
   }
@@ -311,7 +306,7 @@ public final class Lifecycle {
 
   /** The release directory {@code current} points to, if any. */
   Optional<String> currentRelease(String app) throws IOException {
-    Path current = apps.resolve(app).resolve("current");
+    Path current = layout.current(app);
     if (!Files.isSymbolicLink(current)) {
       return Optional.empty();
     }
@@ -331,7 +326,7 @@ public final class Lifecycle {
 
   /** The last persisted job of {@code app}. */
   public Optional<Job> job(String app) throws IOException {
-    Path file = apps.resolve(app).resolve("lifecycle.json");
+    Path file = layout.job(app);
     try {
       return Optional.of(JSON.readValue(Files.readAllBytes(file), Job.class));
     } catch (NoSuchFileException e) {
@@ -344,15 +339,8 @@ public final class Lifecycle {
    */
   public List<Job> recover() throws IOException, InterruptedException {
     List<Job> done = new ArrayList<>();
-    if (!Files.isDirectory(apps)) {
-      return done;
-    }
-    List<Path> appDirs;
-    try (Stream<Path> s = Files.list(apps)) {
-      appDirs = s.filter(Files::isDirectory).sorted().toList();
-    }
-    for (Path dir : appDirs) {
-      Optional<Job> persisted = job(dir.getFileName().toString());
+    for (String app : layout.appNames()) {
+      Optional<Job> persisted = job(app);
       if (persisted.isEmpty() || persisted.get().phase().terminal()) {
         continue;
       }
@@ -519,7 +507,7 @@ public final class Lifecycle {
     deleteTree(staging);
     try {
       Unpacker.unpack(artifact(job), staging, job.unpackLimits());
-      ReleaseConfig config = ReleaseConfig.read(apps.resolve(job.app()));
+      ReleaseConfig config = ReleaseConfig.read(layout.app(job.app()));
       flags.start(job.deploymentId(), job.app(), config.initialFlags()); // a host new to the app: its environment's
       Flags.link(staging); // flags.json: the app's runtime flags, whichever release runs
       Manifest m = Manifest.parse(ReleaseTree.readString(staging, Manifest.FILE));
@@ -633,8 +621,8 @@ public final class Lifecycle {
               .log("{}@{}: {}", app, job.version(), e.getMessage());
         }
       }
-      Files.deleteIfExists(apps.resolve(app).resolve("current"));
-      syncDir(apps.resolve(app));
+      Files.deleteIfExists(layout.current(app));
+      syncDir(layout.app(app));
       return job.failing(Phase.FAILED, job.failureKind(), job.failure() + "; no previous release to roll back to",
           clock.millis());
     }
@@ -661,17 +649,17 @@ public final class Lifecycle {
 
   /** Points {@code current} at {@code version}: a new link renamed over the old one, atomic. */
   private void switchCurrent(String app, String version) throws IOException {
-    Path dir = apps.resolve(app);
+    Path dir = layout.app(app);
     Path tmp = dir.resolve(".current.tmp");
     Files.deleteIfExists(tmp);
     Files.createSymbolicLink(tmp, Path.of("releases", version));
-    Files.move(tmp, dir.resolve("current"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(tmp, layout.current(app), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     syncDir(dir);
   }
 
   /** Keeps the newest {@code keepReleases} releases (and always the current one). */
   private void prune(String app) throws IOException {
-    Path releases = apps.resolve(app).resolve("releases");
+    Path releases = layout.releases(app);
     String current = currentRelease(app).orElse("");
     List<Path> all;
     try (Stream<Path> s = Files.list(releases)) {
@@ -692,8 +680,8 @@ public final class Lifecycle {
   }
 
   private void persist(Job job) throws IOException {
-    Path dir = Files.createDirectories(apps.resolve(job.app()).resolve("releases")).getParent();
-    SecureFiles.write(dir.resolve("lifecycle.json"), JSON.writeValueAsBytes(job), SecureFiles.PUBLIC);
+    Files.createDirectories(layout.releases(job.app()));
+    SecureFiles.write(layout.job(job.app()), JSON.writeValueAsBytes(job), SecureFiles.PUBLIC);
   }
 
   /** The job's artifact, verified (downloaded if need be) once per job. */
@@ -745,7 +733,7 @@ public final class Lifecycle {
   }
 
   Path releaseDir(String app, String version) {
-    return apps.resolve(app).resolve("releases").resolve(version);
+    return layout.release(app, version);
   }
 
   private Path hookLog(Job job, String hook) throws IOException {
@@ -754,7 +742,7 @@ public final class Lifecycle {
 
   /** Where {@code hook} of release directory {@code release} writes its output: {@code apps/<app>/logs/}. */
   Path hookLog(String app, String release, String hook) throws IOException {
-    return Files.createDirectories(apps.resolve(app).resolve("logs")).resolve(release + "-" + hook + ".log");
+    return Files.createDirectories(layout.logs(app)).resolve(release + "-" + hook + ".log");
   }
 
   private static String diskKind(IOException e) {

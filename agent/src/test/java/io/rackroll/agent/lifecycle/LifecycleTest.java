@@ -326,7 +326,7 @@ class LifecycleTest {
     flags().set("d-f1", "web", Map.of("a", "1"));
     // SIGKILL after the new flags were written, before health was checked.
     Files.writeString(apps.resolve("web/flags.json"), "{\"a\": 2}");
-    Files.write(apps.resolve("web").resolve(Flags.CHANGE), new ObjectMapper().writeValueAsBytes(new Flags.Change(
+    Files.write(apps.resolve("web").resolve(HostLayout.FLAG_CHANGE), new ObjectMapper().writeValueAsBytes(new Flags.Change(
         "d-f2", "web", "APPLYING", Map.of("a", "1"), Map.of("a", "2"), "", "", 0)));
 
     flags().recover();
