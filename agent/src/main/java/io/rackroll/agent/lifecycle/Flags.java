@@ -56,7 +56,7 @@ public final class Flags {
    * @param after the flags the change sets
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Change(String deploymentId, String app, String phase, Map<String, String> before,
+  public record Change(String deploymentId, String app, FlagPhase phase, Map<String, String> before,
       Map<String, String> after, String failureKind, String failure, long atMillis) {
     public Change {
       before = new TreeMap<>(before);
@@ -64,10 +64,12 @@ public final class Flags {
     }
 
     boolean ended() {
-      return !phase.equals("APPLYING");
+      return phase.ended();
     }
 
-    Change to(String next, String kind, String why, long at) {
+    /** The same change in phase {@code next}, checked against {@link FlagPhase}'s table. */
+    Change to(FlagPhase next, String kind, String why, long at) {
+      phase.checkTransition(next);
       return new Change(deploymentId, app, next, before, after, kind, why, at);
     }
   }
@@ -117,10 +119,10 @@ public final class Flags {
       return again.get();
     }
     Map<String, String> before = current(app);
-    Change change = new Change(deploymentId, app, "APPLYING", before, FlagValues.merge(before, changes), "", "",
+    Change change = new Change(deploymentId, app, FlagPhase.APPLYING, before, FlagValues.merge(before, changes), "", "",
         clock.millis());
     if (lifecycle.currentRelease(app).isEmpty()) {
-      return record(change.to("FAILED", "refused", app + " is not installed on this host; deploy it first",
+      return record(change.to(FlagPhase.FAILED, "refused", app + " is not installed on this host; deploy it first",
           clock.millis()));
     }
     return apply(change);
@@ -138,11 +140,11 @@ public final class Flags {
     }
     Map<String, String> now = current(app);
     Optional<Change> last = last(app);
-    if (last.isEmpty() || !last.get().deploymentId().equals(revertOf) || !last.get().phase().equals("ACTIVE")
+    if (last.isEmpty() || !last.get().deploymentId().equals(revertOf) || last.get().phase() != FlagPhase.ACTIVE
         || lifecycle.currentRelease(app).isEmpty()) {
-      return record(new Change(deploymentId, app, "ACTIVE", now, now, "", "", clock.millis()));
+      return record(new Change(deploymentId, app, FlagPhase.ACTIVE, now, now, "", "", clock.millis()));
     }
-    return apply(new Change(deploymentId, app, "APPLYING", now, last.get().before(), "", "", clock.millis()));
+    return apply(new Change(deploymentId, app, FlagPhase.APPLYING, now, last.get().before(), "", "", clock.millis()));
   }
 
   /**
@@ -154,7 +156,7 @@ public final class Flags {
     if (initial.isEmpty() || Files.exists(layout.flags(app))) {
       return;
     }
-    record(new Change(deploymentId, app, "ACTIVE", Map.of(), initial, "", "", clock.millis()));
+    record(new Change(deploymentId, app, FlagPhase.ACTIVE, Map.of(), initial, "", "", clock.millis()));
     write(app, initial);
   }
 
@@ -164,7 +166,7 @@ public final class Flags {
       if (!c.ended()) {
         log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, c.deploymentId())
             .log("{}: flag change interrupted by a restart; putting the flags back", c.app());
-        putBack(c.to("APPLYING", "interrupted", "agent restarted while changing the flags of " + c.app(),
+        putBack(c.to(FlagPhase.APPLYING, "interrupted", "agent restarted while changing the flags of " + c.app(),
             clock.millis()));
       }
     }
@@ -185,20 +187,20 @@ public final class Flags {
       link(dir);
       flagsChanged(change, release, dir);
     } catch (HookRunner.HookFailed e) {
-      return putBack(change.to("APPLYING", e.timedOut ? "hook_timed_out" : "hook_failed", e.getMessage(), clock.millis()));
+      return putBack(change.to(FlagPhase.APPLYING, e.timedOut ? "hook_timed_out" : "hook_failed", e.getMessage(), clock.millis()));
     } catch (IOException e) {
-      return putBack(change.to("APPLYING", "io_error", "changing the flags of " + change.app() + " failed: "
+      return putBack(change.to(FlagPhase.APPLYING, "io_error", "changing the flags of " + change.app() + " failed: "
           + e.getMessage(), clock.millis()));
     }
     Optional<Manifest> m = lifecycle.manifestIfPresent(change.app(), release);
     if (m.isPresent()) {
       HealthProbe.Verdict v = health.await(m.get().health(), dir);
       if (!v.healthy()) {
-        return putBack(change.to("APPLYING", "health_failed", change.app() + " with flags "
+        return putBack(change.to(FlagPhase.APPLYING, "health_failed", change.app() + " with flags "
             + FlagValues.show(change.after()) + ": " + v.detail(), clock.millis()));
       }
     }
-    return record(change.to("ACTIVE", "", "", clock.millis()));
+    return record(change.to(FlagPhase.ACTIVE, "", "", clock.millis()));
   }
 
   /** The flags before go back and the hook runs again; the change ends ROLLED_BACK (FAILED if even that fails). */
@@ -209,11 +211,11 @@ public final class Flags {
       try {
         flagsChanged(failed, release.get(), lifecycle.releaseDir(failed.app(), release.get()));
       } catch (HookRunner.HookFailed e) {
-        return record(failed.to("FAILED", failed.failureKind(), failed.failure() + "; flags put back but "
+        return record(failed.to(FlagPhase.FAILED, failed.failureKind(), failed.failure() + "; flags put back but "
             + e.getMessage(), clock.millis()));
       }
     }
-    return record(failed.to("ROLLED_BACK", failed.failureKind(), failed.failure() + "; flags put back",
+    return record(failed.to(FlagPhase.ROLLED_BACK, failed.failureKind(), failed.failure() + "; flags put back",
         clock.millis()));
   }
 

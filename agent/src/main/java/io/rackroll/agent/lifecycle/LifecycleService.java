@@ -211,8 +211,8 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
 
   private static AgentMessage update(Flags.Change change) {
     return AgentMessage.newBuilder().setFlags(FlagsUpdate.newBuilder().setDeploymentId(change.deploymentId())
-        .setApp(change.app()).setPhase(change.phase()).setFailureKind(change.failureKind()).setFailure(change.failure())
-        .putAllFlags(change.ended() && !change.phase().equals("ACTIVE") ? change.before() : change.after())
+        .setApp(change.app()).setPhase(change.phase().name()).setFailureKind(change.failureKind()).setFailure(change.failure())
+        .putAllFlags(change.ended() && change.phase() != FlagPhase.ACTIVE ? change.before() : change.after())
         .setAtEpochMillis(change.atMillis())).build();
   }
 

@@ -278,8 +278,8 @@ class LifecycleTest {
 
     Flags.Change c = flags().set("d-f1", "web", Map.of("checkout.v2", "true", "color", "\"blue\""));
 
-    assertThat(c.phase()).isEqualTo("ACTIVE");
-    assertThat(flagChanges).extracting(Flags.Change::phase).containsExactly("APPLYING", "ACTIVE");
+    assertThat(c.phase()).isEqualTo(FlagPhase.ACTIVE);
+    assertThat(flagChanges).extracting(Flags.Change::phase).containsExactly(FlagPhase.APPLYING, FlagPhase.ACTIVE);
     assertThat(apps.resolve("web/current/flags.json")).hasContent("{\n  \"checkout.v2\" : true,\n  \"color\" : \"blue\"\n}");
     assertThat(events()).last().isEqualTo("flags {\"checkout.v2\":true,\"color\":\"blue\"} "
         + apps.resolve("web/flags.json").toAbsolutePath());
@@ -301,7 +301,7 @@ class LifecycleTest {
 
     Flags.Change broken = flags().set("d-f2", "web", Map.of("broken", "true"));
 
-    assertThat(broken.phase()).isEqualTo("ROLLED_BACK");
+    assertThat(broken.phase()).isEqualTo(FlagPhase.ROLLED_BACK);
     assertThat(broken.failureKind()).isEqualTo("health_failed");
     assertThat(broken.failure()).startsWith("web with flags broken=true checkout.v2=true: not healthy")
         .endsWith("; flags put back");
@@ -310,10 +310,10 @@ class LifecycleTest {
 
     // The controller undoes d-f1 on a host where it applied; undoing it again, or one that never
     // applied, changes nothing.
-    assertThat(flags().revert("d-f1:revert", "web", "d-f2").phase()).isEqualTo("ACTIVE");
+    assertThat(flags().revert("d-f1:revert", "web", "d-f2").phase()).isEqualTo(FlagPhase.ACTIVE);
     assertThat(flags().current("web")).containsExactly(Map.entry("checkout.v2", "true"));
     flags().set("d-f3", "web", Map.of("color", "\"red\""));
-    assertThat(flags().revert("d-f3:revert", "web", "d-f3").phase()).isEqualTo("ACTIVE");
+    assertThat(flags().revert("d-f3:revert", "web", "d-f3").phase()).isEqualTo(FlagPhase.ACTIVE);
     assertThat(flags().current("web")).containsExactly(Map.entry("checkout.v2", "true"));
     assertThat(flags().revert("d-f3:revert", "web", "d-f3").after()).as("sent again: reported, not redone")
         .containsExactly(Map.entry("checkout.v2", "true"));
@@ -327,17 +327,17 @@ class LifecycleTest {
     // SIGKILL after the new flags were written, before health was checked.
     Files.writeString(apps.resolve("web/flags.json"), "{\"a\": 2}");
     Files.write(apps.resolve("web").resolve(HostLayout.FLAG_CHANGE), new ObjectMapper().writeValueAsBytes(new Flags.Change(
-        "d-f2", "web", "APPLYING", Map.of("a", "1"), Map.of("a", "2"), "", "", 0)));
+        "d-f2", "web", FlagPhase.APPLYING, Map.of("a", "1"), Map.of("a", "2"), "", "", 0)));
 
     flags().recover();
 
     assertThat(flags().current("web")).containsExactly(Map.entry("a", "1"));
     assertThat(flags().last("web").orElseThrow()).satisfies(c -> {
-      assertThat(c.phase()).isEqualTo("ROLLED_BACK");
+      assertThat(c.phase()).isEqualTo(FlagPhase.ROLLED_BACK);
       assertThat(c.failureKind()).isEqualTo("interrupted");
     });
     assertThat(flags().set("d-f3", "api", Map.of("a", "true"))).satisfies(c -> {
-      assertThat(c.phase()).isEqualTo("FAILED");
+      assertThat(c.phase()).isEqualTo(FlagPhase.FAILED);
       assertThat(c.failure()).isEqualTo("api is not installed on this host; deploy it first");
     });
   }
@@ -354,7 +354,7 @@ class LifecycleTest {
     assertThat(apps.resolve("web/current/flags.json")).hasContent("{\n  \"checkout.v2\" : true\n}");
     assertThat(flagChanges).as("reported, as a change by the deployment that installed it")
         .extracting(Flags.Change::deploymentId, Flags.Change::phase, Flags.Change::after)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple("d-1", "ACTIVE", production));
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("d-1", FlagPhase.ACTIVE, production));
     assertThat(events()).as("nothing ran yet to be told").doesNotContain("changed");
 
     // The host's own flags win over the environment's from then on.
