@@ -90,7 +90,7 @@ class ReleasesIT {
   void missingFilesAndUnknownReleasesSaySo() {
     Fleet.Cli push = fleet.rackroll("release", "push", dir.resolve("nope.tar.gz").toString());
     assertThat(push.exit()).isEqualTo(1);
-    assertThat(push.err()).contains("nope.tar.gz: no such file (expected: an artifact made by 'rackroll release pack')");
+    assertThat(push.err()).contains("nope.tar.gz does not exist (expected: an artifact made by 'rackroll release pack')");
     Fleet.Cli show = fleet.rackroll("release", "show", "web@0.0.0");
     assertThat(show.err()).contains("rackroll: no release web@0.0.0; list releases with 'rackroll releases web'");
     Fleet.Cli malformed = fleet.rackroll("release", "show", "web");

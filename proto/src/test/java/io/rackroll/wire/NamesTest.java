@@ -3,8 +3,7 @@ package io.rackroll.wire;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class NamesTest {
@@ -20,12 +19,21 @@ class NamesTest {
   }
 
   /** Whatever the input, a name that passes is one path component: no separator, and never '.' or '..'. */
-  @Property(tries = 2000)
-  void everyValidNameIsOnePathComponent(@ForAll String value) {
-    for (Names kind : Names.values()) {
-      if (kind.valid(value) && kind != Names.LABEL_KEY && kind != Names.LABEL_VALUE) {
-        assertThat(value).doesNotContain("/").doesNotContain("\\").isNotIn(".", "..").isNotEmpty();
-        assertThat(value.length()).isLessThanOrEqualTo(128 + 65);
+  @Test
+  void everyValidNameIsOnePathComponent() {
+    Random random = new Random(15);
+    String alphabet = "a.-_/\\~+Z9 \u00e9\n";
+    for (int i = 0; i < 20_000; i++) {
+      StringBuilder b = new StringBuilder();
+      for (int n = random.nextInt(8); n > 0; n--) {
+        b.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      String value = b.toString();
+      for (Names kind : Names.values()) {
+        if (kind.valid(value) && kind != Names.LABEL_KEY && kind != Names.LABEL_VALUE) {
+          assertThat(value).as(kind + " " + value).doesNotContain("/").doesNotContain("\\").isNotIn(".", "..")
+              .isNotEmpty();
+        }
       }
     }
   }

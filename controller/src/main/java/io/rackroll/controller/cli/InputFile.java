@@ -53,16 +53,16 @@ final class InputFile {
     }
   }
 
-  /** Checks that {@code file} is a regular file to send, such as an artifact. */
-  static void regular(Path file, String what) {
+  /** Checks that {@code file} is a regular file to send, such as an artifact; {@code expected} says what it should be. */
+  static void regular(Path file, String what, String expected) {
     if (Files.isDirectory(file)) {
-      throw new IllegalArgumentException(what + " " + file + " is a directory (expected: a file)");
+      throw new IllegalArgumentException(what + " " + file + " is a directory (expected: " + expected + ")");
     }
     if (!Files.exists(file)) {
-      throw new IllegalArgumentException(what + " " + file + " does not exist");
+      throw new IllegalArgumentException(what + " " + file + " does not exist (expected: " + expected + ")");
     }
     if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException(what + " " + file + " is not a regular file");
+      throw new IllegalArgumentException(what + " " + file + " is not a regular file (expected: " + expected + ")");
     }
     if (!Files.isReadable(file)) {
       throw new IllegalArgumentException(what + " " + file + " cannot be read by this user (permission denied)");

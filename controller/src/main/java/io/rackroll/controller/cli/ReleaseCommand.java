@@ -82,7 +82,7 @@ final class ReleaseCommand {
 
     @Override
     public Integer call() throws Exception {
-      InputFile.regular(file, "artifact");
+      InputFile.regular(file, "artifact", "an artifact made by 'rackroll release pack'");
       long size = Files.size(file);
       return client.call(channel -> {
         PushReleaseResponse r = upload(AdminGrpc.newStub(channel), file, size);
