@@ -119,33 +119,24 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     }
 
     public Map<String, String> defaults() {
-      return kind.equals(ROLLBACK) ? Strategy.ROLLBACK_DEFAULTS : Strategy.DEPLOY_DEFAULTS;
+      return kindOf().strategyDefaults();
+    }
+
+    /** The kind, checked: a request of no known kind is refused before anything is planned. */
+    DeploymentKind kindOf() {
+      return DeploymentKind.of(kind);
     }
 
     String release() {
-      return describe(kind, app, version, flags);
+      return kindOf().describe(app, version, flags);
     }
   }
 
-  /**
-   * Kinds of deployment. A deploy installs a release; a rollback switches to kept ones; a
-   * reconfigure installs the version a host runs again with its environment's values now (beside
-   * the old, so a revert is a switch back); a flags change sets runtime flags, and its revert puts
-   * each host's flags back. All but rollbacks keep to change windows.
-   */
+  /** Kinds of deployment for callers outside the engine; see {@link DeploymentKind}. */
   public static final String DEPLOY = "deploy";
   public static final String ROLLBACK = "rollback";
   public static final String RECONFIGURE = "reconfigure";
   public static final String FLAGS = "flags";
-
-  /** What a deployment does, for the operator: "web@2", "web (previous release)", "web flags a=true". */
-  static String describe(String kind, String app, String version, Map<String, String> flags) {
-    return switch (kind) {
-      case FLAGS -> app + " flags " + FlagValues.show(flags);
-      case RECONFIGURE -> app + "@" + version + " (reconfigure)";
-      default -> version.isEmpty() ? app + " (previous release)" : app + "@" + version;
-    };
-  }
 
   /** How much of its artifact a host holds while it downloads for {@code deploymentId}. */
   public record Download(String deploymentId, long bytes, long size) {}
@@ -342,7 +333,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       boolean revert = f.deploymentId().endsWith(REVERT);
       Rollout r = activeFor(f.deploymentId());
       Deployment.Host h = r == null ? null : r.hosts.get(f.agentId());
-      if (h != null && r.d.kind().equals(FLAGS)) {
+      if (h != null && r.kind.changesFlags()) {
         reported(r, h, revert, f.phase(), f.failureKind(), f.failure(), "");
       }
     });
@@ -510,9 +501,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     Deployment d = r.d;
     HostApp app = r.apps.get(h.agentId());
     boolean kept = app != null && app.keptVersions().contains(d.version());
-    if (d.kind().equals(FLAGS)) {
+    if (r.kind.changesFlags()) {
       c.setSetFlags(SetFlags.newBuilder().setDeploymentId(d.id()).setApp(d.app()).putAllChanges(d.flags()));
-    } else if (d.kind().equals(DEPLOY) || d.kind().equals(RECONFIGURE) || (!d.version().isEmpty() && !kept)) {
+    } else if (r.kind.installs() || (!d.version().isEmpty() && !kept)) {
       Optional<StoredRelease> release = r.storedRelease();
       if (release.isEmpty()) {
         r.move(h, "FAILED", "refused", d.app() + "@" + d.version() + " is not kept on this host and no such release"
@@ -577,7 +568,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
   private void sendRevert(Rollout r, Deployment.Host h) {
     Command.Builder c = Command.newBuilder().setId(UUID.randomUUID().toString());
-    if (r.d.kind().equals(FLAGS)) {
+    if (r.kind.changesFlags()) {
       c.setSetFlags(SetFlags.newBuilder().setDeploymentId(r.d.id() + REVERT).setApp(r.d.app()).setRevertOf(r.d.id()));
     } else {
       // With the configuration it ran with: undoing a reconfigure brings the earlier values back.
@@ -589,11 +580,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
   /** "back to web@1", or what a flags or reconfigure revert returns the host to. */
   private static String backTo(Rollout r, Deployment.Host h) {
-    return switch (r.d.kind()) {
-      case FLAGS -> "back to its flags before";
-      case RECONFIGURE -> "back to " + h.beforeVersion() + " with its earlier values";
-      default -> "back to " + h.beforeVersion();
-    };
+    return r.kind.backTo(h.beforeVersion());
   }
 
   private void revertReported(Rollout r, Deployment.Host h, String phase, String currentVersion, String failure) {
@@ -601,7 +588,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       return;
     }
     switch (phase) {
-      case "ACTIVE" -> r.revert(h, RevertState.REVERTED, r.d.kind().equals(FLAGS) ? "flags back" : "back on " + currentVersion);
+      case "ACTIVE" -> r.revert(h, RevertState.REVERTED, r.kind.reverted(currentVersion));
       case "FAILED", "ROLLED_BACK" -> r.revert(h, RevertState.FAILED, failure);
       default -> r.touch(h);
     }
@@ -621,7 +608,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   }
 
   private void end(Rollout r, DeploymentState state) {
-    if (state == DeploymentState.COMPLETED && r.d.kind().equals(FLAGS) && wholeEnvironment(r.d)) {
+    if (state == DeploymentState.COMPLETED && r.kind.changesFlags() && wholeEnvironment(r.d)) {
       // Before the state: a crash in between completes the rollout again, and merging twice is merging once.
       store.environmentFlags(r.d.environment(), r.d.app(), r.d.flags(), clock.instant());
     }
@@ -675,7 +662,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
    * that is outside its window or frozen. Rollbacks and overridden deployments always may.
    */
   private Optional<String> closedFor(Rollout r, int batch) {
-    if (r.d.kind().equals(ROLLBACK) || !r.windowOverride.isEmpty()) {
+    if (!r.kind.keepsToWindows() || !r.windowOverride.isEmpty()) {
       return Optional.empty();
     }
     Environments envs = environments.current();
@@ -716,9 +703,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   }
 
   private Prepared prepare(Request request, boolean starting) {
-    Strategy strategy = Strategy.of(request.options(), request.defaults());
-    boolean installs = request.kind().equals(DEPLOY) || request.kind().equals(RECONFIGURE);
-    if (installs && store.release(request.app(), request.version()).isEmpty()) {
+    DeploymentKind kind = request.kindOf();
+    Strategy strategy = Strategy.of(request.options(), kind.strategyDefaults());
+    if (kind.installs() && store.release(request.app(), request.version()).isEmpty()) {
       throw new Refused("no release " + request.release() + "; push it first with 'rackroll release push FILE'");
     }
     Selector selector = Selector.parse(request.selector());
@@ -729,7 +716,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     }
     // An agent enrolled after the file was applied may match two environments: whose windows and
     // configuration would it get? Refused until the selectors are exclusive again (rollbacks go ahead).
-    List<String> ambiguous = chosen.stream().filter(a -> !request.kind().equals(ROLLBACK)
+    List<String> ambiguous = chosen.stream().filter(a -> kind.keepsToWindows()
             && environments.current().matching(a).size() > 1)
         .map(a -> a.id() + " (" + String.join(", ", environments.current().matching(a)) + ")").toList();
     if (!ambiguous.isEmpty()) {
@@ -737,15 +724,10 @@ public final class Rollouts implements FleetListener, AutoCloseable {
           + String.join("; ", ambiguous.subList(0, Math.min(5, ambiguous.size()))) + (ambiguous.size() > 5 ? "; ..." : "")
           + "; make the selectors exclusive and apply the environments file again");
     }
-    if (starting && !request.kind().equals(ROLLBACK) && request.windowOverride().isEmpty()) {
+    if (starting && kind.keepsToWindows() && request.windowOverride().isEmpty()) {
       Optional<String> closed = closed(environments.current(), environmentsOf(chosen, environments.current()));
       if (closed.isPresent()) {
-        String verb = switch (request.kind()) {
-          case FLAGS -> "change the flags";
-          case RECONFIGURE -> "reconfigure";
-          default -> "deploy";
-        };
-        throw new Refused(closed.get() + "; to " + verb + " now anyway (audited): --override-window --reason TEXT");
+        throw new Refused(closed.get() + "; to " + kind.verb() + " now anyway (audited): --override-window --reason TEXT");
       }
     }
     for (Rollout r : active.values()) {
@@ -757,12 +739,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       }
     }
     Map<String, HostApp> apps = store.hostApps(request.app());
-    Map<String, ReportedFlags> flags = request.kind().equals(FLAGS) ? store.hostFlags(request.app()) : Map.of();
+    Map<String, ReportedFlags> flags = kind.changesFlags() ? store.hostFlags(request.app()) : Map.of();
     Map<String, String> digests = new HashMap<>(); // an environment's hosts share its configuration
     List<Candidate> candidates = new ArrayList<>();
     for (StoredAgent a : chosen) {
       HostApp app = apps.get(a.id());
-      String unchanged = switch (request.kind()) {
+      String unchanged = switch (kind) {
         case FLAGS -> app == null || app.currentVersion().isEmpty() ? "does not run " + request.app()
             : FlagValues.holds(flags.containsKey(a.id()) ? flags.get(a.id()).flags() : Map.of(), request.flags())
                 ? "already has " + FlagValues.show(request.flags()) : "";
@@ -771,7 +753,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
             : app.configDigest().equals(digests.computeIfAbsent(environments.current().of(a).map(Environment::name)
                 .orElse(""), n -> environments.configurationOf(a).digest()))
                 ? "already runs " + request.app() + "@" + request.version() + " with its environment's values" : "";
-        default -> app != null && !request.version().isEmpty() && app.healthyOn(request.version())
+        case DEPLOY, ROLLBACK -> app != null && !request.version().isEmpty() && app.healthyOn(request.version())
             ? "already runs " + request.release() + " and is healthy" : "";
       };
       String hostname = a.facts() == null ? "" : a.facts().getHostname();
@@ -832,6 +814,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     /** Each host's current release of the app, from its reports. */
     final Map<String, String> current = new HashMap<>();
     final Map<String, HostApp> apps;
+    final DeploymentKind kind;
     /** Changed only by {@link #setState}, which checks the move against {@link DeploymentState}'s table. */
     DeploymentState state;
     String reason;
@@ -856,8 +839,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     Rollout(Deployment d, Map<String, HostApp> apps) {
       this.d = d;
       this.apps = apps;
-      this.strategy = Strategy.of(d.strategy(), d.kind().equals(ROLLBACK) ? Strategy.ROLLBACK_DEFAULTS
-          : Strategy.DEPLOY_DEFAULTS);
+      this.kind = DeploymentKind.of(d.kind());
+      this.strategy = Strategy.of(d.strategy(), kind.strategyDefaults());
       this.canary = strategy.canary().value() > 0;
       this.state = DeploymentState.of(d.state());
       this.reason = d.reason();
@@ -872,7 +855,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     }
 
     String release() {
-      return describe(d.kind(), d.app(), d.version(), d.flags());
+      return kind.describe(d.app(), d.version(), d.flags());
     }
 
     Optional<StoredRelease> storedRelease() {
@@ -934,10 +917,10 @@ public final class Rollouts implements FleetListener, AutoCloseable {
      * (its report said so, or it failed its gate after).
      */
     boolean changed(Deployment.Host h) {
-      return switch (d.kind()) {
+      return switch (kind) {
         case FLAGS, RECONFIGURE -> !h.beforeVersion().isEmpty() && (h.phase().equals("ACTIVE")
             || h.phase().equals("UNHEALTHY") || h.phase().equals("TIMED_OUT"));
-        default -> !h.beforeVersion().isEmpty() && !h.beforeVersion().equals(d.version())
+        case DEPLOY, ROLLBACK -> !h.beforeVersion().isEmpty() && !h.beforeVersion().equals(d.version())
             && current(h.agentId()).equals(d.version());
       };
     }
