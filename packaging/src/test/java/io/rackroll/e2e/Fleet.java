@@ -48,7 +48,8 @@ final class Fleet implements AutoCloseable {
   private final Path installRoot;
   private final List<String> controllerJvm;
   /** Options every start of the controller gets (the test clock). */
-  private List<String> controllerOptions = List.of();
+  /** For {@link #startWithTestClock}: the file {@link ClockedController}'s clock reads its offset from. */
+  private Path clockOffset;
   private Process controller;
   private Process simulator;
   private final Map<String, Agent> agents = new LinkedHashMap<>();
@@ -92,7 +93,7 @@ final class Fleet implements AutoCloseable {
    */
   static Fleet startWithTestClock(Path dir) throws Exception {
     Fleet fleet = new Fleet(dir, dir.resolve("controller"), null, null, SMALL_JVM);
-    fleet.controllerOptions = List.of("--clock-offset-file", dir.resolve("clock-offset").toString());
+    fleet.clockOffset = dir.resolve("clock-offset");
     return start(fleet, "");
   }
 
@@ -144,9 +145,10 @@ final class Fleet implements AutoCloseable {
     Files.deleteIfExists(data.resolve("controller.address"));
     List<String> args = new ArrayList<>(List.of("controller", "run", "--data", data.toString(), "--config",
         configFile().toString()));
-    args.addAll(controllerOptions);
     args.addAll(List.of(options));
-    controller = java(data.resolve("controller.log"), controllerJvm, CONTROLLER_JAR, args.toArray(String[]::new));
+    controller = clockOffset == null
+        ? java(data.resolve("controller.log"), controllerJvm, CONTROLLER_JAR, args.toArray(String[]::new))
+        : clocked(data.resolve("controller.log"));
     await("controller listening").atMost(Duration.ofSeconds(60))
         .failFast("controller exited; see " + data.resolve("controller.log"), () -> !controller.isAlive())
         .until(() -> Files.exists(data.resolve("controller.address")));
@@ -547,6 +549,22 @@ final class Fleet implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** {@link ClockedController} from the controller's jar and these test classes: a controller on a clock the test moves. */
+  private Process clocked(Path log) throws IOException {
+    String tests;
+    try {
+      tests = Path.of(ClockedController.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    } catch (java.net.URISyntaxException e) {
+      throw new IOException(e);
+    }
+    List<String> cmd = new ArrayList<>(List.of(javaBin()));
+    cmd.addAll(controllerJvm);
+    cmd.addAll(List.of("-cp", CONTROLLER_JAR + java.io.File.pathSeparator + tests, ClockedController.class.getName(),
+        data.toString(), configFile().toString(), clockOffset.toString()));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
   }
 
   private Process java(Path log, Path jar, String... args) throws IOException {

@@ -5,7 +5,6 @@ import io.rackroll.controller.pki.ControllerPki;
 import io.rackroll.controller.server.ControllerConfig;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.controller.server.ControllerServer;
-import io.rackroll.controller.server.OffsetFileClock;
 import io.rackroll.trust.SecureFiles;
 import io.rackroll.wire.Durations;
 import io.rackroll.wire.HostPort;
@@ -14,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -86,10 +84,6 @@ final class ControllerCommand {
     @Option(names = "--stale-after", paramLabel = "DURATION", description = "Overrides 'staleAfter'.")
     String staleAfter;
 
-    /** For end-to-end tests only: the controller's time is moved by the duration in this file. */
-    @Option(names = "--clock-offset-file", hidden = true, paramLabel = "FILE")
-    Path clockOffsetFile;
-
     @Option(names = "--log-format", paramLabel = "FORMAT",
         description = "text (default): one readable line per event; json: one JSON object per line, with the"
             + " deployment and agent ids as fields.")
@@ -115,15 +109,7 @@ final class ControllerCommand {
             l.maxConcurrentHellos()));
       }
       ServiceLogging.install(ServiceLogging.Format.parse("--log-format", logFormat), java.util.Map.of());
-      Clock clock = clockOffsetFile == null ? Clock.systemUTC() : new OffsetFileClock(clockOffsetFile);
-      ControllerServer server = new ControllerServer(data, cfg, clock);
-      CountDownLatch stopped = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        server.close();
-        stopped.countDown();
-      }, "shutdown"));
-      server.start();
-      stopped.await();
+      ControllerServer.runUntilStopped(data, cfg, Clock.systemUTC());
       return 0;
     }
   }

@@ -110,6 +110,22 @@ public final class ControllerServer implements AutoCloseable {
     return v == null ? "dev" : v;
   }
 
+  /**
+   * Runs a controller in the foreground on {@code clock} until the process is told to stop
+   * (SIGTERM, Ctrl-C), then closes it. What {@code controller run} does once its options are read.
+   */
+  public static void runUntilStopped(Path dataDir, ControllerConfig config, Clock clock)
+      throws IOException, InterruptedException {
+    ControllerServer server = new ControllerServer(dataDir, config, clock);
+    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "shutdown"));
+    server.start();
+    stopped.await();
+  }
+
   public void start() throws IOException {
     ControllerPki pki = ControllerPki.load(dataDir, clock);
     lockDataDir();

@@ -1,4 +1,4 @@
-package io.rackroll.controller.server;
+package io.rackroll.e2e;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,17 +15,17 @@ import java.time.format.DateTimeParseException;
 /**
  * The system clock moved by an offset read from a file ({@code PT30M}, {@code -PT2H}; missing means
  * none), re-read when the file changes. For end-to-end tests that need the controller's time to
- * reach a change window's end without waiting for it; {@code controller run --clock-offset-file}
- * is hidden from help and never meant for production.
+ * reach a change window's end without waiting for it: {@link ClockedController} runs a controller
+ * on it. Test code only; the production controller has no way to move its clock.
  */
-public final class OffsetFileClock extends Clock {
+final class OffsetFileClock extends Clock {
   private static final long RECHECK_NANOS = Duration.ofMillis(50).toNanos();
   private final Path file;
   private volatile Duration offset = Duration.ZERO;
   private volatile long checkedAt = System.nanoTime() - RECHECK_NANOS;
   private volatile long modified = Long.MIN_VALUE;
 
-  public OffsetFileClock(Path file) {
+  OffsetFileClock(Path file) {
     this.file = file;
     offset(); // a bad file fails the start, not some later tick
   }
