@@ -98,9 +98,11 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
   public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> response) {
     BootstrapToken token;
     PublicKey key;
+    String requested;
     try {
       token = BootstrapToken.parse(request.getToken());
       key = CertificateAuthority.verifiedRequestKey(request.getCsrDer().toByteArray());
+      requested = requestedName(request);
     } catch (IllegalArgumentException e) {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;
@@ -116,8 +118,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     boolean replaces = !granted.replaces().isEmpty();
     String agentId;
     try {
-      agentId = replaces ? granted.replaces()
-          : newAgentIds.apply(CertificateAuthority.requestedName(request.getCsrDer().toByteArray()));
+      agentId = replaces ? granted.replaces() : newAgentIds.apply(requested);
       PeerIdentity.checkName(agentId);
     } catch (IllegalArgumentException e) {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
@@ -159,5 +160,14 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
         .putAllLabels(granted.labels())
         .build());
     response.onCompleted();
+  }
+
+  /** The CN the request asks for, or "" when it names none: read before the token is spent, and never trusted. */
+  private static String requestedName(EnrollRequest request) {
+    try {
+      return CertificateAuthority.requestedName(request.getCsrDer().toByteArray());
+    } catch (IllegalArgumentException noSingleName) {
+      return "";
+    }
   }
 }
