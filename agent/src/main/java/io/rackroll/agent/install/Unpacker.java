@@ -58,6 +58,11 @@ public final class Unpacker {
       for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
         limits.admit(++entries, written + (Artifact.regularFile(e) ? Math.max(0, e.getSize()) : 0));
         Path dest = inside(root, e.getName());
+        // One name, one entry (a directory may be listed again): a second entry never replaces the first.
+        if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)
+            && !(e.isDirectory() && Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS))) {
+          throw new UnsafeArchiveException(e.getName(), "appears twice, or would overwrite a link");
+        }
         // Special types first: commons-compress counts anything that is not a directory as a "file".
         if (e.isLink()) {
           throw new UnsafeArchiveException(e.getName(), "hard links are not allowed in releases");
@@ -73,9 +78,6 @@ public final class Unpacker {
           Files.createDirectories(dest);
         } else if (Artifact.regularFile(e)) {
           Files.createDirectories(dest.getParent());
-          if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) {
-            throw new UnsafeArchiveException(e.getName(), "appears twice, or would overwrite a link");
-          }
           written += Files.copy(tar, dest);
           Files.setPosixFilePermissions(dest,
               PosixFilePermissions.fromString((e.getMode() & 0100) != 0 ? "rwxr-xr-x" : "rw-r--r--"));

@@ -9,6 +9,7 @@ import io.rackroll.release.Manifest.HookPoint;
 import io.rackroll.trust.SecureFiles;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -257,6 +258,10 @@ public final class Flags {
     Path ours = Path.of("..", "..", FILE);
     if (Files.isSymbolicLink(link) && Files.readSymbolicLink(link).equals(ours)) {
       return;
+    }
+    if (Files.isDirectory(link, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IOException("the release brings a directory named " + FILE + "; that name belongs to the agent in"
+          + " every release (remove it from the artifact)");
     }
     Files.deleteIfExists(link);
     Files.createSymbolicLink(link, ours);

@@ -147,6 +147,10 @@ class UnpackerTest {
   @Test
   void refusesDuplicateEntries() throws Exception {
     assertRefused(archive(file("a", "1", 0644), file("a", "2", 0644)), "\"a\" refused: appears twice");
+    // Found by hand: a file, then a link of the same name, was "not a readable .tar.gz: <path>".
+    assertRefused(archive(file("t.conf", "x", 0644), special("t.conf", TarArchiveEntry.LF_SYMLINK, "rackroll.yaml")),
+        "\"t.conf\" refused: appears twice");
+    assertRefused(archive(file("d", "x", 0644), special("d/", TarArchiveEntry.LF_DIR, null)), "\"d/\" refused: appears twice");
   }
 
   @Test

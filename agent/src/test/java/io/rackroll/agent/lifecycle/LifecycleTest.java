@@ -184,6 +184,19 @@ class LifecycleTest {
   }
 
   @Test
+  void aReleaseThatBringsADirectoryNamedFlagsJsonFailsTheInstallSayingSo() throws Exception {
+    // Found by hand: the refusal was the bare path of a DirectoryNotEmptyException.
+    Path src = Files.createDirectories(dir.resolve("src-1").resolve(Flags.FILE));
+    Files.writeString(src.resolve("keep"), "x");
+    release("1", "", Map.of());
+    Job job = deploy("1");
+    assertThat(job.phase()).isEqualTo(Phase.FAILED);
+    assertThat(job.failure()).endsWith("the release brings a directory named flags.json; that name belongs to the"
+        + " agent in every release (remove it from the artifact)");
+    assertThat(apps.resolve("web/releases/1")).doesNotExist();
+  }
+
+  @Test
   void aTemplateWithoutItsVariableFailsTheInstallNamingTemplateLineAndVariable() throws Exception {
     Job job = deployTemplated("app.conf", "greeting=${greeting}\npassword=${db.password}\n", "templates: [app.conf]\n",
         "production", Map.of("greeting", "hello"));
