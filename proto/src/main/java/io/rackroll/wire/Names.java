@@ -58,9 +58,14 @@ public enum Names {
    */
   public String check(String value) {
     if (!valid(value)) {
-      throw new IllegalArgumentException(what + ": " + shown(value) + " (expected: " + expected + ")");
+      throw new IllegalArgumentException(refusal(value));
     }
     return value;
+  }
+
+  /** Why {@code value} is not a name of this kind, in one line: {@code "<what>: <value> (expected: ...)"}. */
+  public String refusal(String value) {
+    return what + ": " + shown(value) + " (expected: " + expected + ")";
   }
 
   /** {@code text} with its control characters (line breaks among them) escaped: it stays on one line. */

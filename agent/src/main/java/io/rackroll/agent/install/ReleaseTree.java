@@ -1,19 +1,15 @@
 package io.rackroll.agent.install;
 
 import io.rackroll.agent.install.Unpacker.UnsafeArchiveException;
+import io.rackroll.trust.SecureFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Set;
@@ -70,12 +66,29 @@ public final class ReleaseTree {
   }
 
   /**
-   * Replaces the regular file {@code relative} under {@code root} with {@code content}, created with
+   * Replaces the regular file {@code relative} under {@code root} with {@code content}, with
    * {@code mode} (write, fsync, rename). Refuses when the file or any directory above it is a link,
-   * so a release cannot point the agent's write anywhere else.
+   * so a release cannot point the agent's write anywhere else; the rename replaces the file itself.
    */
   public static Path write(Path root, String relative, byte[] content, Set<PosixFilePermission> mode)
       throws IOException {
+    Path target = regularFile(root, relative, "write", true);
+    SecureFiles.write(target, content, mode);
+    // Created with the umask applied: the mode asked for is what the file gets.
+    Files.setPosixFilePermissions(target, mode);
+    return target;
+  }
+
+  /** Reads the regular file {@code relative}, refusing links anywhere on its way. */
+  public static String readString(Path root, String relative) throws IOException {
+    return Files.readString(regularFile(root, relative, "read", false));
+  }
+
+  /**
+   * The path of {@code relative} under {@code root}, which must be inside it with no link on its
+   * way, and a regular file ({@code mayBeNew}: or nothing yet).
+   */
+  private static Path regularFile(Path root, String relative, String verb, boolean mayBeNew) throws IOException {
     Path real = root.toRealPath();
     Path target = real.resolve(relative).normalize();
     if (!target.startsWith(real) || target.equals(real)) {
@@ -83,43 +96,15 @@ public final class ReleaseTree {
     }
     for (Path p = target; !p.equals(real); p = p.getParent()) {
       if (Files.isSymbolicLink(p)) {
-        throw new UnsafeArchiveException(relative, "the agent does not write through links ("
+        throw new UnsafeArchiveException(relative, "the agent does not " + verb + " through links ("
             + real.relativize(p) + " is a link)");
       }
     }
-    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-      throw new UnsafeArchiveException(relative, "is not a regular file");
-    }
-    Path tmp = target.resolveSibling("." + target.getFileName() + ".rackroll-tmp");
-    Files.deleteIfExists(tmp); // a link of that name is removed, never followed
-    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(mode)); // O_EXCL: never through a link
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-      ByteBuffer buf = ByteBuffer.wrap(content);
-      while (buf.hasRemaining()) {
-        ch.write(buf);
-      }
-      ch.force(true);
-    }
-    // createFile applies the umask; the mode asked for is what the file gets.
-    Files.setPosixFilePermissions(tmp, mode);
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    return target;
-  }
-
-  /** Reads the regular file {@code relative}, refusing links anywhere on its way. */
-  public static String readString(Path root, String relative) throws IOException {
-    Path real = root.toRealPath();
-    Path target = real.resolve(relative).normalize();
-    for (Path p = target; p.startsWith(real) && !p.equals(real); p = p.getParent()) {
-      if (Files.isSymbolicLink(p)) {
-        throw new UnsafeArchiveException(relative, "the agent does not read through links ("
-            + real.relativize(p) + " is a link)");
-      }
-    }
-    if (!target.startsWith(real) || !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+    boolean exists = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+    if (exists ? !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) : !mayBeNew) {
       throw new UnsafeArchiveException(relative, "is not a regular file inside the release");
     }
-    return Files.readString(target);
+    return target;
   }
 
   /**

@@ -100,7 +100,7 @@ public final class RequestNames implements ServerInterceptor {
       }
       String value = (String) f.getValue();
       if (!value.isEmpty() && !kind.valid(value)) {
-        return Optional.of(describe(kind, value));
+        return Optional.of(kind.refusal(value));
       }
     }
     return Optional.empty();
@@ -120,22 +120,13 @@ public final class RequestNames implements ServerInterceptor {
       MapEntry<?, ?> e = (MapEntry<?, ?>) o;
       String key = String.valueOf(e.getKey());
       if (!keys.valid(key)) {
-        return Optional.of(describe(keys, key));
+        return Optional.of(keys.refusal(key));
       }
       if (keys == Names.LABEL_KEY && !Names.LABEL_VALUE.valid(String.valueOf(e.getValue()))) {
-        return Optional.of(describe(Names.LABEL_VALUE, String.valueOf(e.getValue())));
+        return Optional.of(Names.LABEL_VALUE.refusal(String.valueOf(e.getValue())));
       }
     }
     return Optional.empty();
-  }
-
-  private static String describe(Names kind, String value) {
-    try {
-      kind.check(value);
-      return "";
-    } catch (IllegalArgumentException e) {
-      return e.getMessage();
-    }
   }
 
   static Status shorten(Status status) {

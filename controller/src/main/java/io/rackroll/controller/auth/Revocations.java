@@ -96,10 +96,6 @@ public final class Revocations {
         || refused(certificate.getSerialNumber());
   }
 
-  public boolean refused(X509Certificate certificate) {
-    return refused(certificate.getSerialNumber());
-  }
-
   public boolean refused(BigInteger serial) {
     return serials.contains(serial);
   }
@@ -129,11 +125,15 @@ public final class Revocations {
     write();
   }
 
-  /** {@code agentId} was given to a new host: it is no longer refused as a whole. */
-  public synchronized void reinstated(String agentId) throws IOException {
-    if (journaledAgents.remove(agentId)) {
-      write();
-    }
+  /**
+   * {@code agentId} was given to a new host: its certificates {@code retired} are refused from now
+   * on, and the agent is no longer refused as a whole. One journal write, before it returns.
+   */
+  public synchronized void replaced(String agentId, Collection<String> retired) throws IOException {
+    add(retired);
+    retired.forEach(s -> journaled.put(s, agentId));
+    journaledAgents.remove(agentId);
+    write();
     agents.remove(agentId);
   }
 

@@ -134,8 +134,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
       retired = store.enroll(new Enrollment(agentId, granted.labels(), token.id(), Revocations.serial(cert),
           cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()), clock.instant(), replaces));
       if (replaces) {
-        revocations.retired(agentId, retired);
-        revocations.reinstated(agentId);
+        revocations.replaced(agentId, retired);
         registry.revoked(agentId, PeerIdentity.REVOKED + ": agent " + agentId + " was given to another host"
             + " (enrolled with " + token + "); enroll this host again with a new token");
       }

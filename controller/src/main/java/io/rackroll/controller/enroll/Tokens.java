@@ -53,9 +53,6 @@ public final class Tokens {
     if (uses < 1) {
       throw new IllegalArgumentException("uses: " + uses + " (expected: >= 1)");
     }
-    if (!replaces.isEmpty() && uses != 1) {
-      throw new IllegalArgumentException("uses: " + uses + " (expected: 1; a token that replaces an agent enrolls one host)");
-    }
     Labels.check(labels);
     String id = Ids.random("", 8);
     byte[] secretBytes = new byte[24];

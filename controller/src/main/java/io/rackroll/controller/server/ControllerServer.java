@@ -129,9 +129,7 @@ public final class ControllerServer implements AutoCloseable {
   public void start() throws IOException {
     ControllerPki pki = ControllerPki.load(dataDir, clock);
     lockDataDir();
-    keepPrivate(dataDir);
     store = openStore.apply(dataDir);
-    keepPrivate(dataDir);
     Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
     registry = new AgentRegistry(store, clock, config.link(), version(),
         io.rackroll.trust.Pem.encode(pki.trusted().toArray(java.security.cert.X509Certificate[]::new)));
@@ -154,6 +152,7 @@ public final class ControllerServer implements AutoCloseable {
         config.agentCertificateLifetime(), revocations, registry, newAgentIds);
     ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize(), config.unpackLimits());
     artifacts.restore();
+    keepPrivate(dataDir); // once the store and the artifact store made their files and directories
     artifactIo = Executors.newFixedThreadPool(4, named("artifact-io"));
     pacer = Threads.serial("transfer-pacer");
 
@@ -213,7 +212,7 @@ public final class ControllerServer implements AutoCloseable {
    * Makes the data directory and everything in it its owner's alone (0700 directories, no access
    * for others on files): it holds the CA key, the secrets key and the database. Files the database
    * engine creates later (with the process umask) are inside a 0700 directory, so others cannot
-   * reach them either. Run before and after the store opens.
+   * reach them either.
    */
   static void keepPrivate(Path dataDir) throws IOException {
     SecureFiles.privateDirectory(dataDir);

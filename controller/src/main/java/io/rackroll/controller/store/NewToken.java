@@ -16,7 +16,7 @@ public record NewToken(String id, String secretHash, Map<String, String> labels,
       throw new IllegalArgumentException("uses: " + uses + " (expected: >= 1)");
     }
     if (!replaces.isEmpty() && uses != 1) {
-      throw new IllegalArgumentException("uses: " + uses + " (expected: 1 for a token that replaces an agent)");
+      throw new IllegalArgumentException("uses: " + uses + " (expected: 1; a token that replaces an agent enrolls one host)");
     }
   }
 

@@ -57,8 +57,7 @@ class RevocationsTest {
       assertThat(restarted.lostFromStore(store)).containsExactly("ag-gone");
 
       // The admin gives the id to a new host: the identity works again, its old certificates do not.
-      restarted.retired("ag-gone", List.of("dd04"));
-      restarted.reinstated("ag-gone");
+      restarted.replaced("ag-gone", List.of("dd04"));
       Revocations again = Revocations.load(store, T0, data);
       assertThat(again.refused(PeerIdentity.agent("ag-gone"), unknown)).isFalse();
       assertThat(again.refused(PeerIdentity.agent("ag-gone"), certificate("ag-gone", 0xdd04))).isTrue();
