@@ -1,5 +1,6 @@
 package io.rackroll.agent.lifecycle;
 
+import io.rackroll.proto.v1.LifecyclePhase;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
@@ -10,13 +11,24 @@ import java.util.Set;
  */
 enum FlagPhase {
   /** Written to flags.json or about to be; the flagsChanged hook and health checks run. */
-  APPLYING,
+  APPLYING(LifecyclePhase.APPLYING),
   /** The flags took and the release is healthy with them. */
-  ACTIVE,
+  ACTIVE(LifecyclePhase.ACTIVE),
   /** Refused, or the flags could not be put back after a failure. */
-  FAILED,
+  FAILED(LifecyclePhase.FAILED),
   /** The hook or health failed; the flags were put back as they were. */
-  ROLLED_BACK;
+  ROLLED_BACK(LifecyclePhase.ROLLED_BACK);
+
+  private final LifecyclePhase wire;
+
+  FlagPhase(LifecyclePhase wire) {
+    this.wire = wire;
+  }
+
+  /** As reported to the controller; persisted by {@link #name()}, which is the same word. */
+  LifecyclePhase wire() {
+    return wire;
+  }
 
   /** APPLYING may also stay APPLYING: a failure is recorded before the flags are put back. */
   private static final Map<FlagPhase, Set<FlagPhase>> NEXT = Map.of(

@@ -203,7 +203,7 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
   private AgentMessage update(Job job) throws IOException {
     return AgentMessage.newBuilder().setJob(JobUpdate.newBuilder()
         .setDeploymentId(job.deploymentId()).setApp(job.app()).setVersion(Releases.versionOf(job.version()))
-        .setPhase(job.phase().name()).setFailureKind(job.failureKind()).setFailure(job.failure())
+        .setPhase(job.phase().wire().name()).setFailureKind(job.failureKind()).setFailure(job.failure())
         .setPreviousVersion(Releases.versionOf(job.previous())).setCurrentVersion(lifecycle.currentVersion(job.app()).orElse(""))
         .addAllKeptVersions(lifecycle.keptVersions(job.app())).setAtEpochMillis(job.updatedAtMillis())
         .setCurrentConfigDigest(lifecycle.currentConfigDigest(job.app()))).build();
@@ -211,7 +211,7 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
 
   private static AgentMessage update(Flags.Change change) {
     return AgentMessage.newBuilder().setFlags(FlagsUpdate.newBuilder().setDeploymentId(change.deploymentId())
-        .setApp(change.app()).setPhase(change.phase().name()).setFailureKind(change.failureKind()).setFailure(change.failure())
+        .setApp(change.app()).setPhase(change.phase().wire().name()).setFailureKind(change.failureKind()).setFailure(change.failure())
         .putAllFlags(change.ended() && change.phase() != FlagPhase.ACTIVE ? change.before() : change.after())
         .setAtEpochMillis(change.atMillis())).build();
   }

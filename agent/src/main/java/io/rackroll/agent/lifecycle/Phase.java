@@ -1,5 +1,6 @@
 package io.rackroll.agent.lifecycle;
 
+import io.rackroll.proto.v1.LifecyclePhase;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
@@ -9,8 +10,27 @@ import java.util.Set;
  * transition is in {@link #NEXT}, reviewable in one place.
  */
 public enum Phase {
-  DOWNLOADING, VERIFYING, CHECKING_HOST, INSTALLING, ACTIVATING, CHECKING_HEALTH, ACTIVE, ROLLING_BACK, ROLLED_BACK,
-  FAILED;
+  DOWNLOADING(LifecyclePhase.DOWNLOADING),
+  VERIFYING(LifecyclePhase.VERIFYING),
+  CHECKING_HOST(LifecyclePhase.CHECKING_HOST),
+  INSTALLING(LifecyclePhase.INSTALLING),
+  ACTIVATING(LifecyclePhase.ACTIVATING),
+  CHECKING_HEALTH(LifecyclePhase.CHECKING_HEALTH),
+  ACTIVE(LifecyclePhase.ACTIVE),
+  ROLLING_BACK(LifecyclePhase.ROLLING_BACK),
+  ROLLED_BACK(LifecyclePhase.ROLLED_BACK),
+  FAILED(LifecyclePhase.FAILED);
+
+  private final LifecyclePhase wire;
+
+  Phase(LifecyclePhase wire) {
+    this.wire = wire;
+  }
+
+  /** As reported to the controller; persisted by {@link #name()}, which is the same word. */
+  public LifecyclePhase wire() {
+    return wire;
+  }
 
   static final Map<Phase, Set<Phase>> NEXT = Map.of(
       DOWNLOADING, EnumSet.of(VERIFYING, FAILED),

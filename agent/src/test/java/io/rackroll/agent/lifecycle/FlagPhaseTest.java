@@ -8,7 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** A flag change's phases: every move the table allows works, every other is refused; persisted by name. */
+/**
+ * A flag change's phases: every move the table allows works, every other is refused; persisted and
+ * reported by name, the install phases too.
+ */
 class FlagPhaseTest {
   @Test
   void everyPairOfPhasesIsAllowedExactlyWhenTheTableSaysSo() {
@@ -21,6 +24,16 @@ class FlagPhaseTest {
               .hasMessage("flag change " + from + " -> " + to + " is not a legal move");
         }
       }
+    }
+  }
+
+  @Test
+  void eachPhaseIsReportedAsTheSharedLifecyclePhaseOfItsOwnName() {
+    for (FlagPhase p : FlagPhase.values()) {
+      assertThat(p.wire().name()).isEqualTo(p.name());
+    }
+    for (Phase p : Phase.values()) {
+      assertThat(p.wire().name()).isEqualTo(p.name());
     }
   }
 

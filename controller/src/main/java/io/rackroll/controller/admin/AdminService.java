@@ -18,6 +18,7 @@ import io.rackroll.controller.select.Selector;
 import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.HostJob;
+import io.rackroll.controller.store.HostPhase;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.controller.store.Transition;
@@ -303,12 +304,12 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         .setWindowOverride(d.windowOverride()).putAllFlags(d.flags());
     int failures = 0;
     for (Deployment.Host h : d.hosts()) {
-      failures += Rollouts.countsAsFailure(h.phase()) ? 1 : 0;
+      failures += h.phase().failure() ? 1 : 0;
       DeploymentHost.Builder host = DeploymentHost.newBuilder().setAgentId(h.agentId()).setHostname(h.hostname())
-          .setPhase(h.phase()).setFailureKind(h.failureKind()).setFailure(h.failure()).setVersion(h.version())
+          .setPhase(h.phase().name()).setFailureKind(h.failureKind()).setFailure(h.failure()).setVersion(h.version())
           .setUpdatedEpochMillis(h.updatedAt().toEpochMilli()).setBatch(h.batch()).setDomain(h.domain())
           .setBeforeVersion(h.beforeVersion()).setRevert(h.revert());
-      if (h.phase().equals("DOWNLOADING")) {
+      if (h.phase() == HostPhase.DOWNLOADING) {
         rollouts.download(d.id(), h.agentId()).ifPresent(x -> host.setDownloadedBytes(x.bytes()).setDownloadSize(x.size()));
       }
       b.addHosts(host);

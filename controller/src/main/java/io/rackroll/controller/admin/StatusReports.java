@@ -1,7 +1,6 @@
 package io.rackroll.controller.admin;
 
 import io.rackroll.controller.fleet.AgentRegistry;
-import io.rackroll.controller.rollout.Rollouts;
 import io.rackroll.controller.store.ConnectionState;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.Store;
@@ -71,6 +70,6 @@ public final class StatusReports {
 
   /** Hosts of {@code d} that count against its failure budget. */
   static int failures(Deployment d) {
-    return (int) d.hosts().stream().filter(h -> Rollouts.countsAsFailure(h.phase())).count();
+    return (int) d.hosts().stream().filter(h -> h.phase().failure()).count();
   }
 }

@@ -2,6 +2,7 @@ package io.rackroll.controller.cli;
 
 import io.grpc.ManagedChannel;
 import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.HostPhase;
 import io.rackroll.proto.v1.DeploymentHost;
 import io.rackroll.proto.v1.DeploymentRecord;
 import io.rackroll.release.FlagValues;
@@ -63,7 +64,7 @@ final class DeploymentWatch {
   /** "batch 2 of 4 [#####.....] 5/10 hosts done, failures 0 of 1 allowed: running". */
   static String status(DeploymentRecord d) {
     long planned = d.getHostsList().stream().filter(h -> h.getBatch() >= 0).count();
-    long done = d.getHostsList().stream().filter(h -> h.getBatch() >= 0 && Deployment.Host.DONE.contains(h.getPhase())).count();
+    long done = d.getHostsList().stream().filter(h -> h.getBatch() >= 0 && HostPhase.named(h.getPhase()).map(HostPhase::done).orElse(false)).count();
     int width = 20;
     int filled = planned == 0 ? width : (int) (width * done / planned);
     return "batch " + Math.min(d.getBatch() + 1, d.getBatches()) + " of " + d.getBatches() + " ["

@@ -1,8 +1,12 @@
 package io.rackroll.controller.rollout;
 
+import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.HostApp;
+import io.rackroll.controller.store.HostPhase;
 import io.rackroll.release.FlagValues;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * What a deployment changes on its hosts, and what differs with it, in one place. A deploy
@@ -72,6 +76,43 @@ enum DeploymentKind {
       case FLAGS -> "back to its flags before";
       case RECONFIGURE -> "back to " + beforeVersion + " with its earlier values";
       case DEPLOY, ROLLBACK -> "back to " + beforeVersion;
+    };
+  }
+
+  /**
+   * Why a host need not be changed, for the plan's skipped hosts; empty when it must be.
+   *
+   * @param app the app on the host as last reported, or null when it never ran it
+   * @param hostFlags the app's flags on the host now (flag changes only)
+   * @param environmentDigest the digest of the configuration the host's environment gives it now
+   */
+  String unchanged(String appName, String version, Map<String, String> flags, HostApp app,
+      Map<String, String> hostFlags, Supplier<String> environmentDigest) {
+    String release = describe(appName, version, flags);
+    return switch (this) {
+      case FLAGS -> app == null || app.currentVersion().isEmpty() ? "does not run " + appName
+          : FlagValues.holds(hostFlags, flags) ? "already has " + FlagValues.show(flags) : "";
+      case RECONFIGURE -> app == null || !app.healthyOn(version)
+          ? "does not run " + release + " healthily; deploy it there instead"
+          : app.configDigest().equals(environmentDigest.get())
+              ? "already runs " + appName + "@" + version + " with its environment's values" : "";
+      case DEPLOY, ROLLBACK -> app != null && !version.isEmpty() && app.healthyOn(version)
+          ? "already runs " + release + " and is healthy" : "";
+    };
+  }
+
+  /**
+   * Whether a deployment of this kind to {@code version} changed host {@code h}, as far as the
+   * controller knows. A deploy or rollback did when the host runs that release now and had another
+   * before; a reconfigure or flag change did when the host took it (its report said so, or it
+   * failed its health gate or timed out after).
+   */
+  boolean changed(Deployment.Host h, String version, String currentVersion) {
+    return switch (this) {
+      case FLAGS, RECONFIGURE -> !h.beforeVersion().isEmpty() && (h.phase() == HostPhase.ACTIVE
+          || h.phase() == HostPhase.UNHEALTHY || h.phase() == HostPhase.TIMED_OUT);
+      case DEPLOY, ROLLBACK -> !h.beforeVersion().isEmpty() && !h.beforeVersion().equals(version)
+          && currentVersion.equals(version);
     };
   }
 

@@ -34,15 +34,19 @@ enum DeploymentState {
   /** The states a running deployment may leave for when it stops: a halt, an abort, a rollback. */
   private static final Set<DeploymentState> STOPPING = EnumSet.of(HALTING, ABORTING, ROLLING_BACK);
 
+  /** What an admin's abort leads to, with or without --rollback. */
+  private static final Set<DeploymentState> ABORTED_BY_ADMIN = EnumSet.of(ABORTING, ROLLING_BACK);
+
   /**
-   * Every legal move. A state may also be set again (RUNNING to RUNNING records the next batch).
-   * Any waiting state can be halted or rolled back by the failure budget, which reports spend even
-   * while nothing new starts.
+   * Every legal move, and only those the engine makes. A state may also be set again (RUNNING to
+   * RUNNING records the next batch). The failure budget halts or rolls back a deployment that
+   * runs, or one paused while hosts were in flight (their reports still spend it); one awaiting
+   * approval or a window has no host in flight, so only an admin stops it.
    */
   private static final Map<DeploymentState, Set<DeploymentState>> NEXT = Map.ofEntries(
       Map.entry(RUNNING, union(EnumSet.of(AWAITING_APPROVAL, WAITING_WINDOW, PAUSED, COMPLETED), STOPPING)),
-      Map.entry(AWAITING_APPROVAL, union(EnumSet.of(RUNNING, PAUSED), STOPPING)),
-      Map.entry(WAITING_WINDOW, union(EnumSet.of(RUNNING, PAUSED), STOPPING)),
+      Map.entry(AWAITING_APPROVAL, union(EnumSet.of(RUNNING, PAUSED), ABORTED_BY_ADMIN)),
+      Map.entry(WAITING_WINDOW, union(EnumSet.of(RUNNING, PAUSED), ABORTED_BY_ADMIN)),
       Map.entry(PAUSED, union(EnumSet.of(RUNNING), STOPPING)),
       Map.entry(HALTING, EnumSet.of(FAILED, ABORTING, ROLLING_BACK)),
       Map.entry(ABORTING, EnumSet.of(ABORTED)),

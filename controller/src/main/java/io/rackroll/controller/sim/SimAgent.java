@@ -1,5 +1,16 @@
 package io.rackroll.controller.sim;
 
+import static io.rackroll.proto.v1.LifecyclePhase.ACTIVATING;
+import static io.rackroll.proto.v1.LifecyclePhase.ACTIVE;
+import static io.rackroll.proto.v1.LifecyclePhase.CHECKING_HEALTH;
+import static io.rackroll.proto.v1.LifecyclePhase.CHECKING_HOST;
+import static io.rackroll.proto.v1.LifecyclePhase.DOWNLOADING;
+import static io.rackroll.proto.v1.LifecyclePhase.FAILED;
+import static io.rackroll.proto.v1.LifecyclePhase.INSTALLING;
+import static io.rackroll.proto.v1.LifecyclePhase.ROLLED_BACK;
+import static io.rackroll.proto.v1.LifecyclePhase.ROLLING_BACK;
+import static io.rackroll.proto.v1.LifecyclePhase.VERIFYING;
+
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -11,6 +22,7 @@ import io.rackroll.proto.v1.Facts;
 import io.rackroll.proto.v1.Heartbeat;
 import io.rackroll.proto.v1.Hello;
 import io.rackroll.proto.v1.JobUpdate;
+import io.rackroll.proto.v1.LifecyclePhase;
 import io.rackroll.proto.v1.Pong;
 import io.rackroll.wire.AgentStream;
 import io.rackroll.wire.Backoff;
@@ -34,8 +46,8 @@ import java.util.concurrent.TimeUnit;
  * of this state; gRPC callbacks only post to it.
  */
 final class SimAgent {
-  private static final List<String> DEPLOY = List.of("DOWNLOADING", "VERIFYING", "CHECKING_HOST", "INSTALLING",
-      "ACTIVATING", "CHECKING_HEALTH");
+  private static final List<LifecyclePhase> DEPLOY = List.of(DOWNLOADING, VERIFYING, CHECKING_HOST, INSTALLING,
+      ACTIVATING, CHECKING_HEALTH);
   private static final int KEEP = 3;
   static final String FAILURE = "simulated health check failure (--failure-rate)";
 
@@ -213,8 +225,8 @@ final class SimAgent {
   private void deploy(String deploymentId, String name, String version, boolean fails) {
     App app = apps.get(name);
     String before = app.current;
-    List<String> phases = new ArrayList<>(DEPLOY);
-    phases.addAll(fails ? List.of("ROLLING_BACK", before.isEmpty() ? "FAILED" : "ROLLED_BACK") : List.of("ACTIVE"));
+    List<LifecyclePhase> phases = new ArrayList<>(DEPLOY);
+    phases.addAll(fails ? List.of(ROLLING_BACK, before.isEmpty() ? FAILED : ROLLED_BACK) : List.of(ACTIVE));
     walk(app, deploymentId, name, version, before, phases, 0);
   }
 
@@ -222,37 +234,37 @@ final class SimAgent {
     App app = apps.get(name);
     String target = toVersion.isEmpty() ? app.previous : toVersion;
     if (target.isEmpty() || !app.kept.contains(target)) {
-      report(app, deploymentId, name, target, app.current, "FAILED", "refused", target.isEmpty()
+      report(app, deploymentId, name, target, app.current, FAILED, "refused", target.isEmpty()
           ? name + " has no previous release on this host to roll back to"
           : name + "@" + target + " is not kept on this host (kept: " + String.join(", ", app.kept) + ")");
       done();
       return;
     }
-    walk(app, deploymentId, name, target, app.current, target.equals(app.current) ? List.of("ACTIVE")
-        : List.of("ACTIVATING", "CHECKING_HEALTH", "ACTIVE"), 0);
+    walk(app, deploymentId, name, target, app.current, target.equals(app.current) ? List.of(ACTIVE)
+        : List.of(ACTIVATING, CHECKING_HEALTH, ACTIVE), 0);
   }
 
   /** Enters {@code phases[i]} (its effect on the host first, then the report) and schedules the next. */
-  private void walk(App app, String deploymentId, String name, String version, String before, List<String> phases,
-      int i) {
+  private void walk(App app, String deploymentId, String name, String version, String before,
+      List<LifecyclePhase> phases, int i) {
     if (closed) {
       return;
     }
-    String phase = phases.get(i);
+    LifecyclePhase phase = phases.get(i);
     String kind = "";
     String failure = "";
     switch (phase) {
-      case "ACTIVATING" -> app.current = version;
-      case "ROLLING_BACK" -> {
+      case ACTIVATING -> app.current = version;
+      case ROLLING_BACK -> {
         kind = "health_failed";
         failure = FAILURE;
       }
-      case "ROLLED_BACK", "FAILED" -> {
+      case ROLLED_BACK, FAILED -> {
         app.current = before;
         kind = "health_failed";
         failure = FAILURE + "; back on " + (before.isEmpty() ? "nothing" : before);
       }
-      case "ACTIVE" -> {
+      case ACTIVE -> {
         if (!before.equals(version)) {
           app.previous = before;
         }
@@ -273,9 +285,9 @@ final class SimAgent {
         shared.stepMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private void report(App app, String deploymentId, String name, String version, String before, String phase,
-      String kind, String failure) {
-    app.last = JobUpdate.newBuilder().setDeploymentId(deploymentId).setApp(name).setVersion(version).setPhase(phase)
+  private void report(App app, String deploymentId, String name, String version, String before,
+      LifecyclePhase phase, String kind, String failure) {
+    app.last = JobUpdate.newBuilder().setDeploymentId(deploymentId).setApp(name).setVersion(version).setPhase(phase.name())
         .setFailureKind(kind).setFailure(failure).setPreviousVersion(before).setCurrentVersion(app.current)
         .addAllKeptVersions(app.kept).setAtEpochMillis(shared.clock().millis()).build();
     send(job(app.last));

@@ -42,27 +42,23 @@ public record Deployment(String id, String kind, String app, String version, Str
   }
 
   /**
-   * One host's part. {@code phase} is the controller's (PENDING, WAITING, SENT, SKIPPED,
-   * UNREACHABLE, TIMED_OUT, UNHEALTHY) or the agent's lifecycle phase it reported.
+   * One host's part.
    *
+   * @param phase where it stands; see {@link HostPhase} for every phase and move
    * @param batch its batch, or -1 when skipped
    * @param beforeVersion the release it ran before this deployment changed it
    * @param beforeConfig the configuration digest that release was installed with, so a revert of
    *     a reconfigure returns the host to its earlier values; empty when none
    * @param revert after a halt: "", PENDING, SENT, REVERTED or FAILED
    */
-  public record Host(String agentId, String hostname, String domain, int batch, String phase, String failureKind,
+  public record Host(String agentId, String hostname, String domain, int batch, HostPhase phase, String failureKind,
       String failure, String version, String beforeVersion, String beforeConfig, String revert, Instant updatedAt) {
 
-    /** Phases a host does not leave within its deployment (a revert is tracked apart). */
-    public static final Set<String> DONE = Set.of("ACTIVE", "ROLLED_BACK", "FAILED", "UNREACHABLE", "TIMED_OUT",
-        "SKIPPED", "UNHEALTHY");
-
     public boolean done() {
-      return DONE.contains(phase);
+      return phase.done();
     }
 
-    public Host with(String phase, String failureKind, String failure, Instant at) {
+    public Host with(HostPhase phase, String failureKind, String failure, Instant at) {
       return new Host(agentId, hostname, domain, batch, phase, failureKind, failure, version, beforeVersion, beforeConfig, revert, at);
     }
 

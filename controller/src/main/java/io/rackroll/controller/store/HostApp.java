@@ -1,5 +1,6 @@
 package io.rackroll.controller.store;
 
+import io.rackroll.proto.v1.LifecyclePhase;
 import java.util.List;
 
 /**
@@ -15,6 +16,6 @@ public record HostApp(String agentId, String app, String currentVersion, String 
 
   /** Runs {@code version}, finished its last job, and its last health report (if any) was good. */
   public boolean healthyOn(String version) {
-    return currentVersion.equals(version) && phase.equals("ACTIVE") && !health.startsWith("UNHEALTHY");
+    return currentVersion.equals(version) && phase.equals(LifecyclePhase.ACTIVE.name()) && !health.startsWith("UNHEALTHY");
   }
 }

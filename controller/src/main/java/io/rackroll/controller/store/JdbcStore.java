@@ -619,7 +619,7 @@ public final class JdbcStore implements Store {
           ps.setString(3, h.hostname());
           ps.setString(4, h.domain());
           ps.setInt(5, h.batch());
-          ps.setString(6, h.phase());
+          ps.setString(6, h.phase().name());
           ps.setString(7, h.failureKind());
           ps.setString(8, clip(h.failure()));
           ps.setString(9, h.version());
@@ -689,12 +689,21 @@ public final class JdbcStore implements Store {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           hosts.add(new Deployment.Host(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4),
-              rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
+              hostPhase(deploymentId, rs.getString(5)), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
               rs.getString(11), Instant.ofEpochMilli(rs.getLong(12))));
         }
       }
     }
     return hosts;
+  }
+
+  private static HostPhase hostPhase(String deploymentId, String stored) throws SQLException {
+    Optional<HostPhase> phase = HostPhase.named(stored);
+    if (phase.isEmpty()) {
+      throw new SQLException("deployment " + deploymentId + " holds a host phase this controller does not know: "
+          + stored);
+    }
+    return phase.get();
   }
 
   @Override
@@ -717,7 +726,7 @@ public final class JdbcStore implements Store {
       try (PreparedStatement ps = c.prepareStatement("SELECT d.id, d.version, d.environment, d.state, d.created_at,"
           + " (SELECT COUNT(*) FROM deployment_hosts h WHERE h.deployment_id = d.id AND h.batch >= 0),"
           + " (SELECT COUNT(*) FROM deployment_hosts h WHERE h.deployment_id = d.id AND h.phase IN ('"
-          + String.join("', '", FAILURES) + "'))"
+          + String.join("', '", HostPhase.failureNames()) + "'))"
           + " FROM deployments d WHERE d.app = ? AND d.environment <> '' ORDER BY d.created_at DESC, d.id")) {
         ps.setString(1, app);
         try (ResultSet rs = ps.executeQuery()) {
@@ -820,13 +829,13 @@ public final class JdbcStore implements Store {
   }
 
   @Override
-  public void hostPhase(String deploymentId, String agentId, String phase, String failureKind, String failure,
+  public void hostPhase(String deploymentId, String agentId, HostPhase phase, String failureKind, String failure,
       Instant at) {
     inTransaction("record " + agentId + " in " + deploymentId, c -> {
       String version;
       try (PreparedStatement ps = c.prepareStatement("UPDATE deployment_hosts SET phase = ?, failure_kind = ?,"
           + " failure = ?, updated_at = ? WHERE deployment_id = ? AND agent_id = ?")) {
-        ps.setString(1, phase);
+        ps.setString(1, phase.name());
         ps.setString(2, failureKind);
         ps.setString(3, clip(failure));
         ps.setLong(4, at.toEpochMilli());
@@ -836,7 +845,7 @@ public final class JdbcStore implements Store {
           throw new SQLException("no host " + agentId + " in deployment " + deploymentId);
         }
       }
-      transition(c, deploymentId, agentId, phase, failure, at);
+      transition(c, deploymentId, agentId, phase.name(), failure, at);
       return null;
     });
   }
@@ -883,12 +892,9 @@ public final class JdbcStore implements Store {
         + Math.max(1, limit) + " ROWS ONLY", agentId);
   }
 
-  /** Transition phases that are a host failing. */
-  private static final List<String> FAILURES = List.of("FAILED", "ROLLED_BACK", "UNHEALTHY", "TIMED_OUT", "UNREACHABLE");
-
   @Override
   public List<Transition> recentFailures(int limit) {
-    return transitions("read recent failures", "WHERE t.phase IN ('" + String.join("', '", FAILURES) + "')"
+    return transitions("read recent failures", "WHERE t.phase IN ('" + String.join("', '", HostPhase.failureNames()) + "')"
         + " ORDER BY t.seq DESC FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY", null);
   }
 

@@ -139,7 +139,7 @@ public interface Store extends AutoCloseable {
   record StoredSecret(String environment, String name, String sealed, String updatedBy, Instant updatedAt) {}
 
   /** Moves a host within its deployment, recording the transition. */
-  void hostPhase(String deploymentId, String agentId, String phase, String failureKind, String failure, Instant at);
+  void hostPhase(String deploymentId, String agentId, HostPhase phase, String failureKind, String failure, Instant at);
 
   /** Moves a host's revert (after a halt), recording the transition as REVERT_{@code revert}. */
   void hostRevert(String deploymentId, String agentId, String revert, String detail, Instant at);

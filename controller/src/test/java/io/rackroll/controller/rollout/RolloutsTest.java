@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The deployment state machine against a real controller (mTLS, store, rollout loop) on a clock
+ * The rollout engine's event loop against a real controller (mTLS, store, rollout loop) on a clock
  * the test moves, with hosts played at the wire so each test sends exactly the reports it needs:
  * host timeouts and download progress, the --offline policies, --skip-unfit, a disconnect inside
  * the health gate.

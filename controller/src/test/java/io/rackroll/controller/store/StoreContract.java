@@ -265,7 +265,7 @@ abstract class StoreContract {
   }
 
   private static Deployment.Host host(String agentId, String rack, int batch, String before) {
-    return new Deployment.Host(agentId, "host-" + agentId, rack, batch, "PENDING", "", "", "2", before, before.isEmpty() ? "" : "cfg-" + before, "", T0);
+    return new Deployment.Host(agentId, "host-" + agentId, rack, batch, HostPhase.PENDING, "", "", "2", before, before.isEmpty() ? "" : "cfg-" + before, "", T0);
   }
 
   private static Deployment deployment(String id, String app, List<Deployment.Host> hosts) {
@@ -332,9 +332,9 @@ abstract class StoreContract {
     });
     assertThat(store().activeDeployments()).extracting(Deployment::id).contains(d);
 
-    store().hostPhase(d, a, "SENT", "", "", T0.plusSeconds(1));
-    store().hostPhase(d, a, "ACTIVE", "", "", T0.plusSeconds(2));
-    store().hostPhase(d, b, "FAILED", "hook_failed", "postInstall exited with 3", T0.plusSeconds(3));
+    store().hostPhase(d, a, HostPhase.SENT, "", "", T0.plusSeconds(1));
+    store().hostPhase(d, a, HostPhase.ACTIVE, "", "", T0.plusSeconds(2));
+    store().hostPhase(d, b, HostPhase.FAILED, "hook_failed", "postInstall exited with 3", T0.plusSeconds(3));
     store().deploymentState(d, "rolling_back", 1, "failure budget spent", T0.plusSeconds(3));
     store().hostRevert(d, a, "SENT", "back to 1", T0.plusSeconds(4));
     store().hostRevert(d, a, "REVERTED", "back on 1", T0.plusSeconds(5));
@@ -344,7 +344,7 @@ abstract class StoreContract {
     assertThat(got.state()).isEqualTo("rolled_back");
     assertThat(got.ended()).isTrue();
     assertThat(got.reason()).isEqualTo("failure budget spent");
-    assertThat(got.hosts()).extracting(Deployment.Host::phase).containsExactly("ACTIVE", "FAILED");
+    assertThat(got.hosts()).extracting(Deployment.Host::phase).containsExactly(HostPhase.ACTIVE, HostPhase.FAILED);
     assertThat(got.hosts().get(0).revert()).isEqualTo("REVERTED");
     assertThat(got.hosts().get(1).failure()).isEqualTo("postInstall exited with 3");
     assertThat(store().activeDeployments()).extracting(Deployment::id).doesNotContain(d);

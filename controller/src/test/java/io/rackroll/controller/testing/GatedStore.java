@@ -3,6 +3,7 @@ package io.rackroll.controller.testing;
 import io.rackroll.controller.store.ConnectionState;
 import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.HostPhase;
 import io.rackroll.controller.store.FlagsReport;
 import io.rackroll.controller.store.HostApp;
 import io.rackroll.controller.store.Transition;
@@ -86,7 +87,7 @@ public final class GatedStore implements Store {
   @Override public void deploymentState(String id, String state, int batch, String reason, Instant at) {
     delegate.deploymentState(id, state, batch, reason, at);
   }
-  @Override public void hostPhase(String d, String a, String phase, String kind, String failure, Instant at) {
+  @Override public void hostPhase(String d, String a, HostPhase phase, String kind, String failure, Instant at) {
     delegate.hostPhase(d, a, phase, kind, failure, at);
   }
   @Override public boolean certificateRevoked(String serial) { return delegate.certificateRevoked(serial); }

@@ -1,0 +1,100 @@
+package io.rackroll.controller.rollout;
+
+import io.rackroll.controller.env.EnvironmentService;
+import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.HostApp;
+import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.StoredRelease;
+import io.rackroll.proto.v1.Command;
+import io.rackroll.proto.v1.Deploy;
+import io.rackroll.proto.v1.Rollback;
+import io.rackroll.proto.v1.SetFlags;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * What a deployment tells each host, and the one way it reaches hosts. A host's part of a
+ * deployment is a Deploy (the release, with its own environment's configuration and secrets), a
+ * Rollback to a kept release, or a SetFlags; its revert is a Rollback to the release it had before
+ * (with the configuration it ran with) or a SetFlags that puts its flags back. A revert's command
+ * carries the deployment id with {@link #REVERT} appended, so its reports are told apart.
+ */
+final class HostCommands {
+  static final String REVERT = ":revert";
+
+  /** The fleet's connections, as the engine sees them. */
+  interface Hosts {
+    boolean connected(String agentId);
+
+    /** Whether the command went out: false when the host is not connected after all. */
+    boolean send(String agentId, Command command);
+  }
+
+  private final Hosts hosts;
+  private final Store store;
+  private final EnvironmentService environments;
+
+  HostCommands(Hosts hosts, Store store, EnvironmentService environments) {
+    this.hosts = hosts;
+    this.store = store;
+    this.environments = environments;
+  }
+
+  boolean connected(String agentId) {
+    return hosts.connected(agentId);
+  }
+
+  /** The deployment id a report names, without the revert suffix, and whether it is a revert's. */
+  static String deploymentOf(String reportedId) {
+    return isRevert(reportedId) ? reportedId.substring(0, reportedId.length() - REVERT.length()) : reportedId;
+  }
+
+  static boolean isRevert(String reportedId) {
+    return reportedId.endsWith(REVERT);
+  }
+
+  /**
+   * Sends {@code h} its part of {@code r}. Empty when there is nothing to send it: the release it
+   * needs was never pushed and the host does not keep it. Otherwise whether the command went out.
+   */
+  Optional<Boolean> send(Rollout r, Deployment.Host h) {
+    Command.Builder c = Command.newBuilder().setId(UUID.randomUUID().toString());
+    Deployment d = r.d;
+    HostApp app = r.apps.get(h.agentId());
+    boolean kept = app != null && app.keptVersions().contains(d.version());
+    if (r.kind.changesFlags()) {
+      c.setSetFlags(SetFlags.newBuilder().setDeploymentId(d.id()).setApp(d.app()).putAllChanges(d.flags()));
+    } else if (r.kind.installs() || (!d.version().isEmpty() && !kept)) {
+      Optional<StoredRelease> release = r.storedRelease();
+      if (release.isEmpty()) {
+        return Optional.empty();
+      }
+      // The host's own environment's configuration, secrets included: only ever to that host.
+      EnvironmentService.Configuration config = store.agent(h.agentId()).map(environments::configurationOf)
+          .orElse(EnvironmentService.Configuration.NONE);
+      Map<String, String> flags = config.environment().isEmpty() ? Map.of() : r.environmentFlags(config.environment());
+      c.setDeploy(Deploy.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setVersion(d.version())
+          .setDigest(release.get().digest()).setSize(release.get().sizeBytes())
+          .setUnpackedBytes(release.get().unpackedBytes()).setUnpackedEntries(release.get().unpackedEntries())
+          .setEnvironment(config.environment()).putAllVariables(config.variables()).setConfigDigest(config.digest())
+          .putAllInitialFlags(flags));
+    } else {
+      c.setRollback(Rollback.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setToVersion(d.version()));
+    }
+    return Optional.of(hosts.send(h.agentId(), c.build()));
+  }
+
+  /** Sends {@code h} the command that returns it to where it was before {@code r}. */
+  void sendRevert(Rollout r, Deployment.Host h) {
+    Command.Builder c = Command.newBuilder().setId(UUID.randomUUID().toString());
+    if (r.kind.changesFlags()) {
+      c.setSetFlags(SetFlags.newBuilder().setDeploymentId(r.d.id() + REVERT).setApp(r.d.app()).setRevertOf(r.d.id()));
+    } else {
+      // With the configuration it ran with: undoing a reconfigure brings the earlier values back.
+      c.setRollback(Rollback.newBuilder().setDeploymentId(r.d.id() + REVERT).setApp(r.d.app())
+          .setToVersion(h.beforeVersion()).setConfigDigest(h.beforeConfig()));
+    }
+    hosts.send(h.agentId(), c.build());
+  }
+}

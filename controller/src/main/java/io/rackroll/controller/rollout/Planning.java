@@ -1,0 +1,111 @@
+package io.rackroll.controller.rollout;
+
+import io.rackroll.controller.env.Environment;
+import io.rackroll.controller.env.EnvironmentService;
+import io.rackroll.controller.rollout.Planner.Candidate;
+import io.rackroll.controller.rollout.Planner.Plan;
+import io.rackroll.controller.rollout.Rollouts.Refused;
+import io.rackroll.controller.rollout.Rollouts.Request;
+import io.rackroll.controller.select.AgentAttributes;
+import io.rackroll.controller.select.Selector;
+import io.rackroll.controller.store.HostApp;
+import io.rackroll.controller.store.ReportedFlags;
+import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.StoredAgent;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * From what an operator asked to a plan: the request's checks (the release exists, the selector
+ * matches, every host has one environment, the windows are open, no host is in another running
+ * deployment), then each host's part, planned into batches by {@link Planner}. Reads, never writes.
+ */
+final class Planning {
+  private final Store store;
+  private final EnvironmentService environments;
+  private final ChangeWindows windows;
+  private final HostCommands hosts;
+
+  Planning(Store store, EnvironmentService environments, ChangeWindows windows, HostCommands hosts) {
+    this.store = store;
+    this.environments = environments;
+    this.windows = windows;
+    this.hosts = hosts;
+  }
+
+  /** A plan with what it was made from; {@code hostApps} is each host's app as it was. */
+  record Prepared(Strategy strategy, Plan plan, Map<String, HostApp> hostApps) {
+    String before(String agentId) {
+      HostApp a = hostApps.get(agentId);
+      return a == null ? "" : a.currentVersion();
+    }
+
+    String beforeConfig(String agentId) {
+      HostApp a = hostApps.get(agentId);
+      return a == null ? "" : a.configDigest();
+    }
+  }
+
+  /**
+   * Plans {@code request}, or refuses it with a message for the operator.
+   *
+   * @param starting whether it starts now (then closed change windows refuse it), not only shown
+   * @param running the deployments running now, whose hosts no other may take
+   */
+  Prepared prepare(Request request, boolean starting, Collection<Rollout> running) {
+    DeploymentKind kind = request.kindOf();
+    Strategy strategy = Strategy.of(request.options(), kind.strategyDefaults());
+    if (kind.installs() && store.release(request.app(), request.version()).isEmpty()) {
+      throw new Refused("no release " + request.release() + "; push it first with 'rackroll release push FILE'");
+    }
+    Selector selector = Selector.parse(request.selector());
+    List<StoredAgent> chosen = store.agents().stream().filter(a -> selector.matches(AgentAttributes.of(a))).toList();
+    if (chosen.isEmpty()) {
+      throw new Refused("selector \"" + request.selector() + "\" matches no agents; check it with 'rackroll agents"
+          + " --selector \"" + request.selector() + "\"'");
+    }
+    // An agent enrolled after the file was applied may match two environments: whose windows and
+    // configuration would it get? Refused until the selectors are exclusive again (rollbacks go ahead).
+    List<String> ambiguous = chosen.stream().filter(a -> kind.keepsToWindows()
+            && environments.current().matching(a).size() > 1)
+        .map(a -> a.id() + " (" + String.join(", ", environments.current().matching(a)) + ")").toList();
+    if (!ambiguous.isEmpty()) {
+      throw new Refused(ambiguous.size() + " selected agent(s) belong to more than one environment: "
+          + String.join("; ", ambiguous.subList(0, Math.min(5, ambiguous.size()))) + (ambiguous.size() > 5 ? "; ..." : "")
+          + "; make the selectors exclusive and apply the environments file again");
+    }
+    if (starting && kind.keepsToWindows() && request.windowOverride().isEmpty()) {
+      Optional<String> closed = windows.closedFor(chosen);
+      if (closed.isPresent()) {
+        throw new Refused(closed.get() + "; to " + kind.verb() + " now anyway (audited): --override-window --reason TEXT");
+      }
+    }
+    for (Rollout r : running) {
+      List<String> busy = chosen.stream().map(StoredAgent::id).filter(r::has).sorted().toList();
+      if (!busy.isEmpty()) {
+        throw new Refused(busy.size() + " selected host(s) (" + String.join(", ", busy.subList(0, Math.min(3,
+            busy.size()))) + (busy.size() > 3 ? ", ..." : "") + ") are in running deployment " + r.d.id() + " of "
+            + r.release() + "; wait for it to end or abort it with 'rackroll deployment abort " + r.d.id() + "'");
+      }
+    }
+    Map<String, HostApp> apps = store.hostApps(request.app());
+    Map<String, ReportedFlags> flags = kind.changesFlags() ? store.hostFlags(request.app()) : Map.of();
+    Map<String, String> digests = new HashMap<>(); // an environment's hosts share its configuration
+    List<Candidate> candidates = new ArrayList<>();
+    for (StoredAgent a : chosen) {
+      String unchanged = kind.unchanged(request.app(), request.version(), request.flags(), apps.get(a.id()),
+          flags.containsKey(a.id()) ? flags.get(a.id()).flags() : Map.of(),
+          () -> digests.computeIfAbsent(environments.current().of(a).map(Environment::name).orElse(""),
+              n -> environments.configurationOf(a).digest()));
+      String hostname = a.facts() == null ? "" : a.facts().getHostname();
+      String offlineSince = hosts.connected(a.id()) ? "" : String.valueOf(a.stateSince());
+      candidates.add(new Candidate(a.id(), hostname.isEmpty() ? a.id() : hostname,
+          a.labels().getOrDefault(strategy.failureDomain(), ""), offlineSince, unchanged));
+    }
+    return new Prepared(strategy, Planner.plan(candidates, strategy), apps);
+  }
+}
