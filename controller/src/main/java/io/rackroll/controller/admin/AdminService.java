@@ -215,9 +215,9 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       java.util.function.Predicate<String> asked = env -> only.isEmpty() || env.equals(only);
       GetFlagsResponse.Builder out = GetFlagsResponse.newBuilder()
           .addAllHosts(environments.hostFlags(request.getApp(), only));
-      store.flagChanges(request.getApp(), 20).stream().filter(d -> asked.test(d.environment()))
+      store.deployments().flagChanges(request.getApp(), 20).stream().filter(d -> asked.test(d.environment()))
           .forEach(d -> out.addChanges(record(d, false)));
-      store.environmentFlags(request.getApp()).forEach((env, flags) -> {
+      store.environments().environmentFlags(request.getApp()).forEach((env, flags) -> {
         if (asked.test(env)) {
           out.addEnvironments(EnvironmentFlags.newBuilder().setEnvironment(env).putAllFlags(flags));
         }
@@ -246,7 +246,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   @Override
   public void getDeployment(GetDeploymentRequest request, StreamObserver<DeploymentRecord> response) {
-    var d = store.deployment(request.getId());
+    var d = store.deployments().deployment(request.getId());
     if (d.isEmpty()) {
       response.onError(Status.NOT_FOUND.withDescription("no deployment " + request.getId()
           + "; list them with 'rackroll deployments'").asRuntimeException());
@@ -259,7 +259,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   @Override
   public void listDeployments(ListDeploymentsRequest request, StreamObserver<ListDeploymentsResponse> response) {
     ListDeploymentsResponse.Builder out = ListDeploymentsResponse.newBuilder();
-    store.deployments(request.getLimit() > 0 ? request.getLimit() : 20).forEach(d -> out.addDeployments(record(d, false)));
+    store.deployments().recent(request.getLimit() > 0 ? request.getLimit() : 20).forEach(d -> out.addDeployments(record(d, false)));
     response.onNext(out.build());
     response.onCompleted();
   }
@@ -267,7 +267,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   @Override
   public void listAudit(ListAuditRequest request, StreamObserver<ListAuditResponse> response) {
     ListAuditResponse.Builder out = ListAuditResponse.newBuilder();
-    for (AuditEntry e : store.audit(request.getLimit() > 0 ? request.getLimit() : 100)) {
+    for (AuditEntry e : store.audit().recent(request.getLimit() > 0 ? request.getLimit() : 100)) {
       out.addEntries(AuditRecord.newBuilder().setSeq(e.seq()).setAtEpochMillis(e.at().toEpochMilli())
           .setActor(e.actor()).setAction(e.action()).setTarget(e.target()).setDetail(e.detail()));
     }
@@ -277,13 +277,13 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   @Override
   public void agentHistory(AgentHistoryRequest request, StreamObserver<AgentHistoryResponse> response) {
-    if (store.agent(request.getAgentId()).isEmpty()) {
+    if (store.agents().agent(request.getAgentId()).isEmpty()) {
       response.onError(Status.NOT_FOUND.withDescription("no agent " + request.getAgentId()
           + "; list agents with 'rackroll agents'").asRuntimeException());
       return;
     }
     AgentHistoryResponse.Builder out = AgentHistoryResponse.newBuilder();
-    store.history(request.getAgentId(), request.getLimit() > 0 ? request.getLimit() : 200)
+    store.deployments().history(request.getAgentId(), request.getLimit() > 0 ? request.getLimit() : 200)
         .forEach(t -> out.addTransitions(transition(t)));
     response.onNext(out.build());
     response.onCompleted();
@@ -316,27 +316,27 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     }
     b.setFailures(failures);
     if (transitions) {
-      store.transitions(d.id()).forEach(t -> b.addTransitions(transition(t)));
+      store.deployments().transitions(d.id()).forEach(t -> b.addTransitions(transition(t)));
     }
     return b.build();
   }
 
   @Override
   public StreamObserver<PushReleaseRequest> pushRelease(StreamObserver<PushReleaseResponse> response) {
-    return new ReleasePush(artifacts, store, clock, artifactIo, CallerInterceptor.caller().name(), response);
+    return new ReleasePush(artifacts, store.releases(), store.audit(), clock, artifactIo, CallerInterceptor.caller().name(), response);
   }
 
   @Override
   public void listReleases(ListReleasesRequest request, StreamObserver<ListReleasesResponse> response) {
     ListReleasesResponse.Builder out = ListReleasesResponse.newBuilder();
-    store.releases(request.getName()).forEach(r -> out.addReleases(ReleasePush.record(r)));
+    store.releases().list(request.getName()).forEach(r -> out.addReleases(ReleasePush.record(r)));
     response.onNext(out.build());
     response.onCompleted();
   }
 
   @Override
   public void getRelease(GetReleaseRequest request, StreamObserver<ReleaseRecord> response) {
-    var release = store.release(request.getName(), request.getVersion());
+    var release = store.releases().release(request.getName(), request.getVersion());
     if (release.isEmpty()) {
       response.onError(Status.NOT_FOUND.withDescription("no release " + request.getName() + "@" + request.getVersion()
           + "; list releases with 'rackroll releases " + request.getName() + "'").asRuntimeException());
@@ -354,7 +354,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     String replaces = request.getReplaces();
     Map<String, String> labels = request.getLabelsMap();
     if (!replaces.isEmpty()) {
-      Optional<StoredAgent> agent = store.agent(replaces);
+      Optional<StoredAgent> agent = store.agents().agent(replaces);
       if (agent.isEmpty()) {
         response.onError(Status.NOT_FOUND.withDescription("--replaces: no agent " + replaces
             + " (see 'rackroll agents'); a new host needs no --replaces").asRuntimeException());
@@ -373,7 +373,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     }
     log.info("admin {} created {} for labels {}, {} use(s), expires {}{}", admin, issued.token(), labels, uses,
         issued.expiresAt(), replaces.isEmpty() ? "" : ", replacing agent " + replaces);
-    store.audit(AuditEntry.of(clock.instant(), admin, "token create", issued.token().id(), "labels "
+    store.audit().record(AuditEntry.of(clock.instant(), admin, "token create", issued.token().id(), "labels "
         + labels + ", " + uses + " use(s), expires " + issued.expiresAt()
         + (replaces.isEmpty() ? "" : ", replaces agent " + replaces)));
     response.onNext(CreateTokenResponse.newBuilder()
@@ -394,7 +394,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
-    List<StoredAgent> all = store.agents();
+    List<StoredAgent> all = store.agents().all();
     Map<String, List<String>> bySerial = new HashMap<>();
     for (StoredAgent a : all) {
       String serial = a.facts().getSystem().getSerial();
@@ -414,17 +414,17 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   @Override
   public void getAgent(GetAgentRequest request, StreamObserver<AgentRecord> response) {
-    var agent = store.agent(request.getAgentId());
+    var agent = store.agents().agent(request.getAgentId());
     if (agent.isEmpty()) {
       response.onError(Status.NOT_FOUND.withDescription("no agent " + request.getAgentId()
           + "; list agents with 'rackroll agents'").asRuntimeException());
       return;
     }
     String serial = agent.get().facts().getSystem().getSerial();
-    List<String> sameSerial = AgentRegistry.isUsefulSerial(serial) ? store.agentsWithSystemSerial(serial) : List.of();
+    List<String> sameSerial = AgentRegistry.isUsefulSerial(serial) ? store.agents().agentsWithSystemSerial(serial) : List.of();
     AgentRecord.Builder record = record(agent.get(), sameSerial).toBuilder();
-    Map<String, String> health = store.appHealth(agent.get().id());
-    for (HostJob j : store.agentApps(agent.get().id())) {
+    Map<String, String> health = store.agents().appHealth(agent.get().id());
+    for (HostJob j : store.agents().agentApps(agent.get().id())) {
       record.addApps(AppState.newBuilder().setApp(j.app()).setCurrentVersion(j.currentVersion()).setPhase(j.phase())
           .setHealth(health.getOrDefault(j.app(), ""))
           .setVersion(j.version()).setFailure(j.failure()).addAllKeptVersions(j.keptVersions())
@@ -444,7 +444,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     String admin = CallerInterceptor.caller().name();
     String agentId = request.getAgentId();
     // Stored first: a controller that dies right after still refuses these certificates when it restarts.
-    Optional<List<String>> serials = store.revoke(agentId, admin, clock.instant());
+    Optional<List<String>> serials = store.enrollment().revoke(agentId, admin, clock.instant());
     if (serials.isEmpty()) {
       response.onError(Status.NOT_FOUND.withDescription("no agent " + agentId + " (see 'rackroll agents list')")
           .asRuntimeException());
@@ -463,7 +463,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     String reason = request.getReason().isBlank() ? "" : ": " + request.getReason();
     log.atWarn().addKeyValue(ServiceLogging.AGENT, agentId)
         .log("admin {} revoked agent {} (certificates {}){}", admin, agentId, serials.get(), reason);
-    store.audit(AuditEntry.of(clock.instant(), admin, "agent revoke", agentId, "certificates " + serials.get() + reason));
+    store.audit().record(AuditEntry.of(clock.instant(), admin, "agent revoke", agentId, "certificates " + serials.get() + reason));
     response.onNext(RevokeAgentResponse.newBuilder().addAllSerials(serials.get()).setWasConnected(wasConnected).build());
     response.onCompleted();
   }

@@ -14,7 +14,7 @@ import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.HostApp;
 import io.rackroll.controller.store.ReportedFlags;
 import io.rackroll.controller.store.Store;
-import io.rackroll.controller.store.Store.EnvironmentRun;
+import io.rackroll.controller.store.DeploymentStore.EnvironmentRun;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.controller.store.StoredRelease;
 import io.rackroll.proto.v1.EnvironmentDiffResponse;
@@ -76,13 +76,13 @@ final class EnvironmentAdmin {
     EnvironmentDiffResponse.Builder out = EnvironmentDiffResponse.newBuilder();
     int current = 0;
     Map<String, String> digests = new HashMap<>(); // one per environment: its hosts share its configuration
-    for (StoredAgent a : store.agents()) {
+    for (StoredAgent a : store.agents().all()) {
       Optional<Environment> env = envs.of(a).filter(e -> name.isEmpty() || e.name().equals(name));
       if (env.isEmpty()) {
         continue;
       }
       String expected = digests.computeIfAbsent(env.get().name(), n -> environments.configurationOf(a).digest());
-      for (var app : store.agentApps(a.id())) {
+      for (var app : store.agents().agentApps(a.id())) {
         if (app.currentVersion().isEmpty()) {
           continue;
         }
@@ -105,7 +105,7 @@ final class EnvironmentAdmin {
 
   private EnvironmentsRecord record(Environments envs) {
     Instant now = clock.instant();
-    Map<String, List<StoredAgent>> members = membersOf(envs, store.agents());
+    Map<String, List<StoredAgent>> members = membersOf(envs, store.agents().all());
     EnvironmentsRecord.Builder out = EnvironmentsRecord.newBuilder().setVersion(envs.version())
         .addAllLifecycle(envs.lifecycle()).setAppliedBy(envs.appliedBy())
         .setAppliedEpochMillis(envs.appliedAt().toEpochMilli()).setYaml(envs.yaml())
@@ -153,7 +153,7 @@ final class EnvironmentAdmin {
     Environments envs = environments.current();
     String release = request.getName() + "@" + request.getVersion();
     Optional<String> refusal = Promotions.refusal(envs, request.getEnvironment(), request.getName(),
-        request.getVersion(), store.environmentRuns(request.getName()));
+        request.getVersion(), store.deployments().environmentRuns(request.getName()));
     String force = request.getForceReason().strip();
     if (refusal.isPresent() && (force.isEmpty() || envs.get(request.getEnvironment()).isEmpty())) {
       throw new Rollouts.Refused(refusal.get() + (envs.get(request.getEnvironment()).isEmpty() ? ""
@@ -164,7 +164,7 @@ final class EnvironmentAdmin {
     Deployment d = rollouts.start(new Rollouts.Request(Rollouts.DEPLOY, request.getName(), request.getVersion(),
         env.selector().text(), options, env.name(), request.getOverrideWindowReason().strip()), admin);
     if (refusal.isPresent()) {
-      store.audit(AuditEntry.of(clock.instant(), admin, "promote --force", d.id(), release + " to " + env.name()
+      store.audit().record(AuditEntry.of(clock.instant(), admin, "promote --force", d.id(), release + " to " + env.name()
           + " although: " + refusal.get() + "; reason: " + force));
     }
     return d;
@@ -178,9 +178,9 @@ final class EnvironmentAdmin {
   Deployment reconfigure(ReconfigureRequest request, String admin) {
     Environments envs = environments.current();
     Environment env = named(envs, request.getEnvironment());
-    Map<String, HostApp> apps = store.hostApps(request.getName());
+    Map<String, HostApp> apps = store.agents().hostApps(request.getName());
     Map<String, Integer> versions = new java.util.TreeMap<>();
-    for (StoredAgent a : store.agents()) {
+    for (StoredAgent a : store.agents().all()) {
       HostApp app = apps.get(a.id());
       if (app != null && !app.currentVersion().isEmpty() && envs.of(a).filter(env::equals).isPresent()) {
         versions.merge(app.currentVersion(), 1, Integer::sum);
@@ -232,10 +232,10 @@ final class EnvironmentAdmin {
     if (!environment.isEmpty()) {
       named(envs, environment);
     }
-    Map<String, ReportedFlags> flags = store.hostFlags(app);
-    Map<String, HostApp> running = store.hostApps(app);
+    Map<String, ReportedFlags> flags = store.agents().hostFlags(app);
+    Map<String, HostApp> running = store.agents().hostApps(app);
     List<HostFlags> out = new java.util.ArrayList<>();
-    for (StoredAgent a : store.agents()) {
+    for (StoredAgent a : store.agents().all()) {
       String env = envs.of(a).map(Environment::name).orElse("");
       boolean runs = running.containsKey(a.id()) && !running.get(a.id()).currentVersion().isEmpty();
       if (!(runs || flags.containsKey(a.id())) || (!environment.isEmpty() && !env.equals(environment))) {
@@ -267,9 +267,9 @@ final class EnvironmentAdmin {
   ReleaseHistoryResponse history(String app) {
     Environments envs = environments.current();
     Map<String, String> envOf = new HashMap<>();
-    store.agents().forEach(a -> envOf.put(a.id(), envs.of(a).map(Environment::name).orElse("")));
+    store.agents().all().forEach(a -> envOf.put(a.id(), envs.of(a).map(Environment::name).orElse("")));
     Map<String, Map<String, Integer>> running = new HashMap<>();
-    for (HostApp h : store.hostApps(app).values()) {
+    for (HostApp h : store.agents().hostApps(app).values()) {
       if (!h.currentVersion().isEmpty()) {
         running.computeIfAbsent(h.currentVersion(), v -> new java.util.TreeMap<>())
             .merge(envOf.getOrDefault(h.agentId(), ""), 1, Integer::sum);
@@ -278,12 +278,12 @@ final class EnvironmentAdmin {
     // How each version stands in each environment: completed once is proven there (as for promotion), else
     // failed if an attempt ended; a promotion still running is shown as such.
     Map<String, Map<String, List<EnvironmentRun>>> runsOf = new HashMap<>();
-    for (EnvironmentRun r : store.environmentRuns(app)) {
+    for (EnvironmentRun r : store.deployments().environmentRuns(app)) {
       runsOf.computeIfAbsent(r.version(), v -> new HashMap<>()).computeIfAbsent(r.environment(),
           e -> new java.util.ArrayList<>()).add(r);
     }
     ReleaseHistoryResponse.Builder out = ReleaseHistoryResponse.newBuilder();
-    for (StoredRelease r : store.releases(app)) {
+    for (StoredRelease r : store.releases().list(app)) {
       VersionPlacement.Builder v = VersionPlacement.newBuilder().setRelease(ReleasePush.record(r))
           .putAllRunning(running.getOrDefault(r.version(), Map.of()));
       // In lifecycle order, then the file's: "staging, production".

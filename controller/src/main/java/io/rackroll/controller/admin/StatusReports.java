@@ -45,7 +45,7 @@ public final class StatusReports {
         .setMetricsAddress(m == null ? "" : m.toString());
     Map<String, Map<String, Integer>> racks = new TreeMap<>();
     Instant now = clock.instant();
-    for (StoredAgent a : store.agents()) {
+    for (StoredAgent a : store.agents().all()) {
       String state = fleet.live(a.id()).map(l -> l.state().label()).orElse(a.state().label());
       racks.computeIfAbsent(a.labels().getOrDefault("rack", ""), k -> new TreeMap<>()).merge(state, 1, Integer::sum);
       // Agents renew two thirds into the lifetime: one still holding its certificate past that is stuck or off.
@@ -56,15 +56,15 @@ public final class StatusReports {
       }
     }
     racks.forEach((rack, counts) -> b.addRacks(RackStatus.newBuilder().setRack(rack).putAllAgents(counts)));
-    for (Deployment summary : store.activeDeployments()) {
-      Deployment d = store.deployment(summary.id()).orElse(summary);
+    for (Deployment summary : store.deployments().activeDeployments()) {
+      Deployment d = store.deployments().deployment(summary.id()).orElse(summary);
       b.addDeployments(DeploymentProgress.newBuilder().setId(d.id()).setKind(d.kind()).setApp(d.app())
           .setVersion(d.version()).setState(d.state()).setBatch(d.batch()).setBatches(d.batches())
           .setHosts(d.hosts().size()).setDone((int) d.hosts().stream().filter(Deployment.Host::done).count())
           .setFailures(failures(d)).setAllowedFailures(d.allowedFailures())
           .setCreatedEpochMillis(d.createdAt().toEpochMilli()));
     }
-    store.recentFailures(failures <= 0 ? 5 : failures).forEach(t -> b.addRecentFailures(AdminService.transition(t)));
+    store.deployments().recentFailures(failures <= 0 ? 5 : failures).forEach(t -> b.addRecentFailures(AdminService.transition(t)));
     return b.build();
   }
 

@@ -1,6 +1,6 @@
 package io.rackroll.controller.auth;
 
-import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.EnrollmentStore;
 import io.rackroll.trust.PeerIdentity;
 import io.rackroll.trust.SecureFiles;
 import java.io.IOException;
@@ -49,7 +49,7 @@ public final class Revocations {
   }
 
   /** The store's revoked serials and the journal's, from {@code dataDir}. */
-  public static Revocations load(Store store, Instant now, Path dataDir) throws IOException {
+  public static Revocations load(EnrollmentStore store, Instant now, Path dataDir) throws IOException {
     Revocations r = new Revocations(dataDir.resolve(JOURNAL));
     r.add(store.revokedSerials(now));
     r.agents.addAll(store.revokedAgents());
@@ -78,7 +78,7 @@ public final class Revocations {
    * (Serials alone, as a replaced host's are journaled, revoke no agent: they stay refused from the
    * journal whatever the store says.)
    */
-  public List<String> lostFromStore(Store store) {
+  public List<String> lostFromStore(EnrollmentStore store) {
     Set<String> revokedInStore = store.revokedAgents();
     synchronized (this) {
       return journaledAgents.stream().filter(agent -> !revokedInStore.contains(agent)).toList();

@@ -8,7 +8,9 @@ import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Enrollment;
 import io.rackroll.controller.store.Redemption;
-import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.AuditStore;
+import io.rackroll.controller.store.EnrollmentStore;
+import io.rackroll.controller.store.StoreException;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.EnrollRequest;
 import io.rackroll.proto.v1.EnrollResponse;
@@ -39,7 +41,8 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
 
   private final Tokens tokens;
   private final CertificateAuthority ca;
-  private final Store store;
+  private final EnrollmentStore store;
+  private final AuditStore audit;
   private final Clock clock;
   private final Duration certificateLifetime;
   private final String trustBundlePem;
@@ -53,7 +56,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
    */
   public static final UnaryOperator<String> RANDOM_IDS = requested -> Ids.random("ag-", 12);
 
-  public EnrollmentService(Tokens tokens, CertificateAuthority ca, List<X509Certificate> trustBundle, Store store,
+  public EnrollmentService(Tokens tokens, CertificateAuthority ca, List<X509Certificate> trustBundle, EnrollmentStore store, AuditStore audit,
       Clock clock, Duration certificateLifetime, Revocations revocations, AgentRegistry registry,
       UnaryOperator<String> newAgentIds) {
     this.tokens = tokens;
@@ -62,6 +65,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     this.registry = registry;
     this.ca = ca;
     this.store = store;
+    this.audit = audit;
     this.clock = clock;
     this.certificateLifetime = certificateLifetime;
     this.trustBundlePem = Pem.encode(trustBundle.toArray(X509Certificate[]::new));
@@ -138,7 +142,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
         registry.revoked(agentId, PeerIdentity.REVOKED + ": agent " + agentId + " was given to another host"
             + " (enrolled with " + token + "); enroll this host again with a new token");
       }
-    } catch (java.io.IOException | Store.StoreException e) {
+    } catch (java.io.IOException | StoreException e) {
       log.error("enrollment of agent {} with {} failed: {}", agentId, token, e.getMessage(), e);
       response.onError(Status.INTERNAL.withDescription("enrollment of agent " + agentId + " failed on the controller ("
           + e.getMessage() + "); create a new token and try again").asRuntimeException());
@@ -148,7 +152,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     log.atInfo().addKeyValue(ServiceLogging.AGENT, agentId)
         .log("agent {} {} with {} (created by {}), labels {}, certificate {} valid until {}", agentId, how, token,
             granted.createdBy(), granted.labels(), Revocations.serial(cert), cert.getNotAfter().toInstant());
-    store.audit(AuditEntry.of(clock.instant(), "token " + token.id(), replaces ? "agent replace" : "agent enroll",
+    audit.record(AuditEntry.of(clock.instant(), "token " + token.id(), replaces ? "agent replace" : "agent enroll",
         agentId, "token " + token.id() + " created by " + granted.createdBy() + ", labels " + granted.labels()
             + ", certificate " + Revocations.serial(cert)
             + (replaces ? "; certificates refused from the host it replaces: " + retired : "")));

@@ -2,7 +2,7 @@ package io.rackroll.controller.enroll;
 
 import io.rackroll.controller.store.NewToken;
 import io.rackroll.controller.store.Redemption;
-import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.EnrollmentStore;
 import io.rackroll.trust.BootstrapToken;
 import io.rackroll.wire.Ids;
 import java.nio.charset.StandardCharsets;
@@ -24,12 +24,12 @@ public final class Tokens {
   public static final Duration DEFAULT_TTL = Duration.ofHours(1);
   public static final Duration MAX_TTL = Duration.ofDays(30);
 
-  private final Store store;
+  private final EnrollmentStore store;
   private final Clock clock;
   private final String caFingerprint;
   private final SecureRandom random = new SecureRandom();
 
-  public Tokens(Store store, Clock clock, String caFingerprint) {
+  public Tokens(EnrollmentStore store, Clock clock, String caFingerprint) {
     this.store = store;
     this.clock = clock;
     this.caFingerprint = caFingerprint;

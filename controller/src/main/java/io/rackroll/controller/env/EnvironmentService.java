@@ -1,9 +1,11 @@
 package io.rackroll.controller.env;
 
 import io.rackroll.controller.store.AuditEntry;
-import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.AgentStore;
+import io.rackroll.controller.store.AuditStore;
+import io.rackroll.controller.store.EnvironmentStore;
 import io.rackroll.controller.store.StoredAgent;
-import io.rackroll.controller.store.Store.StoredSecret;
+import io.rackroll.controller.store.EnvironmentStore.StoredSecret;
 import io.rackroll.release.Template;
 import java.time.Clock;
 import java.time.Instant;
@@ -27,15 +29,19 @@ public final class EnvironmentService {
   /** Agents named in an overlap refusal, at most. */
   private static final int NAMED = 5;
 
-  private final Store store;
+  private final EnvironmentStore store;
+  private final AgentStore agents;
+  private final AuditStore audit;
   private final Clock clock;
   private final SecretBox box;
   private volatile Environments current;
   /** Sealed secrets by environment and name; replaced whole on each change. */
   private volatile Map<String, Map<String, StoredSecret>> secrets;
 
-  public EnvironmentService(Store store, Clock clock, SecretBox box) {
+  public EnvironmentService(EnvironmentStore store, AgentStore agents, AuditStore audit, Clock clock, SecretBox box) {
     this.store = store;
+    this.agents = agents;
+    this.audit = audit;
     this.clock = clock;
     this.box = box;
     this.secrets = bySecretEnvironment(store.secrets());
@@ -56,7 +62,7 @@ public final class EnvironmentService {
   public synchronized Environments apply(String yaml, String source, boolean dryRun, String admin) {
     Environments next = EnvironmentsFile.parse(yaml, source, current.version() + 1, admin, clock.instant());
     List<String> overlaps = new ArrayList<>();
-    for (StoredAgent a : store.agents()) {
+    for (StoredAgent a : agents.all()) {
       List<String> in = next.matching(a);
       if (in.size() > 1) {
         overlaps.add(a.id() + " (" + String.join(", ", in) + ")");
@@ -72,7 +78,7 @@ public final class EnvironmentService {
     }
     int version = store.applyEnvironments(yaml, admin, next.appliedAt());
     next = new Environments(version, next.lifecycle(), next.byName(), yaml, admin, next.appliedAt());
-    store.audit(AuditEntry.of(next.appliedAt(), admin, "env apply", "environments",
+    audit.record(AuditEntry.of(next.appliedAt(), admin, "env apply", "environments",
         "version " + version + ": " + String.join(", ", next.byName().keySet())
             + (next.lifecycle().isEmpty() ? "" : "; lifecycle " + String.join(" -> ", next.lifecycle()))));
     log.info("environments file version {} applied by {}: {}", version, admin, next.byName().keySet());
@@ -127,7 +133,7 @@ public final class EnvironmentService {
     }
     Instant now = clock.instant();
     store.putSecret(new StoredSecret(environment, name, box.seal(environment, name, value), admin, now));
-    store.audit(AuditEntry.of(now, admin, "secret set", environment + "/" + name, ""));
+    audit.record(AuditEntry.of(now, admin, "secret set", environment + "/" + name, ""));
     secrets = bySecretEnvironment(store.secrets());
   }
 
@@ -135,7 +141,7 @@ public final class EnvironmentService {
     if (!store.deleteSecret(environment, name)) {
       throw new EnvironmentException("no secret " + name + " in " + environment);
     }
-    store.audit(AuditEntry.of(clock.instant(), admin, "secret unset", environment + "/" + name, ""));
+    audit.record(AuditEntry.of(clock.instant(), admin, "secret unset", environment + "/" + name, ""));
     secrets = bySecretEnvironment(store.secrets());
   }
 

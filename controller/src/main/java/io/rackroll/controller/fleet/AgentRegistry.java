@@ -6,7 +6,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.rackroll.controller.store.ConnectionState;
 import io.rackroll.controller.store.FlagsReport;
 import io.rackroll.controller.store.HostJob;
-import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.AgentStore;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.Command;
@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
 public final class AgentRegistry implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentRegistry.class);
 
-  private final Store store;
+  private final AgentStore store;
   private final Clock clock;
   private final LinkSettings settings;
   private final String controllerVersion;
@@ -76,7 +76,7 @@ public final class AgentRegistry implements AutoCloseable {
 
   private final String trustBundlePem;
 
-  public AgentRegistry(Store store, Clock clock, LinkSettings settings, String controllerVersion, String trustBundlePem) {
+  public AgentRegistry(AgentStore store, Clock clock, LinkSettings settings, String controllerVersion, String trustBundlePem) {
     this.trustBundlePem = trustBundlePem;
     this.store = store;
     this.clock = clock;

@@ -12,7 +12,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.store.ConnectionState;
-import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.AgentStore;
+import io.rackroll.controller.store.DeploymentStore;
 import io.rackroll.wire.HostPort;
 import io.rackroll.wire.MetricsEndpoint;
 import io.rackroll.wire.Threads;
@@ -47,11 +48,13 @@ public final class ControllerMetrics implements AutoCloseable {
   private final MultiGauge agents;
   private final MultiGauge deployments;
   private final MultiGauge hosts;
-  private final Store store;
+  private final AgentStore agentStore;
+  private final DeploymentStore deploymentStore;
   private MetricsEndpoint endpoint;
 
-  public ControllerMetrics(Store store, AgentRegistry fleet, String version) {
-    this.store = store;
+  public ControllerMetrics(AgentStore agentStore, DeploymentStore deploymentStore, AgentRegistry fleet, String version) {
+    this.agentStore = agentStore;
+    this.deploymentStore = deploymentStore;
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -94,10 +97,10 @@ public final class ControllerMetrics implements AutoCloseable {
       for (ConnectionState s : ConnectionState.values()) {
         byState.put(s.label(), 0); // every state, so a dashboard sees zeros rather than gaps
       }
-      byState.putAll(store.agentCounts());
+      byState.putAll(agentStore.agentCounts());
       agents.register(rows("state", byState), true);
-      deployments.register(rows("state", store.deploymentCounts()), true);
-      hosts.register(rows("phase", store.activeHostPhases()), true);
+      deployments.register(rows("state", deploymentStore.deploymentCounts()), true);
+      hosts.register(rows("phase", deploymentStore.activeHostPhases()), true);
     } catch (RuntimeException e) {
       log.warn("cannot refresh metrics from the store: {}", e.getMessage());
     }

@@ -10,7 +10,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.rackroll.controller.auth.CallerInterceptor;
-import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.ReleaseStore;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.ArtifactChunk;
 import io.rackroll.proto.v1.ArtifactsGrpc;
@@ -41,7 +41,7 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
   static final int CHUNK = 256 * 1024;
 
   private final ArtifactStore artifacts;
-  private final Store store;
+  private final ReleaseStore store;
   private final Executor io;
   private final ScheduledExecutorService pacer;
   private final Semaphore transfers;
@@ -51,7 +51,7 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
 
   private final MeterRegistry meters;
 
-  public ArtifactService(ArtifactStore artifacts, Store store, Executor io, ScheduledExecutorService pacer,
+  public ArtifactService(ArtifactStore artifacts, ReleaseStore store, Executor io, ScheduledExecutorService pacer,
       int maxConcurrentTransfers, long bytesPerSecond, MeterRegistry meters) {
     this.meters = meters;
     FunctionCounter.builder("rackroll.artifact.served", bytesServed, AtomicLong::get).baseUnit("bytes")

@@ -6,7 +6,8 @@ import io.grpc.StatusException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.rackroll.controller.store.AuditEntry;
-import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.AuditStore;
+import io.rackroll.controller.store.ReleaseStore;
 import io.rackroll.controller.store.StoredRelease;
 import io.rackroll.proto.v1.PushReleaseRequest;
 import io.rackroll.proto.v1.PushReleaseResponse;
@@ -33,7 +34,8 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
   private static final Logger log = LoggerFactory.getLogger(ReleasePush.class);
 
   private final ArtifactStore artifacts;
-  private final Store store;
+  private final ReleaseStore store;
+  private final AuditStore audit;
   private final Clock clock;
   private final Executor io;
   private final String admin;
@@ -44,10 +46,11 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
   private ArtifactStore.Upload upload;
   private volatile boolean failed;
 
-  public ReleasePush(ArtifactStore artifacts, Store store, Clock clock, Executor io, String admin,
+  public ReleasePush(ArtifactStore artifacts, ReleaseStore store, AuditStore audit, Clock clock, Executor io, String admin,
       StreamObserver<PushReleaseResponse> response) {
     this.artifacts = artifacts;
     this.store = store;
+    this.audit = audit;
     this.clock = clock;
     this.io = io;
     this.admin = admin;
@@ -128,7 +131,7 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
       boolean already = recorded != proposed;
       if (!already) {
         log.info("admin {} pushed {} (sha256 {}, {})", admin, recorded.ref(), digest, Sizes.format(recorded.sizeBytes()));
-        store.audit(AuditEntry.of(clock.instant(), admin, "release push", recorded.ref(),
+        audit.record(AuditEntry.of(clock.instant(), admin, "release push", recorded.ref(),
             "sha256 " + digest + ", " + Sizes.format(recorded.sizeBytes()) + ", unpacks to "
                 + Sizes.format(recorded.unpackedBytes()) + " in " + recorded.unpackedEntries() + " entries"));
       }

@@ -71,7 +71,7 @@ final class HostCommands {
         return Optional.empty();
       }
       // The host's own environment's configuration, secrets included: only ever to that host.
-      EnvironmentService.Configuration config = store.agent(h.agentId()).map(environments::configurationOf)
+      EnvironmentService.Configuration config = store.agents().agent(h.agentId()).map(environments::configurationOf)
           .orElse(EnvironmentService.Configuration.NONE);
       Map<String, String> flags = config.environment().isEmpty() ? Map.of() : r.environmentFlags(config.environment());
       c.setDeploy(Deploy.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setVersion(d.version())

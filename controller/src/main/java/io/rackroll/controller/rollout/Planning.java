@@ -59,11 +59,11 @@ final class Planning {
   Prepared prepare(Request request, boolean starting, Collection<Rollout> running) {
     DeploymentKind kind = request.kindOf();
     Strategy strategy = Strategy.of(request.options(), kind.strategyDefaults());
-    if (kind.installs() && store.release(request.app(), request.version()).isEmpty()) {
+    if (kind.installs() && store.releases().release(request.app(), request.version()).isEmpty()) {
       throw new Refused("no release " + request.release() + "; push it first with 'rackroll release push FILE'");
     }
     Selector selector = Selector.parse(request.selector());
-    List<StoredAgent> chosen = store.agents().stream().filter(a -> selector.matches(AgentAttributes.of(a))).toList();
+    List<StoredAgent> chosen = store.agents().all().stream().filter(a -> selector.matches(AgentAttributes.of(a))).toList();
     if (chosen.isEmpty()) {
       throw new Refused("selector \"" + request.selector() + "\" matches no agents; check it with 'rackroll agents"
           + " --selector \"" + request.selector() + "\"'");
@@ -92,8 +92,8 @@ final class Planning {
             + r.release() + "; wait for it to end or abort it with 'rackroll deployment abort " + r.d.id() + "'");
       }
     }
-    Map<String, HostApp> apps = store.hostApps(request.app());
-    Map<String, ReportedFlags> flags = kind.changesFlags() ? store.hostFlags(request.app()) : Map.of();
+    Map<String, HostApp> apps = store.agents().hostApps(request.app());
+    Map<String, ReportedFlags> flags = kind.changesFlags() ? store.agents().hostFlags(request.app()) : Map.of();
     Map<String, String> digests = new HashMap<>(); // an environment's hosts share its configuration
     List<Candidate> candidates = new ArrayList<>();
     for (StoredAgent a : chosen) {

@@ -2,7 +2,7 @@ package io.rackroll.controller.rollout;
 
 import io.rackroll.controller.env.Environments;
 import io.rackroll.controller.store.Deployment;
-import io.rackroll.controller.store.Store.EnvironmentRun;
+import io.rackroll.controller.store.DeploymentStore.EnvironmentRun;
 import java.util.List;
 import java.util.Optional;
 

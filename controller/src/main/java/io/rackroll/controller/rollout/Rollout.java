@@ -125,7 +125,7 @@ final class Rollout {
             throw new Refused("deployment " + d.id() + " " + this.reason + "; to go ahead now, outside the window"
                 + " (audited): rackroll deployment resume " + d.id() + " --reason TEXT");
           }
-          ctx.store.overrideWindows(d.id(), reason);
+          ctx.store.deployments().overrideWindows(d.id(), reason);
           windowOverride = reason;
         }
         setState(DeploymentState.RUNNING, "");
@@ -429,7 +429,7 @@ final class Rollout {
   private void end(DeploymentState end) {
     if (end == DeploymentState.COMPLETED && kind.changesFlags() && wholeEnvironment()) {
       // Before the state: a crash in between completes the rollout again, and merging twice is merging once.
-      ctx.store.environmentFlags(d.environment(), d.app(), d.flags(), ctx.clock.instant());
+      ctx.store.environments().environmentFlags(d.environment(), d.app(), d.flags(), ctx.clock.instant());
     }
     setState(end, reason);
     ctx.audit("controller", end.label(), d.id(), release() + ": " + tally() + (reason.isEmpty() ? "" : "; " + reason));
@@ -447,14 +447,14 @@ final class Rollout {
 
   Optional<StoredRelease> storedRelease() {
     if (storedRelease == null) {
-      storedRelease = ctx.store.release(d.app(), d.version());
+      storedRelease = ctx.store.releases().release(d.app(), d.version());
     }
     return storedRelease;
   }
 
   Map<String, String> environmentFlags(String environment) {
     if (environmentFlags == null) {
-      environmentFlags = ctx.store.environmentFlags(d.app());
+      environmentFlags = ctx.store.environments().environmentFlags(d.app());
     }
     return environmentFlags.getOrDefault(environment, Map.of());
   }
@@ -475,7 +475,7 @@ final class Rollout {
       batchEnvironmentsVersion = envs.version();
     }
     return batchEnvironments.computeIfAbsent(index, i -> ChangeWindows.environmentsOf(
-        batches.getOrDefault(i, List.of()).stream().map(ctx.store::agent).flatMap(Optional::stream).toList(), envs));
+        batches.getOrDefault(i, List.of()).stream().map(ctx.store.agents()::agent).flatMap(Optional::stream).toList(), envs));
   }
 
   /** Hosts that were sent their command and have not ended. */
@@ -509,7 +509,7 @@ final class Rollout {
     Deployment.Host was = hosts.get(h.agentId());
     was.phase().checkTransition(phase);
     Instant now = ctx.clock.instant();
-    ctx.store.hostPhase(d.id(), h.agentId(), phase, failureKind, failure, now);
+    ctx.store.deployments().hostPhase(d.id(), h.agentId(), phase, failureKind, failure, now);
     hosts.put(h.agentId(), was.with(phase, failureKind, failure, now));
     failures += (phase.failure() ? 1 : 0) - (was.phase().failure() ? 1 : 0);
     if (phase.failure() && !was.phase().failure()) {
@@ -529,14 +529,14 @@ final class Rollout {
     Deployment.Host was = hosts.get(h.agentId());
     reverting(was).checkTransition(revert);
     Instant now = ctx.clock.instant();
-    ctx.store.hostRevert(d.id(), h.agentId(), revert.label(), detail, now);
+    ctx.store.deployments().hostRevert(d.id(), h.agentId(), revert.label(), detail, now);
     hosts.put(h.agentId(), was.withRevert(revert.label(), now));
   }
 
   /** The one place the deployment's state changes: checked against {@link DeploymentState}'s table, stored, then kept. */
   private void setState(DeploymentState next, String why) {
     state.checkTransition(next);
-    ctx.store.deploymentState(d.id(), next.label(), batch, why, ctx.clock.instant());
+    ctx.store.deployments().deploymentState(d.id(), next.label(), batch, why, ctx.clock.instant());
     state = next;
     reason = why;
   }

@@ -45,6 +45,6 @@ final class RolloutContext {
   }
 
   void audit(String actor, String action, String target, String detail) {
-    store.audit(AuditEntry.of(clock.instant(), actor, action, target, detail));
+    store.audit().record(AuditEntry.of(clock.instant(), actor, action, target, detail));
   }
 }

@@ -147,8 +147,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     registry.listen(this);
     call(() -> {
       context.started();
-      for (Deployment d : store.activeDeployments()) {
-        Rollout r = new Rollout(d, store.hostApps(d.app()), context);
+      for (Deployment d : store.deployments().activeDeployments()) {
+        Rollout r = new Rollout(d, store.agents().hostApps(d.app()), context);
         active.put(d.id(), r);
         log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, d.id())
             .log("resuming deployment {} of {} at batch {} of {} ({})", d.id(), r.release(), d.batch() + 1,
@@ -187,7 +187,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       Deployment d = new Deployment(id, request.kind(), request.app(), request.version(), request.selector(), admin,
           now, p.strategy().toOptions(), DeploymentState.RUNNING.label(), 0, Math.max(1, p.plan().batches().size()),
           p.plan().allowedFailures(), "", now, request.environment(), request.windowOverride(), request.flags(), hosts);
-      store.createDeployment(d); // the plan is durable before any host hears of it
+      store.deployments().createDeployment(d); // the plan is durable before any host hears of it
       context.audit(admin, request.kind(), id, request.release() + " on \"" + request.selector() + "\""
           + (request.environment().isEmpty() ? "" : " in " + request.environment()) + ": "
           + p.plan().hostCount() + " host(s) in " + p.plan().batches().size() + " batch(es), "
@@ -196,7 +196,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       Rollout r = new Rollout(d, p.hostApps(), context);
       active.put(id, r);
       settle(r, Rollout::advance);
-      return store.deployment(id).orElseThrow();
+      return store.deployments().deployment(id).orElseThrow();
     });
   }
 
@@ -208,12 +208,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     return call(() -> {
       Rollout r = active.get(id);
       if (r == null) {
-        Deployment d = store.deployment(id).orElseThrow(() -> new Refused("no deployment " + id
+        Deployment d = store.deployments().deployment(id).orElseThrow(() -> new Refused("no deployment " + id
             + "; list them with 'rackroll deployments'"));
         throw new Refused("deployment " + id + " already ended (" + d.state() + "); nothing to " + action);
       }
       settle(r, x -> x.control(action, rollback, reason, admin));
-      return store.deployment(id).orElseThrow();
+      return store.deployments().deployment(id).orElseThrow();
     });
   }
 

@@ -130,25 +130,25 @@ public final class ControllerServer implements AutoCloseable {
     ControllerPki pki = ControllerPki.load(dataDir, clock);
     lockDataDir();
     store = openStore.apply(dataDir);
-    Tokens tokens = new Tokens(store, clock, pki.caFingerprint());
-    registry = new AgentRegistry(store, clock, config.link(), version(),
+    Tokens tokens = new Tokens(store.enrollment(), clock, pki.caFingerprint());
+    registry = new AgentRegistry(store.agents(), clock, config.link(), version(),
         io.rackroll.trust.Pem.encode(pki.trusted().toArray(java.security.cert.X509Certificate[]::new)));
     registry.restore();
     // Unfinished deployments are loaded before any agent can connect and report.
-    EnvironmentService environments = new EnvironmentService(store, clock, SecretBox.open(dataDir));
+    EnvironmentService environments = new EnvironmentService(store.environments(), store.agents(), store.audit(), clock, SecretBox.open(dataDir));
     rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3), environments);
     rollouts.start();
-    metrics = new ControllerMetrics(store, registry, version());
-    Revocations revocations = Revocations.load(store, clock.instant(), dataDir);
-    for (String agentId : revocations.lostFromStore(store)) {
+    metrics = new ControllerMetrics(store.agents(), store.deployments(), registry, version());
+    Revocations revocations = Revocations.load(store.enrollment(), clock.instant(), dataDir);
+    for (String agentId : revocations.lostFromStore(store.enrollment())) {
       // The store lost the revocation in an unclean stop; the journal kept it: record it again.
-      store.revoke(agentId, "controller", clock.instant());
-      store.audit(io.rackroll.controller.store.AuditEntry.of(clock.instant(), "controller", "agent revoke", agentId,
+      store.enrollment().revoke(agentId, "controller", clock.instant());
+      store.audit().record(io.rackroll.controller.store.AuditEntry.of(clock.instant(), "controller", "agent revoke", agentId,
           "recovered from the revocation journal after an unclean stop"));
       log.warn("agent {} was revoked before an unclean stop that the database did not keep; revoked again",
           agentId);
     }
-    EnrollmentService enrollment = new EnrollmentService(tokens, pki.ca(), pki.trusted(), store, clock,
+    EnrollmentService enrollment = new EnrollmentService(tokens, pki.ca(), pki.trusted(), store.enrollment(), store.audit(), clock,
         config.agentCertificateLifetime(), revocations, registry, newAgentIds);
     ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize(), config.unpackLimits());
     artifacts.restore();
@@ -179,7 +179,7 @@ public final class ControllerServer implements AutoCloseable {
         .addService(new AdminService(tokens, store, registry, revocations, artifacts, artifactIo, rollouts,
             new StatusReports(store, registry, clock, version(), startedAt, () -> metrics.address(),
                 config.agentCertificateLifetime()), environments, clock))
-        .addService(new ArtifactService(artifacts, store, artifactIo, pacer, config.maxConcurrentTransfers(),
+        .addService(new ArtifactService(artifacts, store.releases(), artifactIo, pacer, config.maxConcurrentTransfers(),
             config.transferRateLimit(), metrics.registry()))
         // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.
         .permitKeepAliveTime(10, TimeUnit.SECONDS)

@@ -47,7 +47,7 @@ public record Database(String url, String user, Path passwordFile) {
   }
 
   /** The store this names, migrated to the current schema; {@code dataDir} holds the embedded one. */
-  public JdbcStore open(Path dataDir) {
+  public Store open(Path dataDir) {
     if (embedded()) {
       return JdbcStore.embedded(dataDir);
     }
@@ -55,7 +55,7 @@ public record Database(String url, String user, Path passwordFile) {
     try {
       password = password();
     } catch (IOException e) {
-      throw new Store.StoreException(e.getMessage(), e);
+      throw new StoreException(e.getMessage(), e);
     }
     return JdbcStore.postgres(url, user, password, shown(url));
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rackroll.controller.store.JdbcStore;
+import io.rackroll.controller.store.Store;
 import io.rackroll.controller.testing.MutableClock;
 import io.rackroll.trust.BootstrapToken;
 import java.nio.file.Path;
@@ -18,13 +19,13 @@ class TokensTest {
   private static final String PIN = "P".repeat(43);
   @TempDir Path data;
   private final MutableClock clock = MutableClock.startingNow();
-  private JdbcStore store;
+  private Store store;
   private Tokens tokens;
 
   @BeforeEach
   void open() {
     store = JdbcStore.embedded(data);
-    tokens = new Tokens(store, clock, PIN);
+    tokens = new Tokens(store.enrollment(), clock, PIN);
   }
 
   @AfterEach

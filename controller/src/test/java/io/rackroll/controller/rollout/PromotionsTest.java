@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rackroll.controller.env.Environments;
 import io.rackroll.controller.env.EnvironmentsFile;
-import io.rackroll.controller.store.Store.EnvironmentRun;
+import io.rackroll.controller.store.DeploymentStore.EnvironmentRun;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;

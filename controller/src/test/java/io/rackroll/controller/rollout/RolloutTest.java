@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.rackroll.controller.env.EnvironmentService;
 import io.rackroll.controller.env.SecretBox;
 import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.DeploymentStore;
 import io.rackroll.controller.store.Enrollment;
 import io.rackroll.controller.store.HostApp;
 import io.rackroll.controller.store.HostPhase;
@@ -55,7 +56,7 @@ class RolloutTest {
   private static final AtomicInteger TESTS_RUN = new AtomicInteger();
 
   @TempDir Path dir;
-  private JdbcStore jdbc;
+  private Store jdbc;
   private Store store;
   private final MutableClock clock = new MutableClock(T0);
   private final Hosts hosts = new Hosts();
@@ -95,9 +96,11 @@ class RolloutTest {
   @BeforeEach
   void open() throws Exception {
     jdbc = JdbcStore.embedded(dir.resolve("data"));
-    store = recording(jdbc);
-    store.addRelease(new StoredRelease("web", "2", "d".repeat(64), 100, 200, 3, "name: web", "admin", T0));
-    environments = new EnvironmentService(store, clock, SecretBox.open(dir.resolve("data")));
+    store = new Store(jdbc.enrollment(), jdbc.agents(), jdbc.releases(), recording(jdbc.deployments()),
+        jdbc.environments(), jdbc.audit(), null);
+    store.releases().addRelease(new StoredRelease("web", "2", "d".repeat(64), 100, 200, 3, "name: web", "admin", T0));
+    environments = new EnvironmentService(store.environments(), store.agents(), store.audit(), clock,
+        SecretBox.open(dir.resolve("data")));
     context = new RolloutContext(store, new HostCommands(hosts, store, environments),
         new ChangeWindows(environments, clock), clock, Duration.ofSeconds(15));
     context.started();
@@ -448,10 +451,11 @@ class RolloutTest {
   /** Enrolls {@code agents} labelled env=prod, so an environment's windows apply to them. */
   private void enroll(String... agents) {
     String token = "tok" + agents[0];
-    store.createToken(new NewToken(token, "hash", Map.of("env", "prod"), T0.plus(Duration.ofDays(1)), agents.length,
-        T0, "alice"));
+    store.enrollment().createToken(new NewToken(token, "hash", Map.of("env", "prod"), T0.plus(Duration.ofDays(1)),
+        agents.length, T0, "alice"));
     for (String a : agents) {
-      store.enroll(new Enrollment(a, Map.of("env", "prod"), token, "serial-" + a, T0.plus(Duration.ofDays(90)), T0));
+      store.enrollment().enroll(new Enrollment(a, Map.of("env", "prod"), token, "serial-" + a,
+          T0.plus(Duration.ofDays(90)), T0));
     }
   }
 
@@ -472,18 +476,18 @@ class RolloutTest {
     Deployment d = new Deployment(id, "deploy", "web", "2", "env=prod", "alice", clock.instant(),
         strategy.toOptions(), "running", 0, batches.length, allowedFailures, "", clock.instant(), "", "", Map.of(),
         planned);
-    store.createDeployment(d);
+    store.deployments().createDeployment(d);
     Rollout r = new Rollout(d, apps, context);
     r.advance();
     return r;
   }
 
   private List<Deployment> stored() {
-    return store.deployments(1000);
+    return store.deployments().recent(1000);
   }
 
   private Deployment stored(Rollout r) {
-    return store.deployment(r.d.id()).orElseThrow();
+    return store.deployments().deployment(r.d.id()).orElseThrow();
   }
 
   /** What the store holds for the host: the in-memory view must agree with it. */
@@ -514,11 +518,12 @@ class RolloutTest {
         phase.equals("ACTIVE") ? "" : "activate exited 1", Optional.of(version));
   }
 
-  /** The store, recording every deployment state and revert state move as it is written. */
-  private static Store recording(Store real) {
+  /** The deployments' store, recording every deployment state and revert state move as it is written. */
+  private static DeploymentStore recording(DeploymentStore real) {
     Map<String, String> states = new ConcurrentHashMap<>();
     Map<String, String> reverts = new ConcurrentHashMap<>();
-    return (Store) Proxy.newProxyInstance(Store.class.getClassLoader(), new Class<?>[] {Store.class},
+    return (DeploymentStore) Proxy.newProxyInstance(DeploymentStore.class.getClassLoader(),
+        new Class<?>[] {DeploymentStore.class},
         (proxy, method, args) -> {
           switch (method.getName()) {
             case "createDeployment" -> states.put(((Deployment) args[0]).id(), ((Deployment) args[0]).state());

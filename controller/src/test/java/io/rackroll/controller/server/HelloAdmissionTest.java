@@ -27,7 +27,7 @@ class HelloAdmissionTest {
     LinkSettings oneAtATime = new LinkSettings(Duration.ofMillis(200), Duration.ofSeconds(2), 1);
     try (TestController controller = TestController.start(data, oneAtATime, dir -> {
       gated.set(new GatedStore(JdbcStore.embedded(dir)));
-      return gated.get();
+      return gated.get().store();
     })) {
       String token = controller.token(Map.of(), 2);
       RawAgent first = new RawAgent("ag-first");

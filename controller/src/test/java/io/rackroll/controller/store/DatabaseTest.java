@@ -81,10 +81,10 @@ class DatabaseTest {
     Files.writeString(password, "anything\n"); // the embedded server trusts local logins; the file is still read
     Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
     try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().start();
-        JdbcStore store = Database.of(postgres.getJdbcUrl("postgres", "postgres"), "postgres", password.toString())
+        Store store = Database.of(postgres.getJdbcUrl("postgres", "postgres"), "postgres", password.toString())
             .open(dir)) {
-      store.audit(AuditEntry.of(java.time.Instant.EPOCH, "admin", "test", "db", "opened"));
-      assertThat(store.audit(10)).extracting(AuditEntry::detail).containsExactly("opened");
+      store.audit().record(AuditEntry.of(java.time.Instant.EPOCH, "admin", "test", "db", "opened"));
+      assertThat(store.audit().recent(10)).extracting(AuditEntry::detail).containsExactly("opened");
       assertThat(dir.resolve("db")).as("nothing embedded beside it").doesNotExist();
 
       // A second controller on the same database is refused while the first holds it, and let in after.
@@ -93,8 +93,8 @@ class DatabaseTest {
           + " jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres?...; run one controller per database"
           + " (stop the other, or give this one a database of its own)");
       store.close();
-      try (JdbcStore second = same.open(dir.resolve("other"))) {
-        assertThat(second.audit(10)).extracting(AuditEntry::detail).containsExactly("opened");
+      try (Store second = same.open(dir.resolve("other"))) {
+        assertThat(second.audit().recent(10)).extracting(AuditEntry::detail).containsExactly("opened");
       }
     }
   }

@@ -1,0 +1,65 @@
+package io.rackroll.controller.store;
+
+import io.rackroll.proto.v1.Facts;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The fleet as it was last heard: each agent's connection, facts and labels, and what its hosts
+ * last reported of each app (jobs, flags, health). The agent registry writes it; the rollout
+ * engine, the admin service and the metrics read it.
+ */
+public interface AgentStore {
+  /** The agent's stream is open: records version, facts and the time. */
+  void connected(String agentId, String agentVersion, Facts facts, Instant at);
+
+  void factsChanged(String agentId, Facts facts);
+
+  /** Moves an agent to {@code state} (from a stream closing or the stale sweep); a revoked agent stays revoked. */
+  void stateChanged(String agentId, ConnectionState state, Instant at);
+
+  /** Batched heartbeat bookkeeping: the latest time each agent was heard from. */
+  void lastSeen(Map<String, Instant> lastSeen);
+
+  /**
+   * Marks every agent that was connected or stale as disconnected: after a controller restart no
+   * stream survives. Returns how many changed.
+   */
+  int disconnectAll(Instant at);
+
+  List<StoredAgent> all();
+
+  Optional<StoredAgent> agent(String agentId);
+
+  /** Ids of agents reporting this system serial, for the duplicate-serial warning. */
+  List<String> agentsWithSystemSerial(String serial);
+
+  /**
+   * Records a host's report as the app's latest state on that host. Its place in a deployment is
+   * the rollout's to decide, through {@link #hostPhase}.
+   */
+  void hostJob(HostJob job);
+
+  /** Every host's last report about {@code app}, by agent id. */
+  Map<String, HostApp> hostApps(String app);
+
+  /** Records the flags a host reports for an app, unless a newer report is stored. */
+  void hostFlags(FlagsReport report);
+
+  /** Every host's flags of {@code app} as last reported, and when, by agent id. */
+  Map<String, ReportedFlags> hostFlags(String app);
+
+  /** Records the last periodic health of an app on a host, as one line. */
+  void appHealth(String agentId, String app, String line, Instant at);
+
+  /** The last health line of each app on the agent, by app. */
+  Map<String, String> appHealth(String agentId);
+
+  /** The latest state of every app on the agent. */
+  List<HostJob> agentApps(String agentId);
+
+  /** How many agents are in each connection state (label to count), for metrics and status. */
+  Map<String, Integer> agentCounts();
+}

@@ -1,0 +1,11 @@
+package io.rackroll.controller.store;
+
+import java.util.List;
+
+/** The audit log: who did what to what, newest first. */
+public interface AuditStore {
+  void record(AuditEntry entry);
+
+  /** The newest {@code limit} audit entries, newest first. */
+  List<AuditEntry> recent(int limit);
+}

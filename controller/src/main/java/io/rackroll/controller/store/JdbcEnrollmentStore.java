@@ -1,0 +1,283 @@
+package io.rackroll.controller.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** {@link EnrollmentStore} over JDBC. */
+final class JdbcEnrollmentStore implements EnrollmentStore {
+  private final Jdbc db;
+
+  JdbcEnrollmentStore(Jdbc db) {
+    this.db = db;
+  }
+
+  @Override
+  public void createToken(NewToken token) {
+    db.inTransaction("create token " + token.id(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO tokens (id, secret_hash, expires_at, uses_left, created_at, created_by, replaces)"
+              + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, token.id());
+        ps.setString(2, token.secretHash());
+        ps.setLong(3, token.expiresAt().toEpochMilli());
+        ps.setInt(4, token.uses());
+        ps.setLong(5, token.createdAt().toEpochMilli());
+        ps.setString(6, token.createdBy());
+        ps.setString(7, token.replaces());
+        ps.executeUpdate();
+      }
+      Rows.insertLabels(c, "token_labels", "token_id", token.id(), token.labels());
+      return null;
+    });
+  }
+
+  @Override
+  public Redemption redeemToken(String tokenId, String secretHash, Instant now) {
+    return db.inTransaction("redeem token " + tokenId, c -> {
+      // One conditional UPDATE: the database, not this process, decides which racer gets the last use.
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE tokens SET uses_left = uses_left - 1 WHERE id = ? AND secret_hash = ? AND uses_left > 0 AND expires_at > ?")) {
+        ps.setString(1, tokenId);
+        ps.setString(2, secretHash);
+        ps.setLong(3, now.toEpochMilli());
+        if (ps.executeUpdate() == 1) {
+          try (PreparedStatement q = c.prepareStatement("SELECT expires_at, created_by, replaces FROM tokens WHERE id = ?")) {
+            q.setString(1, tokenId);
+            try (ResultSet rs = q.executeQuery()) {
+              rs.next();
+              return new Redemption(Redemption.Outcome.ACCEPTED, Rows.labels(c, "token_labels", "token_id", tokenId),
+                  Instant.ofEpochMilli(rs.getLong(1)), rs.getString(2), rs.getString(3));
+            }
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT secret_hash, uses_left, expires_at FROM tokens WHERE id = ?")) {
+        ps.setString(1, tokenId);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next() || !rs.getString(1).equals(secretHash)) {
+            return Redemption.refused(Redemption.Outcome.UNKNOWN, Instant.EPOCH);
+          }
+          Instant expires = Instant.ofEpochMilli(rs.getLong(3));
+          if (!expires.isAfter(now)) {
+            return Redemption.refused(Redemption.Outcome.EXPIRED, expires);
+          }
+          return Redemption.refused(Redemption.Outcome.USED_UP, expires);
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<String> enroll(Enrollment e) {
+    return db.inTransaction("enroll agent " + e.agentId(), c -> {
+      List<String> refused = List.of();
+      if (e.replaces()) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "UPDATE agents SET cert_serial = ?, cert_not_after = ?, enrolled_with = ?, previous_cert_serial = '',"
+                + " previous_cert_not_after = 0, revoked_at = NULL, cert_ca = ?,"
+                + " state = CASE WHEN state = ? THEN ? ELSE state END WHERE id = ?")) {
+          ps.setString(1, e.certificateSerial());
+          ps.setLong(2, e.certificateNotAfter().toEpochMilli());
+          ps.setString(3, e.tokenId());
+          ps.setString(4, e.certificateCa());
+          ps.setString(5, ConnectionState.REVOKED.label());
+          ps.setString(6, ConnectionState.ENROLLED.label());
+          ps.setString(7, e.agentId());
+          if (ps.executeUpdate() == 0) {
+            throw new StoreException("agent " + e.agentId() + " does not exist, so it cannot be replaced", null);
+          }
+        }
+        // The host the id belonged to may still hold its key: none of its certificates works any more.
+        refused = refuseIssued(c, e.agentId(), "replaced with token " + e.tokenId(), e.at());
+        // A new token's labels replace the old ones.
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM agent_labels WHERE agent_id = ?")) {
+          ps.setString(1, e.agentId());
+          ps.executeUpdate();
+        }
+      } else {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM agents WHERE id = ?")) {
+          ps.setString(1, e.agentId());
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              throw new StoreException("agent " + e.agentId() + " already exists; only a token made with"
+                  + " 'token create --replaces' may enroll a host as an existing agent", null);
+            }
+          }
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+            "INSERT INTO agents (id, state, state_since, first_seen, last_seen, cert_serial, cert_not_after, enrolled_with,"
+                + " cert_ca) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+          long at = e.at().toEpochMilli();
+          ps.setString(1, e.agentId());
+          ps.setString(2, ConnectionState.ENROLLED.label());
+          ps.setLong(3, at);
+          ps.setLong(4, at);
+          ps.setLong(5, at);
+          ps.setString(6, e.certificateSerial());
+          ps.setLong(7, e.certificateNotAfter().toEpochMilli());
+          ps.setString(8, e.tokenId());
+          ps.setString(9, e.certificateCa());
+          ps.executeUpdate();
+        }
+      }
+      Rows.insertLabels(c, "agent_labels", "agent_id", e.agentId(), e.labels());
+      issued(c, e.agentId(), e.certificateSerial(), e.certificateNotAfter(), e.at());
+      return refused;
+    });
+  }
+
+  /** Records a certificate issued to {@code agentId}, so that revoking or replacing the agent refuses it. */
+  private static void issued(Connection c, String agentId, String serial, Instant notAfter, Instant at)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO issued_certificates (serial, agent_id, not_after, issued_at) VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, serial);
+      ps.setString(2, agentId);
+      ps.setLong(3, notAfter.toEpochMilli());
+      ps.setLong(4, at.toEpochMilli());
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Refuses every certificate issued to {@code agentId} that has not expired at {@code at}, except
+   * those refused already. Returns the serials refused now, newest first.
+   */
+  private static List<String> refuseIssued(Connection c, String agentId, String by, Instant at) throws SQLException {
+    Map<String, Long> certificates = unrefused(c, agentId, at);
+    for (Map.Entry<String, Long> cert : certificates.entrySet()) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO revoked_certificates"
+          + " (serial, agent_id, not_after, revoked_at, revoked_by) VALUES (?, ?, ?, ?, ?)")) {
+        ps.setString(1, cert.getKey());
+        ps.setString(2, agentId);
+        ps.setLong(3, cert.getValue());
+        ps.setLong(4, at.toEpochMilli());
+        ps.setString(5, by.length() > 63 ? by.substring(0, 63) : by);
+        ps.executeUpdate();
+      }
+    }
+    return List.copyOf(certificates.keySet());
+  }
+
+  @Override
+  public List<String> certificatesOf(String agentId, Instant now) {
+    return db.inTransaction("read certificates of " + agentId, c -> List.copyOf(unrefused(c, agentId, now).keySet()));
+  }
+
+  /** Serials (to their expiry) of the certificates issued to {@code agentId}, unexpired at {@code at} and not refused. */
+  private static Map<String, Long> unrefused(Connection c, String agentId, Instant at) throws SQLException {
+    Map<String, Long> certificates = new LinkedHashMap<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT i.serial, i.not_after FROM issued_certificates i"
+        + " WHERE i.agent_id = ? AND i.not_after > ?"
+        + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial)"
+        + " ORDER BY i.issued_at DESC, i.serial")) {
+      ps.setString(1, agentId);
+      ps.setLong(2, at.toEpochMilli());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          certificates.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+    }
+    return certificates;
+  }
+
+  @Override
+  public Set<String> revokedAgents() {
+    return db.inTransaction("read revoked agents", c -> {
+      Set<String> agents = new HashSet<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT id FROM agents WHERE revoked_at IS NOT NULL");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          agents.add(rs.getString(1));
+        }
+      }
+      return agents;
+    });
+  }
+
+  @Override
+  public boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter,
+      String caFingerprint) {
+    // From the current certificate, which becomes the previous one; else from the previous one (the
+    // agent lost the answer to its last renewal), which stays. Never for a revoked agent.
+    List<String> updates = List.of(
+        "UPDATE agents SET previous_cert_serial = cert_serial, previous_cert_not_after = cert_not_after,"
+            + " cert_serial = ?, cert_not_after = ?, cert_ca = ?"
+            + " WHERE id = ? AND revoked_at IS NULL AND cert_serial = ?",
+        "UPDATE agents SET cert_serial = ?, cert_not_after = ?, cert_ca = ?"
+            + " WHERE id = ? AND revoked_at IS NULL AND previous_cert_serial = ?");
+    return db.inTransaction("record renewed certificate of " + agentId, c -> {
+      for (String sql : updates) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          ps.setString(1, serial);
+          ps.setLong(2, notAfter.toEpochMilli());
+          ps.setString(3, caFingerprint);
+          ps.setString(4, agentId);
+          ps.setString(5, presentedSerial);
+          if (ps.executeUpdate() == 1) {
+            issued(c, agentId, serial, notAfter, Instant.now());
+            return true;
+          }
+        }
+      }
+      return false;
+    });
+  }
+
+  @Override
+  public Optional<List<String>> revoke(String agentId, String by, Instant at) {
+    return db.inTransaction("revoke agent " + agentId, c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE agents SET revoked_at = ?, state = ?, state_since = ?"
+          + " WHERE id = ?")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, ConnectionState.REVOKED.label());
+        ps.setLong(3, at.toEpochMilli());
+        ps.setString(4, agentId);
+        if (ps.executeUpdate() == 0) {
+          return Optional.empty();
+        }
+      }
+      List<String> refused = refuseIssued(c, agentId, by, at);
+      return Optional.of(refused);
+    });
+  }
+
+  @Override
+  public boolean certificateRevoked(String serial) {
+    return db.inTransaction("read revoked certificate " + serial, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM revoked_certificates WHERE serial = ?")) {
+        ps.setString(1, serial);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next();
+        }
+      }
+    });
+  }
+
+  @Override
+  public Set<String> revokedSerials(Instant now) {
+    return db.inTransaction("read revoked certificates", c -> {
+      Set<String> serials = new HashSet<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT serial FROM revoked_certificates WHERE not_after > ?")) {
+        ps.setLong(1, now.toEpochMilli());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            serials.add(rs.getString(1));
+          }
+        }
+      }
+      return serials;
+    });
+  }
+}

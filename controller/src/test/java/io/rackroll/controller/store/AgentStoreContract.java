@@ -1,0 +1,111 @@
+package io.rackroll.controller.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rackroll.proto.v1.Facts;
+import io.rackroll.proto.v1.SystemInfo;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What every backend's {@code AgentStore} must do: connections, facts and what hosts report. */
+abstract class AgentStoreContract extends StoreContract {
+  @Test
+  void connectionLifecycleIsRecorded() {
+    String a = id("ag-");
+    store().enrollment().enroll(new Enrollment(a, Map.of(), "tok00001", "s1", T0.plusSeconds(1000), T0));
+    Facts facts = Facts.newBuilder().setHostname("r1-s07").setMemoryBytes(1L << 34)
+        .setSystem(SystemInfo.newBuilder().setSerial("SN-1")).build();
+    store().agents().connected(a, "1.0.0", facts, T0.plusSeconds(10));
+    StoredAgent c = store().agents().agent(a).orElseThrow();
+    assertThat(c.state()).isEqualTo(ConnectionState.CONNECTED);
+    assertThat(c.facts()).isEqualTo(facts);
+    assertThat(c.agentVersion()).isEqualTo("1.0.0");
+    assertThat(c.stateSince()).isEqualTo(T0.plusSeconds(10));
+
+    store().agents().lastSeen(Map.of(a, T0.plusSeconds(30)));
+    store().agents().lastSeen(Map.of(a, T0.plusSeconds(20))); // an older flush never moves last_seen back
+    assertThat(store().agents().agent(a).orElseThrow().lastSeen()).isEqualTo(T0.plusSeconds(30));
+
+    store().agents().stateChanged(a, ConnectionState.STALE, T0.plusSeconds(40));
+    assertThat(store().agents().agent(a).orElseThrow().state()).isEqualTo(ConnectionState.STALE);
+    store().agents().stateChanged(a, ConnectionState.DISCONNECTED, T0.plusSeconds(50));
+    StoredAgent d = store().agents().agent(a).orElseThrow();
+    assertThat(d.state()).isEqualTo(ConnectionState.DISCONNECTED);
+    assertThat(d.stateSince()).isEqualTo(T0.plusSeconds(50));
+  }
+
+  @Test
+  void factsUpdateAndSerialLookup() {
+    String a = id("ag-");
+    String b = id("ag-");
+    String serial = id("SN-");
+    for (String x : List.of(a, b)) {
+      store().enrollment().enroll(new Enrollment(x, Map.of(), "tok00001", "s", T0.plusSeconds(1000), T0));
+      store().agents().connected(x, "1", Facts.getDefaultInstance(), T0);
+    }
+    Facts withSerial = Facts.newBuilder().setHostname("h").setSystem(SystemInfo.newBuilder().setSerial(serial)).build();
+    store().agents().factsChanged(a, withSerial);
+    store().agents().factsChanged(b, withSerial);
+    assertThat(store().agents().agentsWithSystemSerial(serial)).containsExactlyInAnyOrder(a, b);
+    assertThat(store().agents().agent(a).orElseThrow().facts().getHostname()).isEqualTo("h");
+  }
+
+  @Test
+  void restartDisconnectsEveryConnectedAgent() {
+    String a = id("ag-");
+    String b = id("ag-");
+    for (String x : List.of(a, b)) {
+      store().enrollment().enroll(new Enrollment(x, Map.of(), "tok00001", "s", T0.plusSeconds(1000), T0));
+    }
+    store().agents().connected(a, "1", Facts.getDefaultInstance(), T0);
+    Instant restart = T0.plus(5, ChronoUnit.MINUTES);
+    assertThat(store().agents().disconnectAll(restart)).isGreaterThanOrEqualTo(1);
+    assertThat(store().agents().agent(a).orElseThrow().state()).isEqualTo(ConnectionState.DISCONNECTED);
+    assertThat(store().agents().agent(a).orElseThrow().stateSince()).isEqualTo(restart);
+    assertThat(store().agents().agent(b).orElseThrow().state()).as("never connected stays enrolled").isEqualTo(ConnectionState.ENROLLED);
+  }
+
+  @Test
+  void listsAgentsWithTheirLabels() {
+    String a = id("ag-");
+    store().enrollment().enroll(new Enrollment(a, Map.of("rack", "r9", "site", "fra1"), "tok00001", "s", T0.plusSeconds(1000), T0));
+    assertThat(store().agents().all()).filteredOn(x -> x.id().equals(a)).singleElement()
+        .satisfies(x -> assertThat(x.labels()).isEqualTo(Map.of("rack", "r9", "site", "fra1")));
+    assertThat(store().agents().agent("ag-missing")).isEmpty();
+  }
+
+  @Test
+  void hostReportsKeepTheLatestStateOfEachAppPerHost() {
+    String a = id("ag-");
+    String app = id("app");
+    store().agents().hostJob(new HostJob(a, "d-1", app, "2", "INSTALLING", "", "", "1", "1", List.of("1"), T0.plusSeconds(1)));
+    store().agents().hostJob(new HostJob(a, "d-1", app, "2", "ACTIVE", "", "", "2", "1", List.of("2", "1"), T0.plusSeconds(2)));
+    // A late, older report never moves the host backwards.
+    store().agents().hostJob(new HostJob(a, "d-1", app, "2", "INSTALLING", "", "", "1", "1", List.of("1"), T0.plusSeconds(1)));
+    store().agents().appHealth(a, app, "UNHEALTHY (0 of 1 checks pass)", T0.plusSeconds(3));
+
+    assertThat(store().agents().agentApps(a)).singleElement().satisfies(j -> {
+      assertThat(j.phase()).isEqualTo("ACTIVE");
+      assertThat(j.keptVersions()).containsExactly("2", "1");
+    });
+    HostApp onHost = store().agents().hostApps(app).get(a);
+    assertThat(onHost.currentVersion()).isEqualTo("2");
+    assertThat(onHost.keptVersions()).containsExactly("2", "1");
+    assertThat(onHost.healthyOn("2")).as("its last health report failed").isFalse();
+    store().agents().appHealth(a, app, "healthy (1 of 1 checks pass)", T0.plusSeconds(4));
+    assertThat(store().agents().hostApps(app).get(a).healthyOn("2")).isTrue();
+    assertThat(store().agents().hostApps(app).get(a).healthyOn("1")).isFalse();
+  }
+
+  @Test
+  void lastHealthLineIsKeptPerApp() {
+    String a = id("ag-");
+    store().agents().hostJob(new HostJob(a, "", "web", "1", "ACTIVE", "", "", "1", "", List.of("1"), T0));
+    store().agents().appHealth(a, "web", "healthy (1 of 1 checks pass)", T0.plusSeconds(30));
+    store().agents().appHealth(a, "web", "older report", T0.plusSeconds(10));
+    assertThat(store().agents().appHealth(a)).isEqualTo(Map.of("web", "healthy (1 of 1 checks pass)"));
+  }
+}
