@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The built .deb and .tar.gz packages: what they install where, their metadata, their systemd units. */
 class PackagesIT {
-  private static final Path SOURCES = Path.of("src");
+  private static final Path SOURCES = Path.of(System.getProperty("rackroll.package.sources"));
 
   @TempDir Path dir;
 
