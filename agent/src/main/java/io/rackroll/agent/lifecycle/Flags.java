@@ -37,7 +37,7 @@ public final class Flags {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HostLayout layout;
-  private final Lifecycle lifecycle;
+  private final InstalledReleases releases;
   private final HookRunner hooks;
   private final HealthProbe health;
   private final Clock clock;
@@ -75,9 +75,9 @@ public final class Flags {
     }
   }
 
-  Flags(Path apps, Lifecycle lifecycle, HookRunner hooks, HealthProbe health, Clock clock, Listener listener) {
-    this.layout = new HostLayout(apps);
-    this.lifecycle = lifecycle;
+  Flags(InstalledReleases releases, HookRunner hooks, HealthProbe health, Clock clock, Listener listener) {
+    this.layout = releases.layout();
+    this.releases = releases;
     this.hooks = hooks;
     this.health = health;
     this.clock = clock;
@@ -122,7 +122,7 @@ public final class Flags {
     Map<String, String> before = current(app);
     Change change = new Change(deploymentId, app, FlagPhase.APPLYING, before, FlagValues.merge(before, changes), "", "",
         clock.millis());
-    if (lifecycle.currentRelease(app).isEmpty()) {
+    if (releases.currentRelease(app).isEmpty()) {
       return record(change.to(FlagPhase.FAILED, "refused", app + " is not installed on this host; deploy it first",
           clock.millis()));
     }
@@ -142,7 +142,7 @@ public final class Flags {
     Map<String, String> now = current(app);
     Optional<Change> last = last(app);
     if (last.isEmpty() || !last.get().deploymentId().equals(revertOf) || last.get().phase() != FlagPhase.ACTIVE
-        || lifecycle.currentRelease(app).isEmpty()) {
+        || releases.currentRelease(app).isEmpty()) {
       return record(new Change(deploymentId, app, FlagPhase.ACTIVE, now, now, "", "", clock.millis()));
     }
     return apply(new Change(deploymentId, app, FlagPhase.APPLYING, now, last.get().before(), "", "", clock.millis()));
@@ -181,8 +181,8 @@ public final class Flags {
 
   private Change apply(Change change) throws IOException, InterruptedException {
     record(change);
-    String release = lifecycle.currentRelease(change.app()).orElseThrow();
-    Path dir = lifecycle.releaseDir(change.app(), release);
+    String release = releases.currentRelease(change.app()).orElseThrow();
+    Path dir = releases.releaseDir(change.app(), release);
     try {
       write(change.app(), change.after());
       link(dir);
@@ -193,7 +193,7 @@ public final class Flags {
       return putBack(change.to(FlagPhase.APPLYING, "io_error", "changing the flags of " + change.app() + " failed: "
           + e.getMessage(), clock.millis()));
     }
-    Optional<Manifest> m = lifecycle.manifestIfPresent(change.app(), release);
+    Optional<Manifest> m = releases.manifestIfPresent(change.app(), release);
     if (m.isPresent()) {
       HealthProbe.Verdict v = health.await(m.get().health(), dir);
       if (!v.healthy()) {
@@ -207,10 +207,10 @@ public final class Flags {
   /** The flags before go back and the hook runs again; the change ends ROLLED_BACK (FAILED if even that fails). */
   private Change putBack(Change failed) throws IOException, InterruptedException {
     write(failed.app(), failed.before());
-    Optional<String> release = lifecycle.currentRelease(failed.app());
+    Optional<String> release = releases.currentRelease(failed.app());
     if (release.isPresent()) {
       try {
-        flagsChanged(failed, release.get(), lifecycle.releaseDir(failed.app(), release.get()));
+        flagsChanged(failed, release.get(), releases.releaseDir(failed.app(), release.get()));
       } catch (HookRunner.HookFailed e) {
         return record(failed.to(FlagPhase.FAILED, failed.failureKind(), failed.failure() + "; flags put back but "
             + e.getMessage(), clock.millis()));
@@ -222,11 +222,11 @@ public final class Flags {
 
   private void flagsChanged(Change change, String release, Path dir)
       throws HookRunner.HookFailed, IOException, InterruptedException {
-    Optional<Manifest.Hook> hook = lifecycle.manifestIfPresent(change.app(), release)
+    Optional<Manifest.Hook> hook = releases.manifestIfPresent(change.app(), release)
         .flatMap(m -> m.hook(HookPoint.FLAGS_CHANGED));
     if (hook.isPresent()) {
       hooks.run("flagsChanged", hook.get(), change.app(), release, dir, "",
-          lifecycle.hookLog(change.app(), release, "flagsChanged"));
+          releases.hookLog(change.app(), release, "flagsChanged"));
     }
   }
 

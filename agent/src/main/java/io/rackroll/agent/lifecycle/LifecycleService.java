@@ -77,8 +77,8 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
 
   private void reportHealth() {
     try {
-      for (Job job : lifecycle.jobs()) {
-        var report = lifecycle.healthNow(job.app());
+      for (Job job : lifecycle.releases().jobs()) {
+        var report = lifecycle.health().now(job.app());
         if (report.isPresent()) {
           reports.accept(AgentMessage.newBuilder().setHealth(hostMetrics.apply(report.get())).build());
         }
@@ -180,7 +180,7 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
   public List<AgentMessage> stateReport() {
     List<AgentMessage> out = new ArrayList<>();
     try {
-      for (Job job : lifecycle.jobs()) {
+      for (Job job : lifecycle.releases().jobs()) {
         out.add(update(job));
       }
       for (Flags.Change change : flags.lastChanges()) {
@@ -204,9 +204,9 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
     return AgentMessage.newBuilder().setJob(JobUpdate.newBuilder()
         .setDeploymentId(job.deploymentId()).setApp(job.app()).setVersion(Releases.versionOf(job.version()))
         .setPhase(job.phase().wire().name()).setFailureKind(job.failureKind()).setFailure(job.failure())
-        .setPreviousVersion(Releases.versionOf(job.previous())).setCurrentVersion(lifecycle.currentVersion(job.app()).orElse(""))
-        .addAllKeptVersions(lifecycle.keptVersions(job.app())).setAtEpochMillis(job.updatedAtMillis())
-        .setCurrentConfigDigest(lifecycle.currentConfigDigest(job.app()))).build();
+        .setPreviousVersion(Releases.versionOf(job.previous())).setCurrentVersion(lifecycle.releases().currentVersion(job.app()).orElse(""))
+        .addAllKeptVersions(lifecycle.releases().keptVersions(job.app())).setAtEpochMillis(job.updatedAtMillis())
+        .setCurrentConfigDigest(lifecycle.releases().currentConfigDigest(job.app()))).build();
   }
 
   private static AgentMessage update(Flags.Change change) {

@@ -118,10 +118,10 @@ class LifecycleTest {
     assertThat(job.phase()).isEqualTo(Phase.ACTIVE);
     assertThat(seen).containsExactly(Phase.DOWNLOADING, Phase.VERIFYING, Phase.CHECKING_HOST, Phase.INSTALLING,
         Phase.ACTIVATING, Phase.CHECKING_HEALTH, Phase.ACTIVE);
-    assertThat(lifecycle.currentVersion("web")).contains("1");
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1");
     assertThat(Files.readSymbolicLink(apps.resolve("web/current"))).isEqualTo(Path.of("releases/1"));
     assertThat(events()).containsExactly("activate 1 prev= rack=r1");
-    assertThat(lifecycle.job("web")).contains(job);
+    assertThat(lifecycle.releases().job("web")).contains(job);
   }
 
   @Test
@@ -144,7 +144,7 @@ class LifecycleTest {
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     assertThat(ReleaseConfig.read(release)).isEqualTo(new ReleaseConfig("staging",
         Map.of("greeting", "hi", "db.password", "pw-staging"), "c0ffee", Map.of()));
-    assertThat(lifecycle.currentConfigDigest("web")).isEqualTo("c0ffee");
+    assertThat(lifecycle.releases().currentConfigDigest("web")).isEqualTo("c0ffee");
     assertThat(ReleaseConfig.read(release).toString()).doesNotContain("pw-staging");
   }
 
@@ -205,7 +205,7 @@ class LifecycleTest {
     assertThat(job.failure()).isEqualTo("web@1: template app.conf line 2: no variable \"db.password\" in environment"
         + " production; set it in the environments file (variables) or as a secret");
     assertThat(apps.resolve("web/releases/1")).doesNotExist();
-    assertThat(lifecycle.currentVersion("web")).isEmpty();
+    assertThat(lifecycle.releases().currentVersion("web")).isEmpty();
   }
 
   private Job deploy(String deploymentId, String version, String greeting, String digest) throws Exception {
@@ -229,16 +229,16 @@ class LifecycleTest {
     assertThat(apps.resolve("web/releases/1/app.conf")).as("the old values stay for the way back")
         .hasContent("greeting=hi\n");
     // What the controller sees: the version, not the directory.
-    assertThat(lifecycle.currentVersion("web")).contains("1");
-    assertThat(lifecycle.keptVersions("web")).containsExactly("1");
-    assertThat(lifecycle.currentConfigDigest("web")).isEqualTo("cccc3333dddd4444");
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1");
+    assertThat(lifecycle.releases().keptVersions("web")).containsExactly("1");
+    assertThat(lifecycle.releases().currentConfigDigest("web")).isEqualTo("cccc3333dddd4444");
     assertThat(events()).endsWith("deactivate 1", "activate 1 prev=1 rack=r1");
 
     // The controller reverts a reconfigure with "the release before": the old values come back.
     Job back = lifecycle.rollback("d-2:revert", "web", "");
     assertThat(back.phase()).isEqualTo(Phase.ACTIVE);
     assertThat(apps.resolve("web/current/app.conf")).hasContent("greeting=hi\n");
-    assertThat(lifecycle.currentConfigDigest("web")).isEqualTo("aaaa1111bbbb2222");
+    assertThat(lifecycle.releases().currentConfigDigest("web")).isEqualTo("aaaa1111bbbb2222");
 
     // Going back to the first values reuses their directory.
     assertThat(deploy("d-3", "1", "hi", "aaaa1111bbbb2222").version()).isEqualTo("1");
@@ -260,7 +260,7 @@ class LifecycleTest {
     assertThat(job.phase()).isEqualTo(Phase.ROLLED_BACK);
     assertThat(job.failure()).startsWith("web@1 (reconfigured) not healthy").endsWith("rolled back to 1");
     assertThat(apps.resolve("web/current/app.conf")).hasContent("greeting=hi\n");
-    assertThat(lifecycle.currentConfigDigest("web")).isEqualTo("aaaa1111");
+    assertThat(lifecycle.releases().currentConfigDigest("web")).isEqualTo("aaaa1111");
   }
 
   @Test
@@ -382,16 +382,16 @@ class LifecycleTest {
   @Test
   void periodicHealthReportsEachCheckOfTheActiveRelease() throws Exception {
     release("1", "", Map.of());
-    assertThat(lifecycle.healthNow("web")).isEmpty(); // nothing active yet
+    assertThat(lifecycle.health().now("web")).isEmpty(); // nothing active yet
     deploy("1");
 
-    var healthy = lifecycle.healthNow("web").orElseThrow();
+    var healthy = lifecycle.health().now("web").orElseThrow();
     assertThat(healthy.getHealthy()).isTrue();
     assertThat(healthy.getVersion()).isEqualTo("1");
     assertThat(healthy.getChecksList()).singleElement().satisfies(c -> assertThat(c.getCheck()).isEqualTo("exec hooks/health.sh"));
 
     Files.delete(this.healthy);
-    var sick = lifecycle.healthNow("web").orElseThrow();
+    var sick = lifecycle.health().now("web").orElseThrow();
     assertThat(sick.getHealthy()).isFalse();
     assertThat(sick.getChecks(0).getDetail()).isEqualTo("exec hooks/health.sh exited with 1");
   }
@@ -419,7 +419,7 @@ class LifecycleTest {
     assertThat(job.failureKind()).isEqualTo("health_failed");
     assertThat(job.failure()).contains("web@2 not healthy within 2s", "exec hooks/health.sh exited with 1",
         "rolled back to 1");
-    assertThat(lifecycle.currentVersion("web")).contains("1");
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1");
     assertThat(events()).endsWith("activate 2 prev=1 rack=r1", "activate 1 prev=2 rack=r1");
   }
 
@@ -446,7 +446,7 @@ class LifecycleTest {
     assertThat(job.failure()).isEqualTo("preInstall hook hooks/preInstall.sh of web@2 exited with 4; output: schema check failed");
     assertThat(apps.resolve("web/releases/2")).doesNotExist();
     assertThat(apps.resolve("web/releases/.2.staging")).doesNotExist();
-    assertThat(lifecycle.currentVersion("web")).contains("1");
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1");
   }
 
   @Test
@@ -465,8 +465,8 @@ class LifecycleTest {
       assertThat(job.failure()).startsWith("web@2: cannot record its state: " + apps.resolve("web"))
           .endsWith("Read-only file system");
       assertThat(seen).as("the failure is reported though it cannot be persisted").containsExactly(Phase.FAILED);
-      assertThat(lifecycle.currentVersion("web")).contains("1");
-      assertThat(lifecycle.job("web").orElseThrow().phase()).isEqualTo(Phase.ACTIVE);
+      assertThat(lifecycle.releases().currentVersion("web")).contains("1");
+      assertThat(lifecycle.releases().job("web").orElseThrow().phase()).isEqualTo(Phase.ACTIVE);
       disk.writable();
     }
   }
@@ -515,7 +515,7 @@ class LifecycleTest {
     // As if the agent died right after switching current to 2: release installed, link moved, state ACTIVATING.
     Files.createDirectories(apps.resolve("web/releases/2"));
     Files.copy(dir.resolve("src-2/rackroll.yaml"), apps.resolve("web/releases/2/rackroll.yaml"));
-    Files.createFile(apps.resolve("web/releases/2/" + Lifecycle.INSTALLED));
+    Files.createFile(apps.resolve("web/releases/2/" + InstallStep.INSTALLED));
     Files.createSymbolicLink(apps.resolve("web/current.new"), Path.of("releases/2"));
     Files.move(apps.resolve("web/current.new"), apps.resolve("web/current"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     writeJob(new Job("d-test", "web", "2", digests.get("2"), 1, "1", Phase.ACTIVATING, 0, "", "", 0));
@@ -526,7 +526,7 @@ class LifecycleTest {
       assertThat(j.phase()).isEqualTo(Phase.ROLLED_BACK);
       assertThat(j.failure()).isEqualTo("agent restarted during activation of 2; rolled back to 1");
     });
-    assertThat(lifecycle.currentVersion("web")).contains("1");
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1");
   }
 
   @Test
@@ -581,7 +581,7 @@ class LifecycleTest {
 
     assertThat(job.phase()).isEqualTo(Phase.ACTIVE);
     assertThat(job.version()).isEqualTo("1");
-    assertThat(lifecycle.currentVersion("web")).contains("1");
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1");
     assertThat(events()).endsWith("deactivate 2", "activate 1 prev=2 rack=r1");
     assertThat(lifecycle.rollback("d-rb2", "web", "7").failure()).isEqualTo("web@7 is not kept on this host (kept: 2, 1); deploy it instead");
   }

@@ -1,0 +1,169 @@
+package io.rackroll.agent.lifecycle;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rackroll.release.Manifest;
+import io.rackroll.release.ManifestException;
+import io.rackroll.trust.SecureFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What this host holds of each app, read from its files ({@link HostLayout}): the release
+ * {@code current} points at, the kept releases, the persisted job, a release's manifest and
+ * configuration. And the changes to them that are not a step's own: persisting a job, switching
+ * {@code current}, pruning old releases. Used by the lifecycle, its steps, flags and the reports.
+ */
+final class InstalledReleases {
+  private static final Logger log = LoggerFactory.getLogger(InstalledReleases.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HostLayout layout;
+  private final int keepReleases;
+
+  InstalledReleases(HostLayout layout, int keepReleases) {
+    this.layout = layout;
+    this.keepReleases = keepReleases;
+  }
+
+  HostLayout layout() {
+    return layout;
+  }
+
+  /** The version {@code current} points to, if any. */
+  Optional<String> currentVersion(String app) throws IOException {
+    return currentRelease(app).map(Releases::versionOf);
+  }
+
+  /** The release directory {@code current} points to, if any. */
+  Optional<String> currentRelease(String app) throws IOException {
+    Path current = layout.current(app);
+    if (!Files.isSymbolicLink(current)) {
+      return Optional.empty();
+    }
+    return Optional.of(Files.readSymbolicLink(current).getFileName().toString());
+  }
+
+  /** The directory {@code current} points to, or null. */
+  Path currentDir(String app) throws IOException {
+    Optional<String> v = currentRelease(app);
+    return v.isPresent() ? releaseDir(app, v.get()) : null;
+  }
+
+  /** Versions of {@code app} unpacked on this host, newest first. */
+  List<String> keptVersions(String app) throws IOException {
+    return keptReleases(app).stream().map(Releases::versionOf).distinct().toList();
+  }
+
+  /** Release directories of {@code app}, newest first. */
+  List<String> keptReleases(String app) throws IOException {
+    return releaseDirs(app).stream().map(p -> p.getFileName().toString()).toList();
+  }
+
+  private List<Path> releaseDirs(String app) throws IOException {
+    Path releases = layout.releases(app);
+    if (!Files.isDirectory(releases)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(releases)) {
+      return s.filter(p -> !p.getFileName().toString().startsWith("."))
+          .sorted(Comparator.comparing((Path p) -> p.toFile().lastModified()).reversed()).toList();
+    }
+  }
+
+  /** The configuration digest the current release of {@code app} was installed with; empty when none. */
+  String currentConfigDigest(String app) throws IOException {
+    Optional<String> current = currentRelease(app);
+    return current.isEmpty() ? "" : configDigestOf(app, current.get());
+  }
+
+  /** The configuration digest release directory {@code release} was installed with; empty when none. */
+  String configDigestOf(String app, String release) throws IOException {
+    return ReleaseConfig.read(releaseDir(app, release)).digest();
+  }
+
+  /** The last persisted job of {@code app}. */
+  Optional<Job> job(String app) throws IOException {
+    try {
+      return Optional.of(JSON.readValue(Files.readAllBytes(layout.job(app)), Job.class));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The last job of every app on this host, for reporting after a reconnect. */
+  List<Job> jobs() throws IOException {
+    List<Job> out = new ArrayList<>();
+    for (String app : layout.appNames()) {
+      job(app).ifPresent(out::add);
+    }
+    return out;
+  }
+
+  /** Writes {@code job} as the app's state: write, fsync, rename. */
+  void persist(Job job) throws IOException {
+    Files.createDirectories(layout.releases(job.app()));
+    SecureFiles.write(layout.job(job.app()), JSON.writeValueAsBytes(job), SecureFiles.PUBLIC);
+  }
+
+  Manifest manifest(String app, String release) throws IOException {
+    return manifestIfPresent(app, release).orElseThrow(() ->
+        new IOException("release " + app + "@" + release + " is not on this host"));
+  }
+
+  Optional<Manifest> manifestIfPresent(String app, String release) throws IOException {
+    Path file = releaseDir(app, release).resolve(Manifest.FILE);
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Manifest.parse(Files.readString(file)));
+    } catch (ManifestException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  Path releaseDir(String app, String release) {
+    return layout.release(app, release);
+  }
+
+  /** Where {@code hook} of release directory {@code release} writes its output: {@code apps/<app>/logs/}. */
+  Path hookLog(String app, String release, String hook) throws IOException {
+    return Files.createDirectories(layout.logs(app)).resolve(release + "-" + hook + ".log");
+  }
+
+  /** Points {@code current} at {@code release}: a new link renamed over the old one, atomic. */
+  void switchCurrent(String app, String release) throws IOException {
+    Path dir = layout.app(app);
+    Path tmp = dir.resolve(".current.tmp");
+    Files.deleteIfExists(tmp);
+    Files.createSymbolicLink(tmp, Path.of("releases", release));
+    Files.move(tmp, layout.current(app), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    HostFiles.syncDir(dir);
+  }
+
+  /** Keeps the newest {@code keepReleases} releases (and always the current one). */
+  void prune(String app) throws IOException {
+    String current = currentRelease(app).orElse("");
+    int kept = 0;
+    for (Path p : releaseDirs(app)) {
+      if (p.getFileName().toString().equals(current) || kept < keepReleases - 1) {
+        if (!p.getFileName().toString().equals(current)) {
+          kept++;
+        }
+        continue;
+      }
+      log.info("{}: removing old release {}", app, p.getFileName());
+      HostFiles.deleteTree(p);
+    }
+  }
+}
