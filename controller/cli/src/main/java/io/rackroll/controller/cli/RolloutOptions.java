@@ -1,6 +1,6 @@
 package io.rackroll.controller.cli;
 
-import io.rackroll.controller.rollout.Strategy;
+import io.rackroll.controller.strategy.Strategy;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.file.Path;

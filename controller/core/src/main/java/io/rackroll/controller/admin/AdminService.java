@@ -12,7 +12,6 @@ import io.rackroll.controller.release.ArtifactStore;
 import io.rackroll.controller.release.ReleasePush;
 import io.rackroll.controller.rollout.Planner;
 import io.rackroll.controller.rollout.Rollouts;
-import io.rackroll.controller.rollout.Strategy;
 import io.rackroll.controller.select.AgentAttributes;
 import io.rackroll.controller.select.Selector;
 import io.rackroll.controller.store.AuditEntry;
@@ -147,7 +146,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       Planner.Plan plan = rollouts.plan(r);
       PlanResponse.Builder out = PlanResponse.newBuilder().setAllowedFailures(plan.allowedFailures())
           .setCanary(plan.canary())
-          .putAllOptions(Strategy.of(r.options(), r.defaults()).toOptions());
+          .putAllOptions(plan.strategy().toOptions());
       for (List<Planner.Candidate> batch : plan.batches()) {
         PlannedBatch.Builder b = PlannedBatch.newBuilder();
         batch.forEach(c -> b.addHosts(planned(c, c.connected() ? "" : "offline since " + c.offlineSince())));

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,18 +38,32 @@ public final class EnvironmentService {
   private volatile Environments current;
   /** Sealed secrets by environment and name; replaced whole on each change. */
   private volatile Map<String, Map<String, StoredSecret>> secrets;
+  /**
+   * Each environment's configuration with its secrets opened, made on first use: a rollout to a
+   * thousand hosts opens an environment's secrets once. Replaced by an empty one after every change
+   * to the file or the secrets, and always read before them, so what it holds is never older.
+   */
+  private volatile Map<String, Configuration> opened = new ConcurrentHashMap<>();
 
-  public EnvironmentService(EnvironmentStore store, AgentStore agents, AuditStore audit, Clock clock, SecretBox box) {
+  private EnvironmentService(EnvironmentStore store, AgentStore agents, AuditStore audit, Clock clock, SecretBox box,
+      Environments current, Map<String, Map<String, StoredSecret>> secrets) {
     this.store = store;
     this.agents = agents;
     this.audit = audit;
     this.clock = clock;
     this.box = box;
-    this.secrets = bySecretEnvironment(store.secrets());
-    this.current = store.environmentFile()
+    this.current = current;
+    this.secrets = secrets;
+  }
+
+  /** The environments file in force and the sealed secrets, as the store holds them. */
+  public static EnvironmentService load(EnvironmentStore store, AgentStore agents, AuditStore audit, Clock clock,
+      SecretBox box) {
+    Environments current = store.environmentFile()
         .map(f -> EnvironmentsFile.parse(f.yaml(), "environments file version " + f.version(), f.version(),
             f.appliedBy(), f.appliedAt()))
         .orElse(Environments.NONE);
+    return new EnvironmentService(store, agents, audit, clock, box, current, bySecretEnvironment(store.secrets()));
   }
 
   public Environments current() {
@@ -83,6 +98,7 @@ public final class EnvironmentService {
             + (next.lifecycle().isEmpty() ? "" : "; lifecycle " + String.join(" -> ", next.lifecycle()))));
     log.info("environments file version {} applied by {}: {}", version, admin, next.byName().keySet());
     current = next;
+    opened = new ConcurrentHashMap<>();
     return next;
   }
 
@@ -102,14 +118,18 @@ public final class EnvironmentService {
 
   /** {@code agent}'s environment and its variables, secrets opened; none outside environments. */
   public Configuration configurationOf(StoredAgent agent) {
+    Map<String, Configuration> cache = opened; // first: see the declaration
     Optional<Environment> env = current.of(agent);
     if (env.isEmpty()) {
       return Configuration.NONE;
     }
-    Map<String, String> vars = new TreeMap<>(env.get().variables());
-    secrets.getOrDefault(env.get().name(), Map.of()).values()
-        .forEach(s -> vars.put(s.name(), box.open(s.environment(), s.name(), s.sealed())));
-    return new Configuration(env.get().name(), vars, box.digest(env.get().name(), vars));
+    Map<String, Map<String, StoredSecret>> sealed = secrets;
+    return cache.computeIfAbsent(env.get().name(), name -> {
+      Map<String, String> vars = new TreeMap<>(env.get().variables());
+      sealed.getOrDefault(name, Map.of()).values()
+          .forEach(s -> vars.put(s.name(), box.open(s.environment(), s.name(), s.sealed())));
+      return new Configuration(name, java.util.Collections.unmodifiableMap(vars), box.digest(name, vars));
+    });
   }
 
   /** The secrets of {@code environment}, sealed: names and who set them when, for display. */
@@ -135,6 +155,7 @@ public final class EnvironmentService {
     store.putSecret(new StoredSecret(environment, name, box.seal(environment, name, value), admin, now));
     audit.record(AuditEntry.of(now, admin, "secret set", environment + "/" + name, ""));
     secrets = bySecretEnvironment(store.secrets());
+    opened = new ConcurrentHashMap<>();
   }
 
   public synchronized void unsetSecret(String environment, String name, String admin) {
@@ -143,6 +164,7 @@ public final class EnvironmentService {
     }
     audit.record(AuditEntry.of(clock.instant(), admin, "secret unset", environment + "/" + name, ""));
     secrets = bySecretEnvironment(store.secrets());
+    opened = new ConcurrentHashMap<>();
   }
 
   private String defined() {

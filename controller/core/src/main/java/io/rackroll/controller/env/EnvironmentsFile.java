@@ -1,7 +1,7 @@
 package io.rackroll.controller.env;
 
-import io.rackroll.controller.rollout.Strategy;
-import io.rackroll.controller.rollout.StrategyException;
+import io.rackroll.controller.strategy.Strategy;
+import io.rackroll.controller.strategy.StrategyException;
 import io.rackroll.controller.select.Selector;
 import io.rackroll.controller.select.SelectorException;
 import io.rackroll.release.Template;

@@ -3,6 +3,7 @@ package io.rackroll.controller.rollout;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.HostApp;
 import io.rackroll.controller.store.HostPhase;
+import io.rackroll.controller.strategy.Strategy;
 import io.rackroll.release.FlagValues;
 import java.util.Locale;
 import java.util.Map;

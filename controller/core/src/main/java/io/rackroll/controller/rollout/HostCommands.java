@@ -3,7 +3,6 @@ package io.rackroll.controller.rollout;
 import io.rackroll.controller.env.EnvironmentService;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.HostApp;
-import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredRelease;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.Deploy;
@@ -32,12 +31,10 @@ final class HostCommands {
   }
 
   private final Hosts hosts;
-  private final Store store;
   private final EnvironmentService environments;
 
-  HostCommands(Hosts hosts, Store store, EnvironmentService environments) {
+  HostCommands(Hosts hosts, EnvironmentService environments) {
     this.hosts = hosts;
-    this.store = store;
     this.environments = environments;
   }
 
@@ -71,7 +68,7 @@ final class HostCommands {
         return Optional.empty();
       }
       // The host's own environment's configuration, secrets included: only ever to that host.
-      EnvironmentService.Configuration config = store.agents().agent(h.agentId()).map(environments::configurationOf)
+      EnvironmentService.Configuration config = r.agent(h.agentId()).map(environments::configurationOf)
           .orElse(EnvironmentService.Configuration.NONE);
       Map<String, String> flags = config.environment().isEmpty() ? Map.of() : r.environmentFlags(config.environment());
       c.setDeploy(Deploy.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setVersion(d.version())

@@ -1,5 +1,6 @@
 package io.rackroll.controller.rollout;
 
+import io.rackroll.controller.strategy.Strategy;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -42,7 +43,9 @@ public final class Planner {
   public record Skip(Candidate host, String reason) {}
 
   /** Batches of hosts to change, in order; skipped hosts; failures the budget allows. */
-  public record Plan(List<List<Candidate>> batches, List<Skip> skipped, int allowedFailures, boolean canary) {
+  /** @param strategy what it was planned with, settled: the options it runs with */
+  public record Plan(List<List<Candidate>> batches, List<Skip> skipped, int allowedFailures, boolean canary,
+      Strategy strategy) {
     public int hostCount() {
       return batches.stream().mapToInt(List::size).sum();
     }
@@ -85,7 +88,7 @@ public final class Planner {
         batches.add(take(remaining, size, s.maxPerRack()));
       }
     }
-    return new Plan(List.copyOf(batches), List.copyOf(skipped), s.maxFailures().floorOf(n), canary > 0 && n > 0);
+    return new Plan(List.copyOf(batches), List.copyOf(skipped), s.maxFailures().floorOf(n), canary > 0 && n > 0, s);
   }
 
   /** Removes and returns up to {@code size} hosts in order, at most {@code maxPerDomain} of one domain. */

@@ -12,6 +12,7 @@ import io.rackroll.controller.store.HostApp;
 import io.rackroll.controller.store.ReportedFlags;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
+import io.rackroll.controller.strategy.Strategy;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -38,7 +39,7 @@ final class Planning {
   }
 
   /** A plan with what it was made from; {@code hostApps} is each host's app as it was. */
-  record Prepared(Strategy strategy, Plan plan, Map<String, HostApp> hostApps) {
+  record Prepared(Plan plan, Map<String, HostApp> hostApps) {
     String before(String agentId) {
       HostApp a = hostApps.get(agentId);
       return a == null ? "" : a.currentVersion();
@@ -106,6 +107,6 @@ final class Planning {
       candidates.add(new Candidate(a.id(), hostname.isEmpty() ? a.id() : hostname,
           a.labels().getOrDefault(strategy.failureDomain(), ""), offlineSince, unchanged));
     }
-    return new Prepared(strategy, Planner.plan(candidates, strategy), apps);
+    return new Prepared(Planner.plan(candidates, strategy), apps);
   }
 }

@@ -5,7 +5,9 @@ import io.rackroll.controller.rollout.Rollouts.Refused;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.HostApp;
 import io.rackroll.controller.store.HostPhase;
+import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.controller.store.StoredRelease;
+import io.rackroll.controller.strategy.Strategy;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.wire.Durations;
 import io.rackroll.wire.Names;
@@ -65,15 +67,21 @@ final class Rollout {
   private final Map<Integer, List<String>> batches = new HashMap<>();
   private final Map<Integer, Set<String>> batchEnvironments = new HashMap<>();
   private int batchEnvironmentsVersion = -1;
+  /** Each host's agent record, read once: labels change only when a host is replaced. */
+  private final Map<String, Optional<StoredAgent>> agents = new HashMap<>();
   /** Hosts in a phase that counts as a failure; kept by {@link #move}, the only place a phase changes. */
   private int failures;
 
-  Rollout(Deployment d, Map<String, HostApp> apps, RolloutContext ctx) {
+  /**
+   * @param strategy how it rolls out: the plan's when it starts, the stored options parsed when a
+   *     restarted controller loads it
+   */
+  Rollout(Deployment d, Strategy strategy, Map<String, HostApp> apps, RolloutContext ctx) {
     this.d = d;
     this.apps = apps;
     this.ctx = ctx;
     this.kind = DeploymentKind.of(d.kind());
-    this.strategy = Strategy.of(d.strategy(), kind.strategyDefaults());
+    this.strategy = strategy;
     this.canary = strategy.canary().value() > 0;
     this.state = DeploymentState.of(d.state());
     this.reason = d.reason();
@@ -475,7 +483,12 @@ final class Rollout {
       batchEnvironmentsVersion = envs.version();
     }
     return batchEnvironments.computeIfAbsent(index, i -> ChangeWindows.environmentsOf(
-        batches.getOrDefault(i, List.of()).stream().map(ctx.store.agents()::agent).flatMap(Optional::stream).toList(), envs));
+        batches.getOrDefault(i, List.of()).stream().map(this::agent).flatMap(Optional::stream).toList(), envs));
+  }
+
+  /** The host's agent record, from the store the first time it is needed. */
+  Optional<StoredAgent> agent(String agentId) {
+    return agents.computeIfAbsent(agentId, id -> ctx.store.agents().agent(id));
   }
 
   /** Hosts that were sent their command and have not ended. */

@@ -10,6 +10,7 @@ import io.rackroll.controller.store.FlagsReport;
 import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.HostPhase;
 import io.rackroll.controller.store.Store;
+import io.rackroll.controller.strategy.Strategy;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.wire.Ids;
 import io.rackroll.wire.Threads;
@@ -84,7 +85,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       public boolean send(String agentId, io.rackroll.proto.v1.Command command) {
         return registry.send(agentId, command);
       }
-    }, store, environments);
+    }, environments);
     ChangeWindows windows = new ChangeWindows(environments, clock);
     this.context = new RolloutContext(store, commands, windows, clock, reconnectGrace);
     this.planning = new Planning(store, environments, windows, commands);
@@ -148,7 +149,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     call(() -> {
       context.started();
       for (Deployment d : store.deployments().activeDeployments()) {
-        Rollout r = new Rollout(d, store.agents().hostApps(d.app()), context);
+        Rollout r = new Rollout(d, Strategy.of(d.strategy(), DeploymentKind.of(d.kind()).strategyDefaults()),
+            store.agents().hostApps(d.app()), context);
         active.put(d.id(), r);
         log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, d.id())
             .log("resuming deployment {} of {} at batch {} of {} ({})", d.id(), r.release(), d.batch() + 1,
@@ -185,15 +187,15 @@ public final class Rollouts implements FleetListener, AutoCloseable {
             s.reason(), request.version(), p.before(c.agentId()), p.beforeConfig(c.agentId()), "", now));
       }
       Deployment d = new Deployment(id, request.kind(), request.app(), request.version(), request.selector(), admin,
-          now, p.strategy().toOptions(), DeploymentState.RUNNING.label(), 0, Math.max(1, p.plan().batches().size()),
+          now, p.plan().strategy().toOptions(), DeploymentState.RUNNING.label(), 0, Math.max(1, p.plan().batches().size()),
           p.plan().allowedFailures(), "", now, request.environment(), request.windowOverride(), request.flags(), hosts);
       store.deployments().createDeployment(d); // the plan is durable before any host hears of it
       context.audit(admin, request.kind(), id, request.release() + " on \"" + request.selector() + "\""
           + (request.environment().isEmpty() ? "" : " in " + request.environment()) + ": "
           + p.plan().hostCount() + " host(s) in " + p.plan().batches().size() + " batch(es), "
-          + p.plan().skipped().size() + " skipped; " + summary(p.strategy()) + (request.windowOverride().isEmpty() ? ""
+          + p.plan().skipped().size() + " skipped; " + summary(p.plan().strategy()) + (request.windowOverride().isEmpty() ? ""
           : "; outside change windows: " + request.windowOverride()));
-      Rollout r = new Rollout(d, p.hostApps(), context);
+      Rollout r = new Rollout(d, p.plan().strategy(), p.hostApps(), context);
       active.put(id, r);
       settle(r, Rollout::advance);
       return store.deployments().deployment(id).orElseThrow();

@@ -135,7 +135,8 @@ public final class ControllerServer implements AutoCloseable {
         io.rackroll.trust.Pem.encode(pki.trusted().toArray(java.security.cert.X509Certificate[]::new)));
     registry.restore();
     // Unfinished deployments are loaded before any agent can connect and report.
-    EnvironmentService environments = new EnvironmentService(store.environments(), store.agents(), store.audit(), clock, SecretBox.open(dataDir));
+    EnvironmentService environments = EnvironmentService.load(store.environments(), store.agents(), store.audit(), clock,
+        SecretBox.open(dataDir));
     rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3), environments);
     rollouts.start();
     metrics = new ControllerMetrics(store.agents(), store.deployments(), registry, version());

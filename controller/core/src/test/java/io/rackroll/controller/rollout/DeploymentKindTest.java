@@ -2,6 +2,7 @@ package io.rackroll.controller.rollout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rackroll.controller.strategy.Strategy;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

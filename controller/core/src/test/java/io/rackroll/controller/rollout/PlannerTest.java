@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rackroll.controller.rollout.Planner.Candidate;
 import io.rackroll.controller.rollout.Planner.Plan;
+import io.rackroll.controller.strategy.Strategy;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;

@@ -14,6 +14,7 @@ import io.rackroll.controller.store.JdbcStore;
 import io.rackroll.controller.store.NewToken;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredRelease;
+import io.rackroll.controller.strategy.Strategy;
 import io.rackroll.controller.testing.MutableClock;
 import io.rackroll.proto.v1.Command;
 import java.lang.reflect.InvocationTargetException;
@@ -99,9 +100,9 @@ class RolloutTest {
     store = new Store(jdbc.enrollment(), jdbc.agents(), jdbc.releases(), recording(jdbc.deployments()),
         jdbc.environments(), jdbc.audit(), null);
     store.releases().addRelease(new StoredRelease("web", "2", "d".repeat(64), 100, 200, 3, "name: web", "admin", T0));
-    environments = new EnvironmentService(store.environments(), store.agents(), store.audit(), clock,
+    environments = EnvironmentService.load(store.environments(), store.agents(), store.audit(), clock,
         SecretBox.open(dir.resolve("data")));
-    context = new RolloutContext(store, new HostCommands(hosts, store, environments),
+    context = new RolloutContext(store, new HostCommands(hosts, environments),
         new ChangeWindows(environments, clock), clock, Duration.ofSeconds(15));
     context.started();
     clock.advance(Duration.ofSeconds(20)); // past the reconnect grace
@@ -477,7 +478,7 @@ class RolloutTest {
         strategy.toOptions(), "running", 0, batches.length, allowedFailures, "", clock.instant(), "", "", Map.of(),
         planned);
     store.deployments().createDeployment(d);
-    Rollout r = new Rollout(d, apps, context);
+    Rollout r = new Rollout(d, strategy, apps, context);
     r.advance();
     return r;
   }

@@ -1,4 +1,4 @@
-package io.rackroll.controller.rollout;
+package io.rackroll.controller.strategy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

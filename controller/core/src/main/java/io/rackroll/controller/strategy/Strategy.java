@@ -1,4 +1,4 @@
-package io.rackroll.controller.rollout;
+package io.rackroll.controller.strategy;
 
 import io.rackroll.wire.Durations;
 import java.time.Duration;

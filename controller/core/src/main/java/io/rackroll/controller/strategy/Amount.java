@@ -1,4 +1,4 @@
-package io.rackroll.controller.rollout;
+package io.rackroll.controller.strategy;
 
 /**
  * A number of hosts written as a count ({@code 3}) or a share of the deployment ({@code 10%}).
