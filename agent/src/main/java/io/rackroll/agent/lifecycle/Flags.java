@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Blocking: runs on the agent's lifecycle thread, between jobs.
  */
-public final class Flags {
+final class Flags {
   private static final Logger log = LoggerFactory.getLogger(Flags.class);
   /** The app's flags: in the app's directory, and linked from each release directory. */
   public static final String FILE = HostLayout.FLAGS;

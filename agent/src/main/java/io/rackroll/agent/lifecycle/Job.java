@@ -19,7 +19,7 @@ import io.rackroll.release.UnpackLimits;
  *     most the host unpacks, whatever the archive claims (0: not known, from an older controller)
  * @param unpackedEntries the artifact's entry count as recorded at push (0: not known)
  */
-public record Job(String deploymentId, String app, String version, String digest, long size, String previous, Phase phase, int entries,
+record Job(String deploymentId, String app, String version, String digest, long size, String previous, Phase phase, int entries,
     String failureKind, String failure, long updatedAtMillis, long unpackedBytes, long unpackedEntries) {
 
   /** A job whose artifact's unpacked figures are not known (a rollback, or a test). */

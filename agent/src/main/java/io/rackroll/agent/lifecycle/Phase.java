@@ -9,7 +9,7 @@ import java.util.Set;
  * Where one release's rollout on this host stands. Persisted at every transition; every legal
  * transition is in {@link #NEXT}, reviewable in one place.
  */
-public enum Phase {
+enum Phase {
   DOWNLOADING(LifecyclePhase.DOWNLOADING),
   VERIFYING(LifecyclePhase.VERIFYING),
   CHECKING_HOST(LifecyclePhase.CHECKING_HOST),

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
  * How the CLI reaches a controller: the admin certificate and the address, from the controller's
  * data directory by default. Used as a picocli mixin by every command that talks to a controller.
  */
-public final class AdminClient {
+final class AdminClient {
   static final String DATA_ENV = "RACKROLL_DATA";
   static final Path DEFAULT_DATA = Path.of("/var/lib/rackroll/controller");
 
