@@ -101,7 +101,19 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
     }
     Transfer t;
     try {
-      t = new Transfer(call, FileChannel.open(file, StandardOpenOption.READ), request.getOffset(), agent, request.getDigest());
+      FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+      long size;
+      try {
+        size = channel.size();
+        if (request.getOffset() < 0 || request.getOffset() > size) {
+          throw new IllegalArgumentException("offset " + request.getOffset() + " is outside the artifact (size " + size
+              + ")");
+        }
+      } catch (IOException | IllegalArgumentException e) {
+        channel.close();
+        throw e;
+      }
+      t = new Transfer(call, channel, size, request.getOffset(), agent, request.getDigest());
     } catch (IOException | IllegalArgumentException e) {
       transfers.release();
       call.onError(Status.OUT_OF_RANGE.withDescription(e.getMessage()).asRuntimeException());
@@ -126,17 +138,13 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
     private long windowBytes;
     private final long started = System.nanoTime();
 
-    Transfer(ServerCallStreamObserver<ArtifactChunk> call, FileChannel file, long offset, String agent, String digest)
-        throws IOException {
+    Transfer(ServerCallStreamObserver<ArtifactChunk> call, FileChannel file, long size, long offset, String agent,
+        String digest) {
       this.call = call;
       this.file = file;
-      this.size = file.size();
+      this.size = size;
       this.agent = agent;
       this.digest = digest;
-      if (offset < 0 || offset > size) {
-        file.close();
-        throw new IllegalArgumentException("offset " + offset + " is outside the artifact (size " + size + ")");
-      }
       this.position = offset;
     }
 

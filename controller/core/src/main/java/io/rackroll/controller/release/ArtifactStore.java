@@ -78,7 +78,8 @@ public final class ArtifactStore {
       throw new IllegalArgumentException("artifact size: " + expectedBytes + " bytes (expected: 1 to " + maxBytes
           + "; raise maxArtifactSize in controller.yaml for larger releases)");
     }
-    return new Upload(incoming.resolve(UUID.randomUUID() + ".part"), expectedBytes);
+    Path file = incoming.resolve(UUID.randomUUID() + ".part");
+    return new Upload(file, expectedBytes, FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
   }
 
   /** One artifact arriving. Not thread-safe: the caller serializes writes. */
@@ -90,10 +91,10 @@ public final class ArtifactStore {
     private long received;
     private boolean committed;
 
-    private Upload(Path file, long expected) throws IOException {
+    private Upload(Path file, long expected, FileChannel channel) {
       this.file = file;
       this.expected = expected;
-      this.channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      this.channel = channel;
       try {
         this.sha256 = MessageDigest.getInstance("SHA-256");
       } catch (NoSuchAlgorithmException e) {
