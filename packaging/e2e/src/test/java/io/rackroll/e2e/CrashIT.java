@@ -70,7 +70,8 @@ class CrashIT {
         Fleet fleet = Fleet.start(dir, "transferRateLimit: 1MiB\ndatabase: " + postgres.getJdbcUrl("postgres", "postgres"))) {
       Fleet.Agent a = fleet.startAgentWith("a", "rack=r1");
       fleet.awaitConnected(1);
-      fleet.web("1").payload(4 << 20).push();
+      // 16 MiB at 1 MiB/s: the kill lands mid-transfer however slow the machine is at creating a token.
+      fleet.web("1").payload(16 << 20).push();
       String d1 = fleet.deploy("web@1", "rack=r1", "--health-gate", "0s");
       await("part of the artifact on disk").atMost(UP).until(() -> a.partialDownloadBytes() > 512 * 1024);
 

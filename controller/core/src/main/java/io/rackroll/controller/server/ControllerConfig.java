@@ -88,9 +88,9 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
       # network. "off" serves none.
       metrics: 127.0.0.1:9464
 
-      # The store: "embedded" (an H2 file under the data directory: simple, but a power cut or a
-      # SIGKILL can lose its last second of commits; agents re-report their state, so rollouts
-      # recover), or a PostgreSQL database for production, e.g. jdbc:postgresql://db1:5432/rackroll.
+      # The store: "embedded" (an SQLite file under the data directory; every commit is on disk when
+      # it is acknowledged), or a PostgreSQL database, e.g. jdbc:postgresql://db1:5432/rackroll, to
+      # keep the state off the controller's machine.
       # The schema is created and migrated at start. The password is read from a file only root
       # can read (one line); leave both empty for a local trust or peer login.
       database: embedded

@@ -11,7 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
 /**
- * Where the controller keeps its state: the embedded H2 file store under the data directory, or a
+ * Where the controller keeps its state: the embedded SQLite store under the data directory, or a
  * PostgreSQL database, whose commits survive a SIGKILL or a power cut the moment they return.
  *
  * @param url empty for the embedded store, else a {@code jdbc:postgresql://} URL
@@ -92,6 +92,6 @@ public record Database(String url, String user, Path passwordFile) {
 
   @Override
   public String toString() {
-    return embedded() ? "embedded H2" : "PostgreSQL at " + shown(url) + (user.isEmpty() ? "" : " as " + user);
+    return embedded() ? "embedded SQLite" : "PostgreSQL at " + shown(url) + (user.isEmpty() ? "" : " as " + user);
   }
 }

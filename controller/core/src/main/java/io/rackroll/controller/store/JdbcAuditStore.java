@@ -24,7 +24,7 @@ final class JdbcAuditStore implements AuditStore {
   public List<AuditEntry> recent(int limit) {
     return db.inTransaction("read audit log", c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT seq, at, actor, action, target, detail FROM audit"
-          + " ORDER BY seq DESC FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY")) {
+          + " ORDER BY seq DESC LIMIT " + Math.max(1, limit))) {
         List<AuditEntry> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {

@@ -77,7 +77,7 @@ final class JdbcDeploymentStore implements DeploymentStore {
 
   @Override
   public List<Deployment> recent(int limit) {
-    return deployments("list deployments", "ORDER BY created_at DESC, id FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY");
+    return deployments("list deployments", "ORDER BY created_at DESC, id LIMIT " + Math.max(1, limit));
   }
 
   @Override
@@ -201,14 +201,14 @@ final class JdbcDeploymentStore implements DeploymentStore {
 
   @Override
   public List<Transition> history(String agentId, int limit) {
-    return transitions("read history of " + agentId, "WHERE t.agent_id = ? ORDER BY t.seq DESC FETCH FIRST "
-        + Math.max(1, limit) + " ROWS ONLY", agentId);
+    return transitions("read history of " + agentId, "WHERE t.agent_id = ? ORDER BY t.seq DESC LIMIT "
+        + Math.max(1, limit), agentId);
   }
 
   @Override
   public List<Transition> recentFailures(int limit) {
     return transitions("read recent failures", "WHERE t.phase IN ('" + String.join("', '", HostPhase.failureNames()) + "')"
-        + " ORDER BY t.seq DESC FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY", null);
+        + " ORDER BY t.seq DESC LIMIT " + Math.max(1, limit), null);
   }
 
   @Override
@@ -244,6 +244,6 @@ final class JdbcDeploymentStore implements DeploymentStore {
   @Override
   public List<Deployment> flagChanges(String app, int limit) {
     return deployments("list flag changes of " + app, "WHERE kind = 'flags' AND app = ? ORDER BY created_at DESC, id"
-        + " FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY", app);
+        + " LIMIT " + Math.max(1, limit), app);
   }
 }

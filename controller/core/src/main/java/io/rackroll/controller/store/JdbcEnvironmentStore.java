@@ -100,7 +100,7 @@ final class JdbcEnvironmentStore implements EnvironmentStore {
   public Optional<EnvironmentFile> environmentFile() {
     return db.inTransaction("read environments file", c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT version, yaml, applied_by, applied_at"
-          + " FROM environment_files ORDER BY version DESC FETCH FIRST 1 ROWS ONLY");
+          + " FROM environment_files ORDER BY version DESC LIMIT 1");
           ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.of(new EnvironmentFile(rs.getInt(1), rs.getString(2), rs.getString(3),
             Instant.ofEpochMilli(rs.getLong(4)))) : Optional.empty();

@@ -24,7 +24,7 @@ class DatabaseTest {
   @Test
   void embeddedUnlessAPostgresqlUrlIsGiven() throws Exception {
     assertThat(ControllerConfig.defaults().database().embedded()).isTrue();
-    assertThat(config("database: embedded\n").database()).hasToString("embedded H2");
+    assertThat(config("database: embedded\n").database()).hasToString("embedded SQLite");
     Database pg = config("database: jdbc:postgresql://db1:5432/rackroll?password=hunter2\ndatabaseUser: rackroll\n")
         .database();
     assertThat(pg.embedded()).isFalse();
