@@ -12,9 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * ROLLING_BACK: {@code current} back to the release before, its {@code activate} hook, and its
- * health checks must pass (ROLLED_BACK); with nothing to go back to, the new release is stopped
- * and no {@code current} is left (FAILED). Idempotent, so recovery simply runs it again.
+ * ROLLING_BACK: the failed release's {@code deactivate} hook first, then {@code current} back to
+ * the release before, its {@code activate} hook, and its health checks must pass (ROLLED_BACK);
+ * with nothing to go back to, no {@code current} is left (FAILED). Idempotent, so recovery simply
+ * runs it again.
  */
 final class RollBackStep implements Step {
   private static final Logger log = LoggerFactory.getLogger(RollBackStep.class);
@@ -34,22 +35,15 @@ final class RollBackStep implements Step {
   @Override
   public Job run(Job job) throws IOException, InterruptedException {
     String app = job.app();
+    // First stop the failed release: whatever its activate started must not run beside the one restored.
+    String stopped = deactivateFailed(job);
     if (job.previous().isEmpty() || job.previous().equals(job.version())
         || !Files.isDirectory(releases.releaseDir(app, job.previous()))) {
-      // Nothing to go back to: stop the new release and leave no current, so nothing half-switched runs.
-      Optional<Manifest.Hook> stop = releases.manifestIfPresent(app, job.version()).flatMap(m -> m.hook(HookPoint.DEACTIVATE));
-      if (stop.isPresent()) {
-        try {
-          hooks.run("deactivate", stop.get(), app, job.version(), releases.releaseDir(app, job.version()), "", hookLog(job, "deactivate"));
-        } catch (HookRunner.HookFailed e) {
-          log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
-              .log("{}@{}: {}", app, job.version(), e.getMessage());
-        }
-      }
+      // Nothing to go back to: leave no current, so nothing half-switched runs.
       Files.deleteIfExists(releases.layout().current(app));
       HostFiles.syncDir(releases.layout().app(app));
-      return job.failing(Phase.FAILED, job.failureKind(), job.failure() + "; no previous release to roll back to",
-          clock.millis());
+      return job.failing(Phase.FAILED, job.failureKind(), job.failure() + stopped
+          + "; no previous release to roll back to", clock.millis());
     }
     try {
       releases.switchCurrent(app, job.previous());
@@ -61,14 +55,41 @@ final class RollBackStep implements Step {
       }
       HealthProbe.Verdict v = health.await(previous.health(), releases.releaseDir(app, job.previous()));
       if (!v.healthy()) {
-        return job.failing(Phase.FAILED, "rollback_failed", job.failure() + "; rolled back to " + job.previous()
-            + " but it is not healthy either: " + v.detail(), clock.millis());
+        return job.failing(Phase.FAILED, "rollback_failed", job.failure() + stopped + "; rolled back to "
+            + job.previous() + " but it is not healthy either: " + v.detail(), clock.millis());
       }
-      return job.failing(Phase.ROLLED_BACK, job.failureKind(), job.failure() + "; rolled back to " + job.previous(),
-          clock.millis());
+      return job.failing(Phase.ROLLED_BACK, job.failureKind(), job.failure() + stopped + "; rolled back to "
+          + job.previous(), clock.millis());
     } catch (HookRunner.HookFailed e) {
-      return job.failing(Phase.FAILED, "rollback_failed", job.failure() + "; rollback to " + job.previous()
+      return job.failing(Phase.FAILED, "rollback_failed", job.failure() + stopped + "; rollback to " + job.previous()
           + " failed: " + e.getMessage(), clock.millis());
+    }
+  }
+
+  /**
+   * Runs the failed release's {@code deactivate} hook, within its timeout, when it has one: its
+   * {@code activate} may have started something (it may also not have run at all: a deactivate
+   * hook must cope with that). A failure is reported in the job's reason, never fatal: the host
+   * goes back to its release before either way. Empty when it ran cleanly or there is none.
+   */
+  private String deactivateFailed(Job job) throws IOException, InterruptedException {
+    String app = job.app();
+    if (!Files.isDirectory(releases.releaseDir(app, job.version()))) {
+      return "";
+    }
+    Optional<Manifest.Hook> stop = releases.manifestIfPresent(app, job.version())
+        .flatMap(m -> m.hook(HookPoint.DEACTIVATE));
+    if (stop.isEmpty()) {
+      return "";
+    }
+    try {
+      hooks.run("deactivate", stop.get(), app, job.version(), releases.releaseDir(app, job.version()), job.previous(),
+          hookLog(job, "deactivate"));
+      return "";
+    } catch (HookRunner.HookFailed e) {
+      log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
+          .log("{}@{}: {}", app, job.version(), e.getMessage());
+      return "; " + e.getMessage();
     }
   }
 

@@ -1,6 +1,7 @@
 package io.rackroll.agent.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,6 +20,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -420,7 +422,32 @@ class LifecycleTest {
     assertThat(job.failure()).contains("web@2 not healthy within 2s", "exec hooks/health.sh exited with 1",
         "rolled back to 1");
     assertThat(lifecycle.releases().currentVersion("web")).contains("1");
-    assertThat(events()).endsWith("activate 2 prev=1 rack=r1", "activate 1 prev=2 rack=r1");
+    assertThat(events()).endsWith("activate 2 prev=1 rack=r1", "deactivate 2", "activate 1 prev=2 rack=r1");
+  }
+
+  @Test
+  void aRollbackStopsWhatTheFailedReleaseStartedAndADeactivateThatFailsIsReportedNotFatal() throws Exception {
+    Path pid = dir.resolve("pid-2");
+    release("1", "", Map.of());
+    release("2", "", Map.of(
+        "activate", "sleep 300 > /dev/null 2>&1 &\necho $! > " + pid,
+        "deactivate", "kill $(cat " + pid + ")\necho \"deactivate $RACKROLL_VERSION\" >> " + events,
+        "health", "exit 1"));
+    deploy("1");
+
+    Job job = deploy("2");
+
+    assertThat(job.phase()).isEqualTo(Phase.ROLLED_BACK);
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1");
+    long started = Long.parseLong(Files.readString(pid).trim());
+    await().atMost(10, TimeUnit.SECONDS).until(() -> ProcessHandle.of(started).map(p -> !p.isAlive()).orElse(true));
+    assertThat(events()).endsWith("deactivate 2", "activate 1 prev=2 rack=r1");
+
+    release("3", "", Map.of("deactivate", "echo cannot stop >&2; exit 4", "health", "exit 1"));
+    Job three = deploy("3");
+    assertThat(three.phase()).as("the host still goes back").isEqualTo(Phase.ROLLED_BACK);
+    assertThat(three.failure()).contains("deactivate hook hooks/deactivate.sh of web@3", "rolled back to 1");
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1");
   }
 
   @Test
@@ -515,6 +542,10 @@ class LifecycleTest {
     // As if the agent died right after switching current to 2: release installed, link moved, state ACTIVATING.
     Files.createDirectories(apps.resolve("web/releases/2"));
     Files.copy(dir.resolve("src-2/rackroll.yaml"), apps.resolve("web/releases/2/rackroll.yaml"));
+    Files.createDirectories(apps.resolve("web/releases/2/hooks"));
+    for (String hook : List.of("activate", "deactivate", "health")) {
+      Files.copy(dir.resolve("src-2/hooks/" + hook + ".sh"), apps.resolve("web/releases/2/hooks/" + hook + ".sh"));
+    }
     Files.createFile(apps.resolve("web/releases/2/" + InstallStep.INSTALLED));
     Files.createSymbolicLink(apps.resolve("web/current.new"), Path.of("releases/2"));
     Files.move(apps.resolve("web/current.new"), apps.resolve("web/current"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -527,6 +558,8 @@ class LifecycleTest {
       assertThat(j.failure()).isEqualTo("agent restarted during activation of 2; rolled back to 1");
     });
     assertThat(lifecycle.releases().currentVersion("web")).contains("1");
+    assertThat(events()).as("what 2's activate may have started is stopped first").endsWith("deactivate 2",
+        "activate 1 prev=2 rack=r1");
   }
 
   @Test
