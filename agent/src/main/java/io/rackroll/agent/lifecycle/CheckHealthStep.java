@@ -6,7 +6,7 @@ import java.time.Clock;
 
 /**
  * CHECKING_HEALTH: the release's health checks until they pass or the manifest's time runs out.
- * Healthy, it is ACTIVE and old releases beyond the kept number go; else the host rolls back.
+ * Healthy, it is ACTIVE; else the host rolls back.
  */
 final class CheckHealthStep implements Step {
   private final InstalledReleases releases;
@@ -24,7 +24,6 @@ final class CheckHealthStep implements Step {
     Manifest m = releases.manifest(job.app(), job.version());
     HealthProbe.Verdict v = health.await(m.health(), releases.releaseDir(job.app(), job.version()));
     if (v.healthy()) {
-      releases.prune(job.app());
       return job.to(Phase.ACTIVE, clock.millis());
     }
     return job.failing(Phase.ROLLING_BACK, "health_failed", job.ref() + " " + v.detail(), clock.millis());

@@ -21,14 +21,14 @@ final class HealthReports {
   }
 
   /**
-   * One round of the health checks of {@code app}'s current release, if its last job ended ACTIVE
-   * and {@code current} still points at it; empty otherwise (nothing of ours to report on).
+   * One round of the health checks of {@code app}'s current release, whichever way its last job
+   * ended (after a failed one, the release the host went back to); empty while a job runs or when
+   * nothing is current.
    */
   Optional<HealthReport.Builder> now(String app) throws IOException, InterruptedException {
     Optional<Job> job = releases.job(app);
     Optional<String> current = releases.currentRelease(app);
-    if (job.isEmpty() || job.get().phase() != Phase.ACTIVE || current.isEmpty()
-        || !current.get().equals(job.get().version())) {
+    if (job.isEmpty() || !job.get().phase().terminal() || current.isEmpty()) {
       return Optional.empty();
     }
     Optional<Manifest> m = releases.manifestIfPresent(app, current.get());

@@ -14,6 +14,7 @@ import java.util.stream.Stream;
  * apps/&lt;app&gt;/releases/&lt;release&gt;/     unpacked releases (&lt;version&gt; or &lt;version&gt;~&lt;digest&gt;)
  * apps/&lt;app&gt;/current -&gt; releases/&lt;release&gt;   switched atomically
  * apps/&lt;app&gt;/lifecycle.json               the persisted job
+ * apps/&lt;app&gt;/history.json                 the releases that were active, oldest first
  * apps/&lt;app&gt;/flags.json                   the app's runtime flags (each release links it)
  * apps/&lt;app&gt;/flags-change.json            the persisted flag change
  * apps/&lt;app&gt;/logs/&lt;release&gt;-&lt;hook&gt;.log   hook output
@@ -54,6 +55,10 @@ final class HostLayout {
 
   Path job(String app) {
     return app(app).resolve("lifecycle.json");
+  }
+
+  Path history(String app) {
+    return app(app).resolve("history.json");
   }
 
   Path flags(String app) {

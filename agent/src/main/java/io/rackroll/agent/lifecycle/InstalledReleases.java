@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
 final class InstalledReleases {
   private static final Logger log = LoggerFactory.getLogger(InstalledReleases.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Releases remembered as once active, per app. */
+  private static final int HISTORY = 32;
 
   private final HostLayout layout;
   private final int keepReleases;
@@ -109,6 +111,47 @@ final class InstalledReleases {
     return out;
   }
 
+  /** The releases of {@code app} that were active, oldest first; the last is the current one's. */
+  List<String> history(String app) throws IOException {
+    try {
+      return List.of(JSON.readValue(Files.readAllBytes(layout.history(app)), String[].class));
+    } catch (NoSuchFileException e) {
+      return List.of();
+    }
+  }
+
+  /** Records that {@code release} is the active release of {@code app} now (write, fsync, rename). */
+  void activated(String app, String release) throws IOException {
+    List<String> history = new ArrayList<>(history(app));
+    if (!history.isEmpty() && history.get(history.size() - 1).equals(release)) {
+      return;
+    }
+    history.add(release);
+    List<String> kept = history.subList(Math.max(0, history.size() - HISTORY), history.size());
+    SecureFiles.write(layout.history(app), JSON.writeValueAsBytes(kept), SecureFiles.PUBLIC);
+  }
+
+  /**
+   * The release that was active before the current one and is still kept here: what a rollback
+   * without a version goes back to, whatever the last job was. Empty when there is none. A host
+   * with no history yet (written by an earlier version) falls back to its last completed job.
+   */
+  String previousRelease(String app) throws IOException {
+    String current = currentRelease(app).orElse("");
+    List<String> history = history(app);
+    for (int i = history.size() - 1; i >= 0; i--) {
+      String r = history.get(i);
+      if (!r.equals(current) && Files.isDirectory(releaseDir(app, r))) {
+        return r;
+      }
+    }
+    if (!history.isEmpty()) {
+      return "";
+    }
+    return job(app).filter(j -> j.phase() == Phase.ACTIVE && j.version().equals(current)).map(Job::previous)
+        .filter(p -> !p.isEmpty() && Files.isDirectory(releaseDir(app, p))).orElse("");
+  }
+
   /** Writes {@code job} as the app's state: write, fsync, rename. */
   void persist(Job job) throws IOException {
     Files.createDirectories(layout.releases(job.app()));
@@ -151,18 +194,26 @@ final class InstalledReleases {
     HostFiles.syncDir(dir);
   }
 
-  /** Keeps the newest {@code keepReleases} releases (and always the current one). */
+  /**
+   * Keeps {@code keepReleases} releases of {@code app}: always the current and the previous one
+   * (what a rollback goes back to), then the newest others. Run after every job that ends.
+   */
   void prune(String app) throws IOException {
     String current = currentRelease(app).orElse("");
-    int kept = 0;
-    for (Path p : releaseDirs(app)) {
-      if (p.getFileName().toString().equals(current) || kept < keepReleases - 1) {
-        if (!p.getFileName().toString().equals(current)) {
-          kept++;
-        }
+    String previous = previousRelease(app);
+    List<Path> all = releaseDirs(app);
+    int room = keepReleases - (int) all.stream().map(p -> p.getFileName().toString())
+        .filter(r -> r.equals(current) || r.equals(previous)).count();
+    for (Path p : all) {
+      String r = p.getFileName().toString();
+      if (r.equals(current) || r.equals(previous)) {
         continue;
       }
-      log.info("{}: removing old release {}", app, p.getFileName());
+      if (room > 0) {
+        room--;
+        continue;
+      }
+      log.info("{}: removing old release {}", app, r);
       HostFiles.deleteTree(p);
     }
   }

@@ -132,7 +132,7 @@ public final class Lifecycle {
     String release = releaseFor(app, version, config.digest());
     String previous = releases.currentRelease(app).orElse("");
     if (previous.equals(release)) {
-      previous = releases.job(app).filter(j -> j.phase() == Phase.ACTIVE).map(Job::previous).orElse("");
+      previous = releases.previousRelease(app);
     }
     Job job = new Job(deploymentId, app, release, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis(),
         unpackedBytes, unpackedEntries);
@@ -204,7 +204,7 @@ public final class Lifecycle {
    * to do); else the newest kept of that version. Empty when there is none.
    */
   private String rollbackTarget(String app, String version, String current) throws IOException {
-    String before = releases.job(app).map(j -> j.phase() == Phase.ACTIVE ? j.previous() : "").orElse("");
+    String before = releases.previousRelease(app);
     if (version.isEmpty()) {
       return before;
     }
@@ -305,6 +305,7 @@ public final class Lifecycle {
       if (job.phase().terminal()) {
         log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
             .log("{}@{}: {}{}", job.app(), job.version(), job.phase(), job.failure().isEmpty() ? "" : ": " + job.failure());
+        ended(job);
         return job;
       }
       try {
@@ -317,6 +318,24 @@ public final class Lifecycle {
             : job.phase().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " of " + job.ref() + " failed: " + e.getMessage();
         job = job.failing(switched ? Phase.ROLLING_BACK : Phase.FAILED, HostFiles.diskKind(e), why, clock.millis());
       }
+    }
+  }
+
+  /**
+   * After every job that ends, whichever way: the release now active goes into the app's history,
+   * and releases beyond the kept number go. Neither changes the job's outcome; a disk that refuses
+   * them is logged and they are done after the next job.
+   */
+  private void ended(Job job) {
+    try {
+      Optional<String> active = releases.currentRelease(job.app());
+      if (active.isPresent()) {
+        releases.activated(job.app(), active.get());
+      }
+      releases.prune(job.app());
+    } catch (IOException e) {
+      log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
+          .log("{}: cannot record the release history or prune old releases: {}", job.app(), e.getMessage());
     }
   }
 

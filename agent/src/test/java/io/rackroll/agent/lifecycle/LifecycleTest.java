@@ -499,6 +499,50 @@ class LifecycleTest {
   }
 
   @Test
+  void afterAFailedDeployTheRackRollbackGoesToTheReleaseActiveBeforeAndHealthIsStillReported() throws Exception {
+    release("1.0.0", "", Map.of());
+    release("1.1.0", "", Map.of());
+    release("1.2.0", "", Map.of("health", "exit 1"));
+    deploy("1.0.0");
+    deploy("1.1.0");
+    assertThat(deploy("1.2.0").phase()).isEqualTo(Phase.ROLLED_BACK);
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1.1.0");
+
+    // The release the host went back to is still reported on.
+    assertThat(lifecycle.health().now("web")).hasValueSatisfying(r -> {
+      assertThat(r.getVersion()).isEqualTo("1.1.0");
+      assertThat(r.getHealthy()).isTrue();
+    });
+
+    // "Previous" is the release active before the current one, whatever the last job was.
+    Job back = lifecycle.rollback("d-rack", "web", "");
+    assertThat(back.phase()).isEqualTo(Phase.ACTIVE);
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1.0.0");
+    // And back again: the previous of 1.0.0 is now 1.1.0.
+    assertThat(lifecycle.rollback("d-rack2", "web", "").version()).isEqualTo("1.1.0");
+    assertThat(lifecycle.releases().history("web")).containsExactly("1.0.0", "1.1.0", "1.0.0", "1.1.0");
+  }
+
+  @Test
+  void keepReleasesHoldsAfterFailedDeploysAndNeverRemovesTheCurrentOrThePreviousRelease() throws Exception {
+    release("1", "", Map.of());
+    release("2", "", Map.of());
+    deploy("1");
+    deploy("2");
+    for (String v : List.of("3", "4", "5", "6")) {
+      release(v, "", Map.of("health", "exit 1"));
+      assertThat(deploy(v).phase()).isEqualTo(Phase.ROLLED_BACK);
+      try (var dirs = Files.list(apps.resolve("web/releases"))) {
+        assertThat(dirs.filter(d -> !d.getFileName().toString().startsWith(".")).map(d -> d.getFileName().toString()))
+            .as("after the failed " + v).hasSizeLessThanOrEqualTo(3).contains("2", "1");
+      }
+    }
+    assertThat(lifecycle.rollback("d-back", "web", "").phase()).as("the previous release is still there")
+        .isEqualTo(Phase.ACTIVE);
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1");
+  }
+
+  @Test
   void hookThatHangsIsKilledAtItsTimeout() throws Exception {
     release("1", "", Map.of("postInstall", "echo started; sleep 60"));
     Job job = deploy("1");
