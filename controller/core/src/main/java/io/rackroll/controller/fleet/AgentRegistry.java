@@ -285,6 +285,7 @@ public final class AgentRegistry implements AutoCloseable {
           if (silent) {
             log.atWarn().addKeyValue(ServiceLogging.AGENT, s.agentId)
                 .log("agent {} is stale: nothing heard for {} s", s.agentId, Duration.between(last, now).toSeconds());
+            listener.silent(s.agentId);
           } else {
             log.atInfo().addKeyValue(ServiceLogging.AGENT, s.agentId).log("agent {} is heard from again", s.agentId);
           }

@@ -13,6 +13,10 @@ public interface FleetListener {
 
   void disconnected(String agentId);
 
+  /** A connected agent has not been heard from for longer than its heartbeats allow (stale). */
+  default void silent(String agentId) {
+  }
+
   void job(HostJob job);
 
   /** A host's report of a flag change, after its flags are in the store. */

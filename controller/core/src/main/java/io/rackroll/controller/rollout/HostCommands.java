@@ -26,6 +26,9 @@ final class HostCommands {
   interface Hosts {
     boolean connected(String agentId);
 
+    /** Connected, but not heard from for longer than its heartbeats allow. */
+    boolean silent(String agentId);
+
     /** Whether the command went out: false when the host is not connected after all. */
     boolean send(String agentId, Command command);
   }
@@ -40,6 +43,11 @@ final class HostCommands {
 
   boolean connected(String agentId) {
     return hosts.connected(agentId);
+  }
+
+  /** Connected and heard from lately: what a host in a health gate must be. */
+  boolean heard(String agentId) {
+    return hosts.connected(agentId) && !hosts.silent(agentId);
   }
 
   /** The deployment id a report names, without the revert suffix, and whether it is a revert's. */

@@ -185,6 +185,15 @@ final class Rollout {
     }
   }
 
+  /** A host not heard from for longer than its heartbeats allow: in a health gate, that is a failure. */
+  void silent(String agentId) {
+    Deployment.Host h = hosts.get(agentId);
+    if (inGate(h)) {
+      failGate(h, "silent during the " + Durations.format(strategy.healthGate()) + " health gate (no heartbeat)");
+      advance();
+    }
+  }
+
   /** An unhealthy report from a host of this deployment's app. */
   void unhealthy(String agentId, String line) {
     Deployment.Host h = hosts.get(agentId);
@@ -319,6 +328,19 @@ final class Rollout {
         }
         if (now.isBefore(gateStartedAt.plus(strategy.healthGate()))) {
           return; // the tick comes back
+        }
+        // A gate is passed by hosts heard from to its end: silence is no proof of health.
+        boolean failed = false;
+        for (Deployment.Host h : batch(batch)) {
+          if (h.phase() == HostPhase.ACTIVE && !ctx.commands.heard(h.agentId())) {
+            failGate(h, (ctx.commands.connected(h.agentId()) ? "silent at the end of" : "not connected at the end of")
+                + " the " + Durations.format(strategy.healthGate()) + " health gate");
+            failed = true;
+          }
+        }
+        if (failed) {
+          advance();
+          return;
         }
       }
       gateStartedAt = null;

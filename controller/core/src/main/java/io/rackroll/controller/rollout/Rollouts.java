@@ -82,6 +82,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       }
 
       @Override
+      public boolean silent(String agentId) {
+        return registry.live(agentId).map(l -> l.state() == io.rackroll.controller.store.ConnectionState.STALE)
+            .orElse(false);
+      }
+
+      @Override
       public boolean send(String agentId, io.rackroll.proto.v1.Command command) {
         return registry.send(agentId, command);
       }
@@ -229,6 +235,11 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   @Override
   public void disconnected(String agentId) {
     post(() -> each(agentId, r -> r.disconnected(agentId)));
+  }
+
+  @Override
+  public void silent(String agentId) {
+    post(() -> each(agentId, r -> r.silent(agentId)));
   }
 
   @Override

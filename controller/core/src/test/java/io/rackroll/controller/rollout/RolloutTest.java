@@ -67,11 +67,17 @@ class RolloutTest {
   /** The fleet's connections as the engine sees them: who is connected, and what each was sent. */
   private static final class Hosts implements HostCommands.Hosts {
     final Set<String> connected = new HashSet<>();
+    final Set<String> silent = new HashSet<>();
     final Map<String, List<Command>> sent = new HashMap<>();
 
     @Override
     public boolean connected(String agentId) {
       return connected.contains(agentId);
+    }
+
+    @Override
+    public boolean silent(String agentId) {
+      return silent.contains(agentId);
     }
 
     @Override
@@ -419,6 +425,31 @@ class RolloutTest {
     assertThat(hosts.last("a").getRollback().getToVersion()).isEqualTo("1");
     assertThat(r.failures()).isEqualTo(1);
     assertThat(r.state()).as("within the budget").isEqualTo(DeploymentState.RUNNING);
+  }
+
+  @Test
+  void aHostSilentInItsHealthGateFailsItAndSoDoesOneStillSilentAtItsEnd() {
+    connect("a", "b", "c", "d");
+    Rollout r = deploy(Map.of("canary", "0", "batch", "2", "healthGate", "1m", "maxFailures", "2"), 2,
+        List.of("a", "b"), List.of("c", "d"));
+    report(r, "a", "ACTIVE");
+    report(r, "b", "ACTIVE");
+    // a froze: the registry found it stale and said so.
+    hosts.silent.add("a");
+    r.silent("a");
+    assertThat(phase(r, "a")).isEqualTo(HostPhase.UNHEALTHY);
+    assertThat(stored(r).hosts()).filteredOn(h -> h.agentId().equals("a")).singleElement()
+        .satisfies(h -> assertThat(h.failure()).isEqualTo("silent during the 1m health gate (no heartbeat)"));
+    assertThat(revert(r, "a")).isEqualTo("SENT");
+    // b goes silent too, and the gate ends before any event about it: the end of the gate checks.
+    hosts.silent.add("b");
+    clock.advance(Duration.ofMinutes(2));
+    r.tick();
+    assertThat(phase(r, "b")).isEqualTo(HostPhase.UNHEALTHY);
+    assertThat(stored(r).hosts()).filteredOn(h -> h.agentId().equals("b")).singleElement()
+        .satisfies(h -> assertThat(h.failure()).isEqualTo("silent at the end of the 1m health gate"));
+    assertThat(r.batchIndex()).as("within the budget, the next batch starts").isEqualTo(1);
+    assertThat(hosts.count("c")).isEqualTo(1);
   }
 
   @Test
