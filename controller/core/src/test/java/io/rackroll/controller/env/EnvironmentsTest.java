@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.rackroll.controller.fleet.LinkSettings;
 import io.rackroll.controller.testing.RawAgent;
 import io.rackroll.controller.testing.TestController;
 import io.rackroll.controller.testing.WireFleet;
@@ -67,7 +68,10 @@ class EnvironmentsTest {
 
   @BeforeEach
   void start() throws Exception {
-    controller = TestController.start(dir.resolve("data"));
+    // Hosts are played at the wire and send no heartbeats while the test moves the clock by hours:
+    // they must not look silent, which would fail them in their health gates.
+    controller = TestController.start(dir.resolve("data"), new LinkSettings(Duration.ofMillis(200), Duration.ofDays(2),
+        256));
     hosts = new WireFleet(controller);
     for (String version : new String[] {"1", "2", "3"}) {
       Path src = Files.createDirectories(dir.resolve("web-" + version));
