@@ -18,14 +18,39 @@ import io.rackroll.release.UnpackLimits;
  * @param unpackedBytes what the artifact's files add up to, as the controller recorded at push: the
  *     most the host unpacks, whatever the archive claims (0: not known, from an older controller)
  * @param unpackedEntries the artifact's entry count as recorded at push (0: not known)
+ * @param stopped the agent stopped cleanly (SIGTERM) before running this phase's step: nothing of
+ *     it ran, so a restart runs it as if nothing happened
  */
 record Job(String deploymentId, String app, String version, String digest, long size, String previous, Phase phase, int entries,
-    String failureKind, String failure, long updatedAtMillis, long unpackedBytes, long unpackedEntries) {
+    String failureKind, String failure, long updatedAtMillis, long unpackedBytes, long unpackedEntries,
+    boolean stopped) {
 
   /** A job whose artifact's unpacked figures are not known (a rollback, or a test). */
   Job(String deploymentId, String app, String version, String digest, long size, String previous, Phase phase,
       int entries, String failureKind, String failure, long updatedAtMillis) {
-    this(deploymentId, app, version, digest, size, previous, phase, entries, failureKind, failure, updatedAtMillis, 0, 0);
+    this(deploymentId, app, version, digest, size, previous, phase, entries, failureKind, failure, updatedAtMillis, 0, 0,
+        false);
+  }
+
+  Job(String deploymentId, String app, String version, String digest, long size, String previous, Phase phase,
+      int entries, String failureKind, String failure, long updatedAtMillis, long unpackedBytes, long unpackedEntries) {
+    this(deploymentId, app, version, digest, size, previous, phase, entries, failureKind, failure, updatedAtMillis,
+        unpackedBytes, unpackedEntries, false);
+  }
+
+  /**
+   * A switch to a release the host keeps (a rollback, or the revert of a deployment), not an
+   * install of a new one: no artifact. Its target is proven, so after an interruption it goes on
+   * toward it rather than back.
+   */
+  boolean switchOnly() {
+    return digest.isEmpty();
+  }
+
+  /** The same job, recorded as stopped cleanly before its phase's step ran. */
+  Job stoppedBeforeStep() {
+    return new Job(deploymentId, app, version, digest, size, previous, phase, entries, failureKind, failure,
+        updatedAtMillis, unpackedBytes, unpackedEntries, true);
   }
 
   /** The limits the host unpacks this job's artifact with: what the push recorded. */
@@ -42,15 +67,19 @@ record Job(String deploymentId, String app, String version, String digest, long 
 
   Job to(Phase next, long at) {
     phase.checkTransition(next);
-    return new Job(deploymentId, app, version, digest, size, previous, next, 0, failureKind, failure, at, unpackedBytes, unpackedEntries);
+    return new Job(deploymentId, app, version, digest, size, previous, next, 0, failureKind, failure, at, unpackedBytes,
+        unpackedEntries, false);
   }
 
   Job failing(Phase next, String kind, String why, long at) {
     phase.checkTransition(next);
-    return new Job(deploymentId, app, version, digest, size, previous, next, 0, kind, why, at, unpackedBytes, unpackedEntries);
+    return new Job(deploymentId, app, version, digest, size, previous, next, 0, kind, why, at, unpackedBytes,
+        unpackedEntries, false);
   }
 
+  /** Entered again after a restart; a clean stop is no crash, so it does not count toward the loop limit. */
   Job reentered(long at) {
-    return new Job(deploymentId, app, version, digest, size, previous, phase, entries + 1, failureKind, failure, at, unpackedBytes, unpackedEntries);
+    return new Job(deploymentId, app, version, digest, size, previous, phase, stopped ? entries : entries + 1,
+        failureKind, failure, at, unpackedBytes, unpackedEntries, false);
   }
 }

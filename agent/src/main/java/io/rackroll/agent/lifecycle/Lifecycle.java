@@ -44,6 +44,8 @@ public final class Lifecycle {
   private final JobArtifact artifact;
   /** The work of each phase that is not terminal. */
   private final Map<Phase, Step> steps = new EnumMap<>(Phase.class);
+  /** Set by {@link #stop}: the job being run stops at its next step boundary. */
+  private volatile boolean stopping;
 
   public Lifecycle(Path apps, ArtifactSource artifacts, Supplier<Preconditions.Host> host, Map<String, String> labels,
       int keepReleases, Clock clock, Listener listener) {
@@ -253,10 +255,14 @@ public final class Lifecycle {
       if (persisted.isEmpty() || persisted.get().phase().terminal()) {
         continue;
       }
+      boolean clean = persisted.get().stopped();
       Job job = persisted.get().reentered(clock.millis());
       log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
-          .log("{}@{}: resuming after restart in {} (entry {})", job.app(), job.version(), job.phase(), job.entries());
-      if (job.entries() > MAX_ENTRIES) {
+          .log("{}@{}: resuming after {} in {} (entry {})", job.app(), job.version(),
+              clean ? "a clean stop" : "restart", job.phase(), job.entries());
+      if (clean) {
+        // Stopped between steps: nothing of this phase ran, so it runs as if nothing happened.
+      } else if (job.entries() > MAX_ENTRIES) {
         job = loopDetected(job);
       } else {
         job = switch (job.phase()) {
@@ -264,9 +270,12 @@ public final class Lifecycle {
           case DOWNLOADING, VERIFYING, CHECKING_HOST -> job;
           // The release directory only appears by rename once complete; the step clears partial staging.
           case INSTALLING -> job;
-          // current may point at either release and hooks may be half-run: undo rather than guess.
-          case ACTIVATING -> job.failing(Phase.ROLLING_BACK, "interrupted",
-              "agent restarted during activation of " + job.version(), clock.millis());
+          // A switch to a kept release (a rollback, a revert) goes on to its target: that release ran
+          // here before, and going "back" would return to the one being removed.
+          case ACTIVATING -> job.switchOnly() ? job
+              // An install: current may point at either release and hooks may be half-run; undo.
+              : job.failing(Phase.ROLLING_BACK, "interrupted", "agent restarted during activation of " + job.version(),
+                  clock.millis());
           // The switch is complete: check health again from the start.
           case CHECKING_HEALTH -> job;
           // Rolling back is idempotent: finish it.
@@ -302,6 +311,17 @@ public final class Lifecycle {
         return cannotRecord(job, e);
       }
       listener.transition(job);
+      if (!job.phase().terminal() && stopping) {
+        Job stopped = job.stoppedBeforeStep();
+        try {
+          releases.persist(stopped);
+        } catch (IOException e) {
+          log.warn("{}@{}: cannot record the clean stop: {}", job.app(), job.version(), e.getMessage());
+        }
+        log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
+            .log("{}@{}: stopping before {}; a restart goes on from there", job.app(), job.version(), job.phase());
+        return stopped;
+      }
       if (job.phase().terminal()) {
         log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
             .log("{}@{}: {}{}", job.app(), job.version(), job.phase(), job.failure().isEmpty() ? "" : ": " + job.failure());
@@ -319,6 +339,14 @@ public final class Lifecycle {
         job = job.failing(switched ? Phase.ROLLING_BACK : Phase.FAILED, HostFiles.diskKind(e), why, clock.millis());
       }
     }
+  }
+
+  /**
+   * Asks the job being run to stop at its next step boundary (the agent is being stopped): the
+   * step under way finishes, its result is recorded, and the next step is left to the restart.
+   */
+  public void stop() {
+    stopping = true;
   }
 
   /**

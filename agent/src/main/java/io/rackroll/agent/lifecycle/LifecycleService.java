@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LifecycleService implements ControllerLink.Commands, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LifecycleService.class);
+  /** How long a stop waits for the step under way; within the unit's TimeoutStopSec. */
+  static final java.time.Duration STOP_WAIT = java.time.Duration.ofSeconds(75);
 
   private final Lifecycle lifecycle;
   private final Flags flags;
@@ -216,12 +218,22 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
         .setAtEpochMillis(change.atMillis())).build();
   }
 
+  /**
+   * Stops cleanly: no new job starts, the job under way finishes the step it is in (hooks and
+   * health checks keep their own timeouts) and stops before the next one, which the restart runs.
+   * Waits up to {@link #STOP_WAIT} for that, then interrupts.
+   */
   @Override
   public void close() {
     probes.shutdownNow();
-    worker.shutdownNow();
+    lifecycle.stop();
+    worker.shutdown();
     try {
-      worker.awaitTermination(5, TimeUnit.SECONDS);
+      if (!worker.awaitTermination(STOP_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+        log.warn("the lifecycle did not stop within {}; interrupting it", STOP_WAIT);
+        worker.shutdownNow();
+        worker.awaitTermination(5, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -607,6 +607,57 @@ class LifecycleTest {
   }
 
   @Test
+  void aStopLetsTheStepUnderWayFinishAndTheRestartGoesOnFromTheNextOne() throws Exception {
+    Path running = dir.resolve("activate-running");
+    Path proceed = dir.resolve("activate-may-finish");
+    release("1", "", Map.of());
+    release("2", "", Map.of("activate", "touch " + running + "\nwhile [ ! -f " + proceed + " ]; do sleep 0.05; done\n"
+        + "echo \"activate $RACKROLL_VERSION prev=$RACKROLL_PREVIOUS_VERSION rack=$RACKROLL_LABEL_RACK\" >> " + events));
+    deploy("1");
+    java.util.concurrent.CompletableFuture<Job> deploying = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return deploy("2");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    await().atMost(30, TimeUnit.SECONDS).until(() -> Files.exists(running));
+    lifecycle.stop(); // SIGTERM: the agent is being stopped in the middle of the activate hook
+    Files.createFile(proceed);
+
+    Job stopped = deploying.get(30, TimeUnit.SECONDS);
+    assertThat(stopped.phase()).as("the activation finished; health is left to the restart")
+        .isEqualTo(Phase.CHECKING_HEALTH);
+    assertThat(stopped.stopped()).isTrue();
+    assertThat(lifecycle.releases().currentVersion("web")).contains("2");
+
+    List<Job> resumed = lifecycle(3).recover();
+    assertThat(resumed).singleElement().satisfies(j -> {
+      assertThat(j.phase()).as("no rollback after a clean stop").isEqualTo(Phase.ACTIVE);
+      assertThat(j.entries()).isZero();
+    });
+    assertThat(events()).containsExactly("activate 1 prev= rack=r1", "deactivate 1", "activate 2 prev=1 rack=r1");
+  }
+
+  @Test
+  void aRollbackInterruptedDuringActivationGoesOnToItsTargetNotBackToWhatItRemoves() throws Exception {
+    release("1", "", Map.of());
+    release("2", "", Map.of());
+    deploy("1");
+    deploy("2");
+    // As if a SIGKILL hit a revert to 1 during its activation (current may point at either).
+    writeJob(new Job("d-test:revert", "web", "1", "", 0, "2", Phase.ACTIVATING, 0, "", "", 0));
+
+    List<Job> recovered = lifecycle.recover();
+
+    assertThat(recovered).singleElement().satisfies(j -> {
+      assertThat(j.phase()).isEqualTo(Phase.ACTIVE);
+      assertThat(j.version()).isEqualTo("1");
+    });
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1");
+  }
+
+  @Test
   void restartDuringInstallFinishesTheInstall() throws Exception {
     release("1", "", Map.of());
     // As if the agent died mid-unpack: a half-written staging directory and the job in INSTALLING.
