@@ -16,6 +16,11 @@ import java.util.concurrent.TimeUnit;
  * a timeout that kills the hook and everything it started, output captured to a log whose tail is
  * reported.
  *
+ * <p>Never two runs of a hook at once: each hook runs in a process group of its own ({@code
+ * setsid}), recorded in {@code apps/<app>/hook.json} while it runs. An agent killed in the middle
+ * of a hook leaves it running (the unit's {@code KillMode=process}); before the restarted agent
+ * runs any hook of that app, it ends that group: SIGTERM, then SIGKILL after {@link #GRACE}.
+ *
  * <p>Environment: {@code RACKROLL_APP}, {@code RACKROLL_VERSION}, {@code RACKROLL_RELEASE_DIR},
  * {@code RACKROLL_PREVIOUS_VERSION} (empty on a first install), {@code RACKROLL_HOOK}, and one
  * {@code RACKROLL_LABEL_<KEY>} per agent label (key upper-cased, non-alphanumerics as '_'); and
@@ -23,7 +28,19 @@ import java.util.concurrent.TimeUnit;
  * RACKROLL_ENVIRONMENT} and one {@code RACKROLL_VAR_<NAME>} per variable.
  */
 final class HookRunner {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HookRunner.class);
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   static final int TAIL_LINES = 20;
+  /** How long a leftover hook gets to end after SIGTERM. */
+  static final java.time.Duration GRACE = java.time.Duration.ofSeconds(10);
+  /** util-linux's setsid: a new session, so the hook's pid is its process group. Absent, hooks run without. */
+  private static final Path SETSID = Path.of("/usr/bin/setsid");
+
+  /**
+   * A hook run in progress, as recorded in {@code apps/<app>/hook.json}: its process (and
+   * process group) and when that process started, so a reused pid is never taken for it.
+   */
+  record Running(long pid, long startedAtMillis, String hook, String release) {}
 
   private final Map<String, String> labels;
 
@@ -51,7 +68,11 @@ final class HookRunner {
       throw new HookFailed(name + " hook " + hook.path() + " of " + app + "@" + version + " could not start: "
           + e.getMessage(), false);
     }
-    ProcessBuilder pb = new ProcessBuilder(script.toString()).directory(releaseDir.toFile())
+    Path marker = HostLayout.appOf(releaseDir).resolve(HostLayout.HOOK);
+    endLeftovers(marker);
+    List<String> command = Files.isExecutable(SETSID) ? List.of(SETSID.toString(), script.toString())
+        : List.of(script.toString());
+    ProcessBuilder pb = new ProcessBuilder(command).directory(releaseDir.toFile())
         .redirectErrorStream(true).redirectOutput(log.toFile());
     Map<String, String> env = pb.environment();
     env.put("RACKROLL_APP", app);
@@ -73,6 +94,7 @@ final class HookRunner {
           + e.getMessage(), false);
     }
     try {
+      record(marker, p, name, version);
       if (!p.waitFor(hook.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
         killTree(p);
         p.waitFor(10, TimeUnit.SECONDS);
@@ -83,6 +105,8 @@ final class HookRunner {
       killTree(p);
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while running " + name + " hook", e);
+    } finally {
+      Files.deleteIfExists(marker);
     }
     if (p.exitValue() != 0) {
       throw new HookFailed(name + " hook " + hook.path() + " of " + app + "@" + version + " exited with "
@@ -100,13 +124,80 @@ final class HookRunner {
   }
 
   /**
-   * Kills the hook and everything it started. The hook first, with its children listed before
-   * (once it is gone they belong to init and are no longer its descendants): a shell killed after
-   * its child would still write "Killed" into the output the operator reads.
+   * Kills the hook and everything it started: its descendants and the rest of its process group.
+   * The hook first, with its children listed before (once it is gone they belong to init and are
+   * no longer its descendants): a shell killed after its child would still write "Killed" into the
+   * output the operator reads.
    */
   private static void killTree(Process p) {
-    java.util.List<ProcessHandle> children = p.descendants().toList();
+    List<ProcessHandle> children = p.descendants().toList();
     p.destroyForcibly();
     children.forEach(ProcessHandle::destroyForcibly);
+    group(p.pid()).forEach(ProcessHandle::destroyForcibly);
+  }
+
+  private static void record(Path marker, Process p, String hook, String release) throws IOException {
+    long started = p.toHandle().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+    io.rackroll.trust.SecureFiles.write(marker, JSON.writeValueAsBytes(new Running(p.pid(), started, hook, release)),
+        io.rackroll.trust.SecureFiles.PUBLIC);
+  }
+
+  /**
+   * Ends what a hook of this app left running when the agent before this one stopped in the middle
+   * of it: its process, if it is still the same one, and every process of its group.
+   */
+  static void endLeftovers(Path marker) throws IOException {
+    if (!Files.exists(marker)) {
+      return;
+    }
+    Running run;
+    try {
+      run = JSON.readValue(Files.readAllBytes(marker), Running.class);
+    } catch (IOException e) {
+      log.warn("{}: unreadable ({}); removing it", marker, e.getMessage());
+      Files.deleteIfExists(marker);
+      return;
+    }
+    List<ProcessHandle> left = new java.util.ArrayList<>(group(run.pid()));
+    ProcessHandle.of(run.pid()).filter(h -> h.info().startInstant().map(java.time.Instant::toEpochMilli)
+        .orElse(-1L) == run.startedAtMillis()).filter(h -> !left.contains(h)).ifPresent(left::add);
+    if (!left.isEmpty()) {
+      log.warn("{} hook of {} was still running from before the agent restarted ({} process(es)); ending it before"
+          + " running a hook again", run.hook(), run.release(), left.size());
+      left.forEach(ProcessHandle::destroy);
+      long deadline = System.nanoTime() + GRACE.toNanos();
+      for (ProcessHandle h : left) {
+        try {
+          h.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          h.destroyForcibly();
+        } catch (java.util.concurrent.ExecutionException e) {
+          // gone
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while ending a leftover hook", e);
+        }
+      }
+    }
+    Files.deleteIfExists(marker);
+  }
+
+  /**
+   * The processes of process group {@code pgid}, from {@code /proc}: a pid is not reused while it
+   * names a group, so these are the group a hook started, whoever their parent is now.
+   */
+  static List<ProcessHandle> group(long pgid) {
+    return ProcessHandle.allProcesses().filter(h -> h.pid() != ProcessHandle.current().pid() && pgrp(h.pid()) == pgid)
+        .toList();
+  }
+
+  private static long pgrp(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(after[2]); // state, ppid, pgrp
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 }

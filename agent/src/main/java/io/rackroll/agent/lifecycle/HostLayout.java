@@ -18,6 +18,7 @@ import java.util.stream.Stream;
  * apps/&lt;app&gt;/flags.json                   the app's runtime flags (each release links it)
  * apps/&lt;app&gt;/flags-change.json            the persisted flag change
  * apps/&lt;app&gt;/logs/&lt;release&gt;-&lt;hook&gt;.log   hook output
+ * apps/&lt;app&gt;/hook.json                    the hook running now (its process group)
  * </pre>
  *
  * Every name is checked against {@link Names} before a path is built from it, whoever sent it, so
@@ -26,6 +27,8 @@ import java.util.stream.Stream;
 final class HostLayout {
   static final String FLAGS = "flags.json";
   static final String FLAG_CHANGE = "flags-change.json";
+  /** The hook run in progress, if any: see {@link HookRunner}. */
+  static final String HOOK = "hook.json";
 
   private final Path apps;
 

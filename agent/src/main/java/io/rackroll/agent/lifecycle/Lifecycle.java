@@ -251,6 +251,11 @@ public final class Lifecycle {
   public List<Job> recover() throws IOException, InterruptedException {
     List<Job> done = new ArrayList<>();
     for (String app : releases.layout().appNames()) {
+      // A hook the agent before this one was running may still run: end it before any step
+      // touches its files or runs it again (never two runs of a hook at once).
+      HookRunner.endLeftovers(releases.layout().app(app).resolve(HostLayout.HOOK));
+    }
+    for (String app : releases.layout().appNames()) {
       Optional<Job> persisted = releases.job(app);
       if (persisted.isEmpty() || persisted.get().phase().terminal()) {
         continue;

@@ -684,6 +684,35 @@ class LifecycleTest {
   }
 
   @Test
+  void aHookLeftRunningByAKilledAgentIsEndedBeforeTheStepRunsAgain() throws Exception {
+    Path leftoverPid = dir.resolve("leftover.pid");
+    Path childPid = dir.resolve("child.pid");
+    release("1", "", Map.of("postInstall", "if kill -0 $(cat " + leftoverPid + ") 2>/dev/null"
+        + " || kill -0 $(cat " + childPid + ") 2>/dev/null; then echo overlap >> " + events + "; fi\n"
+        + "echo \"postInstall $RACKROLL_VERSION\" >> " + events));
+    // As if the agent was SIGKILLed during postInstall: the release is in place, the job says
+    // INSTALLING, and the hook (a shell with a child of its own) is still running in its group.
+    Files.createDirectories(apps.resolve("web/releases/1"));
+    Files.writeString(apps.resolve("web/releases/1/rackroll.yaml"), "name: web\nversion: \"1\"\n");
+    writeJob(new Job("d-test", "web", "1", digests.get("1"), Files.size(artifacts.get(digests.get("1"))), "",
+        Phase.INSTALLING, 0, "", "", 0));
+    Process leftover = new ProcessBuilder("/usr/bin/setsid", "sh", "-c", "sleep 300 & echo $! > " + childPid + "; wait")
+        .start();
+    Files.writeString(leftoverPid, Long.toString(leftover.pid()));
+    await().atMost(10, TimeUnit.SECONDS).until(() -> Files.exists(childPid) && !Files.readString(childPid).isBlank());
+    long child = Long.parseLong(Files.readString(childPid).trim());
+    new ObjectMapper().writeValue(apps.resolve("web/hook.json").toFile(), new HookRunner.Running(leftover.pid(),
+        leftover.toHandle().info().startInstant().orElseThrow().toEpochMilli(), "postInstall", "1"));
+
+    assertThat(lifecycle.recover()).singleElement().extracting(Job::phase).isEqualTo(Phase.ACTIVE);
+
+    assertThat(leftover.isAlive()).isFalse();
+    assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false)).as("its child too").isFalse();
+    assertThat(events()).as("never two runs at once").containsExactly("postInstall 1", "activate 1 prev= rack=r1");
+    assertThat(apps.resolve("web/hook.json")).doesNotExist();
+  }
+
+  @Test
   void aCommandSentAgainForTheSameDeploymentIsReportedNotRunAgain() throws Exception {
     release("1", "", Map.of());
     Job first = deploy("1");
