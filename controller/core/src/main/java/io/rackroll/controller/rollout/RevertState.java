@@ -22,12 +22,16 @@ enum RevertState {
   /** The host could not be reverted, or did not answer in time. */
   FAILED;
 
+  /**
+   * A revert ends REVERTED or FAILED; only a host found later on the release its deployment took
+   * back (it woke up, or resumed a job by itself) is sent back again.
+   */
   private static final Map<RevertState, Set<RevertState>> NEXT = Map.of(
       NONE, EnumSet.of(PENDING, SENT),
       PENDING, EnumSet.of(SENT, FAILED),
       SENT, EnumSet.of(REVERTED, FAILED),
-      REVERTED, EnumSet.noneOf(RevertState.class),
-      FAILED, EnumSet.noneOf(RevertState.class));
+      REVERTED, EnumSet.of(SENT),
+      FAILED, EnumSet.of(SENT));
 
   String label() {
     return this == NONE ? "" : name();

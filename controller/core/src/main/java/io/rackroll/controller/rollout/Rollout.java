@@ -67,6 +67,8 @@ final class Rollout {
   private final Map<Integer, List<String>> batches = new HashMap<>();
   private final Map<Integer, Set<String>> batchEnvironments = new HashMap<>();
   private int batchEnvironmentsVersion = -1;
+  /** Late reports already recorded, as "agent/PHASE", so a report repeated at each reconnect is kept once. */
+  private final Set<String> noted = new java.util.HashSet<>();
   /** Each host's agent record, read once: labels change only when a host is replaced. */
   private final Map<String, Optional<StoredAgent>> agents = new HashMap<>();
   /** Hosts in a phase that counts as a failure; kept by {@link #move}, the only place a phase changes. */
@@ -220,13 +222,56 @@ final class Rollout {
       return;
     }
     HostPhase phase = reported.get();
+    if (state.ended()) {
+      reconcile(h, revert, phase, currentVersion.orElse(""), failure);
+      return;
+    }
     if (revert) {
       revertReported(h, phase, currentVersion.orElse(""), failure);
     } else if (h.phase() != phase && !h.done() && h.phase().allows(phase)) {
       boolean unfit = phase == HostPhase.FAILED && failureKind.equals("refused") && strategy.skipUnfit();
       move(h, unfit ? HostPhase.SKIPPED : phase, unfit ? "unfit" : failureKind, failure);
+    } else if (h.done() && h.phase() != phase && phase.done()) {
+      late(h, phase);
     }
     advance();
+  }
+
+  /**
+   * A report after the deployment ended: news, not noise. The host's real end is recorded in its
+   * history, and a host found on the release its deployment took back (it was frozen past its
+   * timeout and woke up, or resumed a job by itself) is sent back to its release before.
+   */
+  private void reconcile(Deployment.Host h, boolean revert, HostPhase phase, String currentVersion, String failure) {
+    if (revert) {
+      revertReported(h, phase, currentVersion, failure);
+      return;
+    }
+    if (h.phase() != phase && phase.done()) {
+      late(h, phase);
+    }
+    boolean tookBack = state == DeploymentState.ROLLED_BACK || state == DeploymentState.ROLLBACK_FAILED
+        || reverting(h) != RevertState.NONE;
+    if (phase == HostPhase.ACTIVE && tookBack && kind.changed(h.with(HostPhase.ACTIVE, "", "", h.updatedAt()),
+        d.version(), currentVersion)) {
+      if (reverting(h) != RevertState.SENT) {
+        revert(h, RevertState.SENT, kind.backTo(h.beforeVersion()) + ": it reported " + release()
+            + " after the deployment had ended " + state.label());
+      }
+      if (ctx.commands.connected(h.agentId())) {
+        ctx.commands.sendRevert(this, h);
+      }
+      ctx.audit("controller", "reconcile", d.id(), h.agentId() + " reported " + release() + " after the deployment"
+          + " ended " + state.label() + "; sent back: " + kind.backTo(h.beforeVersion()));
+    }
+  }
+
+  /** A report of how a host really ended, after it was counted otherwise: kept in its history, once. */
+  private void late(Deployment.Host h, HostPhase phase) {
+    if (noted.add(h.agentId() + "/" + phase)) {
+      ctx.store.deployments().hostNote(d.id(), h.agentId(), "LATE_" + phase.name(), "reported " + phase.name()
+          + " after the deployment counted it " + h.phase().name(), ctx.clock.instant());
+    }
   }
 
   /** Progress without a transition, while the host downloads: it keeps --host-timeout from running out. */

@@ -67,6 +67,16 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private final ScheduledExecutorService loop = Threads.serial("rollouts");
   /** Deployments that have not ended, by id. Confined to {@link #loop}. */
   private final Map<String, Rollout> active = new LinkedHashMap<>();
+  /**
+   * Recently ended deployments that hosts still report about (every agent reports its last job
+   * after each reconnect), loaded once each; see {@link Rollout#reported}. Confined to {@link #loop}.
+   */
+  private final Map<String, Optional<Rollout>> ended = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Optional<Rollout>> eldest) {
+      return size() > 32;
+    }
+  };
   /** The last download progress of each host downloading for a running deployment; read by admin calls. */
   private final Map<String, Download> downloads = new ConcurrentHashMap<>();
 
@@ -248,9 +258,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       return;
     }
     post(() -> {
-      Rollout r = active.get(HostCommands.deploymentOf(j.deploymentId()));
+      Rollout r = rolloutOf(HostCommands.deploymentOf(j.deploymentId()));
       if (r == null || !r.has(j.agentId())) {
-        return; // an ended deployment, or a report about one the controller does not run
+        return; // a report about a deployment the controller does not know, or a host not in it
       }
       if (!j.phase().equals(HostPhase.DOWNLOADING.name())) {
         downloads.remove(j.agentId());
@@ -267,7 +277,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       return;
     }
     post(() -> {
-      Rollout r = active.get(HostCommands.deploymentOf(f.deploymentId()));
+      Rollout r = rolloutOf(HostCommands.deploymentOf(f.deploymentId()));
       if (r != null && r.has(f.agentId()) && r.kind.changesFlags()) {
         settle(r, x -> x.reported(f.agentId(), HostCommands.isRevert(f.deploymentId()), f.phase(), f.failureKind(),
             f.failure(), Optional.empty()));
@@ -311,6 +321,17 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
   // ---- plumbing ----
 
+  /** The deployment a report names: running, or ended (loaded once, to reconcile late reports); else null. */
+  private Rollout rolloutOf(String id) {
+    Rollout r = active.get(id);
+    if (r != null) {
+      return r;
+    }
+    return ended.computeIfAbsent(id, key -> store.deployments().deployment(key).filter(Deployment::ended)
+        .map(d -> new Rollout(d, Strategy.of(d.strategy(), DeploymentKind.of(d.kind()).strategyDefaults()),
+            store.agents().hostApps(d.app()), context))).orElse(null);
+  }
+
   /** Runs {@code event} on every running deployment {@code agentId} is a host of. */
   private void each(String agentId, Consumer<Rollout> event) {
     for (Rollout r : List.copyOf(active.values())) {
@@ -327,6 +348,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     } finally {
       if (r.state().ended()) {
         active.remove(r.d.id());
+        ended.remove(r.d.id()); // loaded afresh when a late report comes
         downloads.values().removeIf(x -> x.deploymentId().equals(r.d.id()));
       }
     }

@@ -30,6 +30,12 @@ public interface DeploymentStore {
   /** Moves a host within its deployment, recording the transition. */
   void hostPhase(String deploymentId, String agentId, HostPhase phase, String failureKind, String failure, Instant at);
 
+  /**
+   * Records in a host's history what its agent reported after the deployment had counted it
+   * (a late report: {@code what} is "LATE_ACTIVE" and the like), without changing its phase.
+   */
+  void hostNote(String deploymentId, String agentId, String what, String detail, Instant at);
+
   /** Moves a host's revert (after a halt), recording the transition as REVERT_{@code revert}. */
   void hostRevert(String deploymentId, String agentId, String revert, String detail, Instant at);
 

@@ -179,6 +179,14 @@ final class JdbcDeploymentStore implements DeploymentStore {
     });
   }
 
+  @Override
+  public void hostNote(String deploymentId, String agentId, String what, String detail, Instant at) {
+    db.inTransaction("record a late report of " + agentId + " in " + deploymentId, c -> {
+      transition(c, deploymentId, agentId, what, detail, at);
+      return null;
+    });
+  }
+
   private static void transition(Connection c, String deploymentId, String agentId, String phase, String detail,
       Instant at) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO host_transitions (deployment_id, agent_id, phase,"

@@ -20,9 +20,10 @@ class RevertStateTest {
         }
       }
     }
-    // A revert ends REVERTED or FAILED, and nothing reopens it.
-    assertThat(RevertState.REVERTED.next()).isEmpty();
-    assertThat(RevertState.FAILED.next()).isEmpty();
+    // A revert ends REVERTED or FAILED; only a host found on the release again is sent back again.
+    assertThat(RevertState.REVERTED.next()).containsExactly(RevertState.SENT);
+    assertThat(RevertState.FAILED.next()).containsExactly(RevertState.SENT);
+    assertThat(RevertState.REVERTED.open()).isFalse();
   }
 
   @Test

@@ -340,6 +340,43 @@ class RolloutTest {
     assertThat(r.state()).isEqualTo(DeploymentState.ROLLBACK_FAILED);
   }
 
+  @Test
+  void aHostThatWakesUpAfterItsDeploymentRolledBackIsSentBackAndItsRealEndIsRecorded() {
+    connect("a", "b", "c");
+    Rollout r = deploy(Map.of("canary", "0", "batch", "3", "healthGate", "0s", "hostTimeout", "1m"), 0,
+        List.of("a", "b", "c"));
+    report(r, "a", "ACTIVE");
+    report(r, "b", "ACTIVE");
+    clock.advance(Duration.ofMinutes(2)); // c is frozen mid-install
+    r.tick();
+    assertThat(phase(r, "c")).isEqualTo(HostPhase.TIMED_OUT);
+    revertReport(r, "a", "ACTIVE", "1");
+    revertReport(r, "b", "ACTIVE", "1");
+    assertThat(r.state()).isEqualTo(DeploymentState.ROLLED_BACK);
+    assertThat(revert(r, "c")).as("c never took 2, so nothing to send back").isEmpty();
+
+    // c wakes up and finishes the install: news. Its real end is recorded, and it is sent back.
+    report(r, "c", "ACTIVE");
+    report(r, "c", "ACTIVE"); // and again after a reconnect
+    assertThat(phase(r, "c")).as("the deployment's count stands").isEqualTo(HostPhase.TIMED_OUT);
+    assertThat(store.deployments().transitions(r.d.id())).filteredOn(t -> t.agentId().equals("c"))
+        .extracting(t -> t.phase()).containsOnlyOnce("LATE_ACTIVE");
+    assertThat(revert(r, "c")).isEqualTo("SENT");
+    assertThat(hosts.last("c").getRollback().getToVersion()).isEqualTo("1");
+    revertReport(r, "c", "ACTIVE", "1");
+    assertThat(revert(r, "c")).isEqualTo("REVERTED");
+
+    // It drifts to 2 again by itself (a job it resumed): sent back again; a revert that fails is
+    // tried again at the next such report.
+    report(r, "c", "ACTIVE");
+    assertThat(revert(r, "c")).isEqualTo("SENT");
+    revertReport(r, "c", "FAILED", "2");
+    assertThat(revert(r, "c")).isEqualTo("FAILED");
+    report(r, "c", "ACTIVE");
+    assertThat(revert(r, "c")).isEqualTo("SENT");
+    assertThat(r.state()).as("an ended deployment stays ended").isEqualTo(DeploymentState.ROLLED_BACK);
+  }
+
   // ---- an admin's abort from every state it may come from ----
 
   @Test
