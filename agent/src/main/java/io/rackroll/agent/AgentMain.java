@@ -188,9 +188,12 @@ public final class AgentMain {
       });
       ArtifactCache cache = new ArtifactCache(config.stateDir().resolve("cache"), channel, Duration.ofHours(1));
       AgentConfig cfg = config;
-      LifecycleService lifecycle = new LifecycleService(listener -> new Lifecycle(cfg.stateDir().resolve("apps"), cache,
-          () -> Preconditions.Host.of(inventory.read()), credentials.labels(), cfg.keepReleases(), Clock.systemUTC(),
-          listener));
+      // systemd's RuntimeDirectory= (a tmpfs, see the unit): where a job's end the state disk refused is noted.
+      String runtime = System.getenv("RUNTIME_DIRECTORY");
+      Path unrecorded = runtime == null || runtime.isBlank() ? null : Path.of(runtime.split(":")[0]).resolve("unrecorded");
+      LifecycleService lifecycle = new LifecycleService(listener -> new Lifecycle(cfg.stateDir().resolve("apps"),
+          unrecorded, cache, () -> Preconditions.Host.of(inventory.read()), credentials.labels(), cfg.keepReleases(),
+          Clock.systemUTC(), listener));
       ControllerLink link = new ControllerLink(config.controller(), channel, credentials, inventory::read, lifecycle,
           renewal, config.factsInterval(), config.reconnectBackoffBase(), config.reconnectBackoffCap(), version(),
           Clock.systemUTC());

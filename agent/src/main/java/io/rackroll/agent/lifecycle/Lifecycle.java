@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   /** Entries of one persisted phase across restarts before the job gives up instead of looping. */
   static final int MAX_ENTRIES = 3;
 
@@ -44,11 +45,24 @@ public final class Lifecycle {
   private final JobArtifact artifact;
   /** The work of each phase that is not terminal. */
   private final Map<Phase, Step> steps = new EnumMap<>(Phase.class);
+  /** Where ends the apps' disk refused are noted; null for none. */
+  private final Path unrecorded;
   /** Set by {@link #stop}: the job being run stops at its next step boundary. */
   private volatile boolean stopping;
 
   public Lifecycle(Path apps, ArtifactSource artifacts, Supplier<Preconditions.Host> host, Map<String, String> labels,
       int keepReleases, Clock clock, Listener listener) {
+    this(apps, null, artifacts, host, labels, keepReleases, clock, listener);
+  }
+
+  /**
+   * @param unrecorded a directory on another file system (the agent's runtime directory, a tmpfs)
+   *     where a job's end that the apps' disk refused is noted, so that a restart does not resume a
+   *     job the controller was told had failed; null for none
+   */
+  public Lifecycle(Path apps, Path unrecorded, ArtifactSource artifacts, Supplier<Preconditions.Host> host,
+      Map<String, String> labels, int keepReleases, Clock clock, Listener listener) {
+    this.unrecorded = unrecorded;
     if (keepReleases < 2) {
       throw new IllegalArgumentException("keepReleases: " + keepReleases + " (expected: >= 2, so rollback never downloads)");
     }
@@ -260,6 +274,17 @@ public final class Lifecycle {
       if (persisted.isEmpty() || persisted.get().phase().terminal()) {
         continue;
       }
+      Optional<Job> ended = unrecordedEnd(persisted.get());
+      if (ended.isPresent()) {
+        // The job ended here already (the controller was told); the disk refused to record it.
+        log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, ended.get().deploymentId())
+            .log("{}@{}: recording the end the disk refused before the restart: {}", app, ended.get().version(),
+                ended.get().phase());
+        releases.persist(ended.get());
+        listener.transition(ended.get());
+        done.add(ended.get());
+        continue;
+      }
       boolean clean = persisted.get().stopped();
       Job job = persisted.get().reentered(clock.millis());
       log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
@@ -377,7 +402,33 @@ public final class Lifecycle {
     Job failed = job.phase().terminal() ? job : job.failing(Phase.FAILED, HostFiles.diskKind(e), job.app() + "@"
         + job.version() + ": cannot record its state: " + e.getMessage(), clock.millis());
     log.atError().addKeyValue(ServiceLogging.DEPLOYMENT, failed.deploymentId()).log("{}", failed.failure());
+    if (unrecorded != null) {
+      try {
+        Files.createDirectories(unrecorded);
+        Files.write(unrecorded.resolve(failed.app() + ".json"), JSON.writeValueAsBytes(failed));
+      } catch (IOException again) {
+        log.warn("{}: cannot note the unrecorded end in {} either: {}", failed.app(), unrecorded, again.getMessage());
+      }
+    }
     listener.transition(failed);
     return failed;
+  }
+
+  /**
+   * The end of {@code persisted}'s job the apps' disk refused to record, if the runtime directory
+   * holds it: the job ended there and must not be resumed as if nothing happened.
+   */
+  private Optional<Job> unrecordedEnd(Job persisted) throws IOException {
+    if (unrecorded == null) {
+      return Optional.empty();
+    }
+    Path note = unrecorded.resolve(persisted.app() + ".json");
+    if (!Files.exists(note)) {
+      return Optional.empty();
+    }
+    Job end = JSON.readValue(Files.readAllBytes(note), Job.class);
+    Files.delete(note);
+    return end.deploymentId().equals(persisted.deploymentId()) && end.version().equals(persisted.version())
+        ? Optional.of(end) : Optional.empty();
   }
 }

@@ -499,6 +499,57 @@ class LifecycleTest {
   }
 
   @Test
+  void aJobThatFailedOnAFullDiskIsNotResumedWhenTheDiskHasRoomAgain() throws Exception {
+    Path running = dir.resolve("post-install-running");
+    Path proceed = dir.resolve("post-install-may-finish");
+    Path runtime = dir.resolve("run");
+    try (Tmpfs disk = Tmpfs.mount(apps, "8m")) {
+      lifecycle = new Lifecycle(apps, runtime, (digest, size, progress) -> artifacts.get(digest),
+          () -> new Preconditions.Host("x86_64", "linux", 2, 4L << 30), Map.of("rack", "r1"), 3, Clock.systemUTC(),
+          job -> seen.add(job.phase()));
+      release("1", "", Map.of());
+      release("2", "", Map.of("postInstall", "touch " + running + "\nwhile [ ! -f " + proceed + " ]; do sleep 0.05;"
+          + " done"));
+      deploy("1");
+      java.util.concurrent.CompletableFuture<Job> deploying = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return deploy("2");
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      await().atMost(30, TimeUnit.SECONDS).until(() -> Files.exists(running));
+      // The disk fills up mid-INSTALLING, as persisted: the install cannot finish, nor its end be recorded.
+      Path filler = apps.resolve("filler");
+      try (var out = Files.newOutputStream(filler)) {
+        byte[] block = new byte[64 * 1024];
+        while (true) {
+          out.write(block);
+        }
+      } catch (IOException full) {
+        assertThat(full.getMessage()).contains("No space left");
+      }
+      Files.createFile(proceed);
+      Job failed = deploying.get(30, TimeUnit.SECONDS);
+      assertThat(failed.phase()).isEqualTo(Phase.FAILED);
+      assertThat(failed.failureKind()).isEqualTo("disk_full");
+      Files.delete(filler);
+      assertThat(lifecycle.releases().job("web").orElseThrow().phase()).as("the disk kept the old phase")
+          .isEqualTo(Phase.INSTALLING);
+
+      // The agent restarts with its disk back: the job it was told had failed stays failed.
+      seen.clear();
+      Lifecycle restarted = new Lifecycle(apps, runtime, (digest, size, progress) -> artifacts.get(digest),
+          () -> new Preconditions.Host("x86_64", "linux", 2, 4L << 30), Map.of("rack", "r1"), 3, Clock.systemUTC(),
+          job -> seen.add(job.phase()));
+      assertThat(restarted.recover()).singleElement().extracting(Job::phase).isEqualTo(Phase.FAILED);
+      assertThat(seen).containsExactly(Phase.FAILED);
+      assertThat(restarted.releases().job("web").orElseThrow().phase()).isEqualTo(Phase.FAILED);
+      assertThat(restarted.releases().currentVersion("web")).contains("1");
+    }
+  }
+
+  @Test
   void afterAFailedDeployTheRackRollbackGoesToTheReleaseActiveBeforeAndHealthIsStillReported() throws Exception {
     release("1.0.0", "", Map.of());
     release("1.1.0", "", Map.of());
