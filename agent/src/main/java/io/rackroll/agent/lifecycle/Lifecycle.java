@@ -3,6 +3,7 @@ package io.rackroll.agent.lifecycle;
 import io.rackroll.agent.artifact.ArtifactSource;
 import io.rackroll.agent.install.Preconditions;
 import io.rackroll.logging.ServiceLogging;
+import io.rackroll.release.Manifest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -369,6 +370,36 @@ public final class Lifecycle {
         job = job.failing(switched ? Phase.ROLLING_BACK : Phase.FAILED, HostFiles.diskKind(e), why, clock.millis());
       }
     }
+  }
+
+  /** What a rollback a host does by itself within a release's bake time appends to its deployment's id. */
+  public static final String BAKE = ":bake";
+
+  /**
+   * The bake: {@code app}'s current release turned unhealthy (its periodic health report) within
+   * its manifest's {@code health.bake} after the install that activated it; the host rolls back to
+   * its release before by itself, reported under the deployment's id with {@link #BAKE} appended.
+   * After the bake time, or for a switch to a kept release (itself a way back), nothing happens:
+   * a host never changes releases by itself then.
+   */
+  Optional<Job> bakeFailed(String app) throws IOException, InterruptedException {
+    Optional<Job> last = releases.job(app);
+    if (last.isEmpty() || last.get().phase() != Phase.ACTIVE || last.get().switchOnly()
+        || last.get().previous().isEmpty() || last.get().deploymentId().endsWith(BAKE)) {
+      return Optional.empty();
+    }
+    Job job = last.get();
+    Optional<Manifest> m = releases.manifestIfPresent(app, job.version());
+    java.time.Duration bake = m.map(x -> x.health().bake()).orElse(java.time.Duration.ZERO);
+    if (bake.isZero() || clock.millis() >= job.updatedAtMillis() + bake.toMillis()
+        || !releases.currentRelease(app).orElse("").equals(job.version())) {
+      return Optional.empty();
+    }
+    log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
+        .log("{}: unhealthy within its {} bake time; rolling back to {} by itself", job.ref(),
+            io.rackroll.wire.Durations.format(bake), job.previous());
+    return Optional.of(rollback(job.deploymentId() + BAKE, app, Releases.versionOf(job.previous()),
+        releases.configDigestOf(app, job.previous())));
   }
 
   /**

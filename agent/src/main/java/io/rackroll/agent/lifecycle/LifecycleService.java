@@ -83,6 +83,10 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
         var report = lifecycle.health().now(job.app());
         if (report.isPresent()) {
           reports.accept(AgentMessage.newBuilder().setHealth(hostMetrics.apply(report.get())).build());
+          if (!report.get().getHealthy()) {
+            // Within a release's bake time the host rolls back by itself (on the job thread).
+            worker.execute(() -> runJob(() -> lifecycle.bakeFailed(job.app()), "bake check of " + job.app()));
+          }
         }
       }
     } catch (IOException | RuntimeException e) {

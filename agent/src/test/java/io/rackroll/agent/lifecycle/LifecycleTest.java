@@ -594,6 +594,48 @@ class LifecycleTest {
   }
 
   @Test
+  void withinItsBakeTimeAnUnhealthyReleaseIsRolledBackByTheHostAndAfterItNever() throws Exception {
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(
+        java.time.Instant.parse("2026-06-01T10:00:00Z").toEpochMilli());
+    Clock moved = new Clock() {
+      @Override
+      public java.time.ZoneId getZone() {
+        return java.time.ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public java.time.Instant instant() {
+        return java.time.Instant.ofEpochMilli(now.get());
+      }
+    };
+    lifecycle = new Lifecycle(apps, (digest, size, progress) -> artifacts.get(digest),
+        () -> new Preconditions.Host("x86_64", "linux", 2, 4L << 30), Map.of("rack", "r1"), 3, moved,
+        job -> seen.add(job.phase()));
+    release("1", "  bake: 10m\n", Map.of());
+    release("2", "  bake: 10m\n", Map.of());
+    deploy("1");
+    deploy("2");
+    // An unhealthy periodic report within the bake time (the service calls this on one): back by itself.
+    assertThat(lifecycle.bakeFailed("web")).isPresent();
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1");
+    Job back = lifecycle.releases().job("web").orElseThrow();
+    assertThat(back.deploymentId()).isEqualTo("d-test" + Lifecycle.BAKE);
+    assertThat(back.phase()).isEqualTo(Phase.ACTIVE);
+    assertThat(lifecycle.bakeFailed("web")).as("a rollback is not baked: no going back and forth").isEmpty();
+
+    // After the bake time, a host never changes releases by itself.
+    deploy("2");
+    now.addAndGet(java.time.Duration.ofMinutes(11).toMillis());
+    assertThat(lifecycle.bakeFailed("web")).isEmpty();
+    assertThat(lifecycle.releases().currentVersion("web")).contains("2");
+  }
+
+  @Test
   void hookThatHangsIsKilledAtItsTimeout() throws Exception {
     release("1", "", Map.of("postInstall", "echo started; sleep 60"));
     Job job = deploy("1");

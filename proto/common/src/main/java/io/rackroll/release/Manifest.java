@@ -108,11 +108,17 @@ public record Manifest(String name, String version, Requirements requires, Map<H
   /** A script inside the release, run with a timeout. */
   public record Hook(String path, Duration timeout) {}
 
-  /** How to tell the release is healthy after activation. No checks: healthy at once. */
+  /**
+   * How to tell the release is healthy after activation. No checks: healthy at once.
+   *
+   * @param bake how long after its activation a host watches the release by itself: unhealthy
+   *     within it (the periodic health report), the host rolls back on its own, even with the
+   *     controller away; after it, a host never changes releases by itself. Zero: no bake.
+   */
   public record Health(List<HealthCheck> checks, Duration interval, Duration timeout, int healthyAfter,
-      Duration deadline) {
+      Duration deadline, Duration bake) {
     public static final Health NONE = new Health(List.of(), Duration.ofSeconds(2), Duration.ofSeconds(1), 3,
-        Duration.ofSeconds(60));
+        Duration.ofSeconds(60), Duration.ZERO);
 
     public Health {
       checks = List.copyOf(checks);

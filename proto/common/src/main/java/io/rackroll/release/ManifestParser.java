@@ -209,7 +209,8 @@ final class ManifestParser {
   }
 
   private Health health(Node node) {
-    Map<String, Node> m = keys(node, "health.", List.of("checks", "interval", "timeout", "healthyAfter", "deadline"));
+    Map<String, Node> m = keys(node, "health.", List.of("checks", "interval", "timeout", "healthyAfter", "deadline",
+        "bake"));
     List<HealthCheck> checks = new ArrayList<>();
     if (m.containsKey("checks")) {
       if (!(m.get("checks") instanceof SequenceNode seq)) {
@@ -227,6 +228,7 @@ final class ManifestParser {
     Duration interval = m.containsKey("interval") ? duration(m.get("interval"), "health.interval") : d.interval();
     Duration timeout = m.containsKey("timeout") ? duration(m.get("timeout"), "health.timeout") : d.timeout();
     Duration deadline = m.containsKey("deadline") ? duration(m.get("deadline"), "health.deadline") : d.deadline();
+    Duration bake = m.containsKey("bake") ? duration(m.get("bake"), "health.bake") : d.bake();
     int healthyAfter = d.healthyAfter();
     if (m.containsKey("healthyAfter")) {
       String v = scalar(m.get("healthyAfter"), "health.healthyAfter");
@@ -239,14 +241,14 @@ final class ManifestParser {
         problem(m.get("healthyAfter"), "health.healthyAfter", v, "a whole number of consecutive passes >= 1");
       }
     }
-    if (interval == null || timeout == null || deadline == null) {
+    if (interval == null || timeout == null || deadline == null || bake == null) {
       return d;
     }
     if (timeout.compareTo(interval) > 0) {
       problems.add(at(m.get("timeout")) + "health.timeout: " + Durations.format(timeout)
           + " (expected: at most health.interval " + Durations.format(interval) + ")");
     }
-    return new Health(checks, interval, timeout, healthyAfter, deadline);
+    return new Health(checks, interval, timeout, healthyAfter, deadline, bake);
   }
 
   private HealthCheck check(Node item) {

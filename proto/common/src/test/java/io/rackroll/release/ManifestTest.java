@@ -79,6 +79,15 @@ class ManifestTest {
   }
 
   @Test
+  void aBakeTimeIsHowLongAHostWatchesTheReleaseByItself() throws Exception {
+    Manifest m = Manifest.parse("name: web\nversion: 1\nhealth:\n  checks: [{tcp: \"127.0.0.1:8080\"}]\n  bake: 10m\n");
+    assertThat(m.health().bake()).isEqualTo(java.time.Duration.ofMinutes(10));
+    assertThat(Manifest.parse("name: web\nversion: 1\n").health().bake()).as("none unless asked").isZero();
+    assertProblems("name: web\nversion: 1\nhealth:\n  bake: a while\n",
+        "rackroll.yaml line 4: health.bake: a while (expected: a duration such as 500ms, 2s or 5m)");
+  }
+
+  @Test
   void minimalManifestNeedsOnlyNameAndVersion() throws Exception {
     Manifest m = Manifest.parse("name: tool\nversion: '2'\n");
     assertThat(m.hooks()).isEmpty();

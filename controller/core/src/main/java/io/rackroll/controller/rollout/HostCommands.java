@@ -21,6 +21,8 @@ import java.util.UUID;
  */
 final class HostCommands {
   static final String REVERT = ":revert";
+  /** A host's own rollback within a release's bake time reports under its deployment's id with this appended. */
+  static final String BAKE = ":bake";
 
   /** The fleet's connections, as the engine sees them. */
   interface Hosts {
@@ -52,7 +54,12 @@ final class HostCommands {
 
   /** The deployment id a report names, without the revert suffix, and whether it is a revert's. */
   static String deploymentOf(String reportedId) {
-    return isRevert(reportedId) ? reportedId.substring(0, reportedId.length() - REVERT.length()) : reportedId;
+    return isRevert(reportedId) ? reportedId.substring(0, reportedId.length() - REVERT.length())
+        : isBake(reportedId) ? reportedId.substring(0, reportedId.length() - BAKE.length()) : reportedId;
+  }
+
+  static boolean isBake(String reportedId) {
+    return reportedId.endsWith(BAKE);
   }
 
   static boolean isRevert(String reportedId) {

@@ -266,6 +266,24 @@ final class Rollout {
     }
   }
 
+  /**
+   * The host rolled back by itself, unhealthy within its release's bake time (perhaps while this
+   * controller was away), and is now on {@code currentVersion}. In a running deployment it counts
+   * as failed like a host unhealthy in its gate (nothing to send back: it is back); after the
+   * deployment ended it goes into the host's history.
+   */
+  void rolledBackByItself(String agentId, String currentVersion) {
+    Deployment.Host h = hosts.get(agentId);
+    current.put(agentId, currentVersion);
+    String why = "rolled back by itself to " + currentVersion + ": unhealthy within its bake time";
+    if (!state.ended() && h.phase() == HostPhase.ACTIVE) {
+      move(h, HostPhase.UNHEALTHY, "unhealthy", why);
+      advance();
+    } else if (noted.add(agentId + "/bake")) {
+      ctx.store.deployments().hostNote(d.id(), agentId, "BAKE_ROLLED_BACK", why, ctx.clock.instant());
+    }
+  }
+
   /** A report of how a host really ended, after it was counted otherwise: kept in its history, once. */
   private void late(Deployment.Host h, HostPhase phase) {
     if (noted.add(h.agentId() + "/" + phase)) {

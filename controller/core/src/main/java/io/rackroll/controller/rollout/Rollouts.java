@@ -265,6 +265,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       if (!j.phase().equals(HostPhase.DOWNLOADING.name())) {
         downloads.remove(j.agentId());
       }
+      if (HostCommands.isBake(j.deploymentId())) {
+        if (j.phase().equals(HostPhase.ACTIVE.name())) {
+          settle(r, x -> x.rolledBackByItself(j.agentId(), j.currentVersion()));
+        }
+        return;
+      }
       settle(r, x -> x.reported(j.agentId(), HostCommands.isRevert(j.deploymentId()), j.phase(), j.failureKind(),
           j.failure(), Optional.of(j.currentVersion())));
     });

@@ -377,6 +377,30 @@ class RolloutTest {
     assertThat(r.state()).as("an ended deployment stays ended").isEqualTo(DeploymentState.ROLLED_BACK);
   }
 
+  @Test
+  void aHostThatRolledBackByItselfWithinItsBakeTimeCountsAsFailedAndIsRecordedAfterTheEnd() {
+    connect("a", "b");
+    Rollout r = deploy(Map.of("canary", "0", "batch", "1", "healthGate", "1m", "maxFailures", "1"), 1,
+        List.of("a"), List.of("b"));
+    report(r, "a", "ACTIVE");
+    r.rolledBackByItself("a", "1");
+    assertThat(phase(r, "a")).isEqualTo(HostPhase.UNHEALTHY);
+    assertThat(revert(r, "a")).as("it is back already: nothing to send").isEmpty();
+    assertThat(r.failures()).isEqualTo(1);
+
+    clock.advance(Duration.ofMinutes(2));
+    r.tick();
+    report(r, "b", "ACTIVE");
+    clock.advance(Duration.ofMinutes(2));
+    r.tick();
+    assertThat(r.state()).isEqualTo(DeploymentState.COMPLETED);
+    r.rolledBackByItself("b", "1"); // later, with the controller perhaps away
+    r.rolledBackByItself("b", "1"); // reported again at a reconnect
+    assertThat(phase(r, "b")).isEqualTo(HostPhase.ACTIVE);
+    assertThat(store.deployments().transitions(r.d.id())).filteredOn(t -> t.agentId().equals("b"))
+        .extracting(t -> t.phase()).containsOnlyOnce("BAKE_ROLLED_BACK");
+  }
+
   // ---- an admin's abort from every state it may come from ----
 
   @Test
