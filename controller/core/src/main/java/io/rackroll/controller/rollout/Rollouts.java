@@ -352,9 +352,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     try {
       event.accept(r);
     } finally {
-      if (r.state().ended()) {
-        active.remove(r.d.id());
-        ended.remove(r.d.id()); // loaded afresh when a late report comes
+      if (r.state().ended() && active.remove(r.d.id()) != null) {
+        // It just ended: a late report about it loads it afresh from the store.
+        ended.remove(r.d.id());
         downloads.values().removeIf(x -> x.deploymentId().equals(r.d.id()));
       }
     }

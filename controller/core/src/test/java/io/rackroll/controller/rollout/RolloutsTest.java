@@ -10,12 +10,17 @@ import io.rackroll.controller.testing.RawAgent;
 import io.rackroll.controller.testing.TestController;
 import io.rackroll.controller.testing.WireFleet;
 import io.rackroll.proto.v1.AgentMessage;
+import io.rackroll.proto.v1.Command;
+import io.rackroll.proto.v1.ControllerMessage;
 import io.rackroll.proto.v1.Deploy;
 import io.rackroll.proto.v1.DeployRequest;
 import io.rackroll.proto.v1.DeploymentHost;
 import io.rackroll.proto.v1.DeploymentRecord;
 import io.rackroll.proto.v1.DownloadProgress;
 import io.rackroll.proto.v1.GetAgentRequest;
+import io.rackroll.proto.v1.GetDeploymentRequest;
+import io.rackroll.proto.v1.JobUpdate;
+import io.rackroll.proto.v1.Rollback;
 import io.rackroll.release.Artifact;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,6 +156,56 @@ class RolloutsTest {
     DeploymentHost h = awaitHost(id, "ag-a", "UNHEALTHY");
     assertThat(h.getFailure()).isEqualTo("disconnected during the 1h health gate");
     assertThat(awaitEnd(id).getState()).isEqualTo("failed");
+  }
+
+  @Test
+  void aHostThatFinishesAfterItsDeploymentRolledBackIsSentBackAndItsRealEndIsRecordedOnce() throws Exception {
+    RawAgent.Stream a = connect("ag-a");
+    RawAgent.Stream c = connect("ag-c");
+    String first = deploy("1", Map.of("canary", "0", "batch", "2", "healthGate", "0s")).getId();
+    report(a, command(a), "ACTIVE");
+    report(c, command(c), "ACTIVE");
+    assertThat(awaitEnd(first).getState()).isEqualTo("completed");
+
+    String id = deploy("2", Map.of("canary", "0", "batch", "2", "healthGate", "0s", "hostTimeout", "1m",
+        "maxFailures", "0")).getId();
+    report(a, command(a), "ACTIVE");
+    Deploy frozen = command(c); // c is frozen mid-install: it says nothing
+    awaitHost(id, "ag-a", "ACTIVE");
+    controller.clock.advance(Duration.ofSeconds(61));
+    awaitHost(id, "ag-c", "TIMED_OUT");
+    Rollback back = rollback(a);
+    reportRollback(a, back, "ACTIVE", "1");
+    assertThat(awaitEnd(id).getState()).isEqualTo("rolled_back");
+
+    // c wakes up and finishes: news, however often it says so.
+    report(c, frozen, "ACTIVE");
+    report(c, frozen, "ACTIVE");
+    Rollback sentBack = rollback(c);
+    assertThat(sentBack.getDeploymentId()).isEqualTo(id + ":revert");
+    assertThat(sentBack.getToVersion()).isEqualTo("1");
+    reportRollback(c, sentBack, "ACTIVE", "1");
+    await().atMost(10, TimeUnit.SECONDS).until(() -> host(id, "ag-c").getRevert().equals("REVERTED"));
+    assertThat(controller.admin().getDeployment(GetDeploymentRequest.newBuilder().setId(id).setTransitions(true).build())
+        .getTransitionsList()).filteredOn(t -> t.getAgentId().equals("ag-c"))
+        .extracting(t -> t.getPhase()).containsOnlyOnce("LATE_ACTIVE");
+    assertThat(host(id, "ag-c").getPhase()).as("the deployment's count stands").isEqualTo("TIMED_OUT");
+  }
+
+  /** Waits for this host's next rollback command. */
+  private static Rollback rollback(RawAgent.Stream s) throws InterruptedException {
+    while (true) {
+      ControllerMessage m = s.next();
+      if (m.hasCommand() && m.getCommand().getKindCase() == Command.KindCase.ROLLBACK) {
+        return m.getCommand().getRollback();
+      }
+    }
+  }
+
+  private static void reportRollback(RawAgent.Stream s, Rollback job, String phase, String current) {
+    s.send(AgentMessage.newBuilder().setJob(JobUpdate.newBuilder().setDeploymentId(job.getDeploymentId())
+        .setApp(job.getApp()).setVersion(job.getToVersion()).setPhase(phase).setCurrentVersion(current)
+        .setAtEpochMillis(System.currentTimeMillis())).build());
   }
 
   // ---- the wire, as a host plays it ----
