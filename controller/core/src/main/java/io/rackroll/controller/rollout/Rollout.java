@@ -392,18 +392,31 @@ final class Rollout {
         if (now.isBefore(gateStartedAt.plus(strategy.healthGate()))) {
           return; // the tick comes back
         }
-        // A gate is passed by hosts heard from to its end: silence is no proof of health.
+        // A gate is passed by hosts heard from at its end: silence is no proof of health. A host not
+        // heard from (its agent still reconnecting after this controller restarted, say) is waited
+        // for up to --host-timeout past the gate's end, then fails it.
+        Instant gateEnd = gateStartedAt.plus(strategy.healthGate());
         boolean failed = false;
+        boolean waiting = false;
         for (Deployment.Host h : batch(batch)) {
-          if (h.phase() == HostPhase.ACTIVE && !ctx.commands.heard(h.agentId())) {
-            failGate(h, (ctx.commands.connected(h.agentId()) ? "silent at the end of" : "not connected at the end of")
-                + " the " + Durations.format(strategy.healthGate()) + " health gate");
-            failed = true;
+          if (h.phase() != HostPhase.ACTIVE || ctx.commands.heard(h.agentId())) {
+            continue;
           }
+          if (now.isBefore(gateEnd.plus(strategy.hostTimeout()))) {
+            waiting = true;
+            continue;
+          }
+          failGate(h, (ctx.commands.connected(h.agentId()) ? "silent" : "not connected") + " since the end of the "
+              + Durations.format(strategy.healthGate()) + " health gate (" + Durations.format(strategy.hostTimeout())
+              + ", --host-timeout)");
+          failed = true;
         }
         if (failed) {
           advance();
           return;
+        }
+        if (waiting) {
+          return; // the tick comes back
         }
       }
       gateStartedAt = null;

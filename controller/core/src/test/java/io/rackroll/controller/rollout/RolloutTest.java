@@ -491,8 +491,8 @@ class RolloutTest {
   @Test
   void aHostSilentInItsHealthGateFailsItAndSoDoesOneStillSilentAtItsEnd() {
     connect("a", "b", "c", "d");
-    Rollout r = deploy(Map.of("canary", "0", "batch", "2", "healthGate", "1m", "maxFailures", "2"), 2,
-        List.of("a", "b"), List.of("c", "d"));
+    Rollout r = deploy(Map.of("canary", "0", "batch", "2", "healthGate", "1m", "maxFailures", "2", "hostTimeout", "1m"),
+        2, List.of("a", "b"), List.of("c", "d"));
     report(r, "a", "ACTIVE");
     report(r, "b", "ACTIVE");
     // a froze: the registry found it stale and said so.
@@ -502,13 +502,19 @@ class RolloutTest {
     assertThat(stored(r).hosts()).filteredOn(h -> h.agentId().equals("a")).singleElement()
         .satisfies(h -> assertThat(h.failure()).isEqualTo("silent during the 1m health gate (no heartbeat)"));
     assertThat(revert(r, "a")).isEqualTo("SENT");
-    // b goes silent too, and the gate ends before any event about it: the end of the gate checks.
+    // b goes silent too, and the gate ends before any event about it: the end of the gate waits up
+    // to --host-timeout for b to be heard from, then fails it.
     hosts.silent.add("b");
-    clock.advance(Duration.ofMinutes(2));
+    clock.advance(Duration.ofSeconds(90));
+    r.tick();
+    assertThat(phase(r, "b")).as("waited for").isEqualTo(HostPhase.ACTIVE);
+    assertThat(r.batchIndex()).as("and the next batch with it").isZero();
+    clock.advance(Duration.ofSeconds(60));
     r.tick();
     assertThat(phase(r, "b")).isEqualTo(HostPhase.UNHEALTHY);
     assertThat(stored(r).hosts()).filteredOn(h -> h.agentId().equals("b")).singleElement()
-        .satisfies(h -> assertThat(h.failure()).isEqualTo("silent at the end of the 1m health gate"));
+        .satisfies(h -> assertThat(h.failure()).isEqualTo("silent since the end of the 1m health gate (1m,"
+            + " --host-timeout)"));
     assertThat(r.batchIndex()).as("within the budget, the next batch starts").isEqualTo(1);
     assertThat(hosts.count("c")).isEqualTo(1);
   }
