@@ -33,7 +33,11 @@ final class HookRunner {
   static final int TAIL_LINES = 20;
   /** How long a leftover hook gets to end after SIGTERM. */
   static final java.time.Duration GRACE = java.time.Duration.ofSeconds(10);
-  /** util-linux's setsid: a new session, so the hook's pid is its process group. Absent, hooks run without. */
+  /**
+   * util-linux's setsid: a new session, so the hook's pid is its process group (setsid execs the
+   * hook in place, as the agent's child is no group leader; --wait in case it ever forks, so the
+   * hook's end and exit status are still the ones waited for). Absent, hooks run without.
+   */
   private static final Path SETSID = Path.of("/usr/bin/setsid");
 
   /**
@@ -70,7 +74,7 @@ final class HookRunner {
     }
     Path marker = HostLayout.appOf(releaseDir).resolve(HostLayout.HOOK);
     endLeftovers(marker);
-    List<String> command = Files.isExecutable(SETSID) ? List.of(SETSID.toString(), script.toString())
+    List<String> command = Files.isExecutable(SETSID) ? List.of(SETSID.toString(), "--wait", script.toString())
         : List.of(script.toString());
     ProcessBuilder pb = new ProcessBuilder(command).directory(releaseDir.toFile())
         .redirectErrorStream(true).redirectOutput(log.toFile());
