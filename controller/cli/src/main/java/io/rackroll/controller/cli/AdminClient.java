@@ -116,6 +116,14 @@ final class AdminClient {
     Status s = e.getStatus();
     String detail = s.getDescription() != null ? s.getDescription()
         : s.getCause() != null ? s.getCause().getMessage() : s.getCode().toString();
+    detail = detail.lines().findFirst().orElse(""); // gRPC appends its channel pipeline on a second line
+    for (Throwable c = s.getCause(); c != null; c = c.getCause()) {
+      if (c instanceof java.security.cert.CertificateException) {
+        // The controller answered, but its certificate does not name the address used.
+        return "the controller's certificate was refused: " + String.valueOf(c.getMessage()).lines().findFirst()
+            .orElse("") + " (reach it by a name it was initialized with (--san), or pass --controller HOST:PORT)";
+      }
+    }
     return switch (s.getCode()) {
       case UNAVAILABLE -> "cannot reach the controller: " + detail
           + " (is it running? start it with 'rackroll controller run')";

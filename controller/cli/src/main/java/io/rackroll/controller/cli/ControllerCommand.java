@@ -27,8 +27,9 @@ final class ControllerCommand {
     Path data;
 
     @Option(names = "--san", split = ",", paramLabel = "NAME",
-        description = "Host names and IP addresses agents use to reach the controller (default: localhost,127.0.0.1).")
-    List<String> sans = List.of("localhost", "127.0.0.1");
+        description = "Host names and IP addresses agents use to reach the controller; localhost and 127.0.0.1 are"
+            + " always added, for the CLI on this host.")
+    List<String> sans = List.of();
 
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Address to listen on (default: 0.0.0.0:7443).")
     String listen;
@@ -57,7 +58,7 @@ final class ControllerCommand {
       }
       System.out.println("Initialized controller in " + data.toAbsolutePath());
       System.out.println("  CA fingerprint  " + pki.caFingerprint());
-      System.out.println("  server names    " + String.join(", ", sans));
+      System.out.println("  server names    " + String.join(", ", ControllerPki.serverNames(sans)));
       System.out.println("  admin cert      " + ControllerPki.dir(data).resolve("admin.crt"));
       System.out.println("  config          " + config + kept);
       System.out.println("Next: rackroll controller run --data " + data

@@ -40,7 +40,17 @@ public record ControllerPki(CertificateAuthority ca, PrivateKey serverKey, List<
     return Files.exists(dir(dataDir).resolve("ca.key"));
   }
 
-  /** Creates the CA, the server certificate for {@code sans} and the first admin certificate. */
+  /** Names every server certificate carries, whatever an operator lists: the CLI on the controller's host connects through them. */
+  static final List<String> LOOPBACK = List.of("localhost", "127.0.0.1");
+
+  /** The names a server certificate for {@code sans} carries: those, then the loopback names not among them. */
+  public static List<String> serverNames(List<String> sans) {
+    java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>(sans);
+    names.addAll(LOOPBACK);
+    return List.copyOf(names);
+  }
+
+  /** Creates the CA, the server certificate for {@code sans} (and the loopback) and the first admin certificate. */
   public static ControllerPki init(Path dataDir, List<String> sans, Clock clock) throws IOException {
     Path dir = dir(dataDir);
     if (exists(dataDir)) {
@@ -50,7 +60,7 @@ public record ControllerPki(CertificateAuthority ca, PrivateKey serverKey, List<
     SecureFiles.privateDirectory(dir);
     CertificateAuthority ca = CertificateAuthority.create(clock, CA_LIFETIME);
     KeyPair server = Keys.newKeyPair();
-    X509Certificate serverCert = ca.issueServer(server.getPublic(), sans, SERVER_LIFETIME);
+    X509Certificate serverCert = ca.issueServer(server.getPublic(), serverNames(sans), SERVER_LIFETIME);
     KeyPair admin = Keys.newKeyPair();
     X509Certificate adminCert = ca.issueClient(PeerIdentity.admin(ADMIN_NAME), admin.getPublic(), ADMIN_LIFETIME);
 

@@ -36,7 +36,7 @@ class ControllerPkiRotationTest {
     server.verify(next.getPublicKey());
     assertThat(server.getPublicKey()).as("same key, new certificate").isEqualTo(first.serverChain().get(0).getPublicKey());
     assertThat(server.getSubjectAlternativeNames().stream().map(san -> san.get(1).toString()).toList())
-        .containsExactly("ctl.example.net", "10.0.0.5");
+        .containsExactly("ctl.example.net", "10.0.0.5", "localhost", "127.0.0.1");
     Pem.readCertificates(ControllerPki.dir(data).resolve("admin.crt")).get(0).verify(next.getPublicKey());
     assertThat(ControllerPki.rotation(data)).isEqualTo(ControllerPki.Rotation.FINISHED);
 

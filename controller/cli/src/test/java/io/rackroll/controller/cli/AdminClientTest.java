@@ -1,0 +1,30 @@
+package io.rackroll.controller.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Status;
+import java.security.cert.CertificateException;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.Test;
+
+/** What the operator reads when a call fails: one line, with what to do. */
+class AdminClientTest {
+  private static final String PIPELINE = "io exception\nChannel Pipeline: [SslHandler#0, ProtocolNegotiators$ClientTlsHandler#0]";
+
+  @Test
+  void aControllerThatIsNotThereIsOneLine() {
+    String line = AdminClient.describe(Status.UNAVAILABLE.withDescription(PIPELINE).asRuntimeException());
+    assertThat(line).isEqualTo("cannot reach the controller: io exception (is it running? start it with"
+        + " 'rackroll controller run')");
+  }
+
+  @Test
+  void aCertificateThatDoesNotNameTheAddressUsedSaysSo() {
+    SSLHandshakeException tls = new SSLHandshakeException("General SSLEngine problem");
+    tls.initCause(new CertificateException("No subject alternative names matching IP address 10.1.2.3 found"));
+    String line = AdminClient.describe(Status.UNAVAILABLE.withDescription(PIPELINE).withCause(tls).asRuntimeException());
+    assertThat(line).isEqualTo("the controller's certificate was refused: No subject alternative names matching IP"
+        + " address 10.1.2.3 found (reach it by a name it was initialized with (--san), or pass --controller HOST:PORT)");
+    assertThat(line).doesNotContain("\n");
+  }
+}
