@@ -1,15 +1,25 @@
 package io.rackroll.agent.lifecycle;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.agent.install.ReleaseTree;
 import io.rackroll.release.Manifest.Hook;
 import io.rackroll.release.Template;
+import io.rackroll.trust.SecureFiles;
+import io.rackroll.wire.Durations;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs a release's hook scripts: in the release directory, with the documented environment, with
@@ -28,11 +38,11 @@ import java.util.concurrent.TimeUnit;
  * RACKROLL_ENVIRONMENT} and one {@code RACKROLL_VAR_<NAME>} per variable.
  */
 final class HookRunner {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HookRunner.class);
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final Logger log = LoggerFactory.getLogger(HookRunner.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
   static final int TAIL_LINES = 20;
   /** How long a leftover hook gets to end after SIGTERM. */
-  static final java.time.Duration GRACE = java.time.Duration.ofSeconds(10);
+  static final Duration GRACE = Duration.ofSeconds(10);
   /**
    * util-linux's setsid: a new session, so the hook's pid is its process group (setsid execs the
    * hook in place, as the agent's child is no group leader; --wait in case it ever forks, so the
@@ -103,7 +113,7 @@ final class HookRunner {
         killTree(p);
         p.waitFor(10, TimeUnit.SECONDS);
         throw new HookFailed(name + " hook " + hook.path() + " of " + app + "@" + version + " timed out after "
-            + io.rackroll.wire.Durations.format(hook.timeout()) + " and was killed; output: " + tail(log), true);
+            + Durations.format(hook.timeout()) + " and was killed; output: " + tail(log), true);
       }
     } catch (InterruptedException e) {
       killTree(p);
@@ -141,9 +151,9 @@ final class HookRunner {
   }
 
   private static void record(Path marker, Process p, String hook, String release) throws IOException {
-    long started = p.toHandle().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
-    io.rackroll.trust.SecureFiles.write(marker, JSON.writeValueAsBytes(new Running(p.pid(), started, hook, release)),
-        io.rackroll.trust.SecureFiles.PUBLIC);
+    long started = p.toHandle().info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+    SecureFiles.write(marker, JSON.writeValueAsBytes(new Running(p.pid(), started, hook, release)),
+        SecureFiles.PUBLIC);
   }
 
   /**
@@ -162,8 +172,8 @@ final class HookRunner {
       Files.deleteIfExists(marker);
       return;
     }
-    List<ProcessHandle> left = new java.util.ArrayList<>(group(run.pid()));
-    ProcessHandle.of(run.pid()).filter(h -> h.info().startInstant().map(java.time.Instant::toEpochMilli)
+    List<ProcessHandle> left = new ArrayList<>(group(run.pid()));
+    ProcessHandle.of(run.pid()).filter(h -> h.info().startInstant().map(Instant::toEpochMilli)
         .orElse(-1L) == run.startedAtMillis()).filter(h -> !left.contains(h)).ifPresent(left::add);
     if (!left.isEmpty()) {
       log.warn("{} hook of {} was still running from before the agent restarted ({} process(es)); ending it before"
@@ -173,9 +183,9 @@ final class HookRunner {
       for (ProcessHandle h : left) {
         try {
           h.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
           h.destroyForcibly();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           // gone
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();

@@ -1,13 +1,16 @@
 package io.rackroll.agent.lifecycle;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.agent.artifact.ArtifactSource;
 import io.rackroll.agent.install.Preconditions;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.release.Manifest;
+import io.rackroll.wire.Durations;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -33,7 +36,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final ObjectMapper JSON = new ObjectMapper();
   /** Entries of one persisted phase across restarts before the job gives up instead of looping. */
   static final int MAX_ENTRIES = 3;
 
@@ -390,14 +393,14 @@ public final class Lifecycle {
     }
     Job job = last.get();
     Optional<Manifest> m = releases.manifestIfPresent(app, job.version());
-    java.time.Duration bake = m.map(x -> x.health().bake()).orElse(java.time.Duration.ZERO);
+    Duration bake = m.map(x -> x.health().bake()).orElse(Duration.ZERO);
     if (bake.isZero() || clock.millis() >= job.updatedAtMillis() + bake.toMillis()
         || !releases.currentRelease(app).orElse("").equals(job.version())) {
       return Optional.empty();
     }
     log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
         .log("{}: unhealthy within its {} bake time; rolling back to {} by itself", job.ref(),
-            io.rackroll.wire.Durations.format(bake), job.previous());
+            Durations.format(bake), job.previous());
     return Optional.of(rollback(job.deploymentId() + BAKE, app, Releases.versionOf(job.previous()),
         releases.configDigestOf(app, job.previous())));
   }

@@ -10,6 +10,7 @@ import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.wire.Threads;
 import io.rackroll.wire.Names;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class LifecycleService implements ControllerLink.Commands, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LifecycleService.class);
   /** How long a stop waits for the step under way; within the unit's TimeoutStopSec. */
-  static final java.time.Duration STOP_WAIT = java.time.Duration.ofSeconds(75);
+  static final Duration STOP_WAIT = Duration.ofSeconds(75);
 
   private final Lifecycle lifecycle;
   private final Flags flags;

@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -67,8 +68,8 @@ final class Rollout {
   private final Map<Integer, List<String>> batches = new HashMap<>();
   private final Map<Integer, Set<String>> batchEnvironments = new HashMap<>();
   private int batchEnvironmentsVersion = -1;
-  /** Late reports already recorded, as "agent/PHASE", so a report repeated at each reconnect is kept once. */
-  private final Set<String> noted = new java.util.HashSet<>();
+  /** Notes already recorded, as "agent/WHAT", so a report repeated at each reconnect is kept once. */
+  private final Set<String> noted = new HashSet<>();
   /** Each host's agent record, read once: labels change only when a host is replaced. */
   private final Map<String, Optional<StoredAgent>> agents = new HashMap<>();
   /** Hosts in a phase that counts as a failure; kept by {@link #move}, the only place a phase changes. */
@@ -279,16 +280,21 @@ final class Rollout {
     if (!state.ended() && h.phase() == HostPhase.ACTIVE) {
       move(h, HostPhase.UNHEALTHY, "unhealthy", why);
       advance();
-    } else if (noted.add(agentId + "/bake")) {
-      ctx.store.deployments().hostNote(d.id(), agentId, "BAKE_ROLLED_BACK", why, ctx.clock.instant());
+    } else {
+      note(agentId, "BAKE_ROLLED_BACK", why);
     }
   }
 
   /** A report of how a host really ended, after it was counted otherwise: kept in its history, once. */
   private void late(Deployment.Host h, HostPhase phase) {
-    if (noted.add(h.agentId() + "/" + phase)) {
-      ctx.store.deployments().hostNote(d.id(), h.agentId(), "LATE_" + phase.name(), "reported " + phase.name()
-          + " after the deployment counted it " + h.phase().name(), ctx.clock.instant());
+    note(h.agentId(), "LATE_" + phase.name(), "reported " + phase.name() + " after the deployment counted it "
+        + h.phase().name());
+  }
+
+  /** Records {@code what} in the host's history, once however often its agent reports it again. */
+  private void note(String agentId, String what, String detail) {
+    if (noted.add(agentId + "/" + what)) {
+      ctx.store.deployments().hostNote(d.id(), agentId, what, detail, ctx.clock.instant());
     }
   }
 

@@ -5,6 +5,7 @@ import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.fleet.FleetListener;
 import io.rackroll.controller.rollout.Planner.Candidate;
 import io.rackroll.controller.rollout.Planner.Plan;
+import io.rackroll.controller.store.ConnectionState;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.FlagsReport;
 import io.rackroll.controller.store.HostJob;
@@ -12,6 +13,7 @@ import io.rackroll.controller.store.HostPhase;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.strategy.Strategy;
 import io.rackroll.logging.ServiceLogging;
+import io.rackroll.proto.v1.Command;
 import io.rackroll.wire.Ids;
 import io.rackroll.wire.Threads;
 import java.time.Clock;
@@ -93,12 +95,12 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
       @Override
       public boolean silent(String agentId) {
-        return registry.live(agentId).map(l -> l.state() == io.rackroll.controller.store.ConnectionState.STALE)
+        return registry.live(agentId).map(l -> l.state() == ConnectionState.STALE)
             .orElse(false);
       }
 
       @Override
-      public boolean send(String agentId, io.rackroll.proto.v1.Command command) {
+      public boolean send(String agentId, Command command) {
         return registry.send(agentId, command);
       }
     }, environments);

@@ -9,12 +9,11 @@ import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The embedded default, SQLite in a data directory: every part's contract, and what it keeps. */
-class EmbeddedStoreTest {
+class EmbeddedStoreTest extends StoreContracts {
   @TempDir Path data;
   private Store store;
 
@@ -89,51 +88,8 @@ class EmbeddedStoreTest {
     store = JdbcStore.embedded(data); // for close()
   }
 
-  @Nested
-  class Enrollments extends EnrollmentStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
-  }
-
-  @Nested
-  class Agents extends AgentStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
-  }
-
-  @Nested
-  class Releases extends ReleaseStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
-  }
-
-  @Nested
-  class Deployments extends DeploymentStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
-  }
-
-  @Nested
-  class Environments extends EnvironmentStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
-  }
-
-  @Nested
-  class Audit extends AuditStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
+  @Override
+  Store store() {
+    return store;
   }
 }

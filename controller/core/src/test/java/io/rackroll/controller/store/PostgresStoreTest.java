@@ -3,13 +3,12 @@ package io.rackroll.controller.store;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Nested;
 
 /**
  * Every part's contract on a real PostgreSQL (started from Maven artifacts), the engine controller
  * replicas will share. One server for the class; the contracts use fresh ids per test.
  */
-class PostgresStoreTest {
+class PostgresStoreTest extends StoreContracts {
   private static EmbeddedPostgres postgres;
   private static Store store;
 
@@ -26,51 +25,8 @@ class PostgresStoreTest {
     }
   }
 
-  @Nested
-  class Enrollments extends EnrollmentStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
-  }
-
-  @Nested
-  class Agents extends AgentStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
-  }
-
-  @Nested
-  class Releases extends ReleaseStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
-  }
-
-  @Nested
-  class Deployments extends DeploymentStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
-  }
-
-  @Nested
-  class Environments extends EnvironmentStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
-  }
-
-  @Nested
-  class Audit extends AuditStoreContract {
-    @Override
-    Store store() {
-      return store;
-    }
+  @Override
+  Store store() {
+    return store;
   }
 }
