@@ -11,8 +11,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -127,13 +132,32 @@ final class InstalledReleases {
       return;
     }
     history.add(release);
-    List<String> kept = history.subList(Math.max(0, history.size() - HISTORY), history.size());
-    SecureFiles.write(layout.history(app), JSON.writeValueAsBytes(kept), SecureFiles.PUBLIC);
+    writeHistory(app, history.subList(Math.max(0, history.size() - HISTORY), history.size()));
+  }
+
+  /**
+   * Records that {@code app} went back to {@code release} (a rollback, or a deployment's revert):
+   * what came after its last time in the history is undone, so the release just left is never
+   * where the next rollback goes. A release not in the history is recorded as {@link #activated}.
+   */
+  void returnedTo(String app, String release) throws IOException {
+    List<String> history = history(app);
+    int at = history.lastIndexOf(release);
+    if (at < 0) {
+      activated(app, release);
+    } else if (at < history.size() - 1) {
+      writeHistory(app, history.subList(0, at + 1));
+    }
+  }
+
+  private void writeHistory(String app, List<String> history) throws IOException {
+    SecureFiles.write(layout.history(app), JSON.writeValueAsBytes(history), SecureFiles.PUBLIC);
   }
 
   /**
    * The release that was active before the current one and is still kept here: what a rollback
-   * without a version goes back to, whatever the last job was. Empty when there is none. A host
+   * without a version goes back to, whatever the last job was. Releases a rollback left are not
+   * in the history any more ({@link #returnedTo}): a second rollback goes further back. Empty when there is none. A host
    * with no history yet (written by an earlier version) falls back to its last completed job.
    */
   String previousRelease(String app) throws IOException {
@@ -196,25 +220,29 @@ final class InstalledReleases {
 
   /**
    * Keeps {@code keepReleases} releases of {@code app}: always the current and the previous one
-   * (what a rollback goes back to), then the newest others. Run after every job that ends.
+   * (what a rollback goes back to), then the rest of its history newest first (where further
+   * rollbacks go), then the newest others. Run after every job that ends.
    */
   void prune(String app) throws IOException {
-    String current = currentRelease(app).orElse("");
-    String previous = previousRelease(app);
-    List<Path> all = releaseDirs(app);
-    int room = keepReleases - (int) all.stream().map(p -> p.getFileName().toString())
-        .filter(r -> r.equals(current) || r.equals(previous)).count();
-    for (Path p : all) {
-      String r = p.getFileName().toString();
-      if (r.equals(current) || r.equals(previous)) {
-        continue;
+    Map<String, Path> dirs = new LinkedHashMap<>();
+    for (Path p : releaseDirs(app)) {
+      dirs.put(p.getFileName().toString(), p);
+    }
+    Set<String> ranked = new LinkedHashSet<>();
+    ranked.add(currentRelease(app).orElse(""));
+    ranked.add(previousRelease(app));
+    List<String> history = history(app);
+    for (int i = history.size() - 1; i >= 0; i--) {
+      ranked.add(history.get(i));
+    }
+    ranked.addAll(dirs.keySet());
+    Set<String> keep = ranked.stream().filter(dirs::containsKey).limit(keepReleases)
+        .collect(Collectors.toSet());
+    for (Map.Entry<String, Path> r : dirs.entrySet()) {
+      if (!keep.contains(r.getKey())) {
+        log.info("{}: removing old release {}", app, r.getKey());
+        HostFiles.deleteTree(r.getValue());
       }
-      if (room > 0) {
-        room--;
-        continue;
-      }
-      log.info("{}: removing old release {}", app, r);
-      HostFiles.deleteTree(p);
     }
   }
 }

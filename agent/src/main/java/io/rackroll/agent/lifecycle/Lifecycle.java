@@ -414,14 +414,16 @@ public final class Lifecycle {
   }
 
   /**
-   * After every job that ends, whichever way: the release now active goes into the app's history,
-   * and releases beyond the kept number go. Neither changes the job's outcome; a disk that refuses
+   * After every job that ends, whichever way: the release now active goes into the app's history
+   * (a rollback that arrived goes back in it), and releases beyond the kept number go. Neither changes the job's outcome; a disk that refuses
    * them is logged and they are done after the next job.
    */
   private void ended(Job job) {
     try {
       Optional<String> active = releases.currentRelease(job.app());
-      if (active.isPresent()) {
+      if (active.isPresent() && job.switchOnly() && job.phase() == Phase.ACTIVE) {
+        releases.returnedTo(job.app(), active.get());
+      } else if (active.isPresent()) {
         releases.activated(job.app(), active.get());
       }
       releases.prune(job.app());

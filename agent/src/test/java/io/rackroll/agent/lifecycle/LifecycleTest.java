@@ -569,9 +569,49 @@ class LifecycleTest {
     Job back = lifecycle.rollback("d-rack", "web", "");
     assertThat(back.phase()).isEqualTo(Phase.ACTIVE);
     assertThat(lifecycle.releases().currentVersion("web")).contains("1.0.0");
-    // And back again: the previous of 1.0.0 is now 1.1.0.
-    assertThat(lifecycle.rollback("d-rack2", "web", "").version()).isEqualTo("1.1.0");
-    assertThat(lifecycle.releases().history("web")).containsExactly("1.0.0", "1.1.0", "1.0.0", "1.1.0");
+    // A rollback undoes: the release it left is not where the next one goes (that would bring back
+    // what was just judged bad). With nothing further back, the host says so.
+    assertThat(lifecycle.releases().history("web")).containsExactly("1.0.0");
+    Job none = lifecycle.rollback("d-rack2", "web", "");
+    assertThat(none.phase()).isEqualTo(Phase.FAILED);
+    assertThat(none.failure()).isEqualTo("web has no previous release on this host to roll back to");
+    assertThat(lifecycle.releases().currentVersion("web")).contains("1.0.0");
+  }
+
+  @Test
+  void aReleaseItsDeploymentTookBackIsNotWhereTheNextRollbackGoes() throws Exception {
+    release("1", "", Map.of());
+    release("2", "", Map.of());
+    release("3", "", Map.of());
+    deploy("1");
+    deploy("2");
+    deploy("3"); // healthy here; then its deployment failed elsewhere and sent this host back
+    assertThat(lifecycle.rollback("d-3:revert", "web", "2").phase()).isEqualTo(Phase.ACTIVE);
+    assertThat(lifecycle.releases().history("web")).containsExactly("1", "2");
+
+    // The rack rollback goes back to 1, not forward to the release just taken back.
+    assertThat(lifecycle.rollback("d-rack", "web", "").version()).isEqualTo("1");
+    // Forward again is a deploy, which goes into the history as ever.
+    deploy("3");
+    assertThat(lifecycle.releases().history("web")).containsExactly("1", "3");
+  }
+
+  @Test
+  void pruningKeepsTheHistoryBeforeNewerReleasesThatFailed() throws Exception {
+    for (String v : List.of("1", "2", "3", "5")) {
+      release(v, "", Map.of());
+    }
+    release("4", "", Map.of("health", "exit 1"));
+    deploy("1");
+    deploy("2");
+    deploy("3");
+    assertThat(deploy("4").phase()).isEqualTo(Phase.ROLLED_BACK); // newer than 2, never active for long
+    deploy("5");
+    assertThat(lifecycle.rollback("d-5:revert", "web", "3").phase()).isEqualTo(Phase.ACTIVE);
+
+    // Three kept: 3 (current), 2 (previous) and the next one back in the history, before 4 or 5.
+    assertThat(lifecycle.releases().keptVersions("web")).containsExactlyInAnyOrder("3", "2", "5");
+    assertThat(lifecycle.rollback("d-rack", "web", "").version()).isEqualTo("2");
   }
 
   @Test

@@ -240,8 +240,8 @@ final class Fleet implements AutoCloseable {
     if (token != null) {
       args.addAll(List.of("--token", token));
     }
-    Agent agent = new Agent(name, home, home.resolve("agent.yaml"), home.resolve("state"), home.resolve("pki"),
-        java(home.resolve("agent.log"), AGENT_JAR, args.toArray(String[]::new)));
+    Agent agent = new Agent(name, home, home.resolve("agent.yaml"), home.resolve("state"), home.resolve("pki"), null);
+    agent.start(args);
     agents.put(name, agent);
     return agent;
   }
@@ -321,6 +321,7 @@ final class Fleet implements AutoCloseable {
     private String activate = RECORD_VERSION;
     private String health = "exit 0";
     private String manifest = "";
+    private String healthDeadline = "3s";
     private int payloadBytes;
     private final Map<String, String> hooks = new LinkedHashMap<>();
     private final Map<String, String> files = new LinkedHashMap<>();
@@ -344,6 +345,12 @@ final class Fleet implements AutoCloseable {
     /** Another hook ({@code preInstall}, {@code postInstall}, {@code deactivate}) with its timeout. */
     WebRelease hook(String point, String body, String timeout) {
       hooks.put(point + "\n" + timeout, body);
+      return this;
+    }
+
+    /** How long the host gives the release to turn healthy after activation (3s unless set). */
+    WebRelease healthDeadline(String duration) {
+      healthDeadline = duration;
       return this;
     }
 
@@ -397,7 +404,7 @@ final class Fleet implements AutoCloseable {
       }
       script(src.resolve("hooks/health.sh"), health);
       yaml.append("health:\n  checks:\n    - exec: hooks/health.sh\n  interval: 200ms\n  timeout: 200ms\n"
-          + "  healthyAfter: 2\n  deadline: 3s\n").append(manifest);
+          + "  healthyAfter: 2\n  deadline: " + healthDeadline + "\n").append(manifest);
       Files.writeString(src.resolve("rackroll.yaml"), yaml.toString());
       Path artifact = dir.resolve("web-" + version + ".tar.gz");
       Cli pack = rackroll("release", "pack", src.toString(), "-o", artifact.toString());
@@ -418,11 +425,23 @@ final class Fleet implements AutoCloseable {
    * the deployment id.
    */
   String deploy(String release, String selector, String... options) {
-    List<String> args = new ArrayList<>(List.of("deploy", release, "--selector", selector));
+    return started("deploy", release, selector, options);
+  }
+
+  /**
+   * Starts {@code rackroll rollback APP --selector SELECTOR OPTIONS...} without watching; returns
+   * the deployment id.
+   */
+  String rollback(String app, String selector, String... options) {
+    return started("rollback", app, selector, options);
+  }
+
+  private String started(String command, String what, String selector, String... options) {
+    List<String> args = new ArrayList<>(List.of(command, what, "--selector", selector));
     args.addAll(List.of(options));
     Cli r = rackroll(args.toArray(String[]::new));
     if (r.exit != 0) {
-      throw new IllegalStateException("deploy " + release + " failed: " + r);
+      throw new IllegalStateException(command + " " + what + " failed: " + r);
     }
     return r.out.split(" ")[2]; // "started deployment d-… of …"
   }
@@ -466,6 +485,15 @@ final class Fleet implements AutoCloseable {
       byId.put(n.get("agentId").asText(), n);
     }
     return byId;
+  }
+
+  /** {@code rackroll agents show ID -o json}: the controller's record of one host, its apps included. */
+  JsonNode agentJson(String agentId) throws IOException {
+    Cli r = rackroll("agents", "show", agentId, "-o", "json");
+    if (r.exit != 0) {
+      throw new IllegalStateException("rackroll agents show " + agentId + " failed: " + r);
+    }
+    return JSON.readTree(r.out);
   }
 
   String stateOf(String agentId) throws IOException {
@@ -669,7 +697,49 @@ final class Fleet implements AutoCloseable {
     void restart(String... options) throws IOException {
       List<String> args = new ArrayList<>(List.of("run", "--config", config.toString()));
       args.addAll(List.of(options));
-      process = java(home.resolve("agent.log"), AGENT_JAR, args.toArray(String[]::new));
+      start(args);
+    }
+
+    /**
+     * Starts the agent process with {@code RUNTIME_DIRECTORY} as its unit gives it (a directory
+     * that outlives the process, on another file system than the state in a real host).
+     */
+    private void start(List<String> args) throws IOException {
+      ProcessBuilder pb = command(AGENT_JAR, SMALL_JVM, args.toArray(String[]::new));
+      pb.environment().put("RUNTIME_DIRECTORY", Files.createDirectories(home.resolve("run")).toString());
+      process = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("agent.log")
+          .toFile())).start();
+    }
+
+    /** SIGTERM, as systemd stops the service; returns at once (the agent finishes its step first). */
+    void terminate() {
+      process.destroy();
+    }
+
+    /** SIGSTOP: the host freezes as a hung machine does, its connections open and silent. */
+    void freeze() throws IOException, InterruptedException {
+      signal("STOP");
+    }
+
+    /** SIGCONT: the frozen host goes on where it stopped. */
+    void thaw() throws IOException, InterruptedException {
+      signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+      if (kill.waitFor() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+      }
+    }
+
+    /** The agent's record of {@code app}'s last job ({@code apps/<app>/lifecycle.json}), or null before any. */
+    JsonNode job(String app) throws IOException {
+      try {
+        return JSON.readTree(Files.readAllBytes(state.resolve("apps").resolve(app).resolve("lifecycle.json")));
+      } catch (java.nio.file.NoSuchFileException e) {
+        return null;
+      }
     }
 
     /**

@@ -209,11 +209,18 @@ final class Rollout {
   /**
    * A host's report of its job or flag change, for this deployment or its revert. Moves the host
    * on when its phase table allows; a report it does not allow (for a host never sent its
-   * command, or one that ended) is late or stray and changes nothing.
+   * command, or one that ended) is late or stray and changes nothing. {@code release} is the
+   * release the host's job goes to (empty for a flags change).
    */
   void reported(String agentId, boolean revert, String name, String failureKind, String failure,
-      Optional<String> currentVersion) {
+      String release, Optional<String> currentVersion) {
     Deployment.Host h = hosts.get(agentId);
+    if (!revert && h.version().isEmpty() && !release.isEmpty()) {
+      // A rollback to each host's previous release: the record says which one this host went to.
+      ctx.store.deployments().hostVersion(d.id(), agentId, release);
+      h = h.withVersion(release);
+      hosts.put(agentId, h);
+    }
     currentVersion.ifPresent(v -> current.put(agentId, v));
     Optional<HostPhase> reported = HostPhase.reported(name);
     if (reported.isEmpty()) {

@@ -274,7 +274,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         return;
       }
       settle(r, x -> x.reported(j.agentId(), HostCommands.isRevert(j.deploymentId()), j.phase(), j.failureKind(),
-          j.failure(), Optional.of(j.currentVersion())));
+          j.failure(), j.version(), Optional.of(j.currentVersion())));
     });
   }
 
@@ -288,7 +288,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       Rollout r = rolloutOf(HostCommands.deploymentOf(f.deploymentId()));
       if (r != null && r.has(f.agentId()) && r.kind.changesFlags()) {
         settle(r, x -> x.reported(f.agentId(), HostCommands.isRevert(f.deploymentId()), f.phase(), f.failureKind(),
-            f.failure(), Optional.empty()));
+            f.failure(), "", Optional.empty()));
       }
     });
   }

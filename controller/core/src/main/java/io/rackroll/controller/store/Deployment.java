@@ -62,6 +62,10 @@ public record Deployment(String id, String kind, String app, String version, Str
       return new Host(agentId, hostname, domain, batch, phase, failureKind, failure, version, beforeVersion, beforeConfig, revert, at);
     }
 
+    public Host withVersion(String version) {
+      return new Host(agentId, hostname, domain, batch, phase, failureKind, failure, version, beforeVersion, beforeConfig, revert, updatedAt);
+    }
+
     public Host withRevert(String revert, Instant at) {
       return new Host(agentId, hostname, domain, batch, phase, failureKind, failure, version, beforeVersion, beforeConfig, revert, at);
     }

@@ -36,6 +36,12 @@ public interface DeploymentStore {
    */
   void hostNote(String deploymentId, String agentId, String what, String detail, Instant at);
 
+  /**
+   * Records the release a host went to in a deployment that named none for it (a rollback to each
+   * host's previous release); a host whose release is recorded keeps it.
+   */
+  void hostVersion(String deploymentId, String agentId, String version);
+
   /** Moves a host's revert (after a halt), recording the transition as REVERT_{@code revert}. */
   void hostRevert(String deploymentId, String agentId, String revert, String detail, Instant at);
 

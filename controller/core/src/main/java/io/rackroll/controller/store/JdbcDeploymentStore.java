@@ -145,7 +145,6 @@ final class JdbcDeploymentStore implements DeploymentStore {
   public void hostPhase(String deploymentId, String agentId, HostPhase phase, String failureKind, String failure,
       Instant at) {
     db.inTransaction("record " + agentId + " in " + deploymentId, c -> {
-      String version;
       try (PreparedStatement ps = c.prepareStatement("UPDATE deployment_hosts SET phase = ?, failure_kind = ?,"
           + " failure = ?, updated_at = ? WHERE deployment_id = ? AND agent_id = ?")) {
         ps.setString(1, phase.name());
@@ -159,6 +158,20 @@ final class JdbcDeploymentStore implements DeploymentStore {
         }
       }
       transition(c, deploymentId, agentId, phase.name(), failure, at);
+      return null;
+    });
+  }
+
+  @Override
+  public void hostVersion(String deploymentId, String agentId, String version) {
+    db.inTransaction("record the release of " + agentId + " in " + deploymentId, c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE deployment_hosts SET version = ? WHERE deployment_id = ?"
+          + " AND agent_id = ? AND version = ''")) {
+        ps.setString(1, version);
+        ps.setString(2, deploymentId);
+        ps.setString(3, agentId);
+        ps.executeUpdate();
+      }
       return null;
     });
   }

@@ -607,14 +607,14 @@ class RolloutTest {
   /** The host's agent reports {@code phase} of its job (on web@2 once active, else on web@1). */
   private static void report(Rollout r, String agent, String phase) {
     boolean failed = phase.equals("ROLLED_BACK") || phase.equals("FAILED");
-    r.reported(agent, false, phase, failed ? "health_failed" : "", failed ? "health check failed" : "",
+    r.reported(agent, false, phase, failed ? "health_failed" : "", failed ? "health check failed" : "", "2",
         Optional.of(phase.equals("ACTIVE") ? "2" : "1"));
   }
 
   /** The host's agent reports {@code phase} of the revert it was sent, now on {@code version}. */
   private static void revertReport(Rollout r, String agent, String phase, String version) {
     r.reported(agent, true, phase, phase.equals("ACTIVE") ? "" : "rollback_failed",
-        phase.equals("ACTIVE") ? "" : "activate exited 1", Optional.of(version));
+        phase.equals("ACTIVE") ? "" : "activate exited 1", version, Optional.of(version));
   }
 
   /** The deployments' store, recording every deployment state and revert state move as it is written. */

@@ -55,6 +55,25 @@ abstract class DeploymentStoreContract extends StoreContract {
   }
 
   @Test
+  void aRollbackToEachHostsPreviousReleaseRecordsWhereEachWentOnce() {
+    String d = id("d-");
+    String a = id("ag-");
+    Deployment.Host toPrevious = new Deployment.Host(a, "host-" + a, "r1", 0, HostPhase.PENDING, "", "", "", "3", "",
+        "", T0);
+    Deployment rollback = new Deployment(d, "rollback", "web", "", "rack=r1", "admin", T0, Map.of(), "running", 0, 1, 0,
+        "", T0, "", "", Map.of(), List.of(toPrevious));
+    store().deployments().createDeployment(rollback);
+
+    store().deployments().hostVersion(d, a, "2");
+    store().deployments().hostPhase(d, a, HostPhase.ACTIVE, "", "", T0.plusSeconds(1));
+    store().deployments().hostVersion(d, a, "1"); // recorded already: kept
+
+    assertThat(store().deployments().deployment(d).orElseThrow().hosts()).extracting(Deployment.Host::version)
+        .containsExactly("2");
+    assertThat(store().deployments().transitions(d)).extracting(Transition::version).containsExactly("2");
+  }
+
+  @Test
   void aFlagChangeKeepsItsFlagsAndHostsKeepTheNewestReportedFlags() {
     String app = id("app");
     String a = id("ag-");
