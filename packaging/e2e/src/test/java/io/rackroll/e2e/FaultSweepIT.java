@@ -259,7 +259,7 @@ class FaultSweepIT {
    * health deadline leaves room for a hold of the health check.
    */
   private Fleet.WebRelease release(String v) {
-    String health = "S=\"$PWD/../../../../../sweep\"; V=$(basename \"$PWD\")\n"
+    String health = "S=$(cd ../../../../../sweep && pwd) || exit 99; V=$(basename \"$PWD\")\n"
         + "if [ -e \"$S/hold-health-$V\" ]; then touch \"$S/at-health-$V\"; exit 1; fi\n"
         + "exit 0";
     return fleet.web(v).healthDeadline("30s").health(health)
@@ -274,16 +274,18 @@ class FaultSweepIT {
    * A hook of the sweep. It runs under a lock of its own ({@code flock} on an open file, which the
    * kernel releases when the last process holding it ends, killed or not): finding the lock taken
    * means another run of this hook still runs, and that is written down as an overlap. While the
-   * file {@code hold-POINT} exists it says it is there ({@code at-POINT}) and waits.
+   * file {@code hold-POINT} exists it says it is there ({@code at-POINT}, with its process id) and
+ * waits.
    */
   private static String hook(String point, String body) {
-    return "S=\"$RACKROLL_RELEASE_DIR/../../../../../sweep\"\n"
+    // Resolved once: a restarted agent may delete the (staging) directory a killed run started in.
+    return "S=$(cd \"$RACKROLL_RELEASE_DIR/../../../../../sweep\" && pwd) || exit 99\n"
         + "exec 9>>\"$S/lock-" + point + "\"\n"
         + "flock -n 9 || echo \"" + point + " of $RACKROLL_VERSION started while another run of it was still running\""
         + " >> \"$S/overlaps\"\n"
         + "if [ -e \"$S/hold-" + point + "\" ]; then\n"
         + "  exec >/dev/null 2>&1\n" // its log is on the host's disk, which may be remounted read-only meanwhile
-        + "  touch \"$S/at-" + point + "\"\n"
+        + "  echo $$ > \"$S/at-" + point + "\"\n"
         + "  while [ -e \"$S/hold-" + point + "\" ]; do sleep 0.05; done\n"
         + "fi\n"
         + body;
@@ -306,14 +308,25 @@ class FaultSweepIT {
     Files.delete(moments(host).resolve("hold-" + point));
   }
 
-  /** Holds {@code host} inside {@code point}, SIGKILLs its agent there, lets the hook go and restarts the agent. */
+  /**
+   * Holds {@code host} inside {@code point}, SIGKILLs its agent there and restarts it. A hook left
+   * running by the killed agent is still held: the restarted agent must end it before it goes on
+   * (else the run it starts again finds the hook's lock taken). Then the hold is let go.
+   */
   private String killedInside(Fleet.Agent host, String point, Start start) throws Exception {
     hold(host, point);
     String d = start.start();
     awaitInside(host, point);
+    Path at = moments(host).resolve("at-" + point);
+    Long leftover = point.startsWith("health-") ? null : Long.valueOf(Files.readString(at).trim());
     host.kill();
-    letGo(host, point);
+    Files.delete(at);
     host.restart();
+    if (leftover != null) {
+      await("the killed agent's " + point + " ended by the restarted agent").atMost(UP)
+          .until(() -> ProcessHandle.of(leftover).map(p -> !p.isAlive()).orElse(true));
+    }
+    letGo(host, point);
     return d;
   }
 
