@@ -24,14 +24,15 @@ enum RevertState {
 
   /**
    * A revert ends REVERTED or FAILED; only a host found later on the release its deployment took
-   * back (it woke up, or resumed a job by itself) is sent back again.
+   * back (it woke up, or resumed a job by itself) is sent back again, and a host whose revert was
+   * counted failed (it did not answer in time) that reports it arrived after all is REVERTED.
    */
   private static final Map<RevertState, Set<RevertState>> NEXT = Map.of(
       NONE, EnumSet.of(PENDING, SENT),
       PENDING, EnumSet.of(SENT, FAILED),
       SENT, EnumSet.of(REVERTED, FAILED),
       REVERTED, EnumSet.of(SENT),
-      FAILED, EnumSet.of(SENT));
+      FAILED, EnumSet.of(SENT, REVERTED));
 
   String label() {
     return this == NONE ? "" : name();

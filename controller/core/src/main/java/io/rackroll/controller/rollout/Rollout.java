@@ -522,6 +522,11 @@ final class Rollout {
   }
 
   private void revertReported(Deployment.Host h, HostPhase phase, String currentVersion, String failure) {
+    if (reverting(h) == RevertState.FAILED && phase == HostPhase.ACTIVE) {
+      // It did not answer in time (frozen, cut off), then did what it was told: the record says so.
+      revert(h, RevertState.REVERTED, kind.reverted(currentVersion) + ", after its revert was counted failed");
+      return;
+    }
     if (reverting(h) != RevertState.SENT) {
       return;
     }

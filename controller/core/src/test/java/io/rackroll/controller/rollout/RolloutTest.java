@@ -341,6 +341,26 @@ class RolloutTest {
   }
 
   @Test
+  void aRevertCountedFailedForNoAnswerThatArrivesLateIsRecordedAsReverted() {
+    connect("a", "b");
+    Rollout r = deploy(Map.of("canary", "0", "batch", "2", "healthGate", "0s", "hostTimeout", "1m"), 0,
+        List.of("a", "b"));
+    report(r, "a", "ACTIVE");
+    report(r, "b", "ROLLED_BACK");
+    assertThat(revert(r, "a")).isEqualTo("SENT");
+    clock.advance(Duration.ofMinutes(2)); // a froze before it could answer
+    r.tick();
+    assertThat(revert(r, "a")).isEqualTo("FAILED");
+    assertThat(r.state()).isEqualTo(DeploymentState.ROLLBACK_FAILED);
+
+    revertReport(r, "a", "ACTIVE", "1"); // a wakes up and does what it was told
+    assertThat(revert(r, "a")).isEqualTo("REVERTED");
+    assertThat(r.state()).as("an ended deployment stays ended").isEqualTo(DeploymentState.ROLLBACK_FAILED);
+    assertThat(store.deployments().transitions(r.d.id())).filteredOn(t -> t.agentId().equals("a"))
+        .extracting(t -> t.detail()).last().asString().endsWith("after its revert was counted failed");
+  }
+
+  @Test
   void aHostThatWakesUpAfterItsDeploymentRolledBackIsSentBackAndItsRealEndIsRecorded() {
     connect("a", "b", "c");
     Rollout r = deploy(Map.of("canary", "0", "batch", "3", "healthGate", "0s", "hostTimeout", "1m"), 0,
