@@ -56,7 +56,7 @@ class FaultSweepIT {
 
   enum Fault {
     AGENT_KILLED_DOWNLOADING, AGENT_KILLED_INSTALLING, AGENT_KILLED_ACTIVATING, AGENT_KILLED_CHECKING_HEALTH,
-    AGENT_KILLED_AT_RANDOM, AGENT_KILLED_IN_ROLLBACK, AGENT_TERMINATED_ACTIVATING, HOST_FROZEN_PAST_TIMEOUT,
+    AGENT_KILLED_ROLLING_BACK, AGENT_KILLED_AT_RANDOM, AGENT_KILLED_IN_ROLLBACK, AGENT_TERMINATED_ACTIVATING, HOST_FROZEN_PAST_TIMEOUT,
     HOST_FROZEN_IN_GATE, DISK_READ_ONLY_INSTALLING, CONTROLLER_KILLED_MID_ROLLOUT
   }
 
@@ -143,6 +143,13 @@ class FaultSweepIT {
       case AGENT_KILLED_CHECKING_HEALTH -> {
         release(v).push();
         return killedInside(host, "health-" + v, () -> deployAll(v));
+      }
+      case AGENT_KILLED_ROLLING_BACK -> {
+        // Its activate fails: the host rolls back by itself, first running the failed release's
+        // deactivate, where it is held.
+        Files.createFile(moments(host).resolve("sick-" + v));
+        release(v).push();
+        return killedInside(host, "deactivate-" + v, () -> deployAll(v));
       }
       case AGENT_KILLED_AT_RANDOM -> {
         release(v).push();
@@ -274,8 +281,8 @@ class FaultSweepIT {
    * A hook of the sweep. It runs under a lock of its own ({@code flock} on an open file, which the
    * kernel releases when the last process holding it ends, killed or not): finding the lock taken
    * means another run of this hook still runs, and that is written down as an overlap. While the
-   * file {@code hold-POINT} exists it says it is there ({@code at-POINT}, with its process id) and
- * waits.
+   * file {@code hold-POINT} (or {@code hold-POINT-VERSION}, for that release's run only) exists it
+   * says it is there ({@code at-POINT} or {@code at-POINT-VERSION}, with its process id) and waits.
    */
   private static String hook(String point, String body) {
     // Resolved once: a restarted agent may delete the (staging) directory a killed run started in.
@@ -283,11 +290,13 @@ class FaultSweepIT {
         + "exec 9>>\"$S/lock-" + point + "\"\n"
         + "flock -n 9 || echo \"" + point + " of $RACKROLL_VERSION started while another run of it was still running\""
         + " >> \"$S/overlaps\"\n"
-        + "if [ -e \"$S/hold-" + point + "\" ]; then\n"
-        + "  exec >/dev/null 2>&1\n" // its log is on the host's disk, which may be remounted read-only meanwhile
-        + "  echo $$ > \"$S/at-" + point + "\"\n"
-        + "  while [ -e \"$S/hold-" + point + "\" ]; do sleep 0.05; done\n"
-        + "fi\n"
+        + "for H in \"$S/hold-" + point + "-$RACKROLL_VERSION\" \"$S/hold-" + point + "\"; do\n"
+        + "  if [ -e \"$H\" ]; then\n"
+        + "    exec >/dev/null 2>&1\n" // its log is on the host's disk, which may be remounted read-only meanwhile
+        + "    echo $$ > \"$S/at-${H##*/hold-}\"\n"
+        + "    while [ -e \"$H\" ]; do sleep 0.05; done\n"
+        + "  fi\n"
+        + "done\n"
         + body;
   }
 
