@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code -Dsweep.rounds=N} makes each N times (the longer run, see docs/fault-sweeps.md), and
  * {@code -Dsweep.faults=A,B} only those kinds.
  */
-class FaultSweepIT {
+class SweepOfFaultsIT {
   private static final Duration UP = Duration.ofSeconds(120);
   /** Rollouts of the sweep: every host after the canary at once, no failure allowed, room for a restart. */
   private static final String[] ROLLOUT = {"--batch", "100%", "--health-gate", "0s", "--max-failures", "0",
