@@ -16,7 +16,8 @@ import java.time.Duration;
 
 /**
  * The agent's settings, from {@code /etc/rackroll/agent.yaml} (or {@code --config}) with flags
- * on top. {@code enroll} writes the file; {@link #render} is its shape with every default.
+ * on top. The file is the operator's (a conffile of the package): nothing the agent does writes
+ * it. {@code enroll} keeps the controller's address with the identity instead.
  */
 record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration factsInterval,
     Duration reconnectBackoffBase, Duration reconnectBackoffCap, int keepReleases, Duration healthReportInterval,
@@ -83,39 +84,6 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
   AgentConfig withFactsInterval(Duration d) {
     return new AgentConfig(controller, stateDir, pkiDir, d, reconnectBackoffBase, reconnectBackoffCap, keepReleases,
         healthReportInterval, metrics);
-  }
-
-  /** The config file text for these settings, every key documented. */
-  String render() {
-    return """
-        # Rackroll agent configuration, written by 'rackroll-agent enroll'. Flags override it.
-
-        # The controller this agent connects out to (TLS 1.3 with this agent's certificate).
-        controller: %s
-
-        # Agent state: identity, lifecycle state, artifact cache, releases. Keep it across upgrades.
-        stateDir: %s
-
-        # Key material (0700): agent.key (0600, never leaves this host), agent.crt, ca.crt.
-        pkiDir: %s
-
-        # How often hardware facts are re-read; changes are reported to the controller.
-        factsInterval: %s
-
-        # Reconnect backoff: random delay in [0, min(cap, base * 2^attempt)) ("full jitter").
-        reconnectBackoffBase: %s
-        reconnectBackoffCap: %s
-
-        # Releases kept unpacked per app (at least 2), so rolling back never needs a download.
-        keepReleases: %d
-
-        # How often the health checks of active releases run and are reported, with load, memory and disk.
-        healthReportInterval: %s
-        # This agent's own Prometheus metrics over plain HTTP at /metrics (e.g. 127.0.0.1:9465), or off.
-        metrics: %s
-        """.formatted(controller, stateDir, pkiDir, Durations.format(factsInterval),
-        Durations.format(reconnectBackoffBase), Durations.format(reconnectBackoffCap), keepReleases,
-        Durations.format(healthReportInterval), metrics == null ? "off" : metrics);
   }
 
   static final class FileForm {

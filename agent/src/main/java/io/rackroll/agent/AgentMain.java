@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
@@ -80,13 +81,23 @@ public final class AgentMain {
     @Option(names = "--state", paramLabel = "DIR", description = "State directory (default: /var/lib/rackroll).")
     Path state;
 
-    AgentConfig resolve() {
+    /**
+     * The settings: the config file, then the flags on top, and the controller's address from
+     * the enrollment when neither names one.
+     */
+    AgentConfig resolve() throws java.io.IOException {
       AgentConfig c = AgentConfig.load(config);
       if (controller != null) {
         c = c.withController(HostPort.parse("--controller", controller));
       }
       if (state != null) {
         c = c.withStateDir(state);
+      }
+      if (c.controller() == null) {
+        Optional<String> enrolled = new AgentIdentity(c.stateDir(), c.pkiDir()).controller();
+        if (enrolled.isPresent()) {
+          c = c.withController(HostPort.parse("controller", enrolled.get()));
+        }
       }
       return c;
     }
@@ -107,13 +118,25 @@ public final class AgentMain {
         throw new IllegalArgumentException("--controller: missing (expected: HOST:PORT of the controller)");
       }
       Enroller.Result r = enroll(config, BootstrapToken.parse(token));
-      SecureFiles.writeString(where.config, config.render(), SecureFiles.PUBLIC);
+      // Kept with the identity, never in the config file: that is the package's (a conffile), and
+      // an edit there would stop the next upgrade at dpkg's question.
+      identity(config).saveController(config.controller().toString());
       System.out.println("Enrolled agent " + r.agentId() + " with controller " + config.controller());
       System.out.println("  labels       " + r.labels());
       System.out.println("  certificate  " + config.pkiDir().resolve("agent.crt") + " (valid until "
           + r.certificate().getNotAfter().toInstant() + ")");
       System.out.println("  private key  " + config.pkiDir().resolve("agent.key") + " (0600)");
-      System.out.println("  config       " + where.config);
+      System.out.println("  identity     " + config.stateDir().resolve("identity.properties")
+          + " (agent id and controller; " + where.config + " is left as it is)");
+      AgentConfig file = AgentConfig.load(where.config);
+      if (file.controller() != null && !file.controller().equals(config.controller())) {
+        System.out.println("  controller   " + where.config + " names " + file.controller()
+            + ", which the agent uses before the enrolled one; remove that line to use " + config.controller());
+      }
+      if (where.state != null && !where.state.equals(file.stateDir())) {
+        System.out.println("  state        " + config.stateDir() + ": not the one " + where.config
+            + " names; run the agent with --state " + config.stateDir() + " or set stateDir there");
+      }
       System.out.println("Next: systemctl enable --now rackroll-agent");
       return 0;
     }

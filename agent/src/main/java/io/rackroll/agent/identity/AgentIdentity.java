@@ -52,6 +52,23 @@ public final class AgentIdentity {
     return Optional.ofNullable(read().getProperty("id"));
   }
 
+  /**
+   * The controller this agent enrolled with ({@code HOST:PORT}), kept beside its id: enrollment
+   * never edits the packaged config file, so that package upgrades never ask about it. Empty
+   * before the first enrollment, or for an agent enrolled by a version that wrote the address
+   * into the config file instead.
+   */
+  public Optional<String> controller() throws IOException {
+    return Optional.ofNullable(read().getProperty("controller"));
+  }
+
+  /** Records the controller this agent enrolled with; see {@link #controller()}. */
+  public void saveController(String hostPort) throws IOException {
+    Properties p = read();
+    p.setProperty("controller", hostPort);
+    write(p);
+  }
+
   public boolean enrolled() {
     return Files.exists(pkiDir.resolve("agent.crt")) && Files.exists(pkiDir.resolve("agent.key"))
         && Files.exists(pkiDir.resolve("ca.crt"));

@@ -134,7 +134,9 @@ class BadInputIT {
         "--state", first.resolve("state").toString(), "--controller", fleet.controllerAddress(), "--token", token);
     assertThat(ok.exit()).as(ok.toString()).isZero();
     assertThat(ok.out()).contains("Enrolled agent ag-", "labels       {rack=r9}");
-    assertThat(first.resolve("agent.yaml")).content().contains("controller: " + fleet.controllerAddress());
+    assertThat(first.resolve("agent.yaml")).as("enrollment leaves the config file alone").doesNotExist();
+    assertThat(first.resolve("state/identity.properties")).content()
+        .contains("controller=" + fleet.controllerAddress().replace(":", "\\:"));
 
     Path second = dir.resolve("second");
     assertOneLineError(fleet.rackrollAgent("enroll", "--config", second.resolve("agent.yaml").toString(),

@@ -24,15 +24,24 @@ class InstallIT {
     Path state = root.resolve("var/lib/rackroll");
 
     try (Fleet fleet = Fleet.installed(dir, root)) {
+      // Unpacked under a root of its own, the agent's state is not at the default place: the
+      // operator says where in agent.yaml, which is theirs to edit.
+      Files.writeString(agentConfig, Files.readString(agentConfig).replace("# stateDir: /var/lib/rackroll",
+          "stateDir: " + state));
+      String edited = Files.readString(agentConfig);
+
       // Enrolling a host is one command after the install; it says what it wrote and what comes next.
       Fleet.Cli enroll = fleet.rackrollAgent("enroll", "--config", agentConfig.toString(),
-          "--controller", fleet.controllerAddress(), "--state", state.toString(), "--token", fleet.token("rack=r1", 1));
+          "--controller", fleet.controllerAddress(), "--token", fleet.token("rack=r1", 1));
       assertThat(enroll.exit()).as(enroll.toString()).isZero();
       assertThat(enroll.out()).contains("Enrolled agent ", "labels       {rack=r1}",
-          "private key  " + root.resolve("etc/rackroll/pki/agent.key") + " (0600)", "config       " + agentConfig,
+          "private key  " + root.resolve("etc/rackroll/pki/agent.key") + " (0600)",
+          "identity     " + state.resolve("identity.properties") + " (agent id and controller; " + agentConfig
+              + " is left as it is)",
           "Next: systemctl enable --now rackroll-agent");
-      assertThat(Files.readString(agentConfig)).contains("controller: " + fleet.controllerAddress(),
-          "stateDir: " + state, "pkiDir: " + root.resolve("etc/rackroll/pki"));
+      assertThat(Files.readString(agentConfig)).as("the conffile is the operator's").isEqualTo(edited);
+      assertThat(Files.readString(state.resolve("identity.properties")))
+          .contains("controller=" + fleet.controllerAddress().replace(":", "\\:"));
       assertThat(Files.getPosixFilePermissions(root.resolve("etc/rackroll/pki")))
           .isEqualTo(PosixFilePermissions.fromString("rwx------"));
       assertThat(Files.getPosixFilePermissions(root.resolve("etc/rackroll/pki/agent.key")))
@@ -58,7 +67,7 @@ class InstallIT {
       assertThat(host.id()).isEqualTo(id);
       assertThat(host.certificate()).isEqualTo(certificate);
       assertThat(host.current("web")).isEqualTo("1");
-      assertThat(Files.readString(agentConfig)).contains("controller: " + fleet.controllerAddress());
+      assertThat(Files.readString(agentConfig)).isEqualTo(edited);
       assertThat(fleet.agents()).hasSize(1);
       fleet.web("2").push();
       assertThat(fleet.rackroll("deploy", "web@2", "--selector", "rack=r1", "--health-gate", "0s", "--watch").exit())

@@ -28,6 +28,11 @@ final class Packages {
     return DIR.resolve(name + "_" + VERSION + "_all.deb");
   }
 
+  /** The Debian version inside a .deb (its control file's Version field). */
+  static String debVersion(Path deb) throws Exception {
+    return read(deb).field("Version");
+  }
+
   static Path tarball(String name) {
     return DIR.resolve(name + "-" + VERSION + ".tar.gz");
   }

@@ -44,6 +44,7 @@ final class ControllerCommand {
         HostPort.parse("--listen", listen);
       }
       Path config = this.config != null ? this.config : data.resolve(ControllerConfig.FILE);
+      DataOwner.require(data, "controller init");
       ControllerPki pki = ControllerPki.init(data, sans, Clock.systemUTC());
       String kept = "";
       if (!Files.exists(config)) {
@@ -98,6 +99,7 @@ final class ControllerCommand {
             + "' first");
         return Rackroll.EXIT_NEEDS_OPERATOR;
       }
+      DataOwner.require(data, "controller run");
       ControllerConfig cfg = ControllerConfig.load(config != null ? config : data.resolve(ControllerConfig.FILE));
       if (listen != null) {
         cfg = cfg.withListen(HostPort.parse("--listen", listen));

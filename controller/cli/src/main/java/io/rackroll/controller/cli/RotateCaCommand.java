@@ -47,6 +47,7 @@ final class RotateCaCommand implements Callable<Integer> {
     if (!ControllerPki.exists(data)) {
       throw new IllegalStateException("no controller in " + data + "; pass --data DIR");
     }
+    DataOwner.require(data, "controller rotate-ca");
     if (finish) {
       if (ControllerPki.rotation(data) == ControllerPki.Rotation.BEGUN && !force) {
         checkAgents(data, "have the new trust bundle", a -> a.getState().equals("connected") || a.getState().equals("revoked"),
