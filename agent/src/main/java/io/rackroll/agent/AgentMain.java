@@ -174,8 +174,11 @@ public final class AgentMain {
         config = config.withFactsInterval(Durations.parse("--facts-interval", factsInterval));
       }
       if (config.controller() == null) {
-        throw new IllegalArgumentException("no controller address: set 'controller' in " + where.config
-            + " or pass --controller HOST:PORT");
+        // Never enrolled (the address comes with the enrollment): only an operator helps, so the
+        // unit does not restart on it.
+        System.err.println("rackroll-agent: this host is not enrolled; run 'rackroll-agent enroll --controller"
+            + " HOST:PORT --token TOKEN' with a token from 'rackroll token create'");
+        return EXIT_NEEDS_OPERATOR;
       }
       ServiceLogging.Format format = ServiceLogging.Format.parse("--log-format", logFormat);
       // JNA (used by OSHI) unpacks a native library; keep it in a directory this service owns.
@@ -192,6 +195,11 @@ public final class AgentMain {
           return EXIT_NEEDS_OPERATOR;
         }
         enroll(config, BootstrapToken.parse(token));
+      }
+      if (identity.controller().isEmpty()) {
+        // Enrolled by an earlier version, which wrote the address into the config file: kept with
+        // the identity from now on, so that line may go.
+        identity.saveController(config.controller().toString());
       }
       AgentIdentity.Credentials credentials = identity.credentials().orElseThrow();
       if (credentials.notAfter().isBefore(Instant.now())) {

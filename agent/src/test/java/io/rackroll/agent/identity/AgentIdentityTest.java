@@ -20,6 +20,19 @@ class AgentIdentityTest {
   }
 
   @Test
+  void theControllerEnrolledWithIsKeptBesideTheIdAndLabels() throws Exception {
+    AgentIdentity identity = new AgentIdentity(dir.resolve("state"), dir.resolve("pki"));
+    assertThat(identity.controller()).isEmpty();
+    identity.saveEnrollment("ag-abcdefabcdef", "cert", "ca", java.util.Map.of("rack", "r1"));
+    identity.saveController("ctl.example.net:7443");
+
+    AgentIdentity again = new AgentIdentity(dir.resolve("state"), dir.resolve("pki"));
+    assertThat(again.controller()).contains("ctl.example.net:7443");
+    assertThat(again.id()).contains("ag-abcdefabcdef");
+    assertThat(java.nio.file.Files.readString(dir.resolve("state/identity.properties"))).contains("label.rack=r1");
+  }
+
+  @Test
   void notEnrolledUntilTheCertificateIsWritten() throws Exception {
     AgentIdentity identity = new AgentIdentity(dir.resolve("state"), dir.resolve("pki"));
     assertThat(identity.enrolled()).isFalse();

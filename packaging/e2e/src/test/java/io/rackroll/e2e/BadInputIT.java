@@ -104,6 +104,10 @@ class BadInputIT {
     assertOneLineError(fleet.rackrollAgent("run", "--config", home.resolve("agent.yaml").toString(),
             "--state", home.resolve("state").toString(), "--controller", fleet.controllerAddress()), 78,
         "this host is not enrolled; run 'rackroll-agent enroll --controller");
+    // The same as the package's service would start before enrollment: no address anywhere yet.
+    assertOneLineError(fleet.rackrollAgent("run", "--config", home.resolve("agent.yaml").toString(),
+            "--state", home.resolve("state").toString()), 78,
+        "this host is not enrolled; run 'rackroll-agent enroll --controller HOST:PORT --token TOKEN'");
   }
 
   @Test
