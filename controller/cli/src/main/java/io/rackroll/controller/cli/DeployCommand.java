@@ -55,11 +55,11 @@ final class DeployCommand implements Callable<Integer> {
       return reconfigure();
     }
     if (env != null) {
-      throw new IllegalArgumentException("--env goes with --reconfigure; to deploy to an environment use"
+      throw new UsageError("--env goes with --reconfigure; to deploy to an environment use"
           + " 'rackroll promote " + ref + " --to " + env + "'");
     }
     if (selector == null) {
-      throw new IllegalArgumentException("deploy needs --selector EXPR (which agents), e.g. -l 'role=web,rack=r1'");
+      throw new UsageError("deploy needs --selector EXPR (which agents), e.g. -l 'role=web,rack=r1'");
     }
     return client.call(channel -> {
       DeploymentRecord d = client.stub(channel).deploy(request(ref, selector, rollout.toMap()).toBuilder()

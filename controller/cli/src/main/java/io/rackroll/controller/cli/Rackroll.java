@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
     description = "Deploy releases to fleets of servers. Run 'rackroll COMMAND --help' for each command.")
 public final class Rackroll {
   /** In the order help lists them. */
-  private static final List<Class<?>> COMMANDS = List.of(ControllerCommand.class, TokenCommand.class,
+  static final List<Class<?>> COMMANDS = List.of(ControllerCommand.class, TokenCommand.class,
       AgentsCommand.class, ReleaseCommand.class, ReleasesCommand.class, DeployCommand.PlanCommand.class,
       DeployCommand.class, DeployCommand.RollbackCommand.class, DeploymentCommand.class,
       DeploymentCommand.ListCommand.class, DeploymentCommand.AuditCommand.class, DeploymentCommand.HistoryCommand.class,
@@ -49,6 +49,10 @@ public final class Rackroll {
           || parsed.subcommands().stream().anyMatch(p -> p.matchedOption("--debug") != null);
       if (debug) {
         e.printStackTrace();
+      }
+      if (e instanceof UsageError) {
+        cmd.getErr().println("rackroll: " + e.getMessage() + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        return EXIT_USAGE;
       }
       cmd.getErr().println("rackroll: " + describe(e));
       return EXIT_FAILURE;

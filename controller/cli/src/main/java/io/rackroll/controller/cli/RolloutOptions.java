@@ -20,12 +20,12 @@ import picocli.CommandLine.Option;
  */
 final class RolloutOptions {
   @Option(names = {"-f", "--file"}, paramLabel = "FILE",
-      description = "A YAML deployment file with any of these options by name (batch: 25%, maxPerRack: 1, ...);"
+      description = "A YAML deployment file with any of these options by name (batch: 25%%, maxPerRack: 1, ...);"
           + " flags win over it.")
   Path file;
 
   @Option(names = "--batch", paramLabel = "N|P%", description = "Hosts changed at once after the canary"
-      + " (default: 10%, at least 1; rollback: 100%).")
+      + " (default: 10%%, at least 1; rollback: 100%%).")
   String batch;
 
   @Option(names = "--canary", paramLabel = "N|P%", description = "A first batch on its own (default: 1; rollback: 0).")

@@ -41,7 +41,7 @@ final class RotateCaCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (finish && dropOld) {
-      throw new IllegalArgumentException("--finish and --drop-old are separate steps; give one of them");
+      throw new UsageError("--finish and --drop-old are separate steps; give one of them");
     }
     java.nio.file.Path data = client.dataDir();
     if (!ControllerPki.exists(data)) {

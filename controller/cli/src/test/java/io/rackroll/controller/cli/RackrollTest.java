@@ -31,6 +31,32 @@ class RackrollTest {
   }
 
   @Test
+  void everyCommandsHelpFormatsCleanly() {
+    java.util.List<picocli.CommandLine> all = new java.util.ArrayList<>();
+    java.util.Deque<picocli.CommandLine> todo = new java.util.ArrayDeque<>();
+    picocli.CommandLine root = new picocli.CommandLine(new Rackroll());
+    Rackroll.COMMANDS.forEach(root::addSubcommand);
+    todo.add(root);
+    while (!todo.isEmpty()) {
+      picocli.CommandLine c = todo.pop();
+      all.add(c);
+      todo.addAll(c.getSubcommands().values());
+    }
+    for (picocli.CommandLine c : all) {
+      assertThat(c.getUsageMessage()).as(c.getCommandSpec().qualifiedName()).isNotBlank();
+    }
+    assertThat(all).hasSizeGreaterThan(20);
+    assertThat(err.toString(StandardCharsets.UTF_8)).as("picocli's warnings (an unescaped %, say)").isEmpty();
+  }
+
+  @Test
+  void aMissingSelectorIsAUsageError() {
+    assertThat(Rackroll.run("deploy", "web@1")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8).strip()).isEqualTo("rackroll: deploy needs --selector EXPR"
+        + " (which agents), e.g. -l 'role=web,rack=r1' (see 'rackroll deploy --help')");
+  }
+
+  @Test
   void helpListsEveryCommand() {
     assertThat(Rackroll.run("--help")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("controller", "token", "agents", "deploy", "rollback",
