@@ -76,7 +76,9 @@ final class DeploymentWatch {
   static int summary(DeploymentRecord d, PrintStream out) {
     Map<String, Integer> counts = new TreeMap<>();
     for (DeploymentHost h : d.getHostsList()) {
-      counts.merge(h.getPhase().toLowerCase().replace('_', ' '), 1, Integer::sum);
+      // At the end, a host still PENDING was never started: the deployment stopped before its batch.
+      String phase = ended(d) && h.getPhase().equals("PENDING") ? "not started" : h.getPhase().toLowerCase().replace('_', ' ');
+      counts.merge(phase, 1, Integer::sum);
     }
     long reverted = d.getHostsList().stream().filter(h -> h.getRevert().equals("REVERTED")).count();
     StringBuilder b = new StringBuilder();
@@ -114,9 +116,23 @@ final class DeploymentWatch {
       long percent = 100 * h.getDownloadedBytes() / h.getDownloadSize();
       why = percent / percentStep * percentStep + "% of " + Sizes.format(h.getDownloadSize());
     }
-    String revert = h.getRevert().isEmpty() ? "" : " (revert " + h.getRevert().toLowerCase() + ")";
-    return String.format("  %-3s %-30s %-16s %s%s", h.getBatch() < 0 ? "-" : Integer.toString(h.getBatch() + 1),
-        name(h), h.getPhase(), why, revert).stripTrailing();
+    String revert = revert(h);
+    String tail = why.isEmpty() ? revert.replaceFirst("^; ", "") : why + revert;
+    return String.format("  %-3s %-30s %-16s %s", h.getBatch() < 0 ? "-" : Integer.toString(h.getBatch() + 1),
+        name(h), h.getPhase(), tail).stripTrailing();
+  }
+
+  /** Where the host stands in going back to its release before, after a halt: "; back on 1". */
+  private static String revert(DeploymentHost h) {
+    String before = h.getBeforeVersion().isEmpty() ? "its release before" : h.getBeforeVersion();
+    return switch (h.getRevert()) {
+      case "" -> "";
+      case "PENDING" -> "; to go back to " + before + " when it reconnects";
+      case "SENT" -> "; going back to " + before;
+      case "REVERTED" -> "; back on " + before;
+      case "FAILED" -> "; could not go back to " + before;
+      default -> "; going back: " + h.getRevert().toLowerCase();
+    };
   }
 
   private static String name(DeploymentHost h) {
