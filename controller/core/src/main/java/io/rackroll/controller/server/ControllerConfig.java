@@ -91,8 +91,9 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
       # The store: "embedded" (an SQLite file under the data directory; every commit is on disk when
       # it is acknowledged), or a PostgreSQL database, e.g. jdbc:postgresql://db1:5432/rackroll, to
       # keep the state off the controller's machine.
-      # The schema is created and migrated at start. The password is read from a file only root
-      # can read (one line); leave both empty for a local trust or peer login.
+      # The schema is created and migrated at start. The password is read from the first line of
+      # a file only the controller's user can read (owned by rackroll in the packages, mode 0600);
+      # leave both empty for a local trust or peer login.
       database: embedded
       databaseUser: ""
       databasePasswordFile: ""
