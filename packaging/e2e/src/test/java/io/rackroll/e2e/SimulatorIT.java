@@ -3,6 +3,7 @@ package io.rackroll.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -49,5 +50,7 @@ class SimulatorIT {
       });
       assertThat(fleet.rackroll("deployments").out()).contains(back, d2, d1);
     }
+    // Stopped with SIGTERM (as close() does): it hangs up and says so, with no stack trace.
+    assertThat(Files.readString(dir.resolve("simulator.log"))).doesNotContain("Exception", "\tat ");
   }
 }

@@ -254,6 +254,12 @@ public final class Simulator implements AutoCloseable {
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
       out.println("some simulated agents did not hang up cleanly: " + e);
     }
+    // Callbacks of streams still closing may come after this: dropped, not a stack trace.
+    for (Object executor : List.of(shared.loop(), callbacks)) {
+      if (executor instanceof java.util.concurrent.ThreadPoolExecutor pool) {
+        pool.setRejectedExecutionHandler(new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+      }
+    }
     shared.loop().shutdownNow();
     callbacks.shutdownNow();
     network.shutdownGracefully(0, 2, TimeUnit.SECONDS);
