@@ -9,6 +9,7 @@ import io.rackroll.proto.v1.RenewRequest;
 import io.rackroll.proto.v1.RenewResponse;
 import io.rackroll.trust.LiveCredentials;
 import io.rackroll.trust.Pem;
+import io.rackroll.wire.Statuses;
 import io.rackroll.wire.Threads;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
@@ -45,6 +46,8 @@ public final class CertificateRenewal implements ControllerLink.Trust, AutoClose
   private final ScheduledExecutorService thread = Threads.serial("certificate-renewal");
   /** Confined to {@link #thread}. */
   private ScheduledFuture<?> next;
+  /** Renewals failed in a row, on the renewal thread: the first of a series is logged as a warning. */
+  private int failedAttempts;
 
   /** {@code refused} is told when the controller refuses this agent for good (revoked). */
   public CertificateRenewal(AgentIdentity identity, LiveCredentials live, ManagedChannel channel, Clock clock,
@@ -138,11 +141,20 @@ public final class CertificateRenewal implements ControllerLink.Trust, AutoClose
       Duration retry = left.dividedBy(10);
       retry = retry.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
           : retry.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : retry;
-      log.warn("cannot renew this agent's certificate (valid until {}): {}; retrying in {} s",
-          old.getNotAfter().toInstant(), e.getStatus(), retry.toSeconds());
+      // Once per outage: a controller away for an hour must not fill the log with one line a retry.
+      failedAttempts++;
+      String line = "cannot renew this agent's certificate (valid until {}): {}; retrying in {} s";
+      if (failedAttempts == 1) {
+        log.warn(line + " (further attempts are logged at debug)", old.getNotAfter().toInstant(),
+            Statuses.describe(e.getStatus()), retry.toSeconds());
+      } else {
+        log.debug(line, old.getNotAfter().toInstant(), Statuses.describe(e.getStatus()), retry.toSeconds());
+      }
       reschedule(retry.toMillis());
       return;
     }
+    int attempts = failedAttempts;
+    failedAttempts = 0;
     try {
       List<X509Certificate> chain = Pem.certificates(r.getCertificatePem());
       List<X509Certificate> bundle = Pem.certificates(r.getTrustBundlePem());
@@ -153,8 +165,9 @@ public final class CertificateRenewal implements ControllerLink.Trust, AutoClose
       identity.saveTrust(r.getTrustBundlePem());
       identity.saveCertificate(r.getCertificatePem());
       live.update(chain, bundle);
-      log.info("renewed this agent's certificate: serial {} valid until {} (renews again after {})",
-          chain.get(0).getSerialNumber().toString(16), chain.get(0).getNotAfter().toInstant(), renewAt(chain.get(0)));
+      log.info("renewed this agent's certificate: serial {} valid until {} (renews again after {}{})",
+          chain.get(0).getSerialNumber().toString(16), chain.get(0).getNotAfter().toInstant(), renewAt(chain.get(0)),
+          attempts == 0 ? "" : "; " + attempts + " attempt(s) failed before");
     } catch (IOException | RuntimeException e) {
       log.error("cannot use the renewed certificate: {}; retrying in a minute", e.toString());
       reschedule(Duration.ofMinutes(1).toMillis());

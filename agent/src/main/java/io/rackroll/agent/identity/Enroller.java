@@ -14,8 +14,10 @@ import io.rackroll.trust.Pem;
 import io.rackroll.wire.HostPort;
 import java.io.IOException;
 import java.security.KeyPair;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -70,7 +72,11 @@ public final class Enroller {
         response.getLabelsMap());
   }
 
-  private static String describe(HostPort controller, StatusRuntimeException e) {
+  static String describe(HostPort controller, StatusRuntimeException e) {
+    Optional<String> tls = tlsRefusal(controller, e);
+    if (tls.isPresent()) {
+      return tls.get();
+    }
     String detail = e.getStatus().getDescription() != null ? e.getStatus().getDescription()
         : e.getStatus().getCause() != null ? e.getStatus().getCause().getMessage() : e.getStatus().getCode().toString();
     return switch (e.getStatus().getCode()) {
@@ -79,6 +85,29 @@ public final class Enroller {
       case PERMISSION_DENIED, INVALID_ARGUMENT -> "enrollment refused by " + controller + ": " + detail;
       default -> "enrollment with " + controller + " failed: " + detail;
     };
+  }
+
+  /**
+   * Why this host refused the controller's certificate, when that is why the call failed: the
+   * certificate's chain (checked in {@code MutualTls.pinned}) or its names. gRPC only says "io
+   * exception"; the reason is in the causes.
+   */
+  private static Optional<String> tlsRefusal(HostPort controller, StatusRuntimeException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof CertificateException c && c.getMessage() != null) {
+        String m = c.getMessage();
+        if (m.contains("does not match the token")) {
+          return Optional.of("controller " + controller + " is not the one the token was made on: its CA does not match"
+              + " the token's; create the token there ('rackroll token create') or enroll with that controller's address");
+        }
+        if (m.startsWith("No subject alternative") || m.startsWith("No name matching")) {
+          return Optional.of("controller " + controller + ": " + controller.host() + " is not among the names in its"
+              + " certificate (" + m + "); use a name or address given to 'rackroll controller init --san'");
+        }
+        return Optional.of("controller " + controller + ": its certificate was refused: " + m);
+      }
+    }
+    return Optional.empty();
   }
 
   /** Enrollment failed; the message says why and what to do. */

@@ -21,6 +21,7 @@ import io.rackroll.trust.PeerIdentity;
 import io.rackroll.wire.AgentStream;
 import io.rackroll.wire.Backoff;
 import io.rackroll.wire.HostPort;
+import io.rackroll.wire.Statuses;
 import io.rackroll.wire.Threads;
 import java.time.Clock;
 import java.security.cert.X509Certificate;
@@ -238,7 +239,7 @@ public final class ControllerLink implements AutoCloseable {
       return;
     }
     Duration delay = backoff.next(trailers);
-    log.warn("stream to controller {} ended: {}; reconnecting in {} ms", controller, describe(status), delay.toMillis());
+    log.warn("stream to controller {} ended: {}; reconnecting in {} ms", controller, Statuses.describe(status), delay.toMillis());
     link.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
   }
 
@@ -263,12 +264,6 @@ public final class ControllerLink implements AutoCloseable {
       heartbeats.cancel(false);
       heartbeats = null;
     }
-  }
-
-  static String describe(Status s) {
-    String detail = s.getDescription() != null ? s.getDescription()
-        : s.getCause() != null ? s.getCause().getMessage() : "";
-    return s.getCode() + (detail == null || detail.isEmpty() ? "" : " (" + detail + ")");
   }
 
   @Override
