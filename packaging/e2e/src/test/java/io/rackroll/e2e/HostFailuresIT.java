@@ -83,6 +83,35 @@ class HostFailuresIT {
   }
 
   @Test
+  void anAppThatBreaksAfterItsDeploymentIsSeenWhereverTheOperatorLooks() throws Exception {
+    try (Fleet fleet = Fleet.start(dir)) {
+      Fleet.Agent a = fleet.startAgentWith("a", "rack=r1");
+      fleet.awaitConnected(1);
+      // Healthy until something on the host breaks it: the file the test writes beside the state.
+      fleet.web("1").health("[ ! -e ../../../../../broken ]").push();
+      assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--health-gate", "0s", "--watch").exit())
+          .isZero();
+      await("reported healthy").atMost(UP).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.rackroll("status").out().contains("health       every reported app healthy"));
+
+      Files.writeString(a.home.resolve("broken"), "");
+      await("unhealthy in status").atMost(UP).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.rackroll("status").out().contains("health       1 app(s) unhealthy on 1 host(s)"));
+      assertThat(fleet.rackroll("status").out())
+          .containsPattern(a.id() + " +\\S+ +r1 +web@1 +\\d+s ago +UNHEALTHY \\(0 of 1 checks pass\\)");
+      assertThat(fleet.rackroll("agents").out()).containsPattern(a.id() + " .* web\n");
+      await("the metric").atMost(UP).until(() -> fleet.metrics().contains("rackroll_apps_unhealthy{app=\"web\"} 1.0"));
+
+      Files.delete(a.home.resolve("broken"));
+      await("healthy again").atMost(UP).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.rackroll("status").out().contains("health       every reported app healthy"));
+      assertThat(fleet.rackroll("agents").out()).containsPattern(a.id() + " .* -\n");
+      await("the metric back to 0").atMost(UP)
+          .until(() -> fleet.metrics().contains("rackroll_apps_unhealthy{app=\"web\"} 0.0"));
+    }
+  }
+
+  @Test
   void diskFullDuringDownloadAndReadOnlyDiskLeaveTheRunningReleaseAlone() throws Exception {
     // Downloads at 1 MiB/s, so the disk can fill up while one runs.
     try (Tmpfs disk = Tmpfs.mount(dir.resolve("agents/a/state"), "12m");

@@ -60,12 +60,13 @@ final class AgentsCommand implements Callable<Integer> {
   }
 
   static void printTable(PrintStream out, List<AgentRecord> agents, Instant now) {
-    String format = "%-16s %-20s %-6s %-8s %-12s %-9s %5s %8s %s%n";
-    out.printf(format, "ID", "HOSTNAME", "RACK", "ROLE", "STATE", "LAST SEEN", "CORES", "MEMORY", "VERSION");
+    String format = "%-16s %-20s %-6s %-8s %-12s %-9s %5s %8s %-12s %s%n";
+    out.printf(format, "ID", "HOSTNAME", "RACK", "ROLE", "STATE", "LAST SEEN", "CORES", "MEMORY", "VERSION", "UNHEALTHY");
     for (AgentRecord a : agents) {
       out.printf(format, a.getAgentId(), a.getFacts().getHostname(), a.getLabelsOrDefault("rack", "-"),
           a.getLabelsOrDefault("role", "-"), a.getState(), ago(now, a.getLastSeenEpochMillis()),
-          a.getFacts().getCpu().getLogicalCores(), bytes(a.getFacts().getMemoryBytes()), a.getAgentVersion());
+          a.getFacts().getCpu().getLogicalCores(), bytes(a.getFacts().getMemoryBytes()), a.getAgentVersion(),
+          a.getUnhealthyAppsList().isEmpty() ? "-" : String.join(",", a.getUnhealthyAppsList()));
     }
     for (AgentRecord a : agents) {
       for (String w : a.getWarningsList()) {

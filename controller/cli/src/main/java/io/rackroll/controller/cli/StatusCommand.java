@@ -7,6 +7,7 @@ import io.rackroll.proto.v1.OverdueCertificate;
 import io.rackroll.proto.v1.RackStatus;
 import io.rackroll.proto.v1.StatusReport;
 import io.rackroll.proto.v1.TransitionRecord;
+import io.rackroll.proto.v1.UnhealthyApp;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,6 +68,20 @@ final class StatusCommand implements Callable<Integer> {
         int other = c.entrySet().stream().filter(e -> !STATES.contains(e.getKey())).mapToInt(Map.Entry::getValue).sum();
         out.printf(format, rack.getRack().isEmpty() ? "(no rack)" : rack.getRack(), count(c, "connected"),
             count(c, "stale"), count(c, "disconnected"), other);
+      }
+    }
+
+    out.println();
+    if (r.getUnhealthyAppsList().isEmpty()) {
+      out.println("health       every reported app healthy");
+    } else {
+      long hosts = r.getUnhealthyAppsList().stream().map(UnhealthyApp::getAgentId).distinct().count();
+      out.println("health       " + r.getUnhealthyAppsCount() + " app(s) unhealthy on " + hosts + " host(s)");
+      String format = "  %-16s %-20s %-8s %-24s %-10s %s%n";
+      out.printf(format, "AGENT", "HOSTNAME", "RACK", "APP", "SINCE", "LAST REPORT");
+      for (UnhealthyApp u : r.getUnhealthyAppsList()) {
+        out.printf(format, u.getAgentId(), u.getHostname(), u.getRack().isEmpty() ? "-" : u.getRack(),
+            u.getApp() + "@" + u.getVersion(), AgentsCommand.ago(now, u.getSinceEpochMillis()), u.getHealth());
       }
     }
 

@@ -401,10 +401,14 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         bySerial.computeIfAbsent(serial, k -> new java.util.ArrayList<>()).add(a.id());
       }
     }
+    Map<String, List<String>> unhealthy = new HashMap<>();
+    store.agents().unhealthyApps().forEach(u -> unhealthy.computeIfAbsent(u.agentId(), k -> new java.util.ArrayList<>())
+        .add(u.app()));
     ListAgentsResponse.Builder out = ListAgentsResponse.newBuilder();
     for (StoredAgent a : all) {
       if (selector.matches(AgentAttributes.of(a))) {
-        out.addAgents(record(a, bySerial.getOrDefault(a.facts().getSystem().getSerial(), List.of())));
+        out.addAgents(record(a, bySerial.getOrDefault(a.facts().getSystem().getSerial(), List.of()))
+            .addAllUnhealthyApps(unhealthy.getOrDefault(a.id(), List.of())));
       }
     }
     response.onNext(out.build());
@@ -421,7 +425,9 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     }
     String serial = agent.get().facts().getSystem().getSerial();
     List<String> sameSerial = AgentRegistry.isUsefulSerial(serial) ? store.agents().agentsWithSystemSerial(serial) : List.of();
-    AgentRecord.Builder record = record(agent.get(), sameSerial).toBuilder();
+    AgentRecord.Builder record = record(agent.get(), sameSerial);
+    store.agents().unhealthyApps().stream().filter(u -> u.agentId().equals(request.getAgentId()))
+        .forEach(u -> record.addUnhealthyApps(u.app()));
     Map<String, String> health = store.agents().appHealth(agent.get().id());
     for (HostJob j : store.agents().agentApps(agent.get().id())) {
       record.addApps(AppState.newBuilder().setApp(j.app()).setCurrentVersion(j.currentVersion()).setPhase(j.phase())
@@ -488,7 +494,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     });
   }
 
-  private AgentRecord record(StoredAgent a, List<String> sameSerial) {
+  private AgentRecord.Builder record(StoredAgent a, List<String> sameSerial) {
     AgentRecord.Builder b = AgentRecord.newBuilder()
         .setAgentId(a.id())
         .putAllLabels(a.labels())
@@ -508,6 +514,6 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       b.addWarnings("system serial " + a.facts().getSystem().getSerial() + " is also reported by "
           + String.join(", ", others) + " (cloned image or firmware placeholder?)");
     }
-    return b.build();
+    return b;
   }
 }

@@ -5,6 +5,7 @@ import io.rackroll.controller.store.ConnectionState;
 import io.rackroll.controller.store.Deployment;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
+import io.rackroll.controller.store.UnhealthyApp;
 import io.rackroll.proto.v1.DeploymentProgress;
 import io.rackroll.proto.v1.OverdueCertificate;
 import io.rackroll.proto.v1.RackStatus;
@@ -45,7 +46,9 @@ public final class StatusReports {
         .setMetricsAddress(m == null ? "" : m.toString());
     Map<String, Map<String, Integer>> racks = new TreeMap<>();
     Instant now = clock.instant();
+    Map<String, StoredAgent> byId = new java.util.HashMap<>();
     for (StoredAgent a : store.agents().all()) {
+      byId.put(a.id(), a);
       String state = fleet.live(a.id()).map(l -> l.state().label()).orElse(a.state().label());
       racks.computeIfAbsent(a.labels().getOrDefault("rack", ""), k -> new TreeMap<>()).merge(state, 1, Integer::sum);
       // Agents renew two thirds into the lifetime: one still holding its certificate past that is stuck or off.
@@ -56,6 +59,13 @@ public final class StatusReports {
       }
     }
     racks.forEach((rack, counts) -> b.addRacks(RackStatus.newBuilder().setRack(rack).putAllAgents(counts)));
+    for (UnhealthyApp u : store.agents().unhealthyApps()) {
+      StoredAgent a = byId.get(u.agentId());
+      b.addUnhealthyApps(io.rackroll.proto.v1.UnhealthyApp.newBuilder().setAgentId(u.agentId())
+          .setHostname(a == null ? "" : a.facts().getHostname())
+          .setRack(a == null ? "" : a.labels().getOrDefault("rack", "")).setApp(u.app()).setVersion(u.version())
+          .setSinceEpochMillis(u.since().toEpochMilli()).setHealth(u.health()));
+    }
     for (Deployment summary : store.deployments().activeDeployments()) {
       Deployment d = store.deployments().deployment(summary.id()).orElse(summary);
       b.addDeployments(DeploymentProgress.newBuilder().setId(d.id()).setKind(d.kind()).setApp(d.app())

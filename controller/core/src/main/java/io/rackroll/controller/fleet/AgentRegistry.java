@@ -235,7 +235,8 @@ public final class AgentRegistry implements AutoCloseable {
     session.heard(clock.instant());
     post(() -> {
       String line = HealthLine.of(report);
-      store.appHealth(session.agentId, report.getApp(), line, Instant.ofEpochMilli(report.getAtEpochMillis()));
+      store.appHealth(session.agentId, report.getApp(), report.getHealthy(), line,
+          Instant.ofEpochMilli(report.getAtEpochMillis()));
       listener.health(session.agentId, report.getApp(), report.getHealthy(), line);
     });
   }

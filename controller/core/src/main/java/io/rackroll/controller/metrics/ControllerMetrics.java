@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * scrape never touches the database and a busy scraper cannot load the store.
  *
  * <p>Names as Prometheus shows them: {@code rackroll_agents{state}}, {@code rackroll_agents_connected},
- * {@code rackroll_deployments{state}}, {@code rackroll_deployment_hosts{phase}},
+ * {@code rackroll_deployments{state}}, {@code rackroll_deployment_hosts{phase}}, {@code rackroll_apps_unhealthy{app}},
  * {@code rackroll_heartbeat_lag_max_seconds}, {@code rackroll_artifact_served_bytes_total},
  * {@code rackroll_artifact_transfers_seconds{outcome}}, {@code rackroll_rpc_seconds{method,code}},
  * plus JVM and process meters.
@@ -48,6 +48,7 @@ public final class ControllerMetrics implements AutoCloseable {
   private final MultiGauge agents;
   private final MultiGauge deployments;
   private final MultiGauge hosts;
+  private final MultiGauge unhealthy;
   private final AgentStore agentStore;
   private final DeploymentStore deploymentStore;
   private MetricsEndpoint endpoint;
@@ -70,6 +71,9 @@ public final class ControllerMetrics implements AutoCloseable {
     deployments = MultiGauge.builder("rackroll.deployments").description("Deployments by state").register(registry);
     hosts = MultiGauge.builder("rackroll.deployment.hosts")
         .description("Hosts of unfinished deployments by phase").register(registry);
+    unhealthy = MultiGauge.builder("rackroll.apps.unhealthy")
+        .description("Hosts where the app's periodic health reports say unhealthy now, by app (alert on > 0)")
+        .register(registry);
   }
 
   public PrometheusMeterRegistry registry() {
@@ -101,6 +105,7 @@ public final class ControllerMetrics implements AutoCloseable {
       agents.register(rows("state", byState), true);
       deployments.register(rows("state", deploymentStore.deploymentCounts()), true);
       hosts.register(rows("phase", deploymentStore.activeHostPhases()), true);
+      unhealthy.register(rows("app", agentStore.unhealthyCounts()), true);
     } catch (RuntimeException e) {
       log.warn("cannot refresh metrics from the store: {}", e.getMessage());
     }

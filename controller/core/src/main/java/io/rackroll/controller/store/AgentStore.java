@@ -51,8 +51,17 @@ public interface AgentStore {
   /** Every host's flags of {@code app} as last reported, and when, by agent id. */
   Map<String, ReportedFlags> hostFlags(String app);
 
-  /** Records the last periodic health of an app on a host, as one line. */
-  void appHealth(String agentId, String app, String line, Instant at);
+  /**
+   * Records the last periodic health of an app on a host, as one line, and whether it is healthy:
+   * an unhealthy report after a healthy one starts its {@link UnhealthyApp#since}.
+   */
+  void appHealth(String agentId, String app, boolean healthy, String line, Instant at);
+
+  /** Every app unhealthy on some host now, longest unhealthy first. */
+  List<UnhealthyApp> unhealthyApps();
+
+  /** Hosts where each app is unhealthy now, for every app some host runs (zeros included). */
+  Map<String, Integer> unhealthyCounts();
 
   /** The last health line of each app on the agent, by app. */
   Map<String, String> appHealth(String agentId);

@@ -237,10 +237,35 @@ final class JdbcAgentStore implements AgentStore {
   }
 
   @Override
-  public void appHealth(String agentId, String app, String line, Instant at) {
+  public void appHealth(String agentId, String app, boolean healthy, String line, Instant at) {
     db.update("record health of " + app + " on " + agentId,
-        "UPDATE agent_apps SET health = ?, health_at = ? WHERE agent_id = ? AND app = ? AND health_at <= ?",
-        Jdbc.clip(line), at.toEpochMilli(), agentId, app, at.toEpochMilli());
+        "UPDATE agent_apps SET health = ?, health_at = ?, unhealthy_since = CASE WHEN ? = 1 THEN 0"
+            + " WHEN unhealthy_since = 0 THEN ? ELSE unhealthy_since END"
+            + " WHERE agent_id = ? AND app = ? AND health_at <= ?",
+        Jdbc.clip(line), at.toEpochMilli(), healthy ? 1 : 0, at.toEpochMilli(), agentId, app, at.toEpochMilli());
+  }
+
+  @Override
+  public List<UnhealthyApp> unhealthyApps() {
+    return db.inTransaction("read unhealthy apps", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, app, current_version, unhealthy_since, health"
+          + " FROM agent_apps WHERE unhealthy_since > 0 ORDER BY unhealthy_since, agent_id, app LIMIT 10000")) {
+        List<UnhealthyApp> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new UnhealthyApp(rs.getString(1), rs.getString(2), rs.getString(3),
+                Instant.ofEpochMilli(rs.getLong(4)), rs.getString(5)));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  @Override
+  public Map<String, Integer> unhealthyCounts() {
+    return db.counts("count unhealthy apps",
+        "SELECT app, SUM(CASE WHEN unhealthy_since > 0 THEN 1 ELSE 0 END) FROM agent_apps GROUP BY app");
   }
 
   @Override

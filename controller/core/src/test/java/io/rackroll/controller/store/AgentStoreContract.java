@@ -85,7 +85,7 @@ abstract class AgentStoreContract extends StoreContract {
     store().agents().hostJob(new HostJob(a, "d-1", app, "2", "ACTIVE", "", "", "2", "1", List.of("2", "1"), T0.plusSeconds(2)));
     // A late, older report never moves the host backwards.
     store().agents().hostJob(new HostJob(a, "d-1", app, "2", "INSTALLING", "", "", "1", "1", List.of("1"), T0.plusSeconds(1)));
-    store().agents().appHealth(a, app, "UNHEALTHY (0 of 1 checks pass)", T0.plusSeconds(3));
+    store().agents().appHealth(a, app, false, "UNHEALTHY (0 of 1 checks pass)", T0.plusSeconds(3));
 
     assertThat(store().agents().agentApps(a)).singleElement().satisfies(j -> {
       assertThat(j.phase()).isEqualTo("ACTIVE");
@@ -95,7 +95,7 @@ abstract class AgentStoreContract extends StoreContract {
     assertThat(onHost.currentVersion()).isEqualTo("2");
     assertThat(onHost.keptVersions()).containsExactly("2", "1");
     assertThat(onHost.healthyOn("2")).as("its last health report failed").isFalse();
-    store().agents().appHealth(a, app, "healthy (1 of 1 checks pass)", T0.plusSeconds(4));
+    store().agents().appHealth(a, app, true, "healthy (1 of 1 checks pass)", T0.plusSeconds(4));
     assertThat(store().agents().hostApps(app).get(a).healthyOn("2")).isTrue();
     assertThat(store().agents().hostApps(app).get(a).healthyOn("1")).isFalse();
   }
@@ -104,8 +104,28 @@ abstract class AgentStoreContract extends StoreContract {
   void lastHealthLineIsKeptPerApp() {
     String a = id("ag-");
     store().agents().hostJob(new HostJob(a, "", "web", "1", "ACTIVE", "", "", "1", "", List.of("1"), T0));
-    store().agents().appHealth(a, "web", "healthy (1 of 1 checks pass)", T0.plusSeconds(30));
-    store().agents().appHealth(a, "web", "older report", T0.plusSeconds(10));
+    store().agents().appHealth(a, "web", true, "healthy (1 of 1 checks pass)", T0.plusSeconds(30));
+    store().agents().appHealth(a, "web", false, "older report", T0.plusSeconds(10));
     assertThat(store().agents().appHealth(a)).isEqualTo(Map.of("web", "healthy (1 of 1 checks pass)"));
+    assertThat(store().agents().unhealthyApps()).noneMatch(u -> u.agentId().equals(a));
+  }
+
+  @Test
+  void anAppThatTurnsUnhealthyIsListedSinceItsFirstUnhealthyReportUntilItIsHealthyAgain() {
+    String a = id("ag-");
+    String app = id("app");
+    store().agents().hostJob(new HostJob(a, "d-1", app, "2", "ACTIVE", "", "", "2", "1", List.of("2", "1"), T0));
+    store().agents().appHealth(a, app, true, "healthy (1 of 1 checks pass)", T0.plusSeconds(10));
+    assertThat(store().agents().unhealthyCounts()).containsEntry(app, 0);
+
+    store().agents().appHealth(a, app, false, "UNHEALTHY (0 of 1 checks pass): exec exited with 1", T0.plusSeconds(20));
+    store().agents().appHealth(a, app, false, "UNHEALTHY (0 of 1 checks pass): exec exited with 2", T0.plusSeconds(30));
+    assertThat(store().agents().unhealthyApps()).filteredOn(u -> u.agentId().equals(a)).singleElement()
+        .isEqualTo(new UnhealthyApp(a, app, "2", T0.plusSeconds(20), "UNHEALTHY (0 of 1 checks pass): exec exited with 2"));
+    assertThat(store().agents().unhealthyCounts()).containsEntry(app, 1);
+
+    store().agents().appHealth(a, app, true, "healthy (1 of 1 checks pass)", T0.plusSeconds(40));
+    assertThat(store().agents().unhealthyApps()).noneMatch(u -> u.agentId().equals(a));
+    assertThat(store().agents().unhealthyCounts()).containsEntry(app, 0);
   }
 }
