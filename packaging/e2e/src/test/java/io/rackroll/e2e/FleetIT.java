@@ -50,6 +50,21 @@ class FleetIT {
       assertThat(show.out()).contains("labels       rack=r2,role=db", "state        connected", "memory");
       assertThat(fleet.rackroll("agents", "ping", b1.id()).out()).contains("agent " + b1.id() + " answered in");
 
+      // A host moves racks: relabelled in one command, seen by selectors at once, audited.
+      Fleet.Cli moved = fleet.rackroll("agents", "label", a2.id(), "rack=r2", "role-", "canary=yes");
+      assertThat(moved.exit()).as(moved.toString()).isZero();
+      assertThat(moved.out().strip()).isEqualTo("agent " + a2.id() + " labels: canary=yes,rack=r2");
+      assertThat(fleet.rackroll("agents", "--selector", "rack=r2").out()).contains(a2.id(), b1.id())
+          .doesNotContain(a1.id());
+      assertThat(fleet.rackroll("audit").out())
+          .containsPattern("agent label +" + a2.id() + " +canary=yes, rack=r2 \\(was r1\\), role- \\(was web\\)|"
+              + "agent label +" + a2.id() + " +role- \\(was web\\), canary=yes, rack=r2 \\(was r1\\)");
+      Fleet.Cli bad = fleet.rackroll("agents", "label", a2.id(), "role-");
+      assertThat(bad.exit()).isEqualTo(1);
+      assertThat(bad.err().strip()).isEqualTo("rackroll: agent " + a2.id() + " has no label role (its labels:"
+          + " canary=yes,rack=r2)");
+      assertThat(fleet.rackroll("agents", "label", a2.id(), "rack").exit()).as("neither set nor remove").isEqualTo(2);
+
       // Act: SIGKILL one agent.
       String certificate = b1.certificate();
       String serial = db.get("certificateSerial").asText();
@@ -65,6 +80,8 @@ class FleetIT {
       assertThat(b1.certificate()).isEqualTo(certificate);
       assertThat(fleet.agents().get(b1.id()).get("certificateSerial").asText()).isEqualTo(serial);
       assertThat(fleet.agents()).hasSize(3);
+      assertThat(fleet.agents().get(a2.id()).get("labels").get("rack").asText()).as("labels outlive reconnects")
+          .isEqualTo("r2");
     }
   }
 

@@ -245,14 +245,14 @@ class SweepOfFaultsIT {
             budget, "--host-timeout", "60s");
         Thread.sleep(random.nextInt(4000)); // the drawn moment of the SIGKILL
         JsonNode shown = fleet.deploymentJson(d);
-        List<String> audit = fleet.rackroll("deployment", "audit", "--limit", "1000").out().lines().toList();
+        List<String> audit = auditLines();
+        assertThat(audit).as("the deploy is in the audit log").anyMatch(l -> l.contains(d));
         fleet.killController();
         fleet.startController();
         fleet.awaitEnd(d);
         JsonNode after = fleet.deploymentJson(d);
         assertThat(transitions(after)).as("transitions shown before the SIGKILL").containsAll(transitions(shown));
-        assertThat(fleet.rackroll("deployment", "audit", "--limit", "1000").out().lines())
-            .as("audit lines shown before the SIGKILL").containsAll(audit);
+        assertThat(auditLines()).as("audit lines shown before the SIGKILL").containsAll(audit);
         return d;
       }
       default -> throw new IllegalStateException(fault.toString());
@@ -430,6 +430,13 @@ class SweepOfFaultsIT {
       }
     }
     return null;
+  }
+
+  /** {@code rackroll audit}, a line an entry. */
+  private List<String> auditLines() {
+    Fleet.Cli audit = fleet.rackroll("audit", "--limit", "1000");
+    assertThat(audit.exit()).as(audit.toString()).isZero();
+    return audit.out().lines().toList();
   }
 
   private static List<String> transitions(JsonNode deployment) {

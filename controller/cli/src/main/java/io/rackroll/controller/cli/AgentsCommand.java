@@ -6,6 +6,7 @@ import io.rackroll.proto.v1.Disk;
 import io.rackroll.proto.v1.Facts;
 import io.rackroll.proto.v1.FileSystem;
 import io.rackroll.proto.v1.GetAgentRequest;
+import io.rackroll.proto.v1.LabelAgentRequest;
 import io.rackroll.proto.v1.ListAgentsRequest;
 import io.rackroll.proto.v1.Nic;
 import io.rackroll.proto.v1.PingAgentRequest;
@@ -19,6 +20,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -28,7 +30,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "agents", mixinStandardHelpOptions = true,
     description = "List the fleet: one line per agent, filtered by a selector.",
-    subcommands = {AgentsCommand.Show.class, AgentsCommand.PingCommand.class, AgentsCommand.Revoke.class})
+    subcommands = {AgentsCommand.Show.class, AgentsCommand.PingCommand.class, AgentsCommand.Label.class,
+        AgentsCommand.Revoke.class})
 final class AgentsCommand implements Callable<Integer> {
   enum Format { table, json }
 
@@ -167,6 +170,42 @@ final class AgentsCommand implements Callable<Integer> {
         PingAgentResponse r = client.stub(channel).pingAgent(
             PingAgentRequest.newBuilder().setAgentId(id).setTimeoutMillis(5_000).build());
         System.out.printf(Locale.ROOT, "agent %s answered in %.1f ms%n", id, r.getRoundTripMicros() / 1000.0);
+        return 0;
+      });
+    }
+  }
+
+  @Command(name = "label", mixinStandardHelpOptions = true,
+      description = {"Set or remove an agent's labels: KEY=VALUE sets, KEY- removes, e.g."
+          + " 'rackroll agents label ag-x rack=r2 canary-'.",
+          "Selectors and environments see the change at once; it is in 'rackroll audit'."})
+  static final class Label implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(index = "0", paramLabel = "ID", description = "Agent id.")
+    String id;
+
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "KEY=VALUE|KEY-", description = "Changes.")
+    List<String> changes;
+
+    @Override
+    public Integer call() throws Exception {
+      LabelAgentRequest.Builder request = LabelAgentRequest.newBuilder().setAgentId(id);
+      for (String change : changes) {
+        int eq = change.indexOf('=');
+        if (eq > 0) {
+          request.putSet(change.substring(0, eq), change.substring(eq + 1));
+        } else if (change.endsWith("-") && change.length() > 1) {
+          request.addRemove(change.substring(0, change.length() - 1));
+        } else {
+          throw new UsageError("\"" + change + "\": expected KEY=VALUE to set a label or KEY- to remove one");
+        }
+      }
+      return client.call(channel -> {
+        AgentRecord a = client.stub(channel).labelAgent(request.build());
+        System.out.println("agent " + id + " labels: " + a.getLabelsMap().entrySet().stream()
+            .sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue())
+            .collect(Collectors.joining(",")));
         return 0;
       });
     }

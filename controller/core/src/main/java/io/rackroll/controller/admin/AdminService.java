@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.auth.Revocations;
+import io.rackroll.controller.enroll.Labels;
 import io.rackroll.controller.enroll.Tokens;
 import io.rackroll.controller.env.EnvironmentService;
 import io.rackroll.controller.fleet.AgentRegistry;
@@ -53,6 +54,7 @@ import io.rackroll.proto.v1.ReconfigureRequest;
 import io.rackroll.proto.v1.SetFlagsRequest;
 import io.rackroll.proto.v1.GetReleaseRequest;
 import io.rackroll.proto.v1.GetStatusRequest;
+import io.rackroll.proto.v1.LabelAgentRequest;
 import io.rackroll.proto.v1.ListAgentsRequest;
 import io.rackroll.proto.v1.ListAgentsResponse;
 import io.rackroll.proto.v1.ListAuditRequest;
@@ -445,13 +447,51 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   }
 
   @Override
+  public void labelAgent(LabelAgentRequest request, StreamObserver<AgentRecord> response) {
+    String admin = CallerInterceptor.caller().name();
+    String agentId = request.getAgentId();
+    Optional<StoredAgent> agent = store.agents().agent(agentId);
+    if (agent.isEmpty()) {
+      response.onError(Status.NOT_FOUND.withDescription("no agent " + agentId + " (see 'rackroll agents')")
+          .asRuntimeException());
+      return;
+    }
+    Map<String, String> labels = new java.util.TreeMap<>(agent.get().labels());
+    List<String> changes = new java.util.ArrayList<>();
+    for (String key : request.getRemoveList()) {
+      if (!labels.containsKey(key)) {
+        response.onError(Status.FAILED_PRECONDITION.withDescription("agent " + agentId + " has no label " + key
+            + " (its labels: " + Labels.format(labels) + ")").asRuntimeException());
+        return;
+      }
+      changes.add(key + "- (was " + labels.remove(key) + ")");
+    }
+    try {
+      Labels.check(request.getSetMap());
+    } catch (IllegalArgumentException e) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    new java.util.TreeMap<>(request.getSetMap()).forEach((k, v) -> {
+      String was = labels.put(k, v);
+      changes.add(k + "=" + v + (was == null ? "" : " (was " + was + ")"));
+    });
+    store.agents().labels(agentId, labels);
+    store.audit().record(AuditEntry.of(clock.instant(), admin, "agent label", agentId, String.join(", ", changes)));
+    log.atInfo().addKeyValue(ServiceLogging.AGENT, agentId).log("admin {} labelled agent {}: {}", admin, agentId,
+        String.join(", ", changes));
+    response.onNext(record(store.agents().agent(agentId).orElseThrow(), List.of()).build());
+    response.onCompleted();
+  }
+
+  @Override
   public void revokeAgent(RevokeAgentRequest request, StreamObserver<RevokeAgentResponse> response) {
     String admin = CallerInterceptor.caller().name();
     String agentId = request.getAgentId();
     // Stored first: a controller that dies right after still refuses these certificates when it restarts.
     Optional<List<String>> serials = store.enrollment().revoke(agentId, admin, clock.instant());
     if (serials.isEmpty()) {
-      response.onError(Status.NOT_FOUND.withDescription("no agent " + agentId + " (see 'rackroll agents list')")
+      response.onError(Status.NOT_FOUND.withDescription("no agent " + agentId + " (see 'rackroll agents')")
           .asRuntimeException());
       return;
     }

@@ -36,6 +36,12 @@ public final class Labels {
     return KEY.matcher(key).matches();
   }
 
+  /** {@code rack=r1,role=web}, keys in order; "none" for no labels. */
+  public static String format(Map<String, String> labels) {
+    return labels.isEmpty() ? "none" : new java.util.TreeMap<>(labels).entrySet().stream()
+        .map(e -> e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining(","));
+  }
+
   public static void check(Map<String, String> labels) {
     labels.forEach((k, v) -> {
       if (!KEY.matcher(k).matches()) {

@@ -51,6 +51,9 @@ public interface AgentStore {
   /** Every host's flags of {@code app} as last reported, and when, by agent id. */
   Map<String, ReportedFlags> hostFlags(String app);
 
+  /** Replaces the agent's labels; false when there is no such agent. */
+  boolean labels(String agentId, Map<String, String> labels);
+
   /**
    * Records the last periodic health of an app on a host, as one line, and whether it is healthy:
    * an unhealthy report after a healthy one starts its {@link UnhealthyApp#since}.

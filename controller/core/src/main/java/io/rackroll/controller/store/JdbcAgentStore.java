@@ -246,6 +246,26 @@ final class JdbcAgentStore implements AgentStore {
   }
 
   @Override
+  public boolean labels(String agentId, Map<String, String> labels) {
+    return db.inTransaction("label agent " + agentId, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM agents WHERE id = ?")) {
+        ps.setString(1, agentId);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return false;
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM agent_labels WHERE agent_id = ?")) {
+        ps.setString(1, agentId);
+        ps.executeUpdate();
+      }
+      Rows.insertLabels(c, "agent_labels", "agent_id", agentId, labels);
+      return true;
+    });
+  }
+
+  @Override
   public List<UnhealthyApp> unhealthyApps() {
     return db.inTransaction("read unhealthy apps", c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, app, current_version, unhealthy_since, health"

@@ -111,6 +111,17 @@ abstract class AgentStoreContract extends StoreContract {
   }
 
   @Test
+  void labelsAreReplacedWholeAndOnlyForAnAgentThatExists() {
+    String a = id("ag-");
+    store().enrollment().enroll(new Enrollment(a, Map.of("rack", "r9", "site", "fra1"), "tok00001", "s", T0.plusSeconds(1000), T0));
+    assertThat(store().agents().labels(a, Map.of("rack", "r2", "role", "web"))).isTrue();
+    assertThat(store().agents().agent(a).orElseThrow().labels()).isEqualTo(Map.of("rack", "r2", "role", "web"));
+    assertThat(store().agents().all()).filteredOn(x -> x.id().equals(a)).singleElement()
+        .satisfies(x -> assertThat(x.labels()).isEqualTo(Map.of("rack", "r2", "role", "web")));
+    assertThat(store().agents().labels("ag-none", Map.of("rack", "r1"))).isFalse();
+  }
+
+  @Test
   void anAppThatTurnsUnhealthyIsListedSinceItsFirstUnhealthyReportUntilItIsHealthyAgain() {
     String a = id("ag-");
     String app = id("app");
