@@ -205,6 +205,24 @@ public final class ArtifactCache implements ArtifactSource {
     }
   }
 
+  @Override
+  public void keepOnly(java.util.Set<String> digests) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        String name = f.getFileName().toString();
+        String digest = name.endsWith(".part") ? name.substring(0, name.length() - ".part".length()) : name;
+        if (DIGEST.matcher(digest).matches() && !digests.contains(digest)) {
+          Files.deleteIfExists(f);
+          log.info("removed cached artifact {}{}: no kept release or unfinished job needs it", digest,
+              name.endsWith(".part") ? " (partial)" : "");
+        }
+      }
+    }
+  }
+
   static String sha256(Path file) throws IOException {
     MessageDigest md;
     try {

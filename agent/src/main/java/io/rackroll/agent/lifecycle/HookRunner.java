@@ -121,12 +121,39 @@ final class HookRunner {
       throw new IOException("interrupted while running " + name + " hook", e);
     } finally {
       Files.deleteIfExists(marker);
+      bound(log);
     }
     if (p.exitValue() != 0) {
       throw new HookFailed(name + " hook " + hook.path() + " of " + app + "@" + version + " exited with "
           + p.exitValue() + "; output: " + tail(log), false);
     }
     return tail(log);
+  }
+
+  /** The most of a hook's output kept in its log: the end, where the reason for a failure usually is. */
+  static final long MAX_LOG_BYTES = 1 << 20;
+
+  /** Cuts a hook's log to its last {@link #MAX_LOG_BYTES}, saying how much went. */
+  static void bound(Path log) throws IOException {
+    long size = Files.exists(log) ? Files.size(log) : 0;
+    if (size <= MAX_LOG_BYTES) {
+      return;
+    }
+    byte[] end = new byte[(int) MAX_LOG_BYTES];
+    try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(log)) {
+      in.position(size - MAX_LOG_BYTES);
+      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(end);
+      while (buffer.hasRemaining() && in.read(buffer) >= 0) {
+        // reads to the end
+      }
+    }
+    Path cut = log.resolveSibling(log.getFileName() + ".cut");
+    try (var out = Files.newOutputStream(cut)) {
+      out.write(("[rackroll: the first " + (size - MAX_LOG_BYTES) + " bytes of this output were cut]\n")
+          .getBytes(StandardCharsets.UTF_8));
+      out.write(end);
+    }
+    Files.move(cut, log, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
   static String tail(Path log) throws IOException {

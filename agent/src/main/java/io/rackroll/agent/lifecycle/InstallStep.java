@@ -65,6 +65,7 @@ final class InstallStep implements Step {
       Flags.link(staging); // flags.json: the app's runtime flags, whichever release runs
       Manifest m = Manifest.parse(ReleaseTree.readString(staging, Manifest.FILE));
       config.write(staging);
+      InstalledReleases.recordArtifact(staging, job.digest());
       for (Manifest.TemplateFile template : m.templates()) {
         render(staging, template, config);
       }

@@ -218,6 +218,34 @@ final class InstalledReleases {
     HostFiles.syncDir(dir);
   }
 
+  /** In a release directory: the digest of the artifact it was unpacked from. */
+  static final String ARTIFACT_FILE = ".rackroll-artifact";
+
+  /** Records in a release directory (or its staging directory) which artifact it came from. */
+  static void recordArtifact(Path releaseDir, String digest) throws IOException {
+    if (!digest.isEmpty()) {
+      SecureFiles.writeString(releaseDir.resolve(ARTIFACT_FILE), digest + "\n", SecureFiles.PUBLIC);
+    }
+  }
+
+  /**
+   * The artifacts this host still needs: those of every kept release (a redeploy of one verifies it
+   * against its artifact) and of every unfinished job.
+   */
+  Set<String> neededArtifacts() throws IOException {
+    Set<String> needed = new LinkedHashSet<>();
+    for (String app : layout.appNames()) {
+      for (Path dir : releaseDirs(app)) {
+        Path file = dir.resolve(ARTIFACT_FILE);
+        if (Files.exists(file)) {
+          needed.add(Files.readString(file).trim());
+        }
+      }
+      job(app).filter(j -> !j.phase().terminal() && !j.digest().isEmpty()).ifPresent(j -> needed.add(j.digest()));
+    }
+    return needed;
+  }
+
   /**
    * Keeps {@code keepReleases} releases of {@code app}: always the current and the previous one
    * (what a rollback goes back to), then the rest of its history newest first (where further
@@ -242,6 +270,18 @@ final class InstalledReleases {
       if (!keep.contains(r.getKey())) {
         log.info("{}: removing old release {}", app, r.getKey());
         HostFiles.deleteTree(r.getValue());
+      }
+    }
+    // Hook logs live and die with their release: logs/<release>-<hook>.log.
+    Path logs = layout.logs(app);
+    if (Files.isDirectory(logs)) {
+      try (Stream<Path> s = Files.list(logs)) {
+        for (Path file : s.toList()) {
+          String name = file.getFileName().toString();
+          if (keep.stream().noneMatch(r -> name.startsWith(r + "-"))) {
+            Files.deleteIfExists(file);
+          }
+        }
       }
     }
   }

@@ -49,6 +49,8 @@ public final class Lifecycle {
   private final JobArtifact artifact;
   /** The work of each phase that is not terminal. */
   private final Map<Phase, Step> steps = new EnumMap<>(Phase.class);
+  /** Where artifacts come from, and are forgotten when nothing needs them. */
+  private final ArtifactSource artifacts;
   /** Where ends the apps' disk refused are noted; null for none. */
   private final Path unrecorded;
   /** Set by {@link #stop}: the job being run stops at its next step boundary. */
@@ -78,6 +80,7 @@ public final class Lifecycle {
     HealthProbe probe = new HealthProbe();
     this.flags = new Flags(releases, hooks, probe, clock, listener::flags);
     this.health = new HealthReports(releases, probe, clock);
+    this.artifacts = artifacts;
     this.artifact = new JobArtifact(artifacts, listener);
     steps.put(Phase.DOWNLOADING, new DownloadStep(artifact, clock));
     steps.put(Phase.VERIFYING, new VerifyStep(artifact, clock));
@@ -415,7 +418,8 @@ public final class Lifecycle {
 
   /**
    * After every job that ends, whichever way: the release now active goes into the app's history
-   * (a rollback that arrived goes back in it), and releases beyond the kept number go. Neither changes the job's outcome; a disk that refuses
+   * (a rollback that arrived goes back in it), releases beyond the kept number go with their hook
+   * logs, and cached artifacts no kept release or unfinished job needs go. Neither changes the job's outcome; a disk that refuses
    * them is logged and they are done after the next job.
    */
   private void ended(Job job) {
@@ -427,6 +431,7 @@ public final class Lifecycle {
         releases.activated(job.app(), active.get());
       }
       releases.prune(job.app());
+      artifacts.keepOnly(releases.neededArtifacts());
     } catch (IOException e) {
       log.atWarn().addKeyValue(ServiceLogging.DEPLOYMENT, job.deploymentId())
           .log("{}: cannot record the release history or prune old releases: {}", job.app(), e.getMessage());

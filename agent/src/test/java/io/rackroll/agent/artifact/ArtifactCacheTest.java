@@ -175,4 +175,20 @@ class ArtifactCacheTest {
       assertThat(requestedOffsets).as("nothing was downloaded into a disk that cannot hold it").isEmpty();
     }
   }
+
+  @Test
+  void keepOnlyForgetsEveryArtifactAndPartialNothingNeeds() throws Exception {
+    Path cache = Files.createDirectories(dir.resolve("forget"));
+    String kept = "a".repeat(64);
+    String gone = "b".repeat(64);
+    String partial = "c".repeat(64);
+    for (String name : List.of(kept, gone, partial + ".part", "not-an-artifact")) {
+      Files.writeString(cache.resolve(name), "x");
+    }
+    new ArtifactCache(cache, io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", 1)
+        .usePlaintext().build(), java.time.Duration.ofSeconds(1)).keepOnly(java.util.Set.of(kept));
+    try (var files = Files.list(cache)) {
+      assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(kept, "not-an-artifact");
+    }
+  }
 }

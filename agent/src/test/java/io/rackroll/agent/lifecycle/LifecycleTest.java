@@ -40,6 +40,8 @@ class LifecycleTest {
   private final Map<String, String> digests = new HashMap<>();
   private final List<Phase> seen = new ArrayList<>();
   private Lifecycle lifecycle;
+  /** What the lifecycle last told its artifact source to keep. */
+  private java.util.Set<String> keptArtifacts;
   private final List<Flags.Change> flagChanges = new ArrayList<>();
 
   @BeforeEach
@@ -52,12 +54,20 @@ class LifecycleTest {
   }
 
   private Lifecycle lifecycle(int keep) {
-    ArtifactSource source = (digest, size, progress) -> {
-      Path p = artifacts.get(digest);
-      if (p == null) {
-        throw new IOException("no artifact " + digest);
+    ArtifactSource source = new ArtifactSource() {
+      @Override
+      public Path fetch(String digest, long size, java.util.function.LongConsumer progress) throws IOException {
+        Path p = artifacts.get(digest);
+        if (p == null) {
+          throw new IOException("no artifact " + digest);
+        }
+        return p;
       }
-      return p;
+
+      @Override
+      public void keepOnly(java.util.Set<String> needed) {
+        keptArtifacts = needed;
+      }
     };
     return new Lifecycle(apps, source, () -> new Preconditions.Host("x86_64", "linux", 2, 4L << 30),
         Map.of("rack", "r1"), keep, Clock.systemUTC(), new Lifecycle.Listener() {
@@ -612,6 +622,28 @@ class LifecycleTest {
     // Three kept: 3 (current), 2 (previous) and the next one back in the history, before 4 or 5.
     assertThat(lifecycle.releases().keptVersions("web")).containsExactlyInAnyOrder("3", "2", "5");
     assertThat(lifecycle.rollback("d-rack", "web", "").version()).isEqualTo("2");
+  }
+
+  @Test
+  void theHostKeepsOnlyTheArtifactsAndHookLogsOfItsKeptReleasesAndEachLogIsBounded() throws Exception {
+    for (String v : List.of("1", "2", "3", "4")) {
+      // Each postInstall writes 3 MB of output, as a chatty migration would.
+      release(v, "", Map.of("postInstall", "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo done " + v));
+      assertThat(deploy(v).phase()).isEqualTo(Phase.ACTIVE);
+    }
+    assertThat(lifecycle.releases().keptVersions("web")).containsExactlyInAnyOrder("4", "3", "2");
+    assertThat(keptArtifacts).as("the artifacts of the kept releases, no more")
+        .containsExactlyInAnyOrder(digests.get("4"), digests.get("3"), digests.get("2"));
+    try (var logs = Files.list(apps.resolve("web/logs"))) {
+      List<Path> all = logs.toList();
+      assertThat(all).extracting(p -> p.getFileName().toString()).allMatch(n -> !n.startsWith("1-"))
+          .anyMatch(n -> n.startsWith("4-postInstall"));
+      for (Path log : all) {
+        assertThat(Files.size(log)).as(log.toString()).isLessThanOrEqualTo(HookRunner.MAX_LOG_BYTES + 100);
+      }
+    }
+    Path last = apps.resolve("web/logs/4-postInstall.log");
+    assertThat(Files.readString(last)).startsWith("[rackroll: the first ").endsWith("done 4\n");
   }
 
   @Test

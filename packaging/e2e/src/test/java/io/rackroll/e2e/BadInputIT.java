@@ -171,10 +171,12 @@ class BadInputIT {
         "rackroll: --reconfigure redeploys the version staging runs: give the application name only (web)");
     assertOneLineError(fleet.rackroll("deploy", "web", "--reconfigure", "--env", "staging", "-l", "rack=r1"), 1,
         "rackroll: --reconfigure takes the environment's hosts; leave out --selector");
-    assertOneLineError(fleet.rackroll("deploy", "web@1", "--env", "staging"), 1,
-        "rackroll: --env goes with --reconfigure; to deploy to an environment use 'rackroll promote web@1 --to staging'");
-    assertOneLineError(fleet.rackroll("deploy", "web@1"), 1,
-        "rackroll: deploy needs --selector EXPR (which agents), e.g. -l 'role=web,rack=r1'");
+    // Usage errors: status 2, as the README says, with where to read more.
+    assertOneLineError(fleet.rackroll("deploy", "web@1", "--env", "staging"), 2,
+        "rackroll: --env goes with --reconfigure; to deploy to an environment use 'rackroll promote web@1 --to staging'"
+            + " (see 'rackroll deploy --help')");
+    assertOneLineError(fleet.rackroll("deploy", "web@1"), 2,
+        "rackroll: deploy needs --selector EXPR (which agents), e.g. -l 'role=web,rack=r1' (see 'rackroll deploy --help')");
     assertOneLineError(fleet.rackroll("flag", "set", "web", "a=1", "a=2", "--env", "staging"), 1,
         "rackroll: flag a is given twice; give each flag once");
     assertOneLineError(fleet.rackroll("flag", "unset", "web", "9a", "--env", "staging"), 1,

@@ -70,16 +70,18 @@ class CrashIT {
         Fleet fleet = Fleet.start(dir, "transferRateLimit: 1MiB\ndatabase: " + postgres.getJdbcUrl("postgres", "postgres"))) {
       Fleet.Agent a = fleet.startAgentWith("a", "rack=r1");
       fleet.awaitConnected(1);
-      // 16 MiB at 1 MiB/s: the kill lands mid-transfer however slow the machine is at creating a token.
       fleet.web("1").payload(16 << 20).push();
       String d1 = fleet.deploy("web@1", "rack=r1", "--health-gate", "0s");
       await("part of the artifact on disk").atMost(UP).until(() -> a.partialDownloadBytes() > 512 * 1024);
+      // The transfer held where it is, however slow this machine is: the agent frozen, it reads no more.
+      a.freeze();
 
       // The connection breaks mid-stream (SIGKILL of the controller) a moment after a token was
       // created, then the controller comes back.
       String token = fleet.token("rack=r2", 1);
       fleet.killController();
       long kept = a.partialDownloadBytes();
+      a.thaw();
       fleet.startController();
 
       assertThat(fleet.awaitEnd(d1)).contains("ACTIVE", ": completed");
