@@ -231,7 +231,7 @@ class CertificatesTest {
     assertThatThrownBy(() -> controller.admin().revokeAgent(RevokeAgentRequest.newBuilder().setAgentId("ag-nobody").build()))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
-          assertThat(e.getStatus().getDescription()).contains("rackroll agents list");
+          assertThat(e.getStatus().getDescription()).isEqualTo("no agent ag-nobody (see 'rackroll agents')");
         });
   }
 }
