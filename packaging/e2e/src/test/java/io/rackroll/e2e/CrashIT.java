@@ -81,8 +81,10 @@ class CrashIT {
       String token = fleet.token("rack=r2", 1);
       fleet.killController();
       long kept = a.partialDownloadBytes();
-      a.thaw();
+      // Woken once the controller is back, however long its start takes on this machine: the
+      // agent finds its transfer cut and resumes it.
       fleet.startController();
+      a.thaw();
 
       assertThat(fleet.awaitEnd(d1)).contains("ACTIVE", ": completed");
       assertThat(a.process.isAlive()).isTrue();
