@@ -12,6 +12,7 @@ import io.rackroll.trust.Keys;
 import io.rackroll.trust.MutualTls;
 import io.rackroll.trust.Pem;
 import io.rackroll.wire.HostPort;
+import io.rackroll.wire.Statuses;
 import java.io.IOException;
 import java.security.KeyPair;
 import java.security.cert.CertificateException;
@@ -77,8 +78,8 @@ public final class Enroller {
     if (tls.isPresent()) {
       return tls.get();
     }
-    String detail = e.getStatus().getDescription() != null ? e.getStatus().getDescription()
-        : e.getStatus().getCause() != null ? e.getStatus().getCause().getMessage() : e.getStatus().getCode().toString();
+    String found = Statuses.detail(e.getStatus());
+    String detail = found.isEmpty() ? e.getStatus().getCode().toString() : found;
     return switch (e.getStatus().getCode()) {
       case UNAVAILABLE -> "cannot enroll with " + controller + ": " + detail
           + " (check the address, that the controller runs, and that the token came from it)";

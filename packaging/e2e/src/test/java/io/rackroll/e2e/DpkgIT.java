@@ -41,6 +41,13 @@ class DpkgIT {
       assumeTrue(!run("dpkg-query", "-W", "-f=${Status}", p).out.contains("installed"),
           p + " is installed on this machine; this test installs and purges it, so it runs only where it is not");
     }
+    // It removes these and the user at the end: only where nothing of Rackroll was (a .tar.gz install, say).
+    for (Path p : List.of(Path.of("/var/lib/rackroll"), Path.of("/etc/rackroll"))) {
+      assumeTrue(!Files.exists(p), p + " exists on this machine; this test removes it at the end, so it runs only"
+          + " where it does not");
+    }
+    assumeTrue(run("getent", "passwd", "rackroll").exit != 0, "a user rackroll exists on this machine; this test"
+        + " removes it at the end, so it runs only where it does not");
     try {
       // The controller, as the README says: install, init as the service user, start.
       Cmd install = dpkgInstall(Packages.deb("rackroll-controller"));

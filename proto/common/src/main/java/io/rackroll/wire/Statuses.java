@@ -11,8 +11,14 @@ public final class Statuses {
    * stack trace that {@link Status#toString()} carries.
    */
   public static String describe(Status s) {
+    String detail = detail(s);
+    return s.getCode() + (detail.isEmpty() ? "" : " (" + detail + ")");
+  }
+
+  /** The status's description, else its cause's message; empty when it has neither. */
+  public static String detail(Status s) {
     String detail = s.getDescription() != null ? s.getDescription()
-        : s.getCause() != null ? s.getCause().getMessage() : "";
-    return s.getCode() + (detail == null || detail.isEmpty() ? "" : " (" + detail + ")");
+        : s.getCause() != null ? s.getCause().getMessage() : null;
+    return detail == null ? "" : detail;
   }
 }
