@@ -70,7 +70,7 @@ public final class ArtifactCache implements ArtifactSource {
 
     private final Kind kind;
 
-    DownloadException(Kind kind, String message, Throwable cause) {
+    public DownloadException(Kind kind, String message, Throwable cause) {
       super(message, cause);
       this.kind = kind;
     }

@@ -55,6 +55,8 @@ public final class Lifecycle {
   private final Path unrecorded;
   /** Set by {@link #stop}: the job being run stops at its next step boundary. */
   private volatile boolean stopping;
+  /** Counted down by {@link #stop}: ends a download's wait for its controller at once. */
+  private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
 
   public Lifecycle(Path apps, ArtifactSource artifacts, Supplier<Preconditions.Host> host, Map<String, String> labels,
       int keepReleases, Clock clock, Listener listener) {
@@ -82,7 +84,7 @@ public final class Lifecycle {
     this.health = new HealthReports(releases, probe, clock);
     this.artifacts = artifacts;
     this.artifact = new JobArtifact(artifacts, listener);
-    steps.put(Phase.DOWNLOADING, new DownloadStep(artifact, clock));
+    pauseDownloadsWith(wait -> stopped.await(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
     steps.put(Phase.VERIFYING, new VerifyStep(artifact, clock));
     steps.put(Phase.CHECKING_HOST, new CheckHostStep(artifact, host, apps, clock));
     steps.put(Phase.INSTALLING, new InstallStep(releases, artifact, flags, hooks, clock));
@@ -94,6 +96,11 @@ public final class Lifecycle {
         throw new IllegalStateException("phase " + p + (p.terminal() ? " is terminal but has a step" : " has no step"));
       }
     }
+  }
+
+  /** How a download waits between two attempts: the real wait, or a test's. */
+  void pauseDownloadsWith(DownloadStep.Pause pause) {
+    steps.put(Phase.DOWNLOADING, new DownloadStep(artifact, clock, pause));
   }
 
   /**
@@ -414,6 +421,7 @@ public final class Lifecycle {
    */
   public void stop() {
     stopping = true;
+    stopped.countDown();
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rackroll.agent.artifact.ArtifactCache;
 import io.rackroll.agent.artifact.ArtifactSource;
 import io.rackroll.agent.install.Preconditions;
 import io.rackroll.agent.testing.Tmpfs;
@@ -43,6 +44,8 @@ class LifecycleTest {
   /** What the lifecycle last told its artifact source to keep. */
   private java.util.Set<String> keptArtifacts;
   private final List<Flags.Change> flagChanges = new ArrayList<>();
+  /** While positive, each fetch fails as if the controller were away, and counts down. */
+  private int controllerAwayFor;
 
   @BeforeEach
   void setUp() throws Exception {
@@ -57,6 +60,11 @@ class LifecycleTest {
     ArtifactSource source = new ArtifactSource() {
       @Override
       public Path fetch(String digest, long size, java.util.function.LongConsumer progress) throws IOException {
+        if (controllerAwayFor > 0) {
+          controllerAwayFor--;
+          throw new ArtifactCache.DownloadException(ArtifactCache.DownloadException.Kind.UNREACHABLE,
+              "download of " + digest.substring(0, 12) + " broke off (UNAVAILABLE)", null);
+        }
         Path p = artifacts.get(digest);
         if (p == null) {
           throw new IOException("no artifact " + digest);
@@ -930,5 +938,37 @@ class LifecycleTest {
   private void writeJob(Job job) throws IOException {
     Files.createDirectories(apps.resolve("web"));
     Files.write(apps.resolve("web/lifecycle.json"), new ObjectMapper().writeValueAsBytes(job));
+  }
+
+  @Test
+  void aDownloadWaitsForItsControllerHoweverLongItIsAway() throws Exception {
+    release("1", "", Map.of());
+    List<java.time.Duration> pauses = new ArrayList<>();
+    lifecycle.pauseDownloadsWith(p -> {
+      pauses.add(p);
+      return false;
+    });
+    controllerAwayFor = 12; // far past the five attempts a corrupt transfer gets
+
+    assertThat(deploy("1").phase()).isEqualTo(Phase.ACTIVE);
+    assertThat(pauses).hasSize(12).startsWith(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(2))
+        .endsWith(DownloadStep.MAX_PAUSE).allSatisfy(p -> assertThat(p).isLessThanOrEqualTo(DownloadStep.MAX_PAUSE));
+  }
+
+  @Test
+  void anAgentStoppingWhileItsControllerIsAwayLeavesTheDownloadToItsRestart() throws Exception {
+    release("1", "", Map.of());
+    lifecycle.pauseDownloadsWith(p -> {
+      lifecycle.stop(); // SIGTERM during the wait
+      return true;
+    });
+    controllerAwayFor = 1_000;
+
+    Job stopped = deploy("1");
+    assertThat(stopped.phase()).isEqualTo(Phase.DOWNLOADING);
+    assertThat(stopped.failure()).isEmpty();
+
+    controllerAwayFor = 0; // back
+    assertThat(lifecycle(3).recover()).singleElement().extracting(Job::phase).isEqualTo(Phase.ACTIVE);
   }
 }

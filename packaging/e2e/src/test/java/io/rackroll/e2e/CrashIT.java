@@ -81,10 +81,13 @@ class CrashIT {
       String token = fleet.token("rack=r2", 1);
       fleet.killController();
       long kept = a.partialDownloadBytes();
-      // Woken once the controller is back, however long its start takes on this machine: the
-      // agent finds its transfer cut and resumes it.
-      fleet.startController();
+      // Woken with the controller gone, the agent finds its transfer cut. It keeps trying for as
+      // long as the controller is away (here past five attempts, where it once gave up and failed
+      // the host), then resumes where the transfer broke.
       a.thaw();
+      await("the agent's fifth attempt to reach the controller").atMost(UP)
+          .until(() -> a.log().contains("download attempt 5 failed"));
+      fleet.startController();
 
       assertThat(fleet.awaitEnd(d1)).contains("ACTIVE", ": completed");
       assertThat(a.process.isAlive()).isTrue();
