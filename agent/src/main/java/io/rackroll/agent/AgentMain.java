@@ -1,12 +1,12 @@
 package io.rackroll.agent;
 
+import io.rackroll.release.HostFit;
 import io.rackroll.agent.identity.AgentIdentity;
 import io.rackroll.agent.identity.CertificateRenewal;
 import io.rackroll.agent.identity.Enroller;
 import io.rackroll.agent.inventory.Inventory;
 import io.grpc.ManagedChannel;
 import io.rackroll.agent.artifact.ArtifactCache;
-import io.rackroll.agent.install.Preconditions;
 import io.rackroll.agent.lifecycle.Lifecycle;
 import io.rackroll.agent.lifecycle.LifecycleService;
 import io.rackroll.agent.link.ControllerLink;
@@ -223,7 +223,7 @@ public final class AgentMain {
       String runtime = System.getenv("RUNTIME_DIRECTORY");
       Path unrecorded = runtime == null || runtime.isBlank() ? null : Path.of(runtime.split(":")[0]).resolve("unrecorded");
       LifecycleService lifecycle = new LifecycleService(listener -> new Lifecycle(cfg.stateDir().resolve("apps"),
-          unrecorded, cache, () -> Preconditions.Host.of(inventory.read()), credentials.labels(), cfg.keepReleases(),
+          unrecorded, cache, () -> HostFit.Host.of(inventory.read()), credentials.labels(), cfg.keepReleases(),
           Clock.systemUTC(), listener));
       ControllerLink link = new ControllerLink(config.controller(), channel, credentials, inventory::read, lifecycle,
           renewal, config.factsInterval(), config.reconnectBackoffBase(), config.reconnectBackoffCap(), version(),

@@ -79,7 +79,8 @@ public final class Inventory {
     f.setOs(OperatingSystem.newBuilder()
         .setFamily(text(os::getFamily))
         .setVersion(text(() -> os.getVersionInfo().getVersion()))
-        .setKernel(text(() -> System.getProperty("os.version"))));
+        .setKernel(text(() -> System.getProperty("os.version")))
+        .setKind(io.rackroll.release.HostFit.osKind(System.getProperty("os.name", ""))));
     f.setBootTimeEpochSeconds(guard("boot time", os::getSystemBootTime, 0L));
     return f.build();
   }

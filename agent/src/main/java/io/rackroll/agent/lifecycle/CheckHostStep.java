@@ -1,5 +1,6 @@
 package io.rackroll.agent.lifecycle;
 
+import io.rackroll.release.HostFit;
 import io.rackroll.agent.install.Preconditions;
 import io.rackroll.release.Artifact;
 import io.rackroll.release.ManifestException;
@@ -12,11 +13,11 @@ import java.util.function.Supplier;
 /** CHECKING_HOST: the manifest's {@code requires} against this host's facts and free space. */
 final class CheckHostStep implements Step {
   private final JobArtifact artifact;
-  private final Supplier<Preconditions.Host> host;
+  private final Supplier<HostFit.Host> host;
   private final Path apps;
   private final Clock clock;
 
-  CheckHostStep(JobArtifact artifact, Supplier<Preconditions.Host> host, Path apps, Clock clock) {
+  CheckHostStep(JobArtifact artifact, Supplier<HostFit.Host> host, Path apps, Clock clock) {
     this.artifact = artifact;
     this.host = host;
     this.apps = apps;

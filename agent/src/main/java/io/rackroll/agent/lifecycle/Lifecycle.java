@@ -1,5 +1,7 @@
 package io.rackroll.agent.lifecycle;
 
+import io.rackroll.release.HostFit;
+import io.rackroll.release.Manifest.Requirements;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.agent.artifact.ArtifactSource;
 import io.rackroll.agent.install.Preconditions;
@@ -53,12 +55,16 @@ public final class Lifecycle {
   private final ArtifactSource artifacts;
   /** Where ends the apps' disk refused are noted; null for none. */
   private final Path unrecorded;
+  /** This host as a release's requires see it, read when asked. */
+  private final Supplier<HostFit.Host> host;
+  /** Where releases install: the free space a release needs is read there. */
+  private final Path apps;
   /** Set by {@link #stop}: the job being run stops at its next step boundary. */
   private volatile boolean stopping;
   /** Counted down by {@link #stop}: ends a download's wait for its controller at once. */
   private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
 
-  public Lifecycle(Path apps, ArtifactSource artifacts, Supplier<Preconditions.Host> host, Map<String, String> labels,
+  public Lifecycle(Path apps, ArtifactSource artifacts, Supplier<HostFit.Host> host, Map<String, String> labels,
       int keepReleases, Clock clock, Listener listener) {
     this(apps, null, artifacts, host, labels, keepReleases, clock, listener);
   }
@@ -68,9 +74,11 @@ public final class Lifecycle {
    *     where a job's end that the apps' disk refused is noted, so that a restart does not resume a
    *     job the controller was told had failed; null for none
    */
-  public Lifecycle(Path apps, Path unrecorded, ArtifactSource artifacts, Supplier<Preconditions.Host> host,
+  public Lifecycle(Path apps, Path unrecorded, ArtifactSource artifacts, Supplier<HostFit.Host> host,
       Map<String, String> labels, int keepReleases, Clock clock, Listener listener) {
     this.unrecorded = unrecorded;
+    this.host = host;
+    this.apps = apps;
     if (keepReleases < 2) {
       throw new IllegalArgumentException("keepReleases: " + keepReleases + " (expected: >= 2, so rollback never downloads)");
     }
@@ -138,22 +146,24 @@ public final class Lifecycle {
   /** Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes) without configuration. */
   public Job deploy(String deploymentId, String app, String version, String digest, long size)
       throws IOException, InterruptedException {
-    return deploy(deploymentId, app, version, digest, size, 0, 0, ReleaseConfig.NONE);
+    return deploy(deploymentId, app, version, digest, size, 0, 0, ReleaseConfig.NONE, Requirements.NONE);
   }
 
   /** As below, for an artifact whose unpacked figures are not known (tests, older controllers). */
   Job deploy(String deploymentId, String app, String version, String digest, long size, ReleaseConfig config)
       throws IOException, InterruptedException {
-    return deploy(deploymentId, app, version, digest, size, 0, 0, config);
+    return deploy(deploymentId, app, version, digest, size, 0, 0, config, Requirements.NONE);
   }
 
   /**
    * Deploys {@code app@version} (artifact {@code digest}, {@code size} bytes, unpacking to
    * {@code unpackedBytes} in {@code unpackedEntries} entries as recorded at push) to its end, its
-   * templates rendered and hooks run with {@code config}, which stays with the release.
+   * templates rendered and hooks run with {@code config}, which stays with the release. A host that
+   * fails the release's {@code requires} (as the controller sent them) refuses before it downloads;
+   * the manifest's own are checked again once the artifact is here.
    */
   Job deploy(String deploymentId, String app, String version, String digest, long size, long unpackedBytes,
-      long unpackedEntries, ReleaseConfig config)
+      long unpackedEntries, ReleaseConfig config, Requirements requires)
       throws IOException, InterruptedException {
     Optional<Job> done = alreadyRan(deploymentId, app, version);
     if (done.isPresent()) {
@@ -166,6 +176,11 @@ public final class Lifecycle {
     }
     Job job = new Job(deploymentId, app, release, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis(),
         unpackedBytes, unpackedEntries);
+    List<String> refusals = Preconditions.refusals(requires, host.get(), apps, unpackedBytes);
+    if (!refusals.isEmpty()) {
+      return run(job.failing(Phase.FAILED, "refused", String.join("; ", refusals) + " (checked before the download)",
+          clock.millis()));
+    }
     try {
       // Before the job is recorded: a job resumed after a crash installs with what it was sent.
       config.write(Files.createDirectories(releases.layout().app(app)));

@@ -2,8 +2,8 @@ package io.rackroll.agent.install;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rackroll.agent.install.Preconditions.Host;
 import io.rackroll.agent.testing.Tmpfs;
+import io.rackroll.release.HostFit.Host;
 import io.rackroll.release.Manifest.Requirements;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,12 +41,5 @@ class PreconditionsTest {
       assertThat(Preconditions.refusals(halfMeg, HOST, small.resolve("apps"), 700 * 1024))
           .containsExactly("needs 1.2 MiB free on " + small.resolve("apps") + ", has 1.0 MiB");
     }
-  }
-
-  @Test
-  void osNamesAreNormalized() {
-    assertThat(Host.os("Linux")).isEqualTo("linux");
-    assertThat(Host.os("Windows Server 2022")).isEqualTo("windows");
-    assertThat(Host.os("Mac OS X")).isEqualTo("macos");
   }
 }

@@ -1,5 +1,6 @@
 package io.rackroll.agent.lifecycle;
 
+import io.rackroll.release.HostFit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.agent.artifact.ArtifactCache;
 import io.rackroll.agent.artifact.ArtifactSource;
-import io.rackroll.agent.install.Preconditions;
 import io.rackroll.agent.testing.Tmpfs;
 import io.rackroll.release.Artifact;
 import java.io.IOException;
@@ -46,6 +46,8 @@ class LifecycleTest {
   private final List<Flags.Change> flagChanges = new ArrayList<>();
   /** While positive, each fetch fails as if the controller were away, and counts down. */
   private int controllerAwayFor;
+  /** How many times the lifecycle asked for an artifact. */
+  private int fetches;
 
   @BeforeEach
   void setUp() throws Exception {
@@ -60,6 +62,7 @@ class LifecycleTest {
     ArtifactSource source = new ArtifactSource() {
       @Override
       public Path fetch(String digest, long size, java.util.function.LongConsumer progress) throws IOException {
+        fetches++;
         if (controllerAwayFor > 0) {
           controllerAwayFor--;
           throw new ArtifactCache.DownloadException(ArtifactCache.DownloadException.Kind.UNREACHABLE,
@@ -77,7 +80,7 @@ class LifecycleTest {
         keptArtifacts = needed;
       }
     };
-    return new Lifecycle(apps, source, () -> new Preconditions.Host("x86_64", "linux", 2, 4L << 30),
+    return new Lifecycle(apps, source, () -> new HostFit.Host("x86_64", "linux", 2, 4L << 30),
         Map.of("rack", "r1"), keep, Clock.systemUTC(), new Lifecycle.Listener() {
           @Override
           public void transition(Job job) {
@@ -523,7 +526,7 @@ class LifecycleTest {
     Path runtime = dir.resolve("run");
     try (Tmpfs disk = Tmpfs.mount(apps, "8m")) {
       lifecycle = new Lifecycle(apps, runtime, (digest, size, progress) -> artifacts.get(digest),
-          () -> new Preconditions.Host("x86_64", "linux", 2, 4L << 30), Map.of("rack", "r1"), 3, Clock.systemUTC(),
+          () -> new HostFit.Host("x86_64", "linux", 2, 4L << 30), Map.of("rack", "r1"), 3, Clock.systemUTC(),
           job -> seen.add(job.phase()));
       release("1", "", Map.of());
       release("2", "", Map.of("postInstall", "touch " + running + "\nwhile [ ! -f " + proceed + " ]; do sleep 0.05;"
@@ -558,7 +561,7 @@ class LifecycleTest {
       // The agent restarts with its disk back: the job it was told had failed stays failed.
       seen.clear();
       Lifecycle restarted = new Lifecycle(apps, runtime, (digest, size, progress) -> artifacts.get(digest),
-          () -> new Preconditions.Host("x86_64", "linux", 2, 4L << 30), Map.of("rack", "r1"), 3, Clock.systemUTC(),
+          () -> new HostFit.Host("x86_64", "linux", 2, 4L << 30), Map.of("rack", "r1"), 3, Clock.systemUTC(),
           job -> seen.add(job.phase()));
       assertThat(restarted.recover()).singleElement().extracting(Job::phase).isEqualTo(Phase.FAILED);
       assertThat(seen).containsExactly(Phase.FAILED);
@@ -694,7 +697,7 @@ class LifecycleTest {
       }
     };
     lifecycle = new Lifecycle(apps, (digest, size, progress) -> artifacts.get(digest),
-        () -> new Preconditions.Host("x86_64", "linux", 2, 4L << 30), Map.of("rack", "r1"), 3, moved,
+        () -> new HostFit.Host("x86_64", "linux", 2, 4L << 30), Map.of("rack", "r1"), 3, moved,
         job -> seen.add(job.phase()));
     release("1", "  bake: 10m\n", Map.of());
     release("2", "  bake: 10m\n", Map.of());
@@ -970,5 +973,27 @@ class LifecycleTest {
 
     controllerAwayFor = 0; // back
     assertThat(lifecycle(3).recover()).singleElement().extracting(Job::phase).isEqualTo(Phase.ACTIVE);
+  }
+
+  @Test
+  void aHostThatCannotTakeAReleaseRefusesBeforeItDownloadsAnything() throws Exception {
+    release("1", "", Map.of());
+    String digest = digests.get("1");
+    long size = Files.size(artifacts.get(digest));
+    var requires = new io.rackroll.release.Manifest.Requirements(List.of("aarch64"), "", 0, 0, 1L << 50);
+
+    Job job = lifecycle.deploy("d-big", "web", "1", digest, size, 10_000, 3, ReleaseConfig.NONE, requires);
+
+    assertThat(job.phase()).isEqualTo(Phase.FAILED);
+    assertThat(job.failureKind()).isEqualTo("refused");
+    assertThat(job.failure()).startsWith("needs architecture aarch64, host is x86_64; needs 1.0 PiB free on ")
+        .endsWith(" (checked before the download)");
+    assertThat(fetches).as("nothing downloaded").isZero();
+    assertThat(seen).containsExactly(Phase.FAILED);
+    assertThat(lifecycle.releases().currentRelease("web")).isEmpty();
+
+    // What the host can take goes ahead as before.
+    assertThat(lifecycle.deploy("d-ok", "web", "1", digest, size, 0, 0, ReleaseConfig.NONE,
+        io.rackroll.release.Manifest.Requirements.NONE).phase()).isEqualTo(Phase.ACTIVE);
   }
 }

@@ -43,11 +43,28 @@ class DeployIT {
       assertThat(List.of(r1.current("web"), r2.current("web"))).containsOnly("1");
       assertThat(fleet.rackroll("agents", "show", r1.id()).out()).contains("app          web: current 1, last job 2 ROLLED_BACK");
 
-      // A host that cannot take a release refuses it before touching anything.
+      // A release the hosts' reported facts cannot take: plan names who and why, deploy refuses
+      // before any host hears of it, --skip-unfit leaves them out.
       fleet.web("3").manifest("requires:\n  minMemory: 1024TiB\n").push();
-      Fleet.Cli v3 = fleet.rackroll("deploy", "web@3", "--selector", "rack=r2", "--watch");
-      assertThat(v3.exit()).isEqualTo(1);
-      assertThat(v3.out()).contains("FAILED", "needs 1.0 PiB memory, has");
+      Fleet.Cli plan3 = fleet.rackroll("plan", "web@3", "--selector", "role=web");
+      assertThat(plan3.exit()).as(plan3.toString()).isZero();
+      assertThat(plan3.out()).contains("0 host(s) in 0 batch(es)", "unfit: 2 host(s) cannot take the release",
+          "deploy refuses this plan (--skip-unfit skips them)", "needs 1.0 PiB memory, has");
+      Fleet.Cli v3 = fleet.rackroll("deploy", "web@3", "--selector", "role=web", "--watch");
+      assertThat(v3.exit()).as(v3.toString()).isEqualTo(1);
+      assertThat(v3.err().strip()).startsWith("rackroll: 2 of 2 selected host(s) cannot take web@3 by the facts they reported: ")
+          .contains("needs 1.0 PiB memory, has").endsWith("deploy to the others with --skip-unfit or narrow the selector")
+          .doesNotContain("\n");
+      Fleet.Cli skipped3 = fleet.rackroll("deploy", "web@3", "--selector", "role=web", "--skip-unfit", "--watch");
+      assertThat(skipped3.exit()).as(skipped3.toString()).isZero();
+      assertThat(skipped3.out()).contains("SKIPPED", "(--skip-unfit)", "2 skipped");
+      // Free space only the host knows: it refuses before it downloads a byte.
+      fleet.web("3b").manifest("requires:\n  minFreeDisk: 1024TiB\n").payload(1 << 20).push();
+      long downloaded = r2.downloadedBytes();
+      Fleet.Cli v3b = fleet.rackroll("deploy", "web@3b", "--selector", "rack=r2", "--watch");
+      assertThat(v3b.exit()).isEqualTo(1);
+      assertThat(v3b.out()).contains("FAILED", "needs 1.0 PiB free on ", "(checked before the download)");
+      assertThat(r2.downloadedBytes()).as("bytes downloaded for web@3b").isEqualTo(downloaded);
       assertThat(r2.current("web")).isEqualTo("1");
 
       // v4 healthy, then an admin rolls rack r1 back with one command: no download, back on 1.

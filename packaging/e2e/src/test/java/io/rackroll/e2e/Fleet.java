@@ -782,6 +782,16 @@ final class Fleet implements AutoCloseable {
       return scrape(state.resolve("metrics.address"));
     }
 
+    /** Artifact bytes this agent received since it started, by its own metric. */
+    long downloadedBytes() throws IOException, InterruptedException {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^rackroll_agent_downloaded_bytes_total (\\S+)$")
+          .matcher(metrics());
+      if (!m.find()) {
+        throw new AssertionError("no rackroll_agent_downloaded_bytes_total in the agent's metrics");
+      }
+      return (long) Double.parseDouble(m.group(1));
+    }
+
     /** The exit status of the agent process, once it has stopped by itself. */
     int awaitExit() throws InterruptedException, IOException {
       if (!process.waitFor(60, TimeUnit.SECONDS)) {

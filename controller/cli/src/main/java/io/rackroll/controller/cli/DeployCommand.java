@@ -192,6 +192,11 @@ final class DeployCommand implements Callable<Integer> {
         System.out.println("skipped: " + plan.getSkippedCount() + " host(s)");
         plan.getSkippedList().forEach(h -> System.out.println("  " + host(h)));
       }
+      if (plan.getUnfitCount() > 0) {
+        System.out.println("unfit: " + plan.getUnfitCount() + " host(s) cannot take the release by the facts they"
+            + " reported; deploy refuses this plan (--skip-unfit skips them)");
+        plan.getUnfitList().forEach(h -> System.out.println("  " + host(h)));
+      }
     }
 
     private static String host(PlannedHost h) {

@@ -67,8 +67,9 @@ final class RolloutOptions {
       + " batch starts: wait up to the host timeout, skip them (listed), or count them failed (default: wait).")
   String offline;
 
-  @Option(names = "--skip-unfit", description = "Hosts that cannot take the release (requirements) are listed as"
-      + " skipped instead of failed.")
+  @Option(names = "--skip-unfit", description = "Hosts that cannot take the release (its requires, against the"
+      + " facts they reported or live on the host) are skipped (listed). Without it a deployment with such hosts"
+      + " is refused before it starts, and a host that refuses at its own check counts as failed.")
   boolean skipUnfit;
 
   /** The options given, file first, flags over it. */

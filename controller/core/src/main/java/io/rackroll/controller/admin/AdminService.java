@@ -155,6 +155,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         out.addBatches(b);
       }
       plan.skipped().forEach(s -> out.addSkipped(planned(s.host(), s.reason())));
+      plan.unfit().forEach(s -> out.addUnfit(planned(s.host(), s.reason())));
       return out.build();
     });
   }

@@ -14,8 +14,9 @@ import java.util.Map;
  * hostname, then id, so the same fleet and options always give the same plan, and {@code rackroll
  * plan} shows exactly what {@code rackroll deploy} will do.
  *
- * <p>Rules, in order: hosts already running the target release and healthy are skipped, as are
- * offline hosts under {@code --offline skip}; the canary is the first batch on its own; with
+ * <p>Rules, in order: hosts already running the target release and healthy are skipped; hosts
+ * that cannot take the release (its {@code requires} against their facts) are skipped under
+ * {@code --skip-unfit}, else listed as unfit; offline hosts are skipped under {@code --offline skip}; the canary is the first batch on its own; with
  * {@code --by-rack} each following batch is one whole failure domain, otherwise batches of
  * {@code --batch} hosts. {@code --max-per-rack N} caps every batch (the canary included) at N
  * hosts of one domain; a batch takes the first hosts in order that fit, so racks interleave.
@@ -31,9 +32,15 @@ public final class Planner {
    * @param offlineSince empty when connected, else since when it is not (for the operator)
    * @param unchanged why the host needs no change (it already runs the target release and its
    *     last health was good, say); empty when it does
+   * @param unfit why the host cannot take the release, by its reported facts (the release's
+   *     {@code requires}); empty when it can
    */
   public record Candidate(String agentId, String hostname, String domain, String offlineSince,
-      String unchanged) {
+      String unchanged, String unfit) {
+    public Candidate(String agentId, String hostname, String domain, String offlineSince, String unchanged) {
+      this(agentId, hostname, domain, offlineSince, unchanged, "");
+    }
+
     public boolean connected() {
       return offlineSince.isEmpty();
     }
@@ -42,10 +49,15 @@ public final class Planner {
   /** A host left out, and why. */
   public record Skip(Candidate host, String reason) {}
 
-  /** Batches of hosts to change, in order; skipped hosts; failures the budget allows. */
-  /** @param strategy what it was planned with, settled: the options it runs with */
-  public record Plan(List<List<Candidate>> batches, List<Skip> skipped, int allowedFailures, boolean canary,
-      Strategy strategy) {
+  /**
+   * Batches of hosts to change, in order; skipped hosts; failures the budget allows.
+   *
+   * @param unfit hosts that cannot take the release, without {@code --skip-unfit}: a plan with any
+   *     is shown, never started
+   * @param strategy what it was planned with, settled: the options it runs with
+   */
+  public record Plan(List<List<Candidate>> batches, List<Skip> skipped, List<Skip> unfit, int allowedFailures,
+      boolean canary, Strategy strategy) {
     public int hostCount() {
       return batches.stream().mapToInt(List::size).sum();
     }
@@ -56,10 +68,13 @@ public final class Planner {
 
   public static Plan plan(List<Candidate> selected, Strategy s) {
     List<Skip> skipped = new ArrayList<>();
+    List<Skip> unfit = new ArrayList<>();
     List<Candidate> eligible = new ArrayList<>();
     for (Candidate c : selected.stream().sorted(ORDER).toList()) {
       if (!c.unchanged().isEmpty()) {
         skipped.add(new Skip(c, c.unchanged()));
+      } else if (!c.unfit().isEmpty()) {
+        (s.skipUnfit() ? skipped : unfit).add(new Skip(c, c.unfit() + (s.skipUnfit() ? " (--skip-unfit)" : "")));
       } else if (!c.connected() && s.offline() == Strategy.Offline.SKIP) {
         skipped.add(new Skip(c, "offline since " + c.offlineSince() + " (--offline skip)"));
       } else {
@@ -88,7 +103,7 @@ public final class Planner {
         batches.add(take(remaining, size, s.maxPerRack()));
       }
     }
-    return new Plan(List.copyOf(batches), List.copyOf(skipped), s.maxFailures().floorOf(n), canary > 0 && n > 0, s);
+    return new Plan(List.copyOf(batches), List.copyOf(skipped), List.copyOf(unfit), s.maxFailures().floorOf(n), canary > 0 && n > 0, s);
   }
 
   /** Removes and returns up to {@code size} hosts in order, at most {@code maxPerDomain} of one domain. */

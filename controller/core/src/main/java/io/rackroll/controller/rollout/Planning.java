@@ -12,7 +12,10 @@ import io.rackroll.controller.store.HostApp;
 import io.rackroll.controller.store.ReportedFlags;
 import io.rackroll.controller.store.Store;
 import io.rackroll.controller.store.StoredAgent;
+import io.rackroll.controller.store.StoredRelease;
 import io.rackroll.controller.strategy.Strategy;
+import io.rackroll.release.HostFit;
+import io.rackroll.release.Manifest.Requirements;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -23,7 +26,8 @@ import java.util.Optional;
 /**
  * From what an operator asked to a plan: the request's checks (the release exists, the selector
  * matches, every host has one environment, the windows are open, no host is in another running
- * deployment), then each host's part, planned into batches by {@link Planner}. Reads, never writes.
+ * deployment, every host can take the release by its reported facts unless {@code --skip-unfit}),
+ * then each host's part, planned into batches by {@link Planner}. Reads, never writes.
  */
 final class Planning {
   private final Store store;
@@ -60,9 +64,12 @@ final class Planning {
   Prepared prepare(Request request, boolean starting, Collection<Rollout> running) {
     DeploymentKind kind = request.kindOf();
     Strategy strategy = Strategy.of(request.options(), kind.strategyDefaults());
-    if (kind.installs() && store.releases().release(request.app(), request.version()).isEmpty()) {
+    Optional<StoredRelease> release = kind.installs() ? store.releases().release(request.app(), request.version())
+        : Optional.empty();
+    if (kind.installs() && release.isEmpty()) {
       throw new Refused("no release " + request.release() + "; push it first with 'rackroll release push FILE'");
     }
+    Requirements requires = release.map(StoredRelease::requires).orElse(Requirements.NONE);
     Selector selector = Selector.parse(request.selector());
     List<StoredAgent> chosen = store.agents().all().stream().filter(a -> selector.matches(AgentAttributes.of(a))).toList();
     if (chosen.isEmpty()) {
@@ -104,9 +111,20 @@ final class Planning {
               n -> environments.configurationOf(a).digest()));
       String hostname = a.facts() == null ? "" : a.facts().getHostname();
       String offlineSince = hosts.connected(a.id()) ? "" : String.valueOf(a.stateSince());
+      String unfit = a.facts() == null ? "" : String.join("; ", HostFit.unmet(requires, HostFit.Host.of(a.facts())));
       candidates.add(new Candidate(a.id(), hostname.isEmpty() ? a.id() : hostname,
-          a.labels().getOrDefault(strategy.failureDomain(), ""), offlineSince, unchanged));
+          a.labels().getOrDefault(strategy.failureDomain(), ""), offlineSince, unchanged, unfit));
     }
-    return new Prepared(Planner.plan(candidates, strategy), apps);
+    Plan plan = Planner.plan(candidates, strategy);
+    if (starting && !plan.unfit().isEmpty()) {
+      List<String> named = plan.unfit().stream().limit(3)
+          .map(u -> u.host().agentId() + (u.host().hostname().equals(u.host().agentId()) ? "" : " on "
+              + u.host().hostname()) + " (" + u.reason() + ")").toList();
+      throw new Refused(plan.unfit().size() + " of " + chosen.size() + " selected host(s) cannot take "
+          + request.release() + " by the facts they reported: " + String.join(", ", named)
+          + (plan.unfit().size() > 3 ? ", ..." : "") + "; see them all with 'rackroll plan', and deploy to the"
+          + " others with --skip-unfit or narrow the selector");
+    }
+    return new Prepared(plan, apps);
   }
 }

@@ -59,6 +59,8 @@ final class Rollout {
   private Instant gateStartedAt;
   /** The release sent to hosts, read once on first use (releases never change). */
   private Optional<StoredRelease> storedRelease;
+  /** The release's requires, parsed once from its manifest. */
+  private io.rackroll.proto.v1.Requirements requires;
   /**
    * Each environment's flags of the app, read once on first use: they change only when a flag
    * change to a whole environment completes, which no rollout on its hosts runs beside.
@@ -574,6 +576,15 @@ final class Rollout {
       storedRelease = ctx.store.releases().release(d.app(), d.version());
     }
     return storedRelease;
+  }
+
+  /** The release's requires as a host is sent them; none for a release no longer stored. */
+  io.rackroll.proto.v1.Requirements requires() {
+    if (requires == null) {
+      requires = storedRelease().map(r -> io.rackroll.release.HostFit.toWire(r.requires()))
+          .orElse(io.rackroll.proto.v1.Requirements.getDefaultInstance());
+    }
+    return requires;
   }
 
   Map<String, String> environmentFlags(String environment) {

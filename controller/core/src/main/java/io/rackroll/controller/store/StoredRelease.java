@@ -1,5 +1,7 @@
 package io.rackroll.controller.store;
 
+import io.rackroll.release.Manifest;
+import io.rackroll.release.ManifestException;
 import java.time.Instant;
 
 /**
@@ -10,5 +12,15 @@ public record StoredRelease(String name, String version, String digest, long siz
     long unpackedEntries, String manifest, String pushedBy, Instant pushedAt) {
   public String ref() {
     return name + "@" + version;
+  }
+
+  /** The manifest's {@code requires}: what a host must be to take this release. */
+  public Manifest.Requirements requires() {
+    try {
+      return Manifest.parse(manifest).requires();
+    } catch (ManifestException e) {
+      // Checked at push, so only a manifest edited in the database gets here.
+      throw new IllegalStateException("the stored manifest of " + ref() + " no longer parses: " + e.getMessage(), e);
+    }
   }
 }

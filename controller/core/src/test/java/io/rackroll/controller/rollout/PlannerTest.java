@@ -141,4 +141,28 @@ class PlannerTest {
     assertThat(plan.canary()).isFalse();
     assertThat(plan.skipped()).hasSize(1);
   }
+
+  @Test
+  void hostsThatCannotTakeTheReleaseAreUnfitOrSkippedUnderSkipUnfitAndNeverInABatch() {
+    List<Candidate> hosts = new ArrayList<>(fleet(1, 3));
+    hosts.set(1, new Candidate("ag-r1-h02", "r1-h02", "r1", "", "", "needs 64 cores, has 4"));
+    // A host already on the release is left alone whatever it is: nothing would be sent to it.
+    hosts.set(2, new Candidate("ag-r1-h03", "r1-h03", "r1", "", "already runs web@2 and is healthy",
+        "needs 64 cores, has 4"));
+
+    Plan plain = Planner.plan(hosts, strategy());
+    assertThat(names(plain)).containsExactly(List.of("r1-h01"));
+    assertThat(plain.unfit()).singleElement().satisfies(u -> {
+      assertThat(u.host().hostname()).isEqualTo("r1-h02");
+      assertThat(u.reason()).isEqualTo("needs 64 cores, has 4");
+    });
+    assertThat(plain.skipped()).extracting(Planner.Skip::reason).containsExactly("already runs web@2 and is healthy");
+
+    Plan skipping = Planner.plan(hosts, strategy("skipUnfit", "true"));
+    assertThat(names(skipping)).containsExactly(List.of("r1-h01"));
+    assertThat(skipping.unfit()).isEmpty();
+    assertThat(skipping.skipped()).extracting(Planner.Skip::reason)
+        .containsExactly("needs 64 cores, has 4 (--skip-unfit)", "already runs web@2 and is healthy");
+    assertThat(skipping.allowedFailures()).isZero();
+  }
 }

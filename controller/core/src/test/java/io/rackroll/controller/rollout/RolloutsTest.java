@@ -3,13 +3,24 @@ package io.rackroll.controller.rollout;
 import static io.rackroll.controller.testing.WireFleet.command;
 import static io.rackroll.controller.testing.WireFleet.report;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 
 import io.rackroll.controller.testing.RawAgent;
 import io.rackroll.controller.testing.TestController;
 import io.rackroll.controller.testing.WireFleet;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.rackroll.proto.v1.AgentMessage;
+import io.rackroll.proto.v1.Cpu;
+import io.rackroll.proto.v1.Facts;
+import io.rackroll.proto.v1.ListDeploymentsRequest;
+import io.rackroll.proto.v1.OperatingSystem;
+import io.rackroll.proto.v1.PlanRequest;
+import io.rackroll.proto.v1.PlanResponse;
+import io.rackroll.proto.v1.PlannedBatch;
+import io.rackroll.proto.v1.PlannedHost;
 import io.rackroll.proto.v1.Command;
 import io.rackroll.proto.v1.ControllerMessage;
 import io.rackroll.proto.v1.Deploy;
@@ -142,6 +153,54 @@ class RolloutsTest {
     assertThat(failed.getState()).isEqualTo("failed");
     assertThat(failed.getFailures()).isEqualTo(1);
     assertThat(host(counted, "ag-a").getFailureKind()).isEqualTo("refused");
+  }
+
+  @Test
+  void hostsWhoseFactsFailTheReleasesRequiresStopTheDeployBeforeAnyHostHearsOfIt() throws Exception {
+    Path src = Files.createDirectories(dir.resolve("big"));
+    Files.writeString(src.resolve("rackroll.yaml"), "name: web\nversion: big\nrequires:\n  arch: [x86_64]\n"
+        + "  os: linux\n  minCores: 64\n  minMemory: 1GiB\n");
+    Artifact.pack(src, dir.resolve("big.tar.gz"));
+    controller.push(dir.resolve("big.tar.gz"));
+    RawAgent.Stream small = hosts.connect("ag-small", Map.of("rack", "r1"), facts("small", 4, "linux"));
+    RawAgent.Stream large = hosts.connect("ag-large", Map.of("rack", "r1"), facts("large", 128, "linux"));
+    // An older agent reports no os kind and no cores: the controller cannot judge it, its host will.
+    RawAgent.Stream older = hosts.connect("ag-older", Map.of("rack", "r1"), RawAgent.facts("older", "s1"));
+
+    PlanResponse plan = controller.admin().plan(PlanRequest.newBuilder().setDeploy(DeployRequest.newBuilder()
+        .setName("web").setVersion("big").setSelector("rack=r1")).build());
+    assertThat(plan.getUnfitList()).singleElement().satisfies(h -> {
+      assertThat(h.getHostname()).isEqualTo("small");
+      assertThat(h.getNote()).isEqualTo("needs 64 cores, has 4");
+    });
+    assertThat(plan.getBatchesList()).flatExtracting(PlannedBatch::getHostsList).extracting(PlannedHost::getHostname)
+        .containsExactlyInAnyOrder("large", "older");
+
+    assertThatThrownBy(() -> deploy("big", Map.of("healthGate", "0s")))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+          assertThat(e.getStatus().getDescription()).isEqualTo("1 of 3 selected host(s) cannot take web@big by the"
+              + " facts they reported: ag-small on small (needs 64 cores, has 4); see them all with 'rackroll plan', and deploy"
+              + " to the others with --skip-unfit or narrow the selector");
+        });
+    assertThat(controller.admin().listDeployments(ListDeploymentsRequest.getDefaultInstance()).getDeploymentsList())
+        .as("nothing recorded, nothing sent").isEmpty();
+
+    String id = deploy("big", Map.of("skipUnfit", "true", "canary", "0", "batch", "3", "healthGate", "0s")).getId();
+    assertThat(host(id, "ag-small").getPhase()).isEqualTo("SKIPPED");
+    assertThat(host(id, "ag-small").getFailure()).isEqualTo("needs 64 cores, has 4 (--skip-unfit)");
+    Deploy sent = command(large);
+    assertThat(sent.getRequires().getMinCores()).as("the host checks again before its download").isEqualTo(64);
+    assertThat(sent.getRequires().getArchList()).containsExactly("x86_64");
+    report(large, sent, "ACTIVE");
+    report(older, command(older), "ACTIVE");
+    assertThat(awaitEnd(id).getState()).isEqualTo("completed");
+    small.hangUp();
+  }
+
+  private static Facts facts(String hostname, int cores, String os) {
+    return RawAgent.facts(hostname, hostname).toBuilder().setCpu(Cpu.newBuilder().setLogicalCores(cores))
+        .setMemoryBytes(8L << 30).setOs(OperatingSystem.newBuilder().setFamily("Debian GNU/Linux").setKind(os)).build();
   }
 
   @Test

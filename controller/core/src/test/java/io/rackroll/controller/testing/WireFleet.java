@@ -29,9 +29,15 @@ public final class WireFleet {
 
   /** Enrolls {@code id} with {@code labels} and opens its stream; returns once the controller welcomed it. */
   public RawAgent.Stream connect(String id, Map<String, String> labels) throws Exception {
+    return connect(id, labels, RawAgent.facts("host-" + id, "unknown"));
+  }
+
+  /** As above, the host reporting {@code facts}. */
+  public RawAgent.Stream connect(String id, Map<String, String> labels, io.rackroll.proto.v1.Facts facts)
+      throws Exception {
     RawAgent agent = new RawAgent(id);
     agent.enroll(controller, controller.token(labels, 1));
-    RawAgent.Stream s = agent.connect(controller);
+    RawAgent.Stream s = agent.connect(controller, id, facts);
     assertThat(s.next().hasWelcome()).isTrue();
     return s;
   }
