@@ -86,6 +86,47 @@ class FleetIT {
   }
 
   @Test
+  void aHostLeavesTheFleetOnlyOutsideItsDeploymentsAndLeavesItsHistoryBehind() throws Exception {
+    try (Fleet fleet = Fleet.start(dir)) {
+      String token = fleet.token("rack=r1", 3);
+      Fleet.Agent gone = fleet.startAgent("gone", token);
+      Fleet.Agent stays = fleet.startAgent("stays", token);
+      fleet.awaitConnected(2);
+      Path release = dir.resolve("release-preinstall");
+      // Held in its preInstall until the test creates the file: the deployment is running meanwhile.
+      fleet.web("1").hook("preInstall", "while [ ! -e " + release + " ]; do sleep 0.1; done", "5m").push();
+      String d = fleet.deploy("web@1", "rack=r1", "--canary", "0", "--batch", "100%", "--health-gate", "0s");
+      await("gone inside its preInstall").atMost(UP).until(() -> gone.phase("web").equals("INSTALLING"));
+
+      Fleet.Cli refused = fleet.rackroll("agents", "remove", gone.id());
+      assertThat(refused.exit()).as(refused.toString()).isEqualTo(1);
+      assertThat(refused.err().strip()).isEqualTo("rackroll: agent " + gone.id() + " is in running deployment " + d
+          + " of web@1; wait for it to end or abort it with 'rackroll deployment abort " + d + "'");
+      assertThat(fleet.agents()).containsKey(gone.id());
+
+      java.nio.file.Files.createFile(release);
+      assertThat(fleet.awaitEnd(d)).contains(": completed");
+      Fleet.Cli removed = fleet.rackroll("agents", "remove", gone.id(), "--reason", "decommissioned");
+      assertThat(removed.exit()).as(removed.toString()).isZero();
+      assertThat(removed.out()).startsWith("removed agent " + gone.id() + " (")
+          .contains("refused from now on, its stream closed; deployments keep their history of it");
+
+      // Gone from every list, its certificate refused, its history kept.
+      assertThat(fleet.agents()).containsOnlyKeys(stays.id());
+      assertThat(gone.awaitExit()).isEqualTo(78);
+      assertThat(fleet.rackroll("agents", "show", gone.id()).exit()).isEqualTo(1);
+      assertThat(fleet.deployment(d)).contains(gone.id(), stays.id());
+      assertThat(fleet.rackroll("audit").out()).containsPattern("agent remove +" + gone.id() + " +host \\S+; labels rack=r1: decommissioned");
+      assertThat(fleet.rackroll("agents", "remove", gone.id()).err()).contains("no agent " + gone.id());
+
+      // Removed by mistake: it comes back by enrolling again with a new token, as a new agent.
+      Fleet.Agent back = fleet.startAgent("back", fleet.token("rack=r1", 1));
+      fleet.awaitConnected(2);
+      assertThat(fleet.agents()).containsOnlyKeys(stays.id(), back.id());
+    }
+  }
+
+  @Test
   void agentsReconnectByThemselvesAfterTheControllerIsKilled() throws Exception {
     try (Fleet fleet = Fleet.start(dir)) {
       String token = fleet.token("rack=r1", 2);

@@ -11,6 +11,8 @@ import io.rackroll.proto.v1.ListAgentsRequest;
 import io.rackroll.proto.v1.Nic;
 import io.rackroll.proto.v1.PingAgentRequest;
 import io.rackroll.proto.v1.PingAgentResponse;
+import io.rackroll.proto.v1.RemoveAgentRequest;
+import io.rackroll.proto.v1.RemoveAgentResponse;
 import io.rackroll.proto.v1.RevokeAgentRequest;
 import io.rackroll.proto.v1.RevokeAgentResponse;
 import io.rackroll.release.Sizes;
@@ -31,7 +33,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "agents", mixinStandardHelpOptions = true,
     description = "List the fleet: one line per agent, filtered by a selector.",
     subcommands = {AgentsCommand.Show.class, AgentsCommand.PingCommand.class, AgentsCommand.Label.class,
-        AgentsCommand.Revoke.class})
+        AgentsCommand.Revoke.class, AgentsCommand.Remove.class})
 final class AgentsCommand implements Callable<Integer> {
   enum Format { table, json }
 
@@ -231,6 +233,33 @@ final class AgentsCommand implements Callable<Integer> {
         System.out.println("revoked agent " + id + ": certificate" + (r.getSerialsCount() == 1 ? " " : "s ")
             + String.join(", ", r.getSerialsList()) + " refused from now on"
             + (r.getWasConnected() ? "; its stream was closed" : ""));
+        return 0;
+      });
+    }
+  }
+
+  @Command(name = "remove", mixinStandardHelpOptions = true,
+      description = {"Revoke an agent and forget it: its record, labels, apps and flags. Deployments and the audit"
+          + " keep their history of it. Refused while a running deployment holds it.",
+          "A host removed by mistake comes back by enrolling again with a new token."})
+  static final class Remove implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Parameters(paramLabel = "ID", description = "Agent id.")
+    String id;
+
+    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit log.")
+    String reason = "";
+
+    @Override
+    public Integer call() throws Exception {
+      return client.call(channel -> {
+        RemoveAgentResponse r = client.stub(channel).removeAgent(
+            RemoveAgentRequest.newBuilder().setAgentId(id).setReason(reason).build());
+        System.out.println("removed agent " + id + (r.getHostname().isEmpty() ? "" : " (" + r.getHostname() + ")")
+            + ": certificate" + (r.getSerialsCount() == 1 ? " " : "s ") + String.join(", ", r.getSerialsList())
+            + " refused from now on" + (r.getWasConnected() ? ", its stream closed" : "")
+            + "; deployments keep their history of it");
         return 0;
       });
     }

@@ -1,6 +1,7 @@
 package io.rackroll.controller.admin;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.auth.Revocations;
@@ -72,6 +73,8 @@ import io.rackroll.proto.v1.PlannedHost;
 import io.rackroll.proto.v1.PushReleaseRequest;
 import io.rackroll.proto.v1.PushReleaseResponse;
 import io.rackroll.proto.v1.ReleaseRecord;
+import io.rackroll.proto.v1.RemoveAgentRequest;
+import io.rackroll.proto.v1.RemoveAgentResponse;
 import io.rackroll.proto.v1.RevokeAgentRequest;
 import io.rackroll.proto.v1.RevokeAgentResponse;
 import io.rackroll.proto.v1.RollbackRequest;
@@ -487,31 +490,61 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   @Override
   public void revokeAgent(RevokeAgentRequest request, StreamObserver<RevokeAgentResponse> response) {
-    String admin = CallerInterceptor.caller().name();
-    String agentId = request.getAgentId();
+    try {
+      response.onNext(revoke(request.getAgentId(), CallerInterceptor.caller().name(), request.getReason()));
+      response.onCompleted();
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  /** Refuses the agent's certificates from now on, across restarts, and ends its stream. Audited. */
+  private RevokeAgentResponse revoke(String agentId, String admin, String why) {
     // Stored first: a controller that dies right after still refuses these certificates when it restarts.
     Optional<List<String>> serials = store.enrollment().revoke(agentId, admin, clock.instant());
     if (serials.isEmpty()) {
-      response.onError(Status.NOT_FOUND.withDescription("no agent " + agentId + " (see 'rackroll agents')")
-          .asRuntimeException());
-      return;
+      throw Status.NOT_FOUND.withDescription("no agent " + agentId + " (see 'rackroll agents')").asRuntimeException();
     }
     try {
       revocations.revoked(agentId, serials.get());
     } catch (java.io.IOException e) {
-      response.onError(Status.INTERNAL.withDescription("agent " + agentId + " is revoked in the store, but its"
+      throw Status.INTERNAL.withDescription("agent " + agentId + " is revoked in the store, but its"
           + " certificates could not be journaled in the data directory (" + e.getMessage() + "); fix the disk and"
-          + " revoke it again").asRuntimeException());
-      return;
+          + " revoke it again").asRuntimeException();
     }
     boolean wasConnected = registry.revoked(agentId, PeerIdentity.REVOKED + ": agent " + agentId
         + " was revoked by " + admin + "; enroll the host again with a new token (rackroll-agent enroll --token TOKEN)");
-    String reason = request.getReason().isBlank() ? "" : ": " + request.getReason();
+    String reason = why.isBlank() ? "" : ": " + why;
     log.atWarn().addKeyValue(ServiceLogging.AGENT, agentId)
         .log("admin {} revoked agent {} (certificates {}){}", admin, agentId, serials.get(), reason);
     store.audit().record(AuditEntry.of(clock.instant(), admin, "agent revoke", agentId, "certificates " + serials.get() + reason));
-    response.onNext(RevokeAgentResponse.newBuilder().addAllSerials(serials.get()).setWasConnected(wasConnected).build());
-    response.onCompleted();
+    return RevokeAgentResponse.newBuilder().addAllSerials(serials.get()).setWasConnected(wasConnected).build();
+  }
+
+  @Override
+  public void removeAgent(RemoveAgentRequest request, StreamObserver<RemoveAgentResponse> response) {
+    String admin = CallerInterceptor.caller().name();
+    String agentId = request.getAgentId();
+    try {
+      answer(response, () -> rollouts.outsideDeployments(agentId, () -> {
+        StoredAgent agent = store.agents().agent(agentId).orElseThrow(() -> Status.NOT_FOUND
+            .withDescription("no agent " + agentId + " (see 'rackroll agents')").asRuntimeException());
+        // Revoked before it is forgotten: a controller that dies in between lists it revoked, and
+        // a second remove finishes the job.
+        RevokeAgentResponse revoked = revoke(agentId, admin, request.getReason());
+        store.agents().remove(agentId);
+        String hostname = agent.facts() == null ? "" : agent.facts().getHostname();
+        String reason = request.getReason().isBlank() ? "" : ": " + request.getReason();
+        log.atWarn().addKeyValue(ServiceLogging.AGENT, agentId)
+            .log("admin {} removed agent {}{}{}", admin, agentId, hostname.isEmpty() ? "" : " (" + hostname + ")", reason);
+        store.audit().record(AuditEntry.of(clock.instant(), admin, "agent remove", agentId,
+            (hostname.isEmpty() ? "" : "host " + hostname + "; ") + "labels " + Labels.format(agent.labels()) + reason));
+        return RemoveAgentResponse.newBuilder().setHostname(hostname).addAllSerials(revoked.getSerialsList())
+            .setWasConnected(revoked.getWasConnected()).build();
+      }));
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
   }
 
   @Override

@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -234,6 +235,22 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       }
       settle(r, x -> x.control(action, rollback, reason, admin));
       return store.deployments().deployment(id).orElseThrow();
+    });
+  }
+
+  /**
+   * Runs {@code work} on the loop unless a running deployment holds {@code agentId}: no deployment
+   * can take the host while it runs.
+   */
+  public <T> T outsideDeployments(String agentId, Supplier<T> work) {
+    return call(() -> {
+      for (Rollout r : active.values()) {
+        if (r.has(agentId)) {
+          throw new Refused("agent " + agentId + " is in running deployment " + r.d.id() + " of " + r.release()
+              + "; wait for it to end or abort it with 'rackroll deployment abort " + r.d.id() + "'");
+        }
+      }
+      return work.get();
     });
   }
 

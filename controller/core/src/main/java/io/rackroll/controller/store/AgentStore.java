@@ -55,6 +55,13 @@ public interface AgentStore {
   boolean labels(String agentId, Map<String, String> labels);
 
   /**
+   * Forgets the agent: its record, labels, apps, flags and the list of certificates issued to it.
+   * What it took part in stays (deployments' hosts, transitions, the audit), and so do its revoked
+   * certificates: revoke it first. False when there is no such agent.
+   */
+  boolean remove(String agentId);
+
+  /**
    * Records the last periodic health of an app on a host, as one line, and whether it is healthy:
    * an unhealthy report after a healthy one starts its {@link UnhealthyApp#since}.
    */

@@ -266,6 +266,22 @@ final class JdbcAgentStore implements AgentStore {
   }
 
   @Override
+  public boolean remove(String agentId) {
+    return db.inTransaction("remove agent " + agentId, c -> {
+      for (String table : List.of("agent_labels", "agent_apps", "host_flags", "issued_certificates")) {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE agent_id = ?")) {
+          ps.setString(1, agentId);
+          ps.executeUpdate();
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM agents WHERE id = ?")) {
+        ps.setString(1, agentId);
+        return ps.executeUpdate() == 1;
+      }
+    });
+  }
+
+  @Override
   public List<UnhealthyApp> unhealthyApps() {
     return db.inTransaction("read unhealthy apps", c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, app, current_version, unhealthy_since, health"

@@ -122,6 +122,30 @@ abstract class AgentStoreContract extends StoreContract {
   }
 
   @Test
+  void aRemovedAgentIsForgottenWhileItsRevokedCertificatesAndHistoryStay() {
+    String a = id("ag-");
+    String app = id("app");
+    store().enrollment().enroll(new Enrollment(a, Map.of("rack", "r9"), "tok00001", "serial-" + a, T0.plusSeconds(1000), T0));
+    store().agents().hostJob(new HostJob(a, "d-1", app, "2", "ACTIVE", "", "", "2", "1", List.of("2", "1"), T0));
+    store().agents().appHealth(a, app, false, "UNHEALTHY (0 of 1 checks pass)", T0.plusSeconds(20));
+    store().agents().hostFlags(new FlagsReport(a, "d-2", app, "ACTIVE", "", "", Map.of("beta", "true"), T0));
+    assertThat(store().enrollment().revoke(a, "admin", T0.plusSeconds(30))).hasValue(List.of("serial-" + a));
+
+    assertThat(store().agents().remove(a)).isTrue();
+
+    assertThat(store().agents().agent(a)).isEmpty();
+    assertThat(store().agents().all()).noneMatch(x -> x.id().equals(a));
+    assertThat(store().agents().hostApps(app)).doesNotContainKey(a);
+    assertThat(store().agents().hostFlags(app)).doesNotContainKey(a);
+    assertThat(store().agents().unhealthyApps()).noneMatch(u -> u.agentId().equals(a));
+    assertThat(store().enrollment().certificateRevoked("serial-" + a)).as("still refused").isTrue();
+    assertThat(store().agents().remove(a)).isFalse();
+    // Enrolled again (a new token), the same id starts from nothing.
+    store().enrollment().enroll(new Enrollment(a, Map.of(), "tok00002", "serial2-" + a, T0.plusSeconds(1000), T0.plusSeconds(40)));
+    assertThat(store().agents().agent(a).orElseThrow().labels()).isEmpty();
+  }
+
+  @Test
   void anAppThatTurnsUnhealthyIsListedSinceItsFirstUnhealthyReportUntilItIsHealthyAgain() {
     String a = id("ag-");
     String app = id("app");
