@@ -46,6 +46,7 @@ class EnvironmentsIT {
             production:
               selector: rack in (r1, r2)
               strategy: {canary: "0", batch: "1", healthGate: 10m}
+              requirePromotion: true
               windows:
                 - WINDOW
           """.replace("WINDOW", window));
@@ -73,8 +74,16 @@ class EnvironmentsIT {
       Fleet.Cli early = fleet.rackroll("promote", "web@1", "--to", "production");
       assertThat(early.exit()).isEqualTo(1);
       assertThat(early.err()).contains("web@1 has not been promoted to staging");
-      assertThat(fleet.rackroll("promote", "web@1", "--to", "production", "--force").err())
-          .contains("--force needs --reason TEXT");
+      Fleet.Cli noReason = fleet.rackroll("promote", "web@1", "--to", "production", "--force");
+      assertThat(noReason.exit()).isEqualTo(2);
+      assertThat(noReason.err()).contains("--force needs --reason TEXT");
+      // Nor around the lifecycle: a plain deploy reaching production is refused, naming the way in.
+      Fleet.Cli around = fleet.rackroll("deploy", "web@1", "--selector", "rack=r1");
+      assertThat(around.exit()).isEqualTo(1);
+      assertThat(around.err().strip()).isEqualTo("rackroll: web@1 would reach 1 host(s) of production, which takes"
+          + " releases by promotion only (requirePromotion); promote it: rackroll promote web@1 --to production, or"
+          + " deploy anyway (audited): --force --reason TEXT");
+      assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--force").exit()).isEqualTo(2);
 
       Fleet.Cli staged = fleet.rackroll("promote", "web@1", "--to", "staging", "--watch");
       assertThat(staged.exit()).as(staged.toString()).isZero();

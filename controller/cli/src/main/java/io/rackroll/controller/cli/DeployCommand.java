@@ -49,8 +49,15 @@ final class DeployCommand implements Callable<Integer> {
 
   @Mixin WindowOverride window;
 
+  @Option(names = "--force", description = "Deploy although the selector reaches hosts of an environment that takes"
+      + " releases by promotion only (requirePromotion); needs --reason (audited).")
+  boolean force;
+
   @Override
   public Integer call() throws Exception {
+    if (force && window.reason.isBlank()) {
+      throw new UsageError("--force needs --reason TEXT: say why, for the audit log");
+    }
     if (reconfigure) {
       return reconfigure();
     }
@@ -63,7 +70,7 @@ final class DeployCommand implements Callable<Integer> {
     }
     return client.call(channel -> {
       DeploymentRecord d = client.stub(channel).deploy(request(ref, selector, rollout.toMap()).toBuilder()
-          .setOverrideWindowReason(window.reason()).build());
+          .setOverrideWindowReason(window.reason()).setForceReason(force ? window.reason : "").build());
       return follow(client, channel, d, watch);
     });
   }

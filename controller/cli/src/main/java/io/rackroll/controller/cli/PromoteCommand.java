@@ -41,7 +41,7 @@ final class PromoteCommand implements Callable<Integer> {
         .setEnvironment(to).putAllOptions(rollout.toMap()).setOverrideWindowReason(window.reason());
     if (force) {
       if (window.reason.isBlank()) {
-        throw new IllegalArgumentException("--force needs --reason TEXT: say why, for the audit log");
+        throw new UsageError("--force needs --reason TEXT: say why, for the audit log");
       }
       req.setForceReason(window.reason);
     }

@@ -136,7 +136,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   private static Rollouts.Request deployRequest(DeployRequest r) {
     return new Rollouts.Request("deploy", r.getName(), r.getVersion(), r.getSelector(), r.getOptionsMap(), "",
-        r.getOverrideWindowReason().strip());
+        r.getOverrideWindowReason().strip(), Map.of(), r.getForceReason().strip());
   }
 
   private static Rollouts.Request rollbackRequest(RollbackRequest r) {

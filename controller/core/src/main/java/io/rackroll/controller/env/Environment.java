@@ -11,7 +11,7 @@ import java.util.Map;
  * @param variables plain configuration values for releases' templates and hooks (secrets are kept apart)
  */
 public record Environment(String name, Selector selector, Map<String, String> strategy, Map<String, String> variables,
-    Schedule schedule) {
+    Schedule schedule, boolean requirePromotion) {
   public Environment {
     strategy = Map.copyOf(strategy);
     variables = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(variables));

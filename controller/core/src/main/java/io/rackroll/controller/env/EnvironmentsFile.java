@@ -49,6 +49,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *       - {days: mon-thu, start: "09:00", end: "16:00"}
  *     freezes:
  *       - {from: 2026-12-20, to: 2027-01-03, reason: year-end}
+ *     requirePromotion: true   # a release gets here by 'rackroll promote' only
  * </pre>
  */
 public final class EnvironmentsFile {
@@ -56,7 +57,7 @@ public final class EnvironmentsFile {
   private static final Pattern TIME = Pattern.compile("([01]\\d|2[0-3]):[0-5]\\d|24:00");
   private static final List<String> TOP = List.of("lifecycle", "environments");
   private static final List<String> ENVIRONMENT = List.of("selector", "timezone", "strategy", "variables", "windows",
-      "freezes");
+      "freezes", "requirePromotion");
   private static final List<String> WINDOW = List.of("days", "start", "end", "zone");
   private static final List<String> FREEZE = List.of("from", "to", "reason");
 
@@ -84,6 +85,7 @@ public final class EnvironmentsFile {
       throw f.error(root, "", "missing \"environments:\" (each environment by name, with its selector)");
     }
     Map<String, Environment> byName = new LinkedHashMap<>();
+    Map<String, Node> promotionOnly = new LinkedHashMap<>();
     MappingNode envMap = f.mapping(envs, "environments");
     for (NodeTuple t : envMap.getValue()) {
       String name = f.scalar(t.getKeyNode(), "environments");
@@ -95,6 +97,9 @@ public final class EnvironmentsFile {
         throw f.error(t.getKeyNode(), "environments", "environment \"" + name + "\" is declared twice");
       }
       byName.put(name, f.environment(name, t.getValueNode()));
+      if (byName.get(name).requirePromotion()) {
+        promotionOnly.put(name, f.map(t.getValueNode(), name, ENVIRONMENT).get("requirePromotion"));
+      }
     }
     if (byName.isEmpty()) {
       throw f.error(envs, "environments", "no environments declared");
@@ -112,6 +117,12 @@ public final class EnvironmentsFile {
           throw f.error(n, "lifecycle", "\"" + name + "\" appears twice; a release goes through each environment once");
         }
         lifecycle.add(name);
+      }
+    }
+    for (Map.Entry<String, Node> e : promotionOnly.entrySet()) {
+      if (!lifecycle.contains(e.getKey())) {
+        throw f.error(e.getValue(), e.getKey() + ".requirePromotion", e.getKey() + " is not in the lifecycle, so"
+            + " nothing could ever be promoted to it; add it to \"lifecycle\"");
       }
     }
     return new Environments(version, lifecycle, byName, yaml, appliedBy, appliedAt);
@@ -191,7 +202,15 @@ public final class EnvironmentsFile {
         freezes.add(freeze(items.get(i), name + ".freezes[" + i + "]", zone));
       }
     }
-    return new Environment(name, selector, strategy, variables, new Schedule(windows, freezes, zone));
+    boolean requirePromotion = false;
+    if (m.containsKey("requirePromotion")) {
+      String v = scalar(m.get("requirePromotion"), name + ".requirePromotion");
+      if (!v.equals("true") && !v.equals("false")) {
+        throw error(m.get("requirePromotion"), name + ".requirePromotion", "\"" + v + "\" (expected true or false)");
+      }
+      requirePromotion = Boolean.parseBoolean(v);
+    }
+    return new Environment(name, selector, strategy, variables, new Schedule(windows, freezes, zone), requirePromotion);
   }
 
   private ChangeWindow window(Node node, String at, ZoneId envZone) {

@@ -42,8 +42,11 @@ final class Planning {
     this.hosts = hosts;
   }
 
-  /** A plan with what it was made from; {@code hostApps} is each host's app as it was. */
-  record Prepared(Plan plan, Map<String, HostApp> hostApps) {
+  /**
+   * A plan with what it was made from; {@code hostApps} is each host's app as it was; {@code
+   * forced} what {@code --force} went past, if it did.
+   */
+  record Prepared(Plan plan, Map<String, HostApp> hostApps, Optional<String> forced) {
     String before(String agentId) {
       HostApp a = hostApps.get(agentId);
       return a == null ? "" : a.currentVersion();
@@ -86,6 +89,15 @@ final class Planning {
           + String.join("; ", ambiguous.subList(0, Math.min(5, ambiguous.size()))) + (ambiguous.size() > 5 ? "; ..." : "")
           + "; make the selectors exclusive and apply the environments file again");
     }
+    // The way in before the time of day: with a window open, the deploy would still be refused.
+    Optional<String> forced = Optional.empty();
+    if (kind.installs() && request.environment().isEmpty()) {
+      Optional<String> promotionOnly = promotionOnly(request, chosen);
+      if (promotionOnly.isPresent() && starting && request.force().isEmpty()) {
+        throw new Refused(promotionOnly.get() + ", or deploy anyway (audited): --force --reason TEXT");
+      }
+      forced = promotionOnly.filter(x -> !request.force().isEmpty());
+    }
     if (starting && kind.keepsToWindows() && request.windowOverride().isEmpty()) {
       Optional<String> closed = windows.closedFor(chosen);
       if (closed.isPresent()) {
@@ -125,6 +137,27 @@ final class Planning {
           + (plan.unfit().size() > 3 ? ", ..." : "") + "; see them all with 'rackroll plan', and deploy to the"
           + " others with --skip-unfit or narrow the selector");
     }
-    return new Prepared(plan, apps);
+    return new Prepared(plan, apps, forced);
+  }
+
+  /**
+   * Why a plain deploy may not reach {@code chosen}: some are in an environment that takes releases
+   * by promotion only ({@code requirePromotion}), so a version never proven in the environment
+   * before it cannot walk around the lifecycle.
+   */
+  private Optional<String> promotionOnly(Request request, List<StoredAgent> chosen) {
+    Map<String, Integer> reached = new java.util.TreeMap<>();
+    for (StoredAgent a : chosen) {
+      environments.current().of(a).filter(Environment::requirePromotion)
+          .ifPresent(e -> reached.merge(e.name(), 1, Integer::sum));
+    }
+    if (reached.isEmpty()) {
+      return Optional.empty();
+    }
+    String first = reached.keySet().iterator().next();
+    List<String> where = reached.entrySet().stream().map(e -> e.getValue() + " host(s) of " + e.getKey()).toList();
+    return Optional.of(request.release() + " would reach " + String.join(" and ", where) + ", which take"
+        + (reached.size() == 1 ? "s" : "") + " releases by promotion only (requirePromotion); promote it: rackroll"
+        + " promote " + request.release() + " --to " + first);
   }
 }

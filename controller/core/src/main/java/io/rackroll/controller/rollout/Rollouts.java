@@ -115,16 +115,23 @@ public final class Rollouts implements FleetListener, AutoCloseable {
    *
    * @param environment the environment a promotion deploys to, else empty
    * @param windowOverride why it may run outside change windows (audited), else empty
+   * @param force why a deploy may reach hosts of an environment that takes releases by promotion
+   *     only (audited), else empty
    */
   public record Request(String kind, String app, String version, String selector, Map<String, String> options,
-      String environment, String windowOverride, Map<String, String> flags) {
+      String environment, String windowOverride, Map<String, String> flags, String force) {
     public Request(String kind, String app, String version, String selector, Map<String, String> options) {
       this(kind, app, version, selector, options, "", "");
     }
 
     public Request(String kind, String app, String version, String selector, Map<String, String> options,
         String environment, String windowOverride) {
-      this(kind, app, version, selector, options, environment, windowOverride, Map.of());
+      this(kind, app, version, selector, options, environment, windowOverride, Map.of(), "");
+    }
+
+    public Request(String kind, String app, String version, String selector, Map<String, String> options,
+        String environment, String windowOverride, Map<String, String> flags) {
+      this(kind, app, version, selector, options, environment, windowOverride, flags, "");
     }
 
     public Map<String, String> defaults() {
@@ -214,6 +221,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
           + p.plan().hostCount() + " host(s) in " + p.plan().batches().size() + " batch(es), "
           + p.plan().skipped().size() + " skipped; " + summary(p.plan().strategy()) + (request.windowOverride().isEmpty() ? ""
           : "; outside change windows: " + request.windowOverride()));
+      p.forced().ifPresent(why -> context.audit(admin, request.kind() + " --force", id, request.release()
+          + " although: " + why + "; reason: " + request.force()));
       Rollout r = new Rollout(d, p.plan().strategy(), p.hostApps(), context);
       active.put(id, r);
       settle(r, Rollout::advance);

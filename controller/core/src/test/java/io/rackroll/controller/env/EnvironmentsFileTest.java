@@ -55,7 +55,7 @@ class EnvironmentsFileTest {
   @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
       unknown top key       | envs:\\n  a: {selector: x=1}                                         | envs.yaml line 1: unknown key "envs" (expected one of: lifecycle, environments)
       no environments       | lifecycle: [a]                                                     | envs.yaml line 1: missing "environments:"
-      unknown env key       | environments:\\n  a: {selector: x=1, colour: red}                  | envs.yaml line 2: a: unknown key "colour" (expected one of: selector, timezone, strategy, variables, windows, freezes)
+      unknown env key       | environments:\\n  a: {selector: x=1, colour: red}                  | envs.yaml line 2: a: unknown key "colour" (expected one of: selector, timezone, strategy, variables, windows, freezes, requirePromotion)
       bad name              | environments:\\n  Prod: {selector: x=1}                            | envs.yaml line 2: environments: environment name "Prod" must be lowercase
       no selector           | environments:\\n  a: {timezone: UTC}                               | envs.yaml line 2: a: missing "selector"
       empty selector        | environments:\\n  a: {selector: ''}                                | envs.yaml line 2: a.selector: must not be empty

@@ -25,6 +25,7 @@ import io.rackroll.proto.v1.AuditRecord;
 import io.rackroll.proto.v1.ControlDeploymentRequest;
 import io.rackroll.proto.v1.DeployRequest;
 import io.rackroll.proto.v1.DeploymentRecord;
+import io.rackroll.proto.v1.PlanRequest;
 import io.rackroll.proto.v1.EnvironmentDiffRequest;
 import io.rackroll.proto.v1.EnvironmentDiffResponse;
 import io.rackroll.proto.v1.EnvironmentRecord;
@@ -204,6 +205,53 @@ class EnvironmentsTest {
     VersionPlacement v2 = history.stream().filter(v -> v.getRelease().getVersion().equals("2")).findFirst().orElseThrow();
     assertThat(v2.getFailedList()).containsExactly("production");
     assertThat(v2.getRunningMap()).isEmpty();
+  }
+
+  @Test
+  void aPlainDeployReachingAnEnvironmentThatRequiresPromotionIsRefusedUnlessForced() throws Exception {
+    apply(TWO.replace("strategy: {canary: \"0\", batch: \"1\", healthGate: 0s}",
+        "strategy: {canary: \"0\", batch: \"1\", healthGate: 0s}\n    requirePromotion: true"));
+
+    // Staging takes a plain deploy; a deploy that reaches production hosts is refused, by name.
+    DeploymentRecord toStaging = deploy("1", "env=staging", "");
+    activate(staging);
+    assertThat(hosts.awaitEnd(toStaging.getId()).getState()).isEqualTo("completed");
+    assertThat(refusal(() -> deploy("2", "rack=r1", ""))).isEqualTo("web@2 would reach 1 host(s) of production,"
+        + " which takes releases by promotion only (requirePromotion); promote it: rackroll promote web@2 --to"
+        + " production, or deploy anyway (audited): --force --reason TEXT");
+    // Refused although 1 completed in staging: production is reached through promote, which applies its strategy.
+    assertThat(refusal(() -> deploy("1", "env=prod", ""))).startsWith("web@1 would reach 2 host(s) of production");
+    assertThat(controller.admin().plan(PlanRequest.newBuilder().setDeploy(DeployRequest.newBuilder().setName("web")
+        .setVersion("2").setSelector("env=prod")).build()).getBatchesCount()).as("plan shows; only a start refuses")
+        .isEqualTo(2);
+
+    // A rollback is a way back, never refused; forced, a deploy goes, and the audit says who and why.
+    DeploymentRecord forced = deploy("2", "env=prod", "INC-7: hotfix");
+    assertThat(audit()).anyMatch(a -> a.getAction().equals("deploy --force") && a.getTarget().equals(forced.getId())
+        && a.getDetail().equals("web@2 although: web@2 would reach 2 host(s) of production, which takes releases by"
+            + " promotion only (requirePromotion); promote it: rackroll promote web@2 --to production; reason: INC-7:"
+            + " hotfix"));
+    activate(prod1);
+    activate(prod2);
+    assertThat(hosts.awaitEnd(forced.getId()).getState()).isEqualTo("completed");
+    DeploymentRecord back = controller.admin().rollback(RollbackRequest.newBuilder().setName("web")
+        .setSelector("env=prod").build());
+    assertThat(back.getKind()).isEqualTo("rollback");
+
+    // requirePromotion outside the lifecycle could never be met: the file is refused.
+    assertThat(refusal(() -> apply(TWO.replace("lifecycle: [staging, production]", "lifecycle: [staging]")
+        .replace("strategy: {canary: \"0\", batch: \"1\", healthGate: 0s}",
+            "strategy: {canary: \"0\", batch: \"1\", healthGate: 0s}\n    requirePromotion: true"))))
+        .isEqualTo("envs.yaml line 9: production.requirePromotion: production is not in the lifecycle, so nothing"
+            + " could ever be promoted to it; add it to \"lifecycle\"");
+    assertThat(refusal(() -> apply(TWO.replace("strategy: {healthGate: 0s}", "strategy: {healthGate: 0s}\n"
+        + "    requirePromotion: yes")))).isEqualTo("envs.yaml line 6: staging.requirePromotion: \"yes\" (expected"
+            + " true or false)");
+  }
+
+  private DeploymentRecord deploy(String version, String selector, String force) {
+    return controller.admin().deploy(DeployRequest.newBuilder().setName("web").setVersion(version)
+        .setSelector(selector).setForceReason(force).putOptions("healthGate", "0s").build());
   }
 
   @Test
