@@ -27,7 +27,7 @@ class DemoIT {
     String output = Files.readString(out);
     assertThat(demo.exitValue()).as(output).isZero();
     assertThat(output).contains("The fleet, as 'rackroll agents' shows it:", "Demo complete",
-        "of hello@1.0.0 completed: 6 active", "of hello@2.0.0 rolled_back: 5 not started, 1 rolled back",
+        "of hello@1.0.0 completed: 6 active", "of hello@2.0.0 failed: 5 not started, 1 rolled back",
         "of hello@3.0.0 completed: 6 active", "rollback d-", "of hello completed: 3 active",
         "hello@4.0.0 has not been promoted to staging", "of hello@4.0.0 completed: 1 active",
         "of hello@4.0.0 completed: 5 active", "r1-1: greeting=hello from staging",

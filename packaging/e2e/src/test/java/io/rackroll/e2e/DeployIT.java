@@ -39,7 +39,7 @@ class DeployIT {
       Fleet.Cli v2 = fleet.rackroll("deploy", "web@2", "--selector", "role=web", "--watch");
       assertThat(v2.exit()).as(v2.toString()).isEqualTo(1);
       assertThat(v2.out()).contains("ROLLED_BACK", "exec hooks/health.sh exited with 1", "rolled back to 1",
-          "rolled_back: 1 not started, 1 rolled back", "failure budget spent: 1 host(s) failed, 0 allowed");
+          "failed: 1 not started, 1 rolled back", "failure budget spent: 1 host(s) failed, 0 allowed");
       assertThat(List.of(r1.current("web"), r2.current("web"))).containsOnly("1");
       assertThat(fleet.rackroll("agents", "show", r1.id()).out()).contains("app          web: current 1, last job 2 ROLLED_BACK");
 

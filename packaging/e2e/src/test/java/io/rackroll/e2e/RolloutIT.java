@@ -73,7 +73,7 @@ class RolloutIT {
       fleet.web("2").health("echo 'cache cold'; exit 1").push();
       Fleet.Cli v2 = deploy(fleet, "web@2");
       assertThat(v2.exit()).isEqualTo(1);
-      assertThat(v2.out()).contains("ROLLED_BACK", "rolled_back: 3 not started, 1 rolled back",
+      assertThat(v2.out()).contains("ROLLED_BACK", "failed: 3 not started, 1 rolled back",
           "failure budget spent: 1 host(s) failed, 0 allowed");
       for (Fleet.Agent a : agents) {
         assertThat(a.current("web")).isEqualTo("1");

@@ -50,7 +50,8 @@ enum DeploymentState {
       Map.entry(PAUSED, union(EnumSet.of(RUNNING), STOPPING)),
       Map.entry(HALTING, EnumSet.of(FAILED, ABORTING, ROLLING_BACK)),
       Map.entry(ABORTING, EnumSet.of(ABORTED)),
-      Map.entry(ROLLING_BACK, EnumSet.of(ROLLED_BACK, ROLLBACK_FAILED)),
+      // FAILED: the budget was spent but nothing it changed was left to take back.
+      Map.entry(ROLLING_BACK, EnumSet.of(ROLLED_BACK, ROLLBACK_FAILED, FAILED)),
       Map.entry(COMPLETED, EnumSet.noneOf(DeploymentState.class)),
       Map.entry(FAILED, EnumSet.noneOf(DeploymentState.class)),
       Map.entry(ROLLED_BACK, EnumSet.noneOf(DeploymentState.class)),

@@ -261,7 +261,7 @@ final class Rollout {
       late(h, phase);
     }
     boolean tookBack = state == DeploymentState.ROLLED_BACK || state == DeploymentState.ROLLBACK_FAILED
-        || reverting(h) != RevertState.NONE;
+        || (state == DeploymentState.FAILED && strategy.autoRollback()) || reverting(h) != RevertState.NONE;
     if (phase == HostPhase.ACTIVE && tookBack && kind.changed(h.with(HostPhase.ACTIVE, "", "", h.updatedAt()),
         d.version(), currentVersion)) {
       if (reverting(h) != RevertState.SENT) {
@@ -518,6 +518,12 @@ final class Rollout {
     }
     boolean open = hosts.values().stream().anyMatch(h -> reverting(h).open());
     if (!open && targets.stream().allMatch(h -> reverting(hosts.get(h.agentId())) != RevertState.NONE)) {
+      if (failures > d.allowedFailures() && hosts.values().stream().allMatch(h -> reverting(h) == RevertState.NONE)) {
+        // The budget was spent, but every failed host went back by itself or never changed: nothing
+        // was rolled back, so the deployment failed. A late host is still sent back (reconcile).
+        end(DeploymentState.FAILED);
+        return;
+      }
       boolean failed = hosts.values().stream().anyMatch(h -> reverting(h) == RevertState.FAILED);
       end(failed ? DeploymentState.ROLLBACK_FAILED : DeploymentState.ROLLED_BACK);
     }

@@ -170,9 +170,9 @@ class EnvironmentsTest {
     assertThat(first.getEnvironment()).isEqualTo("staging");
     assertThat(first.getSelector()).isEqualTo("env=staging");
     report(staging, command(staging), "FAILED", "hook", "postInstall exited 1");
-    assertThat(hosts.awaitEnd(first.getId()).getState()).isEqualTo("rolled_back");
+    assertThat(hosts.awaitEnd(first.getId()).getState()).as("nothing changed, nothing rolled back").isEqualTo("failed");
     assertThat(refusal(() -> promote("1", "production"))).isEqualTo("web@1 has not completed in staging; last attempt"
-        + " failed on 1 of 1 hosts and was rolled back (deployment " + first.getId() + "); to promote anyway (audited): --force --reason TEXT");
+        + " failed on 1 of 1 hosts (deployment " + first.getId() + "); to promote anyway (audited): --force --reason TEXT");
 
     // Completed in staging: production takes it, with production's strategy (one host per batch).
     DeploymentRecord second = promote("1", "staging");
@@ -193,7 +193,7 @@ class EnvironmentsTest {
             + " production in the lifecycle); promote it there first: rackroll promote web@2 --to staging;"
             + " reason: hotfix for INC-42"));
     report(prod1, command(prod1), "FAILED", "hook", "activate exited 3", "1"); // the host went back to 1 itself
-    assertThat(hosts.awaitEnd(forced.getId()).getState()).isEqualTo("rolled_back");
+    assertThat(hosts.awaitEnd(forced.getId()).getState()).isEqualTo("failed");
 
     // Where each version stands.
     List<VersionPlacement> history = controller.admin().releaseHistory(ReleaseHistoryRequest.newBuilder()

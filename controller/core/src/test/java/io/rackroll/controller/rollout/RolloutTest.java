@@ -296,6 +296,33 @@ class RolloutTest {
   }
 
   @Test
+  void aSpentBudgetThatLeftNothingChangedFailsAndAHostThatFinishesLateIsStillSentBack() {
+    connect("a", "b", "c");
+    Rollout r = deploy(Map.of("canary", "0", "batch", "2", "healthGate", "0s", "hostTimeout", "1m"), 0,
+        List.of("a", "b"), List.of("c"));
+    report(r, "a", "FAILED");
+    report(r, "b", "DOWNLOADING");
+    assertThat(r.state()).as("b is in flight").isEqualTo(DeploymentState.ROLLING_BACK);
+    clock.advance(Duration.ofSeconds(61));
+    r.tick();
+
+    // a never changed, b went quiet: nothing to take back, so the deployment failed, not rolled back.
+    assertThat(r.state()).isEqualTo(DeploymentState.FAILED);
+    assertThat(stored(r).state()).isEqualTo("failed");
+    assertThat(phase(r, "c")).isEqualTo(HostPhase.PENDING);
+    assertThat(hosts.count("c")).isZero();
+    assertThat(hosts.count("a")).as("nothing sent back to a").isEqualTo(1);
+
+    // b wakes up and finishes: the deployment's verdict stands, and b is returned to its release before.
+    report(r, "b", "ACTIVE");
+    assertThat(revert(r, "b")).isEqualTo("SENT");
+    assertThat(hosts.last("b").getRollback().getToVersion()).isEqualTo("1");
+    revertReport(r, "b", "ACTIVE", "1");
+    assertThat(revert(r, "b")).isEqualTo("REVERTED");
+    assertThat(stored(r).state()).isEqualTo("failed");
+  }
+
+  @Test
   void aHostPausedInFlightThatFailsSpendsTheBudgetAndAnOfflineHostIsRevertedWhenItReturns() {
     connect("a", "b");
     Rollout halted = deploy(Map.of("canary", "0", "batch", "2", "healthGate", "0s", "autoRollback", "false"), 0,
