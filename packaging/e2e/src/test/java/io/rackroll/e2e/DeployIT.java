@@ -3,6 +3,7 @@ package io.rackroll.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -107,18 +108,66 @@ class DeployIT {
       assertThat(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--health-gate", "0s", "--watch").exit())
           .isZero();
 
-      // A slow postInstall, so the kill lands inside INSTALLING.
-      fleet.web("2").hook("postInstall", "sleep 4", "60s").push();
+      // postInstall held until the test lets it go, so the kill lands inside INSTALLING however busy
+      // the machine is.
+      Path go = dir.resolve("postinstall-may-finish");
+      fleet.web("2").hook("postInstall", "echo started >> " + dir.resolve("postinstall-runs")
+          + "; while [ ! -e " + go + " ]; do sleep 0.1; done", "5m").push();
 
       String id = fleet.deploy("web@2", "rack=r1", "--health-gate", "0s");
-      await("host installing").atMost(UP).until(() -> a.phase("web").equals("INSTALLING"));
+      await("inside postInstall").atMost(UP).until(() -> Files.exists(dir.resolve("postinstall-runs")));
 
       a.kill(); // SIGKILL in the middle of postInstall
+      assertThat(a.phase("web")).isEqualTo("INSTALLING");
       assertThat(a.current("web")).as("current still points at a complete release").isEqualTo("1");
       a.restart();
+      await("postInstall run again after the restart").atMost(UP)
+          .until(() -> Files.readAllLines(dir.resolve("postinstall-runs")).size() == 2);
+      Files.createFile(go);
 
       assertThat(fleet.awaitEnd(id)).contains("ACTIVE").contains(": completed");
       assertThat(a.current("web")).isEqualTo("2");
+    }
+  }
+
+  @Test
+  void aHostKeepsOnlyWhatItsKeptReleasesNeedAndEachHookLogIsBounded() throws Exception {
+    try (Fleet fleet = Fleet.start(dir)) {
+      Fleet.Agent a = fleet.startAgentWith("a", "rack=r1");
+      fleet.awaitConnected(1);
+      // Five releases in a row, each with a postInstall that prints 2 MiB; the agent keeps three.
+      for (int v = 1; v <= 5; v++) {
+        fleet.web(Integer.toString(v)).payload(64 << 10)
+            .hook("postInstall", "head -c 2097152 /dev/zero | tr '\\0' x; echo; echo done " + v, "60s").push();
+        Fleet.Cli deploy = fleet.rackroll("deploy", "web@" + v, "--selector", "rack=r1", "--health-gate", "0s", "--watch");
+        assertThat(deploy.exit()).as(deploy.toString()).isZero();
+      }
+
+      Path app = a.state.resolve("apps/web");
+      assertThat(names(app.resolve("releases"))).containsExactlyInAnyOrder("3", "4", "5");
+      // The cache holds the artifacts of those three and nothing else: no older one, no partial file.
+      List<String> needed = new java.util.ArrayList<>();
+      for (String release : names(app.resolve("releases"))) {
+        needed.add(Files.readString(app.resolve("releases").resolve(release).resolve(".rackroll-artifact")).strip());
+      }
+      assertThat(names(a.state.resolve("cache"))).containsExactlyInAnyOrderElementsOf(needed);
+      // Hook logs went with their releases; each kept one holds the end of the output, cut to 1 MiB.
+      assertThat(names(app.resolve("logs"))).allMatch(n -> n.startsWith("3-") || n.startsWith("4-") || n.startsWith("5-"))
+          .anyMatch(n -> n.startsWith("5-postInstall"));
+      for (String log : names(app.resolve("logs"))) {
+        Path file = app.resolve("logs").resolve(log);
+        assertThat(Files.size(file)).as(log).isLessThanOrEqualTo((1 << 20) + 200);
+        if (log.contains("postInstall")) {
+          assertThat(Files.readString(file)).as(log).startsWith("[rackroll: the first ")
+              .endsWith("done " + log.substring(0, 1) + "\n");
+        }
+      }
+    }
+  }
+
+  private static List<String> names(Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).toList();
     }
   }
 }
