@@ -34,8 +34,13 @@ public final class Keys {
    * what an agent sends with its bootstrap token. The private key never leaves the caller.
    */
   public static byte[] agentCsr(String agentId, KeyPair pair) {
+    return csr(PeerIdentity.agent(agentId), pair);
+  }
+
+  /** A PKCS#10 request (DER) for {@code identity}, signed by {@code pair}: an agent's, or a person's. */
+  public static byte[] csr(PeerIdentity identity, KeyPair pair) {
     try {
-      return new JcaPKCS10CertificationRequestBuilder(new X500Name(PeerIdentity.agent(agentId).subject()),
+      return new JcaPKCS10CertificationRequestBuilder(new X500Name(identity.subject()),
           pair.getPublic()).build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())).getEncoded();
     } catch (OperatorCreationException | java.io.IOException e) {
       throw new IllegalStateException("cannot sign a certificate request: " + e.getMessage(), e);

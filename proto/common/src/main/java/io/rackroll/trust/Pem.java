@@ -43,6 +43,24 @@ public final class Pem {
     }
   }
 
+  /** A PKCS#10 request (DER) as PEM ("CERTIFICATE REQUEST"). */
+  public static String encodeCsr(byte[] der) {
+    return write(new org.bouncycastle.util.io.pem.PemObject("CERTIFICATE REQUEST", der));
+  }
+
+  /** The DER of the PKCS#10 request in {@code pem}. */
+  public static byte[] decodeCsr(String pem) {
+    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
+      Object o = parser.readObject();
+      if (o instanceof org.bouncycastle.pkcs.PKCS10CertificationRequest request) {
+        return request.getEncoded();
+      }
+      throw new IllegalArgumentException("no certificate request in PEM text");
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not a PEM certificate request: " + e.getMessage(), e);
+    }
+  }
+
   public static List<X509Certificate> certificates(String pem) {
     List<X509Certificate> out = new ArrayList<>();
     try (PEMParser parser = new PEMParser(new StringReader(pem))) {

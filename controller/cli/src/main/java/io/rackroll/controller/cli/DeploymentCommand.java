@@ -191,11 +191,24 @@ final class DeploymentCommand {
     @Option(names = "--limit", paramLabel = "N", description = "How many entries (default: 100).")
     int limit = 100;
 
+    @Option(names = "--who", paramLabel = "NAME", description = "Only what this admin (or 'controller') did.")
+    String who = "";
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "table (default) or json (one object per line).")
+    String output = "table";
+
     @Override
     public Integer call() throws Exception {
+      if (!output.equals("table") && !output.equals("json")) {
+        throw new UsageError("-o " + output + ": expected table or json");
+      }
       return client.call(channel -> {
-        for (AuditRecord e : client.stub(channel).listAudit(ListAuditRequest.newBuilder().setLimit(limit).build())
-            .getEntriesList()) {
+        for (AuditRecord e : client.stub(channel).listAudit(ListAuditRequest.newBuilder().setLimit(limit).setWho(who)
+            .build()).getEntriesList()) {
+          if (output.equals("json")) {
+            System.out.println(com.google.protobuf.util.JsonFormat.printer().omittingInsignificantWhitespace().print(e));
+            continue;
+          }
           System.out.printf("%s  %-12s %-18s %-14s %s%n", Instant.ofEpochMilli(e.getAtEpochMillis()), e.getActor(),
               e.getAction(), e.getTarget(), e.getDetail());
         }

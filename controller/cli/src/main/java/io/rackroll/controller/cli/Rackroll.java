@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
     description = "Deploy releases to fleets of servers. Run 'rackroll COMMAND --help' for each command.")
 public final class Rackroll {
   /** In the order help lists them. */
-  static final List<Class<?>> COMMANDS = List.of(ControllerCommand.class, TokenCommand.class,
+  static final List<Class<?>> COMMANDS = List.of(ControllerCommand.class, AdminCommand.class, TokenCommand.class,
       AgentsCommand.class, ReleaseCommand.class, ReleasesCommand.class, DeployCommand.PlanCommand.class,
       DeployCommand.class, DeployCommand.RollbackCommand.class, DeploymentCommand.class,
       DeploymentCommand.ListCommand.class, DeploymentCommand.AuditCommand.class, DeploymentCommand.HistoryCommand.class,

@@ -1,6 +1,20 @@
 package io.rackroll.controller.admin;
 
 import io.grpc.Status;
+import java.security.cert.X509Certificate;
+import io.rackroll.proto.v1.RevokeAdminResponse;
+import io.rackroll.proto.v1.RevokeAdminRequest;
+import io.rackroll.proto.v1.ListAdminsResponse;
+import io.rackroll.proto.v1.ListAdminsRequest;
+import io.rackroll.proto.v1.AdminRecord;
+import io.rackroll.proto.v1.AddAdminResponse;
+import io.rackroll.proto.v1.AddAdminRequest;
+import io.rackroll.controller.store.StoredAdmin;
+import io.rackroll.controller.pki.ControllerPki;
+import io.rackroll.controller.pki.CertificateAuthority;
+import io.rackroll.controller.auth.Permissions;
+import io.rackroll.controller.auth.Admins;
+import io.rackroll.controller.auth.AdminRole;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.rackroll.controller.auth.CallerInterceptor;
@@ -106,12 +120,16 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private final Rollouts rollouts;
 
   private final Revocations revocations;
+  private final Admins admins;
+  private final CertificateAuthority ca;
   private final StatusReports status;
   private final EnvironmentAdmin environments;
 
-  public AdminService(Tokens tokens, Store store, AgentRegistry registry, Revocations revocations,
-      ArtifactStore artifacts, Executor artifactIo, Rollouts rollouts, StatusReports status,
+  public AdminService(Tokens tokens, Store store, AgentRegistry registry, Revocations revocations, Admins admins,
+      CertificateAuthority ca, ArtifactStore artifacts, Executor artifactIo, Rollouts rollouts, StatusReports status,
       EnvironmentService environments, Clock clock) {
+    this.admins = admins;
+    this.ca = ca;
     this.environments = new EnvironmentAdmin(environments, store, registry, rollouts, clock);
     this.status = status;
     this.revocations = revocations;
@@ -126,7 +144,11 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   @Override
   public void deploy(DeployRequest request, StreamObserver<DeploymentRecord> response) {
-    answer(response, () -> record(rollouts.start(deployRequest(request), CallerInterceptor.caller().name()), false));
+    answer(response, () -> {
+      overriding(request.getOverrideWindowReason(), "go ahead outside change windows (--override-window)");
+      overriding(request.getForceReason(), "deploy past a required promotion (--force)");
+      return record(rollouts.start(deployRequest(request), CallerInterceptor.caller().name()), false);
+    });
   }
 
   @Override
@@ -170,8 +192,20 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   @Override
   public void controlDeployment(ControlDeploymentRequest request, StreamObserver<DeploymentRecord> response) {
-    answer(response, () -> record(rollouts.control(request.getId(), request.getAction(), request.getRollback(),
-        request.getReason().strip(), CallerInterceptor.caller().name()), false));
+    answer(response, () -> {
+      boolean waitingWindow = request.getAction().equals("resume") && store.deployments().deployment(request.getId())
+          .map(d -> d.state().equals("waiting_window")).orElse(false);
+      overriding(waitingWindow ? request.getReason() : "", "resume a deployment outside its change windows");
+      return record(rollouts.control(request.getId(), request.getAction(), request.getRollback(),
+        request.getReason().strip(), CallerInterceptor.caller().name()), false);
+    });
+  }
+
+  /** An override ({@code reason} given) is an operator's decision; refused for anyone less. */
+  private static void overriding(String reason, String what) {
+    if (!reason.isBlank()) {
+      CallerInterceptor.require(Permissions.OVERRIDE, what);
+    }
   }
 
   @Override
@@ -187,7 +221,11 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   @Override
   public void promote(PromoteRequest request, StreamObserver<DeploymentRecord> response) {
-    answer(response, () -> record(environments.promote(request, CallerInterceptor.caller().name()), false));
+    answer(response, () -> {
+      overriding(request.getOverrideWindowReason(), "go ahead outside change windows (--override-window)");
+      overriding(request.getForceReason(), "promote past the lifecycle (--force)");
+      return record(environments.promote(request, CallerInterceptor.caller().name()), false);
+    });
   }
 
   @Override
@@ -205,12 +243,18 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   @Override
   public void reconfigure(ReconfigureRequest request, StreamObserver<DeploymentRecord> response) {
-    answer(response, () -> record(environments.reconfigure(request, CallerInterceptor.caller().name()), false));
+    answer(response, () -> {
+      overriding(request.getOverrideWindowReason(), "go ahead outside change windows (--override-window)");
+      return record(environments.reconfigure(request, CallerInterceptor.caller().name()), false);
+    });
   }
 
   @Override
   public void setFlags(SetFlagsRequest request, StreamObserver<DeploymentRecord> response) {
-    answer(response, () -> record(environments.setFlags(request, CallerInterceptor.caller().name()), false));
+    answer(response, () -> {
+      overriding(request.getOverrideWindowReason(), "go ahead outside change windows (--override-window)");
+      return record(environments.setFlags(request, CallerInterceptor.caller().name()), false);
+    });
   }
 
   @Override
@@ -244,6 +288,9 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     } catch (Rollouts.Refused | IllegalArgumentException e) {
       response.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
       return;
+    } catch (StatusRuntimeException e) {
+      response.onError(e); // a refusal with its own status: not found, permission denied
+      return;
     }
     response.onNext(result);
     response.onCompleted();
@@ -272,7 +319,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   @Override
   public void listAudit(ListAuditRequest request, StreamObserver<ListAuditResponse> response) {
     ListAuditResponse.Builder out = ListAuditResponse.newBuilder();
-    for (AuditEntry e : store.audit().recent(request.getLimit() > 0 ? request.getLimit() : 100)) {
+    for (AuditEntry e : store.audit().recent(request.getLimit() > 0 ? request.getLimit() : 100, request.getWho().strip())) {
       out.addEntries(AuditRecord.newBuilder().setSeq(e.seq()).setAtEpochMillis(e.at().toEpochMilli())
           .setActor(e.actor()).setAction(e.action()).setTarget(e.target()).setDetail(e.detail()));
     }
@@ -525,8 +572,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   public void removeAgent(RemoveAgentRequest request, StreamObserver<RemoveAgentResponse> response) {
     String admin = CallerInterceptor.caller().name();
     String agentId = request.getAgentId();
-    try {
-      answer(response, () -> rollouts.outsideDeployments(agentId, () -> {
+    answer(response, () -> rollouts.outsideDeployments(agentId, () -> {
         StoredAgent agent = store.agents().agent(agentId).orElseThrow(() -> Status.NOT_FOUND
             .withDescription("no agent " + agentId + " (see 'rackroll agents')").asRuntimeException());
         // Revoked before it is forgotten: a controller that dies in between lists it revoked, and
@@ -542,9 +588,77 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         return RemoveAgentResponse.newBuilder().setHostname(hostname).addAllSerials(revoked.getSerialsList())
             .setWasConnected(revoked.getWasConnected()).build();
       }));
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
+  }
+
+  // ---- people ----
+
+  @Override
+  public void addAdmin(AddAdminRequest request, StreamObserver<AddAdminResponse> response) {
+    String owner = CallerInterceptor.caller().name();
+    answer(response, () -> {
+      String name = request.getName();
+      PeerIdentity identity = PeerIdentity.admin(name); // checks the name
+      AdminRole role = AdminRole.parse(request.getRole());
+      java.security.PublicKey key;
+      try {
+        key = CertificateAuthority.verifiedRequestKey(io.rackroll.trust.Pem.decodeCsr(request.getCsrPem()));
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("the certificate request is not a valid PKCS#10 request (" + e.getMessage()
+            + "); make one with 'rackroll admin request " + name + "'");
+      }
+      if (!store.enrollment().addAdmin(name, role.label(), owner, clock.instant())) {
+        throw new Rollouts.Refused("admin " + name + " exists; revoke it first ('rackroll admin revoke " + name
+            + "') to give the name a new certificate or role");
+      }
+      X509Certificate cert = ca.issueClient(identity, key, ControllerPki.ADMIN_LIFETIME);
+      store.enrollment().adminIssued(name, Revocations.serial(cert), cert.getNotAfter().toInstant(), clock.instant());
+      admins.reload();
+      store.audit().record(AuditEntry.of(clock.instant(), owner, "admin add", name, "role " + role.label()
+          + ", certificate " + Revocations.serial(cert) + " until " + cert.getNotAfter().toInstant()));
+      log.atWarn().log("owner {} added admin {} ({})", owner, name, role.label());
+      return AddAdminResponse.newBuilder().setCertificatePem(io.rackroll.trust.Pem.encode(cert))
+          .setCaPem(io.rackroll.trust.Pem.encode(ca.certificate()))
+          .setNotAfterEpochMillis(cert.getNotAfter().getTime()).build();
+    });
+  }
+
+  @Override
+  public void listAdmins(ListAdminsRequest request, StreamObserver<ListAdminsResponse> response) {
+    ListAdminsResponse.Builder out = ListAdminsResponse.newBuilder();
+    for (StoredAdmin a : store.enrollment().admins(clock.instant())) {
+      out.addAdmins(AdminRecord.newBuilder().setName(a.name()).setRole(a.role()).setCreatedBy(a.createdBy())
+          .setCreatedEpochMillis(a.createdAt().toEpochMilli())
+          .setRevokedEpochMillis(a.revokedAt().map(java.time.Instant::toEpochMilli).orElse(0L))
+          .setRevokedBy(a.revokedBy()).setCertificates(a.certificates()));
     }
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void revokeAdmin(RevokeAdminRequest request, StreamObserver<RevokeAdminResponse> response) {
+    String owner = CallerInterceptor.caller().name();
+    String name = request.getName();
+    answer(response, () -> {
+        if (name.equals(owner)) {
+          throw new Rollouts.Refused("an owner cannot revoke itself; another owner must ('rackroll admin revoke "
+              + name + "')");
+        }
+        // Stored first, then journaled, then in force: a controller killed in between refuses them when it restarts.
+        List<String> serials = store.enrollment().revokeAdmin(name, owner, clock.instant()).orElseThrow(() ->
+            Status.NOT_FOUND.withDescription("no active admin " + name + " (see 'rackroll admin list')").asRuntimeException());
+        try {
+          revocations.retired("admin:" + name, serials);
+        } catch (java.io.IOException e) {
+          throw Status.INTERNAL.withDescription("admin " + name + " is revoked in the store, but its certificates could"
+              + " not be journaled in the data directory (" + e.getMessage() + "); fix the disk").asRuntimeException();
+        }
+        admins.reload();
+        String reason = request.getReason().isBlank() ? "" : ": " + request.getReason();
+        store.audit().record(AuditEntry.of(clock.instant(), owner, "admin revoke", name, "certificates " + serials + reason));
+        log.atWarn().log("owner {} revoked admin {} (certificates {}){}", owner, name, serials, reason);
+        return RevokeAdminResponse.newBuilder().addAllSerials(serials).build();
+    });
   }
 
   @Override

@@ -30,11 +30,40 @@ import javax.net.ssl.SSLSession;
 public final class CallerInterceptor implements ServerInterceptor {
   private static final Context.Key<PeerIdentity> CALLER = Context.key("rackroll-caller");
   private static final Context.Key<X509Certificate> CERTIFICATE = Context.key("rackroll-caller-certificate");
+  private static final Context.Key<AdminRole> ROLE = Context.key("rackroll-caller-role");
 
   private final Revocations revocations;
+  private final Admins admins;
+  /** Told of every admin call refused for its role: who tried what, for the audit. */
+  private final RefusalLog refusals;
 
-  public CallerInterceptor(Revocations revocations) {
+  /** Where refused admin calls go. */
+  @FunctionalInterface
+  public interface RefusalLog {
+    void refused(String admin, String method, String why);
+  }
+
+  public CallerInterceptor(Revocations revocations, Admins admins, RefusalLog refusals) {
     this.revocations = revocations;
+    this.admins = admins;
+    this.refusals = refusals;
+  }
+
+  /** The role of the current admin call's caller. */
+  public static AdminRole callerRole() {
+    AdminRole role = ROLE.get();
+    if (role == null) {
+      throw new IllegalStateException("no admin bound to this call");
+    }
+    return role;
+  }
+
+  /** Refuses the current call unless its admin holds {@code role}; {@code what} names the act. */
+  public static void require(AdminRole role, String what) {
+    if (!callerRole().atLeast(role)) {
+      throw Status.PERMISSION_DENIED.withDescription(caller() + " (" + callerRole().label() + ") may not " + what
+          + ": that needs the " + role.label() + " role or above").asRuntimeException();
+    }
   }
 
   /** The role each service requires; {@code Optional.empty()} means callable without a certificate. */
@@ -85,10 +114,30 @@ public final class CallerInterceptor implements ServerInterceptor {
               + " (expected: a certificate of role " + required.get().name().toLowerCase() + ")"));
     }
     if (revocations.refused(caller.get(), certificate.get())) {
-      return refuse(call, Status.PERMISSION_DENIED.withDescription(revokedMessage(caller.get(), certificate.get())));
+      return refuse(call, Status.PERMISSION_DENIED.withDescription(caller.get().role() == PeerIdentity.Role.ADMIN
+          ? "certificate " + Revocations.serial(certificate.get()) + " of " + caller.get() + " was revoked; ask an owner"
+              + " for a new one (rackroll admin add)"
+          : revokedMessage(caller.get(), certificate.get())));
     }
-    return Contexts.interceptCall(Context.current().withValue(CALLER, caller.get())
-        .withValue(CERTIFICATE, certificate.get()), call, headers, next);
+    Context context = Context.current().withValue(CALLER, caller.get()).withValue(CERTIFICATE, certificate.get());
+    if (required.get() == PeerIdentity.Role.ADMIN) {
+      String method = call.getMethodDescriptor().getBareMethodName();
+      Optional<AdminRole> role = admins.roleOf(caller.get().name());
+      if (role.isEmpty()) {
+        refusals.refused(caller.get().name(), method, "not an admin of this controller (revoked, or never added)");
+        return refuse(call, Status.PERMISSION_DENIED.withDescription(caller.get() + " is not an admin of this"
+            + " controller (revoked, or never added); ask an owner: rackroll admin add " + caller.get().name()));
+      }
+      Optional<AdminRole> needed = Permissions.required(method);
+      if (needed.isEmpty() || !role.get().atLeast(needed.get())) {
+        String why = needed.map(n -> "needs the " + n.label() + " role or above").orElse("no role may");
+        refusals.refused(caller.get().name(), method, why + "; " + caller.get().name() + " is " + role.get().label());
+        return refuse(call, Status.PERMISSION_DENIED.withDescription(caller.get() + " (" + role.get().label()
+            + ") may not call " + method + ": " + why));
+      }
+      context = context.withValue(ROLE, role.get());
+    }
+    return Contexts.interceptCall(context, call, headers, next);
   }
 
   /** What a revoked caller is told; agents recognise it by {@link PeerIdentity#REVOKED}. */

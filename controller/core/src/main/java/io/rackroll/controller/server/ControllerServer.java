@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.rackroll.controller.admin.AdminService;
 import io.rackroll.controller.admin.StatusReports;
+import io.rackroll.controller.auth.Admins;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.auth.RequestNames;
 import io.rackroll.controller.auth.Revocations;
@@ -32,6 +33,7 @@ import java.util.EnumSet;
 import java.util.Set;
 import java.util.stream.Stream;
 import java.io.IOException;
+import java.security.cert.X509Certificate;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -149,6 +151,15 @@ public final class ControllerServer implements AutoCloseable {
       log.warn("agent {} was revoked before an unclean stop that the database did not keep; revoked again",
           agentId);
     }
+    // The admin certificate 'controller init' made (or a CA rotation re-issued) is the first owner's:
+    // recorded, so that revoking that owner refuses it by serial too.
+    Path firstAdminCrt = ControllerPki.dir(dataDir).resolve("admin.crt");
+    if (java.nio.file.Files.exists(firstAdminCrt)) {
+      X509Certificate firstAdmin = io.rackroll.trust.Pem.readCertificates(firstAdminCrt).get(0);
+      store.enrollment().adminIssued(ControllerPki.ADMIN_NAME, Revocations.serial(firstAdmin),
+          firstAdmin.getNotAfter().toInstant(), clock.instant());
+    }
+    Admins admins = new Admins(store.enrollment(), clock);
     EnrollmentService enrollment = new EnrollmentService(tokens, pki.ca(), pki.trusted(), store.enrollment(), store.audit(), clock,
         config.agentCertificateLifetime(), revocations, registry, newAgentIds);
     ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize(), config.unpackLimits());
@@ -173,11 +184,12 @@ public final class ControllerServer implements AutoCloseable {
         .sslContext(MutualTls.server(pki.serverKey(), pki.serverChain(), pki.trusted()))
         .executor(callbacks)
         .intercept(new RequestNames()) // runs after the caller is known: strangers learn nothing from it
-        .intercept(new CallerInterceptor(revocations))
+        .intercept(new CallerInterceptor(revocations, admins, (admin, method, why) -> store.audit().record(
+            io.rackroll.controller.store.AuditEntry.of(clock.instant(), admin, "refused", method, why))))
         .intercept(new RpcMetrics(metrics.registry()))
         .addService(enrollment)
         .addService(new AgentLinkService(registry, enrollment))
-        .addService(new AdminService(tokens, store, registry, revocations, artifacts, artifactIo, rollouts,
+        .addService(new AdminService(tokens, store, registry, revocations, admins, pki.ca(), artifacts, artifactIo, rollouts,
             new StatusReports(store, registry, clock, version(), startedAt, () -> metrics.address(),
                 config.agentCertificateLifetime()), environments, clock))
         .addService(new ArtifactService(artifacts, store.releases(), artifactIo, pacer, config.maxConcurrentTransfers(),

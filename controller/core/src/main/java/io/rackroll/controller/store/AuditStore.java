@@ -7,5 +7,10 @@ public interface AuditStore {
   void record(AuditEntry entry);
 
   /** The newest {@code limit} audit entries, newest first. */
-  List<AuditEntry> recent(int limit);
+  default List<AuditEntry> recent(int limit) {
+    return recent(limit, "");
+  }
+
+  /** The newest {@code limit} audit entries of {@code actor} (every actor when empty), newest first. */
+  List<AuditEntry> recent(int limit, String actor);
 }

@@ -53,4 +53,22 @@ public interface EnrollmentStore {
 
   /** Serials of revoked certificates that have not expired at {@code now}. */
   Set<String> revokedSerials(Instant now);
+
+  /** Every admin, active or revoked, by name; certificates counted as of {@code now}. */
+  List<StoredAdmin> admins(Instant now);
+
+  /**
+   * Records admin {@code name} with {@code role}, or makes a revoked one active again (its old
+   * certificates stay refused). False when an active admin has that name.
+   */
+  boolean addAdmin(String name, String role, String by, Instant at);
+
+  /** Records a certificate issued to admin {@code name}; once only per serial. */
+  void adminIssued(String name, String serial, Instant notAfter, Instant at);
+
+  /**
+   * Revokes admin {@code name} and refuses every unexpired certificate issued to it; the serials
+   * refused now, or empty when there is no active admin of that name.
+   */
+  Optional<List<String>> revokeAdmin(String name, String by, Instant at);
 }

@@ -86,6 +86,9 @@ final class H2Import {
 
   private static int copy(Connection from, Connection to, String table) throws SQLException {
     int n = 0;
+    try (Statement clear = to.createStatement()) {
+      clear.executeUpdate("DELETE FROM " + table); // rows the migrations seed (the first owner) come from the old file
+    }
     try (Statement s = from.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM " + table)) {
       ResultSetMetaData meta = rs.getMetaData();
       List<String> columns = new ArrayList<>();

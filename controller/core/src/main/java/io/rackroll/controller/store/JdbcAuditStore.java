@@ -21,10 +21,13 @@ final class JdbcAuditStore implements AuditStore {
   }
 
   @Override
-  public List<AuditEntry> recent(int limit) {
+  public List<AuditEntry> recent(int limit, String actor) {
     return db.inTransaction("read audit log", c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT seq, at, actor, action, target, detail FROM audit"
-          + " ORDER BY seq DESC LIMIT " + Math.max(1, limit))) {
+          + (actor.isEmpty() ? "" : " WHERE actor = ?") + " ORDER BY seq DESC LIMIT " + Math.max(1, limit))) {
+        if (!actor.isEmpty()) {
+          ps.setString(1, actor);
+        }
         List<AuditEntry> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {

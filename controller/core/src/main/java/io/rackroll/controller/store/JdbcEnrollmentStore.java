@@ -280,4 +280,124 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
       return serials;
     });
   }
+
+  // ---- admins ----
+
+  @Override
+  public List<StoredAdmin> admins(Instant at) {
+    return db.inTransaction("read admins", c -> {
+      List<StoredAdmin> out = new java.util.ArrayList<>();
+      long now = at.toEpochMilli();
+      try (PreparedStatement ps = c.prepareStatement("SELECT a.name, a.role, a.created_by, a.created_at, a.revoked_at,"
+          + " a.revoked_by, (SELECT COUNT(*) FROM admin_certificates i WHERE i.name = a.name AND i.not_after > ?"
+          + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial))"
+          + " FROM admins a ORDER BY a.name")) {
+        ps.setLong(1, now);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            long revokedAt = rs.getLong(5);
+            Optional<Instant> revoked = rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(revokedAt));
+            out.add(new StoredAdmin(rs.getString(1), rs.getString(2), rs.getString(3), Instant.ofEpochMilli(rs.getLong(4)),
+                revoked, rs.getString(6), rs.getInt(7)));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public boolean addAdmin(String name, String role, String by, Instant at) {
+    return db.inTransaction("add admin " + name, c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE admins SET role = ?, created_at = ?, created_by = ?,"
+          + " revoked_at = NULL, revoked_by = '' WHERE name = ? AND revoked_at IS NOT NULL")) {
+        ps.setString(1, role);
+        ps.setLong(2, at.toEpochMilli());
+        ps.setString(3, by);
+        ps.setString(4, name);
+        if (ps.executeUpdate() == 1) {
+          return true;
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM admins WHERE name = ?")) {
+        ps.setString(1, name);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            return false;
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO admins (name, role, created_at, created_by) VALUES (?, ?, ?, ?)")) {
+        ps.setString(1, name);
+        ps.setString(2, role);
+        ps.setLong(3, at.toEpochMilli());
+        ps.setString(4, by);
+        ps.executeUpdate();
+      }
+      return true;
+    });
+  }
+
+  @Override
+  public void adminIssued(String name, String serial, Instant notAfter, Instant at) {
+    db.inTransaction("record certificate of admin " + name, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM admin_certificates WHERE serial = ?")) {
+        ps.setString(1, serial);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            return null;
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO admin_certificates (serial, name, not_after, issued_at) VALUES (?, ?, ?, ?)")) {
+        ps.setString(1, serial);
+        ps.setString(2, name);
+        ps.setLong(3, notAfter.toEpochMilli());
+        ps.setLong(4, at.toEpochMilli());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Optional<List<String>> revokeAdmin(String name, String by, Instant at) {
+    return db.inTransaction("revoke admin " + name, c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE admins SET revoked_at = ?, revoked_by = ?"
+          + " WHERE name = ? AND revoked_at IS NULL")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, by);
+        ps.setString(3, name);
+        if (ps.executeUpdate() == 0) {
+          return Optional.empty();
+        }
+      }
+      Map<String, Long> certificates = new LinkedHashMap<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT i.serial, i.not_after FROM admin_certificates i"
+          + " WHERE i.name = ? AND i.not_after > ?"
+          + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial) ORDER BY i.issued_at DESC")) {
+        ps.setString(1, name);
+        ps.setLong(2, at.toEpochMilli());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            certificates.put(rs.getString(1), rs.getLong(2));
+          }
+        }
+      }
+      for (Map.Entry<String, Long> cert : certificates.entrySet()) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO revoked_certificates"
+            + " (serial, agent_id, not_after, revoked_at, revoked_by) VALUES (?, ?, ?, ?, ?)")) {
+          ps.setString(1, cert.getKey());
+          ps.setString(2, name);
+          ps.setLong(3, cert.getValue());
+          ps.setLong(4, at.toEpochMilli());
+          ps.setString(5, by.length() > 63 ? by.substring(0, 63) : by);
+          ps.executeUpdate();
+        }
+      }
+      return Optional.of(List.copyOf(certificates.keySet()));
+    });
+  }
 }

@@ -140,6 +140,28 @@ public final class TestController implements Wire, AutoCloseable {
     return AdminGrpc.newBlockingStub(adminChannel).withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 
+  /**
+   * Adds admin {@code name} with {@code role} as an owner does (its key made here, only the request
+   * sent) and returns a stub on its own connection with the certificate issued.
+   */
+  public AdminGrpc.AdminBlockingStub addAdmin(String name, String role) {
+    java.security.KeyPair pair = io.rackroll.trust.Keys.newKeyPair();
+    return adminWith(pair.getPrivate(), issueAdmin(name, role, pair));
+  }
+
+  /** Has an owner issue {@code name} ({@code role}) a certificate for {@code pair}'s public key; returns it. */
+  public java.util.List<java.security.cert.X509Certificate> issueAdmin(String name, String role, java.security.KeyPair pair) {
+    var issued = admin().addAdmin(io.rackroll.proto.v1.AddAdminRequest.newBuilder().setName(name).setRole(role)
+        .setCsrPem(Pem.encodeCsr(io.rackroll.trust.Keys.csr(io.rackroll.trust.PeerIdentity.admin(name), pair))).build());
+    return Pem.certificates(issued.getCertificatePem());
+  }
+
+  /** A stub on a new connection presenting {@code chain}. */
+  public AdminGrpc.AdminBlockingStub adminWith(java.security.PrivateKey key, java.util.List<java.security.cert.X509Certificate> chain) {
+    return AdminGrpc.newBlockingStub(channel(MutualTls.client(key, chain, pki.trusted())))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
   /** Pushes an artifact as {@code rackroll release push} does (streamed); returns its digest. */
   public String push(Path artifact) throws Exception {
     return ReleaseUpload.upload(AdminGrpc.newStub(admin().getChannel()), artifact, java.nio.file.Files.size(artifact))
