@@ -606,12 +606,14 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         throw new IllegalArgumentException("the certificate request is not a valid PKCS#10 request (" + e.getMessage()
             + "); make one with 'rackroll admin request " + name + "'");
       }
-      if (!store.enrollment().addAdmin(name, role.label(), owner, clock.instant())) {
+      // Issued first, recorded with the admin in one transaction, handed out only once recorded:
+      // a controller killed in between leaves no admin without a certificate on record.
+      X509Certificate cert = ca.issueClient(identity, key, ControllerPki.ADMIN_LIFETIME);
+      if (!store.enrollment().addAdmin(name, role.label(), Revocations.serial(cert), cert.getNotAfter().toInstant(),
+          owner, clock.instant())) {
         throw new Rollouts.Refused("admin " + name + " exists; revoke it first ('rackroll admin revoke " + name
             + "') to give the name a new certificate or role");
       }
-      X509Certificate cert = ca.issueClient(identity, key, ControllerPki.ADMIN_LIFETIME);
-      store.enrollment().adminIssued(name, Revocations.serial(cert), cert.getNotAfter().toInstant(), clock.instant());
       admins.reload();
       store.audit().record(AuditEntry.of(clock.instant(), owner, "admin add", name, "role " + role.label()
           + ", certificate " + Revocations.serial(cert) + " until " + cert.getNotAfter().toInstant()));

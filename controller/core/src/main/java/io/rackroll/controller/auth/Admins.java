@@ -34,9 +34,4 @@ public final class Admins {
     return Optional.ofNullable(active.get(name));
   }
 
-  /** For tests and status: how many admins are active. */
-  public int activeCount() {
-    return active.size();
-  }
-
 }

@@ -58,10 +58,11 @@ public interface EnrollmentStore {
   List<StoredAdmin> admins(Instant now);
 
   /**
-   * Records admin {@code name} with {@code role}, or makes a revoked one active again (its old
-   * certificates stay refused). False when an active admin has that name.
+   * Records admin {@code name} with {@code role} and its first certificate, in one transaction, or
+   * makes a revoked one active again (its old certificates stay refused). False, recording
+   * nothing, when an active admin has that name.
    */
-  boolean addAdmin(String name, String role, String by, Instant at);
+  boolean addAdmin(String name, String role, String serial, Instant notAfter, String by, Instant at);
 
   /** Records a certificate issued to admin {@code name}; once only per serial. */
   void adminIssued(String name, String serial, Instant notAfter, Instant at);

@@ -149,17 +149,35 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
     }
   }
 
+  /** Where the certificates issued to a kind of holder are listed: agents' or admins'. */
+  private enum Issued {
+    AGENTS("issued_certificates", "agent_id"), ADMINS("admin_certificates", "name");
+
+    final String table;
+    final String holder;
+
+    Issued(String table, String holder) {
+      this.table = table;
+      this.holder = holder;
+    }
+  }
+
+  private static List<String> refuseIssued(Connection c, String agentId, String by, Instant at) throws SQLException {
+    return refuseIssued(c, Issued.AGENTS, agentId, by, at);
+  }
+
   /**
-   * Refuses every certificate issued to {@code agentId} that has not expired at {@code at}, except
+   * Refuses every certificate issued to {@code holder} that has not expired at {@code at}, except
    * those refused already. Returns the serials refused now, newest first.
    */
-  private static List<String> refuseIssued(Connection c, String agentId, String by, Instant at) throws SQLException {
-    Map<String, Long> certificates = unrefused(c, agentId, at);
+  private static List<String> refuseIssued(Connection c, Issued issued, String holder, String by, Instant at)
+      throws SQLException {
+    Map<String, Long> certificates = unrefused(c, issued, holder, at);
     for (Map.Entry<String, Long> cert : certificates.entrySet()) {
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO revoked_certificates"
           + " (serial, agent_id, not_after, revoked_at, revoked_by) VALUES (?, ?, ?, ?, ?)")) {
         ps.setString(1, cert.getKey());
-        ps.setString(2, agentId);
+        ps.setString(2, holder);
         ps.setLong(3, cert.getValue());
         ps.setLong(4, at.toEpochMilli());
         ps.setString(5, by.length() > 63 ? by.substring(0, 63) : by);
@@ -171,17 +189,17 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
 
   @Override
   public List<String> certificatesOf(String agentId, Instant now) {
-    return db.inTransaction("read certificates of " + agentId, c -> List.copyOf(unrefused(c, agentId, now).keySet()));
+    return db.inTransaction("read certificates of " + agentId, c -> List.copyOf(unrefused(c, Issued.AGENTS, agentId, now).keySet()));
   }
 
-  /** Serials (to their expiry) of the certificates issued to {@code agentId}, unexpired at {@code at} and not refused. */
-  private static Map<String, Long> unrefused(Connection c, String agentId, Instant at) throws SQLException {
+  /** Serials (to their expiry) of the certificates issued to {@code holder}, unexpired at {@code at} and not refused. */
+  private static Map<String, Long> unrefused(Connection c, Issued issued, String holder, Instant at) throws SQLException {
     Map<String, Long> certificates = new LinkedHashMap<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT i.serial, i.not_after FROM issued_certificates i"
-        + " WHERE i.agent_id = ? AND i.not_after > ?"
+    try (PreparedStatement ps = c.prepareStatement("SELECT i.serial, i.not_after FROM " + issued.table + " i"
+        + " WHERE i." + issued.holder + " = ? AND i.not_after > ?"
         + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial)"
         + " ORDER BY i.issued_at DESC, i.serial")) {
-      ps.setString(1, agentId);
+      ps.setString(1, holder);
       ps.setLong(2, at.toEpochMilli());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -307,59 +325,72 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
   }
 
   @Override
-  public boolean addAdmin(String name, String role, String by, Instant at) {
+  public boolean addAdmin(String name, String role, String serial, Instant notAfter, String by, Instant at) {
     return db.inTransaction("add admin " + name, c -> {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE admins SET role = ?, created_at = ?, created_by = ?,"
-          + " revoked_at = NULL, revoked_by = '' WHERE name = ? AND revoked_at IS NOT NULL")) {
-        ps.setString(1, role);
-        ps.setLong(2, at.toEpochMilli());
-        ps.setString(3, by);
-        ps.setString(4, name);
-        if (ps.executeUpdate() == 1) {
-          return true;
-        }
+      if (!addAdmin(c, name, role, by, at)) {
+        return false;
       }
-      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM admins WHERE name = ?")) {
-        ps.setString(1, name);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next()) {
-            return false;
-          }
-        }
-      }
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO admins (name, role, created_at, created_by) VALUES (?, ?, ?, ?)")) {
-        ps.setString(1, name);
-        ps.setString(2, role);
-        ps.setLong(3, at.toEpochMilli());
-        ps.setString(4, by);
-        ps.executeUpdate();
-      }
+      recordAdminCertificate(c, name, serial, notAfter, at);
       return true;
     });
+  }
+
+  private static boolean addAdmin(Connection c, String name, String role, String by, Instant at) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE admins SET role = ?, created_at = ?, created_by = ?,"
+        + " revoked_at = NULL, revoked_by = '' WHERE name = ? AND revoked_at IS NOT NULL")) {
+      ps.setString(1, role);
+      ps.setLong(2, at.toEpochMilli());
+      ps.setString(3, by);
+      ps.setString(4, name);
+      if (ps.executeUpdate() == 1) {
+        return true;
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM admins WHERE name = ?")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return false;
+        }
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO admins (name, role, created_at, created_by) VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, name);
+      ps.setString(2, role);
+      ps.setLong(3, at.toEpochMilli());
+      ps.setString(4, by);
+      ps.executeUpdate();
+    }
+    return true;
   }
 
   @Override
   public void adminIssued(String name, String serial, Instant notAfter, Instant at) {
     db.inTransaction("record certificate of admin " + name, c -> {
-      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM admin_certificates WHERE serial = ?")) {
-        ps.setString(1, serial);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next()) {
-            return null;
-          }
-        }
-      }
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO admin_certificates (serial, name, not_after, issued_at) VALUES (?, ?, ?, ?)")) {
-        ps.setString(1, serial);
-        ps.setString(2, name);
-        ps.setLong(3, notAfter.toEpochMilli());
-        ps.setLong(4, at.toEpochMilli());
-        ps.executeUpdate();
-      }
+      recordAdminCertificate(c, name, serial, notAfter, at);
       return null;
     });
+  }
+
+  private static void recordAdminCertificate(Connection c, String name, String serial, Instant notAfter, Instant at)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM admin_certificates WHERE serial = ?")) {
+      ps.setString(1, serial);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return;
+        }
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO admin_certificates (serial, name, not_after, issued_at) VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, serial);
+      ps.setString(2, name);
+      ps.setLong(3, notAfter.toEpochMilli());
+      ps.setLong(4, at.toEpochMilli());
+      ps.executeUpdate();
+    }
   }
 
   @Override
@@ -374,30 +405,7 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
           return Optional.empty();
         }
       }
-      Map<String, Long> certificates = new LinkedHashMap<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT i.serial, i.not_after FROM admin_certificates i"
-          + " WHERE i.name = ? AND i.not_after > ?"
-          + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial) ORDER BY i.issued_at DESC")) {
-        ps.setString(1, name);
-        ps.setLong(2, at.toEpochMilli());
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            certificates.put(rs.getString(1), rs.getLong(2));
-          }
-        }
-      }
-      for (Map.Entry<String, Long> cert : certificates.entrySet()) {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO revoked_certificates"
-            + " (serial, agent_id, not_after, revoked_at, revoked_by) VALUES (?, ?, ?, ?, ?)")) {
-          ps.setString(1, cert.getKey());
-          ps.setString(2, name);
-          ps.setLong(3, cert.getValue());
-          ps.setLong(4, at.toEpochMilli());
-          ps.setString(5, by.length() > 63 ? by.substring(0, 63) : by);
-          ps.executeUpdate();
-        }
-      }
-      return Optional.of(List.copyOf(certificates.keySet()));
+      return Optional.of(refuseIssued(c, Issued.ADMINS, name, by, at));
     });
   }
 }

@@ -17,6 +17,37 @@ import org.junit.jupiter.api.Test;
 /** What every backend's {@code EnrollmentStore} must do: tokens, enrollment, renewal and revocation. */
 abstract class EnrollmentStoreContract extends StoreContract {
   @Test
+  void anAdminIsAddedWithItsCertificateRevokedWithEveryCertificateAndMayBeAddedAgain() {
+    String name = id("adm");
+    Duration year = Duration.ofDays(365);
+    assertThat(store().enrollment().addAdmin(name, "deployer", "s1-" + name, T0.plus(year), "admin", T0)).isTrue();
+    assertThat(store().enrollment().addAdmin(name, "owner", "s2-" + name, T0.plus(year), "admin", T0))
+        .as("an active name is not given twice, nor its certificate recorded").isFalse();
+    store().enrollment().adminIssued(name, "s1-" + name, T0.plus(year), T0); // recorded once only
+    assertThat(store().enrollment().admins(T0.plusSeconds(1))).filteredOn(a -> a.name().equals(name)).singleElement()
+        .satisfies(a -> {
+          assertThat(a.role()).isEqualTo("deployer");
+          assertThat(a.active()).isTrue();
+          assertThat(a.certificates()).isEqualTo(1);
+        });
+
+    assertThat(store().enrollment().revokeAdmin(name, "admin", T0.plusSeconds(10))).hasValue(List.of("s1-" + name));
+    assertThat(store().enrollment().revokeAdmin(name, "admin", T0.plusSeconds(11))).isEmpty();
+    assertThat(store().enrollment().certificateRevoked("s1-" + name)).isTrue();
+
+    assertThat(store().enrollment().addAdmin(name, "viewer", "s3-" + name, T0.plus(year), "admin", T0.plusSeconds(20)))
+        .isTrue();
+    assertThat(store().enrollment().admins(T0.plusSeconds(21))).filteredOn(a -> a.name().equals(name)).singleElement()
+        .satisfies(a -> {
+          assertThat(a.role()).isEqualTo("viewer");
+          assertThat(a.active()).isTrue();
+          assertThat(a.certificates()).as("the old one stays refused").isEqualTo(1);
+        });
+    assertThat(store().enrollment().admins(T0)).filteredOn(a -> a.name().equals("admin")).singleElement()
+        .satisfies(a -> assertThat(a.role()).isEqualTo("owner"));
+  }
+
+  @Test
   void tokenIsSpentOnceAndCarriesItsLabels() {
     String t = id("t").substring(0, 8);
     store().enrollment().createToken(token(t, 1, T0.plus(Duration.ofHours(1))));
