@@ -139,10 +139,15 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
   /** Records a certificate issued to {@code agentId}, so that revoking or replacing the agent refuses it. */
   private static void issued(Connection c, String agentId, String serial, Instant notAfter, Instant at)
       throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO issued_certificates (serial, agent_id, not_after, issued_at) VALUES (?, ?, ?, ?)")) {
+    issued(c, Issued.AGENTS, agentId, serial, notAfter, at);
+  }
+
+  private static void issued(Connection c, Issued issued, String holder, String serial, Instant notAfter, Instant at)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + issued.table + " (serial, " + issued.holder
+        + ", not_after, issued_at) VALUES (?, ?, ?, ?)")) {
       ps.setString(1, serial);
-      ps.setString(2, agentId);
+      ps.setString(2, holder);
       ps.setLong(3, notAfter.toEpochMilli());
       ps.setLong(4, at.toEpochMilli());
       ps.executeUpdate();
@@ -383,14 +388,7 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
         }
       }
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO admin_certificates (serial, name, not_after, issued_at) VALUES (?, ?, ?, ?)")) {
-      ps.setString(1, serial);
-      ps.setString(2, name);
-      ps.setLong(3, notAfter.toEpochMilli());
-      ps.setLong(4, at.toEpochMilli());
-      ps.executeUpdate();
-    }
+    issued(c, Issued.ADMINS, name, serial, notAfter, at);
   }
 
   @Override
