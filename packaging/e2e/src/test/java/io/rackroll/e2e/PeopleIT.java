@@ -58,14 +58,66 @@ class PeopleIT {
       assertThat(veraRefused.path("target").asText()).isEqualTo("Deploy");
 
       // The owner lists and revokes; dave is refused from the next call on.
-      assertThat(fleet.rackroll("admin", "list").out()).containsPattern("admin +owner +1 +at init +active")
-          .containsPattern("dave +deployer +1 .* by admin +active").containsPattern("vera +viewer");
+      assertThat(fleet.rackroll("admin", "list").out()).containsPattern("admin +owner +all +1 +at init +active")
+          .containsPattern("dave +deployer +all +1 .* by admin +active").containsPattern("vera +viewer");
       Fleet.Cli revoke = fleet.rackroll("admin", "revoke", "dave", "--reason", "left the team");
       assertThat(revoke.exit()).as(revoke.toString()).isZero();
       Fleet.Cli after = fleet.rackroll("agents", "--credentials", dave.toString());
       assertThat(after.exit()).isEqualTo(1);
       assertThat(after.err()).contains("of admin dave was revoked; ask an owner for a new one");
-      assertThat(fleet.rackroll("admin", "list").out()).containsPattern("dave +deployer +0 .* revoked .* by admin");
+      assertThat(fleet.rackroll("admin", "list").out()).containsPattern("dave +deployer +all +0 .* revoked .* by admin");
     }
+  }
+
+  @Test
+  void aDeployerLimitedToStagingIsRefusedProductionAndRenewsItsOwnCertificate() throws Exception {
+    try (Fleet fleet = Fleet.start(dir)) {
+      fleet.startAgentWith("s1", "env=staging");
+      fleet.startAgentWith("p1", "env=prod");
+      fleet.awaitConnected(2);
+      Path file = dir.resolve("environments.yaml");
+      Files.writeString(file, """
+          lifecycle: [staging, production]
+          environments:
+            staging:
+              selector: env=staging
+              strategy: {healthGate: 0s}
+            production:
+              selector: env=prod
+              strategy: {healthGate: 0s}
+          """);
+      ok(fleet.rackroll("env", "apply", "-f", file.toString()));
+      fleet.web("1").push();
+
+      Path sam = dir.resolve("sam");
+      ok(fleet.rackroll("admin", "request", "sam", "--out", sam.toString()));
+      Fleet.Cli add = ok(fleet.rackroll("admin", "add", "sam", "--role", "deployer", "--env", "staging", "--csr",
+          sam.resolve("admin.csr").toString()));
+      assertThat(add.out()).startsWith("added admin sam (deployer in staging), certificate valid until ");
+      assertThat(fleet.rackroll("admin", "list").out()).containsPattern("sam +deployer +staging +1 ");
+
+      ok(fleet.rackroll("promote", "web@1", "--to", "staging", "--watch", "--credentials", sam.toString()));
+      Fleet.Cli production = fleet.rackroll("promote", "web@1", "--to", "production", "--credentials", sam.toString());
+      assertThat(production.exit()).isEqualTo(1);
+      assertThat(production.err().strip()).isEqualTo("rackroll: refused by the controller: web@1 would reach 1 host(s)"
+          + " of production, but you may change only staging; narrow the selector to those environments, or ask an"
+          + " operator");
+      Fleet.Cli everywhere = fleet.rackroll("deploy", "web@1", "--selector", "", "--credentials", sam.toString());
+      assertThat(everywhere.err()).contains("would reach 1 host(s) of production");
+      assertThat(fleet.rackroll("audit", "--who", "sam").out()).contains("refused");
+
+      // Sam renews with the key sam holds; the old certificate file is replaced, the new one works.
+      String before = Files.readString(sam.resolve("admin.crt"));
+      Fleet.Cli renew = ok(fleet.rackroll("admin", "renew", "--credentials", sam.toString()));
+      assertThat(renew.out()).startsWith("renewed: ").contains("admin.crt is valid until ");
+      assertThat(Files.readString(sam.resolve("admin.crt"))).isNotEqualTo(before);
+      assertThat(fleet.rackroll("admin", "list").out()).containsPattern("sam +deployer +staging +2 ");
+      ok(fleet.rackroll("agents", "--credentials", sam.toString()));
+    }
+  }
+
+  private static Fleet.Cli ok(Fleet.Cli r) {
+    assertThat(r.exit()).as(r.toString()).isZero();
+    return r;
   }
 }

@@ -78,13 +78,18 @@ final class AdminClient {
     }
   }
 
+  /** Where this admin's key and certificate are: --credentials, else the data directory's pki. */
+  Path credentialsDir() {
+    return credentials != null ? credentials : ControllerPki.dir(dataDir());
+  }
+
   /** Opens an mTLS channel as the admin. The caller closes it with {@link #close}. */
   ManagedChannel open() {
     if (credentials == null && !Files.isDirectory(dataDir())) {
       throw new IllegalStateException("no controller data directory at " + dataDir()
           + "; pass --data DIR (made by 'rackroll controller init') or set " + DATA_ENV);
     }
-    Path dir = credentials != null ? credentials : ControllerPki.dir(dataDir());
+    Path dir = credentialsDir();
     if (!Files.isDirectory(dir)) {
       throw new IllegalStateException("no admin credentials in " + dir
           + "; pass --data with the controller's data directory or --credentials DIR");

@@ -4,6 +4,8 @@ import io.rackroll.proto.v1.AddAdminRequest;
 import io.rackroll.proto.v1.AddAdminResponse;
 import io.rackroll.proto.v1.AdminRecord;
 import io.rackroll.proto.v1.ListAdminsRequest;
+import io.rackroll.proto.v1.RenewAdminRequest;
+import io.rackroll.proto.v1.RenewAdminResponse;
 import io.rackroll.proto.v1.RevokeAdminRequest;
 import io.rackroll.proto.v1.RevokeAdminResponse;
 import io.rackroll.trust.Keys;
@@ -31,7 +33,7 @@ import picocli.CommandLine.Parameters;
         + " operator (also rollbacks, tokens, agents, the environments file, --force and --override-window),"
         + " owner (also admins and secrets)."},
     subcommands = {AdminCommand.Request.class, AdminCommand.Add.class, AdminCommand.ListAdmins.class,
-        AdminCommand.Revoke.class})
+        AdminCommand.Renew.class, AdminCommand.Revoke.class})
 final class AdminCommand {
   static final String KEY = "admin.key";
   static final String CSR = "admin.csr";
@@ -79,6 +81,10 @@ final class AdminCommand {
     @Option(names = "--role", required = true, paramLabel = "ROLE", description = "viewer, deployer, operator or owner.")
     String role;
 
+    @Option(names = "--env", paramLabel = "ENV", description = "For a deployer: an environment it may change"
+        + " (repeat for more; default: every environment).")
+    java.util.List<String> environments = new java.util.ArrayList<>();
+
     @Option(names = "--csr", required = true, paramLabel = "FILE", description = "The request 'rackroll admin request'"
         + " wrote (" + CSR + ").")
     Path csr;
@@ -93,11 +99,12 @@ final class AdminCommand {
       Path dir = out != null ? out : csr.toAbsolutePath().getParent();
       return client.call(channel -> {
         AddAdminResponse r = client.stub(channel).addAdmin(AddAdminRequest.newBuilder().setName(name).setRole(role)
-            .setCsrPem(request).build());
+            .addAllEnvironments(environments).setCsrPem(request).build());
         Files.createDirectories(dir);
         SecureFiles.writeString(dir.resolve(CERTIFICATE), r.getCertificatePem(), SecureFiles.PUBLIC);
         SecureFiles.writeString(dir.resolve(CA), r.getCaPem(), SecureFiles.PUBLIC);
-        System.out.println("added admin " + name + " (" + role + "), certificate valid until "
+        System.out.println("added admin " + name + " (" + role + (environments.isEmpty() ? "" : " in "
+            + String.join(", ", environments)) + "), certificate valid until "
             + Instant.ofEpochMilli(r.getNotAfterEpochMillis()) + ": wrote " + dir.resolve(CERTIFICATE) + " and "
             + dir.resolve(CA) + "; hand both to " + name);
         return 0;
@@ -112,14 +119,35 @@ final class AdminCommand {
     @Override
     public Integer call() throws Exception {
       return client.call(channel -> {
-        System.out.printf("%-24s %-9s %-8s %-24s %s%n", "NAME", "ROLE", "CERTS", "ADDED", "STATE");
+        System.out.printf("%-24s %-9s %-16s %-6s %-24s %s%n", "NAME", "ROLE", "ENVIRONMENTS", "CERTS", "ADDED", "STATE");
         for (AdminRecord a : client.stub(channel).listAdmins(ListAdminsRequest.getDefaultInstance()).getAdminsList()) {
           String added = a.getCreatedEpochMillis() == 0 ? "at init" : Instant.ofEpochMilli(a.getCreatedEpochMillis())
               + " by " + a.getCreatedBy();
-          System.out.printf("%-24s %-9s %-8d %-24s %s%n", a.getName(), a.getRole(), a.getCertificates(), added,
+          String envs = a.getEnvironmentsCount() == 0 ? "all" : String.join(",", a.getEnvironmentsList());
+          System.out.printf("%-24s %-9s %-16s %-6d %-24s %s%n", a.getName(), a.getRole(), envs, a.getCertificates(), added,
               a.getRevokedEpochMillis() == 0 ? "active" : "revoked " + Instant.ofEpochMilli(a.getRevokedEpochMillis())
                   + " by " + a.getRevokedBy());
         }
+        return 0;
+      });
+    }
+  }
+
+  @Command(name = "renew", mixinStandardHelpOptions = true,
+      description = {"Get a new certificate for your own key before yours expires; your name and role stay.",
+          "Replaces " + CERTIFICATE + " in --credentials (or the data directory's pki) in one step; the key stays."})
+  static final class Renew implements Callable<Integer> {
+    @Mixin AdminClient client;
+
+    @Override
+    public Integer call() throws Exception {
+      Path dir = client.credentialsDir();
+      return client.call(channel -> {
+        RenewAdminResponse r = client.stub(channel).renewAdmin(RenewAdminRequest.getDefaultInstance());
+        // One file replaced whole (written, fsynced, renamed): a kill leaves the old or the new certificate.
+        SecureFiles.writeString(dir.resolve(CERTIFICATE), r.getCertificatePem(), SecureFiles.PUBLIC);
+        System.out.println("renewed: " + dir.resolve(CERTIFICATE) + " is valid until "
+            + Instant.ofEpochMilli(r.getNotAfterEpochMillis()));
         return 0;
       });
     }

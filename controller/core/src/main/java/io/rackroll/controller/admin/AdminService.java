@@ -3,6 +3,8 @@ package io.rackroll.controller.admin;
 import io.grpc.Status;
 import java.security.cert.X509Certificate;
 import io.rackroll.proto.v1.RevokeAdminResponse;
+import io.rackroll.proto.v1.RenewAdminRequest;
+import io.rackroll.proto.v1.RenewAdminResponse;
 import io.rackroll.proto.v1.RevokeAdminRequest;
 import io.rackroll.proto.v1.ListAdminsResponse;
 import io.rackroll.proto.v1.ListAdminsRequest;
@@ -147,7 +149,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     answer(response, () -> {
       overriding(request.getOverrideWindowReason(), "go ahead outside change windows (--override-window)");
       overriding(request.getForceReason(), "deploy past a required promotion (--force)");
-      return record(rollouts.start(deployRequest(request), CallerInterceptor.caller().name()), false);
+      return record(rollouts.start(deployRequest(request).within(CallerInterceptor.callerGrant().environments()),
+          CallerInterceptor.caller().name()), false);
     });
   }
 
@@ -196,6 +199,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       boolean waitingWindow = request.getAction().equals("resume") && store.deployments().deployment(request.getId())
           .map(d -> d.state().equals("waiting_window")).orElse(false);
       overriding(waitingWindow ? request.getReason() : "", "resume a deployment outside its change windows");
+      environments.requireReach(request.getId(), CallerInterceptor.callerGrant());
       return record(rollouts.control(request.getId(), request.getAction(), request.getRollback(),
         request.getReason().strip(), CallerInterceptor.caller().name()), false);
     });
@@ -281,10 +285,16 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   }
 
   /** Answers with {@code work}'s result; a refusal or a bad option is FAILED_PRECONDITION with its message. */
-  private static <T> void answer(StreamObserver<T> response, java.util.function.Supplier<T> work) {
+  private <T> void answer(StreamObserver<T> response, java.util.function.Supplier<T> work) {
     T result;
     try {
       result = work.get();
+    } catch (Rollouts.Forbidden e) {
+      // Refused for who asked, not for what: audited like a refusal for a role.
+      store.audit().record(AuditEntry.of(clock.instant(), CallerInterceptor.caller().name(), "refused", e.target(),
+          e.getMessage()));
+      response.onError(Status.PERMISSION_DENIED.withDescription(e.getMessage()).asRuntimeException());
+      return;
     } catch (Rollouts.Refused | IllegalArgumentException e) {
       response.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
       return;
@@ -599,6 +609,12 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       String name = request.getName();
       PeerIdentity identity = PeerIdentity.admin(name); // checks the name
       AdminRole role = AdminRole.parse(request.getRole());
+      List<String> scope = request.getEnvironmentsList().stream().distinct().sorted().toList();
+      if (!scope.isEmpty() && role != AdminRole.DEPLOYER) {
+        throw new IllegalArgumentException("--env limits a deployer only: a viewer reads every environment, an"
+            + " operator or owner changes them all");
+      }
+      environments.requireKnown(scope);
       java.security.PublicKey key;
       try {
         key = CertificateAuthority.verifiedRequestKey(io.rackroll.trust.Pem.decodeCsr(request.getCsrPem()));
@@ -609,16 +625,35 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       // Issued first, recorded with the admin in one transaction, handed out only once recorded:
       // a controller killed in between leaves no admin without a certificate on record.
       X509Certificate cert = ca.issueClient(identity, key, ControllerPki.ADMIN_LIFETIME);
-      if (!store.enrollment().addAdmin(name, role.label(), Revocations.serial(cert), cert.getNotAfter().toInstant(),
+      if (!store.enrollment().addAdmin(name, role.label(), scope, Revocations.serial(cert), cert.getNotAfter().toInstant(),
           owner, clock.instant())) {
         throw new Rollouts.Refused("admin " + name + " exists; revoke it first ('rackroll admin revoke " + name
             + "') to give the name a new certificate or role");
       }
       admins.reload();
       store.audit().record(AuditEntry.of(clock.instant(), owner, "admin add", name, "role " + role.label()
-          + ", certificate " + Revocations.serial(cert) + " until " + cert.getNotAfter().toInstant()));
+          + (scope.isEmpty() ? "" : " in " + String.join(", ", scope)) + ", certificate " + Revocations.serial(cert) + " until " + cert.getNotAfter().toInstant()));
       log.atWarn().log("owner {} added admin {} ({})", owner, name, role.label());
       return AddAdminResponse.newBuilder().setCertificatePem(io.rackroll.trust.Pem.encode(cert))
+          .setCaPem(io.rackroll.trust.Pem.encode(ca.certificate()))
+          .setNotAfterEpochMillis(cert.getNotAfter().getTime()).build();
+    });
+  }
+
+  @Override
+  public void renewAdmin(RenewAdminRequest request, StreamObserver<RenewAdminResponse> response) {
+    String name = CallerInterceptor.caller().name();
+    answer(response, () -> {
+      X509Certificate presented = CallerInterceptor.callerCertificate();
+      // The key stays where it is: the new certificate is for the key the caller just proved it holds.
+      X509Certificate cert = ca.issueClient(PeerIdentity.admin(name), presented.getPublicKey(),
+          ControllerPki.ADMIN_LIFETIME);
+      store.enrollment().adminIssued(name, Revocations.serial(cert), cert.getNotAfter().toInstant(), clock.instant());
+      store.audit().record(AuditEntry.of(clock.instant(), name, "admin renew", name, "certificate "
+          + Revocations.serial(presented) + " -> " + Revocations.serial(cert) + " until " + cert.getNotAfter().toInstant()));
+      log.info("admin {} renewed its certificate: {} -> {}, valid until {}", name, Revocations.serial(presented),
+          Revocations.serial(cert), cert.getNotAfter().toInstant());
+      return RenewAdminResponse.newBuilder().setCertificatePem(io.rackroll.trust.Pem.encode(cert))
           .setCaPem(io.rackroll.trust.Pem.encode(ca.certificate()))
           .setNotAfterEpochMillis(cert.getNotAfter().getTime()).build();
     });
@@ -628,7 +663,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   public void listAdmins(ListAdminsRequest request, StreamObserver<ListAdminsResponse> response) {
     ListAdminsResponse.Builder out = ListAdminsResponse.newBuilder();
     for (StoredAdmin a : store.enrollment().admins(clock.instant())) {
-      out.addAdmins(AdminRecord.newBuilder().setName(a.name()).setRole(a.role()).setCreatedBy(a.createdBy())
+      out.addAdmins(AdminRecord.newBuilder().setName(a.name()).setRole(a.role()).addAllEnvironments(a.environments()).setCreatedBy(a.createdBy())
           .setCreatedEpochMillis(a.createdAt().toEpochMilli())
           .setRevokedEpochMillis(a.revokedAt().map(java.time.Instant::toEpochMilli).orElse(0L))
           .setRevokedBy(a.revokedBy()).setCertificates(a.certificates()));

@@ -1,5 +1,7 @@
 package io.rackroll.controller.admin;
 
+import io.rackroll.controller.auth.Admins;
+import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.env.Environment;
 import io.rackroll.controller.env.EnvironmentService;
 import io.rackroll.controller.env.Environments;
@@ -37,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** The environment calls of the admin API: apply and show environments, promote, and where each version is. */
 final class EnvironmentAdmin {
@@ -53,6 +56,46 @@ final class EnvironmentAdmin {
     this.registry = registry;
     this.rollouts = rollouts;
     this.clock = clock;
+  }
+
+  /** The environments the current admin call's caller may change (empty: every one). */
+  private static Set<String> scope() {
+    return CallerInterceptor.callerGrant().environments();
+  }
+
+  /**
+   * Refuses an admin limited to some environments control of deployment {@code id} when any of
+   * its hosts is in another environment now, or in none.
+   */
+  void requireReach(String id, Admins.Grant grant) {
+    if (grant.environments().isEmpty()) {
+      return;
+    }
+    Environments envs = environments.current();
+    Map<String, StoredAgent> agents = new HashMap<>();
+    store.agents().all().forEach(a -> agents.put(a.id(), a));
+    store.deployments().deployment(id).ifPresent(d -> {
+      java.util.TreeSet<String> outside = new java.util.TreeSet<>();
+      for (Deployment.Host h : d.hosts()) {
+        String env = Optional.ofNullable(agents.get(h.agentId())).flatMap(envs::of).map(Environment::name).orElse("");
+        if (!grant.reaches(env)) {
+          outside.add(env.isEmpty() ? "no environment" : env);
+        }
+      }
+      if (!outside.isEmpty()) {
+        throw new Rollouts.Forbidden(id, "deployment " + id + " has hosts in " + String.join(", ", outside)
+            + ", but you may change only " + String.join(", ", new java.util.TreeSet<>(grant.environments()))
+            + "; ask an operator");
+      }
+    });
+  }
+
+  /** Checks that every name in {@code names} is an environment of the file applied now. */
+  void requireKnown(List<String> names) {
+    Environments envs = environments.current();
+    for (String name : names) {
+      named(envs, name);
+    }
   }
 
   EnvironmentsRecord apply(String yaml, String source, boolean dryRun, String admin) {
@@ -162,7 +205,7 @@ final class EnvironmentAdmin {
     Environment env = envs.get(request.getEnvironment()).orElseThrow();
     Map<String, String> options = strategy(env, request.getOptionsMap());
     Deployment d = rollouts.start(new Rollouts.Request(Rollouts.DEPLOY, request.getName(), request.getVersion(),
-        env.selector().text(), options, env.name(), request.getOverrideWindowReason().strip()), admin);
+        env.selector().text(), options, env.name(), request.getOverrideWindowReason().strip()).within(scope()), admin);
     if (refusal.isPresent()) {
       store.audit().record(AuditEntry.of(clock.instant(), admin, "promote --force", d.id(), release + " to " + env.name()
           + " although: " + refusal.get() + "; reason: " + force));
@@ -199,7 +242,8 @@ final class EnvironmentAdmin {
     }
     Map<String, String> options = strategy(env, request.getOptionsMap());
     return rollouts.start(new Rollouts.Request(Rollouts.RECONFIGURE, request.getName(), versions.keySet().iterator()
-        .next(), env.selector().text(), options, env.name(), request.getOverrideWindowReason().strip()), admin);
+        .next(), env.selector().text(), options, env.name(), request.getOverrideWindowReason().strip()).within(scope()),
+        admin);
   }
 
   /**
@@ -220,7 +264,7 @@ final class EnvironmentAdmin {
         + narrow);
     Map<String, String> options = strategy(env, request.getOptionsMap());
     return rollouts.start(new Rollouts.Request(Rollouts.FLAGS, request.getApp(), "", selector, options, env.name(),
-        request.getOverrideWindowReason().strip(), request.getChangesMap()), admin);
+        request.getOverrideWindowReason().strip(), request.getChangesMap()).within(scope()), admin);
   }
 
   /**

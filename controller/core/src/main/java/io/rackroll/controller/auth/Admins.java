@@ -5,6 +5,7 @@ import io.rackroll.controller.store.StoredAdmin;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -15,7 +16,23 @@ import java.util.stream.Collectors;
 public final class Admins {
   private final EnrollmentStore store;
   private final Clock clock;
-  private volatile Map<String, AdminRole> active = Map.of();
+  private volatile Map<String, Grant> active = Map.of();
+
+  /**
+   * What an admin may do: its role and, for a deployer, the environments it may change (empty:
+   * every one).
+   */
+  public record Grant(AdminRole role, Set<String> environments) {
+    public Grant {
+      environments = Set.copyOf(environments);
+    }
+
+    /** Whether this admin may change hosts of {@code environment} ("" for hosts of none). */
+    public boolean reaches(String environment) {
+      return environments.isEmpty() || environments.contains(environment);
+    }
+  }
+
 
   public Admins(EnrollmentStore store, Clock clock) {
     this.store = store;
@@ -26,11 +43,12 @@ public final class Admins {
   /** Reads the admins again; call after every change to them. */
   public void reload() {
     active = store.admins(clock.instant()).stream().filter(StoredAdmin::active)
-        .collect(Collectors.toUnmodifiableMap(StoredAdmin::name, a -> AdminRole.parse(a.role()), (a, b) -> a));
+        .collect(Collectors.toUnmodifiableMap(StoredAdmin::name,
+            a -> new Grant(AdminRole.parse(a.role()), Set.copyOf(a.environments())), (a, b) -> a));
   }
 
-  /** The role of active admin {@code name}; empty for one revoked or never added. */
-  public Optional<AdminRole> roleOf(String name) {
+  /** What active admin {@code name} may do; empty for one revoked or never added. */
+  public Optional<Grant> grantOf(String name) {
     return Optional.ofNullable(active.get(name));
   }
 

@@ -30,7 +30,7 @@ import javax.net.ssl.SSLSession;
 public final class CallerInterceptor implements ServerInterceptor {
   private static final Context.Key<PeerIdentity> CALLER = Context.key("rackroll-caller");
   private static final Context.Key<X509Certificate> CERTIFICATE = Context.key("rackroll-caller-certificate");
-  private static final Context.Key<AdminRole> ROLE = Context.key("rackroll-caller-role");
+  private static final Context.Key<Admins.Grant> GRANT = Context.key("rackroll-caller-grant");
 
   private final Revocations revocations;
   private final Admins admins;
@@ -51,11 +51,16 @@ public final class CallerInterceptor implements ServerInterceptor {
 
   /** The role of the current admin call's caller. */
   public static AdminRole callerRole() {
-    AdminRole role = ROLE.get();
-    if (role == null) {
+    return callerGrant().role();
+  }
+
+  /** What the current admin call's caller may do: its role and the environments it may change. */
+  public static Admins.Grant callerGrant() {
+    Admins.Grant grant = GRANT.get();
+    if (grant == null) {
       throw new IllegalStateException("no admin bound to this call");
     }
-    return role;
+    return grant;
   }
 
   /** Refuses the current call unless its admin holds {@code role}; {@code what} names the act. */
@@ -122,7 +127,8 @@ public final class CallerInterceptor implements ServerInterceptor {
     Context context = Context.current().withValue(CALLER, caller.get()).withValue(CERTIFICATE, certificate.get());
     if (required.get() == PeerIdentity.Role.ADMIN) {
       String method = call.getMethodDescriptor().getBareMethodName();
-      Optional<AdminRole> role = admins.roleOf(caller.get().name());
+      Optional<Admins.Grant> grant = admins.grantOf(caller.get().name());
+      Optional<AdminRole> role = grant.map(Admins.Grant::role);
       if (role.isEmpty()) {
         refusals.refused(caller.get().name(), method, "not an admin of this controller (revoked, or never added)");
         return refuse(call, Status.PERMISSION_DENIED.withDescription(caller.get() + " is not an admin of this"
@@ -135,7 +141,7 @@ public final class CallerInterceptor implements ServerInterceptor {
         return refuse(call, Status.PERMISSION_DENIED.withDescription(caller.get() + " (" + role.get().label()
             + ") may not call " + method + ": " + why));
       }
-      context = context.withValue(ROLE, role.get());
+      context = context.withValue(GRANT, grant.get());
     }
     return Contexts.interceptCall(context, call, headers, next);
   }

@@ -23,7 +23,7 @@ public final class Permissions {
       entry("Plan", VIEWER), entry("GetDeployment", VIEWER), entry("ListDeployments", VIEWER),
       entry("ListAudit", VIEWER), entry("AgentHistory", VIEWER), entry("GetStatus", VIEWER),
       entry("GetEnvironments", VIEWER), entry("EnvironmentDiff", VIEWER), entry("GetFlags", VIEWER),
-      entry("ListAdmins", VIEWER),
+      entry("ListAdmins", VIEWER), entry("RenewAdmin", VIEWER),
       // Changing what runs.
       entry("PushRelease", DEPLOYER), entry("Deploy", DEPLOYER), entry("Promote", DEPLOYER),
       entry("Reconfigure", DEPLOYER), entry("SetFlags", DEPLOYER), entry("ControlDeployment", DEPLOYER),

@@ -89,6 +89,11 @@ final class Planning {
           + String.join("; ", ambiguous.subList(0, Math.min(5, ambiguous.size()))) + (ambiguous.size() > 5 ? "; ..." : "")
           + "; make the selectors exclusive and apply the environments file again");
     }
+    if (starting && !request.scope().isEmpty()) {
+      outsideScope(request, chosen).ifPresent(why -> {
+        throw new Rollouts.Forbidden(request.release(), why);
+      });
+    }
     // The way in before the time of day: with a window open, the deploy would still be refused.
     Optional<String> forced = Optional.empty();
     if (kind.installs() && request.environment().isEmpty()) {
@@ -138,6 +143,27 @@ final class Planning {
           + " others with --skip-unfit or narrow the selector");
     }
     return new Prepared(plan, apps, forced);
+  }
+
+  /**
+   * Why an admin limited to some environments may not reach {@code chosen}: some are in another
+   * environment, or in none.
+   */
+  private Optional<String> outsideScope(Request request, List<StoredAgent> chosen) {
+    Map<String, Integer> outside = new java.util.TreeMap<>();
+    for (StoredAgent a : chosen) {
+      String environment = environments.current().of(a).map(Environment::name).orElse("");
+      if (!request.scope().contains(environment)) {
+        outside.merge(environment.isEmpty() ? "no environment" : environment, 1, Integer::sum);
+      }
+    }
+    if (outside.isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> where = outside.entrySet().stream().map(e -> e.getValue() + " host(s) of " + e.getKey()).toList();
+    return Optional.of(request.release() + " would reach " + String.join(" and ",
+        where) + ", but you may change only " + String.join(", ", new java.util.TreeSet<>(request.scope()))
+        + "; narrow the selector to those environments, or ask an operator");
   }
 
   /**

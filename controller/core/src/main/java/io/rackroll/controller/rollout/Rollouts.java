@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -118,8 +119,26 @@ public final class Rollouts implements FleetListener, AutoCloseable {
    * @param force why a deploy may reach hosts of an environment that takes releases by promotion
    *     only (audited), else empty
    */
+  /**
+   * What an admin asked for. {@code scope}: the environments the asking admin may change (empty:
+   * every one); a deployment reaching a host outside them is refused.
+   */
   public record Request(String kind, String app, String version, String selector, Map<String, String> options,
-      String environment, String windowOverride, Map<String, String> flags, String force) {
+      String environment, String windowOverride, Map<String, String> flags, String force, Set<String> scope) {
+    public Request {
+      scope = Set.copyOf(scope);
+    }
+
+    public Request(String kind, String app, String version, String selector, Map<String, String> options,
+        String environment, String windowOverride, Map<String, String> flags, String force) {
+      this(kind, app, version, selector, options, environment, windowOverride, flags, force, Set.of());
+    }
+
+    /** This request, by an admin who may change only the hosts of {@code environments} (empty: all). */
+    public Request within(Set<String> environments) {
+      return new Request(kind, app, version, selector, options, environment, windowOverride, flags, force, environments);
+    }
+
     public Request(String kind, String app, String version, String selector, Map<String, String> options) {
       this(kind, app, version, selector, options, "", "");
     }
@@ -166,6 +185,23 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   public static final class Refused extends RuntimeException {
     public Refused(String message) {
       super(message);
+    }
+  }
+
+  /**
+   * Why the asking admin may not do what it asked (it reaches beyond the environments it may
+   * change); the message is for the admin, {@code target} what it tried to change.
+   */
+  public static final class Forbidden extends RuntimeException {
+    private final String target;
+
+    public Forbidden(String target, String message) {
+      super(message);
+      this.target = target;
+    }
+
+    public String target() {
+      return target;
     }
   }
 

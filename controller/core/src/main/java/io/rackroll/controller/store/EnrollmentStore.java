@@ -62,7 +62,7 @@ public interface EnrollmentStore {
    * makes a revoked one active again (its old certificates stay refused). False, recording
    * nothing, when an active admin has that name.
    */
-  boolean addAdmin(String name, String role, String serial, Instant notAfter, String by, Instant at);
+  boolean addAdmin(String name, String role, List<String> environments, String serial, Instant notAfter, String by, Instant at);
 
   /** Records a certificate issued to admin {@code name}; once only per serial. */
   void adminIssued(String name, String serial, Instant notAfter, Instant at);

@@ -312,7 +312,7 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
       List<StoredAdmin> out = new java.util.ArrayList<>();
       long now = at.toEpochMilli();
       try (PreparedStatement ps = c.prepareStatement("SELECT a.name, a.role, a.created_by, a.created_at, a.revoked_at,"
-          + " a.revoked_by, (SELECT COUNT(*) FROM admin_certificates i WHERE i.name = a.name AND i.not_after > ?"
+          + " a.revoked_by, a.environments, (SELECT COUNT(*) FROM admin_certificates i WHERE i.name = a.name AND i.not_after > ?"
           + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial))"
           + " FROM admins a ORDER BY a.name")) {
         ps.setLong(1, now);
@@ -320,8 +320,10 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
           while (rs.next()) {
             long revokedAt = rs.getLong(5);
             Optional<Instant> revoked = rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(revokedAt));
-            out.add(new StoredAdmin(rs.getString(1), rs.getString(2), rs.getString(3), Instant.ofEpochMilli(rs.getLong(4)),
-                revoked, rs.getString(6), rs.getInt(7)));
+            String environments = rs.getString(7);
+            out.add(new StoredAdmin(rs.getString(1), rs.getString(2), environments.isEmpty() ? List.of()
+                : List.of(environments.split(",")), rs.getString(3), Instant.ofEpochMilli(rs.getLong(4)), revoked,
+                rs.getString(6), rs.getInt(8)));
           }
         }
       }
@@ -330,9 +332,10 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
   }
 
   @Override
-  public boolean addAdmin(String name, String role, String serial, Instant notAfter, String by, Instant at) {
+  public boolean addAdmin(String name, String role, List<String> environments, String serial, Instant notAfter,
+      String by, Instant at) {
     return db.inTransaction("add admin " + name, c -> {
-      if (!addAdmin(c, name, role, by, at)) {
+      if (!addAdmin(c, name, role, String.join(",", environments), by, at)) {
         return false;
       }
       recordAdminCertificate(c, name, serial, notAfter, at);
@@ -340,13 +343,15 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
     });
   }
 
-  private static boolean addAdmin(Connection c, String name, String role, String by, Instant at) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE admins SET role = ?, created_at = ?, created_by = ?,"
-        + " revoked_at = NULL, revoked_by = '' WHERE name = ? AND revoked_at IS NOT NULL")) {
+  private static boolean addAdmin(Connection c, String name, String role, String environments, String by, Instant at)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE admins SET role = ?, environments = ?, created_at = ?,"
+        + " created_by = ?, revoked_at = NULL, revoked_by = '' WHERE name = ? AND revoked_at IS NOT NULL")) {
       ps.setString(1, role);
-      ps.setLong(2, at.toEpochMilli());
-      ps.setString(3, by);
-      ps.setString(4, name);
+      ps.setString(2, environments);
+      ps.setLong(3, at.toEpochMilli());
+      ps.setString(4, by);
+      ps.setString(5, name);
       if (ps.executeUpdate() == 1) {
         return true;
       }
@@ -360,11 +365,12 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
       }
     }
     try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO admins (name, role, created_at, created_by) VALUES (?, ?, ?, ?)")) {
+        "INSERT INTO admins (name, role, environments, created_at, created_by) VALUES (?, ?, ?, ?, ?)")) {
       ps.setString(1, name);
       ps.setString(2, role);
-      ps.setLong(3, at.toEpochMilli());
-      ps.setString(4, by);
+      ps.setString(3, environments);
+      ps.setLong(4, at.toEpochMilli());
+      ps.setString(5, by);
       ps.executeUpdate();
     }
     return true;

@@ -137,6 +137,32 @@ class RolesTest {
   }
 
   @Test
+  void anAdminRenewsItsOwnCertificateForTheSameKeyNameAndRole() throws Exception {
+    KeyPair key = Keys.newKeyPair();
+    var first = controller.issueAdmin("dave", "deployer", key);
+    var renewed = controller.adminWith(key.getPrivate(), first).renewAdmin(
+        io.rackroll.proto.v1.RenewAdminRequest.getDefaultInstance());
+    var second = io.rackroll.trust.Pem.certificates(renewed.getCertificatePem());
+    assertThat(second.get(0).getSerialNumber()).isNotEqualTo(first.get(0).getSerialNumber());
+    assertThat(second.get(0).getPublicKey()).isEqualTo(key.getPublic());
+    assertThat(PeerIdentity.of(second.get(0))).contains(PeerIdentity.admin("dave"));
+
+    AdminBlockingStub dave = controller.adminWith(key.getPrivate(), second);
+    assertThat(refusal(() -> dave.createToken(CreateTokenRequest.newBuilder().putLabels("rack", "r1").build())))
+        .as("the role stays").contains("(deployer) may not call CreateToken");
+    assertThat(controller.admin().listAdmins(ListAdminsRequest.getDefaultInstance()).getAdminsList())
+        .filteredOn(a -> a.getName().equals("dave")).singleElement()
+        .satisfies(a -> assertThat(a.getCertificates()).isEqualTo(2));
+    assertThat(controller.admin().listAudit(ListAuditRequest.newBuilder().setWho("dave").build()).getEntriesList())
+        .extracting(AuditRecord::getAction).contains("admin renew");
+
+    // Revoking the name refuses both certificates: renewal made no way around it.
+    assertThat(controller.admin().revokeAdmin(RevokeAdminRequest.newBuilder().setName("dave").build())
+        .getSerialsList()).hasSize(2);
+    assertThat(refusal(() -> dave.listAgents(ListAgentsRequest.getDefaultInstance()))).contains("was revoked");
+  }
+
+  @Test
   void aCertificateOfTheCaForSomeoneNeverAddedIsRefusedAndTheFirstAdminIsAnOwner() {
     // A certificate the CA signed (say, by hand with its key) for a name no owner added.
     KeyPair pair = Keys.newKeyPair();

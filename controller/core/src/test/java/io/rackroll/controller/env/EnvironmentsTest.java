@@ -208,6 +208,62 @@ class EnvironmentsTest {
   }
 
   @Test
+  void aDeployerLimitedToStagingChangesStagingAndNothingElse() throws Exception {
+    apply(TWO);
+    assertThat(refusal(() -> controller.addAdmin("sam", "deployer", "qa"))).isEqualTo("no environment \"qa\""
+        + " (defined: staging, production)");
+    assertThat(refusal(() -> controller.addAdmin("sam", "operator", "staging"))).isEqualTo("--env limits a deployer"
+        + " only: a viewer reads every environment, an operator or owner changes them all");
+    var sam = controller.addAdmin("sam", "deployer", "staging");
+    assertThat(controller.admin().listAdmins(io.rackroll.proto.v1.ListAdminsRequest.getDefaultInstance())
+        .getAdminsList()).filteredOn(a -> a.getName().equals("sam")).singleElement()
+        .satisfies(a -> assertThat(a.getEnvironmentsList()).containsExactly("staging"));
+
+    // Staging: promote, deploy, flags, control of its own deployment.
+    DeploymentRecord inStaging = sam.promote(PromoteRequest.newBuilder().setName("web").setVersion("1")
+        .setEnvironment("staging").build());
+    assertThat(sam.controlDeployment(ControlDeploymentRequest.newBuilder().setId(inStaging.getId()).setAction("pause")
+        .build()).getState()).isEqualTo("paused");
+    sam.controlDeployment(ControlDeploymentRequest.newBuilder().setId(inStaging.getId()).setAction("resume").build());
+    activate(staging);
+    assertThat(hosts.awaitEnd(inStaging.getId()).getState()).isEqualTo("completed");
+
+    // Production, by any way in: refused with the environments named; nothing starts.
+    String why = "web@1 would reach 2 host(s) of production, but you may change only staging; narrow the selector to"
+        + " those environments, or ask an operator";
+    assertThat(denied(() -> sam.promote(PromoteRequest.newBuilder().setName("web").setVersion("1")
+        .setEnvironment("production").build()))).isEqualTo(why);
+    assertThat(denied(() -> sam.deploy(DeployRequest.newBuilder().setName("web").setVersion("2").setSelector("rack=r1")
+        .build()))).isEqualTo("web@2 would reach 1 host(s) of production, but you may change only staging; narrow the"
+            + " selector to those environments, or ask an operator");
+    assertThat(denied(() -> sam.setFlags(SetFlagsRequest.newBuilder().setApp("web").setEnvironment("production")
+        .putChanges("checkout.v2", "true").build()))).isEqualTo("web flags checkout.v2=true would reach 2 host(s) of"
+            + " production, but you may change only staging; narrow the selector to those environments, or ask an"
+            + " operator");
+    DeploymentRecord inProduction = promote("1", "production");
+    assertThat(denied(() -> sam.controlDeployment(ControlDeploymentRequest.newBuilder().setId(inProduction.getId())
+        .setAction("abort").build()))).isEqualTo("deployment " + inProduction.getId() + " has hosts in production, but"
+            + " you may change only staging; ask an operator");
+    assertThat(controller.admin().getDeployment(io.rackroll.proto.v1.GetDeploymentRequest.newBuilder()
+        .setId(inProduction.getId()).build()).getState()).isEqualTo("running");
+    assertThat(controller.admin().listDeployments(io.rackroll.proto.v1.ListDeploymentsRequest.getDefaultInstance())
+        .getDeploymentsList()).extracting(DeploymentRecord::getCreatedBy).containsOnly("sam", "admin");
+    assertThat(controller.admin().listAudit(ListAuditRequest.newBuilder().setWho("sam").build()).getEntriesList())
+        .filteredOn(a -> a.getAction().equals("refused")).extracting(AuditRecord::getTarget)
+        .containsExactlyInAnyOrder("web@1", "web@2", "web flags checkout.v2=true", inProduction.getId());
+  }
+
+  private static String denied(Runnable call) {
+    try {
+      call.run();
+    } catch (StatusRuntimeException e) {
+      assertThat(e.getStatus().getCode()).isIn(Status.Code.FAILED_PRECONDITION, Status.Code.PERMISSION_DENIED);
+      return e.getStatus().getDescription();
+    }
+    throw new AssertionError("not refused");
+  }
+
+  @Test
   void aPlainDeployReachingAnEnvironmentThatRequiresPromotionIsRefusedUnlessForced() throws Exception {
     apply(TWO.replace("strategy: {canary: \"0\", batch: \"1\", healthGate: 0s}",
         "strategy: {canary: \"0\", batch: \"1\", healthGate: 0s}\n    requirePromotion: true"));

@@ -20,8 +20,8 @@ abstract class EnrollmentStoreContract extends StoreContract {
   void anAdminIsAddedWithItsCertificateRevokedWithEveryCertificateAndMayBeAddedAgain() {
     String name = id("adm");
     Duration year = Duration.ofDays(365);
-    assertThat(store().enrollment().addAdmin(name, "deployer", "s1-" + name, T0.plus(year), "admin", T0)).isTrue();
-    assertThat(store().enrollment().addAdmin(name, "owner", "s2-" + name, T0.plus(year), "admin", T0))
+    assertThat(store().enrollment().addAdmin(name, "deployer", List.of(), "s1-" + name, T0.plus(year), "admin", T0)).isTrue();
+    assertThat(store().enrollment().addAdmin(name, "owner", List.of(), "s2-" + name, T0.plus(year), "admin", T0))
         .as("an active name is not given twice, nor its certificate recorded").isFalse();
     store().enrollment().adminIssued(name, "s1-" + name, T0.plus(year), T0); // recorded once only
     assertThat(store().enrollment().admins(T0.plusSeconds(1))).filteredOn(a -> a.name().equals(name)).singleElement()
@@ -35,7 +35,7 @@ abstract class EnrollmentStoreContract extends StoreContract {
     assertThat(store().enrollment().revokeAdmin(name, "admin", T0.plusSeconds(11))).isEmpty();
     assertThat(store().enrollment().certificateRevoked("s1-" + name)).isTrue();
 
-    assertThat(store().enrollment().addAdmin(name, "viewer", "s3-" + name, T0.plus(year), "admin", T0.plusSeconds(20)))
+    assertThat(store().enrollment().addAdmin(name, "viewer", List.of(), "s3-" + name, T0.plus(year), "admin", T0.plusSeconds(20)))
         .isTrue();
     assertThat(store().enrollment().admins(T0.plusSeconds(21))).filteredOn(a -> a.name().equals(name)).singleElement()
         .satisfies(a -> {

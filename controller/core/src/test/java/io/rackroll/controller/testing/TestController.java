@@ -144,14 +144,19 @@ public final class TestController implements Wire, AutoCloseable {
    * Adds admin {@code name} with {@code role} as an owner does (its key made here, only the request
    * sent) and returns a stub on its own connection with the certificate issued.
    */
-  public AdminGrpc.AdminBlockingStub addAdmin(String name, String role) {
+  public AdminGrpc.AdminBlockingStub addAdmin(String name, String role, String... environments) {
     java.security.KeyPair pair = io.rackroll.trust.Keys.newKeyPair();
-    return adminWith(pair.getPrivate(), issueAdmin(name, role, pair));
+    return adminWith(pair.getPrivate(), issueAdmin(name, role, pair, environments));
   }
 
-  /** Has an owner issue {@code name} ({@code role}) a certificate for {@code pair}'s public key; returns it. */
-  public java.util.List<java.security.cert.X509Certificate> issueAdmin(String name, String role, java.security.KeyPair pair) {
+  /**
+   * Has an owner issue {@code name} ({@code role}, limited to {@code environments} if any) a
+   * certificate for {@code pair}'s public key; returns it.
+   */
+  public java.util.List<java.security.cert.X509Certificate> issueAdmin(String name, String role,
+      java.security.KeyPair pair, String... environments) {
     var issued = admin().addAdmin(io.rackroll.proto.v1.AddAdminRequest.newBuilder().setName(name).setRole(role)
+        .addAllEnvironments(java.util.List.of(environments))
         .setCsrPem(Pem.encodeCsr(io.rackroll.trust.Keys.csr(io.rackroll.trust.PeerIdentity.admin(name), pair))).build());
     return Pem.certificates(issued.getCertificatePem());
   }
