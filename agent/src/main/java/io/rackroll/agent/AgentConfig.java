@@ -13,6 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import io.rackroll.agent.identity.ReleaseTrust;
+import io.rackroll.trust.ReleaseKey;
 
 /**
  * The agent's settings, from {@code /etc/rackroll/agent.yaml} (or {@code --config}) with flags
@@ -21,7 +24,7 @@ import java.time.Duration;
  */
 record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration factsInterval,
     Duration reconnectBackoffBase, Duration reconnectBackoffCap, int keepReleases, Duration healthReportInterval,
-    HostPort metrics) {
+    HostPort metrics, List<ReleaseKey> releaseKeys, ReleaseTrust.Policy requireSignedReleases) {
   static final Path DEFAULT_FILE = Path.of("/etc/rackroll/agent.yaml");
   static final Path DEFAULT_STATE = Path.of("/var/lib/rackroll");
 
@@ -40,7 +43,7 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: controller, stateDir, pkiDir, factsInterval,"
           + " reconnectBackoffBase, reconnectBackoffCap, keepReleases,"
-          + " healthReportInterval, metrics)", e);
+          + " healthReportInterval, metrics, releaseKeys, requireSignedReleases)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -58,10 +61,24 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
           Durations.parse("reconnectBackoffCap", form.reconnectBackoffCap),
           keep(form.keepReleases),
           Durations.parse("healthReportInterval", form.healthReportInterval),
-          form.metrics == null || form.metrics.equals("off") ? null : HostPort.parse("metrics", form.metrics));
+          form.metrics == null || form.metrics.equals("off") ? null : HostPort.parse("metrics", form.metrics),
+          releaseKeys(form.releaseKeys),
+          ReleaseTrust.Policy.parse(form.requireSignedReleases));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
+  }
+
+  private static List<ReleaseKey> releaseKeys(List<String> lines) {
+    List<ReleaseKey> keys = new java.util.ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      try {
+        keys.add(ReleaseKey.parse(lines.get(i)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("releaseKeys[" + i + "]: " + e.getMessage());
+      }
+    }
+    return keys;
   }
 
   private static int keep(int n) {
@@ -73,17 +90,17 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
 
   AgentConfig withController(HostPort c) {
     return new AgentConfig(c, stateDir, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap, keepReleases,
-        healthReportInterval, metrics);
+        healthReportInterval, metrics, releaseKeys, requireSignedReleases);
   }
 
   AgentConfig withStateDir(Path s) {
     return new AgentConfig(controller, s, pkiDir, factsInterval, reconnectBackoffBase, reconnectBackoffCap, keepReleases,
-        healthReportInterval, metrics);
+        healthReportInterval, metrics, releaseKeys, requireSignedReleases);
   }
 
   AgentConfig withFactsInterval(Duration d) {
     return new AgentConfig(controller, stateDir, pkiDir, d, reconnectBackoffBase, reconnectBackoffCap, keepReleases,
-        healthReportInterval, metrics);
+        healthReportInterval, metrics, releaseKeys, requireSignedReleases);
   }
 
   static final class FileForm {
@@ -96,5 +113,7 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
     @JsonProperty public int keepReleases = 3;
     @JsonProperty public String healthReportInterval = "30s";
     @JsonProperty public String metrics = "off";
+    @JsonProperty public List<String> releaseKeys = List.of();
+    @JsonProperty public String requireSignedReleases = "false";
   }
 }

@@ -4,6 +4,8 @@ import io.rackroll.release.HostFit;
 import io.rackroll.agent.identity.AgentIdentity;
 import io.rackroll.agent.identity.CertificateRenewal;
 import io.rackroll.agent.identity.Enroller;
+import io.rackroll.agent.identity.ReleaseTrust;
+import io.rackroll.trust.ReleaseKey;
 import io.rackroll.agent.inventory.Inventory;
 import io.grpc.ManagedChannel;
 import io.rackroll.agent.artifact.ArtifactCache;
@@ -22,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -123,6 +126,11 @@ public final class AgentMain {
       identity(config).saveController(config.controller().toString());
       System.out.println("Enrolled agent " + r.agentId() + " with controller " + config.controller());
       System.out.println("  labels       " + r.labels());
+      if (!r.releaseKeys().isEmpty()) {
+        ReleaseTrust trust = releaseTrust(config);
+        System.out.println("  release keys " + String.join(", ", trust.keyIds()) + (trust.required()
+            ? " (only releases they sign install here)" : " (requireSignedReleases is off: not required)"));
+      }
       System.out.println("  certificate  " + config.pkiDir().resolve("agent.crt") + " (valid until "
           + r.certificate().getNotAfter().toInstant() + ")");
       System.out.println("  private key  " + config.pkiDir().resolve("agent.key") + " (0600)");
@@ -144,7 +152,19 @@ public final class AgentMain {
 
   static Enroller.Result enroll(AgentConfig config, BootstrapToken token) throws Exception {
     AgentIdentity identity = identity(config);
-    return new Enroller(identity, version()).enroll(config.controller(), token);
+    Enroller.Result r = new Enroller(identity, version()).enroll(config.controller(), token);
+    if (!r.releaseKeys().isEmpty()) {
+      List<ReleaseKey> keys = new java.util.ArrayList<>();
+      for (String line : r.releaseKeys()) {
+        keys.add(ReleaseKey.parse(line));
+      }
+      releaseTrust(config).enrolled(keys);
+    }
+    return r;
+  }
+
+  static ReleaseTrust releaseTrust(AgentConfig config) throws java.io.IOException {
+    return new ReleaseTrust(config.stateDir(), config.releaseKeys(), config.requireSignedReleases());
   }
 
   static AgentIdentity identity(AgentConfig config) throws java.io.IOException {
@@ -222,10 +242,39 @@ public final class AgentMain {
       // systemd's RuntimeDirectory= (a tmpfs, see the unit): where a job's end the state disk refused is noted.
       String runtime = System.getenv("RUNTIME_DIRECTORY");
       Path unrecorded = runtime == null || runtime.isBlank() ? null : Path.of(runtime.split(":")[0]).resolve("unrecorded");
-      LifecycleService lifecycle = new LifecycleService(listener -> new Lifecycle(cfg.stateDir().resolve("apps"),
-          unrecorded, cache, () -> HostFit.Host.of(inventory.read()), credentials.labels(), cfg.keepReleases(),
-          Clock.systemUTC(), listener));
-      ControllerLink link = new ControllerLink(config.controller(), channel, credentials, inventory::read, lifecycle,
+      ReleaseTrust releaseTrust = releaseTrust(config);
+      LifecycleService lifecycle = new LifecycleService(listener -> {
+        Lifecycle l = new Lifecycle(cfg.stateDir().resolve("apps"), unrecorded, cache,
+            () -> HostFit.Host.of(inventory.read()), credentials.labels(), cfg.keepReleases(), Clock.systemUTC(), listener);
+        l.checkSignaturesWith(releaseTrust::refusal);
+        return l;
+      });
+      ControllerLink.Commands commands = new ControllerLink.Commands() {
+        @Override
+        public io.rackroll.proto.v1.CommandResult.Builder execute(io.rackroll.proto.v1.Command command) {
+          return lifecycle.execute(command);
+        }
+
+        @Override
+        public List<io.rackroll.proto.v1.AgentMessage> stateReport() {
+          return lifecycle.stateReport();
+        }
+
+        @Override
+        public void keyStatements(List<String> statements) {
+          try {
+            releaseTrust.apply(statements);
+          } catch (java.io.IOException e) {
+            // Not recorded, so not applied: the controller sends every statement again at the next connect.
+            LoggerFactory.getLogger(AgentMain.class).warn("cannot record the key statements: {}", e.toString());
+          }
+        }
+      };
+      LoggerFactory.getLogger(AgentMain.class).info("release signatures: {}; trusted keys: {}", releaseTrust.required()
+          ? "required" : "not required (requireSignedReleases)", releaseTrust.keyIds().isEmpty() ? "none"
+          : String.join(", ", releaseTrust.keyIds()));
+      ControllerLink link = new ControllerLink(config.controller(), channel, credentials,
+          () -> releaseTrust.withTrust(inventory.read()), commands,
           renewal, config.factsInterval(), config.reconnectBackoffBase(), config.reconnectBackoffCap(), version(),
           Clock.systemUTC());
       AgentMetrics metrics = config.metrics() == null ? null

@@ -38,7 +38,9 @@ public final class Enroller {
   }
 
   /** What enrollment produced, for the operator's record. */
-  public record Result(String agentId, X509Certificate certificate, java.util.Map<String, String> labels) {}
+  /** An enrolled identity; {@code releaseKeys}, the release keys its token named (one line each). */
+  public record Result(String agentId, X509Certificate certificate, java.util.Map<String, String> labels,
+      java.util.List<String> releaseKeys) {}
 
   public Result enroll(HostPort controller, BootstrapToken token) throws IOException {
     KeyPair pair = Keys.newKeyPair();
@@ -70,7 +72,7 @@ public final class Enroller {
     identity.saveEnrollment(response.getAgentId(), response.getCertificatePem(), response.getCaPem(),
         response.getLabelsMap());
     return new Result(response.getAgentId(), Pem.certificates(response.getCertificatePem()).get(0),
-        response.getLabelsMap());
+        response.getLabelsMap(), response.getReleaseKeysList());
   }
 
   static String describe(HostPort controller, StatusRuntimeException e) {

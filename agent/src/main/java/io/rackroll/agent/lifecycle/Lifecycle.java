@@ -51,6 +51,7 @@ public final class Lifecycle {
   private final JobArtifact artifact;
   /** The work of each phase that is not terminal. */
   private final Map<Phase, Step> steps = new EnumMap<>(Phase.class);
+  private volatile SignaturePolicy signatures = (app, version, digest, signature) -> Optional.empty();
   /** Where artifacts come from, and are forgotten when nothing needs them. */
   private final ArtifactSource artifacts;
   /** Where ends the apps' disk refused are noted; null for none. */
@@ -107,6 +108,18 @@ public final class Lifecycle {
   }
 
   /** How a download waits between two attempts: the real wait, or a test's. */
+  /** Judges each release's signature before it is downloaded (by default: every release passes). */
+  public void checkSignaturesWith(SignaturePolicy policy) {
+    this.signatures = policy;
+  }
+
+  /** The host's rule on release signatures. */
+  @FunctionalInterface
+  public interface SignaturePolicy {
+    /** Why the host refuses {@code app@version} with artifact {@code digest} and {@code signature}; empty: it may install it. */
+    Optional<String> refusal(String app, String version, String digest, String signature);
+  }
+
   void pauseDownloadsWith(DownloadStep.Pause pause) {
     steps.put(Phase.DOWNLOADING, new DownloadStep(artifact, clock, pause));
   }
@@ -165,6 +178,17 @@ public final class Lifecycle {
   Job deploy(String deploymentId, String app, String version, String digest, long size, long unpackedBytes,
       long unpackedEntries, ReleaseConfig config, Requirements requires)
       throws IOException, InterruptedException {
+    return deploy(deploymentId, app, version, digest, size, unpackedBytes, unpackedEntries, config, requires, "");
+  }
+
+  /**
+   * As above, for a release with {@code signature} (its text; empty: unsigned), which the host's
+   * signature policy judges before anything is downloaded: a release it refuses never touches
+   * the disk.
+   */
+  Job deploy(String deploymentId, String app, String version, String digest, long size, long unpackedBytes,
+      long unpackedEntries, ReleaseConfig config, Requirements requires, String signature)
+      throws IOException, InterruptedException {
     Optional<Job> done = alreadyRan(deploymentId, app, version);
     if (done.isPresent()) {
       return done.get();
@@ -176,6 +200,10 @@ public final class Lifecycle {
     }
     Job job = new Job(deploymentId, app, release, digest, size, previous, Phase.DOWNLOADING, 0, "", "", clock.millis(),
         unpackedBytes, unpackedEntries);
+    Optional<String> unsigned = signatures.refusal(app, version, digest, signature);
+    if (unsigned.isPresent()) {
+      return run(job.failing(Phase.FAILED, "refused", unsigned.get(), clock.millis()));
+    }
     List<String> refusals = Preconditions.refusals(requires, host.get(), apps, unpackedBytes);
     if (!refusals.isEmpty()) {
       return run(job.failing(Phase.FAILED, "refused", String.join("; ", refusals) + " (checked before the download)",

@@ -145,7 +145,7 @@ public final class LifecycleService implements ControllerLink.Commands, AutoClos
         var d = command.getDeploy();
         worker.execute(() -> runJob(() -> lifecycle.deploy(d.getDeploymentId(), d.getApp(), d.getVersion(),
             d.getDigest(), d.getSize(), d.getUnpackedBytes(), d.getUnpackedEntries(), new ReleaseConfig(d.getEnvironment(), d.getVariablesMap(), d.getConfigDigest(),
-                d.getInitialFlagsMap()), io.rackroll.release.HostFit.fromWire(d.getRequires())),
+                d.getInitialFlagsMap()), io.rackroll.release.HostFit.fromWire(d.getRequires()), d.getSignature()),
             d.getApp() + "@" + d.getVersion()));
         return CommandResult.newBuilder().setOk(true).setMessage("queued " + d.getApp() + "@" + d.getVersion());
       }

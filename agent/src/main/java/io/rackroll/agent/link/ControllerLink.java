@@ -75,6 +75,12 @@ public final class ControllerLink implements AutoCloseable {
 
     /** Messages describing this host's true state, sent after every (re)connect. */
     List<AgentMessage> stateReport();
+
+    /**
+     * Applies the controller's key statements (at each welcome, and when one is pushed); the
+     * host's facts are read and sent again after. Must return fast (called on the link thread).
+     */
+    default void keyStatements(List<String> statements) {}
   }
 
   /** The agent's certificate, as the link needs it. */
@@ -170,6 +176,7 @@ public final class ControllerLink implements AutoCloseable {
         log.info("connected to controller {} (version {}) as agent {}", controller,
             message.getWelcome().getControllerVersion(), credentials.agentId());
         trust.bundle(message.getWelcome().getTrustBundlePem());
+        keyStatements(message.getWelcome().getKeyStatementsList());
         try {
           commands.stateReport().forEach(this::send);
         } catch (RuntimeException e) {
@@ -187,11 +194,28 @@ public final class ControllerLink implements AutoCloseable {
       case PING -> result.setOk(true).setPong(Pong.newBuilder()
           .setPingSentEpochMillis(command.getPing().getSentEpochMillis())
           .setAgentEpochMillis(clock.millis()));
+      case TRUST_KEYS -> {
+        keyStatements(command.getTrustKeys().getStatementsList());
+        result.setOk(true);
+      }
       case KIND_NOT_SET -> result.setOk(false).setMessage("agent " + agentVersion + " does not know this command;"
           + " upgrade the agent");
       default -> result.mergeFrom(commands.execute(command).setCommandId(command.getId()).build());
     }
     send(AgentMessage.newBuilder().setResult(result).build());
+  }
+
+  /** Applies {@code statements}, then reports the facts (with the release trust) if they changed. */
+  private void keyStatements(List<String> statements) {
+    if (statements.isEmpty()) {
+      return;
+    }
+    try {
+      commands.keyStatements(statements);
+    } catch (RuntimeException e) {
+      log.warn("cannot apply the controller's key statements: {}", e.toString());
+    }
+    checkFacts();
   }
 
   private void heartbeat() {

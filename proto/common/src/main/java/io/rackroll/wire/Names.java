@@ -22,6 +22,8 @@ public enum Names {
   ENVIRONMENT("environment", "[a-z0-9][a-z0-9-]{0,30}", "1-31 of a-z, 0-9, '-', starting with a letter or digit"),
   FLAG("flag name", "[A-Za-z][A-Za-z0-9_.-]{0,127}",
       "1-128 of letters, digits, '_', '.', '-', starting with a letter"),
+  RELEASE_KEY("release key name", "[A-Za-z0-9][A-Za-z0-9._-]{0,62}",
+      "1-63 of letters, digits, '.', '_', '-', starting with a letter or digit, e.g. release-2026"),
   VARIABLE("variable name", "[A-Za-z_][A-Za-z0-9_.-]{0,127}",
       "1-128 of letters, digits, '_', '.', '-', starting with a letter or '_'");
 

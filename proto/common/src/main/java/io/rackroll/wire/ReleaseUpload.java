@@ -29,6 +29,12 @@ public final class ReleaseUpload {
 
   /** Streams the file as the server asks for it: never more than the transport's window in flight. */
   public static PushReleaseResponse upload(AdminGrpc.AdminStub stub, Path file, long size) throws Exception {
+    return upload(stub, file, size, "");
+  }
+
+  /** As above, with the release's detached {@code signature} (its text; empty for none). */
+  public static PushReleaseResponse upload(AdminGrpc.AdminStub stub, Path file, long size, String signature)
+      throws Exception {
     CompletableFuture<PushReleaseResponse> done = new CompletableFuture<>();
     InputStream in = Files.newInputStream(file);
     try {
@@ -42,7 +48,7 @@ public final class ReleaseUpload {
             if (!started) {
               started = true; // onReady runs serialized, once the call has started
               requests.onNext(PushReleaseRequest.newBuilder().setStart(PushStart.newBuilder()
-                  .setSize(size).setFileName(file.getFileName().toString())).build());
+                  .setSize(size).setFileName(file.getFileName().toString()).setSignature(signature)).build());
             }
             try {
               byte[] buf = new byte[CHUNK];

@@ -204,6 +204,11 @@ final class DeployCommand implements Callable<Integer> {
             + " reported; deploy refuses this plan (--skip-unfit skips them)");
         plan.getUnfitList().forEach(h -> System.out.println("  " + host(h)));
       }
+      if (plan.getWouldRefuseCount() > 0) {
+        System.out.println("would refuse: " + plan.getWouldRefuseCount() + " host(s) will refuse the release by their"
+            + " signature policy, as they last reported it; each counts as a failure");
+        plan.getWouldRefuseList().forEach(h -> System.out.println("  " + host(h)));
+      }
     }
 
     private static String host(PlannedHost h) {

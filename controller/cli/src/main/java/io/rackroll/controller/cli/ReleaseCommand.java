@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "release", mixinStandardHelpOptions = true, description = "Build, push and inspect releases.",
-    subcommands = {ReleaseCommand.Pack.class, ReleaseCommand.Push.class, ReleaseCommand.Show.class})
+    subcommands = {ReleaseCommand.Pack.class, ReleaseCommand.Push.class, ReleaseCommand.Show.class,
+        SigningCommand.Keygen.class, SigningCommand.Sign.class, SigningCommand.Key.class})
 final class ReleaseCommand {
   /** Well under gRPC's 4 MiB message limit; large enough that per-message overhead is noise. */
 
@@ -63,26 +64,40 @@ final class ReleaseCommand {
   }
 
   @Command(name = "push", mixinStandardHelpOptions = true,
-      description = "Upload a release artifact to the controller. The same bytes again are a no-op.")
+      description = {"Upload a release artifact to the controller, with its signature (FILE.sig, as 'rackroll"
+          + " release sign' wrote it) when there is one. The same bytes again are a no-op, but for a new signature."})
   static final class Push implements Callable<Integer> {
     @Mixin AdminClient client;
 
     @Parameters(paramLabel = "FILE", description = "Artifact made by 'rackroll release pack'.")
     Path file;
 
+    @Option(names = "--signature", paramLabel = "FILE", description = "Its signature (default: FILE.sig, if it"
+        + " exists).")
+    Path signature;
+
     @Override
     public Integer call() throws Exception {
       InputFile.regular(file, "artifact", "an artifact made by 'rackroll release pack'");
       long size = Files.size(file);
+      Path sig = signature != null ? signature : file.resolveSibling(file.getFileName() + ".sig");
+      String signed = signature != null || Files.exists(sig) ? InputFile.text(sig, "the signature", 16 << 10) : "";
       return client.call(channel -> {
-        PushReleaseResponse r = ReleaseUpload.upload(AdminGrpc.newStub(channel), file, size);
+        PushReleaseResponse r = ReleaseUpload.upload(AdminGrpc.newStub(channel), file, size, signed);
         ReleaseRecord rel = r.getRelease();
-        if (r.getAlreadyPresent()) {
+        if (!r.getSignatureWarning().isEmpty()) {
+          System.err.println("rackroll: warning: " + r.getSignatureWarning());
+        }
+        if (r.getAlreadyPresent() && !signed.isEmpty()) {
+          System.out.println(rel.getName() + "@" + rel.getVersion() + " is already on the controller with these bytes;"
+              + " signed by key " + rel.getSignedBy() + " now");
+        } else if (r.getAlreadyPresent()) {
           System.out.println(rel.getName() + "@" + rel.getVersion() + " is already on the controller with these bytes;"
               + " nothing changed (sha256 " + rel.getDigest() + ")");
         } else {
           System.out.println("pushed " + rel.getName() + "@" + rel.getVersion() + " (" + Sizes.format(rel.getSizeBytes())
-              + ", sha256 " + rel.getDigest() + ")");
+              + ", sha256 " + rel.getDigest() + (rel.getSignedBy().isEmpty() ? ", unsigned" : ", signed by key "
+              + rel.getSignedBy()) + ")");
         }
         return 0;
       });
@@ -108,6 +123,7 @@ final class ReleaseCommand {
         System.out.println("size       " + Sizes.format(r.getSizeBytes()) + " (" + Sizes.format(r.getUnpackedBytes())
             + " unpacked, " + r.getUnpackedEntries() + " entries)");
         System.out.println("pushed     " + Instant.ofEpochMilli(r.getPushedEpochMillis()) + " by " + r.getPushedBy());
+        System.out.println("signed     " + (r.getSignedBy().isEmpty() ? "no" : "by key " + r.getSignedBy()));
         System.out.println("--- " + Manifest.FILE);
         System.out.print(r.getManifest().endsWith("\n") ? r.getManifest() : r.getManifest() + "\n");
         return 0;

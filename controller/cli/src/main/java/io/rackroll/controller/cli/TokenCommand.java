@@ -33,6 +33,10 @@ final class TokenCommand {
         + " and every certificate the agent had before is refused from then on.")
     String replaces = "";
 
+    @Option(names = "--release-key", paramLabel = "PUBFILE", description = "A release key (NAME.pub, from 'rackroll"
+        + " release keygen') hosts enrolling with it trust from then on; repeat for more.")
+    java.util.List<java.nio.file.Path> releaseKeys = new java.util.ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
       CreateTokenRequest request = CreateTokenRequest.newBuilder()
@@ -40,6 +44,7 @@ final class TokenCommand {
           .setTtlSeconds(Durations.parse("--ttl", ttl).toSeconds())
           .setUses(uses)
           .setReplaces(replaces)
+          .addAllReleaseKeys(releaseKeys.stream().map(k -> SigningCommand.readPublic(k).format("")).toList())
           .build();
       if (uses < 1) {
         throw new IllegalArgumentException("--uses: " + uses + " (expected: >= 1)");

@@ -3,6 +3,13 @@ package io.rackroll.controller.admin;
 import io.grpc.Status;
 import java.security.cert.X509Certificate;
 import io.rackroll.proto.v1.RevokeAdminResponse;
+import io.rackroll.proto.v1.PushKeyStatementRequest;
+import io.rackroll.proto.v1.KeyStatementsResponse;
+import io.rackroll.proto.v1.KeyStatementRecord;
+import io.rackroll.proto.v1.ListKeyStatementsRequest;
+import io.rackroll.controller.store.ReleaseStore;
+import io.rackroll.controller.store.StoredRelease;
+import io.rackroll.trust.KeyStatement;
 import io.rackroll.proto.v1.RenewAdminRequest;
 import io.rackroll.proto.v1.RenewAdminResponse;
 import io.rackroll.proto.v1.RevokeAdminRequest;
@@ -184,6 +191,18 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       }
       plan.skipped().forEach(s -> out.addSkipped(planned(s.host(), s.reason())));
       plan.unfit().forEach(s -> out.addUnfit(planned(s.host(), s.reason())));
+      // Which hosts will refuse the release by their own signature policy, as they last reported it.
+      Optional<StoredRelease> release = request.hasRollback() ? Optional.empty()
+          : store.releases().release(r.app(), r.version());
+      if (release.isPresent()) {
+        for (List<Planner.Candidate> batch : plan.batches()) {
+          for (Planner.Candidate c : batch) {
+            store.agents().agent(c.agentId()).filter(a -> a.facts() != null)
+                .flatMap(a -> ReleasePush.wouldRefuse(release.get(), a.facts().getReleaseTrust()))
+                .ifPresent(why -> out.addWouldRefuse(planned(c, why)));
+          }
+        }
+      }
       return out.build();
     });
   }
@@ -389,6 +408,55 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   }
 
   @Override
+  public void pushKeyStatement(PushKeyStatementRequest request, StreamObserver<KeyStatementsResponse> response) {
+    String admin = CallerInterceptor.caller().name();
+    answer(response, () -> {
+      KeyStatement statement = KeyStatement.parse(request.getStatement());
+      String text = statement.format();
+      String id = java.util.HexFormat.of().formatHex(sha256(text));
+      if (store.releases().addKeyStatement(new ReleaseStore.KeyStatementRecord(id, text, admin, clock.instant()))) {
+        store.audit().record(AuditEntry.of(clock.instant(), admin, "key statement", statement.subject().id(),
+            statement.describe()));
+        log.atWarn().log("admin {} pushed a key statement: {}", admin, statement.describe());
+      }
+      registry.keyStatements(store.releases().keyStatements().stream().map(ReleaseStore.KeyStatementRecord::text)
+          .toList());
+      return keyStatements();
+    });
+  }
+
+  @Override
+  public void listKeyStatements(ListKeyStatementsRequest request, StreamObserver<KeyStatementsResponse> response) {
+    answer(response, this::keyStatements);
+  }
+
+  private KeyStatementsResponse keyStatements() {
+    Map<String, Integer> trusting = new HashMap<>();
+    for (StoredAgent a : store.agents().all()) {
+      if (a.facts() != null) {
+        a.facts().getReleaseTrust().getKeyIdsList().forEach(k -> trusting.merge(k, 1, Integer::sum));
+      }
+    }
+    KeyStatementsResponse.Builder out = KeyStatementsResponse.newBuilder();
+    for (ReleaseStore.KeyStatementRecord r : store.releases().keyStatements()) {
+      KeyStatement s = KeyStatement.parse(r.text());
+      out.addStatements(KeyStatementRecord.newBuilder().setAction(s.action().name().toLowerCase(java.util.Locale.ROOT))
+          .setSubjectKey(s.subject().id()).setSignedBy(s.signerId()).setIssuedEpochMillis(s.issued().toEpochMilli())
+          .setPushedBy(r.pushedBy()).setPushedEpochMillis(r.pushedAt().toEpochMilli())
+          .setHostsTrusting(trusting.getOrDefault(s.subject().id(), 0)));
+    }
+    return out.build();
+  }
+
+  private static byte[] sha256(String text) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
   public void listReleases(ListReleasesRequest request, StreamObserver<ListReleasesResponse> response) {
     ListReleasesResponse.Builder out = ListReleasesResponse.newBuilder();
     store.releases().list(request.getName()).forEach(r -> out.addReleases(ReleasePush.record(r)));
@@ -428,7 +496,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     }
     Tokens.Issued issued;
     try {
-      issued = tokens.create(labels, ttl, uses, admin, replaces);
+      issued = tokens.create(labels, ttl, uses, admin, replaces, request.getReleaseKeysList());
     } catch (IllegalArgumentException e) {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;
@@ -437,7 +505,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         issued.expiresAt(), replaces.isEmpty() ? "" : ", replacing agent " + replaces);
     store.audit().record(AuditEntry.of(clock.instant(), admin, "token create", issued.token().id(), "labels "
         + labels + ", " + uses + " use(s), expires " + issued.expiresAt()
-        + (replaces.isEmpty() ? "" : ", replaces agent " + replaces)));
+        + (replaces.isEmpty() ? "" : ", replaces agent " + replaces)
+        + (request.getReleaseKeysCount() == 0 ? "" : ", " + request.getReleaseKeysCount() + " release key(s)")));
     response.onNext(CreateTokenResponse.newBuilder()
         .setToken(issued.token().text())
         .setTokenId(issued.token().id())

@@ -23,13 +23,15 @@ public final class Permissions {
       entry("Plan", VIEWER), entry("GetDeployment", VIEWER), entry("ListDeployments", VIEWER),
       entry("ListAudit", VIEWER), entry("AgentHistory", VIEWER), entry("GetStatus", VIEWER),
       entry("GetEnvironments", VIEWER), entry("EnvironmentDiff", VIEWER), entry("GetFlags", VIEWER),
-      entry("ListAdmins", VIEWER), entry("RenewAdmin", VIEWER),
+      entry("ListAdmins", VIEWER), entry("RenewAdmin", VIEWER), entry("ListKeyStatements", VIEWER),
       // Changing what runs.
       entry("PushRelease", DEPLOYER), entry("Deploy", DEPLOYER), entry("Promote", DEPLOYER),
       entry("Reconfigure", DEPLOYER), entry("SetFlags", DEPLOYER), entry("ControlDeployment", DEPLOYER),
       // Running the fleet.
       entry("Rollback", OPERATOR), entry("CreateToken", OPERATOR), entry("LabelAgent", OPERATOR),
       entry("RevokeAgent", OPERATOR), entry("RemoveAgent", OPERATOR), entry("ApplyEnvironments", OPERATOR),
+      // Handing hosts a key statement: only hosts decide whether a key they trust signed it.
+      entry("PushKeyStatement", OPERATOR),
       // People and secrets.
       entry("SetSecret", OWNER), entry("AddAdmin", OWNER), entry("RevokeAdmin", OWNER));
 

@@ -161,6 +161,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
         .setCertificatePem(Pem.encode(cert))
         .setCaPem(trustBundlePem)
         .putAllLabels(granted.labels())
+        .addAllReleaseKeys(granted.releaseKeys())
         .build());
     response.onCompleted();
   }

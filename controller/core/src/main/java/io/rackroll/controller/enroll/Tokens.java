@@ -47,6 +47,17 @@ public final class Tokens {
    * becomes that agent (a reinstalled or replaced machine), and must be its only use.
    */
   public Issued create(Map<String, String> labels, Duration ttl, int uses, String createdBy, String replaces) {
+    return create(labels, ttl, uses, createdBy, replaces, java.util.List.of());
+  }
+
+  /** As above; a host enrolling with it trusts {@code releaseKeys} (one line each, checked here) from then on. */
+  public Issued create(Map<String, String> labels, Duration ttl, int uses, String createdBy, String replaces,
+      java.util.List<String> releaseKeys) {
+    java.util.List<String> keys = new java.util.ArrayList<>();
+    for (String line : releaseKeys) {
+      io.rackroll.trust.ReleaseKey key = io.rackroll.trust.ReleaseKey.parse(line);
+      keys.add(key.format(""));
+    }
     if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(MAX_TTL) > 0) {
       throw new IllegalArgumentException("ttl: " + ttl + " (expected: more than 0 and at most " + MAX_TTL.toDays() + " days)");
     }
@@ -61,7 +72,7 @@ public final class Tokens {
     BootstrapToken token = new BootstrapToken(id, secret, caFingerprint);
     Instant now = clock.instant();
     Instant expires = now.plus(ttl);
-    store.createToken(new NewToken(token.id(), hash(secret), labels, expires, uses, now, createdBy, replaces));
+    store.createToken(new NewToken(token.id(), hash(secret), labels, expires, uses, now, createdBy, replaces, keys));
     return new Issued(token, expires, uses);
   }
 

@@ -75,6 +75,8 @@ public final class AgentRegistry implements AutoCloseable {
   private final ConcurrentHashMap<String, AgentSession> sessions = new ConcurrentHashMap<>();
 
   private final String trustBundlePem;
+  /** Every key statement, in the order pushed: in each welcome, and sent to all when one is added. */
+  private volatile List<String> keyStatements = List.of();
 
   public AgentRegistry(AgentStore store, Clock clock, LinkSettings settings, String controllerVersion, String trustBundlePem) {
     this.trustBundlePem = trustBundlePem;
@@ -159,6 +161,7 @@ public final class AgentRegistry implements AutoCloseable {
         .setHeartbeatIntervalMillis(settings.heartbeatInterval().toMillis())
         .setControllerVersion(controllerVersion)
         .setTrustBundlePem(trustBundlePem)
+        .addAllKeyStatements(keyStatements)
         .putAllLabels(known.get().labels())).build());
     log.atInfo().addKeyValue(ServiceLogging.AGENT, session.agentId)
         .log("agent {} connected (version {}, host {})", session.agentId, hello.getAgentVersion(),
@@ -238,6 +241,19 @@ public final class AgentRegistry implements AutoCloseable {
       store.appHealth(session.agentId, report.getApp(), report.getHealthy(), line,
           Instant.ofEpochMilli(report.getAtEpochMillis()));
       listener.health(session.agentId, report.getApp(), report.getHealthy(), line);
+    });
+  }
+
+  /**
+   * The key statements hosts are given from now on ({@code statements}: all of them, in order);
+   * every connected host gets them at once, every other at its next welcome.
+   */
+  public void keyStatements(List<String> statements) {
+    keyStatements = List.copyOf(statements);
+    post(() -> {
+      Command c = Command.newBuilder().setId(java.util.UUID.randomUUID().toString())
+          .setTrustKeys(io.rackroll.proto.v1.TrustKeys.newBuilder().addAllStatements(keyStatements)).build();
+      sessions.keySet().forEach(agentId -> send(agentId, c));
     });
   }
 

@@ -13,12 +13,14 @@ import io.rackroll.proto.v1.PushReleaseRequest;
 import io.rackroll.proto.v1.PushReleaseResponse;
 import io.rackroll.proto.v1.ReleaseRecord;
 import io.rackroll.release.Artifact;
+import io.rackroll.trust.ReleaseSignature;
 import io.rackroll.release.ManifestException;
 import io.rackroll.release.Sizes;
 import io.rackroll.release.UnpackLimits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
@@ -45,6 +47,8 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
   /** Confined to the io steps. */
   private ArtifactStore.Upload upload;
   private volatile boolean failed;
+  /** The signature that came with the push ("" for none); checked for form at the start. */
+  private String signature = "";
 
   public ReleasePush(ArtifactStore artifacts, ReleaseStore store, AuditStore audit, Clock clock, Executor io, String admin,
       StreamObserver<PushReleaseResponse> response) {
@@ -66,6 +70,16 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
         case START -> {
           if (upload != null) {
             throw Status.INVALID_ARGUMENT.withDescription("push started twice").asException();
+          }
+          signature = request.getStart().getSignature().strip();
+          if (!signature.isEmpty()) {
+            try {
+              ReleaseSignature.parse(signature);
+            } catch (IllegalArgumentException e) {
+              throw Status.INVALID_ARGUMENT.withDescription(e.getMessage() + "; use the file 'rackroll release sign'"
+                  + " wrote").asException();
+            }
+            signature = signature + "\n";
           }
           try {
             upload = artifacts.begin(request.getStart().getSize());
@@ -119,7 +133,8 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
         throw Status.INVALID_ARGUMENT.withDescription("artifact is " + e.getMessage()).asException();
       }
       StoredRelease proposed = new StoredRelease(artifact.manifest().name(), artifact.manifest().version(), digest,
-          Files.size(upload.file()), artifact.unpackedBytes(), artifact.entries(), artifact.manifest().text(), admin, clock.instant());
+          Files.size(upload.file()), artifact.unpackedBytes(), artifact.entries(), artifact.manifest().text(), admin, clock.instant(),
+          signature);
       // File first, row second: a row never points at a missing artifact, even after a crash in between.
       upload.commit(digest);
       StoredRelease recorded = store.addRelease(proposed);
@@ -129,20 +144,65 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
             + "); releases never change: give this one a new version").asException();
       }
       boolean already = recorded != proposed;
+      if (already && !signature.isEmpty() && !signature.equals(recorded.signature())) {
+        store.setSignature(recorded.name(), recorded.version(), signature);
+        recorded = store.release(recorded.name(), recorded.version()).orElse(recorded);
+        log.info("admin {} signed {} (key {})", admin, recorded.ref(), keyOf(recorded));
+        audit.record(AuditEntry.of(clock.instant(), admin, "release sign", recorded.ref(), "key " + keyOf(recorded)));
+      }
       if (!already) {
         log.info("admin {} pushed {} (sha256 {}, {})", admin, recorded.ref(), digest, Sizes.format(recorded.sizeBytes()));
         audit.record(AuditEntry.of(clock.instant(), admin, "release push", recorded.ref(),
             "sha256 " + digest + ", " + Sizes.format(recorded.sizeBytes()) + ", unpacks to "
-                + Sizes.format(recorded.unpackedBytes()) + " in " + recorded.unpackedEntries() + " entries"));
+                + Sizes.format(recorded.unpackedBytes()) + " in " + recorded.unpackedEntries() + " entries"
+                + (signature.isEmpty() ? ", unsigned" : ", signed by key " + keyOf(recorded))));
       }
-      response.onNext(PushReleaseResponse.newBuilder().setRelease(record(recorded)).setAlreadyPresent(already).build());
+      response.onNext(PushReleaseResponse.newBuilder().setRelease(record(recorded)).setAlreadyPresent(already)
+          .setSignatureWarning(signatureWarning(recorded)).build());
       response.onCompleted();
     });
   }
 
+  private static String keyOf(StoredRelease r) {
+    return r.signed().map(ReleaseSignature::keyId).orElse("");
+  }
+
+  /**
+   * Why hosts will refuse {@code r}'s signature whatever keys they trust: it names another release
+   * or artifact. (Whether it verifies, only a host that trusts its key can say.)
+   */
+  public static String signatureWarning(StoredRelease r) {
+    return r.signed().filter(s -> !s.name().equals(r.name()) || !s.version().equals(r.version())
+            || !s.digest().equals(r.digest()))
+        .map(s -> "the signature is for " + s.name() + "@" + s.version() + " (sha256 " + s.digest().substring(0, 12)
+            + "...), not this artifact: hosts that require signatures will refuse " + r.ref() + "; sign this artifact"
+            + " and push it again with its signature")
+        .orElse("");
+  }
+
+  /**
+   * Why a host whose release trust is {@code trust} (as it reported) will refuse {@code r}; empty
+   * when it will not, as far as the controller can tell (only the host verifies the signature).
+   */
+  public static Optional<String> wouldRefuse(StoredRelease r, io.rackroll.proto.v1.ReleaseTrust trust) {
+    if (!trust.getRequireSigned()) {
+      return Optional.empty();
+    }
+    Optional<ReleaseSignature> signed = r.signed();
+    if (signed.isEmpty()) {
+      return Optional.of("requires signed releases; " + r.ref() + " is " + (r.signature().isEmpty() ? "unsigned"
+          : "signed unreadably"));
+    }
+    if (!trust.getKeyIdsList().contains(signed.get().keyId())) {
+      return Optional.of("does not trust key " + signed.get().keyId() + ", which signed " + r.ref());
+    }
+    String warning = signatureWarning(r);
+    return warning.isEmpty() ? Optional.empty() : Optional.of("the signature is for another release or artifact");
+  }
+
   /** Used by the admin API to show releases. */
   public static ReleaseRecord record(StoredRelease r) {
-    return ReleaseRecord.newBuilder().setName(r.name()).setVersion(r.version()).setDigest(r.digest())
+    return ReleaseRecord.newBuilder().setSignedBy(keyOf(r)).setName(r.name()).setVersion(r.version()).setDigest(r.digest())
         .setSizeBytes(r.sizeBytes()).setUnpackedBytes(r.unpackedBytes()).setUnpackedEntries(r.unpackedEntries()).setManifest(r.manifest())
         .setPushedBy(r.pushedBy()).setPushedEpochMillis(r.pushedAt().toEpochMilli()).build();
   }

@@ -90,7 +90,7 @@ final class HostCommands {
           .setDigest(release.get().digest()).setSize(release.get().sizeBytes())
           .setUnpackedBytes(release.get().unpackedBytes()).setUnpackedEntries(release.get().unpackedEntries())
           .setEnvironment(config.environment()).putAllVariables(config.variables()).setConfigDigest(config.digest())
-          .putAllInitialFlags(flags).setRequires(r.requires()));
+          .putAllInitialFlags(flags).setRequires(r.requires()).setSignature(release.get().signature()));
     } else {
       c.setRollback(Rollback.newBuilder().setDeploymentId(d.id()).setApp(d.app()).setToVersion(d.version()));
     }

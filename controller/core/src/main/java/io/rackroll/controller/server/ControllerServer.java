@@ -136,6 +136,8 @@ public final class ControllerServer implements AutoCloseable {
     registry = new AgentRegistry(store.agents(), clock, config.link(), version(),
         io.rackroll.trust.Pem.encode(pki.trusted().toArray(java.security.cert.X509Certificate[]::new)));
     registry.restore();
+    registry.keyStatements(store.releases().keyStatements().stream()
+        .map(io.rackroll.controller.store.ReleaseStore.KeyStatementRecord::text).toList());
     // Unfinished deployments are loaded before any agent can connect and report.
     EnvironmentService environments = EnvironmentService.load(store.environments(), store.agents(), store.audit(), clock,
         SecretBox.open(dataDir));

@@ -24,8 +24,8 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
   public void createToken(NewToken token) {
     db.inTransaction("create token " + token.id(), c -> {
       try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO tokens (id, secret_hash, expires_at, uses_left, created_at, created_by, replaces)"
-              + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+          "INSERT INTO tokens (id, secret_hash, expires_at, uses_left, created_at, created_by, replaces, release_keys)"
+              + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, token.id());
         ps.setString(2, token.secretHash());
         ps.setLong(3, token.expiresAt().toEpochMilli());
@@ -33,6 +33,7 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
         ps.setLong(5, token.createdAt().toEpochMilli());
         ps.setString(6, token.createdBy());
         ps.setString(7, token.replaces());
+        ps.setString(8, String.join("\n", token.releaseKeys()));
         ps.executeUpdate();
       }
       Rows.insertLabels(c, "token_labels", "token_id", token.id(), token.labels());
@@ -50,12 +51,14 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
         ps.setString(2, secretHash);
         ps.setLong(3, now.toEpochMilli());
         if (ps.executeUpdate() == 1) {
-          try (PreparedStatement q = c.prepareStatement("SELECT expires_at, created_by, replaces FROM tokens WHERE id = ?")) {
+          try (PreparedStatement q = c.prepareStatement("SELECT expires_at, created_by, replaces, release_keys FROM tokens"
+              + " WHERE id = ?")) {
             q.setString(1, tokenId);
             try (ResultSet rs = q.executeQuery()) {
               rs.next();
               return new Redemption(Redemption.Outcome.ACCEPTED, Rows.labels(c, "token_labels", "token_id", tokenId),
-                  Instant.ofEpochMilli(rs.getLong(1)), rs.getString(2), rs.getString(3));
+                  Instant.ofEpochMilli(rs.getLong(1)), rs.getString(2), rs.getString(3),
+                  rs.getString(4).isEmpty() ? List.of() : List.of(rs.getString(4).split("\n")));
             }
           }
         }

@@ -35,7 +35,8 @@ final class JdbcReleaseStore implements ReleaseStore {
         return existing.get();
       }
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO releases (name, version, digest, size_bytes,"
-          + " unpacked_bytes, manifest, pushed_by, pushed_at, unpacked_entries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+          + " unpacked_bytes, manifest, pushed_by, pushed_at, unpacked_entries, signature)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, r.name());
         ps.setString(2, r.version());
         ps.setString(3, r.digest());
@@ -45,6 +46,7 @@ final class JdbcReleaseStore implements ReleaseStore {
         ps.setString(7, r.pushedBy());
         ps.setLong(8, r.pushedAt().toEpochMilli());
         ps.setLong(9, r.unpackedEntries());
+        ps.setString(10, r.signature());
         ps.executeUpdate();
       }
       return r;
@@ -73,6 +75,56 @@ final class JdbcReleaseStore implements ReleaseStore {
         }
         return out;
       }
+    });
+  }
+
+  @Override
+  public boolean setSignature(String name, String version, String signature) {
+    return db.inTransaction("sign release " + name + "@" + version, c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE releases SET signature = ? WHERE name = ? AND version = ?")) {
+        ps.setString(1, signature);
+        ps.setString(2, name);
+        ps.setString(3, version);
+        return ps.executeUpdate() == 1;
+      }
+    });
+  }
+
+  @Override
+  public boolean addKeyStatement(KeyStatementRecord statement) {
+    return db.inTransaction("record key statement", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM key_statements WHERE id = ?")) {
+        ps.setString(1, statement.id());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            return false;
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO key_statements (id, statement, pushed_by, pushed_at) VALUES (?, ?, ?, ?)")) {
+        ps.setString(1, statement.id());
+        ps.setString(2, statement.text());
+        ps.setString(3, statement.pushedBy());
+        ps.setLong(4, statement.pushedAt().toEpochMilli());
+        ps.executeUpdate();
+      }
+      return true;
+    });
+  }
+
+  @Override
+  public List<KeyStatementRecord> keyStatements() {
+    return db.inTransaction("list key statements", c -> {
+      List<KeyStatementRecord> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT id, statement, pushed_by, pushed_at FROM key_statements"
+          + " ORDER BY pushed_at, id"); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new KeyStatementRecord(rs.getString(1), rs.getString(2), rs.getString(3),
+              java.time.Instant.ofEpochMilli(rs.getLong(4))));
+        }
+      }
+      return out;
     });
   }
 

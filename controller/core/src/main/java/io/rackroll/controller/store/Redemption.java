@@ -1,6 +1,7 @@
 package io.rackroll.controller.store;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -8,14 +9,15 @@ import java.util.Map;
  * ("" for a new agent) are set only when {@link Outcome#ACCEPTED}.
  */
 public record Redemption(Outcome outcome, Map<String, String> labels, Instant expiresAt, String createdBy,
-    String replaces) {
+    String replaces, List<String> releaseKeys) {
   public enum Outcome { ACCEPTED, UNKNOWN, EXPIRED, USED_UP }
 
   public Redemption {
     labels = Map.copyOf(labels);
+    releaseKeys = List.copyOf(releaseKeys);
   }
 
   static Redemption refused(Outcome outcome, Instant expiresAt) {
-    return new Redemption(outcome, Map.of(), expiresAt, "", "");
+    return new Redemption(outcome, Map.of(), expiresAt, "", "", List.of());
   }
 }

@@ -25,7 +25,7 @@ final class Rows {
       "id, facts, agent_version, state, state_since, first_seen, last_seen, cert_serial, cert_not_after, cert_ca";
 
   static final String RELEASE_COLUMNS =
-      "name, version, digest, size_bytes, unpacked_bytes, manifest, pushed_by, pushed_at, unpacked_entries";
+      "name, version, digest, size_bytes, unpacked_bytes, manifest, pushed_by, pushed_at, unpacked_entries, signature";
 
   static final String DEPLOYMENT_COLUMNS = "id, kind, app, version, selector, created_by, created_at, strategy,"
       + " state, batch, batches, allowed_failures, reason, updated_at, environment, window_override, flags";
@@ -83,7 +83,7 @@ final class Rows {
 
   static StoredRelease release(ResultSet rs) throws SQLException {
     return new StoredRelease(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
-        rs.getLong(9), rs.getString(6), rs.getString(7), Instant.ofEpochMilli(rs.getLong(8)));
+        rs.getLong(9), rs.getString(6), rs.getString(7), Instant.ofEpochMilli(rs.getLong(8)), rs.getString(10));
   }
 
   static List<Deployment.Host> hosts(Connection c, String deploymentId) throws SQLException {
