@@ -22,10 +22,14 @@ class AgentConfigTest {
   }
 
   @Test
-  void theFileThePackageShipsIsEveryDefault() {
+  void theFileThePackageShipsIsEveryDefaultButSignedReleasesOnceKeysAreSet() {
     Path shipped = Path.of("../packaging/deb/src/etc/agent.yaml");
     AgentConfig c = AgentConfig.load(shipped);
-    assertThat(c).isEqualTo(AgentConfig.load(shipped.resolveSibling("none.yaml")));
+    AgentConfig defaults = AgentConfig.load(shipped.resolveSibling("none.yaml"));
+    assertThat(defaults.requireSignedReleases()).as("off without a file, for agents upgraded in place")
+        .isEqualTo(io.rackroll.agent.identity.ReleaseTrust.Policy.OFF);
+    assertThat(c.requireSignedReleases()).isEqualTo(io.rackroll.agent.identity.ReleaseTrust.Policy.AUTO);
+    assertThat(c).usingRecursiveComparison().ignoringFields("requireSignedReleases").isEqualTo(defaults);
     assertThat(c.controller()).as("the address comes from the enrollment").isNull();
   }
 

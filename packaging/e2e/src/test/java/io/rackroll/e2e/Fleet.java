@@ -225,6 +225,11 @@ final class Fleet implements AutoCloseable {
 
   /** Starts an agent process in its own directory, enrolling with {@code token} if it has not yet. */
   Agent startAgent(String name, String token) throws IOException {
+    return startAgent(name, token, "");
+  }
+
+  /** As above, with {@code config} (YAML lines) added to the agent's configuration file. */
+  Agent startAgent(String name, String token, String config) throws IOException {
     Path home = dir.resolve("agents").resolve(name);
     Files.createDirectories(home);
     Files.writeString(home.resolve("agent.yaml"), String.join("\n",
@@ -235,7 +240,7 @@ final class Fleet implements AutoCloseable {
         "reconnectBackoffBase: 200ms",
         "reconnectBackoffCap: 2s",
         "healthReportInterval: 1s",
-        "metrics: 127.0.0.1:0", ""));
+        "metrics: 127.0.0.1:0", "") + config);
     List<String> args = new ArrayList<>(List.of("run", "--config", home.resolve("agent.yaml").toString()));
     if (token != null) {
       args.addAll(List.of("--token", token));
@@ -379,6 +384,15 @@ final class Fleet implements AutoCloseable {
     }
 
     void push() throws IOException {
+      Path artifact = pack();
+      Cli push = rackroll("release", "push", artifact.toString());
+      if (push.exit != 0) {
+        throw new IllegalStateException("push of web@" + version + " failed:\n" + push);
+      }
+    }
+
+    /** Builds the artifact (web-VERSION.tar.gz) without pushing it; returns where it is. */
+    Path pack() throws IOException {
       Path src = Files.createDirectories(dir.resolve("releases").resolve("web-" + version));
       Files.createDirectories(src.resolve("hooks"));
       if (payloadBytes > 0) {
@@ -408,10 +422,10 @@ final class Fleet implements AutoCloseable {
       Files.writeString(src.resolve("rackroll.yaml"), yaml.toString());
       Path artifact = dir.resolve("web-" + version + ".tar.gz");
       Cli pack = rackroll("release", "pack", src.toString(), "-o", artifact.toString());
-      Cli push = rackroll("release", "push", artifact.toString());
-      if (pack.exit != 0 || push.exit != 0) {
-        throw new IllegalStateException("pack/push of web@" + version + " failed:\n" + pack + "\n" + push);
+      if (pack.exit != 0) {
+        throw new IllegalStateException("pack of web@" + version + " failed:\n" + pack);
       }
+      return artifact;
     }
   }
 
