@@ -43,7 +43,7 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
       throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
           + e.getPropertyName() + "\" (expected one of: controller, stateDir, pkiDir, factsInterval,"
           + " reconnectBackoffBase, reconnectBackoffCap, keepReleases,"
-          + " healthReportInterval, metrics, releaseKeys, requireSignedReleases)", e);
+          + " healthReportInterval, metrics, releaseKeys, releaseKeysDir, requireSignedReleases)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -62,14 +62,20 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
           keep(form.keepReleases),
           Durations.parse("healthReportInterval", form.healthReportInterval),
           form.metrics == null || form.metrics.equals("off") ? null : HostPort.parse("metrics", form.metrics),
-          releaseKeys(form.releaseKeys),
+          releaseKeys(form.releaseKeys, form.releaseKeysDir == null ? parent.resolve("release-keys")
+              : Path.of(form.releaseKeysDir)),
           ReleaseTrust.Policy.parse(form.requireSignedReleases));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
   }
 
-  private static List<ReleaseKey> releaseKeys(List<String> lines) {
+  /**
+   * The keys listed in the file, then those in {@code dir} (each {@code *.pub} file one key, as
+   * {@code rackroll release keygen} writes it): where a package of the operator's own ships them
+   * without touching this file.
+   */
+  private static List<ReleaseKey> releaseKeys(List<String> lines, Path dir) {
     List<ReleaseKey> keys = new java.util.ArrayList<>();
     for (int i = 0; i < lines.size(); i++) {
       try {
@@ -77,6 +83,19 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("releaseKeys[" + i + "]: " + e.getMessage());
       }
+    }
+    try (var files = Files.list(dir)) {
+      for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".pub")).sorted().toList()) {
+        try {
+          keys.add(ReleaseKey.parse(Files.readString(f)));
+        } catch (IllegalArgumentException | IOException e) {
+          throw new IllegalArgumentException(f + ": " + e.getMessage());
+        }
+      }
+    } catch (NoSuchFileException e) {
+      // no keys shipped that way
+    } catch (IOException e) {
+      throw new IllegalArgumentException(dir + ": cannot read: " + e.getMessage());
     }
     return keys;
   }
@@ -114,6 +133,7 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
     @JsonProperty public String healthReportInterval = "30s";
     @JsonProperty public String metrics = "off";
     @JsonProperty public List<String> releaseKeys = List.of();
+    @JsonProperty public String releaseKeysDir;
     @JsonProperty public String requireSignedReleases = "false";
   }
 }

@@ -34,6 +34,29 @@ class AgentConfigTest {
   }
 
   @Test
+  void releaseKeysComeFromTheFileAndFromPubFilesBesideItAndABadOneIsNamed() throws Exception {
+    io.rackroll.trust.ReleaseKey listed = io.rackroll.trust.ReleaseKey.of(io.rackroll.trust.ReleaseKey.generate()
+        .getPublic());
+    io.rackroll.trust.ReleaseKey shipped = io.rackroll.trust.ReleaseKey.of(io.rackroll.trust.ReleaseKey.generate()
+        .getPublic());
+    Path file = dir.resolve("agent.yaml");
+    Files.writeString(file, "releaseKeys:\n  - " + listed.format("ops") + "\nrequireSignedReleases: true\n");
+    Files.createDirectories(dir.resolve("release-keys"));
+    Files.writeString(dir.resolve("release-keys/vendor.pub"), shipped.format("vendor") + "\n");
+    Files.writeString(dir.resolve("release-keys/README"), "not a key, not read\n");
+    AgentConfig c = AgentConfig.load(file);
+    assertThat(c.releaseKeys()).containsExactly(listed, shipped);
+    assertThat(c.requireSignedReleases()).isEqualTo(io.rackroll.agent.identity.ReleaseTrust.Policy.ON);
+
+    Files.writeString(dir.resolve("release-keys/broken.pub"), "ed25519 nope\n");
+    assertThatThrownBy(() -> AgentConfig.load(file)).hasMessageStartingWith(file + ": "
+        + dir.resolve("release-keys/broken.pub") + ": not an Ed25519 public key");
+    Files.writeString(file, "releaseKeys: [\"ssh-rsa AAAA\"]\n");
+    assertThatThrownBy(() -> AgentConfig.load(file)).hasMessageStartingWith(file + ": releaseKeys[0]: a release key is"
+        + " one line");
+  }
+
+  @Test
   void unknownKeyIsNamedWithItsLine() throws Exception {
     Path file = dir.resolve("agent.yaml");
     Files.writeString(file, "controller: ctl:7443\ncontroler: typo:1\n");

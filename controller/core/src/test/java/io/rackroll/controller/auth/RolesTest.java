@@ -105,6 +105,55 @@ class RolesTest {
         .extracting(AuditRecord::getAction).containsOnly("admin add");
   }
 
+  /**
+   * Every call of the admin service, by every role, over the wire: refused for its role exactly
+   * when the table says so, and every call of the service is in the table (deny by default would
+   * make a forgotten one unusable).
+   */
+  @Test
+  void everyCallIsAllowedOrRefusedToEachRoleAsTheTableSays() {
+    java.util.Map<AdminRole, AdminBlockingStub> as = new java.util.EnumMap<>(AdminRole.class);
+    for (AdminRole role : AdminRole.values()) {
+      as.put(role, controller.addAdmin("sweep-" + role.label(), role.label()));
+    }
+    int checked = 0;
+    for (io.grpc.MethodDescriptor<?, ?> m : io.rackroll.proto.v1.AdminGrpc.getServiceDescriptor().getMethods()) {
+      String name = m.getBareMethodName();
+      AdminRole needed = Permissions.required(name).orElseThrow(() -> new AssertionError(name + " is in no role's"
+          + " table: nobody may call it"));
+      if (m.getType() != io.grpc.MethodDescriptor.MethodType.UNARY) {
+        continue; // PushRelease streams: its role is checked before any message, like every call's
+      }
+      for (AdminRole role : AdminRole.values()) {
+        String outcome = unary(as.get(role), m);
+        String denied = "PERMISSION_DENIED: admin sweep-" + role.label() + " (" + role.label() + ") may not call "
+            + name + ": needs the " + needed.label() + " role or above";
+        if (role.atLeast(needed)) {
+          assertThat(outcome).as("%s by a %s", name, role.label()).doesNotStartWith(denied);
+        } else {
+          assertThat(outcome).as("%s by a %s", name, role.label()).isEqualTo(denied);
+        }
+        checked++;
+      }
+    }
+    assertThat(checked).as("calls swept, four roles each").isGreaterThanOrEqualTo(4 * 30);
+  }
+
+  /** Calls unary {@code m} with an empty request; "OK" or "CODE: description". */
+  @SuppressWarnings("unchecked")
+  private static String unary(AdminBlockingStub stub, io.grpc.MethodDescriptor<?, ?> m) {
+    io.grpc.MethodDescriptor<Object, Object> method = (io.grpc.MethodDescriptor<Object, Object>) m;
+    Object empty = ((io.grpc.MethodDescriptor.PrototypeMarshaller<Object>) method.getRequestMarshaller())
+        .getMessagePrototype();
+    try {
+      io.grpc.stub.ClientCalls.blockingUnaryCall(stub.getChannel(), method,
+          io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS), empty);
+      return "OK";
+    } catch (StatusRuntimeException e) {
+      return e.getStatus().getCode() + ": " + e.getStatus().getDescription();
+    }
+  }
+
   @Test
   void aRevokedAdminIsRefusedAtOnceAndAfterARestartAndANameGivenAgainGetsANewCertificate() throws Exception {
     KeyPair key = Keys.newKeyPair();
