@@ -1,5 +1,6 @@
 package io.rackroll.e2e;
 
+import static io.rackroll.e2e.Fleet.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -128,11 +129,6 @@ class ConfigurationIT {
       }
       assertThat(prod.log()).doesNotContain(PROD_SECRET);
     }
-  }
-
-  private static Fleet.Cli ok(Fleet.Cli r) {
-    assertThat(r.exit()).as(r.toString()).isZero();
-    return r;
   }
 
   /** Every regular file under {@code root} whose bytes hold {@code text}. */

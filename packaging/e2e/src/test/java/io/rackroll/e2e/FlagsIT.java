@@ -1,5 +1,6 @@
 package io.rackroll.e2e;
 
+import static io.rackroll.e2e.Fleet.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -107,10 +108,5 @@ class FlagsIT {
       }
       assertThat(ok(fleet.rackroll("flags", "web")).out()).containsPattern("(?m)^production +\\(none\\)$");
     }
-  }
-
-  private static Fleet.Cli ok(Fleet.Cli r) {
-    assertThat(r.exit()).as(r.toString()).isZero();
-    return r;
   }
 }

@@ -828,6 +828,12 @@ final class Fleet implements AutoCloseable {
   }
 
   /** What a CLI invocation did. */
+  /** {@code r}, which must have exited 0 (else the test fails showing its output). */
+  static Cli ok(Cli r) {
+    org.assertj.core.api.Assertions.assertThat(r.exit()).as(r.toString()).isZero();
+    return r;
+  }
+
   record Cli(int exit, String out, String err) {
     @Override
     public String toString() {

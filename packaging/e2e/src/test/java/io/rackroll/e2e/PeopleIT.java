@@ -1,5 +1,6 @@
 package io.rackroll.e2e;
 
+import static io.rackroll.e2e.Fleet.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -114,10 +115,5 @@ class PeopleIT {
       assertThat(fleet.rackroll("admin", "list").out()).containsPattern("sam +deployer +staging +2 ");
       ok(fleet.rackroll("agents", "--credentials", sam.toString()));
     }
-  }
-
-  private static Fleet.Cli ok(Fleet.Cli r) {
-    assertThat(r.exit()).as(r.toString()).isZero();
-    return r;
   }
 }

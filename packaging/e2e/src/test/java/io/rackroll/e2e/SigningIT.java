@@ -1,5 +1,6 @@
 package io.rackroll.e2e;
 
+import static io.rackroll.e2e.Fleet.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -125,10 +126,5 @@ class SigningIT {
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("key (?:id )?([0-9a-f]{16})").matcher(r.out());
     assertThat(m.find()).as(r.toString()).isTrue();
     return m.group(1);
-  }
-
-  private static Fleet.Cli ok(Fleet.Cli r) {
-    assertThat(r.exit()).as(r.toString()).isZero();
-    return r;
   }
 }
