@@ -242,7 +242,14 @@ public final class AgentMain {
       // systemd's RuntimeDirectory= (a tmpfs, see the unit): where a job's end the state disk refused is noted.
       String runtime = System.getenv("RUNTIME_DIRECTORY");
       Path unrecorded = runtime == null || runtime.isBlank() ? null : Path.of(runtime.split(":")[0]).resolve("unrecorded");
-      ReleaseTrust releaseTrust = releaseTrust(config);
+      ReleaseTrust releaseTrust;
+      try {
+        releaseTrust = releaseTrust(config);
+      } catch (java.io.IOException e) {
+        // The host's own record of which releases it trusts: never guessed, so only an operator helps.
+        System.err.println("rackroll-agent: " + e.getMessage());
+        return EXIT_NEEDS_OPERATOR;
+      }
       LifecycleService lifecycle = new LifecycleService(listener -> {
         Lifecycle l = new Lifecycle(cfg.stateDir().resolve("apps"), unrecorded, cache,
             () -> HostFit.Host.of(inventory.read()), credentials.labels(), cfg.keepReleases(), Clock.systemUTC(), listener);

@@ -31,11 +31,21 @@ final class SigningCommand {
   private SigningCommand() {}
 
   static PrivateKey readKey(Path file) {
-    return ReleaseKey.privateKey(InputFile.text(file, "the release signing key", 16 << 10));
+    String text = InputFile.text(file, "the release signing key", 16 << 10);
+    try {
+      return ReleaseKey.privateKey(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage() + "; give the NAME.key file");
+    }
   }
 
   static ReleaseKey readPublic(Path file) {
-    return ReleaseKey.parse(InputFile.text(file, "the release key", 16 << 10));
+    String text = InputFile.text(file, "the release key", 16 << 10);
+    try {
+      return ReleaseKey.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage() + "; give the NAME.pub file");
+    }
   }
 
   @Command(name = "keygen", mixinStandardHelpOptions = true,
@@ -116,7 +126,12 @@ final class SigningCommand {
     @Override
     public Integer call() throws Exception {
       ReleaseKey about = readPublic(subject);
-      KeyStatement s = KeyStatement.sign(readKey(key), action(), about, Instant.now());
+      PrivateKey signer = readKey(key);
+      if (action() == KeyStatement.Action.TRUST && ReleaseKey.publicOf(signer).equals(about)) {
+        throw new IllegalArgumentException("key " + about.id() + " would vouch for itself; sign the statement with a"
+            + " key the hosts trust now (--key OLD.key)");
+      }
+      KeyStatement s = KeyStatement.sign(signer, action(), about, Instant.now());
       String verb = action().name().toLowerCase(java.util.Locale.ROOT);
       Path out = output != null ? output : Path.of(verb + "-" + about.id() + ".statement");
       SecureFiles.writeString(out, s.format(), SecureFiles.PUBLIC);

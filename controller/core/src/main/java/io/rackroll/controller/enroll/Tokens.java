@@ -38,6 +38,9 @@ public final class Tokens {
   /** An issued token and when it stops working. */
   public record Issued(BootstrapToken token, Instant expiresAt, int uses) {}
 
+  /** The most release keys one token hands a host. */
+  static final int MAX_RELEASE_KEYS = 16;
+
   public Issued create(Map<String, String> labels, Duration ttl, int uses, String createdBy) {
     return create(labels, ttl, uses, createdBy, "");
   }
@@ -53,6 +56,10 @@ public final class Tokens {
   /** As above; a host enrolling with it trusts {@code releaseKeys} (one line each, checked here) from then on. */
   public Issued create(Map<String, String> labels, Duration ttl, int uses, String createdBy, String replaces,
       java.util.List<String> releaseKeys) {
+    if (releaseKeys.size() > MAX_RELEASE_KEYS) {
+      throw new IllegalArgumentException("release keys: " + releaseKeys.size() + " (expected: at most "
+          + MAX_RELEASE_KEYS + "; rotate with key statements instead)");
+    }
     java.util.List<String> keys = new java.util.ArrayList<>();
     for (String line : releaseKeys) {
       io.rackroll.trust.ReleaseKey key = io.rackroll.trust.ReleaseKey.parse(line);
