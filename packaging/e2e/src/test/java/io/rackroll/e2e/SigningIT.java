@@ -37,6 +37,9 @@ class SigningIT {
       Fleet.Agent host = fleet.startAgent("h1", token.out().strip(), "requireSignedReleases: auto\n");
       fleet.awaitConnected(1);
 
+      assertThat(ok(fleet.rackroll("agents", "show", host.id())).out())
+          .contains("releases     only signed ones, trusts key " + keyA);
+
       // Signed by a: installs.
       Path v1 = fleet.web("1").pack();
       Fleet.Cli sign = ok(fleet.rackroll("release", "sign", v1.toString(), "--key", keys.resolve("release-a.key")

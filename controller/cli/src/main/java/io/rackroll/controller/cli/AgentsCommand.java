@@ -132,6 +132,10 @@ final class AgentsCommand implements Callable<Integer> {
       out.println("memory       " + bytes(f.getMemoryBytes()));
       out.println("os           " + f.getOs().getFamily() + " " + f.getOs().getVersion() + ", kernel " + f.getOs().getKernel());
       out.println("booted       " + (f.getBootTimeEpochSeconds() > 0 ? Instant.ofEpochSecond(f.getBootTimeEpochSeconds()) : "unknown"));
+      var trust = f.getReleaseTrust();
+      out.println("releases     " + (trust.getRequireSigned() ? "only signed ones" : "signed or not")
+          + (trust.getKeyIdsCount() == 0 ? ", no release key trusted" : ", trusts key"
+          + (trust.getKeyIdsCount() == 1 ? " " : "s ") + String.join(", ", trust.getKeyIdsList())));
       for (Disk d : f.getDisksList()) {
         out.println("disk         " + d.getName() + " " + d.getModel() + " " + bytes(d.getSizeBytes()));
       }
