@@ -54,6 +54,9 @@ class DpkgIT {
       assumeTrue(!install.err.contains("dependency problems"), "the packages' dependencies are not installed: "
           + install.err);
       assertThat(install.exit).as(install.toString()).isZero();
+      // The CLI's class-data archive, made by postinst with one admin call against a throwaway server.
+      assertThat(Path.of("/var/cache/rackroll/rackroll-cli.jsa")).isNotEmptyFile();
+      assertThat(install.out + install.err).doesNotContain("class-data archive");
       Cmd init = run("runuser", "-u", "rackroll", "--", "rackroll", "controller", "init", "--data", DATA.toString(),
           "--config", "/etc/rackroll/controller.yaml", "--san", "localhost");
       assertThat(init.exit).as(init.toString()).isZero();
@@ -117,6 +120,7 @@ class DpkgIT {
       run("rm", "-rf", "/var/lib/rackroll", "/etc/rackroll");
       run("deluser", "--system", "rackroll");
       assertThat(purge.exit).as(purge.toString()).isZero();
+      assertThat(Path.of("/var/cache/rackroll")).as("the class-data archive goes with the package").doesNotExist();
     }
   }
 

@@ -4,6 +4,10 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.rackroll.controller.pki.ControllerPki;
 import io.rackroll.controller.server.ControllerServer;
 import io.rackroll.proto.v1.AdminGrpc;
@@ -98,9 +102,32 @@ final class AdminClient {
     // During a CA rotation trust.crt holds the old and the new CA: the CLI works before and after the restart.
     Path trust = Files.exists(dir.resolve("trust.crt")) ? dir.resolve("trust.crt") : dir.resolve("ca.crt");
     return NettyChannelBuilder.forAddress(address.host(), address.port())
+        .eventLoopGroup(eventLoop()).channelType(NioSocketChannel.class)
         .sslContext(MutualTls.client(Pem.readPrivateKey(dir.resolve("admin.key")),
             Pem.readCertificates(dir.resolve("admin.crt")), Pem.readCertificates(trust)))
         .build();
+  }
+
+  /**
+   * The CLI's one network thread, made at the first call and ended by {@link #release}. Its own,
+   * not gRPC's shared one: a JVM exits only once its threads blocked in native code (a selector)
+   * have stopped, which it waits up to 300 ms for; a thread ended before the exit costs nothing.
+   */
+  private static EventLoopGroup eventLoop;
+
+  private static synchronized EventLoopGroup eventLoop() {
+    if (eventLoop == null) {
+      eventLoop = new NioEventLoopGroup(1, new DefaultThreadFactory("rackroll-cli", true));
+    }
+    return eventLoop;
+  }
+
+  /** Ends the network thread, if one was made; channels on it must be closed first. */
+  static synchronized void release() {
+    if (eventLoop != null) {
+      eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+      eventLoop = null;
+    }
   }
 
   AdminGrpc.AdminBlockingStub stub(ManagedChannel channel) {

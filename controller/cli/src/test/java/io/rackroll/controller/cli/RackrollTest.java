@@ -57,6 +57,24 @@ class RackrollTest {
   }
 
   @Test
+  void theWarmUpMakesARealAdminCallAndLeavesNothingBehindNorInTheHelp() throws Exception {
+    java.nio.file.Path tmp = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
+    java.util.Set<String> before;
+    try (var files = java.nio.file.Files.list(tmp)) {
+      before = files.map(java.nio.file.Path::toString).filter(f -> f.contains("rackroll-warm-up"))
+          .collect(java.util.stream.Collectors.toSet());
+    }
+    assertThat(Rackroll.run("warm-up")).isZero();
+    AdminClient.release();
+    try (var files = java.nio.file.Files.list(tmp)) {
+      assertThat(files.map(java.nio.file.Path::toString).filter(f -> f.contains("rackroll-warm-up")))
+          .containsExactlyInAnyOrderElementsOf(before);
+    }
+    assertThat(Rackroll.run("--help")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("warm-up");
+  }
+
+  @Test
   void helpListsEveryCommand() {
     assertThat(Rackroll.run("--help")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("controller", "token", "agents", "deploy", "rollback",
