@@ -109,10 +109,15 @@ public final class ArtifactCache implements ArtifactSource {
     if (have > 0) {
       log.info("resuming download of artifact {} at byte {} of {}", digest.substring(0, 12), have, size);
     }
-    if (have < size) {
-      download(digest, size, part, have, progress);
+    // Hashed as it arrives (a resumed download hashes what it had first): the file is read once.
+    MessageDigest md = sha256();
+    if (have > 0) {
+      hash(md, part);
     }
-    if (Files.size(part) != size || !sha256(part).equals(digest)) {
+    if (have < size) {
+      download(digest, size, part, have, progress, md);
+    }
+    if (Files.size(part) != size || !HexFormat.of().formatHex(md.digest()).equals(digest)) {
       Files.delete(part);
       throw new DownloadException(DownloadException.Kind.CORRUPT, "artifact " + digest.substring(0, 12)
           + "… failed verification (size or SHA-256 differ); discarded, the next attempt downloads it again", null);
@@ -122,7 +127,8 @@ public final class ArtifactCache implements ArtifactSource {
     return done;
   }
 
-  private void download(String digest, long size, Path part, long from, LongConsumer progress) throws IOException {
+  private void download(String digest, long size, Path part, long from, LongConsumer progress, MessageDigest md)
+      throws IOException {
     try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         Context.CancellableContext call = Context.current().withCancellation()) {
       out.position(from);
@@ -139,6 +145,7 @@ public final class ArtifactCache implements ArtifactSource {
                 + " of " + c.getTotalSize() + ", expected " + position + " of " + size, null);
           }
           ByteBuffer data = c.getData().asReadOnlyByteBuffer();
+          md.update(data.duplicate());
           while (data.hasRemaining()) {
             position += out.write(data);
           }
@@ -224,18 +231,25 @@ public final class ArtifactCache implements ArtifactSource {
   }
 
   static String sha256(Path file) throws IOException {
-    MessageDigest md;
+    MessageDigest md = sha256();
+    hash(md, file);
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  private static MessageDigest sha256() {
     try {
-      md = MessageDigest.getInstance("SHA-256");
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private static void hash(MessageDigest md, Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
       byte[] buf = new byte[1 << 16];
       for (int n = in.read(buf); n > 0; n = in.read(buf)) {
         md.update(buf, 0, n);
       }
     }
-    return HexFormat.of().formatHex(md.digest());
   }
 }

@@ -28,6 +28,8 @@ final class Fleet implements AutoCloseable {
   static final Path CONTROLLER_JAR = Path.of(System.getProperty("rackroll.controller.jar"));
   static final Path AGENT_JAR = Path.of(System.getProperty("rackroll.agent.jar"));
   private static final List<String> SMALL_JVM = List.of("-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  /** The JVM options of the agents this fleet starts from now on (tests: small and quick to start). */
+  private List<String> agentJvm = SMALL_JVM;
   /** Polls that run the CLI: each poll is a JVM of about a second of CPU, so not Awaitility's 100 ms. */
   static final Duration CLI_POLL = Duration.ofMillis(500);
   /**
@@ -212,6 +214,11 @@ final class Fleet implements AutoCloseable {
     return r.out.trim();
   }
 
+  /** Agents started from now on run with {@code options} (a benchmark: the packaged launcher's). */
+  void agentJvm(List<String> options) {
+    agentJvm = List.copyOf(options);
+  }
+
   /** Starts an agent process enrolling with a token of its own for {@code labels} (e.g. "rack=r1,role=web"). */
   Agent startAgentWith(String name, String labels) throws IOException {
     return startAgent(name, token(labels, 1));
@@ -327,6 +334,7 @@ final class Fleet implements AutoCloseable {
     private String health = "exit 0";
     private String manifest = "";
     private String healthDeadline = "3s";
+    private int healthyAfter = 2;
     private int payloadBytes;
     private final Map<String, String> hooks = new LinkedHashMap<>();
     private final Map<String, String> files = new LinkedHashMap<>();
@@ -350,6 +358,12 @@ final class Fleet implements AutoCloseable {
     /** Another hook ({@code preInstall}, {@code postInstall}, {@code deactivate}) with its timeout. */
     WebRelease hook(String point, String body, String timeout) {
       hooks.put(point + "\n" + timeout, body);
+      return this;
+    }
+
+    /** How many passing rounds in a row make the release healthy (2 unless set). */
+    WebRelease healthyAfter(int rounds) {
+      healthyAfter = rounds;
       return this;
     }
 
@@ -418,7 +432,7 @@ final class Fleet implements AutoCloseable {
       }
       script(src.resolve("hooks/health.sh"), health);
       yaml.append("health:\n  checks:\n    - exec: hooks/health.sh\n  interval: 200ms\n  timeout: 200ms\n"
-          + "  healthyAfter: 2\n  deadline: " + healthDeadline + "\n").append(manifest);
+          + "  healthyAfter: " + healthyAfter + "\n  deadline: " + healthDeadline + "\n").append(manifest);
       Files.writeString(src.resolve("rackroll.yaml"), yaml.toString());
       Path artifact = dir.resolve("web-" + version + ".tar.gz");
       Cli pack = rackroll("release", "pack", src.toString(), "-o", artifact.toString());
@@ -719,7 +733,7 @@ final class Fleet implements AutoCloseable {
      * that outlives the process, on another file system than the state in a real host).
      */
     private void start(List<String> args) throws IOException {
-      ProcessBuilder pb = command(AGENT_JAR, SMALL_JVM, args.toArray(String[]::new));
+      ProcessBuilder pb = command(AGENT_JAR, agentJvm, args.toArray(String[]::new));
       pb.environment().put("RUNTIME_DIRECTORY", Files.createDirectories(home.resolve("run")).toString());
       process = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("agent.log")
           .toFile())).start();

@@ -58,7 +58,7 @@ class RolloutBench {
   }
 
   /** Per batch: hosts, span from its first SENT to its last ACTIVE, gap to the next batch's first SENT. */
-  private static Map<Integer, long[]> batches(JsonNode d) {
+  static Map<Integer, long[]> batches(JsonNode d) {
     Map<String, Integer> batchOf = new HashMap<>();
     d.path("hosts").forEach(h -> batchOf.put(h.path("agentId").asText(), h.path("batch").asInt()));
     Map<Integer, long[]> firstLast = new TreeMap<>();
