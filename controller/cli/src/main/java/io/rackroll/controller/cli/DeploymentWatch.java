@@ -25,31 +25,74 @@ final class DeploymentWatch {
 
   static int watch(AdminClient client, ManagedChannel channel, String id, PrintStream out, Duration limit)
       throws InterruptedException {
-    Map<String, String> shown = new HashMap<>();
-    String status = "";
+    Screen screen = new Screen(out);
+    DeploymentRecord d = null;
+    try {
+      // The controller sends each change as it happens, and completes the stream at the end.
+      java.util.Iterator<DeploymentRecord> changes = io.rackroll.proto.v1.AdminGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+          .watchDeployment(GetDeploymentRequest.newBuilder().setId(id).build());
+      while (changes.hasNext()) {
+        d = changes.next();
+        screen.show(d);
+        if (ended(d)) {
+          return summary(d, out);
+        }
+      }
+    } catch (io.grpc.StatusRuntimeException e) {
+      if (e.getStatus().getCode() == io.grpc.Status.Code.UNIMPLEMENTED) {
+        return poll(client, channel, id, screen, limit); // a controller older than WatchDeployment
+      }
+      if (e.getStatus().getCode() != io.grpc.Status.Code.DEADLINE_EXCEEDED) {
+        throw e;
+      }
+    }
+    out.println("deployment " + id + " still " + (d == null ? "running" : d.getState()) + " after " + limit.toHours()
+        + " h; follow it with 'rackroll deployment watch " + id + "'");
+    return Rackroll.EXIT_FAILURE;
+  }
+
+  /** As {@link #watch}, asking every half second. */
+  private static int poll(AdminClient client, ManagedChannel channel, String id, Screen screen, Duration limit)
+      throws InterruptedException {
     Instant deadline = Instant.now().plus(limit);
     while (true) {
       DeploymentRecord d = client.stub(channel).getDeployment(GetDeploymentRequest.newBuilder().setId(id).build());
+      screen.show(d);
+      if (ended(d)) {
+        return summary(d, screen.out);
+      }
+      if (Instant.now().isAfter(deadline)) {
+        screen.out.println("deployment " + id + " still " + d.getState() + " after " + limit.toHours() + " h; follow"
+            + " it with 'rackroll deployment watch " + id + "'");
+        return Rackroll.EXIT_FAILURE;
+      }
+      Thread.sleep(500); // an older controller: asking between screen updates
+    }
+  }
+
+  /** What the operator has seen: the status line when it changes, a host's line when it changes. */
+  private static final class Screen {
+    final PrintStream out;
+    private final Map<String, String> shown = new HashMap<>();
+    private String status = "";
+
+    Screen(PrintStream out) {
+      this.out = out;
+    }
+
+    void show(DeploymentRecord d) {
       String now = status(d);
       if (!now.equals(status)) {
         out.println(now);
         status = now;
       }
       for (DeploymentHost h : d.getHostsList()) {
-        String line = line(h, 10); // a long download prints a line per tenth, not per poll
+        String line = line(h, 10); // a long download prints a line per tenth, not per change
         if (!line.equals(shown.put(h.getAgentId(), line))) {
           out.println(line);
         }
       }
-      if (ended(d)) {
-        return summary(d, out);
-      }
-      if (Instant.now().isAfter(deadline)) {
-        out.println("deployment " + id + " still " + d.getState() + " after " + limit.toHours() + " h; follow it with"
-            + " 'rackroll deployment watch " + id + "'");
-        return Rackroll.EXIT_FAILURE;
-      }
-      Thread.sleep(500); // polling the controller between screen updates
     }
   }
 

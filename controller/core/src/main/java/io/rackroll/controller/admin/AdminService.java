@@ -133,6 +133,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private final CertificateAuthority ca;
   private final StatusReports status;
   private final EnvironmentAdmin environments;
+  /** Sends what followed deployments became (see {@link DeploymentFollower}); reads the store, so not the loop. */
+  private final Executor followers = io.rackroll.wire.Threads.serial("deployment-followers");
 
   public AdminService(Tokens tokens, Store store, AgentRegistry registry, Revocations revocations, Admins admins,
       CertificateAuthority ca, ArtifactStore artifacts, Executor artifactIo, Rollouts rollouts, StatusReports status,
@@ -335,6 +337,17 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     }
     response.onNext(record(d.get(), request.getTransitions()));
     response.onCompleted();
+  }
+
+  @Override
+  public void watchDeployment(GetDeploymentRequest request, StreamObserver<DeploymentRecord> response) {
+    if (store.deployments().deployment(request.getId()).isEmpty()) {
+      response.onError(Status.NOT_FOUND.withDescription("no deployment " + request.getId()
+          + "; list them with 'rackroll deployments'").asRuntimeException());
+      return;
+    }
+    new DeploymentFollower(request.getId(), store.deployments(), d -> record(d, false),
+        (io.grpc.stub.ServerCallStreamObserver<DeploymentRecord>) response, followers).start(rollouts);
   }
 
   @Override

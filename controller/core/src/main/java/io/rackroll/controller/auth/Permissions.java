@@ -20,7 +20,7 @@ public final class Permissions {
       // Reading the fleet, its releases, deployments, environments (no secret values) and the audit.
       entry("ListAgents", VIEWER), entry("GetAgent", VIEWER), entry("PingAgent", VIEWER),
       entry("ListReleases", VIEWER), entry("GetRelease", VIEWER), entry("ReleaseHistory", VIEWER),
-      entry("Plan", VIEWER), entry("GetDeployment", VIEWER), entry("ListDeployments", VIEWER),
+      entry("Plan", VIEWER), entry("GetDeployment", VIEWER), entry("WatchDeployment", VIEWER), entry("ListDeployments", VIEWER),
       entry("ListAudit", VIEWER), entry("AgentHistory", VIEWER), entry("GetStatus", VIEWER),
       entry("GetEnvironments", VIEWER), entry("EnvironmentDiff", VIEWER), entry("GetFlags", VIEWER),
       entry("ListAdmins", VIEWER), entry("RenewAdmin", VIEWER), entry("ListKeyStatements", VIEWER),

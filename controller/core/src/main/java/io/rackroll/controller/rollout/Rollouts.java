@@ -83,6 +83,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   };
   /** The last download progress of each host downloading for a running deployment; read by admin calls. */
   private final Map<String, Download> downloads = new ConcurrentHashMap<>();
+  /** Who follows which deployment (see {@link #watch}). */
+  private final Map<String, Set<Runnable>> watchers = new ConcurrentHashMap<>();
 
   public Rollouts(Store store, AgentRegistry registry, Clock clock, Duration reconnectGrace,
       EnvironmentService environments) {
@@ -362,6 +364,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       Rollout r = active.get(deploymentId);
       if (r != null && r.downloading(agentId)) {
         downloads.put(agentId, new Download(deploymentId, bytes, size));
+        changed(deploymentId);
       }
     });
   }
@@ -421,6 +424,27 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         ended.remove(r.d.id());
         downloads.values().removeIf(x -> x.deploymentId().equals(r.d.id()));
       }
+      changed(r.d.id());
+    }
+  }
+
+  /**
+   * Calls {@code changed} after every event that may have changed deployment {@code id}, on the
+   * rollouts loop (so it must return at once), until the returned handle is closed. The caller
+   * reads the deployment itself; several events may come to one call's worth of change.
+   */
+  public AutoCloseable watch(String id, Runnable changed) {
+    watchers.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet()).add(changed);
+    return () -> watchers.computeIfPresent(id, (k, set) -> {
+      set.remove(changed);
+      return set.isEmpty() ? null : set;
+    });
+  }
+
+  private void changed(String deploymentId) {
+    Set<Runnable> w = watchers.get(deploymentId);
+    if (w != null) {
+      w.forEach(Runnable::run);
     }
   }
 
