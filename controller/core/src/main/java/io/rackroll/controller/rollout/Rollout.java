@@ -403,6 +403,7 @@ final class Rollout {
           log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, d.id())
               .log("deployment {}: batch {} of {} done; health gate until {}", d.id(), batch + 1, d.batches(),
                   now.plus(strategy.healthGate()));
+          ctx.wakeUpIn(d.id(), strategy.healthGate());
         }
         if (now.isBefore(gateStartedAt.plus(strategy.healthGate()))) {
           return; // the tick comes back

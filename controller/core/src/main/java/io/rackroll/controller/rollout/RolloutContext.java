@@ -20,6 +20,8 @@ final class RolloutContext {
   private final Duration reconnectGrace;
   /** When this controller began running deployments: its own downtime never counts against a host. */
   private Instant startedAt = Instant.EPOCH;
+  /** Asks for {@code deployment} to be advanced again after a delay (the event loop's timer); none in tests. */
+  private java.util.function.BiConsumer<String, Duration> wakeUp = (deployment, delay) -> { };
 
   RolloutContext(Store store, HostCommands commands, ChangeWindows windows, Clock clock, Duration reconnectGrace) {
     this.store = store;
@@ -42,6 +44,19 @@ final class RolloutContext {
   /** When a host last changed, as far as its timeout goes: never before this controller started. */
   Instant sinceStart(Instant updatedAt) {
     return updatedAt.isBefore(startedAt) ? startedAt : updatedAt;
+  }
+
+  /** The loop's timer, for {@link #wakeUpIn}. */
+  void wakeUpWith(java.util.function.BiConsumer<String, Duration> timer) {
+    wakeUp = timer;
+  }
+
+  /**
+   * Advances {@code deployment} again in {@code delay}: a health gate ends on time, not at the next
+   * tick. The tick still comes; advancing twice changes nothing.
+   */
+  void wakeUpIn(String deployment, Duration delay) {
+    wakeUp.accept(deployment, delay);
   }
 
   void audit(String actor, String action, String target, String detail) {

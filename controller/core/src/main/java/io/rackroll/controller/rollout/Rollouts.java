@@ -110,6 +110,16 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     }, environments);
     ChangeWindows windows = new ChangeWindows(environments, clock);
     this.context = new RolloutContext(store, commands, windows, clock, reconnectGrace);
+    context.wakeUpWith((id, delay) -> loop.schedule(() -> {
+      Rollout r = active.get(id);
+      try {
+        if (r != null) {
+          settle(r, Rollout::advance);
+        }
+      } catch (RuntimeException e) {
+        log.atError().addKeyValue(ServiceLogging.DEPLOYMENT, id).log("rollout of {} failed: {}", id, e.getMessage(), e);
+      }
+    }, Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS));
     this.planning = new Planning(store, environments, windows, commands);
   }
 

@@ -154,11 +154,14 @@ class RolloutTest {
     assertThat(hosts.count("b")).as("the second batch waits for the first").isZero();
     assertThat(phase(r, "a")).isEqualTo(HostPhase.SENT);
 
+    List<Duration> wakeUps = new java.util.ArrayList<>();
+    context.wakeUpWith((id, delay) -> wakeUps.add(delay));
     report(r, "a", "DOWNLOADING");
     report(r, "a", "ACTIVE");
     assertThat(hosts.count("b")).as("the health gate holds the next batch").isZero();
-    clock.advance(Duration.ofSeconds(31));
-    r.tick();
+    assertThat(wakeUps).as("the gate's end is timed, not left to the next tick").containsExactly(Duration.ofSeconds(30));
+    clock.advance(Duration.ofSeconds(30));
+    r.advance(); // what the timer does at the gate's end
     assertThat(r.batchIndex()).isEqualTo(1);
     assertThat(hosts.last("b").getDeploy().getVersion()).isEqualTo("2");
 
