@@ -197,9 +197,11 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       Optional<StoredRelease> release = request.hasRollback() ? Optional.empty()
           : store.releases().release(r.app(), r.version());
       if (release.isPresent()) {
+        Map<String, StoredAgent> agents = new HashMap<>();
+        store.agents().all().forEach(a -> agents.put(a.id(), a)); // one read, not one per planned host
         for (List<Planner.Candidate> batch : plan.batches()) {
           for (Planner.Candidate c : batch) {
-            store.agents().agent(c.agentId()).filter(a -> a.facts() != null)
+            Optional.ofNullable(agents.get(c.agentId())).filter(a -> a.facts() != null)
                 .flatMap(a -> ReleasePush.wouldRefuse(release.get(), a.facts().getReleaseTrust()))
                 .ifPresent(why -> out.addWouldRefuse(planned(c, why)));
           }
