@@ -48,6 +48,7 @@ class SigningIT {
       assertThat(ok(fleet.rackroll("release", "push", v1.toString())).out()).contains("signed by key " + keyA);
       ok(fleet.rackroll("deploy", "web@1", "--selector", "rack=r1", "--health-gate", "0s", "--watch"));
       assertThat(host.current("web")).isEqualTo("1");
+      assertThat(ok(fleet.rackroll("releases")).out()).containsPattern("web +1 .* " + keyA + " +admin ");
 
       // Unsigned: plan says the host will refuse; the controller sends it anyway when asked, and the host refuses.
       fleet.web("2").push();

@@ -46,11 +46,12 @@ final class ReleasesCommand implements Callable<Integer> {
       }
       List<ReleaseRecord> releases = client.stub(channel)
           .listReleases(ListReleasesRequest.newBuilder().setName(name).build()).getReleasesList();
-      String format = "%-20s %-14s %10s  %-12s  %-10s %s%n";
-      System.out.printf(format, "NAME", "VERSION", "SIZE", "SHA256", "PUSHED BY", "PUSHED AT");
+      String format = "%-20s %-14s %10s  %-12s  %-16s  %-10s %s%n";
+      System.out.printf(format, "NAME", "VERSION", "SIZE", "SHA256", "SIGNED BY", "PUSHED BY", "PUSHED AT");
       for (ReleaseRecord r : releases) {
         System.out.printf(format, r.getName(), r.getVersion(), Sizes.format(r.getSizeBytes()),
-            r.getDigest().substring(0, 12), r.getPushedBy(), pushedAt(r));
+            r.getDigest().substring(0, 12), r.getSignedBy().isEmpty() ? "-" : r.getSignedBy(), r.getPushedBy(),
+            pushedAt(r));
       }
       return 0;
     });
