@@ -94,6 +94,7 @@ final class EnvironmentAdmin {
   void requireKnown(List<String> names) {
     Environments envs = environments.current();
     for (String name : names) {
+      io.rackroll.wire.Names.ENVIRONMENT.check(name); // a hostile name is refused shortened, not echoed whole
       named(envs, name);
     }
   }

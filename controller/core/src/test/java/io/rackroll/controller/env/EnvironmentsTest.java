@@ -212,6 +212,8 @@ class EnvironmentsTest {
     apply(TWO);
     assertThat(refusal(() -> controller.addAdmin("sam", "deployer", "qa"))).isEqualTo("no environment \"qa\""
         + " (defined: staging, production)");
+    assertThat(refusal(() -> controller.addAdmin("sam", "deployer", "../" + "x".repeat(10_000))))
+        .startsWith("environment: ../xxx").hasSizeLessThan(300).doesNotContain("\n");
     assertThat(refusal(() -> controller.addAdmin("sam", "operator", "staging"))).isEqualTo("--env limits a deployer"
         + " only: a viewer reads every environment, an operator or owner changes them all");
     var sam = controller.addAdmin("sam", "deployer", "staging");
