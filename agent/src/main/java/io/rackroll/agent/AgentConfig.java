@@ -128,7 +128,7 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
     @JsonProperty public String pkiDir;
     @JsonProperty public String factsInterval = "60s";
     @JsonProperty public String reconnectBackoffBase = "1s";
-    @JsonProperty public String reconnectBackoffCap = "60s";
+    @JsonProperty public String reconnectBackoffCap = "15s";
     @JsonProperty public int keepReleases = 3;
     @JsonProperty public String healthReportInterval = "30s";
     @JsonProperty public String metrics = "off";

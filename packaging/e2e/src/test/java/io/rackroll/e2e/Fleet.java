@@ -287,6 +287,19 @@ final class Fleet implements AutoCloseable {
         .until(() -> Files.readString(log).contains(all));
   }
 
+  /** What the simulator has printed so far. */
+  String simulatorLog() throws IOException {
+    return Files.readString(dir.resolve("simulator.log"));
+  }
+
+  /** Waits until the simulator reports all {@code agents} connected again in what it printed after {@code from}. */
+  void awaitSimulated(int agents, int from) {
+    String all = agents + " of " + agents + " simulated agents connected";
+    await(all + " again").atMost(Duration.ofMinutes(2).plusSeconds(agents / 10))
+        .failFast("simulator exited; see " + dir.resolve("simulator.log"), () -> !simulator.isAlive())
+        .until(() -> simulatorLog().indexOf(all, from) >= 0);
+  }
+
   /**
    * The most hosts of one failure domain between their first recorded transition and their end, at
    * any moment of {@code deployment} (as {@link #deploymentJson} returns it): what --max-per-rack bounds.

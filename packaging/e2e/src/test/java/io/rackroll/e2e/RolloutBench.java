@@ -1,7 +1,6 @@
 package io.rackroll.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,7 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,15 +35,15 @@ class RolloutBench {
       long setup = System.nanoTime();
       fleet.simulate(agents, 10, "--step-time", "0s");
       System.out.printf("%d agents enrolled and connected in %.1f s%n", agents, (System.nanoTime() - setup) / 1e9);
-      String heapConnected = heap(fleet.controllerPid());
+      String heapConnected = Proc.heapAfterGc(fleet.controllerPid());
 
       fleet.web("1").push();
-      long cpuBefore = cpuMillis(fleet.controllerPid());
+      long cpuBefore = Proc.cpuMillis(fleet.controllerPid());
       long started = System.nanoTime();
       String id = fleet.deploy("web@1", "sim=true", "--batch", "10%", "--health-gate", "0s");
       String end = fleet.awaitEnd(id);
       double wall = (System.nanoTime() - started) / 1e9;
-      long cpu = cpuMillis(fleet.controllerPid()) - cpuBefore;
+      long cpu = Proc.cpuMillis(fleet.controllerPid()) - cpuBefore;
       if (!end.contains(agents + "/" + agents + " hosts done")) {
         throw new AssertionError("rollout did not finish every host:\n" + end.lines().limit(3).toList());
       }
@@ -83,23 +81,5 @@ class RolloutBench {
       out.put(order.get(i), new long[] {hosts.get(order.get(i)), fl[1] - fl[0], gap});
     }
     return out;
-  }
-
-  /** User plus system CPU time of a process, from /proc (Linux). */
-  private static long cpuMillis(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
-    return ticks * 10; // USER_HZ is 100 on Linux
-  }
-
-  /** Heap in use after a full collection, as jcmd reports it. */
-  private static String heap(long pid) throws Exception {
-    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-    new ProcessBuilder(jcmd, Long.toString(pid), "GC.run").redirectErrorStream(true).start().waitFor(60, TimeUnit.SECONDS);
-    Process p = new ProcessBuilder(jcmd, Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    p.waitFor(60, TimeUnit.SECONDS);
-    return out.lines().filter(l -> l.contains("used")).findFirst().orElse(out).trim();
   }
 }

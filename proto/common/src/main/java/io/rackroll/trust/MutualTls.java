@@ -31,6 +31,12 @@ public final class MutualTls {
         .clientAuth(ClientAuth.OPTIONAL));
   }
 
+  /** A server whose clients' certificates {@code trust} judges (it must trust only the Rackroll CA). */
+  public static SslContext server(PrivateKey key, List<X509Certificate> chain, X509TrustManager trust) {
+    SslContextBuilder server = SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new));
+    return build("server", GrpcSslContexts.configure(server).trustManager(trust).clientAuth(ClientAuth.OPTIONAL));
+  }
+
   /** A client that presents its certificate and trusts only the Rackroll CA. */
   public static SslContext client(PrivateKey key, List<X509Certificate> chain, List<X509Certificate> trusted) {
     return build("client", GrpcSslContexts.forClient()

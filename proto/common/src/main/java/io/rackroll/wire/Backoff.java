@@ -47,19 +47,31 @@ public final class Backoff {
     return Duration.ofMillis(random.applyAsLong(Math.max(1, ceiling)));
   }
 
-  /** {@link #next()}, but never shorter than the controller's {@link #RETRY_AFTER_MS} hint in {@code trailers}. */
+  /**
+   * The delay before the next attempt after a failure that ended with {@code trailers}. When the
+   * controller answered with a {@link #RETRY_AFTER_MS} hint (it is busy, or stopping), the hint is
+   * the delay and the window starts over: the controller spaces its agents out itself (by their
+   * ids when it stops), and an agent it answered has no reason to wait longer next time. Without a
+   * hint, {@link #next()}.
+   */
   public Duration next(Metadata trailers) {
-    Duration delay = next();
     String hint = trailers == null ? null : trailers.get(RETRY_AFTER_MS);
     if (hint != null) {
       try {
-        delay = Duration.ofMillis(Math.max(delay.toMillis(), Long.parseLong(hint)));
+        long ms = Long.parseLong(hint.trim());
+        if (ms >= 0) {
+          reset();
+          return Duration.ofMillis(Math.min(ms, MAX_HINT.toMillis()));
+        }
       } catch (NumberFormatException ignored) {
-        // a malformed hint is no reason to stop retrying
+        // a malformed hint is no reason to stop retrying: the window goes on
       }
     }
-    return delay;
+    return next();
   }
+
+  /** The longest a hint can hold an agent back: a wrong hint must not keep a host away for long. */
+  static final Duration MAX_HINT = Duration.ofMinutes(5);
 
   /** Called once a connection has proved healthy. */
   public void reset() {

@@ -45,6 +45,34 @@ class BackoffTest {
   }
 
   @Test
+  void theControllersHintIsTheDelayAndStartsTheWindowOver() {
+    for (int i = 0; i < 6; i++) {
+      backoff.next();
+    }
+    io.grpc.Metadata trailers = new io.grpc.Metadata();
+    trailers.put(Backoff.RETRY_AFTER_MS, "2500");
+    assertThat(backoff.next(trailers)).isEqualTo(Duration.ofMillis(2500));
+    bounds.clear();
+    backoff.next();
+    assertThat(bounds).as("answered: the window starts over").containsExactly(1_000L);
+  }
+
+  @Test
+  void aHintIsBoundedAndAMalformedOneIgnored() {
+    io.grpc.Metadata huge = new io.grpc.Metadata();
+    huge.put(Backoff.RETRY_AFTER_MS, Long.toString(Long.MAX_VALUE));
+    assertThat(backoff.next(huge)).isEqualTo(Backoff.MAX_HINT);
+    for (String bad : List.of("soon", "-5", "")) {
+      io.grpc.Metadata trailers = new io.grpc.Metadata();
+      trailers.put(Backoff.RETRY_AFTER_MS, bad);
+      bounds.clear();
+      backoff.next(trailers);
+      assertThat(bounds).as(bad).hasSize(1); // drawn from the window, as without a hint
+    }
+    assertThat(backoff.next(null)).isNotNull();
+  }
+
+  @Test
   void neverOverflowsAfterThousandsOfAttempts() {
     Backoff real = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60), b -> ThreadLocalRandom.current().nextLong(b));
     for (int i = 0; i < 5_000; i++) {

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.rackroll.controller.auth.Revocations;
 import io.rackroll.controller.pki.CertificateAuthority;
+import io.rackroll.controller.pki.IssuedCertificates;
 import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.Enrollment;
@@ -49,6 +50,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
   private final Revocations revocations;
   private final AgentRegistry registry;
   private final UnaryOperator<String> newAgentIds;
+  private final IssuedCertificates issued;
 
   /**
    * How agent ids are made: random, whatever the host's request asked for (the argument), so that no
@@ -58,7 +60,8 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
 
   public EnrollmentService(Tokens tokens, CertificateAuthority ca, List<X509Certificate> trustBundle, EnrollmentStore store, AuditStore audit,
       Clock clock, Duration certificateLifetime, Revocations revocations, AgentRegistry registry,
-      UnaryOperator<String> newAgentIds) {
+      UnaryOperator<String> newAgentIds, IssuedCertificates issued) {
+    this.issued = issued;
     this.tokens = tokens;
     this.newAgentIds = newAgentIds;
     this.revocations = revocations;
@@ -81,13 +84,15 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     X509Certificate cert = ca.issueClient(caller, presented.getPublicKey(), certificateLifetime);
     String from = Revocations.serial(presented);
     String to = Revocations.serial(cert);
-    if (!store.renewed(caller.name(), from, to, cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()))) {
+    if (!store.renewed(caller.name(), from, to, cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()),
+        Keys.fingerprint(cert))) {
       log.atWarn().addKeyValue(ServiceLogging.AGENT, caller.name())
           .log("{} asked to renew certificate {}, which is neither its current nor its previous one, or it is revoked:"
           + " refused", caller, from);
       throw Status.PERMISSION_DENIED.withDescription("certificate " + from + " of " + caller
           + " cannot be renewed (revoked or replaced); enroll the host again with a new token").asRuntimeException();
     }
+    issued.issued(cert);
     log.atInfo().addKeyValue(ServiceLogging.AGENT, caller.name())
         .log("agent {} renewed its certificate: {} -> {}, valid until {}", caller.name(), from, to,
             cert.getNotAfter().toInstant());
@@ -136,7 +141,9 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
         revocations.retired(agentId, store.certificatesOf(agentId, clock.instant()));
       }
       retired = store.enroll(new Enrollment(agentId, granted.labels(), token.id(), Revocations.serial(cert),
-          cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()), clock.instant(), replaces));
+          cert.getNotAfter().toInstant(), Keys.fingerprint(ca.certificate()), Keys.fingerprint(cert), clock.instant(),
+          replaces));
+      issued.issued(cert);
       if (replaces) {
         revocations.replaced(agentId, retired);
         registry.revoked(agentId, PeerIdentity.REVOKED + ": agent " + agentId + " was given to another host"

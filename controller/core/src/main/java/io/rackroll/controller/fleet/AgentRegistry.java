@@ -379,11 +379,33 @@ public final class AgentRegistry implements AutoCloseable {
         .thenApply(r -> Duration.ofNanos(System.nanoTime() - started));
   }
 
+  /** When a stopping controller tells its agents to come back: after a restart's worth of time... */
+  private static final Duration RESTART = Duration.ofSeconds(2);
+  /** ...spread so that a restarted controller takes this many back each second at most. */
+  static final int RECONNECTS_PER_SECOND = 1_000;
+
+  /**
+   * How long agent {@code agentId} of {@code fleet} connected agents is told to wait before it
+   * reconnects to a controller that is stopping: a restart's time, then a place in a window as long
+   * as the fleet takes to reconnect at {@link #RECONNECTS_PER_SECOND}, by its id, so the agents come
+   * back evenly spread instead of all at once and then in waves of backoff.
+   */
+  static Duration comeBackIn(String agentId, int fleet) {
+    long window = Math.max(1_000, fleet * 1_000L / RECONNECTS_PER_SECOND);
+    int mixed = agentId.hashCode() * 0x9E3779B9; // spread ids that differ in one character
+    return RESTART.plusMillis(Math.floorMod(mixed, window));
+  }
+
   @Override
   public void close() {
     events.shutdown();
+    int fleet = sessions.size();
     for (AgentSession s : sessions.values()) {
-      s.close(Status.UNAVAILABLE.withDescription("controller is shutting down"));
+      Duration wait = comeBackIn(s.agentId, fleet);
+      Metadata trailers = new Metadata();
+      trailers.put(Backoff.RETRY_AFTER_MS, Long.toString(wait.toMillis()));
+      s.close(Status.UNAVAILABLE.withDescription("controller is stopping; reconnect in " + wait.toMillis() + " ms"),
+          trailers);
     }
     try {
       if (!events.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -55,12 +55,17 @@ final class AgentSession {
 
   /** Ends the stream from our side (replaced by a newer stream, or the controller is stopping). */
   synchronized void close(Status status) {
+    close(status, null);
+  }
+
+  /** Ends the stream with {@code status} and, for an error, {@code trailers} (null: none). */
+  synchronized void close(Status status, io.grpc.Metadata trailers) {
     if (!closed) {
       closed = true;
       if (status.isOk()) {
         out.onCompleted();
       } else {
-        out.onError(status.asRuntimeException());
+        out.onError(status.asRuntimeException(trailers));
       }
     }
     failPending(status.getDescription());

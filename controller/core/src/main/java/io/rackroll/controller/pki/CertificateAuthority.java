@@ -179,7 +179,7 @@ public final class CertificateAuthority {
       throws GeneralSecurityException {
     try {
       return new JcaX509CertificateConverter().getCertificate(
-          builder.build(new JcaContentSignerBuilder(SIGNATURE).build(signer)));
+          builder.build(new JcaContentSignerBuilder(SIGNATURE).setProvider(BC).build(signer)));
     } catch (OperatorCreationException e) {
       throw new GeneralSecurityException(e);
     }

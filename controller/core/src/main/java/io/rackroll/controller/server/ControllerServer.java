@@ -3,7 +3,6 @@ package io.rackroll.controller.server;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.rackroll.controller.admin.AdminService;
 import io.rackroll.controller.admin.StatusReports;
 import io.rackroll.controller.auth.Admins;
@@ -20,6 +19,12 @@ import io.rackroll.controller.fleet.AgentRegistry;
 import io.rackroll.controller.metrics.ControllerMetrics;
 import io.rackroll.controller.metrics.RpcMetrics;
 import io.rackroll.controller.pki.ControllerPki;
+import io.rackroll.controller.pki.IssuedCertificates;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
+import io.rackroll.proto.v1.AgentLinkGrpc;
+import java.util.concurrent.Executor;
 import io.rackroll.controller.release.ArtifactService;
 import io.rackroll.controller.release.ArtifactStore;
 import io.rackroll.controller.store.Store;
@@ -162,29 +167,40 @@ public final class ControllerServer implements AutoCloseable {
           firstAdmin.getNotAfter().toInstant(), clock.instant());
     }
     Admins admins = new Admins(store.enrollment(), clock);
+    int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
+    callbacks = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(65_536),
+        named("grpc-callbacks"));
+    IssuedCertificates issued = new IssuedCertificates(store.enrollment().issuedFingerprints(clock.instant()),
+        (serial, fingerprint) -> Threads.post(callbacks, () -> learnedFingerprint(serial, fingerprint)));
     EnrollmentService enrollment = new EnrollmentService(tokens, pki.ca(), pki.trusted(), store.enrollment(), store.audit(), clock,
-        config.agentCertificateLifetime(), revocations, registry, newAgentIds);
+        config.agentCertificateLifetime(), revocations, registry, newAgentIds, issued);
     ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize(), config.unpackLimits());
     artifacts.restore();
     keepPrivate(dataDir); // once the store and the artifact store made their files and directories
     artifactIo = Executors.newFixedThreadPool(4, named("artifact-io"));
     pacer = Threads.serial("transfer-pacer");
 
-    int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
-    callbacks = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(65_536),
-        named("grpc-callbacks"));
     HostPort listen = config.listen();
     HandshakeGate gate = new HandshakeGate(config.maxConcurrentHandshakes(), config.maxHandshakesPerAddress());
-    boss = new NioEventLoopGroup(1, named("grpc-boss"));
-    workers = new NioEventLoopGroup(0, named("grpc-worker"));
+    boss = HandshakeGate.eventLoops(1, named("grpc-boss"));
+    workers = HandshakeGate.eventLoops(0, named("grpc-worker"));
     server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
         .channelFactory(gate.channelFactory())
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
         .addTransportFilter(gate.readiness())
         .handshakeTimeout(5, TimeUnit.SECONDS) // a stranger holding a socket open holds a slot no longer
-        .sslContext(MutualTls.server(pki.serverKey(), pki.serverChain(), pki.trusted()))
+        .sslContext(MutualTls.server(pki.serverKey(), pki.serverChain(), issued.trustManager(pki.trusted())))
         .executor(callbacks)
+        // An agent's stream only hands its messages on (a timestamp, or an event for the fleet's
+        // thread): it runs on the network thread that read them, without a hop to the pool and
+        // back. Everything that may block (the store, crypto, files) keeps the pool.
+        .callExecutor(new ServerCallExecutorSupplier() {
+          @Override
+          public <Q, A> Executor getExecutor(ServerCall<Q, A> call, Metadata headers) {
+            return call.getMethodDescriptor().equals(AgentLinkGrpc.getConnectMethod()) ? Runnable::run : null;
+          }
+        })
         .intercept(new RequestNames()) // runs after the caller is known: strangers learn nothing from it
         .intercept(new CallerInterceptor(revocations, admins, (admin, method, why) -> store.audit().record(
             io.rackroll.controller.store.AuditEntry.of(clock.instant(), admin, "refused", method, why))))
@@ -220,6 +236,16 @@ public final class ControllerServer implements AutoCloseable {
     SecureFiles.writeString(dataDir.resolve(ADDRESS_FILE), bound + "\n", SecureFiles.OWNER_ONLY);
     log.info("controller {} listening on {} (data {}; store: {})", version(), bound, dataDir.toAbsolutePath(),
         config.database());
+  }
+
+  /** Records the fingerprint of a certificate issued before they were kept, now verified in full. */
+  private void learnedFingerprint(String serial, String fingerprint) {
+    try {
+      store.enrollment().learnedFingerprint(serial, fingerprint);
+    } catch (io.rackroll.controller.store.StoreException e) {
+      log.debug("cannot record the fingerprint of certificate {} (its next handshake is checked in full): {}", serial,
+          e.getMessage());
+    }
   }
 
   /** One controller per data directory: a second one would fight over the store and the address file. */

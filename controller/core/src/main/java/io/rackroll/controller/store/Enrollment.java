@@ -11,7 +11,8 @@ import java.util.Map;
  *     from now on. Otherwise the id is new.
  */
 public record Enrollment(String agentId, Map<String, String> labels, String tokenId,
-    String certificateSerial, Instant certificateNotAfter, String certificateCa, Instant at, boolean replaces) {
+    String certificateSerial, Instant certificateNotAfter, String certificateCa, String certificateFingerprint, Instant at,
+    boolean replaces) {
   public Enrollment {
     labels = Map.copyOf(labels);
   }
@@ -19,11 +20,12 @@ public record Enrollment(String agentId, Map<String, String> labels, String toke
   /** A new agent, with no record of the issuing CA (tests that do not care). */
   public Enrollment(String agentId, Map<String, String> labels, String tokenId, String certificateSerial,
       Instant certificateNotAfter, Instant at) {
-    this(agentId, labels, tokenId, certificateSerial, certificateNotAfter, "", at, false);
+    this(agentId, labels, tokenId, certificateSerial, certificateNotAfter, "", "", at, false);
   }
 
   /** The same enrollment given to an existing agent id: how tests replace a host. */
   public Enrollment replacing() {
-    return new Enrollment(agentId, labels, tokenId, certificateSerial, certificateNotAfter, certificateCa, at, true);
+    return new Enrollment(agentId, labels, tokenId, certificateSerial, certificateNotAfter, certificateCa,
+        certificateFingerprint, at, true);
   }
 }

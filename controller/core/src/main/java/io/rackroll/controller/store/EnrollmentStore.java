@@ -40,7 +40,21 @@ public interface EnrollmentStore {
    * from the current certificate keeps that one as the previous; renewing again from the previous
    * one (the agent lost the answer) replaces only the current.
    */
-  boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter, String caFingerprint);
+  boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter, String caFingerprint,
+      String certificateFingerprint);
+
+  /**
+   * Fingerprints of the agent certificates issued and recorded with one, unexpired at {@code now}
+   * and not refused: the certificates a handshake may know by their hash.
+   */
+  Set<String> issuedFingerprints(Instant now);
+
+  /**
+   * Records the fingerprint of the agent certificate with this serial, issued before fingerprints
+   * were kept, once a handshake has verified it in full. Nothing for a serial not issued to an
+   * agent, or one that has a fingerprint.
+   */
+  void learnedFingerprint(String serial, String fingerprint);
 
   /**
    * Marks the agent {@link ConnectionState#REVOKED} and refuses every unexpired certificate ever

@@ -134,15 +134,48 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
         }
       }
       Rows.insertLabels(c, "agent_labels", "agent_id", e.agentId(), e.labels());
-      issued(c, e.agentId(), e.certificateSerial(), e.certificateNotAfter(), e.at());
+      issued(c, e.agentId(), e.certificateSerial(), e.certificateNotAfter(), e.certificateFingerprint(), e.at());
       return refused;
     });
   }
 
   /** Records a certificate issued to {@code agentId}, so that revoking or replacing the agent refuses it. */
-  private static void issued(Connection c, String agentId, String serial, Instant notAfter, Instant at)
-      throws SQLException {
+  private static void issued(Connection c, String agentId, String serial, Instant notAfter, String fingerprint,
+      Instant at) throws SQLException {
     issued(c, Issued.AGENTS, agentId, serial, notAfter, at);
+    if (!fingerprint.isEmpty()) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE issued_certificates SET fingerprint = ? WHERE agent_id = ? AND serial = ?")) {
+        ps.setString(1, fingerprint);
+        ps.setString(2, agentId);
+        ps.setString(3, serial);
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  @Override
+  public Set<String> issuedFingerprints(Instant now) {
+    return db.inTransaction("read certificate fingerprints", c -> {
+      Set<String> fingerprints = new HashSet<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT i.fingerprint FROM issued_certificates i"
+          + " WHERE i.fingerprint <> '' AND i.not_after > ?"
+          + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial)")) {
+        ps.setLong(1, now.toEpochMilli());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            fingerprints.add(rs.getString(1));
+          }
+        }
+      }
+      return fingerprints;
+    });
+  }
+
+  @Override
+  public void learnedFingerprint(String serial, String fingerprint) {
+    db.update("record fingerprint of certificate " + serial,
+        "UPDATE issued_certificates SET fingerprint = ? WHERE serial = ? AND fingerprint = ''", fingerprint, serial);
   }
 
   private static void issued(Connection c, Issued issued, String holder, String serial, Instant notAfter, Instant at)
@@ -234,7 +267,7 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
 
   @Override
   public boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter,
-      String caFingerprint) {
+      String caFingerprint, String certificateFingerprint) {
     // From the current certificate, which becomes the previous one; else from the previous one (the
     // agent lost the answer to its last renewal), which stays. Never for a revoked agent.
     List<String> updates = List.of(
@@ -252,7 +285,7 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
           ps.setString(4, agentId);
           ps.setString(5, presentedSerial);
           if (ps.executeUpdate() == 1) {
-            issued(c, agentId, serial, notAfter, Instant.now());
+            issued(c, agentId, serial, notAfter, certificateFingerprint, Instant.now());
             return true;
           }
         }

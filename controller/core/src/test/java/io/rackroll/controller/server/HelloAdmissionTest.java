@@ -53,4 +53,22 @@ class HelloAdmissionTest {
       assertThat(second.connect(controller).next().hasWelcome()).isTrue();
     }
   }
+
+  @Test
+  void aStoppingControllerTellsEachAgentWhenToComeBack() throws Exception {
+    LinkSettings link = new LinkSettings(Duration.ofMillis(200), Duration.ofSeconds(2), 16);
+    RawAgent.Stream stream;
+    try (TestController controller = TestController.start(data, link, JdbcStore::embedded)) {
+      RawAgent agent = new RawAgent("ag-leaving");
+      agent.enroll(controller, controller.token(Map.of(), 1));
+      stream = agent.connect(controller);
+      assertThat(stream.next().hasWelcome()).isTrue();
+      controller.stopServer();
+    }
+    Status status = stream.closed.get(10, TimeUnit.SECONDS);
+    assertThat(status.getCode()).as(status.toString()).isEqualTo(Status.Code.UNAVAILABLE);
+    long hint = Long.parseLong(stream.trailers.get(io.rackroll.wire.Backoff.RETRY_AFTER_MS));
+    assertThat(status.getDescription()).isEqualTo("controller is stopping; reconnect in " + hint + " ms");
+    assertThat(hint).as("alone: a restart's time, within a one-second window").isBetween(2_000L, 3_000L);
+  }
 }

@@ -107,8 +107,8 @@ abstract class EnrollmentStoreContract extends StoreContract {
   void replacingAHostKeepsTheAgentsHistoryAndRefusesEveryCertificateItHadBefore() {
     String a = id("ag-");
     store().enrollment().enroll(new Enrollment(a, Map.of("rack", "r2", "role", "db"), "tok00001", "s1-" + a, T0.plusSeconds(100), T0));
-    store().enrollment().renewed(a, "s1-" + a, "s2-" + a, T0.plusSeconds(150), "ca");
-    store().enrollment().renewed(a, "s2-" + a, "s3-" + a, T0.plusSeconds(160), "ca");
+    store().enrollment().renewed(a, "s1-" + a, "s2-" + a, T0.plusSeconds(150), "ca", "");
+    store().enrollment().renewed(a, "s2-" + a, "s3-" + a, T0.plusSeconds(160), "ca", "");
     assertThat(store().enrollment().certificatesOf(a, T0)).containsExactlyInAnyOrder("s1-" + a, "s2-" + a, "s3-" + a);
 
     // Enrolling the id again takes a token that says so: a token holder cannot take it over.
@@ -131,14 +131,14 @@ abstract class EnrollmentStoreContract extends StoreContract {
   void renewalFromCurrentOrPreviousCertificateOnly() {
     String a = id("ag-");
     store().enrollment().enroll(new Enrollment(a, Map.of(), "tok00001", "c1", T0.plusSeconds(100), T0));
-    assertThat(store().enrollment().renewed(a, "c1", "c2", T0.plusSeconds(200), "ca2")).isTrue();
+    assertThat(store().enrollment().renewed(a, "c1", "c2", T0.plusSeconds(200), "ca2", "")).isTrue();
     assertThat(store().agents().agent(a).orElseThrow().certificateSerial()).isEqualTo("c2");
     // The answer was lost: the agent asks again with the certificate it still holds.
-    assertThat(store().enrollment().renewed(a, "c1", "c3", T0.plusSeconds(210), "ca2")).isTrue();
+    assertThat(store().enrollment().renewed(a, "c1", "c3", T0.plusSeconds(210), "ca2", "")).isTrue();
     assertThat(store().agents().agent(a).orElseThrow().certificateSerial()).isEqualTo("c3");
-    assertThat(store().enrollment().renewed(a, "c3", "c4", T0.plusSeconds(300), "ca2")).isTrue();
-    assertThat(store().enrollment().renewed(a, "c1", "c5", T0.plusSeconds(300), "ca2")).as("two renewals old").isFalse();
-    assertThat(store().enrollment().renewed(a, "zz", "c5", T0.plusSeconds(300), "ca2")).as("never issued").isFalse();
+    assertThat(store().enrollment().renewed(a, "c3", "c4", T0.plusSeconds(300), "ca2", "")).isTrue();
+    assertThat(store().enrollment().renewed(a, "c1", "c5", T0.plusSeconds(300), "ca2", "")).as("two renewals old").isFalse();
+    assertThat(store().enrollment().renewed(a, "zz", "c5", T0.plusSeconds(300), "ca2", "")).as("never issued").isFalse();
     assertThat(store().agents().agent(a).orElseThrow().certificateSerial()).isEqualTo("c4");
     assertThat(store().agents().agent(a).orElseThrow().certificateCa()).isEqualTo("ca2");
   }
@@ -147,7 +147,7 @@ abstract class EnrollmentStoreContract extends StoreContract {
   void revocationRefusesEveryUnexpiredCertificateUntilTheAgentIsGivenToANewHost() {
     String a = id("ag-");
     store().enrollment().enroll(new Enrollment(a, Map.of(), "tok00001", "r1-" + a, T0.plusSeconds(100), T0));
-    store().enrollment().renewed(a, "r1-" + a, "r2-" + a, T0.plusSeconds(200), "ca2");
+    store().enrollment().renewed(a, "r1-" + a, "r2-" + a, T0.plusSeconds(200), "ca2", "");
     store().agents().connected(a, "1.0.0", Facts.getDefaultInstance(), T0.plusSeconds(1));
 
     assertThat(store().enrollment().revoke(a, "admin", T0.plusSeconds(50)).orElseThrow())
@@ -159,13 +159,39 @@ abstract class EnrollmentStoreContract extends StoreContract {
     store().agents().stateChanged(a, ConnectionState.DISCONNECTED, T0.plusSeconds(51));
     assertThat(store().agents().agent(a).orElseThrow().state()).as("the stream closing does not unrevoke")
         .isEqualTo(ConnectionState.REVOKED);
-    assertThat(store().enrollment().renewed(a, "r2-" + a, "r3-" + a, T0.plusSeconds(52), "ca2")).isFalse();
+    assertThat(store().enrollment().renewed(a, "r2-" + a, "r3-" + a, T0.plusSeconds(52), "ca2", "")).isFalse();
     assertThat(store().enrollment().revoke("ag-nobody", "admin", T0)).isEmpty();
 
     store().enrollment().enroll(new Enrollment(a, Map.of(), "tok00002", "r4-" + a, T0.plusSeconds(300), T0.plusSeconds(60)).replacing());
     assertThat(store().agents().agent(a).orElseThrow().state()).isEqualTo(ConnectionState.ENROLLED);
     assertThat(store().enrollment().revokedAgents()).doesNotContain(a);
     assertThat(store().enrollment().revokedSerials(T0.plusSeconds(60))).doesNotContain("r4-" + a).contains("r2-" + a);
-    assertThat(store().enrollment().renewed(a, "r4-" + a, "r5-" + a, T0.plusSeconds(400), "ca2")).isTrue();
+    assertThat(store().enrollment().renewed(a, "r4-" + a, "r5-" + a, T0.plusSeconds(400), "ca2", "")).isTrue();
+  }
+
+  @Test
+  void fingerprintsOfLiveAgentCertificatesAreKeptAndLearned() {
+    String a = id("ag-");
+    String b = id("ag-");
+    store().enrollment().enroll(new Enrollment(a, Map.of(), "tok00001", "fa1-" + a, T0.plusSeconds(100), "ca",
+        "fp-a1-" + a, T0, false));
+    store().enrollment().renewed(a, "fa1-" + a, "fa2-" + a, T0.plusSeconds(200), "ca", "fp-a2-" + a);
+    store().enrollment().enroll(new Enrollment(b, Map.of(), "tok00001", "fb1-" + b, T0.plusSeconds(100), T0));
+    assertThat(store().enrollment().issuedFingerprints(T0)).contains("fp-a1-" + a, "fp-a2-" + a)
+        .noneMatch(f -> f.contains(b));
+    assertThat(store().enrollment().issuedFingerprints(T0.plusSeconds(150))).as("a1 expired")
+        .contains("fp-a2-" + a).doesNotContain("fp-a1-" + a);
+
+    // One issued before fingerprints were kept: recorded once a handshake has verified it in full, and only then.
+    store().enrollment().learnedFingerprint("fb1-" + b, "fp-b1-" + b);
+    store().enrollment().learnedFingerprint("fb1-" + b, "fp-other-" + b);
+    store().enrollment().learnedFingerprint("never-issued-" + b, "fp-never-" + b);
+    store().enrollment().learnedFingerprint("fa2-" + a, "fp-replaced-" + a);
+    assertThat(store().enrollment().issuedFingerprints(T0)).contains("fp-b1-" + b, "fp-a2-" + a)
+        .doesNotContain("fp-other-" + b, "fp-never-" + b, "fp-replaced-" + a);
+
+    store().enrollment().revoke(a, "admin", T0.plusSeconds(10));
+    assertThat(store().enrollment().issuedFingerprints(T0.plusSeconds(20))).as("revoked")
+        .doesNotContain("fp-a1-" + a, "fp-a2-" + a).contains("fp-b1-" + b);
   }
 }

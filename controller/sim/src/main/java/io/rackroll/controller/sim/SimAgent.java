@@ -56,7 +56,8 @@ final class SimAgent {
   final Map<String, String> labels;
   private final ManagedChannel channel;
   private final Simulator.Shared shared;
-  private final Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30));
+  /** As the packaged agent (reconnectBackoffBase, reconnectBackoffCap). */
+  private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(15));
 
   /** Stream state; a new generation per connection attempt so late callbacks of an old one are ignored. */
   private long generation;
