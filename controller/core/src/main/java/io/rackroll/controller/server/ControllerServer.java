@@ -138,7 +138,7 @@ public final class ControllerServer implements AutoCloseable {
     lockDataDir();
     store = openStore.apply(dataDir);
     Tokens tokens = new Tokens(store.enrollment(), clock, pki.caFingerprint());
-    registry = new AgentRegistry(store.agents(), clock, config.link(), version(),
+    registry = new AgentRegistry(store.agents(), store.commits(), clock, config.link(), version(),
         io.rackroll.trust.Pem.encode(pki.trusted().toArray(java.security.cert.X509Certificate[]::new)));
     registry.restore();
     registry.keyStatements(store.releases().keyStatements().stream()

@@ -13,8 +13,19 @@ import javax.sql.DataSource;
  * of the pool, committed when the work returns and rolled back when it throws, and a failure is a
  * {@link StoreException} that names the operation.
  */
-final class Jdbc {
+final class Jdbc implements Commits {
   private final DataSource dataSource;
+  /** This thread's grouped transaction, while it runs {@link #grouped} work. */
+  private final ThreadLocal<Group> group = new ThreadLocal<>();
+
+  private static final class Group {
+    final Connection connection;
+    final java.util.List<Runnable> afterCommit = new java.util.ArrayList<>();
+
+    Group(Connection connection) {
+      this.connection = connection;
+    }
+  }
 
   Jdbc(DataSource dataSource) {
     this.dataSource = dataSource;
@@ -25,6 +36,10 @@ final class Jdbc {
   }
 
   <T> T inTransaction(String what, Work<T> work) {
+    Group joined = group.get();
+    if (joined != null) {
+      return inSavepoint(what, joined.connection, work);
+    }
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -37,6 +52,61 @@ final class Jdbc {
       }
     } catch (SQLException e) {
       throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code work} as one all-or-nothing part of this thread's grouped transaction. */
+  private static <T> T inSavepoint(String what, Connection c, Work<T> work) {
+    try {
+      java.sql.Savepoint savepoint = c.setSavepoint();
+      try {
+        T result = work.run(c);
+        c.releaseSavepoint(savepoint);
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback(savepoint);
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void grouped(Runnable work) {
+    if (group.get() != null) {
+      work.run();
+      return;
+    }
+    Group g;
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      g = new Group(c);
+      group.set(g);
+      try {
+        work.run();
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        group.remove();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("store: cannot commit " + e.getMessage(), e);
+    }
+    for (Runnable action : g.afterCommit) {
+      action.run();
+    }
+  }
+
+  @Override
+  public void afterCommit(Runnable action) {
+    Group g = group.get();
+    if (g == null) {
+      action.run();
+    } else {
+      g.afterCommit.add(action);
     }
   }
 

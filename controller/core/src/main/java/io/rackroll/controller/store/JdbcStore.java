@@ -198,6 +198,6 @@ public final class JdbcStore {
   private static Store over(DataSource dataSource, AutoCloseable owned) {
     Jdbc db = new Jdbc(dataSource);
     return new Store(new JdbcEnrollmentStore(db), new JdbcAgentStore(db), new JdbcReleaseStore(db),
-        new JdbcDeploymentStore(db), new JdbcEnvironmentStore(db), new JdbcAuditStore(db), owned);
+        new JdbcDeploymentStore(db), new JdbcEnvironmentStore(db), new JdbcAuditStore(db), owned, db);
   }
 }

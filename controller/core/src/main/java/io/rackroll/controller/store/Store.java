@@ -8,7 +8,8 @@ package io.rackroll.controller.store;
  * interchangeable; the contract tests are the behaviour every backend must show. Opened by
  * {@link JdbcStore}; a consumer takes only the parts it uses.
  *
- * <p>Every part is thread-safe; each method is one transaction.
+ * <p>Every part is thread-safe; each method is one transaction, or one part of the transaction a
+ * thread groups its writes into ({@link #commits()}).
  */
 public final class Store implements AutoCloseable {
   private final EnrollmentStore enrollment;
@@ -18,10 +19,18 @@ public final class Store implements AutoCloseable {
   private final EnvironmentStore environments;
   private final AuditStore audit;
   private final AutoCloseable owned;
+  private final Commits commits;
 
   /** @param owned what closing the store closes (the connection pool), or null when the caller owns it */
   public Store(EnrollmentStore enrollment, AgentStore agents, ReleaseStore releases, DeploymentStore deployments,
       EnvironmentStore environments, AuditStore audit, AutoCloseable owned) {
+    this(enrollment, agents, releases, deployments, environments, audit, owned, Commits.NONE);
+  }
+
+  /** @param commits how a thread groups its writes into one transaction ({@link Commits#NONE}: never) */
+  public Store(EnrollmentStore enrollment, AgentStore agents, ReleaseStore releases, DeploymentStore deployments,
+      EnvironmentStore environments, AuditStore audit, AutoCloseable owned, Commits commits) {
+    this.commits = commits;
     this.enrollment = enrollment;
     this.agents = agents;
     this.releases = releases;
@@ -55,9 +64,13 @@ public final class Store implements AutoCloseable {
     return audit;
   }
 
+  public Commits commits() {
+    return commits;
+  }
+
   /** The same store with another agents part: how a test puts a gate in front of one lookup. */
   public Store withAgents(AgentStore replacement) {
-    return new Store(enrollment, replacement, releases, deployments, environments, audit, owned);
+    return new Store(enrollment, replacement, releases, deployments, environments, audit, owned, commits);
   }
 
   @Override

@@ -19,6 +19,14 @@ abstract class StoreContracts {
   }
 
   @Nested
+  class GroupCommits extends CommitsContract {
+    @Override
+    Store store() {
+      return StoreContracts.this.store();
+    }
+  }
+
+  @Nested
   class Agents extends AgentStoreContract {
     @Override
     Store store() {
