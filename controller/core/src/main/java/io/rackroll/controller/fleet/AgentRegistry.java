@@ -8,6 +8,7 @@ import io.rackroll.controller.store.FlagsReport;
 import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.AgentStore;
 import io.rackroll.controller.store.Commits;
+import io.rackroll.controller.store.EventBursts;
 import io.rackroll.controller.store.StoredAgent;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.proto.v1.Command;
@@ -32,8 +33,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
@@ -55,18 +54,12 @@ public final class AgentRegistry implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentRegistry.class);
 
   private final AgentStore store;
-  /** The events thread writes each burst of events in one transaction. */
-  private final Commits commits;
-  /** Events not handled yet, in the order they happened; drained in bursts on {@link #events}. */
-  private final ConcurrentLinkedQueue<Runnable> queued = new ConcurrentLinkedQueue<>();
-  /** Whether a drain is scheduled and has not started yet. */
-  private final AtomicBoolean drainScheduled = new AtomicBoolean();
-  /** Events in one transaction at most: a burst holds the store's write lock briefly. */
-  private static final int BURST = 256;
   private final Clock clock;
   private final LinkSettings settings;
   private final String controllerVersion;
   private final ScheduledExecutorService events;
+  /** Stream events, handled in order on {@link #events}, each burst's writes one transaction. */
+  private final EventBursts bursts;
   /** Hellos being admitted; bounds the controller's work when every agent reconnects at once. */
   private final Semaphore admitting;
   private static final Duration LAST_SEEN_FLUSH = Duration.ofMinutes(1);
@@ -91,7 +84,6 @@ public final class AgentRegistry implements AutoCloseable {
 
   public AgentRegistry(AgentStore store, Commits commits, Clock clock, LinkSettings settings, String controllerVersion,
       String trustBundlePem) {
-    this.commits = commits;
     this.trustBundlePem = trustBundlePem;
     this.store = store;
     this.clock = clock;
@@ -99,6 +91,9 @@ public final class AgentRegistry implements AutoCloseable {
     this.controllerVersion = controllerVersion;
     this.admitting = new Semaphore(settings.maxConcurrentHellos());
     this.events = Threads.serial("fleet-events");
+    // The sessions are in memory and stay right when a burst is lost; what the store missed, the
+    // next hello, report or sweep writes again.
+    this.bursts = new EventBursts("fleet event", events, commits, lost -> { });
   }
 
   /** After a restart no stream survives: every agent recorded as connected is now disconnected. */
@@ -295,39 +290,8 @@ public final class AgentRegistry implements AutoCloseable {
    * marks every agent disconnected anyway.
    */
   private void post(Runnable event) {
-    queued.add(event);
-    if (drainScheduled.compareAndSet(false, true) && !Threads.post(events, this::drain)) {
+    if (!bursts.post(event)) {
       log.debug("controller stopping; event dropped");
-    }
-  }
-
-  /**
-   * On the events thread: the events queued now, up to {@link #BURST}, with what they write to the
-   * store in one transaction (a reconnecting fleet's hellos and a rollout's reports come in bursts).
-   */
-  private void drain() {
-    drainScheduled.set(false); // first: an event queued from now on schedules the next drain
-    try {
-      commits.grouped(() -> {
-        for (int i = 0; i < BURST; i++) {
-          Runnable event = queued.poll();
-          if (event == null) {
-            return;
-          }
-          try {
-            event.run();
-          } catch (RuntimeException e) {
-            log.error("fleet event failed: {}", e.getMessage(), e);
-          }
-        }
-      });
-    } catch (RuntimeException e) {
-      // The sessions are in memory and stay right; what the store missed, the next hello, report or
-      // sweep writes again.
-      log.error("cannot record a burst of fleet events in the store: {}", e.getMessage(), e);
-    }
-    if (!queued.isEmpty() && drainScheduled.compareAndSet(false, true)) {
-      Threads.post(events, this::drain);
     }
   }
 

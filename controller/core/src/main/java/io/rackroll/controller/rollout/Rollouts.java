@@ -7,6 +7,7 @@ import io.rackroll.controller.rollout.Planner.Candidate;
 import io.rackroll.controller.rollout.Planner.Plan;
 import io.rackroll.controller.store.ConnectionState;
 import io.rackroll.controller.store.Deployment;
+import io.rackroll.controller.store.EventBursts;
 import io.rackroll.controller.store.FlagsReport;
 import io.rackroll.controller.store.HostJob;
 import io.rackroll.controller.store.HostPhase;
@@ -69,6 +70,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private final RolloutContext context;
   private final Planning planning;
   private final ScheduledExecutorService loop = Threads.serial("rollouts");
+  /** Agents' reports and connections, handled on {@link #loop} in bursts, each one transaction. */
+  private final EventBursts bursts;
   /** Deployments that have not ended, by id. Confined to {@link #loop}. */
   private final Map<String, Rollout> active = new LinkedHashMap<>();
   /**
@@ -91,6 +94,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     this.store = store;
     this.registry = registry;
     this.clock = clock;
+    this.bursts = new EventBursts("rollout event", loop, store.commits(), this::reload);
     HostCommands commands = new HostCommands(new HostCommands.Hosts() {
       @Override
       public boolean connected(String agentId) {
@@ -105,7 +109,13 @@ public final class Rollouts implements FleetListener, AutoCloseable {
 
       @Override
       public boolean send(String agentId, Command command) {
-        return registry.send(agentId, command);
+        // Sent once the burst that recorded it is committed: a host never acts on what the store
+        // could still lose. A host that leaves in between gets it again when it reconnects.
+        if (registry.live(agentId).isEmpty()) {
+          return false;
+        }
+        store.commits().afterCommit(() -> registry.send(agentId, command));
+        return true;
       }
     }, environments);
     ChangeWindows windows = new ChangeWindows(environments, clock);
@@ -222,14 +232,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     registry.listen(this);
     call(() -> {
       context.started();
-      for (Deployment d : store.deployments().activeDeployments()) {
-        Rollout r = new Rollout(d, Strategy.of(d.strategy(), DeploymentKind.of(d.kind()).strategyDefaults()),
-            store.agents().hostApps(d.app()), context);
-        active.put(d.id(), r);
-        log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, d.id())
-            .log("resuming deployment {} of {} at batch {} of {} ({})", d.id(), r.release(), d.batch() + 1,
-                d.batches(), d.state());
-      }
+      resume();
       return null;
     });
     loop.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
@@ -465,13 +468,36 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   }
 
   private void post(Runnable event) {
-    Threads.post(loop, () -> {
-      try {
-        event.run();
-      } catch (RuntimeException e) {
-        log.error("rollout event failed: {}", e.getMessage(), e);
-      }
-    });
+    bursts.post(event);
+  }
+
+  /**
+   * A burst's transaction failed: what its events changed in memory is ahead of the store, and no
+   * command of it went out. Every running deployment is read again from the store, as a restarted
+   * controller does, and goes on from there.
+   */
+  private void reload(RuntimeException why) {
+    log.warn("reloading running deployments from the store after a failed write: {}", why.getMessage());
+    active.clear();
+    ended.clear();
+    downloads.clear();
+    try {
+      resume();
+    } catch (RuntimeException e) {
+      log.error("cannot reload running deployments: {}; they go on at the next tick", e.getMessage(), e);
+    }
+  }
+
+  /** Loads every deployment that has not ended into {@link #active}. On the loop. */
+  private void resume() {
+    for (Deployment d : store.deployments().activeDeployments()) {
+      Rollout r = new Rollout(d, Strategy.of(d.strategy(), DeploymentKind.of(d.kind()).strategyDefaults()),
+          store.agents().hostApps(d.app()), context);
+      active.put(d.id(), r);
+      log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, d.id())
+          .log("resuming deployment {} of {} at batch {} of {} ({})", d.id(), r.release(), d.batch() + 1,
+              d.batches(), d.state());
+    }
   }
 
   private <T> T call(Callable<T> work) {
