@@ -68,6 +68,11 @@ public final class Store implements AutoCloseable {
     return commits;
   }
 
+  /** The same store with other commits: how a test makes a burst's commit fail. */
+  public Store withCommits(Commits replacement) {
+    return new Store(enrollment, agents, releases, deployments, environments, audit, owned, replacement);
+  }
+
   /** The same store with another agents part: how a test puts a gate in front of one lookup. */
   public Store withAgents(AgentStore replacement) {
     return new Store(enrollment, replacement, releases, deployments, environments, audit, owned, commits);
