@@ -153,6 +153,10 @@ public final class ControllerLink implements AutoCloseable {
     long gen = ++generation;
     welcomed = false;
     lastFacts = readFacts();
+    // This link's backoff decides when to try again, not the channel's own: gRPC backs a channel
+    // off by itself after failed connections (up to two minutes) and fails calls at once meanwhile,
+    // which kept hosts away from a controller that was back long after their own delay was over.
+    channel.resetConnectBackoff();
     requests = AgentStream.open(channel, link, message -> received(gen, message),
         (status, trailers) -> ended(gen, status, trailers));
     requests.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder()

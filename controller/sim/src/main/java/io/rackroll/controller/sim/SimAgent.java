@@ -119,6 +119,7 @@ final class SimAgent {
     }
     long gen = ++generation;
     welcomed = false;
+    channel.resetConnectBackoff(); // as the agent: its own backoff decides, not the channel's
     requests = AgentStream.open(channel, shared.loop(), message -> received(gen, message),
         (status, trailers) -> ended(gen, trailers));
     requests.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(id).setAgentVersion("simulated")
