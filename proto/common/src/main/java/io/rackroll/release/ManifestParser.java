@@ -7,7 +7,6 @@ import io.rackroll.release.Manifest.Hook;
 import io.rackroll.release.Manifest.HookPoint;
 import io.rackroll.release.Manifest.Requirements;
 import io.rackroll.wire.Durations;
-import java.io.StringReader;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -18,8 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -50,7 +47,7 @@ final class ManifestParser {
   Manifest parse() throws ManifestException {
     Node root;
     try {
-      root = new Yaml(new LoaderOptions()).compose(new StringReader(text));
+      root = io.rackroll.wire.YamlNodes.compose(text);
     } catch (MarkedYAMLException e) {
       throw new ManifestException(List.of(Manifest.FILE + " line " + (e.getProblemMark().getLine() + 1)
           + ": not valid YAML: " + io.rackroll.wire.Names.printable(e.getProblem())));

@@ -2,11 +2,9 @@ package io.rackroll.controller.cli;
 
 import io.rackroll.controller.strategy.Strategy;
 import java.io.IOException;
-import java.io.StringReader;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -112,7 +110,7 @@ final class RolloutOptions {
     String text = InputFile.text(file, "deployment file", InputFile.TEXT_LIMIT);
     Node root;
     try {
-      root = new Yaml().compose(new StringReader(text));
+      root = io.rackroll.wire.YamlNodes.compose(text);
     } catch (YAMLException e) {
       throw new IllegalArgumentException(file + ": not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
     }

@@ -5,7 +5,6 @@ import io.rackroll.controller.strategy.StrategyException;
 import io.rackroll.controller.select.Selector;
 import io.rackroll.controller.select.SelectorException;
 import io.rackroll.release.Template;
-import java.io.StringReader;
 import java.time.DateTimeException;
 import java.time.DayOfWeek;
 import java.time.Instant;
@@ -21,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -72,7 +70,7 @@ public final class EnvironmentsFile {
     EnvironmentsFile f = new EnvironmentsFile(source);
     Node root;
     try {
-      root = new Yaml().compose(new StringReader(yaml));
+      root = io.rackroll.wire.YamlNodes.compose(yaml);
     } catch (YAMLException e) {
       throw new EnvironmentException(source + ": not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
     }

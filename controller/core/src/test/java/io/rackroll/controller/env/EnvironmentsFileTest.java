@@ -77,6 +77,7 @@ class EnvironmentsFileTest {
       variable not a value  | environments:\\n  a:\\n    selector: x=1\\n    variables: {db: [a, b]} | envs.yaml line 4: a.variables.db: expected a single value
       declared twice        | environments:\\n  a: {selector: x=1}\\n  a: {selector: x=2}        | envs.yaml line 3: environments: environment "a" is declared twice
       not yaml              | environments: [a                                                   | envs.yaml: not valid YAML
+      a tag SnakeYAML throws on | !%0b                                                         | envs.yaml: not valid YAML: Tag must not contain leading or trailing spaces.
       """)
   void refusesMistakesWithLineAndKey(String what, String yaml, String message) {
     assertThatThrownBy(() -> parse(yaml.replace("\\n", "\n"))).as(what)
