@@ -93,6 +93,20 @@ final class Fleet implements AutoCloseable {
    * The same, on a controller whose clock the test moves ({@link #moveClock}), for change windows:
    * its time is the real time plus an offset read from a file.
    */
+  /**
+   * A controller sized and paced for a big simulated fleet, as the benchmarks run it: heartbeats
+   * every 10 s as in production, stale after 30 s, a 1 GiB heap.
+   */
+  static Fleet startForScale(Path dir) throws Exception {
+    return start(dir, "heartbeatInterval: 10s\nstaleAfter: 30s", List.of("-Xmx1g"));
+  }
+
+  /** Each fleet size a benchmark was asked for ({@code -Dbench.agents=N,M}), else {@code defaults}. */
+  static List<Integer> benchSizes(String defaults) {
+    return java.util.Arrays.stream(System.getProperty("bench.agents", defaults).split(","))
+        .map(n -> Integer.parseInt(n.trim())).toList();
+  }
+
   static Fleet startWithTestClock(Path dir) throws Exception {
     Fleet fleet = new Fleet(dir, dir.resolve("controller"), null, null, SMALL_JVM);
     fleet.clockOffset = dir.resolve("clock-offset");

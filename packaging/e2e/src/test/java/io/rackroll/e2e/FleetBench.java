@@ -3,7 +3,6 @@ package io.rackroll.e2e;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,14 +20,14 @@ class FleetBench {
 
   @Test
   void bigFleetOnOneController() throws Exception {
-    for (String n : System.getProperty("bench.agents", "10000").split(",")) {
-      run(Integer.parseInt(n.trim()), dir.resolve("n" + n.trim()));
+    for (int n : Fleet.benchSizes("10000")) {
+      run(n, dir.resolve("n" + n));
     }
   }
 
   private void run(int agents, Path where) throws Exception {
     Files.createDirectories(where);
-    try (Fleet fleet = Fleet.start(where, "heartbeatInterval: 10s\nstaleAfter: 30s", List.of("-Xmx1g"))) {
+    try (Fleet fleet = Fleet.startForScale(where)) {
       long setup = System.nanoTime();
       fleet.simulate(agents, 10, "--step-time", "0s");
       double enrolled = (System.nanoTime() - setup) / 1e9;

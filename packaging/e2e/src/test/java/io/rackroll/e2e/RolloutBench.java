@@ -24,14 +24,14 @@ class RolloutBench {
 
   @Test
   void rolloutOverSimulatedFleets() throws Exception {
-    for (String n : System.getProperty("bench.agents", "1000,5000").split(",")) {
-      run(Integer.parseInt(n.trim()), dir.resolve("n" + n.trim()));
+    for (int n : Fleet.benchSizes("1000,5000")) {
+      run(n, dir.resolve("n" + n));
     }
   }
 
   private void run(int agents, Path where) throws Exception {
     Files.createDirectories(where);
-    try (Fleet fleet = Fleet.start(where, "heartbeatInterval: 10s\nstaleAfter: 30s", List.of("-Xmx1g"))) {
+    try (Fleet fleet = Fleet.startForScale(where)) {
       long setup = System.nanoTime();
       fleet.simulate(agents, 10, "--step-time", "0s");
       System.out.printf("%d agents enrolled and connected in %.1f s%n", agents, (System.nanoTime() - setup) / 1e9);

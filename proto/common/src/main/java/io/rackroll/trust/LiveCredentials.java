@@ -49,7 +49,8 @@ public final class LiveCredentials {
     return new Material(key, chain.toArray(X509Certificate[]::new), List.copyOf(trusted), trustManager(trusted));
   }
 
-  private static X509ExtendedTrustManager trustManager(List<X509Certificate> trusted) {
+  /** The JDK's PKIX trust manager over {@code trusted} CAs and nothing else. */
+  public static X509ExtendedTrustManager trustManager(List<X509Certificate> trusted) {
     try {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(null, null);

@@ -1,8 +1,8 @@
 package io.rackroll.controller.pki;
 
 import io.rackroll.trust.Keys;
+import io.rackroll.trust.LiveCredentials;
 import java.net.Socket;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
@@ -12,8 +12,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.Extension;
@@ -66,27 +64,7 @@ public final class IssuedCertificates {
 
   /** The server's trust manager: {@code trusted} CAs, with issued agent certificates known by their hash. */
   public X509ExtendedTrustManager trustManager(List<X509Certificate> trusted) {
-    return new KnownFirst(pkix(trusted), keyIdentifiers(trusted));
-  }
-
-  private static X509ExtendedTrustManager pkix(List<X509Certificate> trusted) {
-    try {
-      KeyStore anchors = KeyStore.getInstance(KeyStore.getDefaultType());
-      anchors.load(null, null);
-      for (int i = 0; i < trusted.size(); i++) {
-        anchors.setCertificateEntry("ca-" + i, trusted.get(i));
-      }
-      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      factory.init(anchors);
-      for (TrustManager tm : factory.getTrustManagers()) {
-        if (tm instanceof X509ExtendedTrustManager x) {
-          return x;
-        }
-      }
-      throw new IllegalStateException("the JDK offers no X509 trust manager");
-    } catch (java.security.GeneralSecurityException | java.io.IOException e) {
-      throw new IllegalStateException("cannot build the trust manager: " + e.getMessage(), e);
-    }
+    return new KnownFirst(LiveCredentials.trustManager(trusted), keyIdentifiers(trusted));
   }
 
   private static Set<String> keyIdentifiers(List<X509Certificate> trusted) {
@@ -150,30 +128,33 @@ public final class IssuedCertificates {
       }
     }
 
+    /** The JDK's check of a client chain, in whichever of its three forms the TLS stack called. */
+    private interface FullCheck {
+      void run() throws CertificateException;
+    }
+
+    private void checkClient(X509Certificate[] chain, FullCheck full) throws CertificateException {
+      if (!known(chain)) {
+        full.run();
+        verifiedInFull(chain);
+      }
+    }
+
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
         throws CertificateException {
-      if (!known(chain)) {
-        pkix.checkClientTrusted(chain, authType, engine);
-        verifiedInFull(chain);
-      }
+      checkClient(chain, () -> pkix.checkClientTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
         throws CertificateException {
-      if (!known(chain)) {
-        pkix.checkClientTrusted(chain, authType, socket);
-        verifiedInFull(chain);
-      }
+      checkClient(chain, () -> pkix.checkClientTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-      if (!known(chain)) {
-        pkix.checkClientTrusted(chain, authType);
-        verifiedInFull(chain);
-      }
+      checkClient(chain, () -> pkix.checkClientTrusted(chain, authType));
     }
 
     @Override

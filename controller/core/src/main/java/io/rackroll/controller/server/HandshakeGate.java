@@ -94,11 +94,6 @@ final class HandshakeGate {
     return Epoll.isAvailable() ? new EpollEventLoopGroup(threads, names) : new NioEventLoopGroup(threads, names);
   }
 
-  /** The transport in use, for the log. */
-  static String transport() {
-    return Epoll.isAvailable() ? "epoll" : "nio";
-  }
-
   private ServerChannel gated(ServerChannel channel) {
     // First in the pipeline: before the acceptor that ServerBootstrap adds when it initialises the channel.
     channel.pipeline().addLast("handshake-gate", new Gate());

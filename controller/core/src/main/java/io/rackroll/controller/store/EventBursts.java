@@ -43,7 +43,14 @@ public final class EventBursts {
   /** Queues {@code event}; false when the thread no longer takes work (the controller is stopping). */
   public boolean post(Runnable event) {
     queued.add(event);
-    return !scheduled.compareAndSet(false, true) || Threads.post(thread, this::drain);
+    if (!scheduled.compareAndSet(false, true)) {
+      return true; // the drain already scheduled will take it
+    }
+    if (Threads.post(thread, this::drain)) {
+      return true;
+    }
+    scheduled.set(false);
+    return false;
   }
 
   private void drain() {

@@ -122,6 +122,24 @@ final class Jdbc implements Commits {
     });
   }
 
+  /** The first column of every row {@code sql} selects, with its arguments, as a set. */
+  java.util.Set<String> strings(String what, String sql, Object... args) {
+    return inTransaction(what, c -> {
+      java.util.Set<String> out = new java.util.HashSet<>();
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (int i = 0; i < args.length; i++) {
+          ps.setObject(i + 1, args[i]);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
   /** A {@code SELECT key, COUNT(*) ... GROUP BY key} as a sorted map. */
   Map<String, Integer> counts(String what, String sql) {
     return inTransaction(what, c -> {

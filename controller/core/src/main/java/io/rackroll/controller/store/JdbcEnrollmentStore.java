@@ -5,7 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -156,21 +155,11 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
 
   @Override
   public Set<String> issuedFingerprints(Instant now) {
-    return db.inTransaction("read certificate fingerprints", c -> {
-      Set<String> fingerprints = new HashSet<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT i.fingerprint FROM issued_certificates i"
-          + " WHERE i.fingerprint <> '' AND i.not_after > ?"
-          + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial)")) {
-        ps.setLong(1, now.toEpochMilli());
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            fingerprints.add(rs.getString(1));
-          }
-        }
-      }
-      return fingerprints;
-    });
+    return db.strings("read certificate fingerprints", "SELECT i.fingerprint FROM issued_certificates i"
+        + " WHERE i.fingerprint <> '' AND i.not_after > ?"
+        + " AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = i.serial)", now.toEpochMilli());
   }
+
 
   @Override
   public void learnedFingerprint(String serial, String fingerprint) {
@@ -253,17 +242,9 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
 
   @Override
   public Set<String> revokedAgents() {
-    return db.inTransaction("read revoked agents", c -> {
-      Set<String> agents = new HashSet<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT id FROM agents WHERE revoked_at IS NOT NULL");
-          ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          agents.add(rs.getString(1));
-        }
-      }
-      return agents;
-    });
+    return db.strings("read revoked agents", "SELECT id FROM agents WHERE revoked_at IS NOT NULL");
   }
+
 
   @Override
   public boolean renewed(String agentId, String presentedSerial, String serial, Instant notAfter,
@@ -326,19 +307,10 @@ final class JdbcEnrollmentStore implements EnrollmentStore {
 
   @Override
   public Set<String> revokedSerials(Instant now) {
-    return db.inTransaction("read revoked certificates", c -> {
-      Set<String> serials = new HashSet<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT serial FROM revoked_certificates WHERE not_after > ?")) {
-        ps.setLong(1, now.toEpochMilli());
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            serials.add(rs.getString(1));
-          }
-        }
-      }
-      return serials;
-    });
+    return db.strings("read revoked certificates", "SELECT serial FROM revoked_certificates WHERE not_after > ?",
+        now.toEpochMilli());
   }
+
 
   // ---- admins ----
 
