@@ -1,6 +1,5 @@
 package io.rackroll.agent;
 
-import io.rackroll.release.HostFit;
 import io.rackroll.agent.identity.AgentIdentity;
 import io.rackroll.agent.identity.CertificateRenewal;
 import io.rackroll.agent.identity.Enroller;
@@ -252,7 +251,7 @@ public final class AgentMain {
       }
       LifecycleService lifecycle = new LifecycleService(listener -> {
         Lifecycle l = new Lifecycle(cfg.stateDir().resolve("apps"), unrecorded, cache,
-            () -> HostFit.Host.of(inventory.read()), credentials.labels(), cfg.keepReleases(), Clock.systemUTC(), listener);
+            inventory::host, credentials.labels(), cfg.keepReleases(), Clock.systemUTC(), listener);
         l.checkSignaturesWith(releaseTrust::refusal);
         return l;
       });

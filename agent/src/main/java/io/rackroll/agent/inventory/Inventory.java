@@ -7,6 +7,7 @@ import io.rackroll.proto.v1.FileSystem;
 import io.rackroll.proto.v1.Nic;
 import io.rackroll.proto.v1.OperatingSystem;
 import io.rackroll.proto.v1.SystemInfo;
+import io.rackroll.release.HostFit;
 import java.util.Locale;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -80,9 +81,21 @@ public final class Inventory {
         .setFamily(text(os::getFamily))
         .setVersion(text(() -> os.getVersionInfo().getVersion()))
         .setKernel(text(() -> System.getProperty("os.version")))
-        .setKind(io.rackroll.release.HostFit.osKind(System.getProperty("os.name", ""))));
+        .setKind(HostFit.osKind(System.getProperty("os.name", ""))));
     f.setBootTimeEpochSeconds(guard("boot time", os::getSystemBootTime, 0L));
     return f.build();
+  }
+
+  /**
+   * This host as a release's {@code requires} see it: the same figures as {@link #read}, without
+   * reading disks, file systems and network interfaces, which a deploy checks twice and a full
+   * read spends most of its time on.
+   */
+  public HostFit.Host host() {
+    return new HostFit.Host(arch(System.getProperty("os.arch", UNKNOWN)),
+        HostFit.osKind(System.getProperty("os.name", "")),
+        guard("logical cores", () -> si.getHardware().getProcessor().getLogicalProcessorCount(), 0),
+        guard("memory", () -> si.getHardware().getMemory().getTotal(), 0L));
   }
 
   /** The 1-minute load average, or -1 where the OS has none. */

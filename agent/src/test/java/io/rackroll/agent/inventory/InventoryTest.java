@@ -34,6 +34,12 @@ class InventoryTest {
   }
 
   @Test
+  void theHostReleasesAreCheckedAgainstIsTheFullReadOfIt() {
+    Inventory inventory = new Inventory();
+    assertThat(inventory.host()).isEqualTo(io.rackroll.release.HostFit.Host.of(inventory.read()));
+  }
+
+  @Test
   void freeSpaceAloneIsNotAChange() {
     Facts a = Facts.newBuilder().setHostname("h").addFileSystems(FileSystem.newBuilder().setMount("/").setFreeBytes(10)).build();
     Facts lessFree = a.toBuilder().setFileSystems(0, a.getFileSystems(0).toBuilder().setFreeBytes(5)).build();

@@ -22,12 +22,9 @@ class BatchBench {
   void rollingDeployToTwentyAgentProcesses() throws Exception {
     int agents = Integer.getInteger("bench.agents", 20);
     try (Fleet fleet = Fleet.start(dir)) {
-      // As packaging/deb/src/bin/rackroll-agent runs them (-Dbench.agentJvm=test for the suite's options).
+      // Through packaging/deb/src/bin/rackroll-agent, as the unit runs them (-Dbench.agentJvm=test for the suite's options).
       if (!System.getProperty("bench.agentJvm", "packaged").equals("test")) {
-        fleet.agentJvm(java.util.List.of("-XX:+UseSerialGC", "-Xms8m", "-Xmx96m", "-XX:MinHeapFreeRatio=10",
-            "-XX:MaxHeapFreeRatio=30", "-Xss512k", "-XX:ReservedCodeCacheSize=32m", "-XX:CICompilerCount=2",
-            "-Dio.grpc.netty.shaded.io.netty.allocator.numDirectArenas=1",
-            "-Dio.grpc.netty.shaded.io.netty.allocator.numHeapArenas=1"));
+        fleet.agentsThroughLauncher();
       }
       for (int i = 0; i < agents; i++) {
         fleet.startAgentWith("a" + i, "bench=yes,rack=r" + (i % 2 + 1));

@@ -30,6 +30,8 @@ final class Fleet implements AutoCloseable {
   private static final List<String> SMALL_JVM = List.of("-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
   /** The JVM options of the agents this fleet starts from now on (tests: small and quick to start). */
   private List<String> agentJvm = SMALL_JVM;
+  /** The launcher agents start through ({@link #agentsThroughLauncher}); null: {@code java -jar}. */
+  private Path agentLauncher;
   /** Polls that run the CLI: each poll is a JVM of about a second of CPU, so not Awaitility's 100 ms. */
   static final Duration CLI_POLL = Duration.ofMillis(500);
   /**
@@ -228,9 +230,26 @@ final class Fleet implements AutoCloseable {
     return r.out.trim();
   }
 
-  /** Agents started from now on run with {@code options} (a benchmark: the packaged launcher's). */
+  /** Agents started from now on run with {@code options}. */
   void agentJvm(List<String> options) {
     agentJvm = List.copyOf(options);
+  }
+
+  /**
+   * Agents started from now on run as the unit runs them: through the package's launcher
+   * ({@code packaging/deb/src/bin/rackroll-agent}, with its JVM options) beside the built jar.
+   */
+  void agentsThroughLauncher() throws IOException {
+    Path root = Files.createDirectories(dir.resolve("launcher"));
+    Path bin = Files.createDirectories(root.resolve("bin")).resolve("rackroll-agent");
+    Files.copy(Path.of(System.getProperty("rackroll.package.sources"), "bin", "rackroll-agent"), bin,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.setPosixFilePermissions(bin, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path jar = Files.createDirectories(root.resolve("share/rackroll")).resolve("rackroll-agent.jar");
+    Files.deleteIfExists(jar);
+    Files.createSymbolicLink(jar, AGENT_JAR);
+    agentLauncher = bin;
+    agentJvm = List.of();
   }
 
   /** Starts an agent process enrolling with a token of its own for {@code labels} (e.g. "rack=r1,role=web"). */
@@ -667,7 +686,10 @@ final class Fleet implements AutoCloseable {
   private ProcessBuilder command(Path jar, List<String> jvm, String... args) {
     List<String> cmd = new ArrayList<>();
     ProcessBuilder pb = new ProcessBuilder(cmd);
-    if (installRoot == null) {
+    if (installRoot == null && jar.equals(AGENT_JAR) && agentLauncher != null) {
+      cmd.add(agentLauncher.toString());
+      pb.environment().put("JAVA", javaBin());
+    } else if (installRoot == null) {
       cmd.add(javaBin());
       cmd.addAll(jvm);
       cmd.addAll(List.of("-jar", jar.toString()));

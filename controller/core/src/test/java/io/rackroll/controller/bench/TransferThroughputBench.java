@@ -50,7 +50,8 @@ class TransferThroughputBench {
       String digest = controller.push(artifact);
       Files.delete(src.resolve("payload.bin"));
 
-      for (int agents : new int[] {1, 10, 50}) {
+      for (int agents : java.util.Arrays.stream(System.getProperty("bench.rounds", "1,10,50").split(","))
+          .mapToInt(Integer::parseInt).toArray()) {
         String token = controller.token(Map.of("round", Integer.toString(agents)), agents);
         AtomicLong peakHeap = new AtomicLong();
         AtomicBoolean sampling = new AtomicBoolean(true);
