@@ -1,21 +1,25 @@
 package io.rackroll.agent;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.rackroll.agent.identity.ReleaseTrust;
+import io.rackroll.trust.ReleaseKey;
 import io.rackroll.wire.Durations;
 import io.rackroll.wire.HostPort;
+import io.rackroll.wire.YamlNodes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import io.rackroll.agent.identity.ReleaseTrust;
-import io.rackroll.trust.ReleaseKey;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
 
 /**
  * The agent's settings, from {@code /etc/rackroll/agent.yaml} (or {@code --config}) with flags
@@ -32,21 +36,9 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
   static AgentConfig load(Path file) {
     FileForm form = new FileForm();
     try {
-      String yaml = Files.readString(file);
-      if (!yaml.isBlank()) {
-        form = new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .readValue(yaml, FileForm.class);
-      }
+      form = FileForm.parse(file, Files.readString(file));
     } catch (NoSuchFileException e) {
       // all defaults
-    } catch (UnrecognizedPropertyException e) {
-      throw new IllegalArgumentException(file + " line " + e.getLocation().getLineNr() + ": unknown key \""
-          + e.getPropertyName() + "\" (expected one of: controller, stateDir, pkiDir, factsInterval,"
-          + " reconnectBackoffBase, reconnectBackoffCap, keepReleases,"
-          + " healthReportInterval, metrics, releaseKeys, releaseKeysDir, requireSignedReleases)", e);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
-          + ": " + e.getOriginalMessage(), e);
     } catch (IOException e) {
       throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage(), e);
     }
@@ -122,18 +114,96 @@ record AgentConfig(HostPort controller, Path stateDir, Path pkiDir, Duration fac
         healthReportInterval, metrics, releaseKeys, requireSignedReleases);
   }
 
+  /** The file as written: each key's text, or its default where the file has none (or leaves it empty). */
   static final class FileForm {
-    @JsonProperty public String controller;
-    @JsonProperty public String stateDir;
-    @JsonProperty public String pkiDir;
-    @JsonProperty public String factsInterval = "60s";
-    @JsonProperty public String reconnectBackoffBase = "1s";
-    @JsonProperty public String reconnectBackoffCap = "15s";
-    @JsonProperty public int keepReleases = 3;
-    @JsonProperty public String healthReportInterval = "30s";
-    @JsonProperty public String metrics = "off";
-    @JsonProperty public List<String> releaseKeys = List.of();
-    @JsonProperty public String releaseKeysDir;
-    @JsonProperty public String requireSignedReleases = "false";
+    static final List<String> KEYS = List.of("controller", "stateDir", "pkiDir", "factsInterval",
+        "reconnectBackoffBase", "reconnectBackoffCap", "keepReleases", "healthReportInterval", "metrics", "releaseKeys",
+        "releaseKeysDir", "requireSignedReleases");
+    String controller;
+    String stateDir;
+    String pkiDir;
+    String factsInterval = "60s";
+    String reconnectBackoffBase = "1s";
+    String reconnectBackoffCap = "15s";
+    int keepReleases = 3;
+    String healthReportInterval = "30s";
+    String metrics = "off";
+    List<String> releaseKeys = List.of();
+    String releaseKeysDir;
+    String requireSignedReleases = "false";
+
+    static FileForm parse(Path file, String yaml) {
+      FileForm form = new FileForm();
+      Node root;
+      try {
+        root = YamlNodes.compose(yaml);
+      } catch (YAMLException e) {
+        Mark at = e instanceof MarkedYAMLException m ? m.getProblemMark() : null;
+        String problem = e instanceof MarkedYAMLException m && m.getProblem() != null ? m.getProblem()
+            : String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+        throw new IllegalArgumentException(file + (at == null ? "" : " line " + (at.getLine() + 1)) + ": not valid YAML: "
+            + problem, e);
+      }
+      if (root == null) {
+        return form;
+      }
+      if (!(root instanceof MappingNode map)) {
+        throw new IllegalArgumentException(file + ": expected settings by name, e.g. \"controller: ctl.example.net:7443\"");
+      }
+      for (NodeTuple t : map.getValue()) {
+        String where = file + " line " + (t.getKeyNode().getStartMark().getLine() + 1) + ": ";
+        String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : "?";
+        Node value = t.getValueNode();
+        if (!KEYS.contains(key)) {
+          throw new IllegalArgumentException(where + "unknown key \"" + key + "\" (expected one of: "
+              + String.join(", ", KEYS) + ")");
+        }
+        if (value.getTag().equals(Tag.NULL)) {
+          continue; // "key:" with nothing after it: the default
+        }
+        switch (key) {
+          case "controller" -> form.controller = text(where, key, value);
+          case "stateDir" -> form.stateDir = text(where, key, value);
+          case "pkiDir" -> form.pkiDir = text(where, key, value);
+          case "factsInterval" -> form.factsInterval = text(where, key, value);
+          case "reconnectBackoffBase" -> form.reconnectBackoffBase = text(where, key, value);
+          case "reconnectBackoffCap" -> form.reconnectBackoffCap = text(where, key, value);
+          case "keepReleases" -> form.keepReleases = number(where, key, value);
+          case "healthReportInterval" -> form.healthReportInterval = text(where, key, value);
+          case "metrics" -> form.metrics = text(where, key, value);
+          case "releaseKeys" -> form.releaseKeys = lines(where, key, value);
+          case "releaseKeysDir" -> form.releaseKeysDir = text(where, key, value);
+          default -> form.requireSignedReleases = text(where, key, value);
+        }
+      }
+      return form;
+    }
+
+    private static String text(String where, String key, Node value) {
+      if (value instanceof ScalarNode s) {
+        return s.getValue();
+      }
+      throw new IllegalArgumentException(where + key + " needs a single value");
+    }
+
+    private static int number(String where, String key, Node value) {
+      String text = text(where, key, value);
+      try {
+        return Integer.parseInt(text.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(where + key + ": " + text + " (expected: a whole number)");
+      }
+    }
+
+    private static List<String> lines(String where, String key, Node value) {
+      if (!(value instanceof SequenceNode seq)) {
+        throw new IllegalArgumentException(where + key + ": expected a list, one key a line (\"- ed25519 ...\")");
+      }
+      List<String> out = new java.util.ArrayList<>();
+      for (Node item : seq.getValue()) {
+        out.add(text(where, key + "[" + out.size() + "]", item));
+      }
+      return out;
+    }
   }
 }

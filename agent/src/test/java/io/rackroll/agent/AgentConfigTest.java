@@ -71,4 +71,23 @@ class AgentConfigTest {
     assertThatThrownBy(() -> AgentConfig.load(file)).hasMessage(file + ": factsInterval: soon "
         + "(expected: a number and a unit: ms, s, m, h or d, e.g. 30s)");
   }
+
+  @Test
+  void anEmptyValueIsTheDefaultAndAWrongShapeIsNamed() throws Exception {
+    Path file = dir.resolve("agent.yaml");
+    Files.writeString(file, "factsInterval:\nkeepReleases: ~\n");
+    assertThat(AgentConfig.load(file).factsInterval()).isEqualTo(java.time.Duration.ofSeconds(60));
+    assertThat(AgentConfig.load(file).keepReleases()).isEqualTo(3);
+    Files.writeString(file, "keepReleases: many\n");
+    assertThatThrownBy(() -> AgentConfig.load(file)).hasMessage(file + " line 1: keepReleases: many (expected: a whole"
+        + " number)");
+    Files.writeString(file, "controller: ctl:7443\nreleaseKeys: ed25519 abc\n");
+    assertThatThrownBy(() -> AgentConfig.load(file)).hasMessageStartingWith(file + " line 2: releaseKeys: expected a list");
+    Files.writeString(file, "stateDir: [a, b]\n");
+    assertThatThrownBy(() -> AgentConfig.load(file)).hasMessage(file + " line 1: stateDir needs a single value");
+    Files.writeString(file, "- controller\n");
+    assertThatThrownBy(() -> AgentConfig.load(file)).hasMessageStartingWith(file + ": expected settings by name");
+    Files.writeString(file, "controller: ctl:7443\n  stateDir: [\n");
+    assertThatThrownBy(() -> AgentConfig.load(file)).hasMessageStartingWith(file + " line 2: not valid YAML: ");
+  }
 }

@@ -1,12 +1,11 @@
 package io.rackroll.agent.identity;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.proto.v1.Facts;
 import io.rackroll.trust.KeyStatement;
 import io.rackroll.trust.ReleaseKey;
 import io.rackroll.trust.ReleaseSignature;
 import io.rackroll.trust.SecureFiles;
+import io.rackroll.wire.JsonRecords;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -35,7 +34,6 @@ import org.slf4j.LoggerFactory;
 public final class ReleaseTrust {
   private static final Logger log = LoggerFactory.getLogger(ReleaseTrust.class);
   public static final String FILE = "release-trust.json";
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** {@code requireSignedReleases}: off, on, or on once this host trusts (or trusted) any key. */
   public enum Policy {
@@ -66,9 +64,9 @@ public final class ReleaseTrust {
     this.file = stateDir.resolve(FILE);
     this.policy = policy;
     this.configured = List.copyOf(configured);
-    Saved saved = new Saved();
+    Saved saved = new Saved(List.of(), List.of());
     try {
-      saved = JSON.readValue(Files.readString(file), Saved.class);
+      saved = JsonRecords.read(Files.readAllBytes(file), Saved.class);
     } catch (NoSuchFileException e) {
       // nothing enrolled or stated yet
     } catch (IOException e) {
@@ -77,13 +75,13 @@ public final class ReleaseTrust {
     }
     synchronized (this) {
       configured.forEach(k -> trusted.put(k.id(), k));
-      for (String k : saved.enrolled) {
+      for (String k : saved.enrolled()) {
         ReleaseKey key = ReleaseKey.parse(k);
         enrolled.add(key);
         trusted.put(key.id(), key);
       }
       List<KeyStatement> replay = new ArrayList<>();
-      for (String s : saved.statements) {
+      for (String s : saved.statements()) {
         replay.add(KeyStatement.parse(s));
       }
       accept(replay);
@@ -207,14 +205,15 @@ public final class ReleaseTrust {
   }
 
   private void save() throws IOException {
-    Saved s = new Saved();
-    enrolled.forEach(k -> s.enrolled.add(k.format("")));
-    s.statements.addAll(statements);
-    SecureFiles.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s), SecureFiles.OWNER_ONLY);
+    Saved s = new Saved(enrolled.stream().map(k -> k.format("")).toList(), List.copyOf(statements));
+    SecureFiles.write(file, JsonRecords.writePretty(s), SecureFiles.OWNER_ONLY);
   }
 
-  static final class Saved {
-    @JsonProperty public List<String> enrolled = new ArrayList<>();
-    @JsonProperty public List<String> statements = new ArrayList<>();
+  /** The file: keys enrolled with, and statements applied, in order. */
+  record Saved(List<String> enrolled, List<String> statements) {
+    Saved {
+      enrolled = enrolled == null ? List.of() : enrolled;
+      statements = statements == null ? List.of() : statements;
+    }
   }
 }

@@ -1,12 +1,11 @@
 package io.rackroll.agent.lifecycle;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.release.FlagValues;
 import io.rackroll.release.Manifest;
 import io.rackroll.release.Manifest.HookPoint;
 import io.rackroll.trust.SecureFiles;
+import io.rackroll.wire.JsonRecords;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -34,7 +33,6 @@ final class Flags {
   private static final Logger log = LoggerFactory.getLogger(Flags.class);
   /** The app's flags: in the app's directory, and linked from each release directory. */
   public static final String FILE = HostLayout.FLAGS;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HostLayout layout;
   private final InstalledReleases releases;
@@ -56,7 +54,6 @@ final class Flags {
    * @param before the flags before the change, to put back
    * @param after the flags the change sets
    */
-  @JsonIgnoreProperties(ignoreUnknown = true)
   public record Change(String deploymentId, String app, FlagPhase phase, Map<String, String> before,
       Map<String, String> after, String failureKind, String failure, long atMillis) {
     public Change {
@@ -98,7 +95,7 @@ final class Flags {
   /** The last change of {@code app}, if any. */
   public Optional<Change> last(String app) throws IOException {
     try {
-      return Optional.of(JSON.readValue(Files.readAllBytes(layout.flagChange(app)), Change.class));
+      return Optional.of(JsonRecords.read(Files.readAllBytes(layout.flagChange(app)), Change.class));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }
@@ -231,7 +228,7 @@ final class Flags {
   }
 
   private Change record(Change change) throws IOException {
-    SecureFiles.write(layout.flagChange(change.app()), JSON.writeValueAsBytes(change),
+    SecureFiles.write(layout.flagChange(change.app()), JsonRecords.write(change),
         SecureFiles.PUBLIC);
     if (change.ended()) {
       log.atInfo().addKeyValue(ServiceLogging.DEPLOYMENT, change.deploymentId()).log("{}: flags {}{}", change.app(),

@@ -1,11 +1,11 @@
 package io.rackroll.agent.lifecycle;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.agent.install.ReleaseTree;
 import io.rackroll.release.Manifest.Hook;
 import io.rackroll.release.Template;
 import io.rackroll.trust.SecureFiles;
 import io.rackroll.wire.Durations;
+import io.rackroll.wire.JsonRecords;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,7 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 final class HookRunner {
   private static final Logger log = LoggerFactory.getLogger(HookRunner.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   static final int TAIL_LINES = 20;
   /** How long a leftover hook gets to end after SIGTERM. */
   static final Duration GRACE = Duration.ofSeconds(10);
@@ -179,7 +178,7 @@ final class HookRunner {
 
   private static void record(Path marker, Process p, String hook, String release) throws IOException {
     long started = p.toHandle().info().startInstant().map(Instant::toEpochMilli).orElse(0L);
-    SecureFiles.write(marker, JSON.writeValueAsBytes(new Running(p.pid(), started, hook, release)),
+    SecureFiles.write(marker, JsonRecords.write(new Running(p.pid(), started, hook, release)),
         SecureFiles.PUBLIC);
   }
 
@@ -193,7 +192,7 @@ final class HookRunner {
     }
     Running run;
     try {
-      run = JSON.readValue(Files.readAllBytes(marker), Running.class);
+      run = JsonRecords.read(Files.readAllBytes(marker), Running.class);
     } catch (IOException e) {
       log.warn("{}: unreadable ({}); removing it", marker, e.getMessage());
       Files.deleteIfExists(marker);

@@ -1,9 +1,9 @@
 package io.rackroll.agent.lifecycle;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.release.Manifest;
 import io.rackroll.release.ManifestException;
 import io.rackroll.trust.SecureFiles;
+import io.rackroll.wire.JsonRecords;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -30,7 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 final class InstalledReleases {
   private static final Logger log = LoggerFactory.getLogger(InstalledReleases.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** Releases remembered as once active, per app. */
   private static final int HISTORY = 32;
 
@@ -101,7 +100,7 @@ final class InstalledReleases {
   /** The last persisted job of {@code app}. */
   Optional<Job> job(String app) throws IOException {
     try {
-      return Optional.of(JSON.readValue(Files.readAllBytes(layout.job(app)), Job.class));
+      return Optional.of(JsonRecords.read(Files.readAllBytes(layout.job(app)), Job.class));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }
@@ -119,7 +118,7 @@ final class InstalledReleases {
   /** The releases of {@code app} that were active, oldest first; the last is the current one's. */
   List<String> history(String app) throws IOException {
     try {
-      return List.of(JSON.readValue(Files.readAllBytes(layout.history(app)), String[].class));
+      return List.copyOf(JsonRecords.readStrings(Files.readAllBytes(layout.history(app))));
     } catch (NoSuchFileException e) {
       return List.of();
     }
@@ -151,7 +150,7 @@ final class InstalledReleases {
   }
 
   private void writeHistory(String app, List<String> history) throws IOException {
-    SecureFiles.write(layout.history(app), JSON.writeValueAsBytes(history), SecureFiles.PUBLIC);
+    SecureFiles.write(layout.history(app), JsonRecords.writeStrings(history), SecureFiles.PUBLIC);
   }
 
   /**
@@ -179,7 +178,7 @@ final class InstalledReleases {
   /** Writes {@code job} as the app's state: write, fsync, rename. */
   void persist(Job job) throws IOException {
     Files.createDirectories(layout.releases(job.app()));
-    SecureFiles.write(layout.job(job.app()), JSON.writeValueAsBytes(job), SecureFiles.PUBLIC);
+    SecureFiles.write(layout.job(job.app()), JsonRecords.write(job), SecureFiles.PUBLIC);
   }
 
   Manifest manifest(String app, String release) throws IOException {

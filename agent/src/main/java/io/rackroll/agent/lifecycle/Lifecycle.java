@@ -2,12 +2,12 @@ package io.rackroll.agent.lifecycle;
 
 import io.rackroll.release.HostFit;
 import io.rackroll.release.Manifest.Requirements;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.agent.artifact.ArtifactSource;
 import io.rackroll.agent.install.Preconditions;
 import io.rackroll.logging.ServiceLogging;
 import io.rackroll.release.Manifest;
 import io.rackroll.wire.Durations;
+import io.rackroll.wire.JsonRecords;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +38,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** Entries of one persisted phase across restarts before the job gives up instead of looping. */
   static final int MAX_ENTRIES = 3;
 
@@ -497,7 +496,7 @@ public final class Lifecycle {
     if (unrecorded != null) {
       try {
         Files.createDirectories(unrecorded);
-        Files.write(unrecorded.resolve(failed.app() + ".json"), JSON.writeValueAsBytes(failed));
+        Files.write(unrecorded.resolve(failed.app() + ".json"), JsonRecords.write(failed));
       } catch (IOException again) {
         log.warn("{}: cannot note the unrecorded end in {} either: {}", failed.app(), unrecorded, again.getMessage());
       }
@@ -518,7 +517,7 @@ public final class Lifecycle {
     if (!Files.exists(note)) {
       return Optional.empty();
     }
-    Job end = JSON.readValue(Files.readAllBytes(note), Job.class);
+    Job end = JsonRecords.read(Files.readAllBytes(note), Job.class);
     Files.delete(note);
     return end.deploymentId().equals(persisted.deploymentId()) && end.version().equals(persisted.version())
         ? Optional.of(end) : Optional.empty();

@@ -1,8 +1,7 @@
 package io.rackroll.agent.lifecycle;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackroll.trust.SecureFiles;
+import io.rackroll.wire.JsonRecords;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -21,13 +20,11 @@ import java.util.TreeMap;
  * @param initialFlags the environment's runtime flags of the app: the host starts with them when it
  *     has none of the app's yet
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 record ReleaseConfig(String environment, Map<String, String> variables, String digest,
     Map<String, String> initialFlags) {
   /** In a release directory, and for the job in flight in {@code apps/<app>/}. */
   static final String FILE = ".rackroll-config.json";
   static final ReleaseConfig NONE = new ReleaseConfig("", Map.of(), "", Map.of());
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   ReleaseConfig {
     variables = new TreeMap<>(variables);
@@ -38,7 +35,7 @@ record ReleaseConfig(String environment, Map<String, String> variables, String d
   /** The configuration in {@code dir}; none when the release was installed without one. */
   static ReleaseConfig read(Path dir) throws IOException {
     try {
-      return JSON.readValue(Files.readAllBytes(dir.resolve(FILE)), ReleaseConfig.class);
+      return JsonRecords.read(Files.readAllBytes(dir.resolve(FILE)), ReleaseConfig.class);
     } catch (NoSuchFileException e) {
       return NONE;
     }
@@ -46,7 +43,7 @@ record ReleaseConfig(String environment, Map<String, String> variables, String d
 
   /** Written atomically, owner-only: it may hold secrets. */
   void write(Path dir) throws IOException {
-    SecureFiles.write(dir.resolve(FILE), JSON.writeValueAsBytes(this), SecureFiles.OWNER_ONLY);
+    SecureFiles.write(dir.resolve(FILE), JsonRecords.write(this), SecureFiles.OWNER_ONLY);
   }
 
   /** No values, ever: for logs. */

@@ -1,10 +1,13 @@
 package io.rackroll.release;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Iterator;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -20,7 +23,7 @@ public final class FlagValues {
   public static final Pattern NAME = io.rackroll.wire.Names.FLAG.pattern();
   public static final String REMOVE = "null";
   private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonFactory JSON = new JsonFactory();
 
   private FlagValues() {
   }
@@ -76,15 +79,32 @@ public final class FlagValues {
 
   /** The JSON object {@code flags} stands for, keys sorted. */
   public static String toJson(Map<String, String> flags) {
-    ObjectNode o = JSON.createObjectNode();
-    try {
+    StringWriter out = new StringWriter();
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.useDefaultPrettyPrinter();
+      g.writeStartObject();
       for (Map.Entry<String, String> e : new TreeMap<>(flags).entrySet()) {
-        o.set(e.getKey(), JSON.readTree(e.getValue()));
+        g.writeFieldName(e.getKey());
+        try (JsonParser value = JSON.createParser(e.getValue())) {
+          JsonToken t = value.nextToken();
+          if (t == null || !t.isScalarValue()) {
+            throw new IllegalArgumentException("flag value is not JSON: " + e.getKey() + "=" + e.getValue()
+                + " (expected: a boolean, number or string)");
+          }
+          g.copyCurrentEvent(value);
+          if (value.nextToken() != null) {
+            throw new IllegalArgumentException("flag value is not JSON: " + e.getKey() + "=" + e.getValue()
+                + " (expected: one boolean, number or string)");
+          }
+        }
       }
-      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
+      g.writeEndObject();
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("flag value is not JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a string writer does not fail
     }
+    return out + "\n";
   }
 
   /** The flags in a JSON object; a flat object of booleans, numbers and strings. */
@@ -98,24 +118,40 @@ public final class FlagValues {
   }
 
   private static Map<String, String> fromJson(String json, boolean change) {
-    JsonNode root;
-    try {
-      root = JSON.readTree(json);
+    Map<String, String> out = new TreeMap<>();
+    try (JsonParser p = JSON.createParser(json)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new IllegalArgumentException("flags: expected a JSON object");
+      }
+      for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+        if (t == null) {
+          throw new IllegalArgumentException("flags are not JSON: the object is not closed");
+        }
+        String key = p.currentName();
+        JsonToken v = p.nextToken();
+        if (v == null || !v.isScalarValue() || (v == JsonToken.VALUE_NULL && !change)) {
+          throw new IllegalArgumentException("flag " + key + ": expected a boolean, number or string");
+        }
+        out.put(name(key), text(p));
+      }
+      if (p.nextToken() != null) {
+        throw new IllegalArgumentException("flags are not JSON: more after the object");
+      }
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("flags are not JSON: " + e.getOriginalMessage(), e);
-    }
-    if (root == null || !root.isObject()) {
-      throw new IllegalArgumentException("flags: expected a JSON object");
-    }
-    Map<String, String> out = new TreeMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      if (!e.getValue().isValueNode() || (e.getValue().isNull() && !change)) {
-        throw new IllegalArgumentException("flag " + e.getKey() + ": expected a boolean, number or string");
-      }
-      out.put(name(e.getKey()), e.getValue().toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a string does not fail to read
     }
     return out;
+  }
+
+  /** The scalar {@code p} stands on as compact JSON, numbers as Jackson's tree model wrote them. */
+  private static String text(JsonParser p) throws IOException {
+    StringWriter out = new StringWriter();
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.copyCurrentEvent(p);
+    }
+    return out.toString();
   }
 
   /** {@code name=value} pairs, for the operator: strings in quotes, as typed. */
@@ -126,10 +162,12 @@ public final class FlagValues {
   }
 
   private static String quote(String s) {
-    try {
-      return JSON.writeValueAsString(s);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
+    StringWriter out = new StringWriter();
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeString(s);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+    return out.toString();
   }
 }

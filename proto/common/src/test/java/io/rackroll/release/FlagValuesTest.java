@@ -56,4 +56,30 @@ class FlagValuesTest {
     assertThat(FlagValues.changesFromJson(json)).isEqualTo(change);
     assertThatThrownBy(() -> FlagValues.fromJson(json)).hasMessage("flag color: expected a boolean, number or string");
   }
+
+  /** Values read as Jackson's tree model read them, before flags were read token by token. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"1", "-0", "0.25", "1.50", "1e3", "-2.5E-3",
+      "12345678901234567890", "1.0E400", "true", "false", "\"\"", "\"blue\"", "\"a/b\"", "\"tab\\there\"",
+      "\"\\u0001\"", "\"\u00e9\"", "\"\\ud83d\\ude00\"", "\"\\\"q\\\"\""})
+  void valuesReadAsTheTreeModelReadThem(String value) throws Exception {
+    String tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(value).toString();
+    assertThat(FlagValues.fromJson("{\"f\": " + value + "}")).containsExactly(Map.entry("f", tree));
+    com.fasterxml.jackson.databind.node.ObjectNode o = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+    o.set("f", new com.fasterxml.jackson.databind.ObjectMapper().readTree(tree));
+    assertThat(FlagValues.toJson(Map.of("f", tree))).isEqualTo(
+        new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n");
+  }
+
+  @Test
+  void brokenJsonIsNamed() {
+    assertThatThrownBy(() -> FlagValues.fromJson("{\"a\": tru}")).hasMessageStartingWith("flags are not JSON: ");
+    assertThatThrownBy(() -> FlagValues.fromJson("{\"a\": 1")).hasMessageStartingWith("flags are not JSON: ");
+    assertThatThrownBy(() -> FlagValues.fromJson("{\"a\": 1} 2")).hasMessage("flags are not JSON: more after the object");
+    assertThatThrownBy(() -> FlagValues.fromJson("")).hasMessage("flags: expected a JSON object");
+    assertThatThrownBy(() -> FlagValues.toJson(Map.of("a", "[1]"))).hasMessage(
+        "flag value is not JSON: a=[1] (expected: a boolean, number or string)");
+    assertThatThrownBy(() -> FlagValues.toJson(Map.of("a", "1 2"))).hasMessage(
+        "flag value is not JSON: a=1 2 (expected: one boolean, number or string)");
+  }
 }
