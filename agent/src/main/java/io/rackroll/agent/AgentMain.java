@@ -36,7 +36,8 @@ import picocli.CommandLine.Option;
 /** {@code rackroll-agent}: enroll this host, then run as a service. */
 @Command(name = "rackroll-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
     description = "The Rackroll agent: enrolls this host and keeps one stream open to the controller.",
-    subcommands = {AgentMain.Enroll.class, AgentMain.Run.class, CommandLine.HelpCommand.class})
+    subcommands = {AgentMain.Enroll.class, AgentMain.Run.class, AgentMain.WarmUpCommand.class,
+        CommandLine.HelpCommand.class})
 public final class AgentMain {
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Show stack traces on errors.")
   boolean debug;
@@ -169,6 +170,26 @@ public final class AgentMain {
   static AgentIdentity identity(AgentConfig config) throws java.io.IOException {
     Files.createDirectories(config.stateDir());
     return new AgentIdentity(config.stateDir(), config.pkiDir());
+  }
+
+  /** What the package runs to make the agent's class-data archive (see the agent's postinst). */
+  @Command(name = "warm-up", hidden = true,
+      description = "Deploy a tiny release from a throwaway local server into a scratch directory (for the class-data"
+          + " archive); touches nothing of this host's agent.")
+  static final class WarmUpCommand implements Callable<Integer> {
+    @Option(names = "--dir", paramLabel = "DIR", description = "Where the scratch directory goes (default: the"
+        + " JVM's temporary directory); its hooks must be allowed to run there.")
+    Path dir = Path.of(System.getProperty("java.io.tmpdir"));
+
+    @Override
+    public Integer call() throws Exception {
+      String end = io.rackroll.agent.lifecycle.WarmUp.run(dir);
+      if (!end.equals("ACTIVE")) {
+        System.err.println("rackroll-agent: the warm-up deploy ended " + end + ", not ACTIVE");
+        return 1;
+      }
+      return 0;
+    }
   }
 
   @Command(name = "run", mixinStandardHelpOptions = true,

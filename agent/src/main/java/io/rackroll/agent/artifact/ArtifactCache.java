@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * {@code <sha256>.part}, appended chunk by chunk; after a broken connection the next attempt
  * resumes from the bytes already there. A finished download is verified (size and SHA-256) before
  * it is renamed into place, and a cached artifact is verified again before use: a corrupt file is
- * deleted and fetched again, never unpacked.
+ * deleted and fetched again, never unpacked. So nothing here is forced to the disk: after a power
+ * cut, whatever the disk kept of a download is checked like any other file (the install, which
+ * must survive one, syncs what it unpacks).
  *
  * <p>Blocking: call from the agent's lifecycle thread, never from a gRPC callback.
  */
@@ -123,7 +125,6 @@ public final class ArtifactCache implements ArtifactSource {
           + "… failed verification (size or SHA-256 differ); discarded, the next attempt downloads it again", null);
     }
     Files.move(part, done, StandardCopyOption.ATOMIC_MOVE);
-    syncDir();
     return done;
   }
 
@@ -156,9 +157,7 @@ public final class ArtifactCache implements ArtifactSource {
             progress.accept(position);
           }
         }
-        out.force(true);
       } catch (StatusRuntimeException e) {
-        out.force(true); // keep what arrived: the next attempt resumes from it
         Status.Code code = e.getStatus().getCode();
         if (code == Status.Code.NOT_FOUND || code == Status.Code.PERMISSION_DENIED || code == Status.Code.INVALID_ARGUMENT) {
           throw new DownloadException(DownloadException.Kind.REFUSED, "controller refused the download of "
@@ -204,12 +203,6 @@ public final class ArtifactCache implements ArtifactSource {
 
   private static boolean isDiskFull(IOException e) {
     return String.valueOf(e.getMessage()).contains("No space left on device");
-  }
-
-  private void syncDir() throws IOException {
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    }
   }
 
   @Override

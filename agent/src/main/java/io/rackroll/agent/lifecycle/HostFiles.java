@@ -20,6 +20,23 @@ final class HostFiles {
     }
   }
 
+  /**
+   * Makes every file and directory under {@code root} durable, links not followed: what a release
+   * holds must be on the disk before the marker that says it is complete, or a power cut could
+   * leave a release that is marked installed with files the disk never got.
+   */
+  static void syncTree(Path root) throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.toList()) {
+        if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+          try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            ch.force(true);
+          }
+        }
+      }
+    }
+  }
+
   /** Removes {@code root} and everything under it, never following a link out of it. */
   static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {

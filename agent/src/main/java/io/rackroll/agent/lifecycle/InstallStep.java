@@ -73,6 +73,7 @@ final class InstallStep implements Step {
       if (pre.isPresent()) {
         hooks.run("preInstall", pre.get(), job.app(), job.version(), staging, job.previous(), hookLog(job, "preInstall"));
       }
+      HostFiles.syncTree(staging);
       Files.move(staging, release, StandardCopyOption.ATOMIC_MOVE);
       HostFiles.syncDir(release.getParent());
       Optional<Manifest.Hook> post = m.hook(HookPoint.POST_INSTALL);

@@ -11,7 +11,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.rackroll.agent.artifact.ArtifactCache.DownloadException;
-import io.rackroll.agent.testing.TestPki;
+import io.rackroll.agent.identity.ThrowawayPki;
 import io.rackroll.agent.testing.Tmpfs;
 import io.rackroll.proto.v1.ArtifactChunk;
 import io.rackroll.proto.v1.ArtifactsGrpc;
@@ -50,7 +50,7 @@ class ArtifactCacheTest {
   void start() throws Exception {
     new Random(3).nextBytes(artifact);
     digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(artifact));
-    TestPki pki = new TestPki("ag-cache");
+    ThrowawayPki pki = new ThrowawayPki("ag-cache");
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .sslContext(MutualTls.server(pki.serverKey.getPrivate(), List.of(pki.serverCert, pki.ca), List.of(pki.ca)))
         .addService(new ArtifactsGrpc.ArtifactsImplBase() {

@@ -9,7 +9,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.rackroll.agent.testing.TestPki;
 import io.rackroll.trust.LiveCredentials;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -26,7 +25,7 @@ class CertificateRenewalTest {
 
   @Test
   void aControllerAwayAtRenewalIsLoggedOnceInOneLine() throws Exception {
-    TestPki pki = new TestPki("ag-renewing", Duration.ofSeconds(5)); // due now; retried every second
+    ThrowawayPki pki = new ThrowawayPki("ag-renewing", Duration.ofSeconds(5)); // due now; retried every second
     int closed;
     try (ServerSocket probe = new ServerSocket(0)) {
       closed = probe.getLocalPort(); // nobody listens there once the probe is closed

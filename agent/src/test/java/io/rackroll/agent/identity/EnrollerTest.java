@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.rackroll.agent.testing.TestPki;
 import io.rackroll.trust.BootstrapToken;
 import io.rackroll.trust.Keys;
 import io.rackroll.trust.MutualTls;
@@ -24,11 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EnrollerTest {
   @TempDir Path dir;
-  private final TestPki pki;
+  private final ThrowawayPki pki;
   private Server server;
 
   EnrollerTest() throws Exception {
-    pki = new TestPki("ag-unused");
+    pki = new ThrowawayPki("ag-unused");
   }
 
   @BeforeEach
@@ -46,7 +45,7 @@ class EnrollerTest {
 
   @Test
   void aTokenFromAnotherControllerIsNamedAsSuch() throws Exception {
-    String otherCa = Keys.fingerprint(new TestPki("ag-other").ca);
+    String otherCa = Keys.fingerprint(new ThrowawayPki("ag-other").ca);
     assertThatThrownBy(() -> enroll("127.0.0.1", otherCa))
         .hasMessage("controller 127.0.0.1:" + server.getPort() + " is not the one the token was made on: its CA does"
             + " not match the token's; create the token there ('rackroll token create') or enroll with that"

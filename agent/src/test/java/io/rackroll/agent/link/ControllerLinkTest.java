@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.rackroll.agent.identity.AgentIdentity.Credentials;
-import io.rackroll.agent.testing.TestPki;
+import io.rackroll.agent.identity.ThrowawayPki;
 import io.rackroll.proto.v1.AgentMessage;
 import io.rackroll.proto.v1.AgentMessage.BodyCase;
 import io.rackroll.proto.v1.Command;
@@ -47,7 +47,7 @@ class ControllerLinkTest {
 
   @BeforeEach
   void start() throws Exception {
-    TestPki pki = new TestPki("ag-test");
+    ThrowawayPki pki = new ThrowawayPki("ag-test");
     controller = new RecordingController(pki, 100);
     Credentials credentials = new Credentials("ag-test", pki.agentKey.getPrivate(), List.of(pki.agentCert),
         List.of(pki.ca), Map.of("rack", "r1"));
@@ -144,7 +144,7 @@ class ControllerLinkTest {
   void refusesToDialWithAnExpiredCertificateAndSaysWhatToDo() throws Exception {
     controller.next(BodyCase.HELLO);
     controller.hellos.clear();
-    certificate = new TestPki("ag-test", Duration.ofSeconds(-60)).agentCert;
+    certificate = new ThrowawayPki("ag-test", Duration.ofSeconds(-60)).agentCert;
     controller.end(Status.UNAVAILABLE.withDescription("restarting"), new Metadata());
 
     assertThat(refusals.poll(10, TimeUnit.SECONDS))

@@ -5,7 +5,7 @@ import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
-import io.rackroll.agent.testing.TestPki;
+import io.rackroll.agent.identity.ThrowawayPki;
 import io.rackroll.proto.v1.AgentLinkGrpc;
 import io.rackroll.proto.v1.AgentMessage;
 import io.rackroll.proto.v1.Command;
@@ -33,7 +33,7 @@ final class RecordingController implements AutoCloseable {
   private final long heartbeatMillis;
   private volatile StreamObserver<ControllerMessage> current;
 
-  RecordingController(TestPki pki, long heartbeatMillis) throws Exception {
+  RecordingController(ThrowawayPki pki, long heartbeatMillis) throws Exception {
     this.heartbeatMillis = heartbeatMillis;
     KeyPair key = pki.serverKey;
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))

@@ -2,7 +2,7 @@ package io.rackroll.agent.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rackroll.agent.testing.TestPki;
+import io.rackroll.agent.identity.ThrowawayPki;
 import io.rackroll.proto.v1.AgentMessage;
 import io.rackroll.proto.v1.HealthReport;
 import io.rackroll.proto.v1.JobUpdate;
@@ -20,7 +20,7 @@ class AgentMetricsTest {
   @Test
   void reportsOnTheirWayToTheControllerBecomeThisHostsMetrics() throws Exception {
     AtomicBoolean connected = new AtomicBoolean(true);
-    TestPki pki = new TestPki("ag-m", Duration.ofHours(2));
+    ThrowawayPki pki = new ThrowawayPki("ag-m", Duration.ofHours(2));
     try (AgentMetrics metrics = new AgentMetrics(connected::get, () -> pki.agentCert, () -> 4_000, Clock.systemUTC())) {
       metrics.accept(job("web", "DOWNLOADING"));
       metrics.accept(job("web", "ACTIVE"));

@@ -73,7 +73,15 @@ class DpkgIT {
       assertThat(token.exit).as("the CLI as root, as the README says: " + token).isZero();
 
       // An agent host: install, enroll, run the service's command.
-      assertThat(dpkgInstall(Packages.deb("rackroll-agent")).exit).isZero();
+      Cmd agentInstall = dpkgInstall(Packages.deb("rackroll-agent"));
+      assertThat(agentInstall.exit).as(agentInstall.toString()).isZero();
+      // The agent's class-data archive, made by postinst with one deploy from a throwaway local server.
+      assertThat(Path.of("/var/cache/rackroll/rackroll-agent.jsa")).isNotEmptyFile();
+      assertThat(agentInstall.out + agentInstall.err).doesNotContain("class-data archive");
+      try (var left = Files.list(Path.of("/var/cache/rackroll"))) {
+        assertThat(left.map(p -> p.getFileName().toString()).toList()).as("the warm-up's scratch directory is gone")
+            .containsExactlyInAnyOrder("rackroll-cli.jsa", "rackroll-agent.jsa");
+      }
       String shipped = Files.readString(AGENT_CONFIG);
       Cmd enroll = run("rackroll-agent", "enroll", "--controller", controllerAddress(), "--token", token.out.trim());
       assertThat(enroll.exit).as(enroll.toString()).isZero();

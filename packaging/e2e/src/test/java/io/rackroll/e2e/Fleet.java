@@ -32,6 +32,8 @@ final class Fleet implements AutoCloseable {
   private List<String> agentJvm = SMALL_JVM;
   /** The launcher agents start through ({@link #agentsThroughLauncher}); null: {@code java -jar}. */
   private Path agentLauncher;
+  /** The class-data archive the launcher's agents start from, made by {@link #agentsThroughLauncher}. */
+  private Path agentClassArchive;
   /** Polls that run the CLI: each poll is a JVM of about a second of CPU, so not Awaitility's 100 ms. */
   static final Duration CLI_POLL = Duration.ofMillis(500);
   /**
@@ -248,7 +250,23 @@ final class Fleet implements AutoCloseable {
     Path jar = Files.createDirectories(root.resolve("share/rackroll")).resolve("rackroll-agent.jar");
     Files.deleteIfExists(jar);
     Files.createSymbolicLink(jar, AGENT_JAR);
+    // The class-data archive, made as the package's postinst makes it.
+    Path archive = root.resolve("rackroll-agent.jsa");
+    ProcessBuilder warmUp = new ProcessBuilder(bin.toString(), "warm-up", "--dir", root.toString())
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve("warm-up.log").toFile()));
+    warmUp.environment().put("JAVA", javaBin());
+    warmUp.environment().put("RACKROLL_AGENT_CLASS_ARCHIVE", root.resolve("none").toString());
+    warmUp.environment().put("JAVA_OPTS", "-XX:ArchiveClassesAtExit=" + archive + " -Xlog:cds=off -Xlog:cds+dynamic=off");
+    try {
+      if (warmUp.start().waitFor() != 0 || !Files.isRegularFile(archive)) {
+        throw new IllegalStateException("rackroll-agent warm-up failed; see " + root.resolve("warm-up.log"));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while making the agent's class-data archive", e);
+    }
     agentLauncher = bin;
+    agentClassArchive = archive;
     agentJvm = List.of();
   }
 
@@ -689,6 +707,7 @@ final class Fleet implements AutoCloseable {
     if (installRoot == null && jar.equals(AGENT_JAR) && agentLauncher != null) {
       cmd.add(agentLauncher.toString());
       pb.environment().put("JAVA", javaBin());
+      pb.environment().put("RACKROLL_AGENT_CLASS_ARCHIVE", agentClassArchive.toString());
     } else if (installRoot == null) {
       cmd.add(javaBin());
       cmd.addAll(jvm);

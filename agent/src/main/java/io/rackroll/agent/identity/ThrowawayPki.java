@@ -1,4 +1,4 @@
-package io.rackroll.agent.testing;
+package io.rackroll.agent.identity;
 
 import io.rackroll.trust.Keys;
 import io.rackroll.trust.PeerIdentity;
@@ -19,8 +19,11 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-/** A throwaway CA, a server certificate for 127.0.0.1 and one agent certificate, for link tests. */
-public final class TestPki {
+/**
+ * A throwaway CA, a server certificate for 127.0.0.1 and one agent certificate: for the warm-up
+ * (the agent's warm-up) and for tests of the link. Never the host's own identity.
+ */
+public final class ThrowawayPki {
   public final KeyPair caKey = Keys.newKeyPair();
   public final X509Certificate ca;
   public final KeyPair serverKey = Keys.newKeyPair();
@@ -28,12 +31,12 @@ public final class TestPki {
   public final KeyPair agentKey = Keys.newKeyPair();
   public final X509Certificate agentCert;
 
-  public TestPki(String agentId) throws Exception {
+  public ThrowawayPki(String agentId) throws Exception {
     this(agentId, Duration.ofDays(1));
   }
 
   /** With the agent's certificate valid for {@code agentLifetime} from now (negative: already expired). */
-  public TestPki(String agentId, Duration agentLifetime) throws Exception {
+  public ThrowawayPki(String agentId, Duration agentLifetime) throws Exception {
     ca = sign(new X500Name("CN=Test CA"), new X500Name("CN=Test CA"), caKey.getPublic(), true, null, Duration.ofDays(1));
     serverCert = sign(new X500Name("CN=Test CA"), new X500Name("CN=controller,OU=controller,O=Rackroll"),
         serverKey.getPublic(), false, new GeneralNames(new GeneralName(GeneralName.iPAddress, "127.0.0.1")),
