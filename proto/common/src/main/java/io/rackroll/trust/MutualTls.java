@@ -37,11 +37,13 @@ public final class MutualTls {
     return build("server", GrpcSslContexts.configure(server).trustManager(trust).clientAuth(ClientAuth.OPTIONAL));
   }
 
-  /** A client that presents its certificate and trusts only the Rackroll CA. */
+  /**
+   * A client that presents its certificate and trusts only the Rackroll CA. The key goes to TLS as
+   * it is, not through a PKCS#12 key store: storing it there and reading it back costs two key
+   * derivations of 10,000 rounds, a tenth of a second of every CLI call.
+   */
   public static SslContext client(PrivateKey key, List<X509Certificate> chain, List<X509Certificate> trusted) {
-    return build("client", GrpcSslContexts.forClient()
-        .keyManager(key, chain.toArray(X509Certificate[]::new))
-        .trustManager(trusted.toArray(X509Certificate[]::new)));
+    return client(new LiveCredentials(key, chain, trusted));
   }
 
   /** A client whose certificate and trusted CAs may change between connections (renewal, CA rotation). */

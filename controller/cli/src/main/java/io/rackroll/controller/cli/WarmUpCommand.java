@@ -6,7 +6,17 @@ import io.grpc.stub.StreamObserver;
 import io.rackroll.controller.pki.ControllerPki;
 import io.rackroll.proto.v1.AdminGrpc;
 import io.rackroll.proto.v1.ListAgentsRequest;
+import io.rackroll.proto.v1.AgentRecord;
+import io.rackroll.proto.v1.AppState;
+import io.rackroll.proto.v1.Cpu;
+import io.rackroll.proto.v1.Disk;
+import io.rackroll.proto.v1.Facts;
+import io.rackroll.proto.v1.FileSystem;
 import io.rackroll.proto.v1.ListAgentsResponse;
+import io.rackroll.proto.v1.Nic;
+import io.rackroll.proto.v1.OperatingSystem;
+import io.rackroll.proto.v1.ReleaseTrust;
+import io.rackroll.proto.v1.SystemInfo;
 import io.rackroll.trust.MutualTls;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -29,6 +39,29 @@ import picocli.CommandLine.Command;
 @Command(name = "warm-up", hidden = true,
     description = "Make one admin call against a throwaway local server (for the class-data archive).")
 final class WarmUpCommand implements Callable<Integer> {
+  /**
+   * One agent with every field set, as a controller answers: an empty answer would leave out
+   * the classes that parse and print a real one (some 200 of protobuf's alone).
+   */
+  private static final AgentRecord SAMPLE = AgentRecord.newBuilder().setAgentId("ag-0123456789ab")
+      .putLabels("rack", "r1").putLabels("role", "web").setState("connected").setAgentVersion("0.1.0")
+      .setFirstSeenEpochMillis(1).setLastSeenEpochMillis(2).setStateSinceEpochMillis(2).setCertificateSerial("01")
+      .setCertificateNotAfterEpochMillis(3).setCertificateCa("ca").addWarnings("warning").addUnhealthyApps("web")
+      .addApps(AppState.newBuilder().setApp("web").setCurrentVersion("2").setPhase("ACTIVE").setVersion("2")
+          .setFailure("").addKeptVersions("1").addKeptVersions("2").setUpdatedEpochMillis(2).setHealth("ok"))
+      .setFacts(Facts.newBuilder().setHostname("web-1").setArch("x86_64").setMemoryBytes(1L << 34)
+          .setBootTimeEpochSeconds(1)
+          .setSystem(SystemInfo.newBuilder().setVendor("v").setModel("m").setSerial("s").setBaseboardSerial("b"))
+          .setCpu(Cpu.newBuilder().setModel("cpu").setSockets(1).setPhysicalCores(8).setLogicalCores(16))
+          .addDisks(Disk.newBuilder().setName("sda").setModel("disk").setSizeBytes(1L << 40))
+          .addFileSystems(FileSystem.newBuilder().setMount("/").setType("ext4").setTotalBytes(1L << 40)
+              .setFreeBytes(1L << 39))
+          .addNics(Nic.newBuilder().setName("eth0").setMac("00:00:00:00:00:01").setSpeedBitsPerSecond(1_000_000_000L)
+              .addAddresses("192.0.2.1"))
+          .setOs(OperatingSystem.newBuilder().setFamily("Debian").setVersion("12").setKernel("6.1").setKind("linux"))
+          .setReleaseTrust(ReleaseTrust.newBuilder().setRequireSigned(true).addKeyIds("0123456789abcdef")))
+      .build();
+
   @Override
   public Integer call() throws Exception {
     Path dir = Files.createTempDirectory("rackroll-warm-up");
@@ -39,7 +72,7 @@ final class WarmUpCommand implements Callable<Integer> {
           .addService(new AdminGrpc.AdminImplBase() {
             @Override
             public void listAgents(ListAgentsRequest request, StreamObserver<ListAgentsResponse> response) {
-              response.onNext(ListAgentsResponse.getDefaultInstance());
+              response.onNext(ListAgentsResponse.newBuilder().addAgents(SAMPLE).build());
               response.onCompleted();
             }
           })
