@@ -14,7 +14,6 @@ import io.rackroll.proto.v1.FetchRequest;
 import io.rackroll.release.Artifact;
 import io.rackroll.release.HostFit;
 import io.rackroll.trust.MutualTls;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +21,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * One deploy of a tiny release, from a throwaway server on the loopback over mutual TLS to a
@@ -73,7 +70,7 @@ public final class WarmUp {
         server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       }
     } finally {
-      delete(dir);
+      HostFiles.deleteTree(dir);
     }
   }
 
@@ -99,13 +96,5 @@ public final class WarmUp {
     Path artifact = dir.resolve("warm-up-1.tar.gz");
     Artifact.pack(src.getParent(), artifact);
     return artifact;
-  }
-
-  private static void delete(Path dir) throws IOException {
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }
