@@ -1,5 +1,6 @@
 package io.rackroll.e2e;
 
+import static io.rackroll.e2e.Cmd.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -35,10 +36,10 @@ class DpkgIT {
 
   @Test
   void newerBuildsInstallWithoutAQuestionAndKeepWhoEveryoneIs() throws Exception {
-    assumeTrue(run("id", "-u").out.trim().equals("0"), "installs packages: needs root");
-    assumeTrue(run("sh", "-c", "command -v dpkg runuser").exit == 0, "needs dpkg and runuser");
+    assumeTrue(run("id", "-u").out().trim().equals("0"), "installs packages: needs root");
+    assumeTrue(run("sh", "-c", "command -v dpkg runuser").exit() == 0, "needs dpkg and runuser");
     for (String p : List.of("rackroll-controller", "rackroll-agent")) {
-      assumeTrue(!run("dpkg-query", "-W", "-f=${Status}", p).out.contains("installed"),
+      assumeTrue(!run("dpkg-query", "-W", "-f=${Status}", p).out().contains("installed"),
           p + " is installed on this machine; this test installs and purges it, so it runs only where it is not");
     }
     // It removes these and the user at the end: only where nothing of Rackroll was (a .tar.gz install, say).
@@ -46,45 +47,45 @@ class DpkgIT {
       assumeTrue(!Files.exists(p), p + " exists on this machine; this test removes it at the end, so it runs only"
           + " where it does not");
     }
-    assumeTrue(run("getent", "passwd", "rackroll").exit != 0, "a user rackroll exists on this machine; this test"
+    assumeTrue(run("getent", "passwd", "rackroll").exit() != 0, "a user rackroll exists on this machine; this test"
         + " removes it at the end, so it runs only where it does not");
     try {
       // The controller, as the README says: install, init as the service user, start.
       Cmd install = dpkgInstall(Packages.deb("rackroll-controller"));
-      assumeTrue(!install.err.contains("dependency problems"), "the packages' dependencies are not installed: "
-          + install.err);
-      assertThat(install.exit).as(install.toString()).isZero();
+      assumeTrue(!install.err().contains("dependency problems"), "the packages' dependencies are not installed: "
+          + install.err());
+      assertThat(install.exit()).as(install.toString()).isZero();
       // The CLI's class-data archive, made by postinst with one admin call against a throwaway server.
       assertThat(Path.of("/var/cache/rackroll/rackroll-cli.jsa")).isNotEmptyFile();
-      assertThat(install.out + install.err).doesNotContain("class-data archive");
+      assertThat(install.out() + install.err()).doesNotContain("class-data archive");
       Cmd init = run("runuser", "-u", "rackroll", "--", "rackroll", "controller", "init", "--data", DATA.toString(),
           "--config", "/etc/rackroll/controller.yaml", "--san", "localhost");
-      assertThat(init.exit).as(init.toString()).isZero();
+      assertThat(init.exit()).as(init.toString()).isZero();
       // Commands that write into the data directory, run as root, are refused before they write.
       Cmd asRoot = run("rackroll", "controller", "init", "--data", DATA.toString(), "--config",
           "/etc/rackroll/controller.yaml");
-      assertThat(asRoot.exit).isEqualTo(1);
-      assertThat(asRoot.err.trim()).isEqualTo("rackroll: " + DATA + " belongs to rackroll, and what 'rackroll controller"
+      assertThat(asRoot.exit()).isEqualTo(1);
+      assertThat(asRoot.err().trim()).isEqualTo("rackroll: " + DATA + " belongs to rackroll, and what 'rackroll controller"
           + " init' writes there must too, or the controller cannot read it; run it as rackroll: sudo -u rackroll"
           + " rackroll controller init ...");
       String ca = Files.readString(DATA.resolve("pki/ca.crt"));
       startController();
       Cmd token = run("rackroll", "token", "create", "--labels", "rack=r1");
-      assertThat(token.exit).as("the CLI as root, as the README says: " + token).isZero();
+      assertThat(token.exit()).as("the CLI as root, as the README says: " + token).isZero();
 
       // An agent host: install, enroll, run the service's command.
       Cmd agentInstall = dpkgInstall(Packages.deb("rackroll-agent"));
-      assertThat(agentInstall.exit).as(agentInstall.toString()).isZero();
+      assertThat(agentInstall.exit()).as(agentInstall.toString()).isZero();
       // The agent's class-data archive, made by postinst with one deploy from a throwaway local server.
       assertThat(Path.of("/var/cache/rackroll/rackroll-agent.jsa")).isNotEmptyFile();
-      assertThat(agentInstall.out + agentInstall.err).doesNotContain("class-data archive");
+      assertThat(agentInstall.out() + agentInstall.err()).doesNotContain("class-data archive");
       try (var left = Files.list(Path.of("/var/cache/rackroll"))) {
         assertThat(left.map(p -> p.getFileName().toString()).toList()).as("the warm-up's scratch directory is gone")
             .containsExactlyInAnyOrder("rackroll-cli.jsa", "rackroll-agent.jsa");
       }
       String shipped = Files.readString(AGENT_CONFIG);
-      Cmd enroll = run("rackroll-agent", "enroll", "--controller", controllerAddress(), "--token", token.out.trim());
-      assertThat(enroll.exit).as(enroll.toString()).isZero();
+      Cmd enroll = run("rackroll-agent", "enroll", "--controller", controllerAddress(), "--token", token.out().trim());
+      assertThat(enroll.exit()).as(enroll.toString()).isZero();
       assertThat(Files.readString(AGENT_CONFIG)).as("enrollment leaves the conffile alone").isEqualTo(shipped);
       String id = agentId();
       startAgent();
@@ -94,9 +95,9 @@ class DpkgIT {
       stop();
       for (String name : List.of("rackroll-controller", "rackroll-agent")) {
         Cmd upgrade = dpkgInstall(newerBuild(name));
-        assertThat(upgrade.exit).as(upgrade.toString()).isZero();
-        assertThat(upgrade.out + upgrade.err).doesNotContain("Configuration file");
-        assertThat(run("dpkg-query", "-W", "-f=${Status} ${Version}", name).out)
+        assertThat(upgrade.exit()).as(upgrade.toString()).isZero();
+        assertThat(upgrade.out() + upgrade.err()).doesNotContain("Configuration file");
+        assertThat(run("dpkg-query", "-W", "-f=${Status} ${Version}", name).out())
             .isEqualTo("install ok installed " + Packages.debVersion(Packages.deb(name)) + "+newer");
       }
       assertThat(Files.readString(AGENT_CONFIG)).as("the new defaults, taken silently").contains("# newer build");
@@ -105,15 +106,15 @@ class DpkgIT {
       startAgent();
       awaitConnected(id);
       assertThat(agentId()).isEqualTo(id);
-      assertThat(run("rackroll", "agents").out).as("one host, the same").containsOnlyOnce(id);
+      assertThat(run("rackroll", "agents").out()).as("one host, the same").containsOnlyOnce(id);
 
       // A CA rotation run as root is refused, naming the user; as that user it begins, and the
       // controller still starts (everything it writes is readable by the service).
       Cmd rotateAsRoot = run("rackroll", "controller", "rotate-ca");
-      assertThat(rotateAsRoot.exit).isEqualTo(1);
-      assertThat(rotateAsRoot.err).contains("run it as rackroll: sudo -u rackroll rackroll controller rotate-ca ...");
+      assertThat(rotateAsRoot.exit()).isEqualTo(1);
+      assertThat(rotateAsRoot.err()).contains("run it as rackroll: sudo -u rackroll rackroll controller rotate-ca ...");
       Cmd rotate = run("runuser", "-u", "rackroll", "--", "rackroll", "controller", "rotate-ca");
-      assertThat(rotate.exit).as(rotate.toString()).isZero();
+      assertThat(rotate.exit()).as(rotate.toString()).isZero();
       stop();
       try (var files = Files.walk(DATA)) {
         assertThat(files.filter(f -> !owner(f).equals("rackroll")).toList())
@@ -127,7 +128,7 @@ class DpkgIT {
       Cmd purge = run("dpkg", "--purge", "rackroll-agent", "rackroll-controller");
       run("rm", "-rf", "/var/lib/rackroll", "/etc/rackroll");
       run("deluser", "--system", "rackroll");
-      assertThat(purge.exit).as(purge.toString()).isZero();
+      assertThat(purge.exit()).as(purge.toString()).isZero();
       assertThat(Path.of("/var/cache/rackroll")).as("the class-data archive goes with the package").doesNotExist();
     }
   }
@@ -143,7 +144,7 @@ class DpkgIT {
    */
   private Path newerBuild(String name) throws Exception {
     Path tree = dir.resolve(name);
-    assertThat(run("dpkg-deb", "-R", Packages.deb(name).toString(), tree.toString()).exit).isZero();
+    assertThat(run("dpkg-deb", "-R", Packages.deb(name).toString(), tree.toString()).exit()).isZero();
     Path control = tree.resolve("DEBIAN/control");
     String version = Packages.debVersion(Packages.deb(name));
     Files.writeString(control, Files.readString(control).replace("Version: " + version, "Version: " + version + "+newer"));
@@ -152,7 +153,7 @@ class DpkgIT {
     Files.deleteIfExists(tree.resolve("DEBIAN/md5sums"));
     Path deb = dir.resolve(name + "-newer.deb");
     Cmd build = run("dpkg-deb", "--root-owner-group", "-b", tree.toString(), deb.toString());
-    assertThat(build.exit).as(build.toString()).isZero();
+    assertThat(build.exit()).as(build.toString()).isZero();
     return deb;
   }
 
@@ -198,7 +199,7 @@ class DpkgIT {
 
   private void awaitConnected(String id) {
     await(id + " connected").atMost(Duration.ofSeconds(90)).pollInterval(Fleet.CLI_POLL)
-        .until(() -> run("rackroll", "agents").out.lines().anyMatch(l -> l.startsWith(id) && l.contains("connected")));
+        .until(() -> run("rackroll", "agents").out().lines().anyMatch(l -> l.startsWith(id) && l.contains("connected")));
   }
 
   private Process start(Path log, String... command) throws IOException {
@@ -221,35 +222,5 @@ class DpkgIT {
       }
     }
     started.clear();
-  }
-
-  private static Cmd run(String... command) throws IOException, InterruptedException {
-    return run(Map.of(), command);
-  }
-
-  /** Runs a command with no standard input (a question gets end of file, not a wait). */
-  private static Cmd run(Map<String, String> env, String... command) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    pb.environment().putAll(env);
-    Path out = Files.createTempFile("dpkg-it", ".out");
-    Path err = Files.createTempFile("dpkg-it", ".err");
-    try {
-      Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AssertionError("did not finish in 120 s: " + String.join(" ", command));
-      }
-      return new Cmd(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
-    } finally {
-      Files.delete(out);
-      Files.delete(err);
-    }
-  }
-
-  private record Cmd(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
-    }
   }
 }

@@ -18,6 +18,8 @@ import io.rackroll.wire.HostPort;
 import io.rackroll.wire.MetricsEndpoint;
 import io.rackroll.wire.Threads;
 import java.io.IOException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * {@code rackroll_deployments{state}}, {@code rackroll_deployment_hosts{phase}}, {@code rackroll_apps_unhealthy{app}},
  * {@code rackroll_heartbeat_lag_max_seconds}, {@code rackroll_artifact_served_bytes_total},
  * {@code rackroll_artifact_transfers_seconds{outcome}}, {@code rackroll_rpc_seconds{method,code}},
- * plus JVM and process meters.
+ * {@code rackroll_rack_agents{rack,state}}, {@code rackroll_controller_certificate_expiry_seconds{certificate}},
+ * {@code rackroll_agent_certificate_expiry_min_seconds}, plus JVM and process meters.
  */
 public final class ControllerMetrics implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControllerMetrics.class);
@@ -49,12 +52,22 @@ public final class ControllerMetrics implements AutoCloseable {
   private final MultiGauge deployments;
   private final MultiGauge hosts;
   private final MultiGauge unhealthy;
+  private final MultiGauge racks;
+  /** Seconds from the last refresh to the end of the first agent certificate to expire; NaN: none. */
+  private volatile double soonestAgentCertificate = Double.NaN;
+  private final Clock clock;
   private final AgentStore agentStore;
   private final DeploymentStore deploymentStore;
   private MetricsEndpoint endpoint;
 
-  public ControllerMetrics(AgentStore agentStore, DeploymentStore deploymentStore, AgentRegistry fleet, String version) {
+  /**
+   * @param certificates the controller's own certificates by name ({@code ca}, {@code server}), whose
+   *     time left is {@code rackroll_controller_certificate_expiry_seconds{certificate}}
+   */
+  public ControllerMetrics(AgentStore agentStore, DeploymentStore deploymentStore, AgentRegistry fleet, String version,
+      Map<String, X509Certificate> certificates, Clock clock) {
     this.agentStore = agentStore;
+    this.clock = clock;
     this.deploymentStore = deploymentStore;
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
@@ -74,6 +87,17 @@ public final class ControllerMetrics implements AutoCloseable {
     unhealthy = MultiGauge.builder("rackroll.apps.unhealthy")
         .description("Hosts where the app's periodic health reports say unhealthy now, by app (alert on > 0)")
         .register(registry);
+    racks = MultiGauge.builder("rackroll.rack.agents")
+        .description("Enrolled agents by the value of their rack label (none: no such label) and connection state")
+        .register(registry);
+    certificates.forEach((name, cert) -> Gauge.builder("rackroll.controller.certificate.expiry",
+            () -> Duration.between(clock.instant(), cert.getNotAfter().toInstant()).toMillis() / 1000.0)
+        .tag("certificate", name).baseUnit("seconds")
+        .description("Time left on the controller's own certificates; 'rackroll controller rotate-ca' makes a new CA"
+            + " and issues the server's again").register(registry));
+    Gauge.builder("rackroll.agent.certificate.expiry.min", this, m -> m.soonestAgentCertificate).baseUnit("seconds")
+        .description("Time left on the agent certificate that expires first, among agents not revoked (agents renew"
+            + " theirs at two thirds of its lifetime, so a small value means one is not renewing)").register(registry);
   }
 
   public PrometheusMeterRegistry registry() {
@@ -106,6 +130,16 @@ public final class ControllerMetrics implements AutoCloseable {
       deployments.register(rows("state", deploymentStore.deploymentCounts()), true);
       hosts.register(rows("phase", deploymentStore.activeHostPhases()), true);
       unhealthy.register(rows("app", agentStore.unhealthyCounts()), true);
+      List<MultiGauge.Row<?>> byRack = new ArrayList<>();
+      agentStore.agentCountsByRack().forEach((rack, states) -> {
+        for (ConnectionState s : ConnectionState.values()) {
+          byRack.add(MultiGauge.Row.of(Tags.of("rack", rack.isEmpty() ? "none" : rack, "state", s.label()),
+              states.getOrDefault(s.label(), 0)));
+        }
+      });
+      racks.register(byRack, true);
+      soonestAgentCertificate = agentStore.soonestCertificateExpiry()
+          .map(at -> Duration.between(clock.instant(), at).toMillis() / 1000.0).orElse(Double.NaN);
     } catch (RuntimeException e) {
       log.warn("cannot refresh metrics from the store: {}", e.getMessage());
     }

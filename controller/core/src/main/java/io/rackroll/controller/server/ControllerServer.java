@@ -148,7 +148,8 @@ public final class ControllerServer implements AutoCloseable {
         SecretBox.open(dataDir));
     rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3), environments);
     rollouts.start();
-    metrics = new ControllerMetrics(store.agents(), store.deployments(), registry, version());
+    metrics = new ControllerMetrics(store.agents(), store.deployments(), registry, version(),
+        java.util.Map.of("ca", pki.ca().certificate(), "server", pki.serverChain().get(0)), clock);
     Revocations revocations = Revocations.load(store.enrollment(), clock.instant(), dataDir);
     for (String agentId : revocations.lostFromStore(store.enrollment())) {
       // The store lost the revocation in an unclean stop; the journal kept it: record it again.

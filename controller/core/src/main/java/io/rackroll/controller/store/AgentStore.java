@@ -81,4 +81,10 @@ public interface AgentStore {
 
   /** How many agents are in each connection state (label to count), for metrics and status. */
   Map<String, Integer> agentCounts();
+
+  /** Per value of the {@code rack} label ("" for agents without one), how many agents are in each state. */
+  Map<String, Map<String, Integer>> agentCountsByRack();
+
+  /** When the certificate of the agent whose expires first ends, among those not revoked; empty if none. */
+  Optional<Instant> soonestCertificateExpiry();
 }

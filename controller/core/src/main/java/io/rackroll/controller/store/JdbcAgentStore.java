@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /** {@link AgentStore} over JDBC. */
 final class JdbcAgentStore implements AgentStore {
@@ -344,5 +345,34 @@ final class JdbcAgentStore implements AgentStore {
   @Override
   public Map<String, Integer> agentCounts() {
     return db.counts("count agents", "SELECT state, COUNT(*) FROM agents GROUP BY state");
+  }
+
+  @Override
+  public Map<String, Map<String, Integer>> agentCountsByRack() {
+    return db.inTransaction("count agents by rack", c -> {
+      Map<String, Map<String, Integer>> out = new TreeMap<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(l.label_value, ''), a.state, COUNT(*)"
+          + " FROM agents a LEFT JOIN agent_labels l ON l.agent_id = a.id AND l.label_key = 'rack'"
+          + " GROUP BY COALESCE(l.label_value, ''), a.state"); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getString(2), rs.getInt(3));
+        }
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public Optional<Instant> soonestCertificateExpiry() {
+    return db.inTransaction("soonest agent certificate expiry", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT MIN(cert_not_after) FROM agents WHERE state <> ?")) {
+        ps.setString(1, ConnectionState.REVOKED.label());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next(); // MIN always answers one row, NULL when no agent counts
+          long at = rs.getLong(1);
+          return rs.wasNull() ? Optional.<Instant>empty() : Optional.of(Instant.ofEpochMilli(at));
+        }
+      }
+    });
   }
 }
