@@ -36,8 +36,8 @@ import picocli.CommandLine.Option;
 /** {@code rackroll-agent}: enroll this host, then run as a service. */
 @Command(name = "rackroll-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
     description = "The Rackroll agent: enrolls this host and keeps one stream open to the controller.",
-    subcommands = {AgentMain.Enroll.class, AgentMain.Run.class, AgentMain.WarmUpCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {AgentMain.Enroll.class, AgentMain.Run.class, AgentMain.Completion.class,
+        AgentMain.WarmUpCommand.class, CommandLine.HelpCommand.class})
 public final class AgentMain {
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Show stack traces on errors.")
   boolean debug;
@@ -170,6 +170,20 @@ public final class AgentMain {
   static AgentIdentity identity(AgentConfig config) throws java.io.IOException {
     Files.createDirectories(config.stateDir());
     return new AgentIdentity(config.stateDir(), config.pkiDir());
+  }
+
+  @Command(name = "completion", mixinStandardHelpOptions = true,
+      description = {"Print the shell completion script for bash or zsh.",
+          "The package installs it; otherwise add to ~/.bashrc or ~/.zshrc: source <(rackroll-agent completion bash|zsh)"})
+  static final class Completion implements Callable<Integer> {
+    @CommandLine.Parameters(paramLabel = "SHELL", description = "bash or zsh")
+    io.rackroll.wire.ShellCompletion.Shell shell;
+
+    @Override
+    public Integer call() {
+      System.out.print(io.rackroll.wire.ShellCompletion.script("rackroll-agent", new CommandLine(new AgentMain()), shell));
+      return 0;
+    }
   }
 
   /** What the package runs to make the agent's class-data archive (see the agent's postinst). */

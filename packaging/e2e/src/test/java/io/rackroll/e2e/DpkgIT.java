@@ -76,6 +76,11 @@ class DpkgIT {
       // An agent host: install, enroll, run the service's command.
       Cmd agentInstall = dpkgInstall(Packages.deb("rackroll-agent"));
       assertThat(agentInstall.exit()).as(agentInstall.toString()).isZero();
+      for (String file : List.of("bash-completion/completions/rackroll", "bash-completion/completions/rackroll-agent",
+          "zsh/vendor-completions/_rackroll", "zsh/vendor-completions/_rackroll-agent", "rackroll/monitoring/rackroll-alerts.yml",
+          "rackroll/monitoring/rackroll-dashboard.json")) {
+        assertThat(Path.of("/usr/share", file)).as("installed by the packages").isNotEmptyFile();
+      }
       // The agent's class-data archive, made by postinst with one deploy from a throwaway local server.
       assertThat(Path.of("/var/cache/rackroll/rackroll-agent.jsa")).isNotEmptyFile();
       assertThat(agentInstall.out() + agentInstall.err()).doesNotContain("class-data archive");

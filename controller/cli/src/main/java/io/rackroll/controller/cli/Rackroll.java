@@ -21,7 +21,8 @@ public final class Rackroll {
       DeployCommand.class, DeployCommand.RollbackCommand.class, DeploymentCommand.class,
       DeploymentCommand.ListCommand.class, DeploymentCommand.AuditCommand.class, DeploymentCommand.HistoryCommand.class,
       EnvCommand.class, EnvCommand.ListCommand.class, PromoteCommand.class, FlagCommand.class, FlagCommand.Show.class,
-      StatusCommand.class, DemoCommand.class, SimulateCommand.class, WarmUpCommand.class, CommandLine.HelpCommand.class);
+      StatusCommand.class, DemoCommand.class, SimulateCommand.class, CompletionCommand.class, WarmUpCommand.class,
+      CommandLine.HelpCommand.class);
 
   static final int EXIT_FAILURE = 1;
   /** EX_CONFIG: nothing will change until an operator acts; the systemd units do not restart on it. */
