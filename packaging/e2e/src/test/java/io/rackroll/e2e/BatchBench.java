@@ -54,7 +54,7 @@ class BatchBench {
     java.util.Map<String, Long> since = new java.util.HashMap<>();
     for (JsonNode t : d.path("transitions")) {
       String host = t.path("agentId").asText();
-      long at = t.path("atEpochMillis").asLong();
+      long at = java.time.Instant.parse(t.path("at").asText()).toEpochMilli();
       if (phaseOf.containsKey(host)) {
         spent.computeIfAbsent(phaseOf.get(host), k -> new java.util.ArrayList<>()).add(at - since.get(host));
       }

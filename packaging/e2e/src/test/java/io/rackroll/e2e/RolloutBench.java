@@ -64,7 +64,7 @@ class RolloutBench {
     batchOf.values().forEach(b -> hosts.merge(b, 1, Integer::sum));
     for (JsonNode t : d.path("transitions")) {
       int b = batchOf.get(t.path("agentId").asText());
-      long at = t.path("atEpochMillis").asLong();
+      long at = java.time.Instant.parse(t.path("at").asText()).toEpochMilli();
       long[] fl = firstLast.computeIfAbsent(b, x -> new long[] {Long.MAX_VALUE, 0});
       if (t.path("phase").asText().equals("SENT")) {
         fl[0] = Math.min(fl[0], at);

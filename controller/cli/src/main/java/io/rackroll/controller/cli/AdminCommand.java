@@ -116,9 +116,15 @@ final class AdminCommand {
   static final class ListAdmins implements Callable<Integer> {
     @Mixin AdminClient client;
 
+    @Mixin Output.Option output;
+
     @Override
     public Integer call() throws Exception {
       return client.call(channel -> {
+        if (output.structured()) {
+          output.print(System.out, client.stub(channel).listAdmins(ListAdminsRequest.getDefaultInstance()).getAdminsList());
+          return 0;
+        }
         System.out.printf("%-24s %-9s %-16s %-6s %-24s %s%n", "NAME", "ROLE", "ENVIRONMENTS", "CERTS", "ADDED", "STATE");
         for (AdminRecord a : client.stub(channel).listAdmins(ListAdminsRequest.getDefaultInstance()).getAdminsList()) {
           String added = a.getCreatedEpochMillis() == 0 ? "at init" : Instant.ofEpochMilli(a.getCreatedEpochMillis())

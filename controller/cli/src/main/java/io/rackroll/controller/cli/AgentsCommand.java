@@ -1,6 +1,5 @@
 package io.rackroll.controller.cli;
 
-import com.google.protobuf.util.JsonFormat;
 import io.rackroll.proto.v1.AgentRecord;
 import io.rackroll.proto.v1.Disk;
 import io.rackroll.proto.v1.Facts;
@@ -19,7 +18,6 @@ import io.rackroll.release.Sizes;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,28 +33,21 @@ import picocli.CommandLine.Parameters;
     subcommands = {AgentsCommand.Show.class, AgentsCommand.PingCommand.class, AgentsCommand.Label.class,
         AgentsCommand.Revoke.class, AgentsCommand.Remove.class})
 final class AgentsCommand implements Callable<Integer> {
-  enum Format { table, json }
-
   @Mixin AdminClient client;
 
   @Option(names = {"-l", "--selector"}, paramLabel = "EXPR",
       description = "Only agents matching, e.g. 'role=web,rack in (r1,r2),env!=staging'.")
   String selector = "";
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "table (default) or json.")
-  Format output = Format.table;
+  @Mixin Output.Option output;
 
   @Override
   public Integer call() throws Exception {
     return client.call(channel -> {
       List<AgentRecord> agents = client.stub(channel)
           .listAgents(ListAgentsRequest.newBuilder().setSelector(selector).build()).getAgentsList();
-      if (output == Format.json) {
-        List<String> items = new ArrayList<>();
-        for (AgentRecord a : agents) {
-          items.add(JsonFormat.printer().print(a));
-        }
-        System.out.println("[" + String.join(",\n", items) + "]");
+      if (output.structured()) {
+        output.print(System.out, agents);
       } else {
         printTable(System.out, agents, Instant.now());
       }
@@ -96,15 +87,14 @@ final class AgentsCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ID", description = "Agent id.")
     String id;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
-    String output = "text";
+    @Mixin Output.Option output;
 
     @Override
     public Integer call() throws Exception {
       return client.call(channel -> {
         AgentRecord a = client.stub(channel).getAgent(GetAgentRequest.newBuilder().setAgentId(id).build());
-        if (output.equals("json")) {
-          System.out.println(JsonFormat.printer().print(a));
+        if (output.structured()) {
+          output.print(System.out, a);
         } else {
           print(System.out, a);
         }

@@ -167,6 +167,8 @@ final class DeployCommand implements Callable<Integer> {
     @ArgGroup(exclusive = false, heading = "Rollout options:%n")
     RolloutOptions rollout = new RolloutOptions();
 
+    @Mixin Output.Option output;
+
     @Override
     public Integer call() throws Exception {
       PlanRequest.Builder req = PlanRequest.newBuilder();
@@ -176,7 +178,12 @@ final class DeployCommand implements Callable<Integer> {
         req.setDeploy(request(ref, selector, rollout.toMap()));
       }
       return client.call(channel -> {
-        print(client.stub(channel).plan(req.build()));
+        PlanResponse plan = client.stub(channel).plan(req.build());
+        if (output.structured()) {
+          output.print(System.out, plan);
+        } else {
+          print(plan);
+        }
         return 0;
       });
     }

@@ -1,6 +1,5 @@
 package io.rackroll.controller.cli;
 
-import com.google.protobuf.util.JsonFormat;
 import io.rackroll.proto.v1.AgentHistoryRequest;
 import io.rackroll.proto.v1.AuditRecord;
 import io.rackroll.proto.v1.ControlDeploymentRequest;
@@ -11,6 +10,7 @@ import io.rackroll.proto.v1.ListDeploymentsRequest;
 import io.rackroll.proto.v1.TransitionRecord;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,9 +34,7 @@ final class DeploymentCommand {
         + " completed).")
     boolean watch;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json (with every"
-        + " recorded host transition).")
-    String output = "text";
+    @Mixin Output.Option output; // structured output carries every recorded host transition
 
     @Override
     public Integer call() throws Exception {
@@ -45,9 +43,9 @@ final class DeploymentCommand {
           return DeploymentWatch.watch(client, channel, id, System.out, Duration.ofHours(24));
         }
         DeploymentRecord d = client.stub(channel).getDeployment(GetDeploymentRequest.newBuilder().setId(id)
-            .setTransitions(output.equals("json")).build());
-        if (output.equals("json")) {
-          System.out.println(JsonFormat.printer().print(d));
+            .setTransitions(output.structured()).build());
+        if (output.structured()) {
+          output.print(System.out, d);
         } else {
           DeploymentWatch.print(d, System.out);
         }
@@ -166,10 +164,16 @@ final class DeploymentCommand {
     @Option(names = "--limit", paramLabel = "N", description = "How many (default: 20).")
     int limit = 20;
 
+    @Mixin Output.Option output;
+
     @Override
     public Integer call() throws Exception {
       return client.call(channel -> {
         var list = client.stub(channel).listDeployments(ListDeploymentsRequest.newBuilder().setLimit(limit).build());
+        if (output.structured()) {
+          output.print(System.out, list.getDeploymentsList());
+          return 0;
+        }
         System.out.printf("%-14s %-8s %-24s %-17s %-7s %-9s %s%n", "ID", "KIND", "RELEASE", "STATE", "BATCH",
             "FAILURES", "CREATED");
         for (DeploymentRecord d : list.getDeploymentsList()) {
@@ -194,21 +198,18 @@ final class DeploymentCommand {
     @Option(names = "--who", paramLabel = "NAME", description = "Only what this admin (or 'controller') did.")
     String who = "";
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "table (default) or json (one object per line).")
-    String output = "table";
+    @Mixin Output.Option output;
 
     @Override
     public Integer call() throws Exception {
-      if (!output.equals("table") && !output.equals("json")) {
-        throw new UsageError("-o " + output + ": expected table or json");
-      }
       return client.call(channel -> {
-        for (AuditRecord e : client.stub(channel).listAudit(ListAuditRequest.newBuilder().setLimit(limit).setWho(who)
-            .build()).getEntriesList()) {
-          if (output.equals("json")) {
-            System.out.println(com.google.protobuf.util.JsonFormat.printer().omittingInsignificantWhitespace().print(e));
-            continue;
-          }
+        List<AuditRecord> entries = client.stub(channel).listAudit(ListAuditRequest.newBuilder().setLimit(limit)
+            .setWho(who).build()).getEntriesList();
+        if (output.structured()) {
+          output.print(System.out, entries);
+          return 0;
+        }
+        for (AuditRecord e : entries) {
           System.out.printf("%s  %-12s %-18s %-14s %s%n", Instant.ofEpochMilli(e.getAtEpochMillis()), e.getActor(),
               e.getAction(), e.getTarget(), e.getDetail());
         }
@@ -228,11 +229,18 @@ final class DeploymentCommand {
     @Option(names = "--limit", paramLabel = "N", description = "How many transitions (default: 200).")
     int limit = 200;
 
+    @Mixin Output.Option output;
+
     @Override
     public Integer call() throws Exception {
       return client.call(channel -> {
-        for (TransitionRecord t : client.stub(channel).agentHistory(AgentHistoryRequest.newBuilder()
-            .setAgentId(agent).setLimit(limit).build()).getTransitionsList()) {
+        List<TransitionRecord> transitions = client.stub(channel).agentHistory(AgentHistoryRequest.newBuilder()
+            .setAgentId(agent).setLimit(limit).build()).getTransitionsList();
+        if (output.structured()) {
+          output.print(System.out, transitions);
+          return 0;
+        }
+        for (TransitionRecord t : transitions) {
           System.out.printf("%s  %-14s %-20s %-16s %s%n", Instant.ofEpochMilli(t.getAtEpochMillis()),
               t.getDeploymentId(), t.getApp() + "@" + t.getVersion(), t.getPhase(), t.getDetail());
         }

@@ -1,6 +1,5 @@
 package io.rackroll.controller.cli;
 
-import com.google.protobuf.util.JsonFormat;
 import io.rackroll.proto.v1.ApplyEnvironmentsRequest;
 import io.rackroll.proto.v1.EnvironmentDiffRequest;
 import io.rackroll.proto.v1.EnvironmentDiffResponse;
@@ -214,7 +213,7 @@ final class EnvCommand {
       return client.call(channel -> {
         EnvironmentsRecord r = client.stub(channel).getEnvironments(GetEnvironmentsRequest.getDefaultInstance());
         switch (output) {
-          case "json" -> System.out.println(JsonFormat.printer().print(r));
+          case "json" -> System.out.print(Output.write(Output.tree(r), Output.Format.json));
           case "yaml" -> System.out.print(r.getYaml());
           case "text" -> print(r);
           default -> throw new IllegalArgumentException("--output: expected text, json or yaml, got \"" + output + "\"");

@@ -112,11 +112,17 @@ final class FlagCommand {
     @Option(names = "--env", paramLabel = "ENV", description = "Only this environment's hosts and changes.")
     String env = "";
 
+    @Mixin Output.Option output;
+
     @Override
     public Integer call() throws Exception {
       return client.call(channel -> {
         GetFlagsResponse r = client.stub(channel).getFlags(GetFlagsRequest.newBuilder().setApp(app)
             .setEnvironment(env).build());
+        if (output.structured()) {
+          output.print(System.out, r);
+          return 0;
+        }
         if (r.getHostsCount() == 0) {
           System.out.println("no host reported flags of " + app + (env.isEmpty() ? "" : " in " + env));
         } else {

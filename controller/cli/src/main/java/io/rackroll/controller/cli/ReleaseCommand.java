@@ -112,12 +112,18 @@ final class ReleaseCommand {
     @Parameters(paramLabel = "NAME@VERSION", description = "The release, e.g. web@1.4.2.")
     String ref;
 
+    @Mixin Output.Option output;
+
     @Override
     public Integer call() throws Exception {
       Ref release = Ref.parse(ref);
       return client.call(channel -> {
         ReleaseRecord r = client.stub(channel).getRelease(GetReleaseRequest.newBuilder()
             .setName(release.name()).setVersion(release.version()).build());
+        if (output.structured()) {
+          output.print(System.out, r);
+          return 0;
+        }
         System.out.println("release    " + r.getName() + "@" + r.getVersion());
         System.out.println("sha256     " + r.getDigest());
         System.out.println("size       " + Sizes.format(r.getSizeBytes()) + " (" + Sizes.format(r.getUnpackedBytes())

@@ -23,6 +23,8 @@ final class ReleasesCommand implements Callable<Integer> {
   @Parameters(paramLabel = "NAME", arity = "0..1", description = "Only this application.")
   String name = "";
 
+  @Mixin Output.Option output;
+
   @Override
   public Integer call() throws Exception {
     return client.call(channel -> {
@@ -31,6 +33,10 @@ final class ReleasesCommand implements Callable<Integer> {
             .releaseHistory(ReleaseHistoryRequest.newBuilder().setName(name).build()).getVersionsList();
         if (versions.isEmpty()) {
           throw new IllegalArgumentException("no releases of " + name + "; push one with 'rackroll release push FILE'");
+        }
+        if (output.structured()) {
+          output.print(System.out, versions);
+          return 0;
         }
         String format = "%-14s %-20s  %-28s %-20s %-20s %s%n";
         System.out.printf(format, "VERSION", "PUSHED AT", "RUNNING ON", "COMPLETED IN", "FAILED IN", "ROLLING OUT IN");
@@ -46,6 +52,10 @@ final class ReleasesCommand implements Callable<Integer> {
       }
       List<ReleaseRecord> releases = client.stub(channel)
           .listReleases(ListReleasesRequest.newBuilder().setName(name).build()).getReleasesList();
+      if (output.structured()) {
+        output.print(System.out, releases);
+        return 0;
+      }
       String format = "%-20s %-14s %10s  %-12s  %-16s  %-10s %s%n";
       System.out.printf(format, "NAME", "VERSION", "SIZE", "SHA256", "SIGNED BY", "PUSHED BY", "PUSHED AT");
       for (ReleaseRecord r : releases) {

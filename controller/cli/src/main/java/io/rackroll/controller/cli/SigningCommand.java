@@ -185,10 +185,17 @@ final class SigningCommand {
   static final class ListStatements implements Callable<Integer> {
     @Mixin AdminClient client;
 
+    @Mixin Output.Option output;
+
     @Override
     public Integer call() throws Exception {
       return client.call(channel -> {
-        print(client.stub(channel).listKeyStatements(ListKeyStatementsRequest.getDefaultInstance()));
+        var statements = client.stub(channel).listKeyStatements(ListKeyStatementsRequest.getDefaultInstance());
+        if (output.structured()) {
+          output.print(System.out, statements);
+        } else {
+          print(statements);
+        }
         return 0;
       });
     }

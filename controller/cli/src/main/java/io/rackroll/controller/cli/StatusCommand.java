@@ -1,6 +1,5 @@
 package io.rackroll.controller.cli;
 
-import com.google.protobuf.util.JsonFormat;
 import io.rackroll.proto.v1.DeploymentProgress;
 import io.rackroll.proto.v1.GetStatusRequest;
 import io.rackroll.proto.v1.OverdueCertificate;
@@ -32,15 +31,27 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--failures", paramLabel = "N", description = "Recent failures to show (default: 5).")
   int failures = 5;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
-  String output = "text";
+  @Mixin Output.Option output;
+
+  /** Every rack with a count for each state, zeros included: what a script reads without checking for keys. */
+  static StatusReport withZeros(StatusReport r) {
+    StatusReport.Builder b = r.toBuilder();
+    for (io.rackroll.proto.v1.RackStatus.Builder rack : b.getRacksBuilderList()) {
+      for (String state : List.of("connected", "stale", "disconnected", "enrolled", "revoked")) {
+        if (!rack.containsAgents(state)) {
+          rack.putAgents(state, 0);
+        }
+      }
+    }
+    return b.build();
+  }
 
   @Override
   public Integer call() throws Exception {
     return client.call(channel -> {
       StatusReport r = client.stub(channel).getStatus(GetStatusRequest.newBuilder().setFailures(failures).build());
-      if (output.equals("json")) {
-        System.out.println(JsonFormat.printer().print(r));
+      if (output.structured()) {
+        output.print(System.out, withZeros(r));
       } else {
         print(r, client.address().toString(), System.out);
       }
