@@ -171,9 +171,12 @@ class DpkgIT {
     }
     Process p = start(dir.resolve("controller.log"), "runuser", "-u", "rackroll", "--", "rackroll", "controller", "run",
         "--data", DATA.toString(), "--config", "/etc/rackroll/controller.yaml", "--listen", "127.0.0.1:" + port);
-    await("controller listening").atMost(Duration.ofSeconds(60))
-        .failFast("controller exited; see " + Files.readString(dir.resolve("controller.log")), () -> !p.isAlive())
-        .until(() -> Files.exists(DATA.resolve("controller.address")));
+    try {
+      await("controller listening").atMost(Duration.ofSeconds(60)).failFast("controller exited", () -> !p.isAlive())
+          .until(() -> Files.exists(DATA.resolve("controller.address")));
+    } catch (org.awaitility.core.TerminalFailureException | org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + "; its log:\n" + Files.readString(dir.resolve("controller.log")), e);
+    }
   }
 
   /** What the agent's unit runs. */
