@@ -105,10 +105,29 @@ final class Fleet implements AutoCloseable {
     return start(dir, "heartbeatInterval: 10s\nstaleAfter: 30s", List.of("-Xmx1g"));
   }
 
-  /** Each fleet size a benchmark was asked for ({@code -Dbench.agents=N,M}), else {@code defaults}. */
-  static List<Integer> benchSizes(String defaults) {
-    return java.util.Arrays.stream(System.getProperty("bench.agents", defaults).split(","))
-        .map(n -> Integer.parseInt(n.trim())).toList();
+  /** What a benchmark measures on one simulated fleet, all of it enrolled and connected. */
+  interface ScaleRun {
+    void run(Fleet fleet, int agents) throws Exception;
+  }
+
+  /**
+   * For each fleet size a benchmark was asked for ({@code -Dbench.agents=N,M}, else
+   * {@code defaults}): a controller for scale in its own directory under {@code dir}, that many
+   * simulated agents in 10 racks enrolled and connected (the time that took printed), then
+   * {@code run}.
+   */
+  static void forEachScale(String defaults, Path dir, ScaleRun run) throws Exception {
+    for (String n : System.getProperty("bench.agents", defaults).split(",")) {
+      int agents = Integer.parseInt(n.trim());
+      Path where = Files.createDirectories(dir.resolve("n" + agents));
+      try (Fleet fleet = startForScale(where)) {
+        long setup = System.nanoTime();
+        fleet.simulate(agents, 10, "--step-time", "0s");
+        double enrolled = (System.nanoTime() - setup) / 1e9;
+        System.out.printf("N=%d: enrolled and connected in %.1f s (%.0f/s)%n", agents, enrolled, agents / enrolled);
+        run.run(fleet, agents);
+      }
+    }
   }
 
   static Fleet startWithTestClock(Path dir) throws Exception {
@@ -258,7 +277,12 @@ final class Fleet implements AutoCloseable {
     warmUp.environment().put("RACKROLL_AGENT_CLASS_ARCHIVE", root.resolve("none").toString());
     warmUp.environment().put("JAVA_OPTS", "-XX:ArchiveClassesAtExit=" + archive + " -Xlog:cds=off -Xlog:cds+dynamic=off");
     try {
-      if (warmUp.start().waitFor() != 0 || !Files.isRegularFile(archive)) {
+      Process p = warmUp.start();
+      if (!p.waitFor(2, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("rackroll-agent warm-up did not end in 2 minutes; see " + root.resolve("warm-up.log"));
+      }
+      if (p.exitValue() != 0 || !Files.isRegularFile(archive)) {
         throw new IllegalStateException("rackroll-agent warm-up failed; see " + root.resolve("warm-up.log"));
       }
     } catch (InterruptedException e) {

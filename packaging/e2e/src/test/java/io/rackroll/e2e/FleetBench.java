@@ -1,6 +1,5 @@
 package io.rackroll.e2e;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Tag;
@@ -20,41 +19,31 @@ class FleetBench {
 
   @Test
   void bigFleetOnOneController() throws Exception {
-    for (int n : Fleet.benchSizes("10000")) {
-      run(n, dir.resolve("n" + n));
-    }
+    Fleet.forEachScale("10000", dir, FleetBench::run);
   }
 
-  private void run(int agents, Path where) throws Exception {
-    Files.createDirectories(where);
-    try (Fleet fleet = Fleet.startForScale(where)) {
-      long setup = System.nanoTime();
-      fleet.simulate(agents, 10, "--step-time", "0s");
-      double enrolled = (System.nanoTime() - setup) / 1e9;
-      System.out.printf("N=%d: enrolled and connected in %.1f s (%.0f/s)%n", agents, enrolled, agents / enrolled);
+  private static void run(Fleet fleet, int agents) throws Exception {
+    // Let the connect-time work settle (first flushes, JIT), then measure a minute of idling.
+    Thread.sleep(Duration.ofSeconds(20).toMillis()); // a measuring window, not a wait for a condition
+    long pid = fleet.controllerPid();
+    long cpuBefore = Proc.cpuMillis(pid);
+    long idleStarted = System.nanoTime();
+    Thread.sleep(Duration.ofSeconds(60).toMillis()); // the measuring window itself
+    double idleWall = (System.nanoTime() - idleStarted) / 1e9;
+    long idleCpu = Proc.cpuMillis(pid) - cpuBefore;
+    System.out.printf("N=%d: idle, heartbeats every 10 s: controller CPU %.1f%% of a core over %.0f s%n", agents,
+        idleCpu / 10.0 / idleWall, idleWall);
+    System.out.printf("N=%d: controller heap with N connected, after GC: %s%n", agents, Proc.heapAfterGc(pid));
 
-      // Let the connect-time work settle (first flushes, JIT), then measure a minute of idling.
-      Thread.sleep(Duration.ofSeconds(20).toMillis()); // a measuring window, not a wait for a condition
-      long pid = fleet.controllerPid();
-      long cpuBefore = Proc.cpuMillis(pid);
-      long idleStarted = System.nanoTime();
-      Thread.sleep(Duration.ofSeconds(60).toMillis()); // the measuring window itself
-      double idleWall = (System.nanoTime() - idleStarted) / 1e9;
-      long idleCpu = Proc.cpuMillis(pid) - cpuBefore;
-      System.out.printf("N=%d: idle, heartbeats every 10 s: controller CPU %.1f%% of a core over %.0f s%n", agents,
-          idleCpu / 10.0 / idleWall, idleWall);
-      System.out.printf("N=%d: controller heap with N connected, after GC: %s%n", agents, Proc.heapAfterGc(pid));
-
-      int logBefore = fleet.simulatorLog().length();
-      fleet.stopController();
-      fleet.startController();
-      long listening = System.nanoTime();
-      long cpuRestart = Proc.cpuMillis(fleet.controllerPid());
-      fleet.awaitSimulated(agents, logBefore);
-      double back = (System.nanoTime() - listening) / 1e9;
-      System.out.printf("N=%d: after a restart (SIGTERM, start), all back %.1f s after the controller listened;"
-          + " its CPU over that span %.1f s%n", agents, back, (Proc.cpuMillis(fleet.controllerPid()) - cpuRestart)
-          / 1000.0);
-    }
+    int logBefore = fleet.simulatorLog().length();
+    fleet.stopController();
+    fleet.startController();
+    long listening = System.nanoTime();
+    long cpuRestart = Proc.cpuMillis(fleet.controllerPid());
+    fleet.awaitSimulated(agents, logBefore);
+    double back = (System.nanoTime() - listening) / 1e9;
+    System.out.printf("N=%d: after a restart (SIGTERM, start), all back %.1f s after the controller listened;"
+        + " its CPU over that span %.1f s%n", agents, back, (Proc.cpuMillis(fleet.controllerPid()) - cpuRestart)
+        / 1000.0);
   }
 }

@@ -1,7 +1,6 @@
 package io.rackroll.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,35 +23,27 @@ class RolloutBench {
 
   @Test
   void rolloutOverSimulatedFleets() throws Exception {
-    for (int n : Fleet.benchSizes("1000,5000")) {
-      run(n, dir.resolve("n" + n));
-    }
+    Fleet.forEachScale("1000,5000", dir, RolloutBench::run);
   }
 
-  private void run(int agents, Path where) throws Exception {
-    Files.createDirectories(where);
-    try (Fleet fleet = Fleet.startForScale(where)) {
-      long setup = System.nanoTime();
-      fleet.simulate(agents, 10, "--step-time", "0s");
-      System.out.printf("%d agents enrolled and connected in %.1f s%n", agents, (System.nanoTime() - setup) / 1e9);
-      String heapConnected = Proc.heapAfterGc(fleet.controllerPid());
+  private static void run(Fleet fleet, int agents) throws Exception {
+    String heapConnected = Proc.heapAfterGc(fleet.controllerPid());
 
-      fleet.web("1").push();
-      long cpuBefore = Proc.cpuMillis(fleet.controllerPid());
-      long started = System.nanoTime();
-      String id = fleet.deploy("web@1", "sim=true", "--batch", "10%", "--health-gate", "0s");
-      String end = fleet.awaitEnd(id);
-      double wall = (System.nanoTime() - started) / 1e9;
-      long cpu = Proc.cpuMillis(fleet.controllerPid()) - cpuBefore;
-      if (!end.contains(agents + "/" + agents + " hosts done")) {
-        throw new AssertionError("rollout did not finish every host:\n" + end.lines().limit(3).toList());
-      }
-      JsonNode d = fleet.deploymentJson(id);
-      System.out.printf("N=%d: rollout %.1f s wall (CLI round trips included), controller CPU %.1f s, heap with N"
-          + " connected after GC: %s%n", agents, wall, cpu / 1000.0, heapConnected);
-      batches(d).forEach((batch, row) -> System.out.printf("  batch %2d: %4d hosts, %5d ms from first command to"
-          + " last ACTIVE, next batch's first command %d ms after%n", batch + 1, row[0], row[1], row[2]));
+    fleet.web("1").push();
+    long cpuBefore = Proc.cpuMillis(fleet.controllerPid());
+    long started = System.nanoTime();
+    String id = fleet.deploy("web@1", "sim=true", "--batch", "10%", "--health-gate", "0s");
+    String end = fleet.awaitEnd(id);
+    double wall = (System.nanoTime() - started) / 1e9;
+    long cpu = Proc.cpuMillis(fleet.controllerPid()) - cpuBefore;
+    if (!end.contains(agents + "/" + agents + " hosts done")) {
+      throw new AssertionError("rollout did not finish every host:\n" + end.lines().limit(3).toList());
     }
+    JsonNode d = fleet.deploymentJson(id);
+    System.out.printf("N=%d: rollout %.1f s wall (CLI round trips included), controller CPU %.1f s, heap with N"
+        + " connected after GC: %s%n", agents, wall, cpu / 1000.0, heapConnected);
+    batches(d).forEach((batch, row) -> System.out.printf("  batch %2d: %4d hosts, %5d ms from first command to"
+        + " last ACTIVE, next batch's first command %d ms after%n", batch + 1, row[0], row[1], row[2]));
   }
 
   /** Per batch: hosts, span from its first SENT to its last ACTIVE, gap to the next batch's first SENT. */

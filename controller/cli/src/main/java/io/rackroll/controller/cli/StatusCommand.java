@@ -37,9 +37,9 @@ final class StatusCommand implements Callable<Integer> {
   static StatusReport withZeros(StatusReport r) {
     StatusReport.Builder b = r.toBuilder();
     for (io.rackroll.proto.v1.RackStatus.Builder rack : b.getRacksBuilderList()) {
-      for (String state : List.of("connected", "stale", "disconnected", "enrolled", "revoked")) {
-        if (!rack.containsAgents(state)) {
-          rack.putAgents(state, 0);
+      for (io.rackroll.controller.store.ConnectionState state : io.rackroll.controller.store.ConnectionState.values()) {
+        if (!rack.containsAgents(state.label())) {
+          rack.putAgents(state.label(), 0);
         }
       }
     }

@@ -121,17 +121,19 @@ public final class ControllerMetrics implements AutoCloseable {
 
   private void refresh() {
     try {
+      // One count of the agents, by rack and state; the fleet's counts by state are its sums.
+      Map<String, Map<String, Integer>> byRackAndState = agentStore.agentCountsByRack();
       Map<String, Integer> byState = new TreeMap<>();
       for (ConnectionState s : ConnectionState.values()) {
         byState.put(s.label(), 0); // every state, so a dashboard sees zeros rather than gaps
       }
-      byState.putAll(agentStore.agentCounts());
+      byRackAndState.values().forEach(states -> states.forEach((state, n) -> byState.merge(state, n, Integer::sum)));
       agents.register(rows("state", byState), true);
       deployments.register(rows("state", deploymentStore.deploymentCounts()), true);
       hosts.register(rows("phase", deploymentStore.activeHostPhases()), true);
       unhealthy.register(rows("app", agentStore.unhealthyCounts()), true);
       List<MultiGauge.Row<?>> byRack = new ArrayList<>();
-      agentStore.agentCountsByRack().forEach((rack, states) -> {
+      byRackAndState.forEach((rack, states) -> {
         for (ConnectionState s : ConnectionState.values()) {
           byRack.add(MultiGauge.Row.of(Tags.of("rack", rack.isEmpty() ? "none" : rack, "state", s.label()),
               states.getOrDefault(s.label(), 0)));

@@ -79,9 +79,6 @@ public interface AgentStore {
   /** The latest state of every app on the agent. */
   List<HostJob> agentApps(String agentId);
 
-  /** How many agents are in each connection state (label to count), for metrics and status. */
-  Map<String, Integer> agentCounts();
-
   /** Per value of the {@code rack} label ("" for agents without one), how many agents are in each state. */
   Map<String, Map<String, Integer>> agentCountsByRack();
 

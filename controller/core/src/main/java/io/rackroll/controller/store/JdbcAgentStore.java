@@ -343,11 +343,6 @@ final class JdbcAgentStore implements AgentStore {
   }
 
   @Override
-  public Map<String, Integer> agentCounts() {
-    return db.counts("count agents", "SELECT state, COUNT(*) FROM agents GROUP BY state");
-  }
-
-  @Override
   public Map<String, Map<String, Integer>> agentCountsByRack() {
     return db.inTransaction("count agents by rack", c -> {
       Map<String, Map<String, Integer>> out = new TreeMap<>();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rackroll.proto.v1.Facts;
 import io.rackroll.proto.v1.SystemInfo;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -98,6 +99,29 @@ abstract class AgentStoreContract extends StoreContract {
     store().agents().appHealth(a, app, true, "healthy (1 of 1 checks pass)", T0.plusSeconds(4));
     assertThat(store().agents().hostApps(app).get(a).healthyOn("2")).isTrue();
     assertThat(store().agents().hostApps(app).get(a).healthyOn("1")).isFalse();
+  }
+
+  @Test
+  void agentsCountByRackAndStateAndTheFirstCertificateToEndIsFound() {
+    String rack = id("rk-");
+    String a = id("ag-");
+    String b = id("ag-");
+    String c = id("ag-");
+    Instant soonest = T0.minus(Duration.ofDays(365)); // before any other test's certificates end
+    store().enrollment().enroll(new Enrollment(a, Map.of("rack", rack), "tok00001", "s-" + a, soonest, T0));
+    store().enrollment().enroll(new Enrollment(b, Map.of("rack", rack), "tok00001", "s-" + b, T0.plusSeconds(1000), T0));
+    store().enrollment().enroll(new Enrollment(c, Map.of("rack", rack), "tok00001", "s-" + c, T0.plusSeconds(1000), T0));
+    store().agents().connected(b, "1", Facts.getDefaultInstance(), T0);
+    store().agents().connected(c, "1", Facts.getDefaultInstance(), T0);
+    store().agents().stateChanged(c, ConnectionState.STALE, T0.plusSeconds(40));
+    assertThat(store().agents().agentCountsByRack().get(rack)).isEqualTo(Map.of(
+        ConnectionState.ENROLLED.label(), 1, ConnectionState.CONNECTED.label(), 1, ConnectionState.STALE.label(), 1));
+    assertThat(store().agents().soonestCertificateExpiry()).contains(soonest);
+
+    store().enrollment().revoke(a, "admin", T0.plusSeconds(50));
+    assertThat(store().agents().soonestCertificateExpiry()).as("a revoked agent's certificate does not count")
+        .isNotEqualTo(java.util.Optional.of(soonest));
+    assertThat(store().agents().agentCountsByRack().get(rack)).containsEntry(ConnectionState.REVOKED.label(), 1);
   }
 
   @Test
