@@ -66,6 +66,7 @@ final class DemoCommand implements Callable<Integer> {
       SecureFiles.writeString(data.resolve(ControllerConfig.FILE), ControllerConfig.TEMPLATE
           .replace("listen: 0.0.0.0:7443", "listen: 127.0.0.1:0")
           .replace("metrics: 127.0.0.1:9464", "metrics: 127.0.0.1:0")
+          .replace("web: \"off\"", "web: 127.0.0.1:0")
           .replace("heartbeatInterval: 10s", "heartbeatInterval: 1s")
           .replace("staleAfter: 30s", "staleAfter: 5s"), SecureFiles.PUBLIC);
 
@@ -136,6 +137,12 @@ final class DemoCommand implements Callable<Integer> {
         step("'rackroll status': the one screen to look at first");
         StatusCommand.print(client.stub(channel).getStatus(io.rackroll.proto.v1.GetStatusRequest.getDefaultInstance()),
             address, System.out);
+        if (keepRunning) {
+          step("The web console (import " + ControllerPki.dir(data).resolve("ca.crt") + " into the browser first);"
+              + " this link signs you in once, within 5 minutes ('rackroll web login' prints another):");
+          System.out.println("  " + client.stub(channel).createWebLogin(
+              io.rackroll.proto.v1.CreateWebLoginRequest.getDefaultInstance()).getUrl());
+        }
       } finally {
         AdminClient.close(channel);
       }
@@ -153,6 +160,7 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("  " + rr + " flag set hello banner=true --env production --watch");
         System.out.println("  " + rr + " rollback hello --selector rack=r1 --to 3.0.0 --watch");
         System.out.println("  " + rr + " token create --labels rack=r3,role=db");
+        System.out.println("  " + rr + " web login");
         System.out.println("Press Ctrl-C to stop every process.");
         Thread.currentThread().join();
       }

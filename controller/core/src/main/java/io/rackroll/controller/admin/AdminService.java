@@ -135,10 +135,12 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private final EnvironmentAdmin environments;
   /** Sends what followed deployments became (see {@link DeploymentFollower}); reads the store, so not the loop. */
   private final Executor followers = io.rackroll.wire.Threads.serial("deployment-followers");
+  private final io.rackroll.controller.web.ConsoleAccess console;
 
   public AdminService(Tokens tokens, Store store, AgentRegistry registry, Revocations revocations, Admins admins,
       CertificateAuthority ca, ArtifactStore artifacts, Executor artifactIo, Rollouts rollouts, StatusReports status,
-      EnvironmentService environments, Clock clock) {
+      EnvironmentService environments, Clock clock, io.rackroll.controller.web.ConsoleAccess console) {
+    this.console = console;
     this.admins = admins;
     this.ca = ca;
     this.environments = new EnvironmentAdmin(environments, store, registry, rollouts, clock);
@@ -584,6 +586,42 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     }
     response.onNext(record.build());
     response.onCompleted();
+  }
+
+  @Override
+  public void createWebLogin(io.rackroll.proto.v1.CreateWebLoginRequest request,
+      StreamObserver<io.rackroll.proto.v1.CreateWebLoginResponse> response) {
+    answer(response, () -> {
+      String admin = CallerInterceptor.caller().name();
+      Optional<io.rackroll.controller.web.ConsoleAccess.Link> issued;
+      try {
+        issued = console.link(admin);
+      } catch (IllegalStateException tooMany) {
+        throw Status.RESOURCE_EXHAUSTED.withDescription(tooMany.getMessage()).asRuntimeException();
+      }
+      var link = issued.orElseThrow(() -> Status.FAILED_PRECONDITION.withDescription(
+          "the web console is off; set 'web: 127.0.0.1:8443' (or another address) in controller.yaml and restart"
+              + " the controller").asRuntimeException());
+      store.audit().record(AuditEntry.of(clock.instant(), admin, "web link", "web console",
+          "sign-in link valid until " + link.expires()));
+      return io.rackroll.proto.v1.CreateWebLoginResponse.newBuilder().setUrl(link.url())
+          .setExpiresEpochMillis(link.expires().toEpochMilli()).build();
+    });
+  }
+
+  @Override
+  public void endWebSessions(io.rackroll.proto.v1.EndWebSessionsRequest request,
+      StreamObserver<io.rackroll.proto.v1.EndWebSessionsResponse> response) {
+    answer(response, () -> {
+      String admin = CallerInterceptor.caller().name();
+      if (request.getAll()) {
+        CallerInterceptor.require(io.rackroll.controller.auth.AdminRole.OWNER, "end every admin's web sessions");
+      }
+      int ended = console.end(request.getAll() ? null : admin);
+      store.audit().record(AuditEntry.of(clock.instant(), admin, "web logout", "web console",
+          (request.getAll() ? "every admin's sessions ended: " : "own sessions ended: ") + ended));
+      return io.rackroll.proto.v1.EndWebSessionsResponse.newBuilder().setEnded(ended).build();
+    });
   }
 
   @Override

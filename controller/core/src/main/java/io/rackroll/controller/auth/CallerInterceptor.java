@@ -126,25 +126,58 @@ public final class CallerInterceptor implements ServerInterceptor {
     }
     Context context = Context.current().withValue(CALLER, caller.get()).withValue(CERTIFICATE, certificate.get());
     if (required.get() == PeerIdentity.Role.ADMIN) {
-      String method = call.getMethodDescriptor().getBareMethodName();
-      Optional<Admins.Grant> grant = admins.grantOf(caller.get().name());
-      Optional<AdminRole> role = grant.map(Admins.Grant::role);
-      if (role.isEmpty()) {
-        refusals.refused(caller.get().name(), method, "not an admin of this controller (revoked, or never added)");
-        return refuse(call, Status.PERMISSION_DENIED.withDescription(caller.get() + " is not an admin of this"
-            + " controller (revoked, or never added); ask an owner: rackroll admin add " + caller.get().name()));
-      }
-      Optional<AdminRole> needed = Permissions.required(method);
-      if (needed.isEmpty() || !role.get().atLeast(needed.get())) {
-        String why = needed.map(n -> "needs the " + n.label() + " role or above").orElse("no role may");
-        refusals.refused(caller.get().name(), method, why + "; " + caller.get().name() + " is " + role.get().label());
-        return refuse(call, Status.PERMISSION_DENIED.withDescription(caller.get() + " (" + role.get().label()
-            + ") may not call " + method + ": " + why));
-      }
-      context = context.withValue(GRANT, grant.get());
+      return admitAdmin(caller.get(), context, call, headers, next);
     }
     return Contexts.interceptCall(context, call, headers, next);
   }
+
+  /**
+   * Binds an admin call to its admin's current grant, or refuses it (and tells {@link #refusals})
+   * when the admin is not active or its role may not make the call.
+   */
+  private <Q, A> ServerCall.Listener<Q> admitAdmin(PeerIdentity caller, Context context, ServerCall<Q, A> call,
+      Metadata headers, ServerCallHandler<Q, A> next) {
+    String method = call.getMethodDescriptor().getBareMethodName();
+    Optional<Admins.Grant> grant = admins.grantOf(caller.name());
+    Optional<AdminRole> role = grant.map(Admins.Grant::role);
+    if (role.isEmpty()) {
+      refusals.refused(caller.name(), method, "not an admin of this controller (revoked, or never added)");
+      return refuse(call, Status.PERMISSION_DENIED.withDescription(caller + " is not an admin of this"
+          + " controller (revoked, or never added); ask an owner: rackroll admin add " + caller.name()));
+    }
+    Optional<AdminRole> needed = Permissions.required(method);
+    if (needed.isEmpty() || !role.get().atLeast(needed.get())) {
+      String why = needed.map(n -> "needs the " + n.label() + " role or above").orElse("no role may");
+      refusals.refused(caller.name(), method, why + "; " + caller.name() + " is " + role.get().label());
+      return refuse(call, Status.PERMISSION_DENIED.withDescription(caller + " (" + role.get().label()
+          + ") may not call " + method + ": " + why));
+    }
+    return Contexts.interceptCall(context.withValue(CALLER, caller).withValue(GRANT, grant.get()), call, headers, next);
+  }
+
+  /**
+   * The web console's calls, made in this process for the admin a signed-in browser session
+   * belongs to (named in {@link #CONSOLE_ADMIN}): checked against that admin's role exactly as its
+   * certificate's calls are. Only for an in-process server, which nothing outside this process can
+   * reach; such calls carry no certificate, so calls that need one are not offered to the console.
+   */
+  public ServerInterceptor console() {
+    return new ServerInterceptor() {
+      @Override
+      public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+          ServerCallHandler<Q, A> next) {
+        String name = headers.get(CONSOLE_ADMIN);
+        if (name == null || !call.getMethodDescriptor().getServiceName().equals(AdminGrpc.SERVICE_NAME)) {
+          return refuse(call, Status.UNAUTHENTICATED.withDescription("no signed-in admin"));
+        }
+        return admitAdmin(PeerIdentity.admin(name), Context.current(), call, headers, next);
+      }
+    };
+  }
+
+  /** Names the admin of a web console call (see {@link #console()}). */
+  public static final Metadata.Key<String> CONSOLE_ADMIN = Metadata.Key.of("rackroll-console-admin",
+      Metadata.ASCII_STRING_MARSHALLER);
 
   /** What a revoked caller is told; agents recognise it by {@link PeerIdentity#REVOKED}. */
   private static String revokedMessage(PeerIdentity caller, X509Certificate certificate) {

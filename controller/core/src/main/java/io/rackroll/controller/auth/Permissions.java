@@ -24,6 +24,9 @@ public final class Permissions {
       entry("ListAudit", VIEWER), entry("AgentHistory", VIEWER), entry("GetStatus", VIEWER),
       entry("GetEnvironments", VIEWER), entry("EnvironmentDiff", VIEWER), entry("GetFlags", VIEWER),
       entry("ListAdmins", VIEWER), entry("RenewAdmin", VIEWER), entry("ListKeyStatements", VIEWER),
+      // The web console: every admin signs in as itself, with its own role, and ends its own
+      // sessions (all admins' sessions: an owner's, checked in the call).
+      entry("CreateWebLogin", VIEWER), entry("EndWebSessions", VIEWER),
       // Changing what runs.
       entry("PushRelease", DEPLOYER), entry("Deploy", DEPLOYER), entry("Promote", DEPLOYER),
       entry("Reconfigure", DEPLOYER), entry("SetFlags", DEPLOYER), entry("ControlDeployment", DEPLOYER),

@@ -65,7 +65,7 @@ public final class AgentRegistry implements AutoCloseable {
   private static final Duration LAST_SEEN_FLUSH = Duration.ofMinutes(1);
   /** Confined to the events thread. */
   private Instant lastFlush = Instant.EPOCH;
-  /** Told about connections and reports; set once before {@link #start()}. */
+  /** Told about connections and reports; set before {@link #start()}. */
   private volatile FleetListener listener = NO_LISTENER;
   private static final FleetListener NO_LISTENER = new FleetListener() {
     @Override public void connected(String agentId) { }
@@ -104,8 +104,10 @@ public final class AgentRegistry implements AutoCloseable {
     }
   }
 
-  public void listen(FleetListener listener) {
-    this.listener = listener;
+  /** Adds {@code next} to those told of the fleet's events (after those added before it). */
+  public void listen(FleetListener next) {
+    FleetListener first = this.listener;
+    this.listener = first == NO_LISTENER ? next : FleetListener.both(first, next);
   }
 
   public void start() {

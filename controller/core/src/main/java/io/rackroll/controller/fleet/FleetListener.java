@@ -26,4 +26,51 @@ public interface FleetListener {
 
   /** A host in {@code deploymentId} holds {@code bytes} of {@code size} of the artifact it downloads. */
   void downloaded(String agentId, String deploymentId, long bytes, long size);
+
+  /** Tells {@code first}, then {@code second}. */
+  static FleetListener both(FleetListener first, FleetListener second) {
+    return new FleetListener() {
+      @Override
+      public void connected(String agentId) {
+        first.connected(agentId);
+        second.connected(agentId);
+      }
+
+      @Override
+      public void disconnected(String agentId) {
+        first.disconnected(agentId);
+        second.disconnected(agentId);
+      }
+
+      @Override
+      public void silent(String agentId) {
+        first.silent(agentId);
+        second.silent(agentId);
+      }
+
+      @Override
+      public void job(HostJob job) {
+        first.job(job);
+        second.job(job);
+      }
+
+      @Override
+      public void flags(FlagsReport report) {
+        first.flags(report);
+        second.flags(report);
+      }
+
+      @Override
+      public void health(String agentId, String app, boolean healthy, String line) {
+        first.health(agentId, app, healthy, line);
+        second.health(agentId, app, healthy, line);
+      }
+
+      @Override
+      public void downloaded(String agentId, String deploymentId, long bytes, long size) {
+        first.downloaded(agentId, deploymentId, bytes, size);
+        second.downloaded(agentId, deploymentId, bytes, size);
+      }
+    };
+  }
 }

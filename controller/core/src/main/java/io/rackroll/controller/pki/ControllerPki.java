@@ -171,6 +171,11 @@ public record ControllerPki(CertificateAuthority ca, PrivateKey serverKey, List<
     Files.delete(dir.resolve(PREVIOUS_CRT));
   }
 
+  /** The names the server certificate carries, the first given at init first. */
+  public List<String> serverCertificateNames() {
+    return sans(serverChain.get(0));
+  }
+
   private static List<String> sans(X509Certificate cert) {
     try {
       List<String> names = new java.util.ArrayList<>();

@@ -88,6 +88,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private final Map<String, Download> downloads = new ConcurrentHashMap<>();
   /** Who follows which deployment (see {@link #watch}). */
   private final Map<String, Set<Runnable>> watchers = new ConcurrentHashMap<>();
+  /** Who follows every deployment (see {@link #watchAll}). */
+  private final List<java.util.function.Consumer<String>> watchingAll = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public Rollouts(Store store, AgentRegistry registry, Clock clock, Duration reconnectGrace,
       EnvironmentService environments) {
@@ -454,7 +456,16 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     });
   }
 
+  /**
+   * Calls {@code changed} with the id of every deployment an event may have changed, on the
+   * rollouts loop (so it must return at once): for views of all deployments, such as the console.
+   */
+  public void watchAll(java.util.function.Consumer<String> changed) {
+    watchingAll.add(changed);
+  }
+
   private void changed(String deploymentId) {
+    watchingAll.forEach(w -> w.accept(deploymentId));
     Set<Runnable> w = watchers.get(deploymentId);
     if (w != null) {
       w.forEach(Runnable::run);

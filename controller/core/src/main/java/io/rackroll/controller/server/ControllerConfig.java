@@ -23,7 +23,7 @@ import java.time.Duration;
  */
 public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcurrentHandshakes, int maxHandshakesPerAddress,
     Duration agentCertificateLifetime, long maxArtifactSize, int maxConcurrentTransfers, long transferRateLimit,
-    HostPort metrics, Database database, UnpackLimits unpackLimits) {
+    HostPort metrics, Database database, UnpackLimits unpackLimits, HostPort web) {
   public static final String FILE = "controller.yaml";
 
   public ControllerConfig {
@@ -88,6 +88,11 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
       # network. "off" serves none.
       metrics: 127.0.0.1:9464
 
+      # The web console over HTTPS, e.g. 127.0.0.1:8443, with this controller's server certificate
+      # (browsers trust it once ca.crt is imported). Admins sign in with a one-time link from
+      # 'rackroll web login'. "off" serves none.
+      web: "off"
+
       # The store: "embedded" (an SQLite file under the data directory; every commit is on disk when
       # it is acknowledged), or a PostgreSQL database, e.g. jdbc:postgresql://db1:5432/rackroll, to
       # keep the state off the controller's machine.
@@ -123,7 +128,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
           + e.getPropertyName() + "\" (expected one of: listen, heartbeatInterval, staleAfter, maxConcurrentHellos,"
           + " maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize, maxUnpackedSize,"
           + " maxUnpackedEntries, maxCompressionRatio, maxConcurrentTransfers,"
-          + " transferRateLimit, metrics, database, databaseUser, databasePasswordFile)", e);
+          + " transferRateLimit, metrics, web, database, databaseUser, databasePasswordFile)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -133,43 +138,49 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
 
   public ControllerConfig withListen(HostPort listen) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
   }
 
   public ControllerConfig withHandshakesPerAddress(int n) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, n, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
   }
 
   public ControllerConfig withMaxConcurrentHandshakes(int n) {
     return new ControllerConfig(listen, link, n, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
   }
 
   public ControllerConfig withMaxArtifactSize(long bytes) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, bytes,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
   }
 
   public ControllerConfig withUnpackLimits(UnpackLimits limits) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, limits);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, limits, web);
   }
 
   public ControllerConfig withTransfers(int concurrent, long bytesPerSecond) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        concurrent, bytesPerSecond, metrics, database, unpackLimits);
+        concurrent, bytesPerSecond, metrics, database, unpackLimits, web);
   }
 
   /** Where metrics are served; null for none. */
   public ControllerConfig withMetrics(HostPort metrics) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
+  }
+
+  /** Where the web console is served; null for none. */
+  public ControllerConfig withWeb(HostPort web) {
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
   }
 
   public ControllerConfig withLink(LinkSettings link) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
   }
 
   private static long rate(String text) {
@@ -227,6 +238,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     @JsonProperty public int maxConcurrentTransfers = 64;
     @JsonProperty public String transferRateLimit = "0";
     @JsonProperty public String metrics = "127.0.0.1:9464";
+    @JsonProperty public String web = "off";
     @JsonProperty public String database = Database.EMBEDDED;
     @JsonProperty public String databaseUser = "";
     @JsonProperty public String databasePasswordFile = "";
@@ -245,7 +257,8 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
             rate(transferRateLimit),
             "off".equals(metrics) ? null : HostPort.parse("metrics", metrics),
             Database.of(database, databaseUser, databasePasswordFile),
-            unpackLimits(maxUnpackedSize, maxUnpackedEntries, maxCompressionRatio));
+            unpackLimits(maxUnpackedSize, maxUnpackedEntries, maxCompressionRatio),
+            "off".equals(web) ? null : HostPort.parse("web", web));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
       }

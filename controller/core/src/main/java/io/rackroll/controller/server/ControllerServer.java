@@ -80,6 +80,7 @@ public final class ControllerServer implements AutoCloseable {
   private AgentRegistry registry;
   private Rollouts rollouts;
   private ControllerMetrics metrics;
+  private io.rackroll.controller.web.WebConsole console;
   private final Instant startedAt;
   private ThreadPoolExecutor callbacks;
   private ExecutorService artifactIo;
@@ -168,6 +169,8 @@ public final class ControllerServer implements AutoCloseable {
           firstAdmin.getNotAfter().toInstant(), clock.instant());
     }
     Admins admins = new Admins(store.enrollment(), clock);
+    io.rackroll.controller.web.WebSessions webSessions = new io.rackroll.controller.web.WebSessions(clock);
+    io.rackroll.controller.web.ConsoleAccess consoleAccess = new io.rackroll.controller.web.ConsoleAccess(webSessions);
     int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
     callbacks = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(65_536),
         named("grpc-callbacks"));
@@ -180,6 +183,12 @@ public final class ControllerServer implements AutoCloseable {
     keepPrivate(dataDir); // once the store and the artifact store made their files and directories
     artifactIo = Executors.newFixedThreadPool(4, named("artifact-io"));
     pacer = Threads.serial("transfer-pacer");
+
+    CallerInterceptor callers = new CallerInterceptor(revocations, admins, (name, method, why) -> store.audit().record(
+        io.rackroll.controller.store.AuditEntry.of(clock.instant(), name, "refused", method, why)));
+    AdminService admin = new AdminService(tokens, store, registry, revocations, admins, pki.ca(), artifacts, artifactIo,
+        rollouts, new StatusReports(store, registry, clock, version(), startedAt, () -> metrics.address(),
+            config.agentCertificateLifetime()), environments, clock, consoleAccess);
 
     HostPort listen = config.listen();
     HandshakeGate gate = new HandshakeGate(config.maxConcurrentHandshakes(), config.maxHandshakesPerAddress());
@@ -203,14 +212,11 @@ public final class ControllerServer implements AutoCloseable {
           }
         })
         .intercept(new RequestNames()) // runs after the caller is known: strangers learn nothing from it
-        .intercept(new CallerInterceptor(revocations, admins, (admin, method, why) -> store.audit().record(
-            io.rackroll.controller.store.AuditEntry.of(clock.instant(), admin, "refused", method, why))))
+        .intercept(callers)
         .intercept(new RpcMetrics(metrics.registry()))
         .addService(enrollment)
         .addService(new AgentLinkService(registry, enrollment))
-        .addService(new AdminService(tokens, store, registry, revocations, admins, pki.ca(), artifacts, artifactIo, rollouts,
-            new StatusReports(store, registry, clock, version(), startedAt, () -> metrics.address(),
-                config.agentCertificateLifetime()), environments, clock))
+        .addService(admin)
         .addService(new ArtifactService(artifacts, store.releases(), artifactIo, pacer, config.maxConcurrentTransfers(),
             config.transferRateLimit(), metrics.registry()))
         // Agents ping every 30 s so NAT and firewalls keep the stream; a dead peer is noticed within a minute.
@@ -227,6 +233,9 @@ public final class ControllerServer implements AutoCloseable {
       throw new IOException("cannot listen on " + listen + ": " + e.getMessage()
           + " (is another controller running? change 'listen' in " + dataDir.resolve(ControllerConfig.FILE) + ")", e);
     }
+    if (config.web() != null) {
+      startConsole(webSessions, admins, admin, callers, pki, consoleAccess);
+    }
     registry.start();
     java.nio.file.Files.deleteIfExists(dataDir.resolve(METRICS_ADDRESS_FILE));
     metrics.start(config.metrics());
@@ -237,6 +246,30 @@ public final class ControllerServer implements AutoCloseable {
     SecureFiles.writeString(dataDir.resolve(ADDRESS_FILE), bound + "\n", SecureFiles.OWNER_ONLY);
     log.info("controller {} listening on {} (data {}; store: {})", version(), bound, dataDir.toAbsolutePath(),
         config.database());
+  }
+
+  /** Serves the web console, told of every change to the fleet and to deployments. */
+  private void startConsole(io.rackroll.controller.web.WebSessions sessions, Admins admins, AdminService admin,
+      CallerInterceptor callers, ControllerPki pki, io.rackroll.controller.web.ConsoleAccess access) throws IOException {
+    console = new io.rackroll.controller.web.WebConsole(sessions, admins, store.agents(), store.audit(), clock, admin,
+        new RequestNames(), callers.console());
+    try {
+      console.start(config.web(), pki.serverKey(), pki.serverChain(), pki.serverCertificateNames().get(0), access);
+    } catch (IOException e) {
+      close();
+      throw e;
+    }
+    io.rackroll.controller.web.WebConsole c = console;
+    rollouts.watchAll(c::deploymentChanged);
+    registry.listen(new io.rackroll.controller.fleet.FleetListener() {
+      @Override public void connected(String agentId) { c.agentChanged(agentId); }
+      @Override public void disconnected(String agentId) { c.agentChanged(agentId); }
+      @Override public void silent(String agentId) { c.agentChanged(agentId); }
+      @Override public void job(io.rackroll.controller.store.HostJob job) { c.agentChanged(job.agentId()); }
+      @Override public void flags(io.rackroll.controller.store.FlagsReport report) { }
+      @Override public void health(String agentId, String app, boolean healthy, String line) { c.agentChanged(agentId); }
+      @Override public void downloaded(String agentId, String deploymentId, long bytes, long size) { }
+    });
   }
 
   /** Records the fingerprint of a certificate issued before they were kept, now verified in full. */
@@ -308,6 +341,9 @@ public final class ControllerServer implements AutoCloseable {
   public void close() {
     if (server != null) {
       server.shutdown();
+    }
+    if (console != null) {
+      console.close();
     }
     if (metrics != null) {
       metrics.close();

@@ -79,6 +79,9 @@ public interface AgentStore {
   /** The latest state of every app on the agent. */
   List<HostJob> agentApps(String agentId);
 
+  /** Every agent's current version of each app it runs: agent id to app to version (empty before its first install). */
+  Map<String, Map<String, String>> currentVersions();
+
   /** Per value of the {@code rack} label ("" for agents without one), how many agents are in each state. */
   Map<String, Map<String, Integer>> agentCountsByRack();
 

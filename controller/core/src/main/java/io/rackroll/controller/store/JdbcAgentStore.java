@@ -343,6 +343,20 @@ final class JdbcAgentStore implements AgentStore {
   }
 
   @Override
+  public Map<String, Map<String, String>> currentVersions() {
+    return db.inTransaction("read every agent's current versions", c -> {
+      Map<String, Map<String, String>> out = new HashMap<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, app, current_version FROM agent_apps");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getString(2), rs.getString(3));
+        }
+      }
+      return out;
+    });
+  }
+
+  @Override
   public Map<String, Map<String, Integer>> agentCountsByRack() {
     return db.inTransaction("count agents by rack", c -> {
       Map<String, Map<String, Integer>> out = new TreeMap<>();
