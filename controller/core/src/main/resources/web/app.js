@@ -13,12 +13,15 @@ function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'class') e.className = v;
+    else if (k === 'style') Object.assign(e.style, v); // through the CSSOM: the policy refuses style attributes
     else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
     else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? '' : v);
   }
   for (const k of kids.flat()) if (k !== null && k !== undefined) e.append(k instanceof Node ? k : String(k));
   return e;
 }
+/** Replaces an element's children with these, lists among them flattened (replaceChildren would print a list as text). */
+const fill = (e, ...kids) => e.replaceChildren(...kids.flat());
 const time = ms => ms && Number(ms) > 0 ? new Date(Number(ms)).toLocaleString() : '';
 const may = role => S.me && ROLES.indexOf(S.me.role) >= ROLES.indexOf(role);
 
@@ -144,7 +147,7 @@ function listen() {
   es.addEventListener('deployments', e => {
     const ids = JSON.parse(e.data).ids;
     if (S.page === 'deployments') ids.forEach(refreshDeployment);
-    if (S.page === 'deployment' && ids.includes(S.arg)) deploymentPage();
+    if (S.page === 'deployment' && ids.includes(S.arg)) deploymentPage(true);
   });
   es.addEventListener('audit', () => { if (S.page === 'audit') auditRows(); });
   es.onerror = () => {
@@ -292,7 +295,8 @@ async function hostPage() {
     el('div', { class: 'box' }, kv([
       ['hostname', f.hostname], ['labels', Object.entries(a.labels || {}).map(([k, v]) => k + '=' + v).join(', ')],
       ['operating system', [os.family, os.version, os.kernel].filter(Boolean).join(' ')],
-      ['hardware', [(f.system || {}).vendor, (f.system || {}).model, (f.system || {}).serial && 'serial ' + f.system.serial].filter(Boolean).join(' ')],
+      ['hardware', [(f.system || {}).vendor, (f.system || {}).model, (f.system || {}).serial && 'serial ' + f.system.serial]
+        .filter(v => v && !/unknown/i.test(v)).join(' ')],
       ['cpu', [(f.cpu || {}).model, (f.cpu || {}).logicalCores && f.cpu.logicalCores + ' threads', f.arch].filter(Boolean).join(', ')],
       ['memory', f.memoryBytes ? (Number(f.memoryBytes) / 2 ** 30).toFixed(1) + ' GiB' : ''], ['agent', a.agentVersion],
       ['last seen', time(a.lastSeenEpochMillis)], ['state since', time(a.stateSinceEpochMillis)],
@@ -303,7 +307,7 @@ async function hostPage() {
       (a.apps || []).map(p => el('tr', {}, el('td', {}, p.app), el('td', {}, p.currentVersion || '-'),
         el('td', {}, el('span', { class: 'state ' + (p.phase || '') }, p.phase || ''), p.failure ? ' ' + p.failure : ''),
         el('td', {}, p.health || ''), el('td', {}, (p.keptVersions || []).join(', ')), el('td', {}, time(p.updatedEpochMillis))))),
-    el('h3', { style: 'margin-top:1rem' }, 'History'),
+    el('h3', { class: 'gap' }, 'History'),
     el('table', {}, el('tr', {}, ['when', 'deployment', 'app', 'phase', 'version', 'detail'].map(t => el('th', {}, t))),
       (h.transitions || []).slice(-200).reverse().map(t => el('tr', {}, el('td', {}, time(t.atEpochMillis)),
         el('td', {}, t.deploymentId ? el('a', { href: '#deployment/' + t.deploymentId }, t.deploymentId) : ''),
@@ -346,13 +350,13 @@ function deploymentCard(d) {
     buttons.push(control('Abort', 'abort', {}, 'danger'));
     buttons.push(control('Abort and roll back', 'abort', { rollback: true }, 'danger'));
   }
-  const gate = ENDED.has(state) ? 0 : gateEnds(d);
+  const gate = state === 'running' ? gateEnds(d) : 0;
   const card = el('div', { class: 'box deployment', 'data-id': d.id, 'data-state': state },
     el('h3', {}, el('a', { href: '#deployment/' + d.id }, d.id), ' ', (d.kind === 'rollback' ? 'rollback of ' : '') + d.app + (d.version ? '@' + d.version : ''),
       el('span', { class: 'state ' + state }, state)),
     el('div', { class: 'muted' }, 'selector ', d.selector || '(all)', ' · by ', d.createdBy || '', ' · ', time(d.createdEpochMillis),
       d.environment ? ' · environment ' + d.environment : ''),
-    el('div', { class: 'bar' }, el('div', { style: 'width:' + (hosts.length ? Math.round(100 * done / hosts.length) : 0) + '%' })),
+    el('div', { class: 'bar' }, el('div', { style: { width: (hosts.length ? Math.round(100 * done / hosts.length) : 0) + '%' } })),
     el('div', {}, 'batch ', el('b', { class: 'batch' }, String((d.batch || 0) + 1) + ' of ' + (d.batches || 0)),
       ' · failures ', el('b', { class: 'budget' }, (d.failures || 0) + ' of ' + (d.allowedFailures || 0) + ' allowed'),
       ' · ', done + ' of ' + hosts.length + ' hosts done',
@@ -378,6 +382,8 @@ function tick() {
 }
 
 function show(d) {
+  const known = S.deployments.get(d.id);
+  const same = known && JSON.stringify(known) === JSON.stringify(d);
   S.deployments.set(d.id, d);
   const old = document.querySelector('.deployment[data-id="' + CSS.escape(d.id) + '"]');
   if (S.page === 'deployments') {
@@ -386,10 +392,10 @@ function show(d) {
     if (ENDED.has(d.state)) {
       if (old) old.remove();
       historyRows();
-    } else if (old) old.replaceWith(deploymentCard(d));
+    } else if (old) { if (!same) old.replaceWith(deploymentCard(d)); } // a button is never swapped under the pointer for nothing
     else running.prepend(deploymentCard(d));
     $('#none-running').hidden = running.children.length > 0;
-  } else if (S.page === 'deployment' && d.id === S.arg && old) {
+  } else if (S.page === 'deployment' && d.id === S.arg && old && !same) {
     old.replaceWith(deploymentCard(d));
   }
 }
@@ -429,15 +435,17 @@ function historyRows() {
   const rows = [...S.deployments.values()].filter(d => ENDED.has(d.state) && (!st || d.state === st)
     && (!q || [d.id, d.app, d.version, d.selector, d.createdBy, d.environment, d.kind].join(' ').toLowerCase().includes(q)))
     .sort((a, b) => Number(b.createdEpochMillis) - Number(a.createdEpochMillis));
-  t.replaceChildren(el('tr', {}, ['id', 'what', 'selector', 'by', 'started', 'ended', 'state'].map(x => el('th', {}, x))),
+  fill(t, el('tr', {}, ['id', 'what', 'selector', 'by', 'started', 'ended', 'state'].map(x => el('th', {}, x))),
     rows.map(d => el('tr', {}, el('td', {}, el('a', { href: '#deployment/' + d.id }, d.id)),
       el('td', {}, (d.kind === 'rollback' ? 'rollback ' : '') + d.app + (d.version ? '@' + d.version : '')),
       el('td', {}, d.selector || ''), el('td', {}, d.createdBy || ''), el('td', {}, time(d.createdEpochMillis)),
       el('td', {}, time(d.updatedEpochMillis)), el('td', {}, el('span', { class: 'state ' + d.state }, d.state)))));
 }
 
-async function deploymentPage() {
+async function deploymentPage(live = false) {
   const d = await call('GetDeployment', { id: S.arg });
+  const known = S.deployments.get(d.id);
+  if (live && known && JSON.stringify(known) === JSON.stringify(d)) return; // nothing changed: nothing redrawn
   S.deployments.set(d.id, d);
   $('#main').replaceChildren(el('div', { id: 'deployment' },
     el('h2', {}, 'Deployment ', d.id), deploymentCard(d),
@@ -456,13 +464,15 @@ async function releasesPage() {
   const histories = await Promise.all(apps.map(a => call('ReleaseHistory', { name: a })));
   const lifecycle = envs.lifecycle || [];
   const main = el('div', { id: 'releases' }, el('h2', {}, 'Environments'),
-    el('table', { id: 'environments' }, el('tr', {}, ['environment', 'selector', 'hosts', 'now', 'next opens / open until', 'windows', 'freezes'].map(x => el('th', {}, x))),
+    el('table', { id: 'environments' }, el('tr', {}, ['environment', 'selector', 'hosts', 'now', 'when', 'windows', 'freezes'].map(x => el('th', {}, x))),
       (envs.environments || []).map(e => el('tr', {}, el('td', {}, e.name), el('td', {}, e.selector || ''),
         el('td', {}, (e.connected || 0) + ' of ' + (e.agents || 0) + ' connected'),
         el('td', {}, el('span', { class: 'state ' + (e.open ? 'running' : 'paused') }, e.open ? 'open' : 'closed'), e.closedReason ? ' ' + e.closedReason : ''),
-        el('td', {}, e.open ? (e.openUntilShown || '') : (e.nextOpenShown || '')),
+        el('td', {}, e.open ? (!e.openUntilShown || e.openUntilShown === 'never' ? 'no window closes it' : 'until ' + e.openUntilShown)
+          : 'opens ' + (e.nextOpenShown || '')),
         el('td', {}, (e.windows || []).join('; ') || 'any time'), el('td', {}, (e.freezes || []).join('; '))))),
-    lifecycle.length ? el('p', { class: 'muted' }, 'Promotion order: ', lifecycle.join(' → ')) : null);
+    lifecycle.length ? el('p', { class: 'muted' }, 'Promotion order: ', lifecycle.join(' → '))
+      : el('p', { class: 'muted' }, 'No environments: define them with rackroll env apply -f FILE.'));
   apps.forEach((app, i) => {
     main.append(el('h2', {}, app));
     main.append(el('table', { class: 'versions', 'data-app': app },
@@ -498,13 +508,15 @@ async function auditRows() {
   const t = $('#audit-table');
   if (!t) return;
   const who = $('#audit-who').value.trim();
+  const asked = S.auditAsked = (S.auditAsked || 0) + 1;
   const list = await call('ListAudit', { limit: 1000, who });
+  if (asked !== S.auditAsked || !$('#audit-table')) return; // typing asked again since: only the latest answer shows
   const q = $('#audit-target').value.trim().toLowerCase();
   const from = $('#audit-from').value ? new Date($('#audit-from').value).getTime() : 0;
   const to = $('#audit-to').value ? new Date($('#audit-to').value).getTime() : Infinity;
   const rows = (list.entries || []).filter(a => (!q || [a.action, a.target, a.detail].join(' ').toLowerCase().includes(q))
     && Number(a.atEpochMillis) >= from && Number(a.atEpochMillis) <= to);
-  t.replaceChildren(el('tr', {}, ['when', 'who', 'did', 'to', 'detail'].map(x => el('th', {}, x))),
+  fill(t, el('tr', {}, ['when', 'who', 'did', 'to', 'detail'].map(x => el('th', {}, x))),
     rows.map(a => el('tr', {}, el('td', {}, time(a.atEpochMillis)), el('td', {}, a.actor), el('td', {}, a.action),
       el('td', {}, a.target), el('td', {}, a.detail || ''))));
 }
