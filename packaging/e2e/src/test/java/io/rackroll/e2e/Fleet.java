@@ -362,6 +362,11 @@ final class Fleet implements AutoCloseable {
         .until(() -> Files.readString(log).contains(all));
   }
 
+  /** SIGKILLs the simulator: every simulated agent's connection drops at once. */
+  void killSimulator() throws InterruptedException {
+    simulator.destroyForcibly().waitFor();
+  }
+
   /** What the simulator has printed so far. */
   String simulatorLog() throws IOException {
     return Files.readString(dir.resolve("simulator.log"));
