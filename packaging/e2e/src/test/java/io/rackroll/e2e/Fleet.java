@@ -645,6 +645,42 @@ final class Fleet implements AutoCloseable {
     return run(jar, null, args);
   }
 
+  /**
+   * The operator CLI on a terminal of its own (a pseudo-terminal from util-linux's {@code script}),
+   * with {@code env} added to its environment: what an operator at a shell sees, escape sequences
+   * included. Its output is the terminal's, stdout and stderr together.
+   */
+  Cli rackrollOnTerminal(Map<String, String> env, String... args) {
+    String line = String.join(" ", command(CONTROLLER_JAR, SMALL_JVM, args).command().stream()
+        .map(word -> "'" + word.replace("'", "'\\''") + "'").toList());
+    ProcessBuilder pb = new ProcessBuilder("script", "-qfec", line, "/dev/null");
+    pb.environment().put("RACKROLL_DATA", data.toString());
+    pb.environment().put("TERM", "xterm-256color");
+    pb.environment().remove("NO_COLOR");
+    pb.environment().putAll(env);
+    try {
+      Path out = Files.createTempFile(dir, "terminal", ".out");
+      // stdin stays an open pipe: script ends the session when its input ends.
+      Process p = pb.redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      try {
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new IllegalStateException("CLI on a terminal did not finish in 120 s: " + line);
+        }
+      } finally {
+        p.getOutputStream().close();
+      }
+      Cli r = new Cli(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), "");
+      Files.delete(out);
+      return r;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   private Cli run(Path jar, String input, String... args) {
     Path archive = cliArchive;
     List<String> jvm = new ArrayList<>(SMALL_JVM);

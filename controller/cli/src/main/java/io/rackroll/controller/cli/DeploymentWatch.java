@@ -16,16 +16,28 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Shows a deployment as it runs: a status line (batch i of n, a progress bar, the failure budget
- * used, the state) whenever it changes, a line whenever a host changes, then a summary. The exit
- * code is 0 only for a completed deployment.
+ * Shows a deployment as it runs, then a summary; the exit code is 0 only for a completed
+ * deployment. On a terminal ({@link LiveView}) it redraws one block in place, in colour, with the
+ * health gate's countdown; piped, or with {@code NO_COLOR} or {@code TERM=dumb}, it prints a
+ * status line (batch i of n, a progress bar, the failure budget used, the state) whenever it
+ * changes and a line whenever a host changes.
  */
 final class DeploymentWatch {
   private DeploymentWatch() {}
 
   static int watch(AdminClient client, ManagedChannel channel, String id, PrintStream out, Duration limit)
       throws InterruptedException {
-    Screen screen = new Screen(out);
+    Screen screen = out == System.out && LiveView.wanted(System.getenv()) ? new LiveView(out) : new Lines(out);
+    try {
+      return follow(client, channel, id, screen, limit);
+    } finally {
+      screen.close();
+    }
+  }
+
+  private static int follow(AdminClient client, ManagedChannel channel, String id, Screen screen, Duration limit)
+      throws InterruptedException {
+    PrintStream out = screen.out();
     DeploymentRecord d = null;
     try {
       // The controller sends each change as it happens, and completes the stream at the end.
@@ -36,6 +48,7 @@ final class DeploymentWatch {
         d = changes.next();
         screen.show(d);
         if (ended(d)) {
+          screen.close();
           return summary(d, out);
         }
       }
@@ -60,10 +73,11 @@ final class DeploymentWatch {
       DeploymentRecord d = client.stub(channel).getDeployment(GetDeploymentRequest.newBuilder().setId(id).build());
       screen.show(d);
       if (ended(d)) {
-        return summary(d, screen.out);
+        screen.close();
+        return summary(d, screen.out());
       }
       if (Instant.now().isAfter(deadline)) {
-        screen.out.println("deployment " + id + " still " + d.getState() + " after " + limit.toHours() + " h; follow"
+        screen.out().println("deployment " + id + " still " + d.getState() + " after " + limit.toHours() + " h; follow"
             + " it with 'rackroll deployment watch " + id + "'");
         return Rackroll.EXIT_FAILURE;
       }
@@ -71,17 +85,38 @@ final class DeploymentWatch {
     }
   }
 
-  /** What the operator has seen: the status line when it changes, a host's line when it changes. */
-  private static final class Screen {
+  /** Where a followed deployment is shown. */
+  interface Screen extends AutoCloseable {
+    void show(DeploymentRecord d);
+
+    PrintStream out();
+
+    /** Done showing (the summary comes next). */
+    @Override
+    void close();
+  }
+
+  /** For a pipe or a log: the status line when it changes, a host's line when it changes. */
+  private static final class Lines implements Screen {
     final PrintStream out;
     private final Map<String, String> shown = new HashMap<>();
     private String status = "";
 
-    Screen(PrintStream out) {
+    Lines(PrintStream out) {
       this.out = out;
     }
 
-    void show(DeploymentRecord d) {
+    @Override
+    public PrintStream out() {
+      return out;
+    }
+
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public void show(DeploymentRecord d) {
       String now = status(d);
       if (!now.equals(status)) {
         out.println(now);
@@ -153,7 +188,7 @@ final class DeploymentWatch {
    * One host: batch, phase and, for a failure, whose it is ([hook_failed], [unreachable], ...) and
    * why; while it downloads, how far it got in percent, rounded down to {@code percentStep}.
    */
-  private static String line(DeploymentHost h, int percentStep) {
+  static String line(DeploymentHost h, int percentStep) {
     String why = h.getFailureKind().isEmpty() ? h.getFailure() : "[" + h.getFailureKind() + "] " + h.getFailure();
     if (h.getDownloadSize() > 0) {
       long percent = 100 * h.getDownloadedBytes() / h.getDownloadSize();
