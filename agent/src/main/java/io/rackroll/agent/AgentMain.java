@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
 /** {@code rackroll-agent}: enroll this host, then run as a service. */
 @Command(name = "rackroll-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
     description = "The Rackroll agent: enrolls this host and keeps one stream open to the controller.",
-    subcommands = {AgentMain.Enroll.class, AgentMain.Run.class, AgentMain.Completion.class,
+    subcommands = {AgentMain.Enroll.class, AgentMain.Run.class, AgentMain.Completion.class, AgentMain.Man.class,
         AgentMain.WarmUpCommand.class, CommandLine.HelpCommand.class})
 public final class AgentMain {
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Show stack traces on errors.")
@@ -170,6 +170,19 @@ public final class AgentMain {
   static AgentIdentity identity(AgentConfig config) throws java.io.IOException {
     Files.createDirectories(config.stateDir());
     return new AgentIdentity(config.stateDir(), config.pkiDir());
+  }
+
+  /** {@code rackroll-agent man DIR} (hidden): the manual pages as AsciiDoc, for the package build. */
+  @Command(name = "man", hidden = true, description = "Write the manual pages (AsciiDoc) into DIR.")
+  static final class Man implements Callable<Integer> {
+    @picocli.CommandLine.Parameters(paramLabel = "DIR")
+    java.nio.file.Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      io.rackroll.wire.ManPages.write(new CommandLine(new AgentMain()), dir);
+      return 0;
+    }
   }
 
   @Command(name = "completion", mixinStandardHelpOptions = true,

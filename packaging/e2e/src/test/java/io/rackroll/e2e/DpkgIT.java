@@ -78,8 +78,15 @@ class DpkgIT {
       assertThat(agentInstall.exit()).as(agentInstall.toString()).isZero();
       for (String file : List.of("bash-completion/completions/rackroll", "bash-completion/completions/rackroll-agent",
           "zsh/vendor-completions/_rackroll", "zsh/vendor-completions/_rackroll-agent", "rackroll/monitoring/rackroll-alerts.yml",
-          "rackroll/monitoring/rackroll-dashboard.json")) {
+          "rackroll/monitoring/rackroll-dashboard.json", "man/man1/rackroll.1", "man/man1/rackroll-deploy.1",
+          "man/man1/rackroll-web-login.1", "man/man1/rackroll-agent.1", "man/man1/rackroll-agent-enroll.1")) {
         assertThat(Path.of("/usr/share", file)).as("installed by the packages").isNotEmptyFile();
+      }
+      // The manual pages read as such ('man' is there on most hosts; groff renders them where it is not).
+      if (Files.isExecutable(Path.of("/usr/bin/man"))) {
+        Cmd man = run("man", "-P", "cat", "rackroll-deploy");
+        assertThat(man.exit()).as(man.toString()).isZero();
+        assertThat(man.out()).contains("RACKROLL-DEPLOY(1)", "SYNOPSIS", "--health-gate");
       }
       // The agent's class-data archive, made by postinst with one deploy from a throwaway local server.
       assertThat(Path.of("/var/cache/rackroll/rackroll-agent.jsa")).isNotEmptyFile();

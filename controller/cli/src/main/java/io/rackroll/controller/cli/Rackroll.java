@@ -21,7 +21,7 @@ public final class Rackroll {
       DeployCommand.class, DeployCommand.RollbackCommand.class, DeploymentCommand.class,
       DeploymentCommand.ListCommand.class, DeploymentCommand.AuditCommand.class, DeploymentCommand.HistoryCommand.class,
       EnvCommand.class, EnvCommand.ListCommand.class, PromoteCommand.class, FlagCommand.class, FlagCommand.Show.class,
-      StatusCommand.class, WebCommand.class, DemoCommand.class, SimulateCommand.class, CompletionCommand.class, WarmUpCommand.class,
+      StatusCommand.class, WebCommand.class, DemoCommand.class, SimulateCommand.class, CompletionCommand.class, WarmUpCommand.class, ManCommand.class,
       CommandLine.HelpCommand.class);
 
   static final int EXIT_FAILURE = 1;
