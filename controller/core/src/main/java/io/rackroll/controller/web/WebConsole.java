@@ -107,6 +107,10 @@ public final class WebConsole implements AutoCloseable {
   private final ThreadPoolExecutor work;
   private final ScheduledExecutorService feedThread;
   private final AtomicInteger connections = new AtomicInteger();
+  /** Refused sign-ins not audited yet; the lock for {@link #lastRefusalAudited}. */
+  private final long[] refusals = {0};
+  private java.time.Instant lastRefusalAudited;
+  static final java.time.Duration REFUSALS_EVERY = java.time.Duration.ofMinutes(1);
   private EventLoopGroup loop;
   private Channel listener;
 
@@ -303,14 +307,34 @@ public final class WebConsole implements AutoCloseable {
   private Reply signIn(String body, String remote) {
     Optional<WebSessions.Opened> opened = sessions.redeem(Json.field(body, "link"));
     if (opened.isEmpty() || admins.grantOf(opened.get().session().admin()).isEmpty()) {
-      audit.record(AuditEntry.of(clock.instant(), "-", "refused", "web console",
-          "a sign-in link that is unknown, used or expired, from " + remote));
+      refusedSignIn(remote);
       return Reply.of(AdminBridge.error(401,
           "this sign-in link is used, expired or unknown: run 'rackroll web login' again"));
     }
     WebSessions.Session s = opened.get().session();
     audit.record(AuditEntry.of(clock.instant(), s.admin(), "web login", "web console", "session opened from " + remote));
     return new Reply(new AdminBridge.Answer(200, me(s)), sessionCookie(opened.get().secret()));
+  }
+
+  /**
+   * Audits a refused sign-in, at most one entry per {@link #REFUSALS_EVERY} with how many came
+   * since: anyone who can reach the console can send bad links, and must not fill the audit.
+   */
+  private void refusedSignIn(String remote) {
+    java.time.Instant now = clock.instant();
+    synchronized (refusals) {
+      refusals[0]++;
+      if (lastRefusalAudited != null && now.isBefore(lastRefusalAudited.plus(REFUSALS_EVERY))) {
+        log.debug("sign-in refused from {} (audited with the next)", remote);
+        return;
+      }
+      long n = refusals[0];
+      refusals[0] = 0;
+      lastRefusalAudited = now;
+      audit.record(AuditEntry.of(now, "-", "refused", "web console", n == 1
+          ? "a sign-in link that is unknown, used or expired, from " + remote
+          : n + " sign-in links unknown, used or expired, the last from " + remote));
+    }
   }
 
   /** An answer, and the cookie it sets (null: none). */
@@ -324,6 +348,9 @@ public final class WebConsole implements AutoCloseable {
   private void offload(ChannelHandlerContext ctx, FullHttpRequest request, java.util.function.Supplier<Reply> task) {
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     boolean head = request.method() == HttpMethod.HEAD;
+    // One request at a time per connection: the next is read once this one is answered, so
+    // answers never overtake each other.
+    ctx.channel().config().setAutoRead(false);
     try {
       work.execute(() -> {
         Reply reply;
@@ -338,8 +365,10 @@ public final class WebConsole implements AutoCloseable {
           r.headers().add(HttpHeaderNames.SET_COOKIE, reply.setCookie());
         }
         write(ctx, r, keepAlive, head);
+        ctx.channel().config().setAutoRead(true);
       });
     } catch (RejectedExecutionException e) {
+      ctx.channel().config().setAutoRead(true);
       reply(ctx, request, json(HttpResponseStatus.SERVICE_UNAVAILABLE, AdminBridge.error(503,
           "the console is busy; try again in a moment")));
     }

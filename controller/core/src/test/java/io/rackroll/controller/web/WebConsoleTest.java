@@ -140,6 +140,21 @@ class WebConsoleTest {
   }
 
   @Test
+  void aFloodOfBadLinksIsAuditedOnceAMinuteWithItsCountNotOnceEach() throws Exception {
+    String base = base(link(controller.admin()));
+    for (int i = 0; i < 50; i++) {
+      assertThat(signIn(base + "/#login=forged" + i).statusCode()).isEqualTo(401);
+    }
+    assertThat(audit().stream().filter(a -> a.startsWith("- refused")).toList())
+        .containsExactly("- refused: a sign-in link that is unknown, used or expired, from 127.0.0.1:"
+            + audit().stream().filter(a -> a.startsWith("- refused")).findFirst().orElseThrow().split("127.0.0.1:")[1]);
+    controller.clock.advance(WebConsole.REFUSALS_EVERY);
+    signIn(base + "/#login=one-more");
+    assertThat(audit().stream().filter(a -> a.startsWith("- refused")).toList()).hasSize(2)
+        .first().asString().startsWith("- refused: 50 sign-in links unknown, used or expired, the last from 127.0.0.1:");
+  }
+
+  @Test
   void aLinkNotFollowedWithinFiveMinutesOpensNothing() throws Exception {
     String link = link(controller.admin());
     controller.clock.advance(WebSessions.LINK_LIFETIME);
