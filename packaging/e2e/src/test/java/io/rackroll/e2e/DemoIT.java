@@ -53,6 +53,21 @@ class DemoIT {
           .until(() -> Files.readString(out).contains("Press Ctrl-C to stop every process."));
       assertThat(processesUsing(dir)).as("controller and two agents running").hasSizeGreaterThanOrEqualTo(3);
 
+      // The demo's web console is up, and the link it printed signs in once.
+      java.util.regex.Matcher link = java.util.regex.Pattern.compile("https://127\\.0\\.0\\.1:\\d+/#login=[A-Za-z0-9_-]+")
+          .matcher(Files.readString(out));
+      assertThat(link.find()).as("a sign-in link printed").isTrue();
+      String base = link.group().substring(0, link.group().indexOf("/#login="));
+      java.net.http.HttpClient https = java.net.http.HttpClient.newBuilder()
+          .sslContext(trusting(dir.resolve("demo/controller/pki/ca.crt"))).build();
+      java.net.http.HttpResponse<String> session = https.send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create(base + "/api/session")).header("Origin", base)
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"link\":\""
+              + link.group().substring(link.group().indexOf("#login=") + 7) + "\"}")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(session.statusCode()).as(session.body()).isEqualTo(200);
+      assertThat(session.body()).contains("\"role\":\"owner\"");
+
       demo.destroy(); // SIGTERM: the JVM runs the same shutdown hook as for Ctrl-C (SIGINT)
 
       assertThat(demo.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -60,6 +75,21 @@ class DemoIT {
     } finally {
       demo.destroyForcibly();
     }
+  }
+
+  /** TLS that trusts only the CA in {@code caFile}. */
+  private static javax.net.ssl.SSLContext trusting(Path caFile) throws Exception {
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    try (var in = Files.newInputStream(caFile)) {
+      trust.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+    tls.init(null, tmf.getTrustManagers(), null);
+    return tls;
   }
 
   /** Command lines of live processes that mention {@code dir} (every demo process does: --data, --config). */

@@ -159,7 +159,7 @@ public final class WebConsole implements AutoCloseable {
               return;
             }
             ch.closeFuture().addListener(f -> connections.decrementAndGet());
-            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()))
+            ch.pipeline().addLast("tls", new TlsOrRedirect(tls))
                 .addLast("idle", new ReadTimeoutHandler(120)) // an event stream has no request to read: see below
                 .addLast("http", new HttpServerCodec(4096, 8192, 8192))
                 .addLast("body", new HttpObjectAggregator(MAX_BODY))
@@ -203,6 +203,49 @@ public final class WebConsole implements AutoCloseable {
   /** Told after sessions were ended from the CLI: their open pages close. */
   public void sessionsEnded() {
     feed.sessionsEnded();
+  }
+
+  /**
+   * The first bytes tell TLS from plain HTTP: TLS goes on to the console; plain HTTP (someone
+   * typed http://) is answered with a redirect to the same address over HTTPS, and nothing else.
+   */
+  private static final class TlsOrRedirect extends io.grpc.netty.shaded.io.netty.handler.codec.ByteToMessageDecoder {
+    private final SslContext tls;
+
+    TlsOrRedirect(SslContext tls) {
+      this.tls = tls;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, io.grpc.netty.shaded.io.netty.buffer.ByteBuf in, List<Object> out) {
+      if (in.readableBytes() < 5) {
+        return; // a TLS record header is five bytes
+      }
+      if (io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler.isEncrypted(in)) {
+        ctx.pipeline().replace(this, "tls", tls.newHandler(ctx.alloc()));
+      } else {
+        ctx.pipeline().replace("console", "redirect", new ToHttps());
+        ctx.pipeline().remove(this);
+      }
+    }
+  }
+
+  /** Plain HTTP: every request is sent to its https:// address, then the connection closes. */
+  private static final class ToHttps extends SimpleChannelInboundHandler<FullHttpRequest> {
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+      String host = request.headers().get(HttpHeaderNames.HOST);
+      FullHttpResponse r;
+      if (host == null || !host.matches("[A-Za-z0-9.:\\[\\]-]{1,300}")) {
+        r = text(HttpResponseStatus.BAD_REQUEST, "this is the Rackroll console over HTTPS: use https://");
+      } else {
+        r = text(HttpResponseStatus.PERMANENT_REDIRECT, "the Rackroll console is at https://" + host + "/");
+        r.headers().set(HttpHeaderNames.LOCATION, "https://" + host + "/");
+      }
+      SECURITY_HEADERS.forEach(r.headers()::set);
+      HttpUtil.setContentLength(r, r.content().readableBytes());
+      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    }
   }
 
   private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {

@@ -155,6 +155,17 @@ class WebConsoleTest {
   }
 
   @Test
+  void plainHttpIsSentToHttpsAndReadsNothingElse() throws Exception {
+    String https = base(link(controller.admin()));
+    String http = https.replace("https://", "http://");
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(http + "/api/me"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(308);
+    assertThat(r.headers().firstValue("location")).contains(https + "/");
+    assertThat(r.body()).doesNotContain("csrf");
+  }
+
+  @Test
   void aLinkNotFollowedWithinFiveMinutesOpensNothing() throws Exception {
     String link = link(controller.admin());
     controller.clock.advance(WebSessions.LINK_LIFETIME);
