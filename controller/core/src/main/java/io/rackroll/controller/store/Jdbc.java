@@ -35,6 +35,32 @@ final class Jdbc implements Commits {
     T run(Connection c) throws SQLException;
   }
 
+  /** What a fenced write checks first, in its own transaction (see {@link LeaseStore#fence}). */
+  interface Fence {
+    void check(Connection c) throws SQLException;
+  }
+
+  /** Set once a node leads among several; null: writes are not fenced (one controller). */
+  private volatile Fence fence;
+
+  void fence(Fence fence) {
+    this.fence = fence;
+  }
+
+  /** {@link #inTransaction}, after the fence's check in the same transaction. */
+  <T> T fenced(String what, Work<T> work) {
+    Fence f = fence;
+    return inTransaction(what, f == null ? work : c -> {
+      f.check(c);
+      return work.run(c);
+    });
+  }
+
+  /** {@link #update}, fenced. */
+  void fencedUpdate(String what, String sql, Object... args) {
+    fenced(what, c -> statement(c, sql, args));
+  }
+
   <T> T inTransaction(String what, Work<T> work) {
     Group joined = group.get();
     if (joined != null) {
@@ -112,14 +138,16 @@ final class Jdbc implements Commits {
 
   /** One statement with its arguments, in a transaction of its own. */
   void update(String what, String sql, Object... args) {
-    inTransaction(what, c -> {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        for (int i = 0; i < args.length; i++) {
-          ps.setObject(i + 1, args[i]);
-        }
-        return ps.executeUpdate();
+    inTransaction(what, c -> statement(c, sql, args));
+  }
+
+  private static int statement(Connection c, String sql, Object... args) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
       }
-    });
+      return ps.executeUpdate();
+    }
   }
 
   /** The first column of every row {@code sql} selects, with its arguments, as a set. */

@@ -21,7 +21,7 @@ final class JdbcDeploymentStore implements DeploymentStore {
 
   @Override
   public void createDeployment(Deployment d) {
-    db.inTransaction("create deployment " + d.id(), c -> {
+    db.fenced("create deployment " + d.id(), c -> {
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO deployments (id, kind, app, version, selector,"
           + " created_by, created_at, strategy, state, batch, batches, allowed_failures, reason, updated_at,"
           + " environment, window_override, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -109,14 +109,14 @@ final class JdbcDeploymentStore implements DeploymentStore {
 
   @Override
   public void deploymentState(String id, String state, int batch, String reason, Instant at) {
-    db.update("record state of deployment " + id,
+    db.fencedUpdate("record state of deployment " + id,
         "UPDATE deployments SET state = ?, batch = ?, reason = ?, updated_at = ? WHERE id = ?",
         state, batch, Jdbc.clip(reason), at.toEpochMilli(), id);
   }
 
   @Override
   public void overrideWindows(String id, String reason) {
-    db.update("record window override of deployment " + id, "UPDATE deployments SET window_override = ? WHERE id = ?",
+    db.fencedUpdate("record window override of deployment " + id, "UPDATE deployments SET window_override = ? WHERE id = ?",
         Jdbc.clip(reason), id);
   }
 
@@ -144,7 +144,7 @@ final class JdbcDeploymentStore implements DeploymentStore {
   @Override
   public void hostPhase(String deploymentId, String agentId, HostPhase phase, String failureKind, String failure,
       Instant at) {
-    db.inTransaction("record " + agentId + " in " + deploymentId, c -> {
+    db.fenced("record " + agentId + " in " + deploymentId, c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE deployment_hosts SET phase = ?, failure_kind = ?,"
           + " failure = ?, updated_at = ? WHERE deployment_id = ? AND agent_id = ?")) {
         ps.setString(1, phase.name());
@@ -164,7 +164,7 @@ final class JdbcDeploymentStore implements DeploymentStore {
 
   @Override
   public void hostVersion(String deploymentId, String agentId, String version) {
-    db.inTransaction("record the release of " + agentId + " in " + deploymentId, c -> {
+    db.fenced("record the release of " + agentId + " in " + deploymentId, c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE deployment_hosts SET version = ? WHERE deployment_id = ?"
           + " AND agent_id = ? AND version = ''")) {
         ps.setString(1, version);
@@ -178,7 +178,7 @@ final class JdbcDeploymentStore implements DeploymentStore {
 
   @Override
   public void hostRevert(String deploymentId, String agentId, String revert, String detail, Instant at) {
-    db.inTransaction("record revert of " + agentId + " in " + deploymentId, c -> {
+    db.fenced("record revert of " + agentId + " in " + deploymentId, c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE deployment_hosts SET revert = ?, updated_at = ?"
           + " WHERE deployment_id = ? AND agent_id = ?")) {
         ps.setString(1, revert);
@@ -194,7 +194,7 @@ final class JdbcDeploymentStore implements DeploymentStore {
 
   @Override
   public void hostNote(String deploymentId, String agentId, String what, String detail, Instant at) {
-    db.inTransaction("record a late report of " + agentId + " in " + deploymentId, c -> {
+    db.fenced("record a late report of " + agentId + " in " + deploymentId, c -> {
       transition(c, deploymentId, agentId, what, detail, at);
       return null;
     });

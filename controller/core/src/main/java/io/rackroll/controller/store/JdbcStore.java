@@ -25,7 +25,16 @@ public final class JdbcStore {
   /** Migrates and opens a store on a data source the caller owns and closes. */
   public static Store open(DataSource dataSource) {
     migrate(dataSource, PORTABLE);
-    return over(dataSource, null);
+    return over(dataSource, null, false);
+  }
+
+  /**
+   * Migrates and opens a store on a PostgreSQL data source the caller owns, with the lease of
+   * several controller nodes ({@link Store#lease()}) and no claim to the database for one node.
+   */
+  public static Store shared(DataSource dataSource) {
+    migrate(dataSource, PORTABLE);
+    return over(dataSource, null, true);
   }
 
   /** The embedded store's file in {@code <data>/db/}. */
@@ -61,7 +70,7 @@ public final class JdbcStore {
       ds.close();
       throw e;
     }
-    return over(ds, ds);
+    return over(ds, ds, false);
   }
 
   /**
@@ -145,7 +154,7 @@ public final class JdbcStore {
       try (ds; lock) {
         // closed in reverse order: the lock's session first, then the pool
       }
-    });
+    }, true);
   }
 
   /** The advisory lock a controller's session holds on its database: "rackroll" in ASCII. */
@@ -195,9 +204,10 @@ public final class JdbcStore {
   }
 
   /** Every part of the store over one data source; {@code owned} is closed with the store. */
-  private static Store over(DataSource dataSource, AutoCloseable owned) {
+  private static Store over(DataSource dataSource, AutoCloseable owned, boolean postgres) {
     Jdbc db = new Jdbc(dataSource);
     return new Store(new JdbcEnrollmentStore(db), new JdbcAgentStore(db), new JdbcReleaseStore(db),
-        new JdbcDeploymentStore(db), new JdbcEnvironmentStore(db), new JdbcAuditStore(db), owned, db);
+        new JdbcDeploymentStore(db), new JdbcEnvironmentStore(db), new JdbcAuditStore(db), owned, db,
+        postgres ? new JdbcLeaseStore(db) : null);
   }
 }

@@ -20,6 +20,8 @@ public final class Store implements AutoCloseable {
   private final AuditStore audit;
   private final AutoCloseable owned;
   private final Commits commits;
+  /** Null for a store one controller has to itself (the embedded one). */
+  private final LeaseStore lease;
 
   /** @param owned what closing the store closes (the connection pool), or null when the caller owns it */
   public Store(EnrollmentStore enrollment, AgentStore agents, ReleaseStore releases, DeploymentStore deployments,
@@ -30,6 +32,13 @@ public final class Store implements AutoCloseable {
   /** @param commits how a thread groups its writes into one transaction ({@link Commits#NONE}: never) */
   public Store(EnrollmentStore enrollment, AgentStore agents, ReleaseStore releases, DeploymentStore deployments,
       EnvironmentStore environments, AuditStore audit, AutoCloseable owned, Commits commits) {
+    this(enrollment, agents, releases, deployments, environments, audit, owned, commits, null);
+  }
+
+  /** @param lease the lease of several controller nodes on this database, or null where there is one */
+  Store(EnrollmentStore enrollment, AgentStore agents, ReleaseStore releases, DeploymentStore deployments,
+      EnvironmentStore environments, AuditStore audit, AutoCloseable owned, Commits commits, LeaseStore lease) {
+    this.lease = lease;
     this.commits = commits;
     this.enrollment = enrollment;
     this.agents = agents;
@@ -68,14 +77,19 @@ public final class Store implements AutoCloseable {
     return commits;
   }
 
+  /** The lease of several controller nodes on this database (PostgreSQL); empty for the embedded store. */
+  public java.util.Optional<LeaseStore> lease() {
+    return java.util.Optional.ofNullable(lease);
+  }
+
   /** The same store with other commits: how a test makes a burst's commit fail. */
   public Store withCommits(Commits replacement) {
-    return new Store(enrollment, agents, releases, deployments, environments, audit, owned, replacement);
+    return new Store(enrollment, agents, releases, deployments, environments, audit, owned, replacement, lease);
   }
 
   /** The same store with another agents part: how a test puts a gate in front of one lookup. */
   public Store withAgents(AgentStore replacement) {
-    return new Store(enrollment, replacement, releases, deployments, environments, audit, owned, commits);
+    return new Store(enrollment, replacement, releases, deployments, environments, audit, owned, commits, lease);
   }
 
   @Override

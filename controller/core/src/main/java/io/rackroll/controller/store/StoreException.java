@@ -1,7 +1,7 @@
 package io.rackroll.controller.store;
 
-/** Thrown when the database fails; the message names the operation. */
-public final class StoreException extends RuntimeException {
+/** Thrown when the database fails, or refuses a write ({@link LeaseStore.Fenced}); the message names the operation. */
+public class StoreException extends RuntimeException {
   public StoreException(String message, Throwable cause) {
     super(message, cause);
   }

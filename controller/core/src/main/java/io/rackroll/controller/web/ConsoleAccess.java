@@ -12,7 +12,8 @@ public final class ConsoleAccess {
   private final WebSessions sessions;
   /** Set once the console listens; null while it is off. */
   private volatile String base;
-  private volatile WebConsole console;
+  /** Closes the open pages of ended sessions; set with {@link #base}. */
+  private volatile Runnable sessionsEnded = () -> { };
 
   /** A link to open, and when it stops working. */
   public record Link(String url, Instant expires) {}
@@ -21,9 +22,9 @@ public final class ConsoleAccess {
     this.sessions = sessions;
   }
 
-  /** Called once the console listens at {@code base} (e.g. https://ctl1:8443). */
-  void serving(String base, WebConsole console) {
-    this.console = console;
+  /** Called once the console listens at {@code base} (e.g. https://ctl1:8443); it closes ended sessions' pages. */
+  void serving(String base, Runnable sessionsEnded) {
+    this.sessionsEnded = sessionsEnded;
     this.base = base;
   }
 
@@ -41,10 +42,7 @@ public final class ConsoleAccess {
   /** Ends the sessions of {@code admin} (null: everyone's); their open pages close. Returns how many. */
   public int end(String admin) {
     int n = sessions.endAll(admin);
-    WebConsole c = console;
-    if (c != null) {
-      c.sessionsEnded();
-    }
+    sessionsEnded.run();
     return n;
   }
 }

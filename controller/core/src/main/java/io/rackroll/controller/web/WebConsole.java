@@ -177,7 +177,7 @@ public final class WebConsole implements AutoCloseable {
     HostPort bound = address();
     String host = wildcard(address.host()) ? publicName : address.host();
     String base = "https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.port();
-    access.serving(base, this);
+    access.serving(base, feed::sessionsEnded);
     log.info("web console at {}/ (sign in: rackroll web login)", base);
   }
 
@@ -198,11 +198,6 @@ public final class WebConsole implements AutoCloseable {
   /** Told by the controller: a deployment changed. */
   public void deploymentChanged(String deploymentId) {
     feed.deploymentChanged(deploymentId);
-  }
-
-  /** Told after sessions were ended from the CLI: their open pages close. */
-  public void sessionsEnded() {
-    feed.sessionsEnded();
   }
 
   /**
