@@ -586,13 +586,15 @@ final class Fleet implements AutoCloseable {
 
   /** Waits until the deployment has ended and returns how it ended ({@code deployment show}, no transitions). */
   String awaitEnd(String deployment) {
-    String[] shown = {""};
-    await(deployment + " ends").atMost(Duration.ofSeconds(90)).pollInterval(CLI_POLL).until(() -> {
-      shown[0] = deployment(deployment);
-      java.util.regex.Matcher m = STATE.matcher(shown[0]);
-      return m.find() && ENDED.contains(m.group(1));
-    });
-    return shown[0];
+    // One CLI following the deployment's stream until it ends, rather than a CLI started every
+    // half second to ask: on 2 cores those JVMs were a good part of the suite's time.
+    Cli watched = runFor(Duration.ofSeconds(90), CONTROLLER_JAR, "deployment", "watch", deployment);
+    String shown = deployment(deployment);
+    java.util.regex.Matcher m = STATE.matcher(shown);
+    if (!m.find() || !ENDED.contains(m.group(1))) {
+      throw new AssertionError(deployment + " did not end: " + shown + "\n(watch said: " + watched + ")");
+    }
+    return shown;
   }
 
   /** The fleet as {@code rackroll agents -o json} prints it, by agent id. */
@@ -682,12 +684,21 @@ final class Fleet implements AutoCloseable {
   }
 
   private Cli run(Path jar, String input, String... args) {
+    return run(jar, cliJvm(jar), input, Duration.ofSeconds(60), args);
+  }
+
+  /** The CLI with a longer time than a minute to finish (it follows something to its end). */
+  private Cli runFor(Duration limit, Path jar, String... args) {
+    return run(jar, cliJvm(jar), null, limit, args);
+  }
+
+  private List<String> cliJvm(Path jar) {
     Path archive = cliArchive;
     List<String> jvm = new ArrayList<>(SMALL_JVM);
     if (jar.equals(CONTROLLER_JAR) && archive != null) {
       jvm.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds*=off"));
     }
-    return run(jar, jvm, input, args);
+    return jvm;
   }
 
   /** Dumps {@link #cliArchive} from a real admin call, once per JVM; a failure only leaves it unused. */
@@ -709,6 +720,10 @@ final class Fleet implements AutoCloseable {
   }
 
   private Cli run(Path jar, List<String> jvm, String input, String... args) {
+    return run(jar, jvm, input, Duration.ofSeconds(60), args);
+  }
+
+  private Cli run(Path jar, List<String> jvm, String input, Duration limit, String... args) {
     ProcessBuilder pb = command(jar, jvm, args);
     List<String> cmd = pb.command();
     try {
@@ -721,9 +736,9 @@ final class Fleet implements AutoCloseable {
       Path out = Files.createTempFile(dir, "cli", ".out");
       Path err = Files.createTempFile(dir, "cli", ".err");
       Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
-        throw new IllegalStateException("CLI did not finish in 60 s: " + cmd);
+        throw new IllegalStateException("CLI did not finish in " + limit.toSeconds() + " s: " + cmd);
       }
       Cli r = new Cli(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
       Files.delete(out);
