@@ -588,7 +588,13 @@ final class Fleet implements AutoCloseable {
   String awaitEnd(String deployment) {
     // One CLI following the deployment's stream until it ends, rather than a CLI started every
     // half second to ask: on 2 cores those JVMs were a good part of the suite's time.
-    Cli watched = runFor(Duration.ofSeconds(90), CONTROLLER_JAR, "deployment", "watch", deployment);
+    // The bound only catches a deployment that never ends: following it costs nothing while it runs.
+    Cli watched;
+    try {
+      watched = runFor(Duration.ofMinutes(3), CONTROLLER_JAR, "deployment", "watch", deployment);
+    } catch (IllegalStateException e) {
+      throw new AssertionError(deployment + " did not end in 3 minutes: " + deployment(deployment), e);
+    }
     String shown = deployment(deployment);
     java.util.regex.Matcher m = STATE.matcher(shown);
     if (!m.find() || !ENDED.contains(m.group(1))) {
