@@ -34,8 +34,12 @@ final class Fleet implements AutoCloseable {
   private Path agentLauncher;
   /** The class-data archive the launcher's agents start from, made by {@link #agentsThroughLauncher}. */
   private Path agentClassArchive;
-  /** Polls that run the CLI: each poll is a JVM of about a second of CPU, so not Awaitility's 100 ms. */
-  static final Duration CLI_POLL = Duration.ofMillis(500);
+  /**
+   * Polls that run the CLI: each poll is a JVM of about half a second of CPU, and on 2 cores the
+   * suite is bound by those, so once a second (not Awaitility's 100 ms). A wait for a deployment's
+   * end follows it instead ({@link #awaitEnd}).
+   */
+  static final Duration CLI_POLL = Duration.ofSeconds(1);
   /**
    * A class-data archive of the operator CLI, dumped once per test JVM by a first call against a
    * running controller ({@link #archiveCliClasses}); null until then, or if dumping failed. Every CLI
