@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,13 +26,7 @@ class ConsoleIT {
   @Test
   void anOperatorFollowsARolloutApprovesItsCanaryAndRollsARackBackAndAViewerMayOnlyLook() throws Exception {
     try (Fleet fleet = Fleet.start(dir, "web: 127.0.0.1:0")) {
-      List<Fleet.Agent> agents = new ArrayList<>();
-      for (String rack : List.of("r1", "r2")) {
-        String token = fleet.token("rack=" + rack + ",role=web", 2);
-        agents.add(fleet.startAgent(rack + "-a", token));
-        agents.add(fleet.startAgent(rack + "-b", token));
-      }
-      fleet.awaitConnected(4);
+      List<Fleet.Agent> agents = fleet.twoRacksOfTwo();
       fleet.web("1").push();
       assertThat(fleet.awaitEnd(fleet.deploy("web@1", "role=web", "--health-gate", "0s"))).contains(": completed");
 

@@ -303,6 +303,18 @@ final class Fleet implements AutoCloseable {
     return startAgent(name, token(labels, 1));
   }
 
+  /** Agents r1-a, r1-b, r2-a, r2-b (labels rack=rN, role=web), once all four are connected. */
+  List<Agent> twoRacksOfTwo() throws IOException {
+    List<Agent> started = new ArrayList<>();
+    for (String rack : List.of("r1", "r2")) {
+      String token = token("rack=" + rack + ",role=web", 2);
+      started.add(startAgent(rack + "-a", token));
+      started.add(startAgent(rack + "-b", token));
+    }
+    awaitConnected(4);
+    return started;
+  }
+
   /** Waits until {@code n} agents are connected. */
   void awaitConnected(int n) {
     await(n + " agent(s) connected").atMost(Duration.ofSeconds(90)).pollInterval(CLI_POLL)

@@ -22,18 +22,6 @@ class RolloutIT {
   private static final String[] ROLLING = {"--canary", "1", "--batch", "2", "--max-per-rack", "1", "--health-gate", "1s"};
   @TempDir Path dir;
 
-  /** Agents r1-a, r1-b, r2-a, r2-b (labels rack=rN, role=web), once all four are connected. */
-  private static List<Fleet.Agent> twoRacksOfTwo(Fleet fleet) throws Exception {
-    List<Fleet.Agent> agents = new ArrayList<>();
-    for (String rack : List.of("r1", "r2")) {
-      String token = fleet.token("rack=" + rack + ",role=web", 2);
-      agents.add(fleet.startAgent(rack + "-a", token));
-      agents.add(fleet.startAgent(rack + "-b", token));
-    }
-    fleet.awaitConnected(4);
-    return agents;
-  }
-
   private static Fleet.Cli deploy(Fleet fleet, String release, String... extra) {
     List<String> args = new ArrayList<>(List.of("deploy", release, "--selector", "role=web"));
     args.addAll(List.of(ROLLING));
@@ -45,7 +33,7 @@ class RolloutIT {
   @Test
   void rollingCanaryBudgetAndRackRollback() throws Exception {
     try (Fleet fleet = Fleet.start(dir)) {
-      List<Fleet.Agent> agents = twoRacksOfTwo(fleet);
+      List<Fleet.Agent> agents = fleet.twoRacksOfTwo();
 
       // The plan is shown without changing anything: canary, then racks interleaved.
       fleet.web("1").push();
@@ -115,7 +103,7 @@ class RolloutIT {
   @Test
   void controllerKilledMidRolloutResumesAndSteeringCommandsWork() throws Exception {
     try (Fleet fleet = Fleet.start(dir)) {
-      List<Fleet.Agent> agents = twoRacksOfTwo(fleet);
+      List<Fleet.Agent> agents = fleet.twoRacksOfTwo();
 
       // 1. SIGKILL the controller mid-rollout (one host per batch, 2 s gates), start it again: the
       //    rollout resumes and completes, and every host switched exactly once.

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -39,11 +38,7 @@ final class LiveView implements DeploymentWatch.Screen {
   private static final Set<String> WAITING_STATES = Set.of("awaiting_approval", "paused", "waiting_window");
 
   private final PrintStream out;
-  private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "watch-countdown");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService ticker = io.rackroll.wire.Threads.serial("watch-countdown");
   /** Guarded by this: the record shown, and how many lines the last drawing took. */
   private DeploymentRecord last;
   private int drawn;

@@ -40,6 +40,7 @@ import io.rackroll.controller.store.AuditEntry;
 import io.rackroll.controller.store.AuditStore;
 import io.rackroll.controller.store.AgentStore;
 import io.rackroll.wire.HostPort;
+import io.rackroll.wire.Threads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -53,7 +54,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -106,8 +106,9 @@ public final class WebConsole implements AutoCloseable {
   private final ThreadPoolExecutor work;
   private final ScheduledExecutorService feedThread;
   private final AtomicInteger connections = new AtomicInteger();
-  /** Refused sign-ins not audited yet; the lock for {@link #lastRefusalAudited}. */
-  private final long[] refusals = {0};
+  /** Refused sign-ins not audited yet, and when the last entry about them was. Guarded by refusalLock. */
+  private final Object refusalLock = new Object();
+  private long refusedSinceAudit;
   private java.time.Instant lastRefusalAudited;
   static final java.time.Duration REFUSALS_EVERY = java.time.Duration.ofMinutes(1);
   private EventLoopGroup loop;
@@ -123,8 +124,8 @@ public final class WebConsole implements AutoCloseable {
     this.admins = admins;
     this.audit = audit;
     this.clock = clock;
-    this.work = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256), named("console-work"));
-    this.feedThread = Executors.newSingleThreadScheduledExecutor(named("console-feed"));
+    this.work = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256), Threads.daemons("console-work"));
+    this.feedThread = Threads.serial("console-feed");
     this.bridge = new AdminBridge(admin, work, interceptors);
     this.fleet = new FleetView(agents);
     this.feed = new ConsoleFeed(fleet, audit, sessions::alive, feedThread);
@@ -146,7 +147,7 @@ public final class WebConsole implements AutoCloseable {
       ConsoleAccess access) throws IOException {
     SslContext tls = SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new))
         .protocols("TLSv1.3", "TLSv1.2").build();
-    loop = new NioEventLoopGroup(1, named("console-http"));
+    loop = new NioEventLoopGroup(1, Threads.daemons("console-http"));
     ServerBootstrap bootstrap = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
         .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -359,14 +360,14 @@ public final class WebConsole implements AutoCloseable {
    */
   private void refusedSignIn(String remote) {
     java.time.Instant now = clock.instant();
-    synchronized (refusals) {
-      refusals[0]++;
+    synchronized (refusalLock) {
+      refusedSinceAudit++;
       if (lastRefusalAudited != null && now.isBefore(lastRefusalAudited.plus(REFUSALS_EVERY))) {
         log.debug("sign-in refused from {} (audited with the next)", remote);
         return;
       }
-      long n = refusals[0];
-      refusals[0] = 0;
+      long n = refusedSinceAudit;
+      refusedSinceAudit = 0;
       lastRefusalAudited = now;
       audit.record(AuditEntry.of(now, "-", "refused", "web console", n == 1
           ? "a sign-in link that is unknown, used or expired, from " + remote
@@ -478,15 +479,6 @@ public final class WebConsole implements AutoCloseable {
       return "none";
     }
     return text.length() <= 100 ? text : text.substring(0, 100) + "…";
-  }
-
-  private static java.util.concurrent.ThreadFactory named(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   @Override
