@@ -169,6 +169,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
         .setCaPem(trustBundlePem)
         .putAllLabels(granted.labels())
         .addAllReleaseKeys(granted.releaseKeys())
+        .addAllControllerAddresses(registry.controllerAddresses())
         .build());
     response.onCompleted();
   }

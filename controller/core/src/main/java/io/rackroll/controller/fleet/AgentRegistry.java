@@ -79,11 +79,22 @@ public final class AgentRegistry implements AutoCloseable {
   private final ConcurrentHashMap<String, AgentSession> sessions = new ConcurrentHashMap<>();
 
   private final String trustBundlePem;
+  /** This controller node's name among several on one database; empty for a single controller. */
+  private final String node;
+  /** Every controller node's address, this one first, for each welcome; empty for a single controller. */
+  private volatile List<String> controllerAddresses = List.of();
   /** Every key statement, in the order pushed: in each welcome, and sent to all when one is added. */
   private volatile List<String> keyStatements = List.of();
 
   public AgentRegistry(AgentStore store, Commits commits, Clock clock, LinkSettings settings, String controllerVersion,
       String trustBundlePem) {
+    this(store, commits, clock, settings, controllerVersion, trustBundlePem, "");
+  }
+
+  /** As controller node {@code node} of several on one database. */
+  public AgentRegistry(AgentStore store, Commits commits, Clock clock, LinkSettings settings, String controllerVersion,
+      String trustBundlePem, String node) {
+    this.node = node;
     this.trustBundlePem = trustBundlePem;
     this.store = store;
     this.clock = clock;
@@ -161,7 +172,7 @@ public final class AgentRegistry implements AutoCloseable {
       return;
     }
     Instant now = clock.instant();
-    store.connected(session.agentId, hello.getAgentVersion(), hello.getFacts(), now);
+    store.connected(session.agentId, hello.getAgentVersion(), hello.getFacts(), now, node);
     warnOnDuplicateSerial(session.agentId, hello.getFacts());
     AgentSession previous = sessions.put(session.agentId, session);
     if (previous != null) {
@@ -172,6 +183,7 @@ public final class AgentRegistry implements AutoCloseable {
         .setControllerVersion(controllerVersion)
         .setTrustBundlePem(trustBundlePem)
         .addAllKeyStatements(keyStatements)
+        .addAllControllerAddresses(controllerAddresses)
         .putAllLabels(known.get().labels())).build());
     log.atInfo().addKeyValue(ServiceLogging.AGENT, session.agentId)
         .log("agent {} connected (version {}, host {})", session.agentId, hello.getAgentVersion(),
@@ -267,6 +279,19 @@ public final class AgentRegistry implements AutoCloseable {
     });
   }
 
+  /**
+   * The controller nodes' addresses agents are given from their next welcome on, this node's
+   * first (several nodes on one database).
+   */
+  public void controllerAddresses(List<String> addresses) {
+    controllerAddresses = List.copyOf(addresses);
+  }
+
+  /** The controller nodes' addresses agents are given now; empty for a single controller. */
+  public List<String> controllerAddresses() {
+    return controllerAddresses;
+  }
+
   /** Sends a command down the agent's stream; false when the agent is not connected. */
   public boolean send(String agentId, Command command) {
     AgentSession s = sessions.get(agentId);
@@ -279,7 +304,7 @@ public final class AgentRegistry implements AutoCloseable {
     post(() -> {
       if (sessions.remove(session.agentId, session)) {
         store.lastSeen(Map.of(session.agentId, session.lastHeard()));
-        store.stateChanged(session.agentId, ConnectionState.DISCONNECTED, clock.instant());
+        store.stateChanged(session.agentId, ConnectionState.DISCONNECTED, clock.instant(), node);
         log.atInfo().addKeyValue(ServiceLogging.AGENT, session.agentId).log("agent {} disconnected", session.agentId);
         listener.disconnected(session.agentId);
       }
@@ -308,13 +333,14 @@ public final class AgentRegistry implements AutoCloseable {
         boolean silent = Duration.between(last, now).compareTo(settings.staleAfter()) > 0;
         if (silent != s.stale) {
           s.stale = silent;
-          store.stateChanged(s.agentId, silent ? ConnectionState.STALE : ConnectionState.CONNECTED, now);
+          store.stateChanged(s.agentId, silent ? ConnectionState.STALE : ConnectionState.CONNECTED, now, node);
           if (silent) {
             log.atWarn().addKeyValue(ServiceLogging.AGENT, s.agentId)
                 .log("agent {} is stale: nothing heard for {} s", s.agentId, Duration.between(last, now).toSeconds());
             listener.silent(s.agentId);
           } else {
             log.atInfo().addKeyValue(ServiceLogging.AGENT, s.agentId).log("agent {} is heard from again", s.agentId);
+            listener.heardAgain(s.agentId);
           }
         }
       }
@@ -406,17 +432,26 @@ public final class AgentRegistry implements AutoCloseable {
     return RESTART.plusMillis(Math.floorMod(mixed, window));
   }
 
-  @Override
-  public void close() {
-    events.shutdown();
+  /**
+   * Ends every agent's stream, telling each when to come back (spread, see {@link #comeBackIn}):
+   * the controller stops, or this node was given up for dead by the others and its agents are
+   * better off reconnecting to whichever node they reach.
+   */
+  public void sendAway(String why) {
     int fleet = sessions.size();
     for (AgentSession s : sessions.values()) {
       Duration wait = comeBackIn(s.agentId, fleet);
       Metadata trailers = new Metadata();
       trailers.put(Backoff.RETRY_AFTER_MS, Long.toString(wait.toMillis()));
-      s.close(Status.UNAVAILABLE.withDescription("controller is stopping; reconnect in " + wait.toMillis() + " ms"),
-          trailers);
+      s.close(Status.UNAVAILABLE.withDescription(why + "; reconnect in " + wait.toMillis() + " ms"), trailers);
+      closed(s);
     }
+  }
+
+  @Override
+  public void close() {
+    events.shutdown();
+    sendAway("controller is stopping");
     try {
       if (!events.awaitTermination(5, TimeUnit.SECONDS)) {
         events.shutdownNow();

@@ -17,6 +17,10 @@ public interface FleetListener {
   default void silent(String agentId) {
   }
 
+  /** A stale agent is heard from again. */
+  default void heardAgain(String agentId) {
+  }
+
   void job(HostJob job);
 
   /** A host's report of a flag change, after its flags are in the store. */
@@ -46,6 +50,12 @@ public interface FleetListener {
       public void silent(String agentId) {
         first.silent(agentId);
         second.silent(agentId);
+      }
+
+      @Override
+      public void heardAgain(String agentId) {
+        first.heardAgain(agentId);
+        second.heardAgain(agentId);
       }
 
       @Override

@@ -19,13 +19,16 @@ import java.util.UUID;
  * (with the configuration it ran with) or a SetFlags that puts its flags back. A revert's command
  * carries the deployment id with {@link #REVERT} appended, so its reports are told apart.
  */
-final class HostCommands {
+public final class HostCommands {
   static final String REVERT = ":revert";
   /** A host's own rollback within a release's bake time reports under its deployment's id with this appended. */
   static final String BAKE = ":bake";
 
-  /** The fleet's connections, as the engine sees them. */
-  interface Hosts {
+  /**
+   * The fleet's connections, as the engine sees them: this controller's own agents, or, among
+   * several nodes on one database, every node's (commands then go through the database).
+   */
+  public interface Hosts {
     boolean connected(String agentId);
 
     /** Connected, but not heard from for longer than its heartbeats allow. */

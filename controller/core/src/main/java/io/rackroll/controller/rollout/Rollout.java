@@ -182,6 +182,19 @@ final class Rollout {
     advance();
   }
 
+  /**
+   * Another node led until now: every host that is connected hears again what it was sent last, as
+   * if it had just reconnected (those that are not will be told when they do).
+   */
+  void takenOver() {
+    for (String agentId : List.copyOf(hosts.keySet())) {
+      if (ctx.commands.connected(agentId)) {
+        connected(agentId);
+      }
+    }
+    advance();
+  }
+
   void disconnected(String agentId) {
     Deployment.Host h = hosts.get(agentId);
     if (inGate(h)) {

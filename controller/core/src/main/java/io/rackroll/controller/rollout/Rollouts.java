@@ -88,16 +88,30 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   private final Map<String, Download> downloads = new ConcurrentHashMap<>();
   /** Who follows which deployment (see {@link #watch}). */
   private final Map<String, Set<Runnable>> watchers = new ConcurrentHashMap<>();
+  /** Null while this engine leads; else why it does not (several nodes: another leads). Written on {@link #loop}. */
+  private volatile String following;
+  /** Told when a write was fenced (see {@link #onFenced}). */
+  private volatile Runnable fenced = () -> { };
   /** Who follows every deployment (see {@link #watchAll}). */
   private final List<java.util.function.Consumer<String>> watchingAll = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /** A single controller's engine: its own registry's agents, leading from {@link #start()}. */
   public Rollouts(Store store, AgentRegistry registry, Clock clock, Duration reconnectGrace,
       EnvironmentService environments) {
-    this.store = store;
-    this.registry = registry;
-    this.clock = clock;
-    this.bursts = new EventBursts("rollout event", loop, store.commits(), this::reload);
-    HostCommands commands = new HostCommands(new HostCommands.Hosts() {
+    this(store, registry, localHosts(store, registry), clock, reconnectGrace, environments);
+  }
+
+  /**
+   * One engine of several controller nodes on one database: {@code hosts} is every node's agents;
+   * it follows from {@link #startFollowing} until told to {@link #lead}.
+   */
+  public Rollouts(Store store, HostCommands.Hosts hosts, Clock clock, Duration reconnectGrace,
+      EnvironmentService environments) {
+    this(store, null, hosts, clock, reconnectGrace, environments);
+  }
+
+  private static HostCommands.Hosts localHosts(Store store, AgentRegistry registry) {
+    return new HostCommands.Hosts() {
       @Override
       public boolean connected(String agentId) {
         return registry.live(agentId).isPresent();
@@ -119,7 +133,16 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         store.commits().afterCommit(() -> registry.send(agentId, command));
         return true;
       }
-    }, environments);
+    };
+  }
+
+  private Rollouts(Store store, AgentRegistry registry, HostCommands.Hosts hosts, Clock clock,
+      Duration reconnectGrace, EnvironmentService environments) {
+    this.store = store;
+    this.registry = registry;
+    this.clock = clock;
+    this.bursts = new EventBursts("rollout event", loop, store.commits(), this::reload);
+    HostCommands commands = new HostCommands(hosts, environments);
     ChangeWindows windows = new ChangeWindows(environments, clock);
     this.context = new RolloutContext(store, commands, windows, clock, reconnectGrace);
     context.wakeUpWith((id, delay) -> loop.schedule(() -> {
@@ -206,7 +229,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
   }
 
   /** Why a request cannot go ahead; the message is for the operator. */
-  public static final class Refused extends RuntimeException {
+  public static class Refused extends RuntimeException {
     public Refused(String message) {
       super(message);
     }
@@ -229,7 +252,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     }
   }
 
-  /** Loads unfinished deployments and starts the tick. */
+  /** A single controller's engine: listens to its registry, loads unfinished deployments and starts the tick. */
   public void start() {
     registry.listen(this);
     call(() -> {
@@ -237,19 +260,98 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       resume();
       return null;
     });
+    startTicking();
+  }
+
+  /**
+   * One of several nodes' engines: runs nothing and refuses admin actions with {@code why} until
+   * it is told to {@link #lead}.
+   */
+  public void startFollowing(String why) {
+    following = why;
+    startTicking();
+  }
+
+  private void startTicking() {
     loop.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * This node leads now (its writes are fenced with the lease's epoch): loads every deployment
+   * that has not ended and goes on, as a restarted controller does; the hosts of each that are
+   * connected hear again what they were sent last, since no reconnect will make them ask.
+   */
+  public void lead() {
+    call(() -> {
+      following = null;
+      context.started();
+      active.clear();
+      ended.clear();
+      resume();
+      return null;
+    });
+    post(() -> {
+      for (Rollout r : List.copyOf(active.values())) {
+        settle(r, Rollout::takenOver);
+      }
+    });
+  }
+
+  /** This node no longer leads: it drops every deployment (the next leader has them) and refuses admin actions with {@code why}. */
+  public void follow(String why) {
+    call(() -> {
+      stopLeading(why);
+      return null;
+    });
+  }
+
+  /** Whether this engine runs deployments now. */
+  public boolean leading() {
+    return following == null;
+  }
+
+  /** Called when a write was fenced: the node lost its lease before it knew. */
+  public void onFenced(Runnable lost) {
+    this.fenced = lost;
+  }
+
+  private void stopLeading(String why) {
+    following = why;
+    List<String> ids = List.copyOf(active.keySet());
+    active.clear();
+    ended.clear();
+    downloads.clear();
+    ids.forEach(this::changed); // whoever follows one reads it again
+  }
+
+  /** An admin action on a node that does not lead: the message says which node does. */
+  public static final class NotLeading extends Refused {
+    public NotLeading(String message) {
+      super(message);
+    }
+  }
+
+  private void mustLead() {
+    String why = following;
+    if (why != null) {
+      throw new NotLeading(why);
+    }
   }
 
   // ---- admin actions: run on the loop, answered synchronously ----
 
   /** The plan a request would run, changing nothing. */
   public Plan plan(Request request) {
-    return call(() -> planning.prepare(request, false, active.values()).plan());
+    return call(() -> {
+      mustLead();
+      return planning.prepare(request, false, active.values()).plan();
+    });
   }
 
   /** Plans, records and starts a deployment. */
   public Deployment start(Request request, String admin) {
     return call(() -> {
+      mustLead();
       Planning.Prepared p = planning.prepare(request, true, active.values());
       Instant now = clock.instant();
       String id = Ids.random("d-", 10);
@@ -289,6 +391,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
    */
   public Deployment control(String id, String action, boolean rollback, String reason, String admin) {
     return call(() -> {
+      mustLead();
       Rollout r = active.get(id);
       if (r == null) {
         Deployment d = store.deployments().deployment(id).orElseThrow(() -> new Refused("no deployment " + id
@@ -306,6 +409,7 @@ public final class Rollouts implements FleetListener, AutoCloseable {
    */
   public <T> T outsideDeployments(String agentId, Supplier<T> work) {
     return call(() -> {
+      mustLead();
       for (Rollout r : active.values()) {
         if (r.has(agentId)) {
           throw new Refused("agent " + agentId + " is in running deployment " + r.d.id() + " of " + r.release()
@@ -339,6 +443,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       return;
     }
     post(() -> {
+      if (!leading()) {
+        return;
+      }
       Rollout r = rolloutOf(HostCommands.deploymentOf(j.deploymentId()));
       if (r == null || !r.has(j.agentId())) {
         return; // a report about a deployment the controller does not know, or a host not in it
@@ -364,6 +471,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
       return;
     }
     post(() -> {
+      if (!leading()) {
+        return;
+      }
       Rollout r = rolloutOf(HostCommands.deploymentOf(f.deploymentId()));
       if (r != null && r.has(f.agentId()) && r.kind.changesFlags()) {
         settle(r, x -> x.reported(f.agentId(), HostCommands.isRevert(f.deploymentId()), f.phase(), f.failureKind(),
@@ -488,6 +598,15 @@ public final class Rollouts implements FleetListener, AutoCloseable {
    * controller does, and goes on from there.
    */
   private void reload(RuntimeException why) {
+    if (why instanceof io.rackroll.controller.store.LeaseStore.Fenced) {
+      log.warn("this node no longer leads: {}", why.getMessage());
+      stopLeading(why.getMessage());
+      fenced.run();
+      return;
+    }
+    if (!leading()) {
+      return;
+    }
     log.warn("reloading running deployments from the store after a failed write: {}", why.getMessage());
     active.clear();
     ended.clear();

@@ -23,8 +23,34 @@ import java.time.Duration;
  */
 public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcurrentHandshakes, int maxHandshakesPerAddress,
     Duration agentCertificateLifetime, long maxArtifactSize, int maxConcurrentTransfers, long transferRateLimit,
-    HostPort metrics, Database database, UnpackLimits unpackLimits, HostPort web) {
+    HostPort metrics, Database database, UnpackLimits unpackLimits, HostPort web, NodeSettings node) {
   public static final String FILE = "controller.yaml";
+
+  /**
+   * This controller as one node of several on one PostgreSQL database.
+   *
+   * @param name the node's name among them; empty: this machine's host name
+   * @param advertise where agents and admins reach this node; null: the listen address (with this
+   *     machine's host name when it listens on every address), with the port it bound
+   */
+  public record NodeSettings(String name, HostPort advertise) {
+    public static final NodeSettings DEFAULT = new NodeSettings("", null);
+
+    public NodeSettings {
+      if (!name.isEmpty() && !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+        throw new IllegalArgumentException("node: \"" + (name.length() > 64 ? name.substring(0, 64) + "..." : name)
+            + "\" (expected: up to 63 letters, digits, '.', '_' or '-', starting with a letter or digit)");
+      }
+    }
+  }
+
+  /** Settings of a controller that is one node of none (the embedded store) or of itself alone. */
+  public ControllerConfig(HostPort listen, LinkSettings link, int maxConcurrentHandshakes, int maxHandshakesPerAddress,
+      Duration agentCertificateLifetime, long maxArtifactSize, int maxConcurrentTransfers, long transferRateLimit,
+      HostPort metrics, Database database, UnpackLimits unpackLimits, HostPort web) {
+    this(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web, NodeSettings.DEFAULT);
+  }
 
   public ControllerConfig {
     if (maxConcurrentTransfers < 1) {
@@ -102,6 +128,13 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
       database: embedded
       databaseUser: ""
       databasePasswordFile: ""
+
+      # With PostgreSQL, several controllers may share the database as nodes: each serves agents,
+      # enrollment, downloads and the admin API, and one of them at a time runs rollouts. A node's
+      # name (empty: this machine's host name) and the HOST:PORT agents and admins reach it at
+      # (empty: the listen address, with the host name when it listens on every address).
+      node: ""
+      advertise: ""
       """;
 
   public static ControllerConfig defaults() {
@@ -128,7 +161,7 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
           + e.getPropertyName() + "\" (expected one of: listen, heartbeatInterval, staleAfter, maxConcurrentHellos,"
           + " maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize, maxUnpackedSize,"
           + " maxUnpackedEntries, maxCompressionRatio, maxConcurrentTransfers,"
-          + " transferRateLimit, metrics, web, database, databaseUser, databasePasswordFile)", e);
+          + " transferRateLimit, metrics, web, database, databaseUser, databasePasswordFile, node, advertise)", e);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(file + " line " + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
           + ": " + e.getOriginalMessage(), e);
@@ -138,49 +171,61 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
 
   public ControllerConfig withListen(HostPort listen) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web, node);
   }
 
   public ControllerConfig withHandshakesPerAddress(int n) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, n, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web, node);
   }
 
   public ControllerConfig withMaxConcurrentHandshakes(int n) {
     return new ControllerConfig(listen, link, n, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web, node);
   }
 
   public ControllerConfig withMaxArtifactSize(long bytes) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, bytes,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web, node);
   }
 
   public ControllerConfig withUnpackLimits(UnpackLimits limits) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, limits, web);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, limits, web, node);
   }
 
   public ControllerConfig withTransfers(int concurrent, long bytesPerSecond) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        concurrent, bytesPerSecond, metrics, database, unpackLimits, web);
+        concurrent, bytesPerSecond, metrics, database, unpackLimits, web, node);
   }
 
   /** Where metrics are served; null for none. */
   public ControllerConfig withMetrics(HostPort metrics) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web, node);
   }
 
   /** Where the web console is served; null for none. */
   public ControllerConfig withWeb(HostPort web) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web, node);
+  }
+
+  /** This controller as a node of several on one database. */
+  public ControllerConfig withNode(NodeSettings node) {
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web, node);
+  }
+
+  /** With another store. */
+  public ControllerConfig withDatabase(Database database) {
+    return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web, node);
   }
 
   public ControllerConfig withLink(LinkSettings link) {
     return new ControllerConfig(listen, link, maxConcurrentHandshakes, maxHandshakesPerAddress, agentCertificateLifetime, maxArtifactSize,
-        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web);
+        maxConcurrentTransfers, transferRateLimit, metrics, database, unpackLimits, web, node);
   }
 
   private static long rate(String text) {
@@ -242,6 +287,8 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     @JsonProperty public String database = Database.EMBEDDED;
     @JsonProperty public String databaseUser = "";
     @JsonProperty public String databasePasswordFile = "";
+    @JsonProperty public String node = "";
+    @JsonProperty public String advertise = "";
 
     ControllerConfig toConfig(Path file) {
       try {
@@ -258,7 +305,8 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
             "off".equals(metrics) ? null : HostPort.parse("metrics", metrics),
             Database.of(database, databaseUser, databasePasswordFile),
             unpackLimits(maxUnpackedSize, maxUnpackedEntries, maxCompressionRatio),
-            "off".equals(web) ? null : HostPort.parse("web", web));
+            "off".equals(web) ? null : HostPort.parse("web", web),
+            new NodeSettings(node.strip(), advertise.isBlank() ? null : HostPort.parse("advertise", advertise)));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
       }

@@ -9,7 +9,9 @@ import io.rackroll.controller.auth.Admins;
 import io.rackroll.controller.auth.CallerInterceptor;
 import io.rackroll.controller.auth.RequestNames;
 import io.rackroll.controller.auth.Revocations;
+import io.rackroll.controller.cluster.ClusterNode;
 import io.rackroll.controller.rollout.Rollouts;
+import java.time.Duration;
 import io.rackroll.controller.enroll.EnrollmentService;
 import io.rackroll.controller.enroll.Tokens;
 import io.rackroll.controller.env.EnvironmentService;
@@ -79,6 +81,8 @@ public final class ControllerServer implements AutoCloseable {
   private Store store;
   private AgentRegistry registry;
   private Rollouts rollouts;
+  /** This controller as one node of several on one database; null for a single controller. */
+  private ClusterNode node;
   private ControllerMetrics metrics;
   private io.rackroll.controller.web.WebConsole console;
   private final Instant startedAt;
@@ -138,17 +142,28 @@ public final class ControllerServer implements AutoCloseable {
     ControllerPki pki = ControllerPki.load(dataDir, clock);
     lockDataDir();
     store = openStore.apply(dataDir);
+    boolean clustered = store.cluster().isPresent();
+    String nodeName = clustered ? nodeName(config.node()) : "";
     Tokens tokens = new Tokens(store.enrollment(), clock, pki.caFingerprint());
-    registry = new AgentRegistry(store.agents(), store.commits(), clock, config.link(), version(),
-        io.rackroll.trust.Pem.encode(pki.trusted().toArray(java.security.cert.X509Certificate[]::new)));
-    registry.restore();
+    registry = new AgentRegistry(store.agents(), clustered ? ClusterNode.eventsFirst(store) : store.commits(), clock,
+        config.link(), version(),
+        io.rackroll.trust.Pem.encode(pki.trusted().toArray(java.security.cert.X509Certificate[]::new)), nodeName);
+    if (!clustered) {
+      registry.restore(); // among several nodes, ClusterNode does it for this node's agents alone
+    }
     registry.keyStatements(store.releases().keyStatements().stream()
         .map(io.rackroll.controller.store.ReleaseStore.KeyStatementRecord::text).toList());
     // Unfinished deployments are loaded before any agent can connect and report.
     EnvironmentService environments = EnvironmentService.load(store.environments(), store.agents(), store.audit(), clock,
         SecretBox.open(dataDir));
-    rollouts = new Rollouts(store, registry, clock, config.link().heartbeatInterval().multipliedBy(3), environments);
-    rollouts.start();
+    Duration reconnectGrace = config.link().heartbeatInterval().multipliedBy(3);
+    ClusterNode.HostsView everyNode = clustered ? ClusterNode.hosts(store.cluster().get()) : null;
+    if (clustered) {
+      rollouts = new Rollouts(store, everyNode.hosts(), clock, reconnectGrace, environments);
+    } else {
+      rollouts = new Rollouts(store, registry, clock, reconnectGrace, environments);
+      rollouts.start();
+    }
     metrics = new ControllerMetrics(store.agents(), store.deployments(), registry, version(),
         java.util.Map.of("ca", pki.ca().certificate(), "server", pki.serverChain().get(0)), clock);
     Revocations revocations = Revocations.load(store.enrollment(), clock.instant(), dataDir);
@@ -190,6 +205,10 @@ public final class ControllerServer implements AutoCloseable {
         rollouts, new StatusReports(store, registry, clock, version(), startedAt, () -> metrics.address(),
             config.agentCertificateLifetime()), environments, clock, consoleAccess);
 
+    if (clustered) {
+      node = new ClusterNode(nodeName, version(), store, registry, rollouts, everyNode, clock);
+      node.start(); // before any agent can connect
+    }
     HostPort listen = config.listen();
     HandshakeGate gate = new HandshakeGate(config.maxConcurrentHandshakes(), config.maxHandshakesPerAddress());
     boss = HandshakeGate.eventLoops(1, named("grpc-boss"));
@@ -236,6 +255,9 @@ public final class ControllerServer implements AutoCloseable {
     if (config.web() != null) {
       startConsole(webSessions, admins, admin, callers, pki, consoleAccess);
     }
+    if (node != null) {
+      node.serving(advertised(config.node(), listen, port()).toString());
+    }
     registry.start();
     java.nio.file.Files.deleteIfExists(dataDir.resolve(METRICS_ADDRESS_FILE));
     metrics.start(config.metrics());
@@ -270,6 +292,40 @@ public final class ControllerServer implements AutoCloseable {
       @Override public void health(String agentId, String app, boolean healthy, String line) { c.agentChanged(agentId); }
       @Override public void downloaded(String agentId, String deploymentId, long bytes, long size) { }
     });
+  }
+
+  /** This node's name among several: the configured one, else this machine's host name. */
+  static String nodeName(ControllerConfig.NodeSettings node) {
+    if (!node.name().isEmpty()) {
+      return node.name();
+    }
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      host = "";
+    }
+    String name = host.replaceAll("[^A-Za-z0-9._-]", "-").replaceAll("^[._-]+", "");
+    return name.isEmpty() ? "controller" : name.substring(0, Math.min(63, name.length()));
+  }
+
+  /**
+   * Where agents and admins reach this node: as configured, else the listen address with the port
+   * it bound (this machine's host name when it listens on every address).
+   */
+  static HostPort advertised(ControllerConfig.NodeSettings node, HostPort listen, int port) {
+    if (node.advertise() != null) {
+      return node.advertise();
+    }
+    String host = listen.host();
+    if (host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+      try {
+        host = java.net.InetAddress.getLocalHost().getCanonicalHostName();
+      } catch (IOException e) {
+        host = "localhost";
+      }
+    }
+    return new HostPort(host, port);
   }
 
   /** Records the fingerprint of a certificate issued before they were kept, now verified in full. */
@@ -329,6 +385,11 @@ public final class ControllerServer implements AutoCloseable {
     };
   }
 
+  /** Whether this controller runs rollouts: always when alone, while it holds the lease among several nodes. */
+  public boolean leading() {
+    return node == null || node.leading();
+  }
+
   public int port() {
     return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
   }
@@ -353,6 +414,9 @@ public final class ControllerServer implements AutoCloseable {
     }
     if (registry != null) {
       registry.close();
+    }
+    if (node != null) {
+      node.close();
     }
     try {
       if (server != null && !server.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -13,12 +13,28 @@ import java.util.Optional;
  */
 public interface AgentStore {
   /** The agent's stream is open: records version, facts and the time. */
-  void connected(String agentId, String agentVersion, Facts facts, Instant at);
+  default void connected(String agentId, String agentVersion, Facts facts, Instant at) {
+    connected(agentId, agentVersion, facts, at, "");
+  }
+
+  /**
+   * The agent's stream is open to controller node {@code node} ({@code ""} for a single
+   * controller): records version, facts, the time and the node.
+   */
+  void connected(String agentId, String agentVersion, Facts facts, Instant at, String node);
 
   void factsChanged(String agentId, Facts facts);
 
   /** Moves an agent to {@code state} (from a stream closing or the stale sweep); a revoked agent stays revoked. */
-  void stateChanged(String agentId, ConnectionState state, Instant at);
+  default void stateChanged(String agentId, ConnectionState state, Instant at) {
+    stateChanged(agentId, state, at, "");
+  }
+
+  /**
+   * {@link #stateChanged(String, ConnectionState, Instant)} as node {@code node} saw it: nothing
+   * changes when the agent's stream is open to another node by now.
+   */
+  void stateChanged(String agentId, ConnectionState state, Instant at, String node);
 
   /** Batched heartbeat bookkeeping: the latest time each agent was heard from. */
   void lastSeen(Map<String, Instant> lastSeen);
@@ -27,7 +43,15 @@ public interface AgentStore {
    * Marks every agent that was connected or stale as disconnected: after a controller restart no
    * stream survives. Returns how many changed.
    */
-  int disconnectAll(Instant at);
+  default int disconnectAll(Instant at) {
+    return disconnectAll(at, "").size();
+  }
+
+  /**
+   * Marks every agent whose stream was open to controller node {@code node} as disconnected (the
+   * node restarted, or stopped being heard from); returns their ids.
+   */
+  List<String> disconnectAll(Instant at, String node);
 
   List<StoredAgent> all();
 

@@ -31,6 +31,11 @@ final class Jdbc implements Commits {
     this.dataSource = dataSource;
   }
 
+  /** A connection of the pool for the caller to keep (and close): the cluster's listener. */
+  Connection connection() throws SQLException {
+    return dataSource.getConnection();
+  }
+
   interface Work<T> {
     T run(Connection c) throws SQLException;
   }

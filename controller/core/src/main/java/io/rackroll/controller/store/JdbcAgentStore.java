@@ -24,12 +24,12 @@ final class JdbcAgentStore implements AgentStore {
   }
 
   @Override
-  public void connected(String agentId, String agentVersion, Facts facts, Instant at) {
+  public void connected(String agentId, String agentVersion, Facts facts, Instant at, String node) {
     db.update("record hello of " + agentId,
         "UPDATE agents SET agent_version = ?, facts = ?, hostname = ?, system_serial = ?, state = ?,"
-            + " state_since = ?, last_seen = ? WHERE id = ? AND revoked_at IS NULL",
+            + " state_since = ?, last_seen = ?, node = ? WHERE id = ? AND revoked_at IS NULL",
         agentVersion, facts.toByteArray(), facts.getHostname(), facts.getSystem().getSerial(),
-        ConnectionState.CONNECTED.label(), at.toEpochMilli(), at.toEpochMilli(), agentId);
+        ConnectionState.CONNECTED.label(), at.toEpochMilli(), at.toEpochMilli(), node, agentId);
   }
 
   @Override
@@ -40,10 +40,10 @@ final class JdbcAgentStore implements AgentStore {
   }
 
   @Override
-  public void stateChanged(String agentId, ConnectionState state, Instant at) {
+  public void stateChanged(String agentId, ConnectionState state, Instant at, String node) {
     db.update("record " + state.label() + " of " + agentId,
-        "UPDATE agents SET state = ?, state_since = ? WHERE id = ? AND revoked_at IS NULL", state.label(),
-        at.toEpochMilli(), agentId);
+        "UPDATE agents SET state = ?, state_since = ? WHERE id = ? AND node = ? AND revoked_at IS NULL", state.label(),
+        at.toEpochMilli(), agentId, node);
   }
 
   @Override
@@ -67,16 +67,29 @@ final class JdbcAgentStore implements AgentStore {
   }
 
   @Override
-  public int disconnectAll(Instant at) {
+  public List<String> disconnectAll(Instant at, String node) {
     return db.inTransaction("mark agents disconnected", c -> {
+      List<String> ids = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT id FROM agents WHERE node = ? AND state IN (?, ?)")) {
+        ps.setString(1, node);
+        ps.setString(2, ConnectionState.CONNECTED.label());
+        ps.setString(3, ConnectionState.STALE.label());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            ids.add(rs.getString(1));
+          }
+        }
+      }
       try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE agents SET state = ?, state_since = ? WHERE state IN (?, ?)")) {
+          "UPDATE agents SET state = ?, state_since = ? WHERE node = ? AND state IN (?, ?)")) {
         ps.setString(1, ConnectionState.DISCONNECTED.label());
         ps.setLong(2, at.toEpochMilli());
-        ps.setString(3, ConnectionState.CONNECTED.label());
-        ps.setString(4, ConnectionState.STALE.label());
-        return ps.executeUpdate();
+        ps.setString(3, node);
+        ps.setString(4, ConnectionState.CONNECTED.label());
+        ps.setString(5, ConnectionState.STALE.label());
+        ps.executeUpdate();
       }
+      return ids;
     });
   }
 

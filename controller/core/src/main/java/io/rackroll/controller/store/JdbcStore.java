@@ -129,7 +129,7 @@ public final class JdbcStore {
     if (!password.isEmpty()) {
       config.setPassword(password);
     }
-    config.setMaximumPoolSize(8);
+    config.setMaximumPoolSize(10); // one of them listens for the other nodes
     config.setConnectionTimeout(10_000);
     HikariDataSource ds;
     try {
@@ -142,57 +142,15 @@ public final class JdbcStore {
       throw new StoreException("cannot connect to the database " + shown + ": " + root.getMessage()
           + "; check database, databaseUser and databasePasswordFile in the controller's configuration", e);
     }
-    Connection lock;
     try {
-      lock = oneControllerPer(ds, shown);
       migrate(ds, PORTABLE);
     } catch (RuntimeException e) {
       ds.close();
       throw e;
     }
-    return over(ds, () -> {
-      try (ds; lock) {
-        // closed in reverse order: the lock's session first, then the pool
-      }
-    }, true);
+    // Several controller nodes may share it: the lease decides which one leads (see ClusterNode).
+    return over(ds, ds, true);
   }
-
-  /** The advisory lock a controller's session holds on its database: "rackroll" in ASCII. */
-  private static final long CONTROLLER_LOCK = 0x7261636b726f6c6cL;
-
-  /**
-   * Takes the database for this controller alone, as {@code controller.lock} does a data
-   * directory: two controllers would both run the same rollouts. The lock belongs to the returned
-   * connection's session, held open for the store's life; PostgreSQL lets go of it when the session
-   * ends, a SIGKILL of the controller included. A controller restarted at once may find its old
-   * session not yet gone, so the lock is tried for a few seconds before refusing.
-   */
-  private static Connection oneControllerPer(DataSource ds, String shown) {
-    try {
-      Connection c = ds.getConnection();
-      long giveUp = System.nanoTime() + LOCK_PATIENCE.toNanos();
-      try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
-        ps.setLong(1, CONTROLLER_LOCK);
-        do {
-          try (ResultSet rs = ps.executeQuery()) {
-            if (rs.next() && rs.getBoolean(1)) {
-              return c;
-            }
-          }
-          Thread.sleep(200); // polling the lock: PostgreSQL has no wait-with-timeout for advisory locks
-        } while (System.nanoTime() < giveUp);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      c.close();
-      throw new StoreException("another controller is using the database " + shown + "; run one controller per"
-          + " database (stop the other, or give this one a database of its own)", null);
-    } catch (SQLException e) {
-      throw new StoreException("cannot lock the database " + shown + " for this controller: " + e.getMessage(), e);
-    }
-  }
-
-  private static final java.time.Duration LOCK_PATIENCE = java.time.Duration.ofSeconds(5);
 
   static void migrate(DataSource ds, String location) {
     try {
@@ -208,6 +166,6 @@ public final class JdbcStore {
     Jdbc db = new Jdbc(dataSource);
     return new Store(new JdbcEnrollmentStore(db), new JdbcAgentStore(db), new JdbcReleaseStore(db),
         new JdbcDeploymentStore(db), new JdbcEnvironmentStore(db), new JdbcAuditStore(db), owned, db,
-        postgres ? new JdbcLeaseStore(db) : null);
+        postgres ? new JdbcLeaseStore(db) : null, postgres ? new JdbcClusterStore(db) : null);
   }
 }

@@ -22,6 +22,8 @@ public final class Store implements AutoCloseable {
   private final Commits commits;
   /** Null for a store one controller has to itself (the embedded one). */
   private final LeaseStore lease;
+  /** Null for a store one controller has to itself (the embedded one). */
+  private final ClusterStore cluster;
 
   /** @param owned what closing the store closes (the connection pool), or null when the caller owns it */
   public Store(EnrollmentStore enrollment, AgentStore agents, ReleaseStore releases, DeploymentStore deployments,
@@ -32,13 +34,18 @@ public final class Store implements AutoCloseable {
   /** @param commits how a thread groups its writes into one transaction ({@link Commits#NONE}: never) */
   public Store(EnrollmentStore enrollment, AgentStore agents, ReleaseStore releases, DeploymentStore deployments,
       EnvironmentStore environments, AuditStore audit, AutoCloseable owned, Commits commits) {
-    this(enrollment, agents, releases, deployments, environments, audit, owned, commits, null);
+    this(enrollment, agents, releases, deployments, environments, audit, owned, commits, null, null);
   }
 
-  /** @param lease the lease of several controller nodes on this database, or null where there is one */
+  /**
+   * @param lease the lease of several controller nodes on this database, or null where there is one
+   * @param cluster what those nodes tell each other, or null where there is one
+   */
   Store(EnrollmentStore enrollment, AgentStore agents, ReleaseStore releases, DeploymentStore deployments,
-      EnvironmentStore environments, AuditStore audit, AutoCloseable owned, Commits commits, LeaseStore lease) {
+      EnvironmentStore environments, AuditStore audit, AutoCloseable owned, Commits commits, LeaseStore lease,
+      ClusterStore cluster) {
     this.lease = lease;
+    this.cluster = cluster;
     this.commits = commits;
     this.enrollment = enrollment;
     this.agents = agents;
@@ -82,14 +89,19 @@ public final class Store implements AutoCloseable {
     return java.util.Optional.ofNullable(lease);
   }
 
+  /** What the controller nodes on this database tell each other (PostgreSQL); empty for the embedded store. */
+  public java.util.Optional<ClusterStore> cluster() {
+    return java.util.Optional.ofNullable(cluster);
+  }
+
   /** The same store with other commits: how a test makes a burst's commit fail. */
   public Store withCommits(Commits replacement) {
-    return new Store(enrollment, agents, releases, deployments, environments, audit, owned, replacement, lease);
+    return new Store(enrollment, agents, releases, deployments, environments, audit, owned, replacement, lease, cluster);
   }
 
   /** The same store with another agents part: how a test puts a gate in front of one lookup. */
   public Store withAgents(AgentStore replacement) {
-    return new Store(enrollment, replacement, releases, deployments, environments, audit, owned, commits, lease);
+    return new Store(enrollment, replacement, releases, deployments, environments, audit, owned, commits, lease, cluster);
   }
 
   @Override

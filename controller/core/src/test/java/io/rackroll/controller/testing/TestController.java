@@ -76,6 +76,36 @@ public final class TestController implements Wire, AutoCloseable {
     return start(data, c -> c, JdbcStore::embedded, EnrollmentService.RANDOM_IDS);
   }
 
+  /**
+   * Another controller node beside {@code first}, on the store {@code openStore} opens (the same
+   * database): it is given {@code first}'s CA and keys, as a node that joined has them.
+   */
+  public static TestController startNode(Path data, TestController first, UnaryOperator<ControllerConfig> settings,
+      Function<Path, Store> openStore) throws Exception {
+    java.nio.file.Files.createDirectories(data);
+    try (var files = java.nio.file.Files.walk(ControllerPki.dir(first.data))) {
+      for (Path from : files.toList()) {
+        Path to = ControllerPki.dir(data).resolve(ControllerPki.dir(first.data).relativize(from).toString());
+        if (java.nio.file.Files.isDirectory(from)) {
+          java.nio.file.Files.createDirectories(to);
+        } else {
+          java.nio.file.Files.copy(from, to);
+        }
+      }
+    }
+    MutableClock clock = MutableClock.startingNow();
+    ControllerPki pki = ControllerPki.load(data, clock);
+    ControllerConfig config = settings.apply(ControllerConfig.defaults().withListen(new HostPort("127.0.0.1", 0))
+        .withMetrics(null).withLink(new LinkSettings(Duration.ofMillis(200), Duration.ofSeconds(2), 256)));
+    return new TestController(data, clock, pki, started(data, config, clock, openStore, requested -> requested), config,
+        openStore, requested -> requested);
+  }
+
+  /** Whether this controller runs rollouts (always, for one alone; the lease's holder among several). */
+  public boolean leading() {
+    return server.leading();
+  }
+
   private static TestController start(Path data, UnaryOperator<ControllerConfig> settings,
       Function<Path, Store> openStore, UnaryOperator<String> newAgentIds) throws Exception {
     MutableClock clock = MutableClock.startingNow();

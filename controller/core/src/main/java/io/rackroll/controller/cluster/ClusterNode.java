@@ -1,0 +1,447 @@
+package io.rackroll.controller.cluster;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.rackroll.controller.fleet.AgentRegistry;
+import io.rackroll.controller.rollout.Rollouts;
+import io.rackroll.controller.store.AuditEntry;
+import io.rackroll.controller.store.ClusterStore;
+import io.rackroll.controller.store.Commits;
+import io.rackroll.controller.store.LeaseStore;
+import io.rackroll.controller.store.Store;
+import io.rackroll.controller.store.StoreException;
+import io.rackroll.proto.v1.Command;
+import io.rackroll.wire.Threads;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This controller as one node of several on one PostgreSQL database: it says it is alive, takes
+ * or renews the leaders' lease, and while it leads runs the rollout engine on every node's
+ * agents; it sends the agents it holds the commands the leader wrote for them.
+ *
+ * <p>All of it runs on one thread, {@code cluster}, every {@link #BEAT} and whenever a node writes:
+ * a second thread only waits for the database's notifications ({@code LISTEN}) and hands them over.
+ * A lost notification costs at most one beat: every beat also reads what it may have missed.
+ *
+ * <p>Leading: the lease lasts {@link #LEASE} on the database's clock and is renewed every beat.
+ * The node fences the store with the lease's epoch before its engine loads a single deployment, so
+ * no write of the engine, and no command to an agent (a command is a fenced write), can land after
+ * another node took over. A node that cannot renew stops leading before its lease could lapse.
+ */
+public final class ClusterNode implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+  /** How long a lease lasts without renewal, and how long a node is alive without saying so. */
+  public static final Duration LEASE = Duration.ofSeconds(10);
+  /** How often a node says it is alive and renews (or tries to take) the lease. */
+  public static final Duration BEAT = Duration.ofSeconds(2);
+  /** Events the leader has read are kept this long, for whoever investigates. */
+  private static final Duration KEEP_EVENTS = Duration.ofHours(1);
+  private static final int BATCH = 500;
+  /** How long the listener waits for a notification before it looks whether the node stops. */
+  private static final Duration LISTEN_WAIT = Duration.ofMillis(500);
+
+  private final String name;
+  /** Where agents and admins reach this node: known once it listens. */
+  private volatile String address = "";
+  private final String version;
+  private final Store store;
+  private final ClusterStore cluster;
+  private final LeaseStore lease;
+  private final AgentRegistry registry;
+  private final Rollouts rollouts;
+  private final ClusterHosts hosts;
+  private final Clock clock;
+  private final ScheduledExecutorService work = Threads.serial("cluster");
+  private final Thread listening;
+  private volatile boolean closed;
+
+  // Confined to the work thread.
+  /** The lease's epoch while this node leads; 0 while it follows. */
+  private long epoch;
+  private Instant renewed = Instant.EPOCH;
+  /** The last event the leader handed its engine. */
+  private long cursor;
+  private Instant pruned = Instant.EPOCH;
+  private String followingBecause = "";
+
+  /**
+   * @param hosts the view {@code rollouts} was built on (see {@link #hosts(ClusterStore)})
+   */
+  public ClusterNode(String name, String version, Store store, AgentRegistry registry,
+      Rollouts rollouts, HostsView hosts, Clock clock) {
+    this.name = name;
+    this.version = version;
+    this.store = store;
+    this.cluster = store.cluster().orElseThrow();
+    this.lease = store.lease().orElseThrow();
+    this.registry = registry;
+    this.rollouts = rollouts;
+    this.hosts = hosts.hosts;
+    this.clock = clock;
+    this.listening = new Thread(this::listen, "cluster-listen");
+    listening.setDaemon(true);
+  }
+
+  /** The hosts of every node, for the engine of a node (build the engine on {@link HostsView#hosts()}). */
+  public static HostsView hosts(ClusterStore cluster) {
+    return new HostsView(new ClusterHosts(cluster));
+  }
+
+  /** Every node's agents as the leader's engine sees them; opaque outside this package. */
+  public static final class HostsView {
+    private final ClusterHosts hosts;
+
+    private HostsView(ClusterHosts hosts) {
+      this.hosts = hosts;
+    }
+
+    public io.rackroll.controller.rollout.HostCommands.Hosts hosts() {
+      return hosts;
+    }
+  }
+
+  /**
+   * The commits of this node's registry: each burst first takes the events' lock, before any row
+   * (see {@link ClusterStore#orderEvents}).
+   */
+  public static Commits eventsFirst(Store store) {
+    ClusterStore cluster = store.cluster().orElseThrow();
+    Commits commits = store.commits();
+    return new Commits() {
+      @Override
+      public void grouped(Runnable work) {
+        commits.grouped(() -> {
+          cluster.orderEvents();
+          work.run();
+        });
+      }
+
+      @Override
+      public void afterCommit(Runnable action) {
+        commits.afterCommit(action);
+      }
+    };
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /**
+   * Before any agent can connect: the agents a previous run of this node held are marked
+   * disconnected (telling the leader), and its registry's events go to the database from now on.
+   * The engine follows until this node leads.
+   */
+  public void start() {
+    disconnectAgentsOf(name, "this node restarted");
+    registry.listen(NodeEvents.writer(cluster, name));
+    rollouts.onFenced(() -> Threads.post(work, this::beat));
+    rollouts.startFollowing("controller node " + name + " does not lead yet; retry in a few seconds");
+  }
+
+  /** Once it listens: the node is recorded alive at {@code address}, and the beat starts. */
+  public void serving(String address) {
+    this.address = address;
+    cluster.nodeUp(name, address, version);
+    log.info("controller node {} at {} joined; which node leads is decided by the lease in the database", name,
+        address);
+    work.scheduleWithFixedDelay(this::beat, 0, BEAT.toMillis(), TimeUnit.MILLISECONDS);
+    listening.start();
+  }
+
+  /** Runs on {@link #work} every beat: alive, the lease, the addresses, and what a lost notification hid. */
+  private void beat() {
+    if (closed) {
+      return;
+    }
+    try {
+      if (!cluster.nodeSeen(name)) {
+        // The leader gave this node up for dead (it was paused or cut off): its agents are recorded
+        // as disconnected, so they had better find a node again, this one included.
+        log.warn("controller node {} was taken for dead by the others; sending its agents away to reconnect", name);
+        registry.sendAway("controller node " + name + " was taken for dead");
+        cluster.nodeUp(name, address, version);
+      }
+    } catch (StoreException e) {
+      log.warn("controller node {} cannot say it is alive: {}", name, e.getMessage());
+    }
+    holdLease();
+    try {
+      addresses();
+      if (epoch != 0) {
+        buryLapsedNodes();
+        readEvents();
+        if (Duration.between(pruned, clock.instant()).compareTo(Duration.ofMinutes(5)) > 0) {
+          cluster.pruneEvents(KEEP_EVENTS);
+          pruned = clock.instant();
+        }
+      } else {
+        followingBecause(whoLeads());
+      }
+      sendOutbox();
+    } catch (StoreException e) {
+      log.warn("controller node {}: {}", name, e.getMessage());
+    } catch (RuntimeException e) {
+      log.error("controller node {}: beat failed: {}", name, e.getMessage(), e);
+    }
+  }
+
+  /** Takes the lease when it is free, renews it while leading, and stops leading when it cannot. */
+  private void holdLease() {
+    Instant now = clock.instant();
+    try {
+      if (epoch == 0) {
+        OptionalLong taken = lease.acquire(name, LEASE);
+        if (taken.isPresent()) {
+          lead(taken.getAsLong(), now);
+        }
+      } else if (lease.renew(name, epoch, LEASE)) {
+        renewed = now;
+      } else {
+        follow("another node took the lease over");
+      }
+    } catch (StoreException e) {
+      if (epoch != 0 && Duration.between(renewed, now).compareTo(LEASE.minus(BEAT.multipliedBy(2))) >= 0) {
+        // Before the lease can lapse in the database: the next leader may be about to start.
+        follow("cannot renew the lease (" + e.getMessage() + ")");
+      } else {
+        log.warn("controller node {} cannot reach the lease: {}", name, e.getMessage());
+      }
+    }
+  }
+
+  private void lead(long taken, Instant now) {
+    lease.fence(name, taken); // before the engine reads anything it could act on
+    epoch = taken;
+    renewed = now;
+    cursor = cluster.lastEvent();
+    hosts.reset(cluster.holdings());
+    buryLapsedNodes();
+    rollouts.lead();
+    followingBecause = "";
+    store.audit().record(AuditEntry.of(clock.instant(), "controller", "node leads", name,
+        "controller node " + name + " at " + address + " leads (lease epoch " + taken + "); it resumed every"
+            + " running deployment"));
+    log.info("controller node {} leads (lease epoch {})", name, taken);
+  }
+
+  private void follow(String why) {
+    long was = epoch;
+    epoch = 0;
+    hosts.clear();
+    rollouts.follow("controller node " + name + " no longer leads; retry in a few seconds");
+    log.warn("controller node {} stopped leading (epoch {}): {}", name, was, why);
+  }
+
+  /** What admin actions on this node are told while another leads. */
+  private void followingBecause(String why) {
+    if (!why.equals(followingBecause)) {
+      followingBecause = why;
+      rollouts.follow(why);
+    }
+  }
+
+  private String whoLeads() {
+    Optional<LeaseStore.Holder> holder = lease.holder();
+    if (holder.isEmpty() || holder.get().node().equals(name)) {
+      return "no controller node leads right now (a takeover takes up to " + (LEASE.plus(BEAT).toSeconds())
+          + " s); retry in a few seconds";
+    }
+    String leader = holder.get().node();
+    String at = cluster.nodes(LEASE).stream().filter(n -> n.name().equals(leader)).map(ClusterStore.Node::address)
+        .findFirst().orElse("?");
+    return "controller node " + name + " does not run rollouts; node " + leader + " leads: run this against it"
+        + " (--controller " + at + ")";
+  }
+
+  /** Every live node's address, this one first, for agents' welcomes. */
+  private void addresses() {
+    List<String> all = new ArrayList<>(List.of(address));
+    for (ClusterStore.Node n : cluster.nodes(LEASE)) {
+      if (n.alive() && !n.name().equals(name) && !all.contains(n.address())) {
+        all.add(n.address());
+      }
+    }
+    registry.controllerAddresses(all);
+  }
+
+  /**
+   * The leader gives up nodes that have not said they are alive within a lease: their agents are
+   * marked disconnected (the engine hears it as from the node), and the node leaves the list.
+   */
+  private void buryLapsedNodes() {
+    for (String lapsed : cluster.lapsedNodes(LEASE)) {
+      if (lapsed.equals(name)) {
+        continue;
+      }
+      int n = disconnectAgentsOf(lapsed, "node " + lapsed + " stopped answering");
+      cluster.nodeGone(lapsed);
+      store.audit().record(AuditEntry.of(clock.instant(), "controller", "node lost", lapsed,
+          "controller node " + lapsed + " was not heard from for " + LEASE.toSeconds() + " s; its " + n
+              + " agent(s) were marked disconnected until they reconnect to another node"));
+      log.warn("controller node {} was not heard from for {} s; its {} agent(s) are disconnected", lapsed,
+          LEASE.toSeconds(), n);
+    }
+    readEvents();
+  }
+
+  /** Marks the agents node {@code node} held disconnected, each with an event; returns how many. */
+  private int disconnectAgentsOf(String node, String why) {
+    int[] n = {0};
+    store.commits().grouped(() -> {
+      cluster.orderEvents();
+      for (String agentId : store.agents().disconnectAll(clock.instant(), node)) {
+        cluster.event(node, agentId, NodeEvents.DISCONNECTED, new byte[0]);
+        n[0]++;
+      }
+    });
+    if (n[0] > 0) {
+      log.info("{}: marked {} agent(s) it held disconnected until they reconnect", why, n[0]);
+    }
+    return n[0];
+  }
+
+  /** The leader hands its engine every event written since the last it read. */
+  private void readEvents() {
+    if (epoch == 0) {
+      return;
+    }
+    List<ClusterStore.Event> batch;
+    do {
+      batch = cluster.eventsAfter(cursor, BATCH);
+      for (ClusterStore.Event e : batch) {
+        cursor = e.seq();
+        if (hosts.apply(e) && !NodeEvents.replay(e, rollouts)) {
+          log.warn("event {} of node {} ({}) cannot be read by this version; skipped", e.seq(), e.node(), e.kind());
+        }
+      }
+    } while (batch.size() == BATCH);
+  }
+
+  /** Sends the agents this node holds what the leader wrote for them. */
+  private void sendOutbox() {
+    List<ClusterStore.Outgoing> batch;
+    do {
+      batch = cluster.take(name, BATCH);
+      for (ClusterStore.Outgoing o : batch) {
+        try {
+          if (!registry.send(o.agentId(), Command.parseFrom(o.command()))) {
+            // It left this node since: the leader hears of its reconnect and sends it again.
+            log.debug("agent {} is no longer connected to node {}; its command waits for its reconnect", o.agentId(),
+                name);
+          }
+        } catch (InvalidProtocolBufferException e) {
+          log.warn("command {} for agent {} cannot be read by this version; dropped", o.seq(), o.agentId());
+        }
+      }
+    } while (batch.size() == BATCH);
+  }
+
+  /** On {@link #listening}: waits for notifications and hands each kind of work to {@link #work} once. */
+  private void listen() {
+    Duration retry = Duration.ofSeconds(1);
+    while (!closed) {
+      try (ClusterStore.Listener listener = cluster.listen()) {
+        retry = Duration.ofSeconds(1);
+        Threads.post(work, this::catchUp); // what was written while nobody listened
+        while (!closed) {
+          boolean events = false;
+          boolean outbox = false;
+          for (ClusterStore.Wake w : listener.await(LISTEN_WAIT)) {
+            events |= w.channel().equals(ClusterStore.EVENTS);
+            outbox |= w.channel().equals(ClusterStore.OUTBOX) && w.payload().equals(name);
+          }
+          if (events) {
+            Threads.post(work, this::readEventsNow);
+          }
+          if (outbox) {
+            Threads.post(work, this::sendOutboxNow);
+          }
+        }
+      } catch (StoreException e) {
+        if (closed) {
+          return;
+        }
+        log.warn("controller node {} cannot listen for the other nodes ({}); retrying in {} s", name, e.getMessage(),
+            retry.toSeconds());
+        try {
+          Thread.sleep(retry.toMillis()); // the database is away: wait before asking again
+        } catch (InterruptedException x) {
+          return;
+        }
+        retry = retry.multipliedBy(2).compareTo(BEAT) > 0 ? BEAT : retry.multipliedBy(2);
+      }
+    }
+  }
+
+  private void catchUp() {
+    readEventsNow();
+    sendOutboxNow();
+  }
+
+  private void readEventsNow() {
+    try {
+      readEvents();
+    } catch (StoreException e) {
+      log.warn("controller node {} cannot read the nodes' events: {}", name, e.getMessage());
+    }
+  }
+
+  private void sendOutboxNow() {
+    try {
+      sendOutbox();
+    } catch (StoreException e) {
+      log.warn("controller node {} cannot read its agents' commands: {}", name, e.getMessage());
+    }
+  }
+
+  /** Whether this node leads now (as it last knew). */
+  public boolean leading() {
+    return rollouts.leading();
+  }
+
+  /**
+   * Stops, after the engine and the registry did (so nothing is written or sent after): lets the
+   * lease go (the next node takes over at its next beat instead of after the lease lapses), marks
+   * its agents disconnected for the leader and leaves the list of nodes.
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    listening.interrupt();
+    work.shutdown();
+    try {
+      work.awaitTermination(5, TimeUnit.SECONDS);
+      // Its connection goes back to the pool before the pool closes: it wakes within a beat.
+      if (listening.isAlive()) {
+        listening.join(LISTEN_WAIT.plusSeconds(1).toMillis());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    work.shutdownNow();
+    try {
+      if (epoch != 0) {
+        lease.release(name, epoch);
+        log.info("controller node {} let the lease go", name);
+      }
+      disconnectAgentsOf(name, "this node stopped");
+      cluster.nodeGone(name);
+    } catch (RuntimeException e) {
+      log.warn("controller node {} cannot leave cleanly ({}); the others take it for dead in {} s", name,
+          e.getMessage(), LEASE.toSeconds());
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package io.rackroll.controller.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.rackroll.controller.server.ControllerConfig;
+import io.rackroll.controller.store.Database;
+import io.rackroll.controller.testing.RawAgent;
+import io.rackroll.controller.testing.TestController;
+import io.rackroll.controller.testing.WireFleet;
+import io.rackroll.proto.v1.AuditRecord;
+import io.rackroll.proto.v1.Deploy;
+import io.rackroll.proto.v1.DeployRequest;
+import io.rackroll.proto.v1.DeploymentHost;
+import io.rackroll.proto.v1.DeploymentRecord;
+import io.rackroll.proto.v1.GetDeploymentRequest;
+import io.rackroll.proto.v1.ListAuditRequest;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Several controller nodes on one real PostgreSQL database, over real sockets and TLS: agents held
+ * by either node, the leader's commands reaching them through the database, their reports
+ * reaching the leader, and a takeover when the leader stops. (A SIGKILLed leader, whose lease
+ * must lapse first, is the end-to-end tests' part.)
+ */
+class ClusterNodesTest {
+  private static final AtomicInteger DATABASES = new AtomicInteger();
+  private static EmbeddedPostgres postgres;
+  @TempDir Path dir;
+  private Database database;
+  private final List<TestController> nodes = new ArrayList<>();
+
+  @BeforeAll
+  static void startPostgres() throws Exception {
+    postgres = EmbeddedPostgres.builder().start();
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    if (postgres != null) {
+      postgres.close();
+    }
+  }
+
+  @BeforeEach
+  void freshDatabase() throws Exception {
+    String name = "cluster_" + DATABASES.incrementAndGet();
+    try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + name);
+    }
+    database = Database.of(postgres.getJdbcUrl("postgres", name), "", "");
+  }
+
+  @AfterEach
+  void stopNodes() {
+    nodes.forEach(TestController::close);
+  }
+
+  /** The first node: makes the CA, and leads once its first beat takes the lease. */
+  private TestController first(String name) throws Exception {
+    TestController node = TestController.start(dir.resolve(name), c -> c.withDatabase(database)
+        .withNode(new ControllerConfig.NodeSettings(name, null)), database::open);
+    nodes.add(node);
+    Path src = java.nio.file.Files.createDirectories(dir.resolve("web"));
+    java.nio.file.Files.writeString(src.resolve("rackroll.yaml"), "name: web\nversion: \"1\"\n");
+    io.rackroll.release.Artifact.pack(src, dir.resolve("web-1.tar.gz"));
+    await(name + " leads").atMost(10, TimeUnit.SECONDS).until(node::leading);
+    return node;
+  }
+
+  /** Another node, with the first's CA and keys. */
+  private TestController another(String name, TestController first) throws Exception {
+    TestController node = TestController.startNode(dir.resolve(name), first, c -> c.withDatabase(database)
+        .withNode(new ControllerConfig.NodeSettings(name, null)), database::open);
+    nodes.add(node);
+    return node;
+  }
+
+  /** Enrolls {@code id} through {@code enrollWith} and opens its stream to {@code holder}. */
+  private static RawAgent.Stream agent(String id, String rack, TestController enrollWith, TestController holder)
+      throws Exception {
+    RawAgent agent = new RawAgent(id);
+    agent.enroll(enrollWith, enrollWith.token(Map.of("rack", rack), 1));
+    RawAgent.Stream s = agent.connect(holder, id, RawAgent.facts("host-" + id, "unknown"));
+    assertThat(s.next().hasWelcome()).isTrue();
+    return s;
+  }
+
+  private DeploymentRecord deploy(TestController through, String selector) throws Exception {
+    if (through.admin().listReleases(io.rackroll.proto.v1.ListReleasesRequest.getDefaultInstance()).getReleasesCount() == 0) {
+      through.push(dir.resolve("web-1.tar.gz"));
+    }
+    return through.admin().deploy(DeployRequest.newBuilder().setName("web").setVersion("1").setSelector(selector)
+        .putOptions("batch", "1").putOptions("canary", "0").putOptions("healthGate", "0s").build());
+  }
+
+  private static DeploymentRecord deployment(TestController through, String id) {
+    return through.admin().getDeployment(GetDeploymentRequest.newBuilder().setId(id).build());
+  }
+
+  @Test
+  void theLeadersCommandsReachAnAgentHeldByAnotherNodeAndItsReportsComeBack() throws Exception {
+    TestController a = first("a");
+    TestController b = another("b", a);
+    RawAgent.Stream onB = agent("h1", "r1", a, b);
+
+    DeploymentRecord d = deploy(a, "rack=r1");
+    Deploy job = WireFleet.command(onB); // written by a, sent by b
+    assertThat(job.getDeploymentId()).isEqualTo(d.getId());
+    WireFleet.report(onB, job, "ACTIVE"); // heard by b, read by a
+
+    await("the deployment completes").atMost(10, TimeUnit.SECONDS)
+        .until(() -> deployment(a, d.getId()).getState().equals("completed"));
+    assertThat(b.leading()).isFalse();
+    // Every node answers reads from the shared database.
+    assertThat(deployment(b, d.getId()).getState()).isEqualTo("completed");
+  }
+
+  @Test
+  void aNodeThatDoesNotLeadRefusesToStartADeploymentAndNamesTheLeader() throws Exception {
+    TestController a = first("a");
+    TestController b = another("b", a);
+    agent("h1", "r1", a, b);
+
+    await("b knows who leads").atMost(10, TimeUnit.SECONDS).untilAsserted(() ->
+        assertThatThrownBy(() -> deploy(b, "rack=r1")).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+          assertThat(e.getStatus().getDescription()).isEqualTo("controller node b does not run rollouts; node a leads:"
+              + " run this against it (--controller " + a.address() + ")");
+        }));
+  }
+
+  @Test
+  void whenTheLeaderStopsAnotherNodeTakesOverAndTheRolloutCompletesEveryHostChangedOnce() throws Exception {
+    TestController a = first("a");
+    TestController b = another("b", a);
+    RawAgent.Stream h1 = agent("h1", "r1", a, b);
+    RawAgent.Stream h2 = agent("h2", "r2", a, b);
+    DeploymentRecord d = deploy(a, "");
+    DeploymentHost firstHost = d.getHostsList().stream().filter(h -> h.getBatch() == 0).findFirst().orElseThrow();
+    RawAgent.Stream first = firstHost.getAgentId().equals("h1") ? h1 : h2;
+    RawAgent.Stream second = first == h1 ? h2 : h1;
+    Deploy job = WireFleet.command(first);
+    WireFleet.report(first, job, "INSTALLING");
+
+    a.stopServer(); // lets the lease go: b takes over at its next beat
+    await("b leads").atMost(10, TimeUnit.SECONDS).until(b::leading);
+
+    // The new leader sends the host in flight its command again (the agent recognises it and
+    // reports the job it runs instead of running it twice); the rollout goes on from the store.
+    Deploy again = WireFleet.command(first);
+    assertThat(again.getDeploymentId()).isEqualTo(job.getDeploymentId());
+    WireFleet.report(first, job, "ACTIVE");
+    Deploy next = WireFleet.command(second);
+    assertThat(next.getDeploymentId()).isEqualTo(d.getId());
+    WireFleet.report(second, next, "ACTIVE");
+
+    await("the deployment completes").atMost(10, TimeUnit.SECONDS)
+        .until(() -> deployment(b, d.getId()).getState().equals("completed"));
+    assertThat(deployment(b, d.getId()).getHostsList()).extracting(DeploymentHost::getPhase)
+        .containsOnly("ACTIVE");
+    assertThat(b.admin().listAudit(ListAuditRequest.getDefaultInstance()).getEntriesList())
+        .extracting(AuditRecord::getAction, AuditRecord::getTarget)
+        .contains(org.assertj.core.groups.Tuple.tuple("node leads", "a"), org.assertj.core.groups.Tuple.tuple("node leads", "b"));
+  }
+}
