@@ -6,10 +6,10 @@ import io.rackroll.agent.identity.Enroller;
 import io.rackroll.agent.identity.ReleaseTrust;
 import io.rackroll.trust.ReleaseKey;
 import io.rackroll.agent.inventory.Inventory;
-import io.grpc.ManagedChannel;
 import io.rackroll.agent.artifact.ArtifactCache;
 import io.rackroll.agent.lifecycle.Lifecycle;
 import io.rackroll.agent.lifecycle.LifecycleService;
+import io.rackroll.agent.link.ControllerChannels;
 import io.rackroll.agent.link.ControllerLink;
 import io.rackroll.agent.metrics.AgentMetrics;
 import io.rackroll.logging.ServiceLogging;
@@ -278,7 +278,21 @@ public final class AgentMain {
       // Wired by hand, in one place: credentials, channel, inventory, artifact cache, lifecycle, link.
       Inventory inventory = new Inventory();
       LiveCredentials live = new LiveCredentials(credentials.key(), credentials.chain(), credentials.trusted());
-      ManagedChannel channel = ControllerLink.channel(config.controller(), live);
+      // Every controller node it knows: the configured or enrolled address, and the list the
+      // controllers gave (several nodes on one database); calls go to the node of the moment.
+      List<HostPort> known = new java.util.ArrayList<>(List.of(config.controller()));
+      for (String a : identity.controllers()) {
+        known.add(HostPort.parse("controllers in " + config.stateDir().resolve("identity.properties"), a));
+      }
+      ControllerChannels controllers = new ControllerChannels(known, credentials.agentId(),
+          at -> ControllerLink.channel(at, live), list -> {
+            try {
+              identity.saveControllers(list);
+            } catch (java.io.IOException e) {
+              LoggerFactory.getLogger(AgentMain.class).warn("cannot record the controller nodes: {}", e.toString());
+            }
+          });
+      io.grpc.Channel channel = controllers.channel();
       CertificateRenewal renewal = new CertificateRenewal(identity, live, channel, Clock.systemUTC(), why -> {
         LoggerFactory.getLogger(AgentMain.class).error("stopping: {}", why);
         // Not on the caller's thread: the shutdown hook waits for the link and renewal threads to finish.
@@ -327,7 +341,7 @@ public final class AgentMain {
       LoggerFactory.getLogger(AgentMain.class).info("release signatures: {}; trusted keys: {}", releaseTrust.required()
           ? "required" : "not required (requireSignedReleases)", releaseTrust.keyIds().isEmpty() ? "none"
           : String.join(", ", releaseTrust.keyIds()));
-      ControllerLink link = new ControllerLink(config.controller(), channel, credentials,
+      ControllerLink link = new ControllerLink(controllers, credentials,
           () -> releaseTrust.withTrust(inventory.read()), commands,
           renewal, config.factsInterval(), config.reconnectBackoffBase(), config.reconnectBackoffCap(), version(),
           Clock.systemUTC());
@@ -364,7 +378,7 @@ public final class AgentMain {
           metrics.close();
         }
         lifecycle.close();
-        channel.shutdownNow();
+        controllers.close();
         stopped.countDown();
       }, "shutdown"));
       LoggerFactory.getLogger(AgentMain.class).info("agent {} {} starting; controller {}", credentials.agentId(),

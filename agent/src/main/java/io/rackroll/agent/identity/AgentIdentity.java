@@ -69,6 +69,22 @@ public final class AgentIdentity {
     write(p);
   }
 
+  /**
+   * Every controller node this agent may connect to, as the controllers last told it (at enrollment
+   * and in each welcome); empty before any told it, when only {@link #controller()} is known.
+   */
+  public List<String> controllers() throws IOException {
+    String list = read().getProperty("controllers", "");
+    return list.isBlank() ? List.of() : List.of(list.split(","));
+  }
+
+  /** Records the controller nodes' addresses; see {@link #controllers()}. */
+  public void saveControllers(List<String> hostPorts) throws IOException {
+    Properties p = read();
+    p.setProperty("controllers", String.join(",", hostPorts));
+    write(p);
+  }
+
   public boolean enrolled() {
     return Files.exists(pkiDir.resolve("agent.crt")) && Files.exists(pkiDir.resolve("agent.key"))
         && Files.exists(pkiDir.resolve("ca.crt"));

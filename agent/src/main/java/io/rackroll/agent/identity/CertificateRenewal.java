@@ -1,6 +1,6 @@
 package io.rackroll.agent.identity;
 
-import io.grpc.ManagedChannel;
+import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.rackroll.agent.link.ControllerLink;
@@ -40,7 +40,7 @@ public final class CertificateRenewal implements ControllerLink.Trust, AutoClose
 
   private final AgentIdentity identity;
   private final LiveCredentials live;
-  private final ManagedChannel channel;
+  private final Channel channel;
   private final Clock clock;
   private final Consumer<String> refused;
   private final ScheduledExecutorService thread = Threads.serial("certificate-renewal");
@@ -50,7 +50,7 @@ public final class CertificateRenewal implements ControllerLink.Trust, AutoClose
   private int failedAttempts;
 
   /** {@code refused} is told when the controller refuses this agent for good (revoked). */
-  public CertificateRenewal(AgentIdentity identity, LiveCredentials live, ManagedChannel channel, Clock clock,
+  public CertificateRenewal(AgentIdentity identity, LiveCredentials live, Channel channel, Clock clock,
       Consumer<String> refused) {
     this.identity = identity;
     this.live = live;

@@ -71,6 +71,7 @@ public final class Enroller {
     }
     identity.saveEnrollment(response.getAgentId(), response.getCertificatePem(), response.getCaPem(),
         response.getLabelsMap());
+    identity.saveControllers(response.getControllerAddressesList()); // none from a single controller
     return new Result(response.getAgentId(), Pem.certificates(response.getCertificatePem()).get(0),
         response.getLabelsMap(), response.getReleaseKeysList());
   }

@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
 public final class ControllerLink implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControllerLink.class);
 
-  private final HostPort controller;
+  private final ControllerChannels controllers;
   private final Credentials credentials;
   private final Supplier<Facts> inventory;
   private final Duration factsInterval;
@@ -54,7 +54,6 @@ public final class ControllerLink implements AutoCloseable {
   private final Clock clock;
   private final ScheduledExecutorService link;
   private final Backoff backoff;
-  private final ManagedChannel channel;
   private final Commands commands;
   private final Trust trust;
 
@@ -64,6 +63,8 @@ public final class ControllerLink implements AutoCloseable {
   private ScheduledFuture<?> heartbeats;
   private long heartbeatSequence;
   private Facts lastFacts;
+  /** The node this stream was opened to. */
+  private HostPort controller;
   /** Written on the link thread only; volatile so that {@link #connected()} may read it from any thread. */
   private volatile boolean welcomed;
   private boolean closed;
@@ -118,12 +119,13 @@ public final class ControllerLink implements AutoCloseable {
         .build();
   }
 
-  public ControllerLink(HostPort controller, ManagedChannel channel, Credentials credentials, Supplier<Facts> inventory,
+  /** @param controllers the controller nodes, and the one to talk to now */
+  public ControllerLink(ControllerChannels controllers, Credentials credentials, Supplier<Facts> inventory,
       Commands commands, Trust trust, Duration factsInterval, Duration backoffBase, Duration backoffCap,
       String agentVersion, Clock clock) {
     this.trust = trust;
-    this.controller = controller;
-    this.channel = channel;
+    this.controllers = controllers;
+    this.controller = controllers.current();
     this.commands = commands;
     this.credentials = credentials;
     this.inventory = inventory;
@@ -153,6 +155,8 @@ public final class ControllerLink implements AutoCloseable {
     long gen = ++generation;
     welcomed = false;
     lastFacts = readFacts();
+    controller = controllers.current();
+    ManagedChannel channel = controllers.currentChannel();
     // This link's backoff decides when to try again, not the channel's own: gRPC backs a channel
     // off by itself after failed connections (up to two minutes) and fails calls at once meanwhile,
     // which kept hosts away from a controller that was back long after their own delay was over.
@@ -180,6 +184,11 @@ public final class ControllerLink implements AutoCloseable {
         log.info("connected to controller {} (version {}) as agent {}", controller,
             message.getWelcome().getControllerVersion(), credentials.agentId());
         trust.bundle(message.getWelcome().getTrustBundlePem());
+        try {
+          controllers.update(message.getWelcome().getControllerAddressesList());
+        } catch (RuntimeException e) {
+          log.warn("cannot record the controller nodes' addresses: {}", e.toString());
+        }
         keyStatements(message.getWelcome().getKeyStatementsList());
         try {
           commands.stateReport().forEach(this::send);
@@ -260,6 +269,7 @@ public final class ControllerLink implements AutoCloseable {
     }
     cancelHeartbeats();
     requests = null;
+    boolean wasWelcomed = welcomed;
     welcomed = false;
     if (status.getCode() == Status.Code.PERMISSION_DENIED && status.getDescription() != null
         && status.getDescription().startsWith(PeerIdentity.REVOKED)) {
@@ -267,6 +277,17 @@ public final class ControllerLink implements AutoCloseable {
       return;
     }
     Duration delay = backoff.next(trailers);
+    if (!wasWelcomed || status.getCode() == Status.Code.UNAVAILABLE) {
+      // The node did not answer, or went away (stopping, gone): the next attempt tries another
+      // one, if there is another (the jittered delay keeps a dead node's agents from arriving at once).
+      HostPort next = controllers.moveOn();
+      if (!next.equals(controller)) {
+        log.warn("stream to controller {} ended: {}; trying controller {} in {} ms", controller,
+            Statuses.describe(status), next, delay.toMillis());
+        link.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+        return;
+      }
+    }
     log.warn("stream to controller {} ended: {}; reconnecting in {} ms", controller, Statuses.describe(status), delay.toMillis());
     link.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
   }

@@ -1,6 +1,7 @@
 package io.rackroll.agent.link;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -36,7 +37,9 @@ class ControllerLinkTest {
   private final AtomicReference<Facts> hostFacts = new AtomicReference<>(FACTS);
   private RecordingController controller;
   private ControllerLink link;
-  private io.grpc.ManagedChannel channel;
+  private ControllerChannels channels;
+  private ThrowawayPki pki;
+  private final List<List<String>> saved = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile X509Certificate certificate;
   private final BlockingQueue<String> refusals = new LinkedBlockingQueue<>();
   private final ControllerLink.Trust trust = new ControllerLink.Trust() {
@@ -47,15 +50,15 @@ class ControllerLinkTest {
 
   @BeforeEach
   void start() throws Exception {
-    ThrowawayPki pki = new ThrowawayPki("ag-test");
+    pki = new ThrowawayPki("ag-test");
     controller = new RecordingController(pki, 100);
     Credentials credentials = new Credentials("ag-test", pki.agentKey.getPrivate(), List.of(pki.agentCert),
         List.of(pki.ca), Map.of("rack", "r1"));
     HostPort address = new HostPort("127.0.0.1", controller.port());
-    channel = ControllerLink.channel(address, new LiveCredentials(credentials.key(), credentials.chain(),
-        credentials.trusted()));
+    LiveCredentials live = new LiveCredentials(credentials.key(), credentials.chain(), credentials.trusted());
+    channels = new ControllerChannels(List.of(address), "ag-test", at -> ControllerLink.channel(at, live), saved::add);
     certificate = pki.agentCert;
-    link = new ControllerLink(address, channel, credentials, hostFacts::get, ControllerLink.PING_ONLY, trust,
+    link = new ControllerLink(channels, credentials, hostFacts::get, ControllerLink.PING_ONLY, trust,
         Duration.ofMillis(100), Duration.ofMillis(50), Duration.ofMillis(200), "9.9.9", Clock.systemUTC());
     link.start();
   }
@@ -63,7 +66,7 @@ class ControllerLinkTest {
   @AfterEach
   void stop() throws Exception {
     link.close();
-    channel.shutdownNow();
+    channels.close();
     controller.close();
   }
 
@@ -103,6 +106,24 @@ class ControllerLinkTest {
     Facts upgraded = FACTS.toBuilder().setMemoryBytes(1L << 36).build();
     hostFacts.set(upgraded);
     assertThat(controller.next(BodyCase.FACTS).getFacts()).isEqualTo(upgraded);
+  }
+
+  @Test
+  void keepsTheNodesAWelcomeListsAndMovesToAnotherWhenItsNodeGoesAway() throws Exception {
+    controller.next(BodyCase.HELLO);
+    try (RecordingController other = new RecordingController(pki, 100)) {
+      String here = "127.0.0.1:" + controller.port();
+      String there = "127.0.0.1:" + other.port();
+      controller.addresses = List.of(here, there);
+      controller.end(Status.UNAVAILABLE.withDescription("restarting"), new Metadata()); // welcomed again, with the list
+      await("the list is kept").atMost(10, TimeUnit.SECONDS).until(() -> saved.contains(
+          java.util.stream.Stream.of(here, there).sorted().toList()));
+
+      controller.close(); // the node goes away for good
+      AgentMessage hello = other.next(BodyCase.HELLO);
+      assertThat(hello.getHello().getAgentId()).isEqualTo("ag-test");
+      assertThat(channels.current().toString()).isEqualTo(there);
+    }
   }
 
   @Test

@@ -32,6 +32,8 @@ final class RecordingController implements AutoCloseable {
   private final Server server;
   private final long heartbeatMillis;
   private volatile StreamObserver<ControllerMessage> current;
+  /** The controller nodes' addresses each welcome gives (several nodes on one database). */
+  volatile List<String> addresses = List.of();
 
   RecordingController(ThrowawayPki pki, long heartbeatMillis) throws Exception {
     this.heartbeatMillis = heartbeatMillis;
@@ -50,7 +52,7 @@ final class RecordingController implements AutoCloseable {
                   synchronized (out) {
                     out.onNext(ControllerMessage.newBuilder().setWelcome(Welcome.newBuilder()
                         .setHeartbeatIntervalMillis(RecordingController.this.heartbeatMillis)
-                        .setControllerVersion("recording")).build());
+                        .setControllerVersion("recording").addAllControllerAddresses(addresses)).build());
                   }
                 }
                 received.add(m); // last: a test that saw the hello may use the stream at once

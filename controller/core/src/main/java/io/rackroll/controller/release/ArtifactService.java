@@ -28,6 +28,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,10 +89,41 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
           + " artifact sha256 " + request.getDigest()).asRuntimeException());
       return;
     }
-    if (!artifacts.has(request.getDigest())) {
-      call.onError(Status.NOT_FOUND.withDescription("no artifact sha256 " + request.getDigest()).asRuntimeException());
-      return;
-    }
+    // Handlers are set now (gRPC allows it only before this method returns); the transfer they
+    // drive starts once the artifact is on this node's disk, copied from the database if need be.
+    AtomicReference<Transfer> running = new AtomicReference<>();
+    call.setOnCancelHandler(() -> {
+      Transfer t = running.get();
+      if (t != null) {
+        t.finish("cancelled");
+      }
+    });
+    call.setOnReadyHandler(() -> {
+      Transfer t = running.get();
+      if (t != null) {
+        t.wake();
+      }
+    });
+    artifacts.local(request.getDigest(), io).whenComplete((here, e) -> {
+      if (call.isCancelled()) {
+        return;
+      }
+      if (e != null) {
+        Throwable why = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        log.atWarn().addKeyValue(ServiceLogging.AGENT, agent).log("agent {}: cannot copy artifact {} from the database:"
+            + " {}", agent, request.getDigest(), why.getMessage());
+        call.onError(Status.UNAVAILABLE.withDescription("controller cannot read artifact sha256 " + request.getDigest()
+            + " from its database now; retrying helps").asRuntimeException());
+      } else if (!here) {
+        call.onError(Status.NOT_FOUND.withDescription("no artifact sha256 " + request.getDigest()).asRuntimeException());
+      } else {
+        serve(call, file, request.getOffset(), agent, request.getDigest(), running);
+      }
+    });
+  }
+
+  private void serve(ServerCallStreamObserver<ArtifactChunk> call, Path file, long offset, String agent, String digest,
+      AtomicReference<Transfer> running) {
     if (!transfers.tryAcquire()) {
       Metadata trailers = new Metadata();
       trailers.put(Backoff.RETRY_AFTER_MS, Long.toString(ThreadLocalRandom.current().nextLong(1_000, 5_000)));
@@ -105,22 +137,25 @@ public final class ArtifactService extends ArtifactsGrpc.ArtifactsImplBase {
       long size;
       try {
         size = channel.size();
-        if (request.getOffset() < 0 || request.getOffset() > size) {
-          throw new IllegalArgumentException("offset " + request.getOffset() + " is outside the artifact (size " + size
-              + ")");
+        if (offset < 0 || offset > size) {
+          throw new IllegalArgumentException("offset " + offset + " is outside the artifact (size " + size + ")");
         }
       } catch (IOException | IllegalArgumentException e) {
         channel.close();
         throw e;
       }
-      t = new Transfer(call, channel, size, request.getOffset(), agent, request.getDigest());
+      t = new Transfer(call, channel, size, offset, agent, digest);
     } catch (IOException | IllegalArgumentException e) {
       transfers.release();
       call.onError(Status.OUT_OF_RANGE.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
-    call.setOnCancelHandler(() -> t.finish("cancelled"));
-    call.setOnReadyHandler(t::wake);
+    running.set(t);
+    if (call.isCancelled()) {
+      t.finish("cancelled");
+    } else {
+      t.wake(); // the call may have been ready before the transfer was there to hear it
+    }
   }
 
   /** One agent's download. The pump runs on the io executor, one at a time per transfer. */

@@ -1,6 +1,15 @@
 package io.rackroll.controller.release;
 
+import io.rackroll.controller.store.BlobStore;
 import io.rackroll.release.UnpackLimits;
+import java.io.BufferedOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.DigestOutputStream;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -28,12 +37,22 @@ public final class ArtifactStore {
   private final Path objects;
   private final long maxBytes;
   private final UnpackLimits unpackLimits;
+  /** Where every controller node reads artifacts (several nodes on one database); null for one alone. */
+  private final BlobStore shared;
+  /** Copies from {@link #shared} under way, by digest: agents asking at once wait for one copy. */
+  private final Map<String, CompletableFuture<Boolean>> copying = new ConcurrentHashMap<>();
 
   public ArtifactStore(Path dataDir, long maxBytes) {
     this(dataDir, maxBytes, UnpackLimits.NONE);
   }
 
   public ArtifactStore(Path dataDir, long maxBytes, UnpackLimits unpackLimits) {
+    this(dataDir, maxBytes, unpackLimits, null);
+  }
+
+  /** With {@code shared}, where every controller node stores and reads artifacts (null: none). */
+  public ArtifactStore(Path dataDir, long maxBytes, UnpackLimits unpackLimits, BlobStore shared) {
+    this.shared = shared;
     this.incoming = dataDir.resolve("artifacts").resolve("incoming");
     this.objects = dataDir.resolve("artifacts").resolve("sha256");
     this.maxBytes = maxBytes;
@@ -70,6 +89,75 @@ public final class ArtifactStore {
 
   public boolean has(String digest) {
     return Files.isRegularFile(path(digest));
+  }
+
+  /**
+   * Among several nodes: stores the artifact {@code digest} (on this node's disk) where every node
+   * reads it. Done before its release is recorded, so no node ever serves a release it cannot find.
+   */
+  public void share(String digest) throws IOException {
+    if (shared == null) {
+      return;
+    }
+    Path file = path(digest);
+    try (InputStream in = Files.newInputStream(file)) {
+      shared.put(digest, Files.size(file), in);
+    }
+  }
+
+  /**
+   * Completes with whether artifact {@code digest} is on this node's disk, copying it there from
+   * where all nodes store artifacts first when another node pushed it (on {@code io}; one copy for
+   * every caller at once). The copy is checked against its digest before it is kept.
+   */
+  public CompletableFuture<Boolean> local(String digest, Executor io) {
+    if (has(digest)) {
+      return CompletableFuture.completedFuture(true);
+    }
+    if (shared == null) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return copying.computeIfAbsent(digest, d -> CompletableFuture.supplyAsync(() -> copyIn(d), io)
+        .whenComplete((done, e) -> copying.remove(d)));
+  }
+
+  private boolean copyIn(String digest) {
+    Path part = incoming.resolve(UUID.randomUUID() + ".part");
+    try {
+      MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+      try (OutputStream out = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(part,
+          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 16), sha256)) {
+        if (!shared.copy(digest, out)) {
+          return false;
+        }
+      }
+      String got = HexFormat.of().formatHex(sha256.digest());
+      if (!got.equals(digest)) {
+        throw new IOException("the database's copy of artifact sha256 " + digest + " has sha256 " + got
+            + "; it was not kept (push the release again)");
+      }
+      try (FileChannel file = FileChannel.open(part, StandardOpenOption.WRITE)) {
+        file.force(true);
+      }
+      Path target = path(digest);
+      if (!Files.exists(target)) {
+        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+        try (FileChannel dir = FileChannel.open(objects, StandardOpenOption.READ)) {
+          dir.force(true);
+        }
+      }
+      return true;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    } finally {
+      try {
+        Files.deleteIfExists(part);
+      } catch (IOException e) {
+        // restore() clears incoming/ at the next start
+      }
+    }
   }
 
   /** Starts an upload of {@code expectedBytes} bytes. Confined to one thread at a time. */

@@ -137,6 +137,7 @@ public final class ReleasePush implements StreamObserver<PushReleaseRequest> {
           signature);
       // File first, row second: a row never points at a missing artifact, even after a crash in between.
       upload.commit(digest);
+      artifacts.share(digest); // every node can serve it before any deployment can name it
       StoredRelease recorded = store.addRelease(proposed);
       if (!recorded.digest().equals(digest)) {
         throw Status.ALREADY_EXISTS.withDescription(recorded.ref() + " already exists with different content (sha256 "

@@ -193,7 +193,8 @@ public final class ControllerServer implements AutoCloseable {
         (serial, fingerprint) -> Threads.post(callbacks, () -> learnedFingerprint(serial, fingerprint)));
     EnrollmentService enrollment = new EnrollmentService(tokens, pki.ca(), pki.trusted(), store.enrollment(), store.audit(), clock,
         config.agentCertificateLifetime(), revocations, registry, newAgentIds, issued);
-    ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize(), config.unpackLimits());
+    ArtifactStore artifacts = new ArtifactStore(dataDir, config.maxArtifactSize(), config.unpackLimits(),
+        store.blobs().orElse(null));
     artifacts.restore();
     keepPrivate(dataDir); // once the store and the artifact store made their files and directories
     artifactIo = Executors.newFixedThreadPool(4, named("artifact-io"));

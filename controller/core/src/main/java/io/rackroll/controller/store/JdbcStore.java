@@ -166,6 +166,7 @@ public final class JdbcStore {
     Jdbc db = new Jdbc(dataSource);
     return new Store(new JdbcEnrollmentStore(db), new JdbcAgentStore(db), new JdbcReleaseStore(db),
         new JdbcDeploymentStore(db), new JdbcEnvironmentStore(db), new JdbcAuditStore(db), owned, db,
-        postgres ? new JdbcLeaseStore(db) : null, postgres ? new JdbcClusterStore(db) : null);
+        postgres ? new JdbcLeaseStore(db) : null, postgres ? new JdbcClusterStore(db) : null,
+        postgres ? new JdbcBlobStore(db) : null);
   }
 }

@@ -24,6 +24,8 @@ public final class Store implements AutoCloseable {
   private final LeaseStore lease;
   /** Null for a store one controller has to itself (the embedded one). */
   private final ClusterStore cluster;
+  /** Null for a store one controller has to itself (the embedded one). */
+  private final BlobStore blobs;
 
   /** @param owned what closing the store closes (the connection pool), or null when the caller owns it */
   public Store(EnrollmentStore enrollment, AgentStore agents, ReleaseStore releases, DeploymentStore deployments,
@@ -34,16 +36,18 @@ public final class Store implements AutoCloseable {
   /** @param commits how a thread groups its writes into one transaction ({@link Commits#NONE}: never) */
   public Store(EnrollmentStore enrollment, AgentStore agents, ReleaseStore releases, DeploymentStore deployments,
       EnvironmentStore environments, AuditStore audit, AutoCloseable owned, Commits commits) {
-    this(enrollment, agents, releases, deployments, environments, audit, owned, commits, null, null);
+    this(enrollment, agents, releases, deployments, environments, audit, owned, commits, null, null, null);
   }
 
   /**
    * @param lease the lease of several controller nodes on this database, or null where there is one
    * @param cluster what those nodes tell each other, or null where there is one
+   * @param blobs artifacts' bytes every node can read, or null where there is one
    */
   Store(EnrollmentStore enrollment, AgentStore agents, ReleaseStore releases, DeploymentStore deployments,
       EnvironmentStore environments, AuditStore audit, AutoCloseable owned, Commits commits, LeaseStore lease,
-      ClusterStore cluster) {
+      ClusterStore cluster, BlobStore blobs) {
+    this.blobs = blobs;
     this.lease = lease;
     this.cluster = cluster;
     this.commits = commits;
@@ -94,14 +98,19 @@ public final class Store implements AutoCloseable {
     return java.util.Optional.ofNullable(cluster);
   }
 
+  /** Artifacts' bytes every controller node can read (PostgreSQL); empty for the embedded store. */
+  public java.util.Optional<BlobStore> blobs() {
+    return java.util.Optional.ofNullable(blobs);
+  }
+
   /** The same store with other commits: how a test makes a burst's commit fail. */
   public Store withCommits(Commits replacement) {
-    return new Store(enrollment, agents, releases, deployments, environments, audit, owned, replacement, lease, cluster);
+    return new Store(enrollment, agents, releases, deployments, environments, audit, owned, replacement, lease, cluster, blobs);
   }
 
   /** The same store with another agents part: how a test puts a gate in front of one lookup. */
   public Store withAgents(AgentStore replacement) {
-    return new Store(enrollment, replacement, releases, deployments, environments, audit, owned, commits, lease, cluster);
+    return new Store(enrollment, replacement, releases, deployments, environments, audit, owned, commits, lease, cluster, blobs);
   }
 
   @Override

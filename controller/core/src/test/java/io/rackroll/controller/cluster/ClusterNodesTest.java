@@ -133,6 +133,41 @@ class ClusterNodesTest {
     assertThat(deployment(b, d.getId()).getState()).isEqualTo("completed");
   }
 
+  /** The artifact as agent {@code agent} downloads it from {@code node}. */
+  private static byte[] download(RawAgent agent, TestController node, String digest) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    io.rackroll.proto.v1.ArtifactsGrpc.newBlockingStub(agent.channel(node)).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .fetch(io.rackroll.proto.v1.FetchRequest.newBuilder().setDigest(digest).build())
+        .forEachRemaining(chunk -> out.writeBytes(chunk.getData().toByteArray()));
+    return out.toByteArray();
+  }
+
+  @Test
+  void anArtifactPushedToOneNodeIsServedByAnotherCheckedByItsDigest() throws Exception {
+    TestController a = first("a");
+    TestController b = another("b", a);
+    RawAgent agent = new RawAgent("h1");
+    agent.enroll(a, a.token(Map.of("rack", "r1"), 1));
+    RawAgent.Stream onB = agent.connect(b, "h1", RawAgent.facts("host-h1", "unknown"));
+    assertThat(onB.next().hasWelcome()).isTrue();
+    deploy(a, "rack=r1"); // pushed to a
+    Deploy job = WireFleet.command(onB);
+
+    byte[] pushed = java.nio.file.Files.readAllBytes(dir.resolve("web-1.tar.gz"));
+    assertThat(download(agent, b, job.getDigest())).isEqualTo(pushed);
+    assertThat(b.data.resolve("artifacts/sha256/" + job.getDigest())).as("b keeps its copy").exists();
+
+    // A copy that does not match its digest is refused, and not kept.
+    try (Connection c = java.sql.DriverManager.getConnection(database.url());
+        Statement s = c.createStatement()) {
+      s.executeUpdate("UPDATE artifact_chunks SET bytes = '\\x00'::bytea || bytes WHERE seq = 0");
+    }
+    TestController c = another("c", a);
+    assertThatThrownBy(() -> download(agent, c, job.getDigest())).isInstanceOfSatisfying(StatusRuntimeException.class,
+        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(c.data.resolve("artifacts/sha256/" + job.getDigest())).doesNotExist();
+  }
+
   @Test
   void aNodeThatDoesNotLeadRefusesToStartADeploymentAndNamesTheLeader() throws Exception {
     TestController a = first("a");
