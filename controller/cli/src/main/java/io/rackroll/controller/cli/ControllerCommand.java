@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "controller", mixinStandardHelpOptions = true, description = "Create and run a controller.",
-    subcommands = {ControllerCommand.Init.class, ControllerCommand.Run.class, RotateCaCommand.class})
+    subcommands = {ControllerCommand.Init.class, ControllerCommand.Run.class, JoinCommand.class, RotateCaCommand.class})
 final class ControllerCommand {
 
   @Command(name = "init", mixinStandardHelpOptions = true,

@@ -4,6 +4,7 @@ import io.rackroll.proto.v1.DeploymentProgress;
 import io.rackroll.proto.v1.GetStatusRequest;
 import io.rackroll.proto.v1.OverdueCertificate;
 import io.rackroll.proto.v1.RackStatus;
+import io.rackroll.proto.v1.ControllerNode;
 import io.rackroll.proto.v1.StatusReport;
 import io.rackroll.proto.v1.TransitionRecord;
 import io.rackroll.proto.v1.UnhealthyApp;
@@ -65,6 +66,18 @@ final class StatusCommand implements Callable<Integer> {
         + uptime(Duration.ofMillis(r.getNowEpochMillis() - r.getStartedEpochMillis())) + " (since "
         + Instant.ofEpochMilli(r.getStartedEpochMillis()) + ")");
     out.println("metrics      " + (r.getMetricsAddress().isEmpty() ? "off" : "http://" + r.getMetricsAddress() + "/metrics"));
+    if (!r.getNodesList().isEmpty()) {
+      String leader = r.getNodesList().stream().filter(ControllerNode::getLeads).map(ControllerNode::getName)
+          .findFirst().orElse("");
+      out.println("nodes        " + r.getNodesCount() + " on one database; " + (leader.isEmpty()
+          ? "none leads right now (a takeover takes up to 12 s)" : leader + " leads (runs rollouts)"));
+      String format = "  %-20s %-28s %-8s %7s  %s%n";
+      out.printf(format, "NODE", "ADDRESS", "ROLE", "AGENTS", "VERSION");
+      for (ControllerNode n : r.getNodesList()) {
+        out.printf(format, n.getName(), n.getAddress(), !n.getAlive() ? "silent" : n.getLeads() ? "leads" : "follows",
+            n.getAgents(), n.getVersion());
+      }
+    }
 
     Map<String, Integer> total = new TreeMap<>();
     r.getRacksList().forEach(rack -> rack.getAgentsMap().forEach((k, v) -> total.merge(k, v, Integer::sum)));

@@ -118,6 +118,13 @@ import org.slf4j.LoggerFactory;
 
 /** The operator API behind the {@code rackroll} CLI. Every call runs as the admin in the caller's certificate. */
 public final class AdminService extends AdminGrpc.AdminImplBase {
+  /** Told after a key statement was added here (other controller nodes then send it to their agents). */
+  private volatile Runnable keyStatementsChanged = () -> { };
+
+  public void onKeyStatements(Runnable changed) {
+    this.keyStatementsChanged = changed;
+  }
+
   private static final Logger log = LoggerFactory.getLogger(AdminService.class);
 
   private final Tokens tokens;
@@ -438,6 +445,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       }
       registry.keyStatements(store.releases().keyStatements().stream().map(ReleaseStore.KeyStatementRecord::text)
           .toList());
+      keyStatementsChanged.run();
       return keyStatements();
     });
   }
@@ -724,6 +732,32 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   // ---- people ----
 
+  /** Answers joins of new controller nodes (several nodes on one database); null: this controller is alone. */
+  private volatile io.rackroll.controller.cluster.NodeJoin joins;
+
+  public void joinNodesWith(io.rackroll.controller.cluster.NodeJoin joins) {
+    this.joins = joins;
+  }
+
+  @Override
+  public void joinNode(io.rackroll.proto.v1.JoinNodeRequest request,
+      StreamObserver<io.rackroll.proto.v1.JoinNodeResponse> response) {
+    answer(response, () -> {
+      io.rackroll.controller.cluster.NodeJoin j = joins;
+      if (j == null) {
+        throw new Rollouts.Refused("this controller keeps its state in its own embedded database; several nodes share"
+            + " a PostgreSQL database: move to one first (database: in controller.yaml)");
+      }
+      io.rackroll.proto.v1.JoinNodeResponse answer = j.answer(request);
+      String owner = CallerInterceptor.caller().name();
+      store.audit().record(AuditEntry.of(clock.instant(), owner, "node join", request.getNode(),
+          "given the CA, the secrets key and a server certificate for " + String.join(", ",
+              ControllerPki.serverNames(request.getSansList()))));
+      log.atWarn().log("owner {} joined controller node {} ({})", owner, request.getNode(), request.getSansList());
+      return answer;
+    });
+  }
+
   @Override
   public void addAdmin(AddAdminRequest request, StreamObserver<AddAdminResponse> response) {
     String owner = CallerInterceptor.caller().name();
@@ -752,7 +786,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         throw new Rollouts.Refused("admin " + name + " exists; revoke it first ('rackroll admin revoke " + name
             + "') to give the name a new certificate or role");
       }
-      admins.reload();
+      admins.changed();
       store.audit().record(AuditEntry.of(clock.instant(), owner, "admin add", name, "role " + role.label()
           + (scope.isEmpty() ? "" : " in " + String.join(", ", scope)) + ", certificate " + Revocations.serial(cert) + " until " + cert.getNotAfter().toInstant()));
       log.atWarn().log("owner {} added admin {} ({})", owner, name, role.label());
@@ -812,7 +846,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           throw Status.INTERNAL.withDescription("admin " + name + " is revoked in the store, but its certificates could"
               + " not be journaled in the data directory (" + e.getMessage() + "); fix the disk").asRuntimeException();
         }
-        admins.reload();
+        admins.changed();
         String reason = request.getReason().isBlank() ? "" : ": " + request.getReason();
         store.audit().record(AuditEntry.of(clock.instant(), owner, "admin revoke", name, "certificates " + serials + reason));
         log.atWarn().log("owner {} revoked admin {} (certificates {}){}", owner, name, serials, reason);

@@ -44,6 +44,17 @@ public final class StatusReports {
     StatusReport.Builder b = StatusReport.newBuilder().setControllerVersion(version)
         .setStartedEpochMillis(startedAt.toEpochMilli()).setNowEpochMillis(clock.millis())
         .setMetricsAddress(m == null ? "" : m.toString());
+    store.cluster().ifPresent(cluster -> {
+      String leader = store.lease().flatMap(io.rackroll.controller.store.LeaseStore::holder)
+          .filter(h -> h.expires().isAfter(clock.instant().minusSeconds(60)))
+          .map(io.rackroll.controller.store.LeaseStore.Holder::node).orElse("");
+      for (io.rackroll.controller.store.ClusterStore.Node n : cluster.nodes(
+          io.rackroll.controller.cluster.ClusterNode.LEASE)) {
+        b.addNodes(io.rackroll.proto.v1.ControllerNode.newBuilder().setName(n.name()).setAddress(n.address())
+            .setVersion(n.version()).setLeads(n.name().equals(leader)).setAlive(n.alive()).setAgents(n.agents())
+            .setStartedEpochMillis(n.startedAt().toEpochMilli()).setSeenEpochMillis(n.seenAt().toEpochMilli()));
+      }
+    });
     Map<String, Map<String, Integer>> racks = new TreeMap<>();
     Instant now = clock.instant();
     Map<String, StoredAgent> byId = new java.util.HashMap<>();

@@ -47,9 +47,35 @@ public final class Admins {
             a -> new Grant(AdminRole.parse(a.role()), Set.copyOf(a.environments())), (a, b) -> a));
   }
 
-  /** What active admin {@code name} may do; empty for one revoked or never added. */
-  public Optional<Grant> grantOf(String name) {
-    return Optional.ofNullable(active.get(name));
+  /** Told after each {@link #changed()} (another controller node then reloads). */
+  private volatile Runnable onChange = () -> { };
+
+  public void onChange(Runnable onChange) {
+    this.onChange = onChange;
   }
+
+  /** Reads the admins again after a change this node made, and tells the other nodes. */
+  public void changed() {
+    reload();
+    onChange.run();
+  }
+
+  /**
+   * What active admin {@code name} may do; empty for one revoked or never added. A name not known
+   * here is looked up in the store once (at most once a second): another controller node may have
+   * just added it, and its word of it may not have arrived yet.
+   */
+  public Optional<Grant> grantOf(String name) {
+    Grant g = active.get(name);
+    if (g == null && clock.millis() - lastMissReload > 1_000) {
+      lastMissReload = clock.millis();
+      reload();
+      g = active.get(name);
+    }
+    return Optional.ofNullable(g);
+  }
+
+  /** When a name not known made this read the store again (see {@link #grantOf}). */
+  private volatile long lastMissReload;
 
 }

@@ -31,9 +31,11 @@ public final class CallerInterceptor implements ServerInterceptor {
   private static final Context.Key<PeerIdentity> CALLER = Context.key("rackroll-caller");
   private static final Context.Key<X509Certificate> CERTIFICATE = Context.key("rackroll-caller-certificate");
   private static final Context.Key<Admins.Grant> GRANT = Context.key("rackroll-caller-grant");
+  private static final Context.Key<PeerIdentity> FORWARDED_BY = Context.key("rackroll-forwarded-by");
 
   private final Revocations revocations;
   private final Admins admins;
+  private final javax.net.ssl.X509TrustManager trust;
   /** Told of every admin call refused for its role: who tried what, for the audit. */
   private final RefusalLog refusals;
 
@@ -44,6 +46,16 @@ public final class CallerInterceptor implements ServerInterceptor {
   }
 
   public CallerInterceptor(Revocations revocations, Admins admins, RefusalLog refusals) {
+    this(revocations, admins, refusals, null);
+  }
+
+  /**
+   * @param trust what judges an admin certificate another controller node passes on (the CA's
+   *     own check); null: no node passes calls on here
+   */
+  public CallerInterceptor(Revocations revocations, Admins admins, RefusalLog refusals,
+      javax.net.ssl.X509TrustManager trust) {
+    this.trust = trust;
     this.revocations = revocations;
     this.admins = admins;
     this.refusals = refusals;
@@ -87,6 +99,11 @@ public final class CallerInterceptor implements ServerInterceptor {
     return id;
   }
 
+  /** The controller node that passed the current call on, if another node did (see {@link #FORWARDED_FOR}). */
+  public static Optional<PeerIdentity> forwardedBy() {
+    return Optional.ofNullable(FORWARDED_BY.get());
+  }
+
   /** The verified certificate the current call's caller presented. */
   public static X509Certificate callerCertificate() {
     X509Certificate cert = CERTIFICATE.get();
@@ -109,6 +126,21 @@ public final class CallerInterceptor implements ServerInterceptor {
     }
     Optional<X509Certificate> certificate = peer(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
     Optional<PeerIdentity> caller = certificate.flatMap(PeerIdentity::of);
+    String forwarded = headers.get(FORWARDED_FOR);
+    PeerIdentity forwardedBy = null;
+    if (forwarded != null && caller.isPresent() && caller.get().role() == PeerIdentity.Role.CONTROLLER
+        && required.get() == PeerIdentity.Role.ADMIN && !revocations.refused(caller.get(), certificate.get())) {
+      // Another controller node passes on an admin's call it verified: it is judged here as the
+      // admin's own, by the admin's certificate, which must be the CA's too.
+      Optional<X509Certificate> admin = vouched(forwarded);
+      if (admin.isEmpty()) {
+        return refuse(call, Status.PERMISSION_DENIED.withDescription(caller.get() + " passed on a call with a"
+            + " certificate this CA did not issue"));
+      }
+      certificate = admin;
+      forwardedBy = caller.get();
+      caller = admin.flatMap(PeerIdentity::of);
+    }
     if (caller.isEmpty()) {
       return refuse(call, Status.UNAUTHENTICATED.withDescription(
           "this call needs a client certificate from the Rackroll CA; enroll the agent or use the admin certificate"));
@@ -124,7 +156,8 @@ public final class CallerInterceptor implements ServerInterceptor {
               + " for a new one (rackroll admin add)"
           : revokedMessage(caller.get(), certificate.get())));
     }
-    Context context = Context.current().withValue(CALLER, caller.get()).withValue(CERTIFICATE, certificate.get());
+    Context context = Context.current().withValue(CALLER, caller.get()).withValue(CERTIFICATE, certificate.get())
+        .withValue(FORWARDED_BY, forwardedBy);
     if (required.get() == PeerIdentity.Role.ADMIN) {
       return admitAdmin(caller.get(), context, call, headers, next);
     }
@@ -173,6 +206,28 @@ public final class CallerInterceptor implements ServerInterceptor {
         return admitAdmin(PeerIdentity.admin(name), Context.current(), call, headers, next);
       }
     };
+  }
+
+  /**
+   * On a call one controller node passes on to the one that leads: the admin's certificate (base64
+   * DER) the passing node verified. Believed only from a controller node's own certificate.
+   */
+  public static final Metadata.Key<String> FORWARDED_FOR = Metadata.Key.of("rackroll-forwarded-for",
+      Metadata.ASCII_STRING_MARSHALLER);
+
+  /** The forwarded certificate, if it parses and the CA this controller trusts issued it. */
+  private Optional<X509Certificate> vouched(String base64) {
+    if (trust == null) {
+      return Optional.empty();
+    }
+    try {
+      X509Certificate cert = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+          .generateCertificate(new java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode(base64)));
+      trust.checkClientTrusted(new X509Certificate[] {cert}, "EC");
+      return Optional.of(cert);
+    } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+      return Optional.empty();
+    }
   }
 
   /** Names the admin of a web console call (see {@link #console()}). */

@@ -36,7 +36,7 @@ public final class Permissions {
       // Handing hosts a key statement: only hosts decide whether a key they trust signed it.
       entry("PushKeyStatement", OPERATOR),
       // People and secrets.
-      entry("SetSecret", OWNER), entry("AddAdmin", OWNER), entry("RevokeAdmin", OWNER));
+      entry("SetSecret", OWNER), entry("AddAdmin", OWNER), entry("JoinNode", OWNER), entry("RevokeAdmin", OWNER));
 
   /** The role the admin call {@code method} (its bare name, e.g. "Deploy") needs; empty: nobody may. */
   public static Optional<AdminRole> required(String method) {

@@ -123,6 +123,7 @@ public final class Revocations {
     add(retired);
     retired.forEach(s -> journaled.put(s, agentId));
     write();
+    onChange.run();
   }
 
   /**
@@ -135,6 +136,28 @@ public final class Revocations {
     journaledAgents.remove(agentId);
     write();
     agents.remove(agentId);
+    onChange.run();
+  }
+
+  /** Told after each revocation this node made (another controller node then refreshes). */
+  private volatile Runnable onChange = () -> { };
+
+  public void onChange(Runnable onChange) {
+    this.onChange = onChange;
+  }
+
+  /**
+   * Takes in the revocations another controller node made (they are in the store); returns the
+   * agents revoked since this node last looked, whose streams to this node must end.
+   */
+  public synchronized List<String> refresh(EnrollmentStore store, Instant now) {
+    add(store.revokedSerials(now));
+    Set<String> revoked = new java.util.HashSet<>(store.revokedAgents());
+    revoked.addAll(journaledAgents);
+    List<String> fresh = revoked.stream().filter(a -> !agents.contains(a)).sorted().toList();
+    agents.retainAll(revoked); // an agent given to a new host elsewhere is no longer refused as a whole
+    agents.addAll(revoked);
+    return fresh;
   }
 
   private void write() throws IOException {

@@ -63,6 +63,10 @@ public final class ClusterNode implements AutoCloseable {
   private final ScheduledExecutorService work = Threads.serial("cluster");
   private final Thread listening;
   private volatile boolean closed;
+  /** Reads again what another node changed (its announcement's {@code what}); on {@link #work}. */
+  private volatile java.util.function.Consumer<String> refresh = what -> { };
+  /** Where the node that leads is reached, when another one does (as of the last beat). */
+  private volatile Optional<String> leaderAddress = Optional.empty();
 
   // Confined to the work thread.
   /** The lease's epoch while this node leads; 0 while it follows. */
@@ -228,6 +232,7 @@ public final class ClusterNode implements AutoCloseable {
     buryLapsedNodes();
     rollouts.lead();
     followingBecause = "";
+    leaderAddress = Optional.empty();
     store.audit().record(AuditEntry.of(clock.instant(), "controller", "node leads", name,
         "controller node " + name + " at " + address + " leads (lease epoch " + taken + "); it resumed every"
             + " running deployment"));
@@ -252,6 +257,7 @@ public final class ClusterNode implements AutoCloseable {
 
   private String whoLeads() {
     Optional<LeaseStore.Holder> holder = lease.holder();
+    leaderAddress = Optional.empty();
     if (holder.isEmpty() || holder.get().node().equals(name)) {
       return "no controller node leads right now (a takeover takes up to " + (LEASE.plus(BEAT).toSeconds())
           + " s); retry in a few seconds";
@@ -259,6 +265,7 @@ public final class ClusterNode implements AutoCloseable {
     String leader = holder.get().node();
     String at = cluster.nodes(LEASE).stream().filter(n -> n.name().equals(leader)).map(ClusterStore.Node::address)
         .findFirst().orElse("?");
+    leaderAddress = at.equals("?") ? Optional.empty() : Optional.of(at);
     return "controller node " + name + " does not run rollouts; node " + leader + " leads: run this against it"
         + " (--controller " + at + ")";
   }
@@ -356,9 +363,16 @@ public final class ClusterNode implements AutoCloseable {
         while (!closed) {
           boolean events = false;
           boolean outbox = false;
+          java.util.Set<String> changed = new java.util.TreeSet<>();
           for (ClusterStore.Wake w : listener.await(LISTEN_WAIT)) {
             events |= w.channel().equals(ClusterStore.EVENTS);
             outbox |= w.channel().equals(ClusterStore.OUTBOX) && w.payload().equals(name);
+            if (w.channel().equals(ClusterStore.CHANGED) && !w.payload().startsWith(name + ":")) {
+              changed.add(w.payload().substring(w.payload().indexOf(':') + 1));
+            }
+          }
+          if (!changed.isEmpty()) {
+            Threads.post(work, () -> reread(changed));
           }
           if (events) {
             Threads.post(work, this::readEventsNow);
@@ -384,8 +398,19 @@ public final class ClusterNode implements AutoCloseable {
   }
 
   private void catchUp() {
+    reread(EVERYTHING); // what another node changed while this one did not listen
     readEventsNow();
     sendOutboxNow();
+  }
+
+  private void reread(java.util.Collection<String> what) {
+    for (String w : what) {
+      try {
+        refresh.accept(w);
+      } catch (RuntimeException e) {
+        log.warn("controller node {} cannot read the {} another node changed: {}", name, w, e.getMessage());
+      }
+    }
   }
 
   private void readEventsNow() {
@@ -401,6 +426,35 @@ public final class ClusterNode implements AutoCloseable {
       sendOutbox();
     } catch (StoreException e) {
       log.warn("controller node {} cannot read its agents' commands: {}", name, e.getMessage());
+    }
+  }
+
+  /** Where the node that leads is reached, when another one does; empty while this one leads or none does. */
+  public Optional<String> leaderAddress() {
+    return leaderAddress;
+  }
+
+  /** Admins, revocations, key statements, environments: what every node keeps in memory and reloads. */
+  public static final String ADMINS = "admins";
+  public static final String REVOCATIONS = "revocations";
+  public static final String KEY_STATEMENTS = "keys";
+  public static final String ENVIRONMENTS = "environments";
+  private static final List<String> EVERYTHING = List.of(ADMINS, REVOCATIONS, KEY_STATEMENTS, ENVIRONMENTS);
+
+  /**
+   * How this node reads again what another changed ({@link #ADMINS} and the like); after a lost
+   * listening connection, everything is read again.
+   */
+  public void onChangeElsewhere(java.util.function.Consumer<String> refresh) {
+    this.refresh = refresh;
+  }
+
+  /** Tells the other nodes this one changed {@code what}; a lost word costs them a delay, never the change. */
+  public void changed(String what) {
+    try {
+      cluster.announce(name, what);
+    } catch (StoreException e) {
+      log.warn("controller node {} cannot tell the others that {} changed: {}", name, what, e.getMessage());
     }
   }
 

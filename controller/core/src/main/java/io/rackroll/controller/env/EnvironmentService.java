@@ -70,6 +70,24 @@ public final class EnvironmentService {
     return current;
   }
 
+  /** Told after each change this service made (another controller node then reloads). */
+  private volatile Runnable changed = () -> { };
+
+  public void onChange(Runnable changed) {
+    this.changed = changed;
+  }
+
+  /** Reads the environments file and the secrets again: another controller node changed them. */
+  public synchronized void reload() {
+    current = store.environmentFile()
+        .map(f -> EnvironmentsFile.parse(f.yaml(), "environments file version " + f.version(), f.version(),
+            f.appliedBy(), f.appliedAt()))
+        .orElse(Environments.NONE);
+    secrets = bySecretEnvironment(store.secrets());
+    opened = new ConcurrentHashMap<>();
+    changed.run();
+  }
+
   /**
    * Checks {@code yaml} against the fleet and, unless {@code dryRun}, puts it in force. Refused
    * with nothing changed when it is invalid or an agent would belong to two environments.
@@ -99,6 +117,7 @@ public final class EnvironmentService {
     log.info("environments file version {} applied by {}: {}", version, admin, next.byName().keySet());
     current = next;
     opened = new ConcurrentHashMap<>();
+    changed.run();
     return next;
   }
 
@@ -156,6 +175,7 @@ public final class EnvironmentService {
     audit.record(AuditEntry.of(now, admin, "secret set", environment + "/" + name, ""));
     secrets = bySecretEnvironment(store.secrets());
     opened = new ConcurrentHashMap<>();
+    changed.run();
   }
 
   public synchronized void unsetSecret(String environment, String name, String admin) {
@@ -165,6 +185,7 @@ public final class EnvironmentService {
     audit.record(AuditEntry.of(clock.instant(), admin, "secret unset", environment + "/" + name, ""));
     secrets = bySecretEnvironment(store.secrets());
     opened = new ConcurrentHashMap<>();
+    changed.run();
   }
 
   private String defined() {

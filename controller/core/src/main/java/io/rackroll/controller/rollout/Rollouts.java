@@ -574,12 +574,18 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     watchingAll.add(changed);
   }
 
+  /**
+   * Tells who follows {@code deploymentId} once what changed it is committed: a watcher that reads
+   * the deployment at once must find the change there (at once outside a burst).
+   */
   private void changed(String deploymentId) {
-    watchingAll.forEach(w -> w.accept(deploymentId));
-    Set<Runnable> w = watchers.get(deploymentId);
-    if (w != null) {
-      w.forEach(Runnable::run);
-    }
+    store.commits().afterCommit(() -> {
+      watchingAll.forEach(w -> w.accept(deploymentId));
+      Set<Runnable> w = watchers.get(deploymentId);
+      if (w != null) {
+        w.forEach(Runnable::run);
+      }
+    });
   }
 
   private static String summary(Strategy s) {

@@ -37,9 +37,9 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
     public static final NodeSettings DEFAULT = new NodeSettings("", null);
 
     public NodeSettings {
-      if (!name.isEmpty() && !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+      if (!name.isEmpty() && !name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
         throw new IllegalArgumentException("node: \"" + (name.length() > 64 ? name.substring(0, 64) + "..." : name)
-            + "\" (expected: up to 63 letters, digits, '.', '_' or '-', starting with a letter or digit)");
+            + "\" (expected: 1-63 of a-z, 0-9, '.', '_', '-', starting with a letter or digit)");
       }
     }
   }

@@ -83,6 +83,8 @@ public final class ControllerServer implements AutoCloseable {
   private Rollouts rollouts;
   /** This controller as one node of several on one database; null for a single controller. */
   private ClusterNode node;
+  /** Passes admin calls on to the node that leads; null for a single controller. */
+  private io.rackroll.controller.cluster.LeaderForwarding forwarding;
   private ControllerMetrics metrics;
   private io.rackroll.controller.web.WebConsole console;
   private final Instant startedAt;
@@ -201,7 +203,8 @@ public final class ControllerServer implements AutoCloseable {
     pacer = Threads.serial("transfer-pacer");
 
     CallerInterceptor callers = new CallerInterceptor(revocations, admins, (name, method, why) -> store.audit().record(
-        io.rackroll.controller.store.AuditEntry.of(clock.instant(), name, "refused", method, why)));
+        io.rackroll.controller.store.AuditEntry.of(clock.instant(), name, "refused", method, why)),
+        clustered ? io.rackroll.trust.LiveCredentials.trustManager(pki.trusted()) : null);
     AdminService admin = new AdminService(tokens, store, registry, revocations, admins, pki.ca(), artifacts, artifactIo,
         rollouts, new StatusReports(store, registry, clock, version(), startedAt, () -> metrics.address(),
             config.agentCertificateLifetime()), environments, clock, consoleAccess);
@@ -209,6 +212,29 @@ public final class ControllerServer implements AutoCloseable {
     if (clustered) {
       node = new ClusterNode(nodeName, version(), store, registry, rollouts, everyNode, clock);
       node.start(); // before any agent can connect
+    }
+    if (node != null) {
+      ClusterNode n = node;
+      admins.onChange(() -> n.changed(ClusterNode.ADMINS));
+      revocations.onChange(() -> n.changed(ClusterNode.REVOCATIONS));
+      environments.onChange(() -> n.changed(ClusterNode.ENVIRONMENTS));
+      admin.onKeyStatements(() -> n.changed(ClusterNode.KEY_STATEMENTS));
+      admin.joinNodesWith(new io.rackroll.controller.cluster.NodeJoin(pki.ca(), pki.trusted(), dataDir,
+          config.database(), registry::controllerAddresses));
+      n.onChangeElsewhere(what -> {
+        switch (what) {
+          case ClusterNode.ADMINS -> admins.reload();
+          case ClusterNode.REVOCATIONS -> revocations.refresh(store.enrollment(), clock.instant()).forEach(agentId ->
+              registry.revoked(agentId, io.rackroll.trust.PeerIdentity.REVOKED + ": agent " + agentId
+                  + " was revoked on another controller node"));
+          case ClusterNode.KEY_STATEMENTS -> registry.keyStatements(store.releases().keyStatements().stream()
+              .map(io.rackroll.controller.store.ReleaseStore.KeyStatementRecord::text).toList());
+          case ClusterNode.ENVIRONMENTS -> environments.reload();
+          default -> log.debug("another node changed {}, which this version does not keep", what);
+        }
+      });
+      forwarding = new io.rackroll.controller.cluster.LeaderForwarding(nodeName, n::leading, n::leaderAddress, pki.ca(),
+          pki.trusted(), clock);
     }
     HostPort listen = config.listen();
     HandshakeGate gate = new HandshakeGate(config.maxConcurrentHandshakes(), config.maxHandshakesPerAddress());
@@ -231,6 +257,7 @@ public final class ControllerServer implements AutoCloseable {
             return call.getMethodDescriptor().equals(AgentLinkGrpc.getConnectMethod()) ? Runnable::run : null;
           }
         })
+        .intercept(forwarding != null ? forwarding : PASS) // the innermost: a known caller, names checked
         .intercept(new RequestNames()) // runs after the caller is known: strangers learn nothing from it
         .intercept(callers)
         .intercept(new RpcMetrics(metrics.registry()))
@@ -295,6 +322,15 @@ public final class ControllerServer implements AutoCloseable {
     });
   }
 
+  /** Lets every call through: where a single controller has no interceptor to put. */
+  private static final io.grpc.ServerInterceptor PASS = new io.grpc.ServerInterceptor() {
+    @Override
+    public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+        io.grpc.ServerCallHandler<Q, A> next) {
+      return next.startCall(call, headers);
+    }
+  };
+
   /** This node's name among several: the configured one, else this machine's host name. */
   static String nodeName(ControllerConfig.NodeSettings node) {
     if (!node.name().isEmpty()) {
@@ -306,7 +342,7 @@ public final class ControllerServer implements AutoCloseable {
     } catch (IOException e) {
       host = "";
     }
-    String name = host.replaceAll("[^A-Za-z0-9._-]", "-").replaceAll("^[._-]+", "");
+    String name = host.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9._-]", "-").replaceAll("^[._-]+", "");
     return name.isEmpty() ? "controller" : name.substring(0, Math.min(63, name.length()));
   }
 
@@ -418,6 +454,9 @@ public final class ControllerServer implements AutoCloseable {
     }
     if (node != null) {
       node.close();
+    }
+    if (forwarding != null) {
+      forwarding.close();
     }
     try {
       if (server != null && !server.awaitTermination(5, TimeUnit.SECONDS)) {

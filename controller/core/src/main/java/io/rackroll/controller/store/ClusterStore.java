@@ -17,6 +17,14 @@ public interface ClusterStore {
   String EVENTS = "rackroll_events";
   /** Channel woken when a command is written (payload: the node that holds the agent). */
   String OUTBOX = "rackroll_outbox";
+  /** Channel woken when a node changed what every node keeps in memory (payload: {@code node:what}). */
+  String CHANGED = "rackroll_changed";
+
+  /**
+   * Tells every node that node {@code node} changed {@code what} (admins, revocations, key
+   * statements, environments), which each keeps in memory and reads again from the store.
+   */
+  void announce(String node, String what);
 
   /**
    * A node as the database knows it.
@@ -83,7 +91,7 @@ public interface ClusterStore {
   /** Where an agent's stream is open, and whether it went silent. */
   record Holding(String node, boolean stale) {}
 
-  /** Waits on {@link #EVENTS} and {@link #OUTBOX} on a connection of its own. */
+  /** Waits on {@link #EVENTS}, {@link #OUTBOX} and {@link #CHANGED} on a connection of its own. */
   Listener listen();
 
   /** One notification: its channel and payload. */

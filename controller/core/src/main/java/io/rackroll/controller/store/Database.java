@@ -60,7 +60,8 @@ public record Database(String url, String user, Path passwordFile) {
     return JdbcStore.postgres(url, user, password, shown(url));
   }
 
-  private String password() throws IOException {
+  /** The password from {@code passwordFile} (checked: its owner's alone), empty with none. */
+  public String password() throws IOException {
     if (passwordFile == null) {
       return "";
     }

@@ -124,6 +124,14 @@ final class JdbcClusterStore implements ClusterStore {
   }
 
   @Override
+  public void announce(String node, String what) {
+    db.inTransaction("tell the other controller nodes " + what + " changed", c -> {
+      notify(c, CHANGED, node + ":" + what);
+      return null;
+    });
+  }
+
+  @Override
   public List<Event> eventsAfter(long seq, int limit) {
     return db.inTransaction("read the nodes' events", c -> {
       List<Event> out = new ArrayList<>();
@@ -229,6 +237,7 @@ final class JdbcClusterStore implements ClusterStore {
       try (Statement s = c.createStatement()) {
         s.execute("LISTEN " + EVENTS);
         s.execute("LISTEN " + OUTBOX);
+        s.execute("LISTEN " + CHANGED);
       }
     } catch (SQLException e) {
       throw new StoreException("store: cannot listen for the other controller nodes: " + e.getMessage(), e);

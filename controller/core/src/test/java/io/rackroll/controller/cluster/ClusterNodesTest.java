@@ -169,17 +169,52 @@ class ClusterNodesTest {
   }
 
   @Test
-  void aNodeThatDoesNotLeadRefusesToStartADeploymentAndNamesTheLeader() throws Exception {
+  void anAdminCallToANodeThatDoesNotLeadIsPassedOnToTheLeaderAndJudgedAsTheAdminsOwn() throws Exception {
     TestController a = first("a");
     TestController b = another("b", a);
-    agent("h1", "r1", a, b);
+    RawAgent.Stream onB = agent("h1", "r1", a, b);
+    await("b knows who leads").atMost(10, TimeUnit.SECONDS).until(() -> !b.leading());
 
-    await("b knows who leads").atMost(10, TimeUnit.SECONDS).untilAsserted(() ->
-        assertThatThrownBy(() -> deploy(b, "rack=r1")).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-          assertThat(e.getStatus().getDescription()).isEqualTo("controller node b does not run rollouts; node a leads:"
-              + " run this against it (--controller " + a.address() + ")");
-        }));
+    // A push streamed through b, a deployment started through b, and its watch streamed back through b.
+    b.push(dir.resolve("web-1.tar.gz"));
+    DeploymentRecord d = deploy(b, "rack=r1");
+    java.util.Iterator<DeploymentRecord> changes = io.rackroll.proto.v1.AdminGrpc.newBlockingStub(b.admin().getChannel())
+        .withDeadlineAfter(20, TimeUnit.SECONDS).watchDeployment(GetDeploymentRequest.newBuilder().setId(d.getId()).build());
+    assertThat(changes.next().getState()).isEqualTo("running");
+    WireFleet.activate(onB);
+    DeploymentRecord last = null;
+    while (changes.hasNext()) {
+      last = changes.next();
+    }
+    assertThat(last.getState()).isEqualTo("completed");
+    assertThat(a.admin().listAudit(ListAuditRequest.getDefaultInstance()).getEntriesList())
+        .filteredOn(e -> e.getAction().equals("deploy")).extracting(AuditRecord::getActor).containsExactly("admin");
+
+    // A viewer's call is refused for its role, on the leader, whichever node it was made to.
+    var viewer = b.addAdmin("vic", "viewer");
+    assertThatThrownBy(() -> viewer.deploy(DeployRequest.newBuilder().setName("web").setVersion("1").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    // An admin cannot claim to be passing someone else's call on: only a controller node's certificate can.
+    var forged = io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(forwardedFor(a.pki.ca(), "owner2"));
+    DeploymentRecord own = viewer.withInterceptors(forged).getDeployment(GetDeploymentRequest.newBuilder()
+        .setId(d.getId()).build());
+    assertThat(own.getId()).as("a read the viewer may make, made as the viewer").isEqualTo(d.getId());
+    assertThatThrownBy(() -> viewer.withInterceptors(forged).deploy(DeployRequest.newBuilder().setName("web")
+        .setVersion("1").build())).isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+            assertThat(e.getStatus().getDescription()).startsWith("admin vic (viewer) may not call Deploy"));
+  }
+
+  /** The header a controller node passes an admin's call on with, naming a certificate issued to {@code admin}. */
+  private static io.grpc.Metadata forwardedFor(io.rackroll.controller.pki.CertificateAuthority ca, String admin)
+      throws Exception {
+    java.security.KeyPair pair = io.rackroll.trust.Keys.newKeyPair();
+    java.security.cert.X509Certificate cert = ca.issueClient(io.rackroll.trust.PeerIdentity.admin(admin),
+        pair.getPublic(), java.time.Duration.ofDays(1));
+    io.grpc.Metadata m = new io.grpc.Metadata();
+    m.put(io.rackroll.controller.auth.CallerInterceptor.FORWARDED_FOR,
+        java.util.Base64.getEncoder().encodeToString(cert.getEncoded()));
+    return m;
   }
 
   @Test

@@ -1,0 +1,249 @@
+package io.rackroll.controller.cluster;
+
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.rackroll.controller.auth.CallerInterceptor;
+import io.rackroll.controller.pki.CertificateAuthority;
+import io.rackroll.proto.v1.AdminGrpc;
+import io.rackroll.trust.Keys;
+import io.rackroll.trust.LiveCredentials;
+import io.rackroll.trust.MutualTls;
+import io.rackroll.trust.PeerIdentity;
+import io.rackroll.wire.HostPort;
+import java.security.KeyPair;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Admin calls made to a node that does not lead go to the node that does, unchanged: the caller
+ * is checked here first (its certificate, its role), then the call is passed on over mTLS with
+ * this node's own certificate ({@link PeerIdentity.Role#CONTROLLER}) and the admin's certificate
+ * in a header; the leader judges it as the admin's own ({@link CallerInterceptor#FORWARDED_FOR}),
+ * audits it by the admin's name, and answers through this node. Streams (a push, a watch) are
+ * passed on message by message, with flow control both ways. A call already passed on once is
+ * never passed on again: if leadership moved in between, the admin is told to retry.
+ *
+ * <p>Calls about this node itself stay here: signing in to its web console.
+ */
+public final class LeaderForwarding implements ServerInterceptor, AutoCloseable {
+  /** Calls answered by the node they were made to. */
+  private static final Set<String> LOCAL = Set.of(
+      AdminGrpc.getCreateWebLoginMethod().getBareMethodName(), AdminGrpc.getEndWebSessionsMethod().getBareMethodName());
+  private static final Duration CERTIFICATE_LIFETIME = Duration.ofDays(30);
+
+  private final BooleanSupplier leading;
+  private final Supplier<Optional<String>> leader;
+  private final CertificateAuthority ca;
+  private final PeerIdentity self;
+  private final List<X509Certificate> trusted;
+  private final Clock clock;
+  private final KeyPair key = Keys.newKeyPair();
+  private final LiveCredentials credentials;
+  /** Guarded by {@code this}. */
+  private String channelTo;
+  private ManagedChannel channel;
+
+  /**
+   * @param leading whether this node leads now
+   * @param leader where the node that leads is reached, when another one does
+   * @param ca issues this node the certificate it passes calls on with (renewed as it ages)
+   */
+  public LeaderForwarding(String node, BooleanSupplier leading, Supplier<Optional<String>> leader,
+      CertificateAuthority ca, List<X509Certificate> trusted, Clock clock) {
+    this.leading = leading;
+    this.leader = leader;
+    this.ca = ca;
+    this.self = new PeerIdentity(PeerIdentity.Role.CONTROLLER, node);
+    this.trusted = trusted;
+    this.clock = clock;
+    this.credentials = new LiveCredentials(key.getPrivate(), List.of(issue()), trusted);
+  }
+
+  private X509Certificate issue() {
+    return ca.issueClient(self, key.getPublic(), CERTIFICATE_LIFETIME);
+  }
+
+  @Override
+  public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+      ServerCallHandler<Q, A> next) {
+    if (!call.getMethodDescriptor().getServiceName().equals(AdminGrpc.SERVICE_NAME)
+        || LOCAL.contains(call.getMethodDescriptor().getBareMethodName()) || leading.getAsBoolean()) {
+      return next.startCall(call, headers);
+    }
+    if (CallerInterceptor.forwardedBy().isPresent()) {
+      call.close(Status.UNAVAILABLE.withDescription("the controller node that led when this call was made no longer"
+          + " does; retry in a few seconds"), new Metadata());
+      return new ServerCall.Listener<>() { };
+    }
+    Optional<String> to = leader.get();
+    if (to.isEmpty()) {
+      call.close(Status.UNAVAILABLE.withDescription("no controller node leads right now (a takeover takes up to "
+          + ClusterNode.LEASE.plus(ClusterNode.BEAT).toSeconds() + " s); retry in a few seconds"), new Metadata());
+      return new ServerCall.Listener<>() { };
+    }
+    String admin;
+    try {
+      admin = Base64.getEncoder().encodeToString(CallerInterceptor.callerCertificate().getEncoded());
+    } catch (CertificateEncodingException e) {
+      call.close(Status.INTERNAL.withDescription("cannot pass the call on: " + e.getMessage()), new Metadata());
+      return new ServerCall.Listener<>() { };
+    }
+    Metadata out = new Metadata();
+    out.put(CallerInterceptor.FORWARDED_FOR, admin);
+    CallOptions options = CallOptions.DEFAULT;
+    Deadline deadline = Context.current().getDeadline();
+    if (deadline != null) {
+      options = options.withDeadline(deadline);
+    }
+    return new Relay<>(call, channel(to.get()).newCall(call.getMethodDescriptor(), options), out).start();
+  }
+
+  /** The channel to the leader at {@code address}, made again when the leader moved. */
+  private synchronized ManagedChannel channel(String address) {
+    X509Certificate mine = credentials.certificate();
+    if (Duration.between(clock.instant(), mine.getNotAfter().toInstant()).compareTo(CERTIFICATE_LIFETIME.dividedBy(2)) < 0) {
+      credentials.update(List.of(issue()), trusted); // the next handshake presents it
+    }
+    if (!address.equals(channelTo)) {
+      if (channel != null) {
+        channel.shutdown(); // calls in flight on it finish
+      }
+      HostPort at = HostPort.parse("leader", address);
+      channel = NettyChannelBuilder.forAddress(at.host(), at.port()).sslContext(MutualTls.client(credentials))
+          .maxInboundMessageSize(4 * 1024 * 1024).build();
+      channelTo = address;
+    }
+    return channel;
+  }
+
+  /**
+   * One call passed on: the admin's messages to the leader, the leader's back, each side asked
+   * for its next message only when the other can take it. Both calls' methods are called under
+   * this relay's lock: neither is safe from two threads at once.
+   */
+  private static final class Relay<Q, A> {
+    private final ServerCall<Q, A> in;
+    private final ClientCall<Q, A> out;
+    private final Metadata headers;
+    /** Guarded by {@code this}: a message is owed to a side that was not ready when one arrived. */
+    private boolean owedIn;
+    private boolean owedOut;
+
+    Relay(ServerCall<Q, A> in, ClientCall<Q, A> out, Metadata headers) {
+      this.in = in;
+      this.out = out;
+      this.headers = headers;
+    }
+
+    ServerCall.Listener<Q> start() {
+      synchronized (this) {
+        out.start(new ClientCall.Listener<>() {
+          @Override
+          public void onHeaders(Metadata h) {
+            synchronized (Relay.this) {
+              in.sendHeaders(new Metadata());
+            }
+          }
+
+          @Override
+          public void onMessage(A message) {
+            synchronized (Relay.this) {
+              in.sendMessage(message);
+              if (in.isReady()) {
+                out.request(1);
+              } else {
+                owedOut = true;
+              }
+            }
+          }
+
+          @Override
+          public void onClose(Status status, Metadata trailers) {
+            synchronized (Relay.this) {
+              in.close(status, trailers);
+            }
+          }
+
+          @Override
+          public void onReady() {
+            synchronized (Relay.this) {
+              if (owedIn && out.isReady()) {
+                owedIn = false;
+                in.request(1);
+              }
+            }
+          }
+        }, headers);
+        out.request(1);
+        in.request(1);
+      }
+      return new ServerCall.Listener<>() {
+        @Override
+        public void onMessage(Q message) {
+          synchronized (Relay.this) {
+            out.sendMessage(message);
+            if (out.isReady()) {
+              in.request(1);
+            } else {
+              owedIn = true;
+            }
+          }
+        }
+
+        @Override
+        public void onHalfClose() {
+          synchronized (Relay.this) {
+            out.halfClose();
+          }
+        }
+
+        @Override
+        public void onCancel() {
+          synchronized (Relay.this) {
+            out.cancel("the admin's call was cancelled", null);
+          }
+        }
+
+        @Override
+        public void onReady() {
+          synchronized (Relay.this) {
+            if (owedOut && in.isReady()) {
+              owedOut = false;
+              out.request(1);
+            }
+          }
+        }
+      };
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (channel != null) {
+      channel.shutdownNow();
+      try {
+        channel.awaitTermination(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
