@@ -204,6 +204,80 @@ final class Fleet implements AutoCloseable {
     }
   }
 
+  /**
+   * Another controller node beside this fleet's on the same PostgreSQL database (its config must
+   * name one), made with {@code rackroll controller join} from this fleet's controller with its
+   * owner's credentials, given the fleet's fast heartbeats, and started.
+   */
+  Node joinNode(String name) throws Exception {
+    Path nodeData = dir.resolve("node-" + name);
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    Cli join = ok(rackroll("controller", "join", "--data", nodeData.toString(), "--controller", controllerAddress(),
+        "--credentials", data.resolve("pki").toString(), "--node", name, "--listen", "127.0.0.1:" + port));
+    Path config = nodeData.resolve("controller.yaml");
+    String yaml = Files.readString(config);
+    for (String line : List.of("heartbeatInterval: 500ms", "staleAfter: 10s", "metrics: 127.0.0.1:0")) {
+      String key = line.substring(0, line.indexOf(':') + 1);
+      yaml = yaml.replaceAll("(?m)^" + key + ".*$", line);
+    }
+    Files.writeString(config, yaml);
+    Node node = new Node(name, nodeData, join);
+    node.start();
+    nodes.add(node);
+    return node;
+  }
+
+  /** Controller nodes joined to this fleet's, stopped with it. */
+  private final List<Node> nodes = new ArrayList<>();
+
+  /** One controller node joined with {@link #joinNode}. */
+  final class Node {
+    final String name;
+    final Path data;
+    /** What 'controller join' printed. */
+    final Cli joined;
+    private Process process;
+
+    private Node(String name, Path data, Cli joined) {
+      this.name = name;
+      this.data = data;
+      this.joined = joined;
+    }
+
+    void start() throws IOException {
+      Files.deleteIfExists(data.resolve("controller.address"));
+      process = java(data.resolve("controller.log"), controllerJvm, CONTROLLER_JAR, "controller", "run", "--data",
+          data.toString());
+      await("node " + name + " listening").atMost(Duration.ofSeconds(60))
+          .failFast("node " + name + " exited; see " + data.resolve("controller.log"), () -> !process.isAlive())
+          .until(() -> Files.exists(data.resolve("controller.address")));
+    }
+
+    String address() throws IOException {
+      return Files.readString(data.resolve("controller.address")).trim();
+    }
+
+    /** SIGKILL: no goodbye to its agents, its lease left to lapse. */
+    void kill() throws InterruptedException {
+      process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+
+    String log() throws IOException {
+      return Files.readString(data.resolve("controller.log"));
+    }
+  }
+
+  /**
+   * From now on the CLI reaches the controllers through {@code address} (another node, once this
+   * fleet's first one is gone): what the controller's address file says is where the CLI dials.
+   */
+  void adminThrough(String address) throws IOException {
+    Files.writeString(data.resolve("controller.address"), address + "\n");
+  }
+
   /** SIGTERM, as systemd stops it: the controller closes its store and streams, and exits. */
   void stopController() throws InterruptedException {
     controller.destroy();
@@ -837,6 +911,11 @@ final class Fleet implements AutoCloseable {
     if (controller != null) {
       all.add(controller);
     }
+    nodes.forEach(n -> {
+      if (n.process != null) {
+        all.add(n.process);
+      }
+    });
     all.forEach(Process::destroy);
     for (Process p : all) {
       try {

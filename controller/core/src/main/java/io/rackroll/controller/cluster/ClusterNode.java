@@ -256,7 +256,7 @@ public final class ClusterNode implements AutoCloseable {
   }
 
   private String whoLeads() {
-    Optional<LeaseStore.Holder> holder = lease.holder();
+    Optional<LeaseStore.Holder> holder = lease.holder().filter(h -> h.expires().isAfter(clock.instant()));
     leaderAddress = Optional.empty();
     if (holder.isEmpty() || holder.get().node().equals(name)) {
       return "no controller node leads right now (a takeover takes up to " + (LEASE.plus(BEAT).toSeconds())

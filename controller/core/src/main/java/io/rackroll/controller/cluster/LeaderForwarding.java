@@ -113,7 +113,7 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
     if (deadline != null) {
       options = options.withDeadline(deadline);
     }
-    return new Relay<>(call, channel(to.get()).newCall(call.getMethodDescriptor(), options), out).start();
+    return new Relay<>(call, channel(to.get()).newCall(call.getMethodDescriptor(), options), out, to.get()).start();
   }
 
   /** The channel to the leader at {@code address}, made again when the leader moved. */
@@ -143,11 +143,15 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
     private final ServerCall<Q, A> in;
     private final ClientCall<Q, A> out;
     private final Metadata headers;
+    private final String leader;
+    /** Guarded by {@code this}: whether the leader answered at all (sent its headers). */
+    private boolean answered;
     /** Guarded by {@code this}: a message is owed to a side that was not ready when one arrived. */
     private boolean owedIn;
     private boolean owedOut;
 
-    Relay(ServerCall<Q, A> in, ClientCall<Q, A> out, Metadata headers) {
+    Relay(ServerCall<Q, A> in, ClientCall<Q, A> out, Metadata headers, String leader) {
+      this.leader = leader;
       this.in = in;
       this.out = out;
       this.headers = headers;
@@ -159,6 +163,7 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
           @Override
           public void onHeaders(Metadata h) {
             synchronized (Relay.this) {
+              answered = true;
               in.sendHeaders(new Metadata());
             }
           }
@@ -178,6 +183,13 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
           @Override
           public void onClose(Status status, Metadata trailers) {
             synchronized (Relay.this) {
+              if (!answered && status.getCode() == Status.Code.UNAVAILABLE) {
+                // Not the leader's answer: it could not be reached (it died, and its lease has not lapsed yet).
+                in.close(Status.UNAVAILABLE.withDescription("the controller node that leads (at " + leader
+                    + ") cannot be reached: " + status.getDescription() + "; if it is down, another node takes over"
+                    + " within " + ClusterNode.LEASE.plus(ClusterNode.BEAT).toSeconds() + " s: retry then"), new Metadata());
+                return;
+              }
               in.close(status, trailers);
             }
           }

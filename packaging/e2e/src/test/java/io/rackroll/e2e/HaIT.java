@@ -1,0 +1,89 @@
+package io.rackroll.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three controller nodes on one PostgreSQL database, as separate processes, the way an operator
+ * runs them: the second and third made with {@code rackroll controller join}, the leader SIGKILLed
+ * while a host is in the middle of its batch, then a node holding agents SIGKILLed.
+ */
+class HaIT {
+  private static final Duration UP = Duration.ofSeconds(90);
+  /** Each activation appends the version beside the releases: proof of how often a host switched. */
+  private static final String COUNT_ACTIVATIONS = "echo \"$RACKROLL_VERSION\" >> \"$RACKROLL_RELEASE_DIR/../../activations\"";
+  private static final Pattern LEADER = Pattern.compile("nodes +\\d+ on one database; (\\S+) leads");
+  @TempDir Path dir;
+
+  /**
+   * Who leads, as {@code rackroll status} through the fleet's CLI says; empty while none does (or
+   * while the node the CLI reaches cannot reach the leader: it says so and to retry).
+   */
+  private static String leader(Fleet fleet) {
+    Fleet.Cli status = fleet.rackroll("status");
+    Matcher m = LEADER.matcher(status.out());
+    return status.exit() == 0 && m.find() ? m.group(1) : "";
+  }
+
+  @Test
+  void theLeaderKilledMidBatchAnotherNodeFinishesTheRolloutAndANodesAgentsMoveWhenItDies() throws Exception {
+    try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().start();
+        Fleet fleet = Fleet.start(dir, "database: " + postgres.getJdbcUrl("postgres", "postgres") + "\nnode: a")) {
+      Fleet.Node b = fleet.joinNode("b");
+      Fleet.Node c = fleet.joinNode("c");
+      assertThat(b.joined.out()).contains("Joined node b", "Next: rackroll controller run --data " + b.data);
+      await("three nodes, a leading").atMost(UP).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.rackroll("status").out().contains("nodes        3 on one database; a leads"));
+      List<Fleet.Agent> agents = fleet.twoRacksOfTwo();
+      String status = Fleet.ok(fleet.rackroll("status")).out();
+      assertThat(status).containsPattern("(?m)^  b +127\\.0\\.0\\.1:\\d+ +follows ");
+
+      // 1. The leader SIGKILLed while the first batch's host is in its activate hook, held there by
+      //    the test: another node takes the lease over once it lapses and finishes the rollout; every
+      //    host switched once, including those whose node died under them.
+      Path go = dir.resolve("go");
+      fleet.web("1").activate("while [ ! -e " + go + " ]; do sleep 0.1; done\n" + COUNT_ACTIVATIONS).push();
+      String d1 = fleet.deploy("web@1", "role=web", "--batch", "1", "--health-gate", "1s");
+      await("a host of the first batch activating").atMost(UP).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.deployment(d1).contains("ACTIVATING"));
+      fleet.killController();
+      fleet.adminThrough(b.address());
+      await("another node leads").atMost(UP).pollInterval(Fleet.CLI_POLL)
+          .until(() -> List.of("b", "c").contains(leader(fleet)));
+      Files.writeString(go, "");
+      assertThat(fleet.awaitEnd(d1)).contains(": completed", "4/4 hosts done");
+      for (Fleet.Agent agent : agents) {
+        assertThat(Files.readAllLines(agent.home.resolve("state/apps/web/activations")))
+            .as(agent.name + " switched once").containsExactly("1");
+      }
+      String leader = leader(fleet);
+      // The takeover is in the audit, and a, given up for dead, has left the list of nodes.
+      assertThat(Fleet.ok(fleet.rackroll("audit", "--who", "controller")).out())
+          .contains("node leads", "node lost");
+      assertThat(Fleet.ok(fleet.rackroll("status")).out()).contains("nodes        2 on one database; " + leader + " leads")
+          .doesNotContainPattern("(?m)^  a +127");
+
+      // 2. The node that follows SIGKILLed: its agents reconnect to the one left, and a deployment
+      //    reaches all four. (The artifact was pushed to a, which is gone: nodes serve it from the database.)
+      Fleet.Node follower = leader.equals("b") ? c : b;
+      Fleet.Node survivor = leader.equals("b") ? b : c;
+      fleet.adminThrough(survivor.address());
+      follower.kill();
+      fleet.awaitConnected(4);
+      fleet.web("2").push();
+      String d2 = fleet.deploy("web@2", "role=web", "--batch", "100%", "--health-gate", "0s");
+      assertThat(fleet.awaitEnd(d2)).contains(": completed", "4/4 hosts done");
+      assertThat(survivor.log()).contains("controller node " + leader + " leads");
+    }
+  }
+}
