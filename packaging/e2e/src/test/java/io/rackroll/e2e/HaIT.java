@@ -15,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three controller nodes on one PostgreSQL database, as separate processes, the way an operator
- * runs them: the second and third made with {@code rackroll controller join}, the leader SIGKILLed
- * while a host is in the middle of its batch, then a node holding agents SIGKILLed.
+ * runs them: the second and third made with {@code rackroll controller join} (the third while a
+ * rollout runs), the leader SIGKILLed while a host is in the middle of its batch, then a node
+ * holding agents SIGKILLed.
  */
 class HaIT {
   private static final Duration UP = Duration.ofSeconds(90);
@@ -40,13 +41,11 @@ class HaIT {
     try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().start();
         Fleet fleet = Fleet.start(dir, "database: " + postgres.getJdbcUrl("postgres", "postgres") + "\nnode: a")) {
       Fleet.Node b = fleet.joinNode("b");
-      Fleet.Node c = fleet.joinNode("c");
       assertThat(b.joined.out()).contains("Joined node b", "Next: rackroll controller run --data " + b.data);
-      await("three nodes, a leading").atMost(UP).pollInterval(Fleet.CLI_POLL)
-          .until(() -> fleet.rackroll("status").out().contains("nodes        3 on one database; a leads"));
+      await("two nodes, a leading").atMost(UP).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.rackroll("status").out().contains("nodes        2 on one database; a leads"));
       List<Fleet.Agent> agents = fleet.twoRacksOfTwo();
-      String status = Fleet.ok(fleet.rackroll("status")).out();
-      assertThat(status).containsPattern("(?m)^  b +127\\.0\\.0\\.1:\\d+ +follows ");
+      assertThat(Fleet.ok(fleet.rackroll("status")).out()).containsPattern("(?m)^  b +127\\.0\\.0\\.1:\\d+ +follows ");
 
       // 1. The leader SIGKILLed while the first batch's host is in its activate hook, held there by
       //    the test: another node takes the lease over once it lapses and finishes the rollout; every
@@ -56,6 +55,9 @@ class HaIT {
       String d1 = fleet.deploy("web@1", "role=web", "--batch", "1", "--health-gate", "1s");
       await("a host of the first batch activating").atMost(UP).pollInterval(Fleet.CLI_POLL)
           .until(() -> fleet.deployment(d1).contains("ACTIVATING"));
+      Fleet.Node c = fleet.joinNode("c"); // a third node joins while the rollout runs
+      await("three nodes").atMost(UP).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.rackroll("status").out().contains("nodes        3 on one database; a leads"));
       fleet.killController();
       fleet.adminThrough(b.address());
       await("another node leads").atMost(UP).pollInterval(Fleet.CLI_POLL)

@@ -61,6 +61,11 @@ public final class ClusterNode implements AutoCloseable {
   private final ClusterHosts hosts;
   private final Clock clock;
   private final ScheduledExecutorService work = Threads.serial("cluster");
+  /**
+   * Stops the engine when the lease has gone unrenewed too long, even while {@link #work} is stuck
+   * waiting for a database that does not answer: the engine stops before the lease can lapse.
+   */
+  private final ScheduledExecutorService watchdog = Threads.serial("cluster-watchdog");
   private final Thread listening;
   private volatile boolean closed;
   /** Reads again what another node changed (its announcement's {@code what}); on {@link #work}. */
@@ -70,8 +75,9 @@ public final class ClusterNode implements AutoCloseable {
 
   // Confined to the work thread.
   /** The lease's epoch while this node leads; 0 while it follows. */
-  private long epoch;
-  private Instant renewed = Instant.EPOCH;
+  private volatile long epoch;
+  /** When the lease was last taken or renewed (System.nanoTime: no clock change moves it); read by {@link #watchdog} too. */
+  private volatile long renewed = System.nanoTime();
   /** The last event the leader handed its engine. */
   private long cursor;
   private Instant pruned = Instant.EPOCH;
@@ -159,6 +165,7 @@ public final class ClusterNode implements AutoCloseable {
     log.info("controller node {} at {} joined; which node leads is decided by the lease in the database", name,
         address);
     work.scheduleWithFixedDelay(this::beat, 0, BEAT.toMillis(), TimeUnit.MILLISECONDS);
+    watchdog.scheduleWithFixedDelay(this::watch, BEAT.toMillis(), 250, TimeUnit.MILLISECONDS);
     listening.start();
   }
 
@@ -201,7 +208,7 @@ public final class ClusterNode implements AutoCloseable {
 
   /** Takes the lease when it is free, renews it while leading, and stops leading when it cannot. */
   private void holdLease() {
-    Instant now = clock.instant();
+    long now = System.nanoTime();
     try {
       if (epoch == 0) {
         OptionalLong taken = lease.acquire(name, LEASE);
@@ -210,11 +217,16 @@ public final class ClusterNode implements AutoCloseable {
         }
       } else if (lease.renew(name, epoch, LEASE)) {
         renewed = now;
+        if (!rollouts.leading()) {
+          // The watchdog stopped the engine while the database was away, and the lease held: go on.
+          log.info("controller node {} renewed its lease (epoch {}) after a wait; leading again", name, epoch);
+          rollouts.lead();
+        }
       } else {
         follow("another node took the lease over");
       }
     } catch (StoreException e) {
-      if (epoch != 0 && Duration.between(renewed, now).compareTo(LEASE.minus(BEAT.multipliedBy(2))) >= 0) {
+      if (epoch != 0 && Duration.ofNanos(now - renewed).compareTo(LEASE.minus(BEAT.multipliedBy(2))) >= 0) {
         // Before the lease can lapse in the database: the next leader may be about to start.
         follow("cannot renew the lease (" + e.getMessage() + ")");
       } else {
@@ -223,7 +235,18 @@ public final class ClusterNode implements AutoCloseable {
     }
   }
 
-  private void lead(long taken, Instant now) {
+  /** On {@link #watchdog}: stops the engine once the lease went unrenewed for all but two beats of it. */
+  private void watch() {
+    Duration since = Duration.ofNanos(System.nanoTime() - renewed);
+    if (epoch != 0 && since.compareTo(LEASE.minus(BEAT.multipliedBy(2))) >= 0 && rollouts.leading()) {
+      log.warn("controller node {} could not renew its lease for {} s; it stops running rollouts before the lease"
+          + " can lapse", name, since.toSeconds());
+      rollouts.follow("controller node " + name + " cannot reach the database to renew its lease; retry in a few"
+          + " seconds");
+    }
+  }
+
+  private void lead(long taken, long now) {
     lease.fence(name, taken); // before the engine reads anything it could act on
     epoch = taken;
     renewed = now;
@@ -475,6 +498,7 @@ public final class ClusterNode implements AutoCloseable {
     }
     closed = true;
     listening.interrupt();
+    watchdog.shutdownNow();
     work.shutdown();
     try {
       work.awaitTermination(5, TimeUnit.SECONDS);

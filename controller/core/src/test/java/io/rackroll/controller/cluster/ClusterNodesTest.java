@@ -75,8 +75,13 @@ class ClusterNodesTest {
 
   /** The first node: makes the CA, and leads once its first beat takes the lease. */
   private TestController first(String name) throws Exception {
-    TestController node = TestController.start(dir.resolve(name), c -> c.withDatabase(database)
-        .withNode(new ControllerConfig.NodeSettings(name, null)), database::open);
+    return first(name, database);
+  }
+
+  /** The first node, on {@code db} (the same database, as another role, say). */
+  private TestController first(String name, Database db) throws Exception {
+    TestController node = TestController.start(dir.resolve(name), c -> c.withDatabase(db)
+        .withNode(new ControllerConfig.NodeSettings(name, null)), db::open);
     nodes.add(node);
     Path src = java.nio.file.Files.createDirectories(dir.resolve("web"));
     java.nio.file.Files.writeString(src.resolve("rackroll.yaml"), "name: web\nversion: \"1\"\n");
@@ -215,6 +220,73 @@ class ClusterNodesTest {
     m.put(io.rackroll.controller.auth.CallerInterceptor.FORWARDED_FOR,
         java.util.Base64.getEncoder().encodeToString(cert.getEncoded()));
     return m;
+  }
+
+  /** A statement as the database's superuser, from outside every node. */
+  private void asDatabaseAdmin(String sql) throws Exception {
+    try (Connection c = java.sql.DriverManager.getConnection(database.url()); Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  @Test
+  void aLeaderCutOffFromTheDatabaseStopsBeforeAnotherLeadsAndComesBackAsAFollower() throws Exception {
+    String dbName = database.url().replaceAll(".*/([^/?]+)\\?.*", "$1");
+    asDatabaseAdmin("CREATE ROLE node_a LOGIN SUPERUSER");
+    TestController a = first("a", Database.of(postgres.getJdbcUrl("node_a", dbName), "", ""));
+    TestController b = another("b", a);
+    RawAgent.Stream onB = agent("h1", "r1", a, b);
+    DeploymentRecord d = deploy(a, "rack=r1");
+    Deploy job = WireFleet.command(onB);
+
+    // a's sessions killed and its role barred from coming back: as a partition would.
+    asDatabaseAdmin("ALTER ROLE node_a NOLOGIN");
+    asDatabaseAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'node_a'");
+    await("a stops running rollouts").atMost(30, TimeUnit.SECONDS).until(() -> !a.leading());
+    assertThat(b.leading()).as("b takes over only once a's lease lapsed, after a stopped").isFalse();
+    await("b leads").atMost(30, TimeUnit.SECONDS).until(b::leading);
+
+    // The new leader sends the host in flight its command again; the rollout ends under b.
+    assertThat(WireFleet.command(onB).getDeploymentId()).isEqualTo(job.getDeploymentId());
+    WireFleet.report(onB, job, "ACTIVE");
+    await("the deployment completes").atMost(10, TimeUnit.SECONDS)
+        .until(() -> deployment(b, d.getId()).getState().equals("completed"));
+
+    // a reaches the database again: it finds b's lease and stays a follower.
+    asDatabaseAdmin("ALTER ROLE node_a LOGIN");
+    await("a answers again, through b").atMost(30, TimeUnit.SECONDS).ignoreExceptions().untilAsserted(() ->
+        assertThat(a.admin().getStatus(io.rackroll.proto.v1.GetStatusRequest.getDefaultInstance()).getNodesList())
+            .filteredOn(io.rackroll.proto.v1.ControllerNode::getLeads).extracting(io.rackroll.proto.v1.ControllerNode::getName)
+            .containsExactly("b"));
+    assertThat(a.leading()).isFalse();
+  }
+
+  @Test
+  void aRevocationMadeOnTheLeaderEndsTheAgentsStreamOnAnotherNodeAndSecretsFollowTheLead() throws Exception {
+    TestController a = first("a");
+    TestController b = another("b", a);
+    RawAgent.Stream h1 = agent("h1", "r1", a, b);
+    RawAgent.Stream h2 = agent("h2", "r2", a, b);
+    a.admin().applyEnvironments(io.rackroll.proto.v1.ApplyEnvironmentsRequest.newBuilder().setYaml(
+        "environments:\n  production:\n    selector: rack=r2\n    variables: {log.level: info}\n").build());
+    a.admin().setSecret(io.rackroll.proto.v1.SetSecretRequest.newBuilder().setEnvironment("production")
+        .setName("db.password").setValue("s3cret").build());
+
+    a.admin().revokeAgent(io.rackroll.proto.v1.RevokeAgentRequest.newBuilder().setAgentId("h1").build());
+    Status ended = h1.closed.get(10, TimeUnit.SECONDS);
+    assertThat(ended.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(ended.getDescription()).startsWith(io.rackroll.trust.PeerIdentity.REVOKED);
+
+    // b leads next, with the environments and the secret a's owner set.
+    a.stopServer();
+    await("b leads").atMost(10, TimeUnit.SECONDS).until(b::leading);
+    DeploymentRecord d = deploy(b, "rack=r2");
+    Deploy job = WireFleet.command(h2);
+    assertThat(job.getEnvironment()).isEqualTo("production");
+    assertThat(job.getVariablesMap()).containsEntry("log.level", "info").containsEntry("db.password", "s3cret");
+    WireFleet.report(h2, job, "ACTIVE");
+    await("the deployment completes").atMost(10, TimeUnit.SECONDS)
+        .until(() -> deployment(b, d.getId()).getState().equals("completed"));
   }
 
   @Test

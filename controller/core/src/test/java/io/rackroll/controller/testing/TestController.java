@@ -78,7 +78,7 @@ public final class TestController implements Wire, AutoCloseable {
 
   /**
    * Another controller node beside {@code first}, on the store {@code openStore} opens (the same
-   * database): it is given {@code first}'s CA and keys, as a node that joined has them.
+   * database): it is given {@code first}'s CA and secrets key, as a node that joined has them.
    */
   public static TestController startNode(Path data, TestController first, UnaryOperator<ControllerConfig> settings,
       Function<Path, Store> openStore) throws Exception {
@@ -92,6 +92,10 @@ public final class TestController implements Wire, AutoCloseable {
           java.nio.file.Files.copy(from, to);
         }
       }
+    }
+    Path secrets = first.data.resolve(io.rackroll.controller.env.SecretBox.KEY_FILE);
+    if (java.nio.file.Files.exists(secrets)) {
+      java.nio.file.Files.copy(secrets, data.resolve(io.rackroll.controller.env.SecretBox.KEY_FILE));
     }
     MutableClock clock = MutableClock.startingNow();
     ControllerPki pki = ControllerPki.load(data, clock);
