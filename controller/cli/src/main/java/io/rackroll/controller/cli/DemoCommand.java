@@ -47,6 +47,15 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--dir", paramLabel = "DIR", description = "Where to put the demo's files (default: a new temporary directory).")
   Path dir;
 
+  @Option(names = "--ha", description = "Instead: two controller nodes on one PostgreSQL database and four agents;"
+      + " the leader is SIGKILLed mid-rollout and the other node takes over and finishes it.")
+  boolean ha;
+
+  @Option(names = "--database", paramLabel = "URL", description = "With --ha: an empty PostgreSQL database to use"
+      + " (jdbc:postgresql://...); default: a private PostgreSQL server in the demo directory, from this machine's"
+      + " PostgreSQL programs (apt install postgresql).")
+  String database;
+
   /** Every process started, with the log it writes to; guarded by itself. */
   private final List<Map.Entry<Process, Path>> processes = new ArrayList<>();
 
@@ -55,11 +64,22 @@ final class DemoCommand implements Callable<Integer> {
     if (agentsPerRack < 1 || agentsPerRack > 50) {
       throw new IllegalArgumentException("--agents-per-rack: " + agentsPerRack + " (expected: 1 to 50)");
     }
+    if (database != null && !ha) {
+      throw new UsageError("--database goes with --ha");
+    }
     Path agentJar = agentJar();
     Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("rackroll-demo-");
     Path data = root.resolve("controller");
     Thread stopAll = new Thread(this::stopAll, "demo-stop");
     Runtime.getRuntime().addShutdownHook(stopAll);
+    if (ha) {
+      try {
+        return new HaDemo(root, agentJar).run();
+      } finally {
+        stopAll();
+        Runtime.getRuntime().removeShutdownHook(stopAll);
+      }
+    }
     try {
       step("Initializing a controller in " + data);
       ControllerPki.init(data, List.of("localhost", "127.0.0.1"), Clock.systemUTC());
@@ -170,6 +190,181 @@ final class DemoCommand implements Callable<Integer> {
       stopAll();
       Runtime.getRuntime().removeShutdownHook(stopAll);
     }
+  }
+
+  /**
+   * {@code demo --ha}: two controller nodes on one PostgreSQL database, the second made with
+   * {@code rackroll controller join}; four agents; a rollout whose leader is SIGKILLed after its
+   * first batch, finished by the other node.
+   */
+  private final class HaDemo {
+    private final Path root;
+    private final Path agentJar;
+
+    HaDemo(Path root, Path agentJar) {
+      this.root = root;
+      this.agentJar = agentJar;
+    }
+
+    int run() throws Exception {
+      String url = database != null ? database : privatePostgres();
+      Path a = root.resolve("node-a");
+      step("Initializing node a on " + url.replaceAll("\\?.*", "?..."));
+      ControllerPki.init(a, List.of("localhost", "127.0.0.1"), Clock.systemUTC());
+      SecureFiles.writeString(a.resolve(ControllerConfig.FILE), fast(ControllerConfig.TEMPLATE)
+          .replace("database: embedded", "database: \"" + url + "\"").replace("node: \"\"", "node: a"), SecureFiles.PUBLIC);
+      Process nodeA = startNode(a);
+      AdminClient viaA = new AdminClient();
+      viaA.data = a;
+      await("node a to listen", Duration.ofSeconds(60), () -> Files.exists(a.resolve(ControllerServer.ADDRESS_FILE)));
+      String addressA = viaA.address().toString();
+
+      Path b = root.resolve("node-b");
+      step("Joining node b: rackroll controller join --data " + b + " --controller " + addressA + " --credentials "
+          + ControllerPki.dir(a) + " --node b");
+      Process join = new ProcessBuilder(java(), "-jar", ownJar().toString(), "controller", "join", "--data", b.toString(),
+          "--controller", addressA, "--credentials", ControllerPki.dir(a).toString(), "--node", "b", "--listen",
+          "127.0.0.1:0").redirectErrorStream(true).redirectOutput(root.resolve("join.log").toFile()).start();
+      if (!join.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || join.exitValue() != 0) {
+        throw new IllegalStateException("controller join failed; see " + root.resolve("join.log"));
+      }
+      System.out.print(Files.readString(root.resolve("join.log")).indent(2));
+      Path bConfig = b.resolve(ControllerConfig.FILE);
+      Files.writeString(bConfig, fast(Files.readString(bConfig)));
+      startNode(b);
+      await("node b to listen", Duration.ofSeconds(60), () -> Files.exists(b.resolve(ControllerServer.ADDRESS_FILE)));
+      AdminClient viaB = new AdminClient();
+      viaB.credentials = ControllerPki.dir(a); // the owner's certificate, as an operator carries it
+      viaB.controller = Files.readString(b.resolve(ControllerServer.ADDRESS_FILE)).trim();
+
+      ManagedChannel channelA = viaA.open();
+      ManagedChannel channelB = viaB.open();
+      try {
+        await("node a to lead and node b to follow", Duration.ofSeconds(60), () -> nodes(viaB, channelB).contains("a leads"));
+        String token = viaA.stub(channelA).createToken(CreateTokenRequest.newBuilder()
+            .putAllLabels(Map.of("role", "web", "env", "demo")).setTtlSeconds(600).setUses(4).build()).getToken();
+        step("Starting four agents: each learns both nodes' addresses and connects to one, picked by its id");
+        for (int i = 1; i <= 4; i++) {
+          Path agentDir = Files.createDirectories(root.resolve("agents").resolve("host-" + i));
+          start(agentDir.resolve("agent.log"), List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+              "-jar", agentJar.toString(), "run", "--config", agentDir.resolve("agent.yaml").toString(),
+              "--state", agentDir.resolve("state").toString(), "--controller", addressA, "--token", token));
+        }
+        await("4 agents connected", Duration.ofSeconds(120), () -> connected(viaB, channelB) >= 4);
+        step("'rackroll status', through node b (any node answers; steering calls go to the leader):");
+        StatusCommand.print(viaB.stub(channelB).getStatus(io.rackroll.proto.v1.GetStatusRequest.getDefaultInstance()),
+            viaB.controller, System.out);
+
+        Path artifact = sampleApp(root, "1.0.0", true);
+        ReleaseUpload.upload(io.rackroll.proto.v1.AdminGrpc.newStub(channelA), artifact, Files.size(artifact));
+        step("Pushed hello@1.0.0 to node a; rolling it out one host at a time, each behind a 3s health gate");
+        var d = viaA.stub(channelA).deploy(io.rackroll.proto.v1.DeployRequest.newBuilder().setName("hello")
+            .setVersion("1.0.0").setSelector("env=demo").putAllOptions(Map.of("canary", "0", "batch", "1",
+                "healthGate", "3s")).build());
+        await("the first batch to finish", Duration.ofSeconds(120), () -> viaA.stub(channelA).getDeployment(
+            io.rackroll.proto.v1.GetDeploymentRequest.newBuilder().setId(d.getId()).build()).getBatch() >= 1);
+        step("SIGKILL of node a, the leader, in the middle of the rollout");
+        kill(nodeA);
+        long killed = System.nanoTime();
+        await("node b to take the lease over", Duration.ofSeconds(60), () -> nodes(viaB, channelB).contains("b leads"));
+        System.out.printf(Locale.ROOT, "  node b leads %.1f s after the kill (node a's lease had to lapse first)%n",
+            (System.nanoTime() - killed) / 1e9);
+        step("Following the rollout through node b: it resumes from the database, no host installed twice");
+        expect(DeploymentWatch.watch(viaB, channelB, d.getId(), System.out, Duration.ofMinutes(3)), true,
+            "the rollout did not complete under node b");
+        step("'rackroll status' after the takeover:");
+        StatusCommand.print(viaB.stub(channelB).getStatus(io.rackroll.proto.v1.GetStatusRequest.getDefaultInstance()),
+            viaB.controller, System.out);
+      } finally {
+        AdminClient.close(channelA);
+        AdminClient.close(channelB);
+      }
+      step("Demo complete; stopping every process");
+      return 0;
+    }
+
+    private Process startNode(Path data) throws IOException {
+      step("Starting node " + data.getFileName() + " (log: " + data.resolve("controller.log") + ")");
+      return start(data.resolve("controller.log"), List.of("-jar", ownJar().toString(), "controller", "run", "--data",
+          data.toString()));
+    }
+
+    /** The nodes line of 'rackroll status' through {@code client}, or "" while it cannot say. */
+    private String nodes(AdminClient client, ManagedChannel channel) {
+      try {
+        var r = client.stub(channel).getStatus(io.rackroll.proto.v1.GetStatusRequest.getDefaultInstance());
+        return r.getNodesList().stream().filter(io.rackroll.proto.v1.ControllerNode::getLeads)
+            .map(n -> n.getName() + " leads").findFirst().orElse("");
+      } catch (StatusRuntimeException e) {
+        return "";
+      }
+    }
+
+    /** A PostgreSQL server of the demo's own, from this machine's programs, on a free loopback port. */
+    private String privatePostgres() throws Exception {
+      if ("root".equals(System.getProperty("user.name"))) {
+        throw new IllegalStateException("PostgreSQL does not run as root: run 'rackroll demo --ha' as a regular user,"
+            + " or pass --database with the URL of an empty database");
+      }
+      Path bin = postgresPrograms();
+      Path pgdata = root.resolve("postgres");
+      Process init = new ProcessBuilder(bin.resolve("initdb").toString(), "-D", pgdata.toString(), "-U", "rackroll",
+          "--auth=trust", "-E", "UTF8").redirectErrorStream(true).redirectOutput(root.resolve("initdb.log").toFile())
+          .start();
+      if (!init.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || init.exitValue() != 0) {
+        throw new IllegalStateException("initdb failed; see " + root.resolve("initdb.log"));
+      }
+      int port;
+      try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        port = probe.getLocalPort();
+      }
+      step("Starting a private PostgreSQL server on 127.0.0.1:" + port + " (log: " + root.resolve("postgres.log") + ")");
+      startProgram(root.resolve("postgres.log"), List.of(bin.resolve("postgres").toString(), "-D", pgdata.toString(),
+          "-p", Integer.toString(port), "-k", pgdata.toString(), "-c", "listen_addresses=127.0.0.1"));
+      String url = "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=rackroll";
+      await("PostgreSQL to accept connections", Duration.ofSeconds(60), () -> {
+        try (var c = java.sql.DriverManager.getConnection(url)) {
+          return true;
+        } catch (java.sql.SQLException e) {
+          return false;
+        }
+      });
+      return url;
+    }
+  }
+
+  /** Where initdb and postgres are: on the PATH, else Debian's newest /usr/lib/postgresql/N/bin. */
+  private static Path postgresPrograms() throws IOException {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "initdb")) && Files.isExecutable(Path.of(dir, "postgres"))) {
+        return Path.of(dir);
+      }
+    }
+    Path debian = Path.of("/usr/lib/postgresql");
+    if (Files.isDirectory(debian)) {
+      try (var versions = Files.list(debian)) {
+        var newest = versions.map(v -> v.resolve("bin")).filter(v -> Files.isExecutable(v.resolve("initdb")))
+            .max(java.util.Comparator.comparing(v -> v.getParent().getFileName().toString(),
+                java.util.Comparator.comparingInt(String::length).thenComparing(java.util.Comparator.naturalOrder())));
+        if (newest.isPresent()) {
+          return newest.get();
+        }
+      }
+    }
+    throw new IllegalStateException("'rackroll demo --ha' needs PostgreSQL: install it (apt install postgresql), or pass"
+        + " --database with the URL of an empty database");
+  }
+
+  /** A controller's settings for the demo: loopback, a port of its choosing, fast heartbeats. */
+  private static String fast(String yaml) {
+    return yaml.replace("listen: 0.0.0.0:7443", "listen: 127.0.0.1:0")
+        .replace("metrics: 127.0.0.1:9464", "metrics: 127.0.0.1:0")
+        .replace("heartbeatInterval: 10s", "heartbeatInterval: 1s")
+        .replace("staleAfter: 30s", "staleAfter: 5s");
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   /**
@@ -319,14 +514,29 @@ final class DemoCommand implements Callable<Integer> {
         .filter(a -> a.getState().equals("connected")).count();
   }
 
-  private void start(Path log, List<String> args) throws IOException {
+  /** SIGKILLs {@code p}, one of the demo's processes, on purpose: no longer waited on or stopped. */
+  private void kill(Process p) throws InterruptedException {
+    synchronized (processes) {
+      processes.removeIf(e -> e.getKey() == p);
+    }
+    p.destroyForcibly().waitFor();
+  }
+
+  /** Starts a JVM with {@code args}, stopped with the demo. */
+  private Process start(Path log, List<String> args) throws IOException {
     List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add(java());
     command.addAll(args);
+    return startProgram(log, command);
+  }
+
+  /** Starts {@code command}, stopped with the demo. */
+  private Process startProgram(Path log, List<String> command) throws IOException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     synchronized (processes) {
       processes.add(Map.entry(p, log));
     }
+    return p;
   }
 
   /** Checks every second until {@code condition} holds; fails naming what did not happen, and where to look. */
