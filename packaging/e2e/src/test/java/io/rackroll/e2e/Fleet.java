@@ -260,6 +260,10 @@ final class Fleet implements AutoCloseable {
       return Files.readString(data.resolve("controller.address")).trim();
     }
 
+    long pid() {
+      return process.pid();
+    }
+
     /** SIGKILL: no goodbye to its agents, its lease left to lapse. */
     void kill() throws InterruptedException {
       process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
@@ -268,6 +272,12 @@ final class Fleet implements AutoCloseable {
     String log() throws IOException {
       return Files.readString(data.resolve("controller.log"));
     }
+  }
+
+  /** Where this fleet's own (first) controller listens, whatever the CLI is pointed at now. */
+  String dataAddress() throws IOException {
+    return Files.readString(configFile()).lines().filter(l -> l.startsWith("listen:")).findFirst()
+        .orElseThrow(() -> new IllegalStateException("no listen: in " + configFile())).substring("listen:".length()).trim();
   }
 
   /**
