@@ -274,6 +274,19 @@ final class Fleet implements AutoCloseable {
     }
   }
 
+  private static final java.util.regex.Pattern LEADER =
+      java.util.regex.Pattern.compile("nodes +\\d+ on one database; (\\S+) leads");
+
+  /**
+   * Which controller node leads, as {@code rackroll status} says; empty while none does (or while
+   * the node the CLI reaches cannot reach the leader: it says so and to retry).
+   */
+  String leader() {
+    Cli status = rackroll("status");
+    java.util.regex.Matcher m = LEADER.matcher(status.out());
+    return status.exit() == 0 && m.find() ? m.group(1) : "";
+  }
+
   /** Where this fleet's own (first) controller listens, whatever the CLI is pointed at now. */
   String dataAddress() throws IOException {
     return Files.readString(configFile()).lines().filter(l -> l.startsWith("listen:")).findFirst()

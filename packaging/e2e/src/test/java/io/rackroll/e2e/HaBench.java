@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -22,14 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("bench")
 class HaBench {
-  private static final Pattern LEADER = Pattern.compile("nodes +\\d+ on one database; (\\S+) leads");
   @TempDir Path dir;
 
-  private static String leader(Fleet fleet) {
-    Fleet.Cli status = fleet.rackroll("status");
-    Matcher m = LEADER.matcher(status.out());
-    return status.exit() == 0 && m.find() ? m.group(1) : "";
-  }
 
   @Test
   void takeoversAndRolloutsAcrossNodes() throws Exception {
@@ -37,13 +30,13 @@ class HaBench {
         Fleet fleet = Fleet.start(dir, "database: " + postgres.getJdbcUrl("postgres", "postgres") + "\nnode: a",
             List.of("-Xmx1g"))) {
       Fleet.Node b = fleet.joinNode("b");
-      await("a leads").atMost(Duration.ofSeconds(60)).until(() -> leader(fleet).equals("a"));
+      await("a leads").atMost(Duration.ofSeconds(60)).until(() -> fleet.leader().equals("a"));
       fleet.twoRacksOfTwo();
 
       // 1. Takeovers: the leader SIGKILLed in a batch's 1 s health gate, then started again (it
       //    comes back as a follower); three times, so each node is killed while leading.
       for (int round = 1; round <= 3; round++) {
-        String lead = leader(fleet);
+        String lead = fleet.leader();
         fleet.web(Integer.toString(round)).push();
         String id = fleet.deploy("web@" + round, "role=web", "--batch", "1", "--health-gate", "1s");
         await("second batch").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
@@ -58,7 +51,7 @@ class HaBench {
         }
         String other = lead.equals("a") ? "b" : "a";
         await(other + " leads").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-            .until(() -> leader(fleet).equals(other));
+            .until(() -> fleet.leader().equals(other));
         double seen = Duration.between(killed, Instant.now()).toMillis() / 1000.0;
         fleet.awaitEnd(id);
         JsonNode d = fleet.deploymentJson(id);
@@ -98,7 +91,7 @@ class HaBench {
 
   private static void rollouts(Fleet fleet, Fleet.Node b) throws Exception {
     {
-      String lead = leader(fleet);
+      String lead = fleet.leader();
       Fleet.Node follower = b;
       String leaderAddress = lead.equals("a") ? fleet.dataAddress() : b.address();
       String followerAddress = lead.equals("a") ? b.address() : fleet.dataAddress();

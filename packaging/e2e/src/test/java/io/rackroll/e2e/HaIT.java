@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,18 +21,8 @@ class HaIT {
   private static final Duration UP = Duration.ofSeconds(90);
   /** Each activation appends the version beside the releases: proof of how often a host switched. */
   private static final String COUNT_ACTIVATIONS = "echo \"$RACKROLL_VERSION\" >> \"$RACKROLL_RELEASE_DIR/../../activations\"";
-  private static final Pattern LEADER = Pattern.compile("nodes +\\d+ on one database; (\\S+) leads");
   @TempDir Path dir;
 
-  /**
-   * Who leads, as {@code rackroll status} through the fleet's CLI says; empty while none does (or
-   * while the node the CLI reaches cannot reach the leader: it says so and to retry).
-   */
-  private static String leader(Fleet fleet) {
-    Fleet.Cli status = fleet.rackroll("status");
-    Matcher m = LEADER.matcher(status.out());
-    return status.exit() == 0 && m.find() ? m.group(1) : "";
-  }
 
   @Test
   void theLeaderKilledMidBatchAnotherNodeFinishesTheRolloutAndANodesAgentsMoveWhenItDies() throws Exception {
@@ -61,14 +49,14 @@ class HaIT {
       fleet.killController();
       fleet.adminThrough(b.address());
       await("another node leads").atMost(UP).pollInterval(Fleet.CLI_POLL)
-          .until(() -> List.of("b", "c").contains(leader(fleet)));
+          .until(() -> List.of("b", "c").contains(fleet.leader()));
       Files.writeString(go, "");
       assertThat(fleet.awaitEnd(d1)).contains(": completed", "4/4 hosts done");
       for (Fleet.Agent agent : agents) {
         assertThat(Files.readAllLines(agent.home.resolve("state/apps/web/activations")))
             .as(agent.name + " switched once").containsExactly("1");
       }
-      String leader = leader(fleet);
+      String leader = fleet.leader();
       // The takeover is in the audit, and a, given up for dead, has left the list of nodes.
       assertThat(Fleet.ok(fleet.rackroll("audit", "--who", "controller")).out())
           .contains("node leads", "node lost");

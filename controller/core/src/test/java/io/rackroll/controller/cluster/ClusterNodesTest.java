@@ -116,6 +116,11 @@ class ClusterNodesTest {
         .putOptions("batch", "1").putOptions("canary", "0").putOptions("healthGate", "0s").build());
   }
 
+  private static void awaitCompleted(TestController through, DeploymentRecord d) {
+    await(d.getId() + " completes").atMost(10, TimeUnit.SECONDS)
+        .until(() -> deployment(through, d.getId()).getState().equals("completed"));
+  }
+
   private static DeploymentRecord deployment(TestController through, String id) {
     return through.admin().getDeployment(GetDeploymentRequest.newBuilder().setId(id).build());
   }
@@ -131,8 +136,7 @@ class ClusterNodesTest {
     assertThat(job.getDeploymentId()).isEqualTo(d.getId());
     WireFleet.report(onB, job, "ACTIVE"); // heard by b, read by a
 
-    await("the deployment completes").atMost(10, TimeUnit.SECONDS)
-        .until(() -> deployment(a, d.getId()).getState().equals("completed"));
+    awaitCompleted(a, d);
     assertThat(b.leading()).isFalse();
     // Every node answers reads from the shared database.
     assertThat(deployment(b, d.getId()).getState()).isEqualTo("completed");
@@ -249,8 +253,7 @@ class ClusterNodesTest {
     // The new leader sends the host in flight its command again; the rollout ends under b.
     assertThat(WireFleet.command(onB).getDeploymentId()).isEqualTo(job.getDeploymentId());
     WireFleet.report(onB, job, "ACTIVE");
-    await("the deployment completes").atMost(10, TimeUnit.SECONDS)
-        .until(() -> deployment(b, d.getId()).getState().equals("completed"));
+    awaitCompleted(b, d);
 
     // a reaches the database again: it finds b's lease and stays a follower.
     asDatabaseAdmin("ALTER ROLE node_a LOGIN");
@@ -285,8 +288,7 @@ class ClusterNodesTest {
     assertThat(job.getEnvironment()).isEqualTo("production");
     assertThat(job.getVariablesMap()).containsEntry("log.level", "info").containsEntry("db.password", "s3cret");
     WireFleet.report(h2, job, "ACTIVE");
-    await("the deployment completes").atMost(10, TimeUnit.SECONDS)
-        .until(() -> deployment(b, d.getId()).getState().equals("completed"));
+    awaitCompleted(b, d);
   }
 
   @Test
@@ -314,8 +316,7 @@ class ClusterNodesTest {
     assertThat(next.getDeploymentId()).isEqualTo(d.getId());
     WireFleet.report(second, next, "ACTIVE");
 
-    await("the deployment completes").atMost(10, TimeUnit.SECONDS)
-        .until(() -> deployment(b, d.getId()).getState().equals("completed"));
+    awaitCompleted(b, d);
     assertThat(deployment(b, d.getId()).getHostsList()).extracting(DeploymentHost::getPhase)
         .containsOnly("ACTIVE");
     assertThat(b.admin().listAudit(ListAuditRequest.getDefaultInstance()).getEntriesList())
