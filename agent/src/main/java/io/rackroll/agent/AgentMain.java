@@ -9,7 +9,7 @@ import io.rackroll.agent.inventory.Inventory;
 import io.rackroll.agent.artifact.ArtifactCache;
 import io.rackroll.agent.lifecycle.Lifecycle;
 import io.rackroll.agent.lifecycle.LifecycleService;
-import io.rackroll.agent.link.ControllerChannels;
+import io.rackroll.wire.ControllerChannels;
 import io.rackroll.agent.link.ControllerLink;
 import io.rackroll.agent.metrics.AgentMetrics;
 import io.rackroll.logging.ServiceLogging;

@@ -20,6 +20,7 @@ import io.rackroll.trust.MutualTls;
 import io.rackroll.trust.PeerIdentity;
 import io.rackroll.wire.AgentStream;
 import io.rackroll.wire.Backoff;
+import io.rackroll.wire.ControllerChannels;
 import io.rackroll.wire.HostPort;
 import io.rackroll.wire.Statuses;
 import io.rackroll.wire.Threads;
@@ -277,7 +278,7 @@ public final class ControllerLink implements AutoCloseable {
       return;
     }
     Duration delay = backoff.next(trailers);
-    if (!wasWelcomed || status.getCode() == Status.Code.UNAVAILABLE) {
+    if (ControllerChannels.nodeAway(wasWelcomed, status)) {
       // The node did not answer, or went away (stopping, gone): the next attempt tries another
       // one, if there is another (the jittered delay keeps a dead node's agents from arriving at once).
       HostPort next = controllers.moveOn();

@@ -15,6 +15,7 @@ import io.rackroll.proto.v1.FileSystem;
 import io.rackroll.proto.v1.Ping;
 import io.rackroll.trust.LiveCredentials;
 import io.rackroll.trust.PeerIdentity;
+import io.rackroll.wire.ControllerChannels;
 import io.rackroll.wire.HostPort;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.BlockingQueue;

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Several controller nodes (bench/README.md): how long a takeover takes after the leader is
- * SIGKILLed mid-rollout, and what a rollout costs when the agents are held by the node that leads
- * against held by another one (every report and command then goes through the database). Two
+ * SIGKILLed mid-rollout, what a rollout costs when the agents are held by the node that leads
+ * against held by another one (every report and command then goes through the database), and how
+ * long a SIGKILLed node's agents take to come back on the one left. Two
  * nodes as processes on an embedded PostgreSQL; measures, asserts no time.
  */
 @Tag("bench")
@@ -119,6 +120,27 @@ class HaBench {
             .until(() -> !held.matcher(fleet.rackroll("status").out()).find());
         seed++;
       }
+
+      // 3. The node that does not lead, holding 1,000 simulated agents, SIGKILLed: how long until
+      //    they are all back on the leader (they learned its address from their welcome).
+      String other = lead.equals("a") ? "b" : "a";
+      fleet.simulate(1000, 10, "--step-time", "0s", "--seed", Integer.toString(seed), "--controller", followerAddress);
+      Pattern onOther = Pattern.compile("(?m)^  " + other + " +\\S+ +\\S+ +100[0-4] ");
+      Pattern onLeader = Pattern.compile("(?m)^  " + lead + " +\\S+ +\\S+ +100[0-4] ");
+      await("node " + other + " holds the 1,000").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> onOther.matcher(fleet.rackroll("status").out()).find());
+      fleet.adminThrough(leaderAddress);
+      long cpu = Proc.cpuMillis(leaderPid);
+      long killed = System.nanoTime();
+      if (other.equals("a")) {
+        fleet.killController();
+      } else {
+        follower.kill();
+      }
+      await("the 1,000 back on " + lead).atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+          .until(() -> onLeader.matcher(fleet.rackroll("status").out()).find());
+      System.out.printf("1,000 simulated agents of a SIGKILLed node back on the leader in %.1f s (leader's CPU %.1f s)%n",
+          (System.nanoTime() - killed) / 1e9, (Proc.cpuMillis(leaderPid) - cpu) / 1000.0);
     }
   }
 }

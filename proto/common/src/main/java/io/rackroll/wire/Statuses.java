@@ -7,6 +7,20 @@ public final class Statuses {
   private Statuses() {}
 
   /**
+   * A trailer the controller adds when it answers UNAVAILABLE itself (a node that cannot reach the
+   * node that leads, say), so a client tells its answer from a connection that failed.
+   */
+  public static final io.grpc.Metadata.Key<String> ANSWERED = io.grpc.Metadata.Key.of("rackroll-answered",
+      io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+
+  /** Trailers that say the controller answered this itself (see {@link #ANSWERED}). */
+  public static io.grpc.Metadata answered() {
+    io.grpc.Metadata m = new io.grpc.Metadata();
+    m.put(ANSWERED, "1");
+    return m;
+  }
+
+  /**
    * "UNAVAILABLE (Connection refused)": the code and the one most useful detail, never the cause's
    * stack trace that {@link Status#toString()} carries.
    */

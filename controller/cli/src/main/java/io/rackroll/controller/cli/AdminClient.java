@@ -157,8 +157,9 @@ final class AdminClient {
       }
     }
     return switch (s.getCode()) {
-      // Without a cause the controller answered this itself (a node that cannot reach the leader, say).
-      case UNAVAILABLE -> s.getCause() == null && !detail.equals("UNAVAILABLE") ? detail
+      // The controller may answer this itself (a node that cannot reach the leader, say): then it says why.
+      case UNAVAILABLE -> e.getTrailers() != null && e.getTrailers().containsKey(io.rackroll.wire.Statuses.ANSWERED)
+          ? detail
           : "cannot reach the controller: " + detail + " (is it running? start it with 'rackroll controller run')";
       case DEADLINE_EXCEEDED -> "the controller did not answer in time: " + detail;
       case UNAUTHENTICATED, PERMISSION_DENIED -> "refused by the controller: " + detail;

@@ -19,6 +19,15 @@ class AdminClientTest {
   }
 
   @Test
+  void aNodeThatAnswersItCannotReachTheLeaderIsQuotedAsItSaidIt() {
+    String said = "the controller node that leads (at 10.0.0.1:7443) cannot be reached: io exception; if it is down,"
+        + " another node takes over within 12 s: retry then";
+    String line = AdminClient.describe(Status.UNAVAILABLE.withDescription(said)
+        .asRuntimeException(io.rackroll.wire.Statuses.answered()));
+    assertThat(line).isEqualTo(said);
+  }
+
+  @Test
   void aCertificateThatDoesNotNameTheAddressUsedSaysSo() {
     SSLHandshakeException tls = new SSLHandshakeException("General SSLEngine problem");
     tls.initCause(new CertificateException("No subject alternative names matching IP address 10.1.2.3 found"));

@@ -19,6 +19,7 @@ import io.rackroll.trust.LiveCredentials;
 import io.rackroll.trust.MutualTls;
 import io.rackroll.trust.PeerIdentity;
 import io.rackroll.wire.HostPort;
+import io.rackroll.wire.Statuses;
 import java.security.KeyPair;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
@@ -90,13 +91,13 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
     }
     if (CallerInterceptor.forwardedBy().isPresent()) {
       call.close(Status.UNAVAILABLE.withDescription("the controller node that led when this call was made no longer"
-          + " does; retry in a few seconds"), new Metadata());
+          + " does; retry in a few seconds"), Statuses.answered());
       return new ServerCall.Listener<>() { };
     }
     Optional<String> to = leader.get();
     if (to.isEmpty()) {
       call.close(Status.UNAVAILABLE.withDescription("no controller node leads right now (a takeover takes up to "
-          + ClusterNode.LEASE.plus(ClusterNode.BEAT).toSeconds() + " s); retry in a few seconds"), new Metadata());
+          + ClusterNode.LEASE.plus(ClusterNode.BEAT).toSeconds() + " s); retry in a few seconds"), Statuses.answered());
       return new ServerCall.Listener<>() { };
     }
     String admin;
@@ -187,7 +188,8 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
                 // Not the leader's answer: it could not be reached (it died, and its lease has not lapsed yet).
                 in.close(Status.UNAVAILABLE.withDescription("the controller node that leads (at " + leader
                     + ") cannot be reached: " + status.getDescription() + "; if it is down, another node takes over"
-                    + " within " + ClusterNode.LEASE.plus(ClusterNode.BEAT).toSeconds() + " s: retry then"), new Metadata());
+                    + " within " + ClusterNode.LEASE.plus(ClusterNode.BEAT).toSeconds() + " s: retry then"),
+                    Statuses.answered());
                 return;
               }
               in.close(status, trailers);

@@ -25,6 +25,7 @@ import io.rackroll.proto.v1.JobUpdate;
 import io.rackroll.proto.v1.LifecyclePhase;
 import io.rackroll.proto.v1.Pong;
 import io.rackroll.wire.AgentStream;
+import io.rackroll.wire.ControllerChannels;
 import io.rackroll.wire.Backoff;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -54,7 +55,8 @@ final class SimAgent {
   final String id;
   final Facts facts;
   final Map<String, String> labels;
-  private final ManagedChannel channel;
+  /** The controller nodes, and the one this host talks to now (as the agent: it moves when its node goes away). */
+  private final ControllerChannels channels;
   private final Simulator.Shared shared;
   /** As the packaged agent (reconnectBackoffBase, reconnectBackoffCap). */
   private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(15));
@@ -82,11 +84,11 @@ final class SimAgent {
     JobUpdate last;
   }
 
-  SimAgent(String id, Facts facts, Map<String, String> labels, ManagedChannel channel, Simulator.Shared shared) {
+  SimAgent(String id, Facts facts, Map<String, String> labels, ControllerChannels channels, Simulator.Shared shared) {
     this.id = id;
     this.facts = facts;
     this.labels = Map.copyOf(labels);
-    this.channel = channel;
+    this.channels = channels;
     this.shared = shared;
   }
 
@@ -119,9 +121,10 @@ final class SimAgent {
     }
     long gen = ++generation;
     welcomed = false;
+    ManagedChannel channel = channels.currentChannel();
     channel.resetConnectBackoff(); // as the agent: its own backoff decides, not the channel's
     requests = AgentStream.open(channel, shared.loop(), message -> received(gen, message),
-        (status, trailers) -> ended(gen, trailers));
+        (status, trailers) -> ended(gen, status, trailers));
     requests.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(id).setAgentVersion("simulated")
         .putAllLabels(labels).setFacts(facts)).build());
   }
@@ -133,6 +136,7 @@ final class SimAgent {
     if (message.hasWelcome()) {
       welcomed = true;
       backoff.reset();
+      channels.update(message.getWelcome().getControllerAddressesList());
       settled();
       long every = Math.max(100, message.getWelcome().getHeartbeatIntervalMillis());
       cancelHeartbeats();
@@ -145,12 +149,15 @@ final class SimAgent {
     }
   }
 
-  private void ended(long gen, Metadata trailers) {
+  private void ended(long gen, io.grpc.Status status, Metadata trailers) {
     if (gen != generation || closed) {
       return;
     }
     cancelHeartbeats();
     requests = null;
+    if (ControllerChannels.nodeAway(welcomed, status)) {
+      channels.moveOn(); // another node next, if there is one
+    }
     welcomed = false;
     settled();
     shared.loop().schedule(this::connect, backoff.next(trailers).toMillis(), TimeUnit.MILLISECONDS);
@@ -175,7 +182,7 @@ final class SimAgent {
     if (requests != null) {
       requests.onCompleted();
     }
-    channel.shutdownNow();
+    channels.close();
   }
 
   // ---- the simulated installer ----

@@ -177,10 +177,14 @@ public final class Simulator implements AutoCloseable {
       throw new IllegalStateException("enrollment of simulated agent " + (index + 1) + " failed: "
           + e.getStatus().getCode() + ": " + e.getStatus().getDescription(), e);
     }
-    ManagedChannel channel = channel(NettyChannelBuilder.forAddress(controller.host(), controller.port())
-        .sslContext(MutualTls.client(key.getPrivate(), Pem.certificates(r.getCertificatePem()),
-            Pem.certificates(r.getCaPem()))));
-    return new SimAgent(r.getAgentId(), facts(index), r.getLabelsMap(), channel, shared);
+    var tls = MutualTls.client(key.getPrivate(), Pem.certificates(r.getCertificatePem()), Pem.certificates(r.getCaPem()));
+    // Unlike an agent, which spreads over the nodes its enrollment names, a simulated host starts on
+    // the node the simulator was pointed at (benchmarks place their fleet); the welcome's list then
+    // tells it where to go when that node goes away.
+    io.rackroll.wire.ControllerChannels channels = new io.rackroll.wire.ControllerChannels(
+        java.util.List.of(controller), r.getAgentId(),
+        at -> channel(NettyChannelBuilder.forAddress(at.host(), at.port()).sslContext(tls)), list -> { });
+    return new SimAgent(r.getAgentId(), facts(index), r.getLabelsMap(), channels, shared);
   }
 
   private ManagedChannel channel(NettyChannelBuilder builder) {

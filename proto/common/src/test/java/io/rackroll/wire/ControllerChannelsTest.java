@@ -1,10 +1,9 @@
-package io.rackroll.agent.link;
+package io.rackroll.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.rackroll.wire.HostPort;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,11 +1,10 @@
-package io.rackroll.agent.link;
+package io.rackroll.wire;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
-import io.rackroll.wire.HostPort;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -14,7 +13,8 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * The controller nodes this agent may talk to, and the one it talks to now. With several nodes on
+ * The controller nodes an agent may talk to, and the one it talks to now (the agent's link, and
+ * each of the simulator's hosts). With several nodes on
  * one database, every agent keeps the same list (sorted), starts at a place its id picks, so that
  * a fleet spreads evenly over the nodes, and after its node goes away moves to another one its
  * id and the attempt pick, so that a dead node's agents spread over the others instead of all
@@ -56,7 +56,7 @@ public final class ControllerChannels implements AutoCloseable {
   }
 
   /** The channel to {@link #current()}, opened on first use. */
-  synchronized ManagedChannel currentChannel() {
+  public synchronized ManagedChannel currentChannel() {
     return channels.computeIfAbsent(current(), open);
   }
 
@@ -137,6 +137,14 @@ public final class ControllerChannels implements AutoCloseable {
 
   private static List<HostPort> sorted(List<HostPort> list) {
     return list.stream().distinct().sorted(java.util.Comparator.comparing(HostPort::toString)).toList();
+  }
+
+  /**
+   * Whether a stream that ended with {@code status} (welcomed first or not) means the node is gone
+   * or not answering, so that the next attempt should go to another node.
+   */
+  public static boolean nodeAway(boolean welcomed, io.grpc.Status status) {
+    return !welcomed || status.getCode() == io.grpc.Status.Code.UNAVAILABLE;
   }
 
   /** Spreads ids that differ in one character (see AgentRegistry.comeBackIn on the controller). */
