@@ -732,6 +732,18 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   // ---- people ----
 
+  /** Asks the controller node that holds an agent to ping it; false when none does. */
+  @FunctionalInterface
+  public interface PingElsewhere {
+    boolean ping(PingAgentRequest request, StreamObserver<PingAgentResponse> response, Duration timeout);
+  }
+
+  private volatile PingElsewhere pingElsewhere;
+
+  public void pingElsewhereWith(PingElsewhere elsewhere) {
+    this.pingElsewhere = elsewhere;
+  }
+
   /** Answers joins of new controller nodes (several nodes on one database); null: this controller is alone. */
   private volatile io.rackroll.controller.cluster.NodeJoin joins;
 
@@ -857,6 +869,11 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   @Override
   public void pingAgent(PingAgentRequest request, StreamObserver<PingAgentResponse> response) {
     Duration timeout = Duration.ofMillis(request.getTimeoutMillis() <= 0 ? 5_000 : request.getTimeoutMillis());
+    PingElsewhere elsewhere = pingElsewhere;
+    if (registry.live(request.getAgentId()).isEmpty() && elsewhere != null
+        && elsewhere.ping(request, response, timeout)) {
+      return; // another controller node holds the agent: it answers
+    }
     registry.ping(request.getAgentId(), timeout).whenComplete((rtt, error) -> {
       if (error == null) {
         response.onNext(PingAgentResponse.newBuilder().setRoundTripMicros(rtt.toNanos() / 1000).build());

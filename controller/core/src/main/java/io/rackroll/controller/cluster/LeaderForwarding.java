@@ -45,9 +45,13 @@ import java.util.function.Supplier;
  * <p>Calls about this node itself stay here: signing in to its web console.
  */
 public final class LeaderForwarding implements ServerInterceptor, AutoCloseable {
-  /** Calls answered by the node they were made to. */
+  /**
+   * Calls answered by the node they were made to: signing in to its web console, and a ping, which
+   * the node that holds the agent answers (see {@link #pingThroughHolder}).
+   */
   private static final Set<String> LOCAL = Set.of(
-      AdminGrpc.getCreateWebLoginMethod().getBareMethodName(), AdminGrpc.getEndWebSessionsMethod().getBareMethodName());
+      AdminGrpc.getCreateWebLoginMethod().getBareMethodName(), AdminGrpc.getEndWebSessionsMethod().getBareMethodName(),
+      AdminGrpc.getPingAgentMethod().getBareMethodName());
   private static final Duration CERTIFICATE_LIFETIME = Duration.ofDays(30);
 
   private final BooleanSupplier leading;
@@ -58,9 +62,9 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
   private final Clock clock;
   private final KeyPair key = Keys.newKeyPair();
   private final LiveCredentials credentials;
-  /** Guarded by {@code this}. */
-  private String channelTo;
-  private ManagedChannel channel;
+  /** Channels to other nodes by address, made on first use. Guarded by {@code this}. */
+  private final java.util.Map<String, ManagedChannel> channels = new java.util.HashMap<>();
+  private final java.util.function.Function<String, Optional<String>> holderOf;
 
   /**
    * @param leading whether this node leads now
@@ -68,7 +72,9 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
    * @param ca issues this node the certificate it passes calls on with (renewed as it ages)
    */
   public LeaderForwarding(String node, BooleanSupplier leading, Supplier<Optional<String>> leader,
-      CertificateAuthority ca, List<X509Certificate> trusted, Clock clock) {
+      java.util.function.Function<String, Optional<String>> holderOf, CertificateAuthority ca,
+      List<X509Certificate> trusted, Clock clock) {
+    this.holderOf = holderOf;
     this.leading = leading;
     this.leader = leader;
     this.ca = ca;
@@ -100,15 +106,13 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
           + ClusterNode.LEASE.plus(ClusterNode.BEAT).toSeconds() + " s); retry in a few seconds"), Statuses.answered());
       return new ServerCall.Listener<>() { };
     }
-    String admin;
+    Metadata out;
     try {
-      admin = Base64.getEncoder().encodeToString(CallerInterceptor.callerCertificate().getEncoded());
+      out = forwardedFor();
     } catch (CertificateEncodingException e) {
       call.close(Status.INTERNAL.withDescription("cannot pass the call on: " + e.getMessage()), new Metadata());
       return new ServerCall.Listener<>() { };
     }
-    Metadata out = new Metadata();
-    out.put(CallerInterceptor.FORWARDED_FOR, admin);
     CallOptions options = CallOptions.DEFAULT;
     Deadline deadline = Context.current().getDeadline();
     if (deadline != null) {
@@ -117,22 +121,52 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
     return new Relay<>(call, channel(to.get()).newCall(call.getMethodDescriptor(), options), out, to.get()).start();
   }
 
-  /** The channel to the leader at {@code address}, made again when the leader moved. */
+  /** The admin's certificate of the current call, as a node passes the call on. */
+  private static Metadata forwardedFor() throws CertificateEncodingException {
+    Metadata out = new Metadata();
+    out.put(CallerInterceptor.FORWARDED_FOR,
+        Base64.getEncoder().encodeToString(CallerInterceptor.callerCertificate().getEncoded()));
+    return out;
+  }
+
+  /**
+   * A ping of an agent this node does not hold: asked of the node that holds it (the database
+   * says which), as the admin's own call; false when no node holds it (the caller says it is not
+   * connected). A ping a node passed on is never passed on again.
+   */
+  public boolean pingThroughHolder(io.rackroll.proto.v1.PingAgentRequest request,
+      io.grpc.stub.StreamObserver<io.rackroll.proto.v1.PingAgentResponse> response, Duration timeout) {
+    if (CallerInterceptor.forwardedBy().isPresent()) {
+      return false;
+    }
+    Optional<String> holder = holderOf.apply(request.getAgentId());
+    if (holder.isEmpty()) {
+      return false;
+    }
+    Metadata out;
+    try {
+      out = forwardedFor();
+    } catch (CertificateEncodingException e) {
+      return false;
+    }
+    AdminGrpc.newStub(channel(holder.get()))
+        .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(out))
+        .withDeadlineAfter(timeout.plusSeconds(5).toMillis(), TimeUnit.MILLISECONDS)
+        .pingAgent(request, response);
+    return true;
+  }
+
+  /** The channel to the node at {@code address}, made on first use. */
   private synchronized ManagedChannel channel(String address) {
     X509Certificate mine = credentials.certificate();
     if (Duration.between(clock.instant(), mine.getNotAfter().toInstant()).compareTo(CERTIFICATE_LIFETIME.dividedBy(2)) < 0) {
       credentials.update(List.of(issue()), trusted); // the next handshake presents it
     }
-    if (!address.equals(channelTo)) {
-      if (channel != null) {
-        channel.shutdown(); // calls in flight on it finish
-      }
-      HostPort at = HostPort.parse("leader", address);
-      channel = NettyChannelBuilder.forAddress(at.host(), at.port()).sslContext(MutualTls.client(credentials))
+    return channels.computeIfAbsent(address, a -> {
+      HostPort at = HostPort.parse("controller node", a);
+      return NettyChannelBuilder.forAddress(at.host(), at.port()).sslContext(MutualTls.client(credentials))
           .maxInboundMessageSize(4 * 1024 * 1024).build();
-      channelTo = address;
-    }
-    return channel;
+    });
   }
 
   /**
@@ -251,13 +285,14 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
 
   @Override
   public synchronized void close() {
-    if (channel != null) {
-      channel.shutdownNow();
-      try {
-        channel.awaitTermination(2, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    try {
+      for (ManagedChannel c : channels.values()) {
+        c.awaitTermination(2, TimeUnit.SECONDS);
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
+    channels.clear();
   }
 }

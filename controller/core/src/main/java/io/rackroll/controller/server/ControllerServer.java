@@ -233,8 +233,10 @@ public final class ControllerServer implements AutoCloseable {
           default -> log.debug("another node changed {}, which this version does not keep", what);
         }
       });
-      forwarding = new io.rackroll.controller.cluster.LeaderForwarding(nodeName, n::leading, n::leaderAddress, pki.ca(),
-          pki.trusted(), clock);
+      io.rackroll.controller.store.ClusterStore cluster = store.cluster().get();
+      forwarding = new io.rackroll.controller.cluster.LeaderForwarding(nodeName, n::leading, n::leaderAddress,
+          cluster::addressOf, pki.ca(), pki.trusted(), clock);
+      admin.pingElsewhereWith(forwarding::pingThroughHolder);
     }
     HostPort listen = config.listen();
     HandshakeGate gate = new HandshakeGate(config.maxConcurrentHandshakes(), config.maxHandshakesPerAddress());

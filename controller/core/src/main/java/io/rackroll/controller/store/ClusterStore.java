@@ -88,6 +88,9 @@ public interface ClusterStore {
   /** The node each agent with an open stream is held by, and whether it is stale: agent id to [node, state]. */
   Map<String, Holding> holdings();
 
+  /** Where the node that holds agent {@code agentId}'s stream is reached; empty when none does. */
+  java.util.Optional<String> addressOf(String agentId);
+
   /** Where an agent's stream is open, and whether it went silent. */
   record Holding(String node, boolean stale) {}
 

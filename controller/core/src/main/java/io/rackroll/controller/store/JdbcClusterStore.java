@@ -220,6 +220,12 @@ final class JdbcClusterStore implements ClusterStore {
     });
   }
 
+  @Override
+  public java.util.Optional<String> addressOf(String agentId) {
+    return db.strings("find the node that holds agent " + agentId, "SELECT n.address FROM agents a JOIN controller_nodes n"
+        + " ON a.node = n.name WHERE a.id = ? AND a.state IN ('connected', 'stale')", agentId).stream().findFirst();
+  }
+
   private static void notify(Connection c, String channel, String payload) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
       ps.setString(1, channel);

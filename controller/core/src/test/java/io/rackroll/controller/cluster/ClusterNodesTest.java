@@ -140,6 +140,16 @@ class ClusterNodesTest {
     assertThat(b.leading()).isFalse();
     // Every node answers reads from the shared database.
     assertThat(deployment(b, d.getId()).getState()).isEqualTo("completed");
+    // A ping reaches the agent through either node: a asks b, which holds it.
+    for (TestController through : List.of(a, b)) {
+      assertThat(through.admin().pingAgent(io.rackroll.proto.v1.PingAgentRequest.newBuilder().setAgentId("h1").build())
+          .getRoundTripMicros()).isPositive();
+    }
+    onB.hangUp();
+    await("h1 gone from b").atMost(10, TimeUnit.SECONDS).untilAsserted(() ->
+        assertThatThrownBy(() -> a.admin().pingAgent(io.rackroll.proto.v1.PingAgentRequest.newBuilder()
+            .setAgentId("h1").build())).isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                assertThat(e.getStatus().getDescription()).isEqualTo("agent h1 is not connected")));
   }
 
   /** The artifact as agent {@code agent} downloads it from {@code node}. */
