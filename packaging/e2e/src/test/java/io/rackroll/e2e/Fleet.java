@@ -210,6 +210,11 @@ final class Fleet implements AutoCloseable {
    * owner's credentials, given the fleet's fast heartbeats, and started.
    */
   Node joinNode(String name) throws Exception {
+    return joinNode(name, yaml -> yaml);
+  }
+
+  /** The same, with {@code edit} applied to the joined node's controller.yaml before it starts. */
+  Node joinNode(String name, java.util.function.UnaryOperator<String> edit) throws Exception {
     Path nodeData = dir.resolve("node-" + name);
     int port;
     try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -223,7 +228,7 @@ final class Fleet implements AutoCloseable {
       String key = line.substring(0, line.indexOf(':') + 1);
       yaml = yaml.replaceAll("(?m)^" + key + ".*$", line);
     }
-    Files.writeString(config, yaml);
+    Files.writeString(config, edit.apply(yaml));
     Node node = new Node(name, nodeData, join);
     node.start();
     nodes.add(node);

@@ -30,12 +30,8 @@ class HaFaultsIT {
     try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().start()) {
       sql(postgres, "CREATE ROLE node_a LOGIN SUPERUSER");
       try (Fleet fleet = Fleet.start(dir, "database: " + postgres.getJdbcUrl("node_a", "postgres") + "\nnode: a")) {
-        Fleet.Node b = fleet.joinNode("b");
         // b logs in with a role of its own, as an operator would give each machine.
-        Path bConfig = b.data.resolve("controller.yaml");
-        Files.writeString(bConfig, Files.readString(bConfig).replace("user=node_a", "user=postgres"));
-        b.kill();
-        b.start();
+        Fleet.Node b = fleet.joinNode("b", yaml -> yaml.replace("user=node_a", "user=postgres"));
         await("a leads, b follows").atMost(UP).pollInterval(Fleet.CLI_POLL)
             .until(() -> fleet.rackroll("status").out().contains("nodes        2 on one database; a leads"));
         List<Fleet.Agent> agents = fleet.twoRacksOfTwo();

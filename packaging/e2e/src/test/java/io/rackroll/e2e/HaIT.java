@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,4 +77,26 @@ class HaIT {
       assertThat(survivor.log()).contains("controller node " + leader + " leads");
     }
   }
+
+  /** The README's {@code demo --ha}: it runs its scenario, exits 0 and leaves no process behind. */
+  @Test
+  void haDemoKillsTheLeaderMidRolloutAndTheOtherNodeFinishesIt() throws Exception {
+    Path out = dir.resolve("demo.out");
+    try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres =
+        io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start()) {
+      Process demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Drackroll.agent.jar=" + Fleet.AGENT_JAR, "-jar", Fleet.CONTROLLER_JAR.toString(),
+          "demo", "--ha", "--database", postgres.getJdbcUrl("postgres", "postgres"), "--dir",
+          dir.resolve("demo").toString())
+          .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      assertThat(demo.waitFor(180, TimeUnit.SECONDS)).as("demo finished in 3 minutes").isTrue();
+      String output = Files.readString(out);
+      assertThat(demo.exitValue()).as(output).isZero();
+      assertThat(output).contains("Joined node b", "nodes        2 on one database; a leads",
+          "SIGKILL of node a, the leader", "node b leads", "of hello@1.0.0 completed: 4 active",
+          "nodes        1 on one database; b leads", "Demo complete");
+      assertThat(DemoIT.processesUsing(dir)).as("no process left running").isEmpty();
+    }
+  }
+
 }
