@@ -53,11 +53,6 @@ final class ClusterHosts implements HostCommands.Hosts {
     };
   }
 
-  /** How many agents each node holds, as this view has it. */
-  int size() {
-    return held.size();
-  }
-
   @Override
   public boolean connected(String agentId) {
     return held.containsKey(agentId);

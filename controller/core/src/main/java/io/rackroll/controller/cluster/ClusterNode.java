@@ -142,10 +142,6 @@ public final class ClusterNode implements AutoCloseable {
     };
   }
 
-  public String name() {
-    return name;
-  }
-
   /**
    * Before any agent can connect: the agents a previous run of this node held are marked
    * disconnected (telling the leader), and its registry's events go to the database from now on.

@@ -151,6 +151,8 @@ public final class Rollouts implements FleetListener, AutoCloseable {
         if (r != null) {
           settle(r, Rollout::advance);
         }
+      } catch (io.rackroll.controller.store.LeaseStore.Fenced e) {
+        reload(e); // not a failure of this deployment: the node no longer leads
       } catch (RuntimeException e) {
         log.atError().addKeyValue(ServiceLogging.DEPLOYMENT, id).log("rollout of {} failed: {}", id, e.getMessage(), e);
       }
@@ -510,6 +512,9 @@ public final class Rollouts implements FleetListener, AutoCloseable {
     for (Rollout r : List.copyOf(active.values())) {
       try {
         settle(r, Rollout::tick);
+      } catch (io.rackroll.controller.store.LeaseStore.Fenced e) {
+        reload(e); // the node no longer leads: every deployment is dropped at once
+        return;
       } catch (RuntimeException e) {
         log.atError().addKeyValue(ServiceLogging.DEPLOYMENT, r.d.id())
             .log("rollout tick of {} failed: {}", r.d.id(), e.getMessage(), e);
