@@ -280,11 +280,11 @@ public final class AgentMain {
       LiveCredentials live = new LiveCredentials(credentials.key(), credentials.chain(), credentials.trusted());
       // Every controller node it knows: the configured or enrolled address, and the list the
       // controllers gave (several nodes on one database); calls go to the node of the moment.
-      List<HostPort> known = new java.util.ArrayList<>(List.of(config.controller()));
+      List<HostPort> known = new java.util.ArrayList<>();
       for (String a : identity.controllers()) {
         known.add(HostPort.parse("controllers in " + config.stateDir().resolve("identity.properties"), a));
       }
-      ControllerChannels controllers = new ControllerChannels(known, credentials.agentId(),
+      ControllerChannels controllers = new ControllerChannels(config.controller(), known, credentials.agentId(),
           at -> ControllerLink.channel(at, live), list -> {
             try {
               identity.saveControllers(list);

@@ -185,11 +185,7 @@ public final class ControllerLink implements AutoCloseable {
         log.info("connected to controller {} (version {}) as agent {}", controller,
             message.getWelcome().getControllerVersion(), credentials.agentId());
         trust.bundle(message.getWelcome().getTrustBundlePem());
-        try {
-          controllers.update(message.getWelcome().getControllerAddressesList());
-        } catch (RuntimeException e) {
-          log.warn("cannot record the controller nodes' addresses: {}", e.toString());
-        }
+        nodes(message.getWelcome().getControllerAddressesList());
         keyStatements(message.getWelcome().getKeyStatementsList());
         try {
           commands.stateReport().forEach(this::send);
@@ -198,7 +194,17 @@ public final class ControllerLink implements AutoCloseable {
         }
       }
       case COMMAND -> execute(message.getCommand());
+      case NODES -> nodes(message.getNodes().getAddressesList());
       default -> log.debug("empty message from controller");
+    }
+  }
+
+  /** The controller nodes' addresses as a node gave them: kept (and saved) for the next move. */
+  private void nodes(List<String> addresses) {
+    try {
+      controllers.update(addresses);
+    } catch (RuntimeException e) {
+      log.warn("cannot record the controller nodes' addresses: {}", e.toString());
     }
   }
 

@@ -57,7 +57,7 @@ class ControllerLinkTest {
         List.of(pki.ca), Map.of("rack", "r1"));
     HostPort address = new HostPort("127.0.0.1", controller.port());
     LiveCredentials live = new LiveCredentials(credentials.key(), credentials.chain(), credentials.trusted());
-    channels = new ControllerChannels(List.of(address), "ag-test", at -> ControllerLink.channel(at, live), saved::add);
+    channels = new ControllerChannels(address, List.of(), "ag-test", at -> ControllerLink.channel(at, live), saved::add);
     certificate = pki.agentCert;
     link = new ControllerLink(channels, credentials, hostFacts::get, ControllerLink.PING_ONLY, trust,
         Duration.ofMillis(100), Duration.ofMillis(50), Duration.ofMillis(200), "9.9.9", Clock.systemUTC());

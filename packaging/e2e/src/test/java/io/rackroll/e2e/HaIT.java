@@ -47,6 +47,18 @@ class HaIT {
       Fleet.Node c = fleet.joinNode("c"); // a third node joins while the rollout runs
       await("three nodes").atMost(UP).pollInterval(Fleet.CLI_POLL)
           .until(() -> fleet.rackroll("status").out().contains("nodes        3 on one database; a leads"));
+      // Agents connected before c joined are told of it at once (else, when their own node dies, they
+      // would know no live node).
+      String cAt = c.address();
+      await("every agent knows of c").atMost(UP).untilAsserted(() -> {
+        for (Fleet.Agent agent : agents) {
+          java.util.Properties identity = new java.util.Properties();
+          try (var in = Files.newBufferedReader(agent.home.resolve("state/identity.properties"))) {
+            identity.load(in);
+          }
+          assertThat(identity.getProperty("controllers", "").split(",")).as(agent.name).contains(cAt);
+        }
+      });
       fleet.killController();
       fleet.adminThrough(b.address());
       await("another node leads").atMost(UP).pollInterval(Fleet.CLI_POLL)
@@ -70,7 +82,8 @@ class HaIT {
       Fleet.Node survivor = leader.equals("b") ? b : c;
       fleet.adminThrough(survivor.address());
       follower.kill();
-      fleet.awaitConnected(4);
+      await("the four agents on " + survivor.name).atMost(UP).pollInterval(Fleet.CLI_POLL)
+          .until(() -> fleet.rackroll("status").out().matches("(?s).*\\n  " + survivor.name + " +\\S+ +leads +4 .*"));
       fleet.web("2").push();
       String d2 = fleet.deploy("web@2", "role=web", "--batch", "100%", "--health-gate", "0s");
       assertThat(fleet.awaitEnd(d2)).contains(": completed", "4/4 hosts done");

@@ -25,6 +25,7 @@ import java.util.function.Function;
  */
 public final class ControllerChannels implements AutoCloseable {
   private final String agentId;
+  private final HostPort configured;
   private final Function<HostPort, ManagedChannel> open;
   private final Consumer<List<String>> save;
   /** Guarded by {@code this}. */
@@ -34,19 +35,20 @@ public final class ControllerChannels implements AutoCloseable {
   private final Map<HostPort, ManagedChannel> channels = new HashMap<>();
 
   /**
-   * @param known the addresses known now (at least one)
+   * @param configured the address the agent was configured with: always on the list, whatever the
+   *     nodes say, so that an operator can point a host whose every known node is gone at a new one
+   *     by its configuration alone
+   * @param saved the list the controllers gave last (possibly none)
    * @param open opens a channel to one node (mTLS with this agent's certificate)
    * @param save records a new list the controllers gave, so a restart starts from it
    */
-  public ControllerChannels(List<HostPort> known, String agentId, Function<HostPort, ManagedChannel> open,
-      Consumer<List<String>> save) {
-    if (known.isEmpty()) {
-      throw new IllegalArgumentException("no controller address");
-    }
+  public ControllerChannels(HostPort configured, List<HostPort> saved, String agentId,
+      Function<HostPort, ManagedChannel> open, Consumer<List<String>> save) {
     this.agentId = agentId;
+    this.configured = configured;
     this.open = open;
     this.save = save;
-    this.addresses = sorted(known);
+    this.addresses = sorted(with(saved));
     this.current = Math.floorMod(spread(agentId), addresses.size());
   }
 
@@ -79,9 +81,9 @@ public final class ControllerChannels implements AutoCloseable {
   }
 
   /**
-   * The list a controller gave (in a welcome, or at enrollment): kept, and saved when it changed.
-   * The agent stays on its node if the list still has it; an empty list changes nothing (a single
-   * controller sends none).
+   * The list a controller gave (in a welcome, at enrollment, or when the nodes changed): kept with
+   * the configured address, and saved when it changed. The agent stays on its node if the list
+   * still has it; an empty list changes nothing (a single controller sends none).
    */
   public void update(List<String> given) {
     if (given.isEmpty()) {
@@ -98,7 +100,7 @@ public final class ControllerChannels implements AutoCloseable {
     if (parsed.isEmpty()) {
       return;
     }
-    List<HostPort> next = sorted(parsed);
+    List<HostPort> next = sorted(with(parsed));
     List<ManagedChannel> dropped = new ArrayList<>();
     synchronized (this) {
       if (next.equals(addresses)) {
@@ -117,7 +119,7 @@ public final class ControllerChannels implements AutoCloseable {
       });
     }
     dropped.forEach(ManagedChannel::shutdown); // calls in flight on them finish
-    save.accept(next.stream().map(HostPort::toString).toList());
+    save.accept(sorted(parsed).stream().map(HostPort::toString).toList());
   }
 
   /** A channel whose calls go to the node of the moment. */
@@ -133,6 +135,12 @@ public final class ControllerChannels implements AutoCloseable {
         return currentChannel().authority();
       }
     };
+  }
+
+  private List<HostPort> with(List<HostPort> given) {
+    List<HostPort> all = new ArrayList<>(given);
+    all.add(configured);
+    return all;
   }
 
   private static List<HostPort> sorted(List<HostPort> list) {

@@ -17,7 +17,7 @@ class ControllerChannelsTest {
       new HostPort("ctl-b", 7443));
 
   private static ControllerChannels of(List<HostPort> known, String agentId, List<List<String>> saved) {
-    return new ControllerChannels(known, agentId,
+    return new ControllerChannels(known.get(0), known, agentId,
         at -> ManagedChannelBuilder.forAddress(at.host(), at.port()).usePlaintext().build(), saved::add);
   }
 
@@ -70,11 +70,33 @@ class ControllerChannelsTest {
     c.update(List.of("not an address", "")); // nothing readable: nothing changes
     assertThat(saved).hasSize(1);
 
+    while (!c.current().host().equals("ctl-c")) {
+      c.moveOn();
+    }
     ManagedChannel before = c.currentChannel();
-    c.update(List.of("ctl-a:7443", "ctl-c:7443")); // b left the list
-    assertThat(c.current().host()).isIn("ctl-a", "ctl-c");
+    c.update(List.of("ctl-a:7443", "ctl-b:7443")); // c left the list
+    assertThat(c.current().host()).isIn("ctl-a", "ctl-b");
     assertThat(before.isShutdown()).as("the channel to a node no longer listed").isTrue();
     assertThat(saved).hasSize(2);
+    c.close();
+  }
+
+  /**
+   * The configured address stays on the list whatever the nodes say: a host whose every known
+   * node was replaced is pointed at a new one by its configuration alone.
+   */
+  @Test
+  void theConfiguredAddressStaysOnTheListTheNodesGive() {
+    List<List<String>> saved = new ArrayList<>();
+    HostPort configured = new HostPort("controllers.example", 7443);
+    ControllerChannels c = new ControllerChannels(configured, List.of(new HostPort("old-a", 7443)), "ag-1",
+        at -> ManagedChannelBuilder.forAddress(at.host(), at.port()).usePlaintext().build(), saved::add);
+    assertThat(c.addresses()).containsExactly(configured, new HostPort("old-a", 7443));
+    c.update(List.of("ctl-a:7443", "ctl-b:7443"));
+    assertThat(c.addresses()).containsExactlyInAnyOrder(configured, new HostPort("ctl-a", 7443),
+        new HostPort("ctl-b", 7443));
+    assertThat(saved).as("what the nodes gave, without the configured address").containsExactly(
+        List.of("ctl-a:7443", "ctl-b:7443"));
     c.close();
   }
 }

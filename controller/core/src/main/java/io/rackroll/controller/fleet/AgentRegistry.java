@@ -281,10 +281,18 @@ public final class AgentRegistry implements AutoCloseable {
 
   /**
    * The controller nodes' addresses agents are given from their next welcome on, this node's
-   * first (several nodes on one database).
+   * first (several nodes on one database). When the set of nodes changed, every connected agent is
+   * told at once: one that connected before a node joined would otherwise not know of it, and be
+   * left with no live node when its own dies.
    */
   public void controllerAddresses(List<String> addresses) {
+    List<String> was = controllerAddresses;
     controllerAddresses = List.copyOf(addresses);
+    if (!new java.util.HashSet<>(was).equals(new java.util.HashSet<>(addresses))) {
+      ControllerMessage m = ControllerMessage.newBuilder()
+          .setNodes(io.rackroll.proto.v1.ControllerNodes.newBuilder().addAllAddresses(addresses)).build();
+      post(() -> sessions.values().forEach(s -> s.send(m)));
+    }
   }
 
   /** The controller nodes' addresses agents are given now; empty for a single controller. */

@@ -12,6 +12,7 @@ import io.rackroll.controller.testing.RawAgent;
 import io.rackroll.controller.testing.TestController;
 import io.rackroll.controller.testing.WireFleet;
 import io.rackroll.proto.v1.AuditRecord;
+import io.rackroll.proto.v1.ControllerMessage;
 import io.rackroll.proto.v1.Deploy;
 import io.rackroll.proto.v1.DeployRequest;
 import io.rackroll.proto.v1.DeploymentHost;
@@ -150,6 +151,31 @@ class ClusterNodesTest {
         assertThatThrownBy(() -> a.admin().pingAgent(io.rackroll.proto.v1.PingAgentRequest.newBuilder()
             .setAgentId("h1").build())).isInstanceOfSatisfying(StatusRuntimeException.class, e ->
                 assertThat(e.getStatus().getDescription()).isEqualTo("agent h1 is not connected")));
+  }
+
+  /**
+   * An agent connected before a node joined is told of it at once (not only at its next welcome),
+   * and told again when a node leaves: otherwise, when its own node dies later, it knows no node
+   * that is alive.
+   */
+  @Test
+  void connectedAgentsAreToldWhenANodeJoinsAndWhenOneLeaves() throws Exception {
+    TestController a = first("a");
+    RawAgent.Stream h1 = agent("h1", "r1", a, a);
+    TestController b = another("b", a);
+    assertThat(nextNodes(h1)).containsExactlyInAnyOrder(a.address().toString(), b.address().toString());
+    b.close();
+    assertThat(nextNodes(h1)).containsExactly(a.address().toString());
+  }
+
+  /** The next list of nodes the controller sends down {@code s}, skipping other messages. */
+  private static List<String> nextNodes(RawAgent.Stream s) throws InterruptedException {
+    while (true) {
+      ControllerMessage m = s.next();
+      if (m.hasNodes()) {
+        return m.getNodes().getAddressesList();
+      }
+    }
   }
 
   /** The artifact as agent {@code agent} downloads it from {@code node}. */

@@ -146,6 +146,8 @@ final class SimAgent {
       apps.values().stream().filter(a -> a.last != null).forEach(a -> send(job(a.last)));
     } else if (message.hasCommand()) {
       execute(message.getCommand());
+    } else if (message.hasNodes()) {
+      channels.update(message.getNodes().getAddressesList());
     }
   }
 

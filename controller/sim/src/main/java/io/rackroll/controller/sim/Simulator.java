@@ -182,7 +182,7 @@ public final class Simulator implements AutoCloseable {
     // the node the simulator was pointed at (benchmarks place their fleet); the welcome's list then
     // tells it where to go when that node goes away.
     io.rackroll.wire.ControllerChannels channels = new io.rackroll.wire.ControllerChannels(
-        java.util.List.of(controller), r.getAgentId(),
+        controller, java.util.List.of(), r.getAgentId(),
         at -> channel(NettyChannelBuilder.forAddress(at.host(), at.port()).sslContext(tls)), list -> { });
     return new SimAgent(r.getAgentId(), facts(index), r.getLabelsMap(), channels, shared);
   }
