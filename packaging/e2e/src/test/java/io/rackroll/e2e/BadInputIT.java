@@ -77,6 +77,20 @@ class BadInputIT {
     assertOneLineError(fleet.rackroll("deploy-everything"), 2, "Unmatched argument", "see 'rackroll --help'");
   }
 
+  /** {@code agents --wait-connected}: a wait that runs out, a controller that never answers, bad numbers. */
+  @Test
+  void aWaitForAgentsThatRunsOutSaysHowManyCame() {
+    assertOneLineError(fleet.rackroll("agents", "--wait-connected", "1", "--timeout", "1s", "-l", "rack=r9"), 1,
+        "rackroll: 0 of the 1 agent(s) awaited are connected after 1s (selector 'rack=r9'); 'rackroll agents' lists"
+            + " the others with their last contact");
+    assertOneLineError(fleet.rackroll("agents", "--wait-connected", "1", "--timeout", "1s", "--controller",
+        "127.0.0.1:1"), 1, "rackroll: cannot reach the controller", "is it running?");
+    assertOneLineError(fleet.rackroll("agents", "--wait-connected", "-1"), 2,
+        "--wait-connected: -1 (expected a number of agents, 0 or more)", "see 'rackroll agents --help'");
+    assertOneLineError(fleet.rackroll("agents", "--wait-connected", "1", "--timeout", "forever"), 2,
+        "--timeout: forever (expected: a number and a unit");
+  }
+
   @Test
   void debugShowsTheStackTrace() {
     Fleet.Cli r = fleet.rackroll("agents", "--selector", "rack in r1", "--debug");

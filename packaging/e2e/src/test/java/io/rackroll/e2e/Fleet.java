@@ -253,9 +253,7 @@ final class Fleet implements AutoCloseable {
     }
 
     void start() throws IOException {
-      Files.deleteIfExists(data.resolve("controller.address"));
-      process = java(data.resolve("controller.log"), controllerJvm, CONTROLLER_JAR, "controller", "run", "--data",
-          data.toString());
+      launch();
       await("node " + name + " listening").atMost(Duration.ofSeconds(60))
           .failFast("node " + name + " exited; see " + data.resolve("controller.log"), () -> !process.isAlive())
           .until(() -> Files.exists(data.resolve("controller.address")));
@@ -263,6 +261,36 @@ final class Fleet implements AutoCloseable {
 
     String address() throws IOException {
       return Files.readString(data.resolve("controller.address")).trim();
+    }
+
+    /** {@code controller run}, without waiting for it to listen (it may refuse to start). */
+    Process launch() throws IOException {
+      Files.deleteIfExists(data.resolve("controller.address"));
+      process = java(data.resolve("controller.log"), controllerJvm, CONTROLLER_JAR, "controller", "run", "--data",
+          data.toString());
+      return process;
+    }
+
+    /**
+     * This node's data directory copied as a cloned machine would have it (its configuration, keys
+     * and record of its last run), listening on another port: the same node name, another process.
+     */
+    Node copy() throws IOException {
+      Path copy = dir.resolve("copy-of-" + name);
+      try (var files = Files.walk(data)) {
+        for (Path from : files.toList()) {
+          Path to = copy.resolve(data.relativize(from).toString());
+          if (Files.isDirectory(from)) {
+            Files.createDirectories(to);
+          } else if (!List.of("controller.lock", "controller.address", "controller.log")
+              .contains(from.getFileName().toString())) {
+            Files.copy(from, to, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+          }
+        }
+      }
+      Path config = copy.resolve("controller.yaml");
+      Files.writeString(config, Files.readString(config).replaceAll("(?m)^listen:.*$", "listen: 127.0.0.1:0"));
+      return new Node(name, copy, null);
     }
 
     long pid() {
@@ -419,6 +447,13 @@ final class Fleet implements AutoCloseable {
 
   /** Waits until {@code n} agents are connected. */
   void awaitConnected(int n) {
+    // One CLI that waits, as an operator's script would, instead of one started every second;
+    // polling is left for a count that has to fall (agents stopped, or one too many).
+    Cli waited = runFor(Duration.ofSeconds(100), CONTROLLER_JAR, "agents", "--wait-connected", String.valueOf(n),
+        "--timeout", "90s", "-o", "json");
+    if (waited.exit == 0 && connected(waited.out) == n) {
+      return;
+    }
     await(n + " agent(s) connected").atMost(Duration.ofSeconds(90)).pollInterval(CLI_POLL)
         .until(() -> connectedCount() == n);
   }
@@ -750,6 +785,18 @@ final class Fleet implements AutoCloseable {
 
   long connectedCount() throws IOException {
     return agents().values().stream().filter(n -> n.get("state").asText().equals("connected")).count();
+  }
+
+  private static long connected(String agentsJson) {
+    long n = 0;
+    try {
+      for (JsonNode a : JSON.readTree(agentsJson)) {
+        n += a.get("state").asText().equals("connected") ? 1 : 0;
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("rackroll agents -o json printed no JSON: " + agentsJson, e);
+    }
+    return n;
   }
 
   /** Runs the operator CLI against this fleet's controller (RACKROLL_DATA points at it). */

@@ -76,6 +76,25 @@ class HaFaultsIT {
         fleet.web("1").push();
         String d = fleet.deploy("web@1", "role=web", "--batch", "100%", "--health-gate", "0s", "--offline", "skip");
         assertThat(fleet.awaitEnd(d)).contains(": completed", "3/3 hosts done");
+
+        // 4. Never two processes as one node: a join under b's name is refused, and a copy of b's data
+        //    directory (a cloned machine) refuses to start while b runs; b itself, SIGKILLed and started
+        //    again at once, is b again.
+        Fleet.Cli join = fleet.rackroll("controller", "join", "--data", dir.resolve("b-again").toString(),
+            "--controller", fleet.controllerAddress(), "--credentials", fleet.data.resolve("pki").toString(), "--node", "b");
+        assertThat(join.exit()).as(join.toString()).isEqualTo(1);
+        assertThat(join.err()).as(join.toString()).contains("controller node name b is in use by the node at "
+            + b.address() + "; give the new node a name of its own with --node");
+        Fleet.Node clone = b.copy();
+        Process refused = clone.launch();
+        assertThat(refused.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("the copy gave up").isTrue();
+        assertThat(refused.exitValue()).as(clone.log()).isEqualTo(78);
+        assertThat(clone.log()).contains("rackroll: controller node name b is in use by a running node at " + b.address());
+        b.kill();
+        b.start();
+        await("b back").atMost(UP).pollInterval(Fleet.CLI_POLL).until(() -> fleet.rackroll("status").out()
+            .matches("(?s).*\\n  b +\\S+ +(leads|follows) .*"));
+        assertThat(b.log()).doesNotContain("is in use");
       }
     }
   }

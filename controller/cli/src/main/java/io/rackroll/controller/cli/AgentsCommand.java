@@ -15,6 +15,7 @@ import io.rackroll.proto.v1.RemoveAgentResponse;
 import io.rackroll.proto.v1.RevokeAgentRequest;
 import io.rackroll.proto.v1.RevokeAgentResponse;
 import io.rackroll.release.Sizes;
+import io.rackroll.wire.Durations;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,13 +40,49 @@ final class AgentsCommand implements Callable<Integer> {
       description = "Only agents matching, e.g. 'role=web,rack in (r1,r2),env!=staging'.")
   String selector = "";
 
+  @Option(names = "--wait-connected", paramLabel = "N",
+      description = "First wait until at least N agents (of those the selector matches) are connected, e.g. after"
+          + " a maintenance; gives up after --timeout with exit 1. A controller that does not answer meanwhile"
+          + " (restarting, or a takeover between nodes) is asked again.")
+  Integer waitConnected;
+
+  @Option(names = "--timeout", paramLabel = "DURATION", description = "How long --wait-connected waits (default: 5m).")
+  String timeout = "5m";
+
   @Mixin Output.Option output;
+
+  /** How often --wait-connected asks: one small call, in the one CLI process that waits. */
+  private static final Duration ASK_EVERY = Duration.ofMillis(500);
 
   @Override
   public Integer call() throws Exception {
+    Duration limit = waitLimit();
     return client.call(channel -> {
-      List<AgentRecord> agents = client.stub(channel)
-          .listAgents(ListAgentsRequest.newBuilder().setSelector(selector).build()).getAgentsList();
+      ListAgentsRequest request = ListAgentsRequest.newBuilder().setSelector(selector).build();
+      Instant until = Instant.now().plus(limit);
+      List<AgentRecord> agents;
+      long seen = 0;
+      while (true) {
+        try {
+          agents = client.stub(channel).listAgents(request).getAgentsList();
+          seen = connected(agents);
+          if (waitConnected == null || seen >= waitConnected) {
+            break;
+          }
+        } catch (io.grpc.StatusRuntimeException e) {
+          if (waitConnected == null || e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE
+              || !Instant.now().isBefore(until)) {
+            throw e;
+          }
+        }
+        if (!Instant.now().isBefore(until)) {
+          System.err.println("rackroll: " + seen + " of the " + waitConnected + " agent(s) awaited are"
+              + " connected after " + Durations.format(limit) + (selector.isEmpty() ? "" : " (selector '" + selector
+              + "')") + "; 'rackroll agents' lists the others with their last contact");
+          return Rackroll.EXIT_FAILURE;
+        }
+        Thread.sleep(ASK_EVERY.toMillis());
+      }
       if (output.structured()) {
         output.print(System.out, agents);
       } else {
@@ -53,6 +90,21 @@ final class AgentsCommand implements Callable<Integer> {
       }
       return 0;
     });
+  }
+
+  private Duration waitLimit() {
+    if (waitConnected != null && waitConnected < 0) {
+      throw new UsageError("--wait-connected: " + waitConnected + " (expected a number of agents, 0 or more)");
+    }
+    try {
+      return Durations.parse("--timeout", timeout);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage());
+    }
+  }
+
+  private static long connected(List<AgentRecord> agents) {
+    return agents.stream().filter(a -> a.getState().equals("connected")).count();
   }
 
   static void printTable(PrintStream out, List<AgentRecord> agents, Instant now) {

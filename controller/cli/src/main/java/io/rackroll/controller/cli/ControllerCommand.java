@@ -112,7 +112,13 @@ final class ControllerCommand {
             l.maxConcurrentHellos()));
       }
       ServiceLogging.install(ServiceLogging.Format.parse("--log-format", logFormat), java.util.Map.of());
-      ControllerServer.runUntilStopped(data, cfg, Clock.systemUTC());
+      try {
+        ControllerServer.runUntilStopped(data, cfg, Clock.systemUTC());
+      } catch (io.rackroll.controller.cluster.ClusterNode.NameInUse e) {
+        // Status 78: restarting does not help while another node runs with this one's name.
+        System.err.println("rackroll: " + e.getMessage());
+        return Rackroll.EXIT_NEEDS_OPERATOR;
+      }
       return 0;
     }
   }

@@ -49,7 +49,15 @@ public final class ClusterNode implements AutoCloseable {
   /** How long the listener waits for a notification before it looks whether the node stops. */
   private static final Duration LISTEN_WAIT = Duration.ofMillis(500);
 
+  /** The file in the data directory that names the process that ran as this node last. */
+  static final String INSTANCE_FILE = "node.instance";
+
   private final String name;
+  /** This process, as opposed to another that runs (or ran) as the same node name. */
+  private final String instance = java.util.HexFormat.of().formatHex(java.security.SecureRandom.getSeed(8));
+  private final java.nio.file.Path instanceFile;
+  /** Called once, on {@link #work}, when another process took this node's name (see {@link #start}). */
+  private volatile Runnable onNameTaken = () -> { };
   /** Where agents and admins reach this node: known once it listens. */
   private volatile String address = "";
   private final String version;
@@ -68,6 +76,11 @@ public final class ClusterNode implements AutoCloseable {
   private final ScheduledExecutorService watchdog = Threads.serial("cluster-watchdog");
   private final Thread listening;
   private volatile boolean closed;
+  /**
+   * Whether this process runs as the node's name: not before {@link #start} claimed it, nor after
+   * another process took it ({@link #nameTaken}). Only then may it act on the name's rows.
+   */
+  private volatile boolean claimed;
   /** Reads again what another node changed (its announcement's {@code what}); on {@link #work}. */
   private volatile java.util.function.Consumer<String> refresh = what -> { };
   /** Where the node that leads is reached, when another one does (as of the last beat). */
@@ -86,9 +99,10 @@ public final class ClusterNode implements AutoCloseable {
   /**
    * @param hosts the view {@code rollouts} was built on (see {@link #hosts(ClusterStore)})
    */
-  public ClusterNode(String name, String version, Store store, AgentRegistry registry,
+  public ClusterNode(String name, java.nio.file.Path dataDir, String version, Store store, AgentRegistry registry,
       Rollouts rollouts, HostsView hosts, Clock clock) {
     this.name = name;
+    this.instanceFile = dataDir.resolve(INSTANCE_FILE);
     this.version = version;
     this.store = store;
     this.cluster = store.cluster().orElseThrow();
@@ -148,16 +162,116 @@ public final class ClusterNode implements AutoCloseable {
    * The engine follows until this node leads.
    */
   public void start() {
+    claimName();
+    claimed = true;
     disconnectAgentsOf(name, "this node restarted");
     registry.listen(NodeEvents.writer(cluster, name));
     rollouts.onFenced(() -> Threads.post(work, this::beat));
     rollouts.startFollowing("controller node " + name + " does not lead yet; retry in a few seconds");
   }
 
+  /**
+   * Refused: another process runs as this node's name (another machine configured with the same
+   * name, or a copy of this data directory). Nothing was changed; an operator has to rename one.
+   */
+  public static final class NameInUse extends IllegalStateException {
+    public NameInUse(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Makes sure no other live process runs as this node's name before this one acts as it. A name
+   * another process said it held within a lease is watched for one lease: if that process says it
+   * is alive again, this one refuses ({@link NameInUse}); if not, it was dead, and the name is this
+   * process's. The wait is skipped for a restart after a crash: the holder is the run this data
+   * directory recorded last, on this machine since its last boot, and that process is gone (a copy
+   * of the data directory, here or on another machine, is watched like any other process).
+   */
+  private void claimName() {
+    Optional<ClusterStore.NameHolder> held = cluster.holderOf(name);
+    if (held.isPresent() && held.get().silent().compareTo(LEASE) < 0 && !lastRunHereAndGone(held.get().instance())) {
+      ClusterStore.NameHolder other = held.get();
+      log.info("controller node name {} was used {} ms ago by another process (at {}); watching it for up to {} s to"
+          + " see whether it is alive", name, other.silent().toMillis(), other.address(), LEASE.toSeconds());
+      long until = System.nanoTime() + LEASE.minus(other.silent()).plus(BEAT).toNanos();
+      Duration silent = other.silent();
+      while (System.nanoTime() < until) {
+        try {
+          Thread.sleep(BEAT.toMillis() / 4); // it says it is alive every beat
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while checking whether controller node name " + name
+              + " is in use", e);
+        }
+        Optional<ClusterStore.NameHolder> now = cluster.holderOf(name);
+        if (now.isEmpty()) {
+          break; // it stopped cleanly
+        }
+        if (!now.get().instance().equals(other.instance()) || now.get().silent().compareTo(silent) < 0) {
+          throw new NameInUse("controller node name " + name + " is in use by a running node at "
+              + now.get().address() + "; give this one a name of its own ('node:' in controller.yaml) and start it"
+              + " again: two nodes with one name would take each other's agents' commands");
+        }
+        if (now.get().silent().compareTo(LEASE) >= 0) {
+          break; // dead: the leader gives it up, or this node takes its name first
+        }
+        silent = now.get().silent();
+      }
+    }
+    try {
+      io.rackroll.trust.SecureFiles.writeString(instanceFile, instance + " " + bootId() + " "
+          + ProcessHandle.current().pid() + "\n", io.rackroll.trust.SecureFiles.OWNER_ONLY);
+    } catch (java.io.IOException e) {
+      // Only costs the next restart a wait of one lease.
+      log.warn("cannot write {}: {}", instanceFile, e.getMessage());
+    }
+  }
+
+  /**
+   * Whether {@code holder} is the process this data directory recorded last ({@link #INSTANCE_FILE}:
+   * its instance, the boot it ran in, its pid), it ran on this machine since its last boot, and it
+   * is gone (or is this very process, which stopped its earlier server).
+   */
+  private boolean lastRunHereAndGone(String holder) {
+    String[] last;
+    try {
+      last = java.nio.file.Files.exists(instanceFile)
+          ? java.nio.file.Files.readString(instanceFile).strip().split(" ") : new String[0];
+    } catch (java.io.IOException e) {
+      log.warn("cannot read {}: {}", instanceFile, e.getMessage());
+      return false;
+    }
+    if (last.length != 3 || !last[0].equals(holder) || last[1].isEmpty() || !last[1].equals(bootId())) {
+      return false;
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(last[2]);
+    } catch (NumberFormatException e) {
+      return false;
+    }
+    return pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+  }
+
+  /** This boot of this machine (Linux); empty where there is none to read. */
+  private static String bootId() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id")).strip();
+    } catch (java.io.IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  /** {@code action} runs once if another process takes this node's name while it runs. */
+  public void onNameTaken(Runnable action) {
+    this.onNameTaken = action;
+  }
+
   /** Once it listens: the node is recorded alive at {@code address}, and the beat starts. */
   public void serving(String address) {
     this.address = address;
-    cluster.nodeUp(name, address, version);
+    cluster.nodeUp(name, instance, address, version);
     log.info("controller node {} at {} joined; which node leads is decided by the lease in the database", name,
         address);
     work.scheduleWithFixedDelay(this::beat, 0, BEAT.toMillis(), TimeUnit.MILLISECONDS);
@@ -167,16 +281,21 @@ public final class ClusterNode implements AutoCloseable {
 
   /** Runs on {@link #work} every beat: alive, the lease, the addresses, and what a lost notification hid. */
   private void beat() {
-    if (closed) {
+    if (closed || !claimed) {
       return;
     }
     try {
-      if (!cluster.nodeSeen(name)) {
+      if (!cluster.nodeSeen(name, instance)) {
+        Optional<ClusterStore.NameHolder> holder = cluster.holderOf(name);
+        if (holder.isPresent() && !holder.get().instance().equals(instance)) {
+          nameTaken(holder.get());
+          return;
+        }
         // The leader gave this node up for dead (it was paused or cut off): its agents are recorded
         // as disconnected, so they had better find a node again, this one included.
         log.warn("controller node {} was taken for dead by the others; sending its agents away to reconnect", name);
         registry.sendAway("controller node " + name + " was taken for dead");
-        cluster.nodeUp(name, address, version);
+        cluster.nodeUp(name, instance, address, version);
       }
     } catch (StoreException e) {
       log.warn("controller node {} cannot say it is alive: {}", name, e.getMessage());
@@ -200,6 +319,23 @@ public final class ClusterNode implements AutoCloseable {
     } catch (RuntimeException e) {
       log.error("controller node {}: beat failed: {}", name, e.getMessage(), e);
     }
+  }
+
+  /**
+   * Another process runs as this node's name now (it started while this one was paused or cut off
+   * for longer than a lease): this one stops leading, sends its agents away and stops beating, and
+   * {@link #onNameTaken} decides the rest (the controller exits, for an operator to rename one).
+   */
+  private void nameTaken(ClusterStore.NameHolder other) {
+    claimed = false;
+    String why = "another process runs as controller node " + name + " (at " + other.address() + ")";
+    log.error("{}; this one stops: two nodes with one name would take each other's agents' commands. Give one of them"
+        + " a name of its own ('node:' in controller.yaml)", why);
+    epoch = 0;
+    hosts.clear();
+    rollouts.follow("controller node " + name + " stopped: " + why);
+    registry.sendAway(why);
+    onNameTaken.run();
   }
 
   /** Takes the lease when it is free, renews it while leading, and stops leading when it cannot. */
@@ -355,6 +491,9 @@ public final class ClusterNode implements AutoCloseable {
 
   /** Sends the agents this node holds what the leader wrote for them. */
   private void sendOutbox() {
+    if (!claimed) {
+      return; // what is written for this name is for the process that runs as it now
+    }
     List<ClusterStore.Outgoing> batch;
     do {
       batch = cluster.take(name, BATCH);
@@ -375,11 +514,11 @@ public final class ClusterNode implements AutoCloseable {
   /** On {@link #listening}: waits for notifications and hands each kind of work to {@link #work} once. */
   private void listen() {
     Duration retry = Duration.ofSeconds(1);
-    while (!closed) {
+    while (!closed && claimed) {
       try (ClusterStore.Listener listener = cluster.listen()) {
         retry = Duration.ofSeconds(1);
         Threads.post(work, this::catchUp); // what was written while nobody listened
-        while (!closed) {
+        while (!closed && claimed) {
           boolean events = false;
           boolean outbox = false;
           java.util.Set<String> changed = new java.util.TreeSet<>();
@@ -506,6 +645,9 @@ public final class ClusterNode implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     work.shutdownNow();
+    if (!claimed) {
+      return; // the name, its agents and its row are another process's (or were never this one's)
+    }
     try {
       if (epoch != 0) {
         lease.release(name, epoch);

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.rackroll.controller.pki.CertificateAuthority;
 import io.rackroll.controller.pki.ControllerPki;
 import io.rackroll.controller.server.ControllerConfig;
+import io.rackroll.controller.store.ClusterStore;
 import io.rackroll.controller.store.Database;
 import io.rackroll.controller.env.SecretBox;
 import io.rackroll.proto.v1.JoinNodeRequest;
@@ -30,9 +31,11 @@ public final class NodeJoin {
   private final Path dataDir;
   private final Database database;
   private final Supplier<List<String>> nodes;
+  private final ClusterStore cluster;
 
   public NodeJoin(CertificateAuthority ca, List<X509Certificate> trusted, Path dataDir, Database database,
-      Supplier<List<String>> nodes) {
+      Supplier<List<String>> nodes, ClusterStore cluster) {
+    this.cluster = cluster;
     this.ca = ca;
     this.trusted = trusted;
     this.dataDir = dataDir;
@@ -51,6 +54,10 @@ public final class NodeJoin {
       throw Status.INVALID_ARGUMENT.withDescription("node: empty (expected the new node's name, e.g. ctl-2)")
           .asRuntimeException();
     }
+    cluster.holderOf(request.getNode()).filter(h -> h.silent().compareTo(ClusterNode.LEASE) < 0).ifPresent(h -> {
+      throw Status.ALREADY_EXISTS.withDescription("controller node name " + request.getNode() + " is in use by the"
+          + " node at " + h.address() + "; give the new node a name of its own with --node").asRuntimeException();
+    });
     List<String> sans = ControllerPki.serverNames(request.getSansList());
     PublicKey key;
     try {

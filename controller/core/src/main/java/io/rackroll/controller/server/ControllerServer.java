@@ -136,9 +136,24 @@ public final class ControllerServer implements AutoCloseable {
       server.close();
       stopped.countDown();
     }, "shutdown"));
+    java.util.concurrent.atomic.AtomicBoolean nameTaken = new java.util.concurrent.atomic.AtomicBoolean();
+    server.stopFor = () -> {
+      nameTaken.set(true);
+      stopped.countDown();
+    };
     server.start();
     stopped.await();
+    if (nameTaken.get()) {
+      throw new ClusterNode.NameInUse("another process took this controller node's name while it ran; it stopped."
+          + " Give one of them a name of its own ('node:' in controller.yaml)");
+    }
   }
+
+  /**
+   * What runs when this controller has to stop by itself (another process took its node name):
+   * {@link #runUntilStopped} returns, and the process exits for an operator to act.
+   */
+  private volatile Runnable stopFor = () -> { };
 
   public void start() throws IOException {
     ControllerPki pki = ControllerPki.load(dataDir, clock);
@@ -210,8 +225,14 @@ public final class ControllerServer implements AutoCloseable {
             config.agentCertificateLifetime()), environments, clock, consoleAccess);
 
     if (clustered) {
-      node = new ClusterNode(nodeName, version(), store, registry, rollouts, everyNode, clock);
-      node.start(); // before any agent can connect
+      node = new ClusterNode(nodeName, dataDir, version(), store, registry, rollouts, everyNode, clock);
+      try {
+        node.start(); // before any agent can connect
+      } catch (RuntimeException e) {
+        close();
+        throw e;
+      }
+      node.onNameTaken(() -> stopFor.run());
     }
     if (node != null) {
       ClusterNode n = node;
@@ -220,7 +241,7 @@ public final class ControllerServer implements AutoCloseable {
       environments.onChange(() -> n.changed(ClusterNode.ENVIRONMENTS));
       admin.onKeyStatements(() -> n.changed(ClusterNode.KEY_STATEMENTS));
       admin.joinNodesWith(new io.rackroll.controller.cluster.NodeJoin(pki.ca(), pki.trusted(), dataDir,
-          config.database(), registry::controllerAddresses));
+          config.database(), registry::controllerAddresses, store.cluster().get()));
       n.onChangeElsewhere(what -> {
         switch (what) {
           case ClusterNode.ADMINS -> admins.reload();

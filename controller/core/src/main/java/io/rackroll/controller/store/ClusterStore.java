@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What controller nodes that share one PostgreSQL database tell each other through it: which
@@ -35,11 +36,22 @@ public interface ClusterStore {
   record Node(String name, String address, String version, Instant startedAt, Instant seenAt, boolean alive,
       int agents) {}
 
-  /** Records node {@code name} as started now, reached at {@code address}. */
-  void nodeUp(String name, String address, String version);
+  /** Records node {@code name} as started now by process {@code instance}, reached at {@code address}. */
+  void nodeUp(String name, String instance, String address, String version);
 
-  /** Node {@code name} is alive now; false when its row is gone (the leader gave it up for dead). */
-  boolean nodeSeen(String name);
+  /**
+   * Node {@code name} is alive now, run by {@code instance}; false when its row is gone (the
+   * leader gave it up for dead) or another process runs as that name now (see {@link #holderOf}).
+   */
+  boolean nodeSeen(String name, String instance);
+
+  /**
+   * The process that last said it runs as node {@code name}, and for how long it has been silent
+   * (the database's clock); empty when no node has that name.
+   */
+  Optional<NameHolder> holderOf(String name);
+
+  record NameHolder(String instance, String address, Duration silent) {}
 
   /** Node {@code name} stopped cleanly: gone from the list, its commands with it. */
   void nodeGone(String name);

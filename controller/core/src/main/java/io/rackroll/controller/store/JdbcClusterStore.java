@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -24,25 +25,41 @@ final class JdbcClusterStore implements ClusterStore {
   }
 
   @Override
-  public void nodeUp(String name, String address, String version) {
+  public void nodeUp(String name, String instance, String address, String version) {
     // What an earlier run of this node left unsent is out of date: the leader sends again what is not.
     db.update("forget the commands an earlier run of node " + name + " left", "DELETE FROM agent_outbox WHERE node = ?",
         name);
     db.update("record controller node " + name,
-        "INSERT INTO controller_nodes (name, address, version, started_at, seen_at)"
-            + " VALUES (?, ?, ?, clock_timestamp(), clock_timestamp())"
-            + " ON CONFLICT (name) DO UPDATE SET address = EXCLUDED.address, version = EXCLUDED.version,"
-            + " started_at = EXCLUDED.started_at, seen_at = EXCLUDED.seen_at",
-        name, address, version);
+        "INSERT INTO controller_nodes (name, instance, address, version, started_at, seen_at)"
+            + " VALUES (?, ?, ?, ?, clock_timestamp(), clock_timestamp())"
+            + " ON CONFLICT (name) DO UPDATE SET instance = EXCLUDED.instance, address = EXCLUDED.address,"
+            + " version = EXCLUDED.version, started_at = EXCLUDED.started_at, seen_at = EXCLUDED.seen_at",
+        name, instance, address, version);
   }
 
   @Override
-  public boolean nodeSeen(String name) {
+  public boolean nodeSeen(String name, String instance) {
     return db.inTransaction("record controller node " + name + " alive", c -> {
       try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE controller_nodes SET seen_at = clock_timestamp() WHERE name = ?")) {
+          "UPDATE controller_nodes SET seen_at = clock_timestamp() WHERE name = ? AND instance = ?")) {
         ps.setString(1, name);
+        ps.setString(2, instance);
         return ps.executeUpdate() == 1;
+      }
+    });
+  }
+
+  @Override
+  public Optional<NameHolder> holderOf(String name) {
+    return db.inTransaction("find who runs as controller node " + name, c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT instance, address,"
+          + " CAST(EXTRACT(EPOCH FROM (clock_timestamp() - seen_at)) * 1000 AS BIGINT)"
+          + " FROM controller_nodes WHERE name = ?")) {
+        ps.setString(1, name);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.of(new NameHolder(rs.getString(1), rs.getString(2),
+              Duration.ofMillis(Math.max(0, rs.getLong(3))))) : Optional.<NameHolder>empty();
+        }
       }
     });
   }

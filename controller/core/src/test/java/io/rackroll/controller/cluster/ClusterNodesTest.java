@@ -178,6 +178,68 @@ class ClusterNodesTest {
     }
   }
 
+  /**
+   * Two processes never run as one node name: a second one, from another data directory, is refused
+   * while the first says it is alive (and so is a join under that name), whereas the process that
+   * ran last from a data directory starts again at once, even while its earlier run still looks alive.
+   */
+  @Test
+  void aNodeNameInUseIsRefusedToAnotherProcessButNotToARestartFromItsOwnDataDirectory() throws Exception {
+    TestController a = first("a");
+    assertThatThrownBy(() -> TestController.startNode(dir.resolve("a-copy"), a, c -> c.withDatabase(database)
+        .withNode(new ControllerConfig.NodeSettings("a", null)), database::open))
+        .isInstanceOf(ClusterNode.NameInUse.class)
+        .hasMessage("controller node name a is in use by a running node at " + a.address() + "; give this one a name"
+            + " of its own ('node:' in controller.yaml) and start it again: two nodes with one name would take each"
+            + " other's agents' commands");
+    assertThatThrownBy(() -> a.admin().joinNode(io.rackroll.proto.v1.JoinNodeRequest.newBuilder().setNode("a").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getDescription())
+            .isEqualTo("controller node name a is in use by the node at " + a.address() + "; give the new node a name"
+                + " of its own with --node"));
+
+    // As a crash leaves it: a's row stays, and goes on looking alive (as if the process still beat).
+    a.close();
+    String lastRun = java.nio.file.Files.readString(a.data.resolve(ClusterNode.INSTANCE_FILE)).split(" ")[0];
+    asDatabaseAdmin("INSERT INTO controller_nodes (name, instance, address, version, started_at, seen_at) VALUES"
+        + " ('a', '" + lastRun + "', '127.0.0.1:1', 'x', now(), now())");
+    var beat = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    beat.scheduleWithFixedDelay(() -> {
+      try {
+        asDatabaseAdmin("UPDATE controller_nodes SET seen_at = clock_timestamp() WHERE instance = '" + lastRun + "'");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, 0, 200, TimeUnit.MILLISECONDS);
+    try {
+      TestController again = a.startAgain();
+      nodes.add(again);
+      await("a leads again").atMost(15, TimeUnit.SECONDS).until(again::leading);
+    } finally {
+      beat.shutdownNow();
+    }
+  }
+
+  /**
+   * Another process took a running node's name (it started while this one was paused for longer
+   * than a lease): the node sends its agents away, stops leading, and leaves the name's row alone.
+   */
+  @Test
+  void aNodeWhoseNameAnotherProcessTookStopsActingAsIt() throws Exception {
+    TestController a = first("a");
+    RawAgent.Stream h1 = agent("h1", "r1", a, a);
+    asDatabaseAdmin("UPDATE controller_nodes SET instance = 'another', address = '10.0.0.9:7443' WHERE name = 'a'");
+    Status ended = h1.closed.get(10, TimeUnit.SECONDS);
+    assertThat(ended.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(ended.getDescription()).startsWith("another process runs as controller node a (at 10.0.0.9:7443)");
+    await("a stops leading").atMost(10, TimeUnit.SECONDS).until(() -> !a.leading());
+    a.close();
+    try (Connection c = java.sql.DriverManager.getConnection(database.url()); Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT instance FROM controller_nodes WHERE name = 'a'")) {
+      assertThat(rs.next()).as("the row of the process that runs as a now").isTrue();
+      assertThat(rs.getString(1)).isEqualTo("another");
+    }
+  }
+
   /** The artifact as agent {@code agent} downloads it from {@code node}. */
   private static byte[] download(RawAgent agent, TestController node, String digest) {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();

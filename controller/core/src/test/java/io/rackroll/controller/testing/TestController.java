@@ -149,6 +149,15 @@ public final class TestController implements Wire, AutoCloseable {
         openStore, newAgentIds);
   }
 
+  /**
+   * Another controller on this one's data directory, clock and settings, once this one was closed
+   * (a test changes what it finds in between: the store as a crash would leave it, say).
+   */
+  public TestController startAgain() throws Exception {
+    return new TestController(data, clock, pki, started(data, config, clock, openStore, newAgentIds), config,
+        openStore, newAgentIds);
+  }
+
   public HostPort address() {
     return new HostPort("127.0.0.1", server.port());
   }
