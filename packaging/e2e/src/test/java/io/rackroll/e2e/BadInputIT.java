@@ -65,6 +65,20 @@ class BadInputIT {
         "rackroll: cannot reach the controller", "is it running?");
   }
 
+  /** Several addresses: the first that answers serves, with a note on the one that did not. */
+  @Test
+  void aListOfControllersIsTriedInOrder() throws Exception {
+    Fleet.Cli r = fleet.rackroll("agents", "--controller", "127.0.0.1:1," + fleet.controllerAddress());
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out()).startsWith("ID ");
+    assertThat(r.err().strip()).isEqualTo("rackroll: note: controller 127.0.0.1:1 does not answer; using "
+        + fleet.controllerAddress());
+    assertOneLineError(fleet.rackroll("agents", "--controller", "127.0.0.1:1,127.0.0.1:2"), 1,
+        "rackroll: cannot reach the controller", "is it running?");
+    assertOneLineError(fleet.rackroll("agents", "--controller", " , "), 2,
+        "--controller: empty (expected HOST:PORT, or several separated by commas)");
+  }
+
   @Test
   void missingDataDirectorySaysWhatToPass() {
     assertOneLineError(fleet.rackroll("agents", "--data", dir.resolve("nowhere").toString()), 1,

@@ -1,5 +1,6 @@
 package io.rackroll.controller.cli;
 
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -7,7 +8,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
+import io.rackroll.controller.cluster.ClusterNode;
 import io.rackroll.controller.pki.ControllerPki;
 import io.rackroll.controller.server.ControllerServer;
 import io.rackroll.proto.v1.AdminGrpc;
@@ -18,6 +21,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Option;
 
@@ -33,9 +39,14 @@ final class AdminClient {
       description = "Controller data directory (default: $" + DATA_ENV + ", else " + "/var/lib/rackroll/controller).")
   Path data;
 
-  @Option(names = "--controller", paramLabel = "HOST:PORT",
-      description = "Controller address (default: the address the controller in --data recorded when it started).")
+  @Option(names = "--controller", paramLabel = "HOST:PORT[,...]",
+      description = "Controller address; with several nodes, a comma-separated list: the first that answers is used"
+          + " (default: the address the controller in --data recorded when it started, then the other nodes it"
+          + " last knew).")
   String controller;
+
+  /** The node the last {@link #open} reached (the first address until then). */
+  private HostPort reached;
 
   @Option(names = "--credentials", paramLabel = "DIR",
       description = "Directory with ca.crt, admin.crt and admin.key (default: <data>/pki).")
@@ -49,10 +60,48 @@ final class AdminClient {
     return env == null || env.isBlank() ? DEFAULT_DATA : Path.of(env);
   }
 
+  /** The controller's address: the node the CLI reached, else the first it would try. */
   HostPort address() {
+    return reached != null ? reached : addresses().get(0);
+  }
+
+  /**
+   * Every address to try, in order: those of --controller; else the one the controller in the
+   * data directory recorded, then the other nodes it last knew ({@link ClusterNode#NODES_FILE}).
+   */
+  List<HostPort> addresses() {
     if (controller != null) {
-      return HostPort.parse("--controller", controller);
+      List<HostPort> given = new ArrayList<>();
+      for (String a : controller.split(",")) {
+        if (!a.isBlank()) {
+          given.add(HostPort.parse("--controller", a.strip()));
+        }
+      }
+      if (given.isEmpty()) {
+        throw new UsageError("--controller: empty (expected HOST:PORT, or several separated by commas)");
+      }
+      return given;
     }
+    List<HostPort> all = new ArrayList<>(List.of(recordedAddress()));
+    Path nodes = dataDir().resolve(ClusterNode.NODES_FILE);
+    try {
+      if (Files.exists(nodes)) {
+        for (String line : Files.readAllLines(nodes)) {
+          if (!line.isBlank()) {
+            HostPort node = HostPort.parse(nodes.toString(), line.strip());
+            if (!all.contains(node)) {
+              all.add(node);
+            }
+          }
+        }
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      // Only the fallback is lost: the recorded address still serves.
+    }
+    return all;
+  }
+
+  private HostPort recordedAddress() {
     Path file = dataDir().resolve(ControllerServer.ADDRESS_FILE);
     try {
       HostPort recorded = HostPort.parse(file.toString(), Files.readString(file).trim());
@@ -98,15 +147,57 @@ final class AdminClient {
       throw new IllegalStateException("no admin credentials in " + dir
           + "; pass --data with the controller's data directory or --credentials DIR");
     }
-    HostPort address = address();
+    List<HostPort> addresses = addresses();
     // During a CA rotation trust.crt holds the old and the new CA: the CLI works before and after the restart.
     Path trust = Files.exists(dir.resolve("trust.crt")) ? dir.resolve("trust.crt") : dir.resolve("ca.crt");
-    return NettyChannelBuilder.forAddress(address.host(), address.port())
-        .eventLoopGroup(eventLoop()).channelType(NioSocketChannel.class)
-        .sslContext(MutualTls.client(Pem.readPrivateKey(dir.resolve("admin.key")),
-            Pem.readCertificates(dir.resolve("admin.crt")), Pem.readCertificates(trust)))
-        .build();
+    SslContext tls = MutualTls.client(Pem.readPrivateKey(dir.resolve("admin.key")),
+        Pem.readCertificates(dir.resolve("admin.crt")), Pem.readCertificates(trust));
+    reached = addresses.get(0);
+    if (addresses.size() == 1) {
+      return channel(reached, tls); // the call itself says why, if it cannot reach it
+    }
+    for (HostPort address : addresses) {
+      ManagedChannel channel = channel(address, tls);
+      if (ready(channel)) {
+        if (!address.equals(addresses.get(0))) {
+          System.err.println("rackroll: note: controller " + addresses.get(0) + " does not answer; using " + address);
+        }
+        reached = address;
+        return channel;
+      }
+      close(channel);
+    }
+    return channel(reached, tls); // none answers: the call says why the first does not
   }
+
+  private static ManagedChannel channel(HostPort address, SslContext tls) {
+    return NettyChannelBuilder.forAddress(address.host(), address.port())
+        .eventLoopGroup(eventLoop()).channelType(NioSocketChannel.class).sslContext(tls).build();
+  }
+
+  /** Whether {@code channel} connects (TLS included) within {@link #CONNECT}. */
+  private static boolean ready(ManagedChannel channel) {
+    long until = System.nanoTime() + CONNECT.toNanos();
+    ConnectivityState state = channel.getState(true);
+    while (state != ConnectivityState.READY && state != ConnectivityState.TRANSIENT_FAILURE
+        && state != ConnectivityState.SHUTDOWN) {
+      CountDownLatch changed = new CountDownLatch(1);
+      channel.notifyWhenStateChanged(state, changed::countDown);
+      try {
+        if (!changed.await(until - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+          return false;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+      state = channel.getState(false);
+    }
+    return state == ConnectivityState.READY;
+  }
+
+  /** How long a node of several may take to connect before the next is tried. */
+  private static final java.time.Duration CONNECT = java.time.Duration.ofSeconds(5);
 
   /**
    * The CLI's one network thread, made at the first call and ended by {@link #release}. Its own,

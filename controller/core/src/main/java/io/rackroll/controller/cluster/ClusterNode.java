@@ -51,11 +51,16 @@ public final class ClusterNode implements AutoCloseable {
 
   /** The file in the data directory that names the process that ran as this node last. */
   static final String INSTANCE_FILE = "node.instance";
+  /** The file in the data directory with every live node's address, this one first (for the CLI). */
+  public static final String NODES_FILE = "controller.nodes";
 
   private final String name;
   /** This process, as opposed to another that runs (or ran) as the same node name. */
   private final String instance = java.util.HexFormat.of().formatHex(java.security.SecureRandom.getSeed(8));
   private final java.nio.file.Path instanceFile;
+  private final java.nio.file.Path nodesFile;
+  /** What {@link #nodesFile} holds (on {@link #work}). */
+  private List<String> written = List.of();
   /** Called once, on {@link #work}, when another process took this node's name (see {@link #start}). */
   private volatile Runnable onNameTaken = () -> { };
   /** Where agents and admins reach this node: known once it listens. */
@@ -103,6 +108,7 @@ public final class ClusterNode implements AutoCloseable {
       Rollouts rollouts, HostsView hosts, Clock clock) {
     this.name = name;
     this.instanceFile = dataDir.resolve(INSTANCE_FILE);
+    this.nodesFile = dataDir.resolve(NODES_FILE);
     this.version = version;
     this.store = store;
     this.cluster = store.cluster().orElseThrow();
@@ -425,7 +431,10 @@ public final class ClusterNode implements AutoCloseable {
         + " (--controller " + at + ")";
   }
 
-  /** Every live node's address, this one first, for agents' welcomes. */
+  /**
+   * Every live node's address, this one first, for agents' welcomes, and for the CLI on this
+   * machine ({@link #NODES_FILE}) to try when this node does not answer.
+   */
   private void addresses() {
     List<String> all = new ArrayList<>(List.of(address));
     for (ClusterStore.Node n : cluster.nodes(LEASE)) {
@@ -434,6 +443,15 @@ public final class ClusterNode implements AutoCloseable {
       }
     }
     registry.controllerAddresses(all);
+    if (!all.equals(written)) {
+      try {
+        io.rackroll.trust.SecureFiles.writeString(nodesFile, String.join("\n", all) + "\n",
+            io.rackroll.trust.SecureFiles.OWNER_ONLY);
+        written = all;
+      } catch (java.io.IOException e) {
+        log.warn("cannot write {}: {}", nodesFile, e.getMessage());
+      }
+    }
   }
 
   /**
