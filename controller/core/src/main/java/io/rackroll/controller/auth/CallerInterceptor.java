@@ -104,6 +104,11 @@ public final class CallerInterceptor implements ServerInterceptor {
     return Optional.ofNullable(FORWARDED_BY.get());
   }
 
+  /** The verified certificate the current call's caller presented; none for a web console's call. */
+  public static Optional<X509Certificate> callerCertificateIfAny() {
+    return Optional.ofNullable(CERTIFICATE.get());
+  }
+
   /** The verified certificate the current call's caller presented. */
   public static X509Certificate callerCertificate() {
     X509Certificate cert = CERTIFICATE.get();

@@ -403,6 +403,7 @@ public final class ClusterNode implements AutoCloseable {
   private void follow(String why) {
     long was = epoch;
     epoch = 0;
+    watched = -1;
     hosts.clear();
     rollouts.follow("controller node " + name + " no longer leads; retry in a few seconds");
     log.warn("controller node {} stopped leading (epoch {}): {}", name, was, why);
@@ -493,6 +494,7 @@ public final class ClusterNode implements AutoCloseable {
   /** The leader hands its engine every event written since the last it read. */
   private void readEvents() {
     if (epoch == 0) {
+      watchEvents();
       return;
     }
     List<ClusterStore.Event> batch;
@@ -503,9 +505,85 @@ public final class ClusterNode implements AutoCloseable {
         if (hosts.apply(e) && !NodeEvents.replay(e, rollouts)) {
           log.warn("event {} of node {} ({}) cannot be read by this version; skipped", e.seq(), e.node(), e.kind());
         }
+        if (!e.node().equals(name)) {
+          agentChanged.accept(e.agentId()); // this node's own agents, its console heard of directly
+        }
       }
     } while (batch.size() == BATCH);
   }
+
+  /**
+   * While following: what the other nodes' agents did, for this node's web console, which hears
+   * only of its own agents from its registry (nothing to do without a console).
+   */
+  private void watchEvents() {
+    if (!watching) {
+      return;
+    }
+    if (watched < 0) {
+      watched = cluster.lastEvent(); // from now on: the console read the fleet when it opened
+      return;
+    }
+    List<ClusterStore.Event> batch;
+    do {
+      batch = cluster.eventsAfter(watched, BATCH);
+      java.util.Set<String> changed = new java.util.LinkedHashSet<>();
+      for (ClusterStore.Event e : batch) {
+        watched = e.seq();
+        if (!e.node().equals(name)) {
+          changed.add(e.agentId());
+        }
+      }
+      changed.forEach(agentChanged);
+    } while (batch.size() == BATCH);
+  }
+
+  /**
+   * Tells this node's web console of every change to another node's agents and, while another
+   * node leads, of every change to a deployment (the leader announces them, a few at a time).
+   */
+  public void watchForConsole(java.util.function.Consumer<String> agentChanged,
+      java.util.function.Consumer<String> deploymentChanged) {
+    this.agentChanged = agentChanged;
+    this.deploymentChanged = deploymentChanged;
+    this.watching = true;
+  }
+
+  /**
+   * On the leader: deployment {@code id} changed; the other nodes' consoles are told within
+   * {@link #ANNOUNCE_EVERY}, every deployment that changed meanwhile once.
+   */
+  public void deploymentChanged(String id) {
+    boolean first;
+    synchronized (changedDeployments) {
+      first = changedDeployments.isEmpty();
+      changedDeployments.add(id);
+    }
+    if (first) {
+      work.schedule(this::announceDeployments, ANNOUNCE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void announceDeployments() {
+    List<String> ids;
+    synchronized (changedDeployments) {
+      ids = List.copyOf(changedDeployments);
+      changedDeployments.clear();
+    }
+    for (String id : ids) {
+      changed(DEPLOYMENT + id);
+    }
+  }
+
+  /** What another node's announcement starts with when a deployment changed. */
+  public static final String DEPLOYMENT = "deployment:";
+  private static final Duration ANNOUNCE_EVERY = Duration.ofMillis(250);
+  private final java.util.Set<String> changedDeployments = new java.util.LinkedHashSet<>();
+  private volatile java.util.function.Consumer<String> agentChanged = id -> { };
+  private volatile java.util.function.Consumer<String> deploymentChanged = id -> { };
+  private volatile boolean watching;
+  /** The last event this node's console was told of while following (-1: none read yet); on {@link #work}. */
+  private long watched = -1;
 
   /** Sends the agents this node holds what the leader wrote for them. */
   private void sendOutbox() {
@@ -581,6 +659,10 @@ public final class ClusterNode implements AutoCloseable {
 
   private void reread(java.util.Collection<String> what) {
     for (String w : what) {
+      if (w.startsWith(DEPLOYMENT)) {
+        deploymentChanged.accept(w.substring(DEPLOYMENT.length()));
+        continue;
+      }
       try {
         refresh.accept(w);
       } catch (RuntimeException e) {

@@ -121,12 +121,33 @@ public final class LeaderForwarding implements ServerInterceptor, AutoCloseable 
     return new Relay<>(call, channel(to.get()).newCall(call.getMethodDescriptor(), options), out, to.get()).start();
   }
 
-  /** The admin's certificate of the current call, as a node passes the call on. */
-  private static Metadata forwardedFor() throws CertificateEncodingException {
+  /**
+   * The admin's certificate of the current call, as a node passes the call on. A web console's call
+   * has none (its admin signed in with a link): the node vouches for that admin with a certificate
+   * of a few minutes it issues itself, as it may, holding the CA (the leader still judges the call
+   * by the admin's current role).
+   */
+  private Metadata forwardedFor() throws CertificateEncodingException {
+    X509Certificate admin = CallerInterceptor.callerCertificateIfAny()
+        .orElseGet(() -> consoleCertificate(CallerInterceptor.caller().name()));
     Metadata out = new Metadata();
-    out.put(CallerInterceptor.FORWARDED_FOR,
-        Base64.getEncoder().encodeToString(CallerInterceptor.callerCertificate().getEncoded()));
+    out.put(CallerInterceptor.FORWARDED_FOR, Base64.getEncoder().encodeToString(admin.getEncoded()));
     return out;
+  }
+
+  private static final Duration CONSOLE_CERTIFICATE = Duration.ofMinutes(5);
+  /** By admin name; renewed once less than half their life is left. Guarded by itself. */
+  private final java.util.Map<String, X509Certificate> consoleCertificates = new java.util.HashMap<>();
+
+  private X509Certificate consoleCertificate(String admin) {
+    synchronized (consoleCertificates) {
+      X509Certificate c = consoleCertificates.get(admin);
+      if (c == null || c.getNotAfter().toInstant().isBefore(clock.instant().plus(CONSOLE_CERTIFICATE.dividedBy(2)))) {
+        c = ca.issueClient(PeerIdentity.admin(admin), key.getPublic(), CONSOLE_CERTIFICATE);
+        consoleCertificates.put(admin, c);
+      }
+      return c;
+    }
   }
 
   /**

@@ -233,6 +233,7 @@ public final class ControllerServer implements AutoCloseable {
         throw e;
       }
       node.onNameTaken(() -> stopFor.run());
+      rollouts.watchAll(node::deploymentChanged); // for the consoles of the other nodes
     }
     if (node != null) {
       ClusterNode n = node;
@@ -324,8 +325,12 @@ public final class ControllerServer implements AutoCloseable {
   /** Serves the web console, told of every change to the fleet and to deployments. */
   private void startConsole(io.rackroll.controller.web.WebSessions sessions, Admins admins, AdminService admin,
       CallerInterceptor callers, ControllerPki pki, io.rackroll.controller.web.ConsoleAccess access) throws IOException {
+    // Among several nodes, the console's calls go where the CLI's do: steering to the leader.
+    io.grpc.ServerInterceptor[] interceptors = forwarding != null
+        ? new io.grpc.ServerInterceptor[] {forwarding, new RequestNames(), callers.console()}
+        : new io.grpc.ServerInterceptor[] {new RequestNames(), callers.console()};
     console = new io.rackroll.controller.web.WebConsole(sessions, admins, store.agents(), store.audit(), clock, admin,
-        new RequestNames(), callers.console());
+        interceptors);
     try {
       console.start(config.web(), pki.serverKey(), pki.serverChain(), pki.serverCertificateNames().get(0), access);
     } catch (IOException e) {
@@ -334,6 +339,9 @@ public final class ControllerServer implements AutoCloseable {
     }
     io.rackroll.controller.web.WebConsole c = console;
     rollouts.watchAll(c::deploymentChanged);
+    if (node != null) {
+      node.watchForConsole(c::agentChanged, c::deploymentChanged);
+    }
     registry.listen(new io.rackroll.controller.fleet.FleetListener() {
       @Override public void connected(String agentId) { c.agentChanged(agentId); }
       @Override public void disconnected(String agentId) { c.agentChanged(agentId); }

@@ -240,6 +240,92 @@ class ClusterNodesTest {
     }
   }
 
+  /**
+   * The web console of a node that does not lead works as the CLI does through it: a steering
+   * action reaches the leader, made as the signed-in admin, and the page hears of the leader's
+   * deployment changes and of agents held by other nodes.
+   */
+  @Test
+  void aFollowersWebConsoleSteersTheLeadersRolloutAndHearsOfTheWholeFleet() throws Exception {
+    TestController a = first("a");
+    TestController b = TestController.startNode(dir.resolve("b"), a, c -> c.withDatabase(database)
+        .withNode(new ControllerConfig.NodeSettings("b", null))
+        .withWeb(new io.rackroll.wire.HostPort("127.0.0.1", 0)), database::open);
+    nodes.add(b);
+    RawAgent.Stream onA = agent("h1", "r1", a, a);
+    DeploymentRecord d = deploy(a, "rack=r1");
+    WireFleet.command(onA); // in flight: the host holds it
+
+    java.net.http.HttpClient http = httpsTrusting(a);
+    String link = b.admin().createWebLogin(io.rackroll.proto.v1.CreateWebLoginRequest.getDefaultInstance()).getUrl();
+    String base = link.substring(0, link.indexOf("/#login="));
+    var signIn = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/session"))
+        .header("Origin", base).header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"link\":\"" + link.substring(link.indexOf("#login=") + 7)
+            + "\"}")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(signIn.statusCode()).as(signIn.body()).isEqualTo(200);
+    String setCookie = signIn.headers().firstValue("set-cookie").orElseThrow();
+    String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+    java.util.regex.Matcher csrf = java.util.regex.Pattern.compile("\"csrf\":\"([^\"]+)\"").matcher(signIn.body());
+    assertThat(csrf.find()).as(signIn.body()).isTrue();
+
+    java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
+    var stream = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/events"))
+        .header("Cookie", cookie).build(), java.net.http.HttpResponse.BodyHandlers.ofLines());
+    Thread reader = new Thread(() -> stream.body().forEach(events::add), "events");
+    reader.setDaemon(true);
+    reader.start();
+    try {
+      var paused = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base
+          + "/api/call/ControlDeployment")).header("Cookie", cookie).header("Origin", base)
+          .header("X-Rackroll-Csrf", csrf.group(1)).header("Content-Type", "application/json")
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"id\":\"" + d.getId() + "\",\"action\":\"pause\"}"))
+          .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(paused.statusCode()).as(paused.body()).isEqualTo(200);
+      assertThat(deployment(a, d.getId()).getState()).isEqualTo("paused");
+      assertThat(a.admin().listAudit(ListAuditRequest.newBuilder().setLimit(20).build()).getEntriesList())
+          .filteredOn(e -> e.getAction().equals("pause")).extracting(AuditRecord::getActor).containsExactly("admin");
+      awaitEvent(events, "\"ids\":[\"" + d.getId() + "\"]");
+
+      onA.hangUp(); // an agent of a: b's console hears of it through the database
+      awaitEvent(events, "\"id\":\"h1\"");
+    } finally {
+      stream.body().close();
+    }
+  }
+
+  private static void awaitEvent(java.util.concurrent.BlockingQueue<String> events, String containing)
+      throws InterruptedException {
+    List<String> seen = new ArrayList<>();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < until) {
+      String line = events.poll(until - System.nanoTime(), TimeUnit.NANOSECONDS);
+      if (line != null && line.contains(containing)) {
+        return;
+      }
+      if (line != null) {
+        seen.add(line);
+      }
+    }
+    throw new AssertionError("no event with " + containing + " within 10 s; seen: " + seen);
+  }
+
+  /** A client that trusts the fleet's CA, as a browser told to. */
+  private static java.net.http.HttpClient httpsTrusting(TestController node) throws Exception {
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    int i = 0;
+    for (java.security.cert.X509Certificate ca : node.pki.trusted()) {
+      trust.setCertificateEntry("ca" + i++, ca);
+    }
+    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+    tls.init(null, tmf.getTrustManagers(), null);
+    return java.net.http.HttpClient.newBuilder().sslContext(tls).build();
+  }
+
   /** The artifact as agent {@code agent} downloads it from {@code node}. */
   private static byte[] download(RawAgent agent, TestController node, String digest) {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
