@@ -85,6 +85,17 @@ class HaFaultsIT {
         assertThat(join.exit()).as(join.toString()).isEqualTo(1);
         assertThat(join.err()).as(join.toString()).contains("controller node name b is in use by the node at "
             + b.address() + "; give the new node a name of its own with --node");
+        // As root into a data directory another user owns (the packages' rackroll): everything the
+        // join writes there is that user's, or the controller could not read it.
+        Path forNobody = Files.createDirectories(dir.resolve("c-data"));
+        Files.setOwner(forNobody, forNobody.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+        Fleet.ok(fleet.rackroll("controller", "join", "--data", forNobody.toString(), "--controller",
+            fleet.controllerAddress(), "--credentials", fleet.data.resolve("pki").toString(), "--node", "c"));
+        try (var files = Files.walk(forNobody)) {
+          assertThat(files.toList()).allSatisfy(f -> assertThat(Files.getOwner(f).getName()).as(f.toString())
+              .isEqualTo("nobody")).extracting(f -> f.getFileName().toString())
+              .contains("ca.key", "server.key", "secrets.key", "controller.yaml");
+        }
         Fleet.Node clone = b.copy();
         Process refused = clone.launch();
         assertThat(refused.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("the copy gave up").isTrue();

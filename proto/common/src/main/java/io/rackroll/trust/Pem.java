@@ -117,6 +117,8 @@ public final class Pem {
       return Files.readString(file, StandardCharsets.US_ASCII);
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException("file is missing", e);
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new IllegalArgumentException("user " + System.getProperty("user.name") + " may not read it", e);
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read: " + e.getMessage(), e);
     }

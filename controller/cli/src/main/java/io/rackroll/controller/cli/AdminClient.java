@@ -143,6 +143,13 @@ final class AdminClient {
           + "; pass --data DIR (made by 'rackroll controller init') or set " + DATA_ENV);
     }
     Path dir = credentialsDir();
+    if (!Files.exists(dir) && !Files.notExists(dir)) {
+      // There, most likely, but not for this user: an owner's home, read by 'sudo -u rackroll'.
+      String me = System.getProperty("user.name");
+      throw new IllegalStateException("cannot read " + dir + " as user " + me + " (permission denied); copy admin.crt,"
+          + " admin.key and ca.crt into a directory only " + me + " reads (install -d -m 0700 -o " + me + " DIR), pass"
+          + " that, and remove it afterwards");
+    }
     if (!Files.isDirectory(dir)) {
       throw new IllegalStateException("no admin credentials in " + dir
           + "; pass --data with the controller's data directory or --credentials DIR");

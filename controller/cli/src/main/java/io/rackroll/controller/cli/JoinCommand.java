@@ -74,7 +74,20 @@ final class JoinCommand implements Callable<Integer> {
           + " --data directory");
     }
     Path config = this.config != null ? this.config : data.resolve(ControllerConfig.FILE);
-    DataOwner.require(data, "controller join");
+    // As the data directory's owner, or as root, who hands every file it writes there to that owner
+    // (root can read an owner's credentials in a home directory, and write /etc/rackroll).
+    java.nio.file.attribute.UserPrincipal owner = Files.exists(data) && System.getProperty("user.name").equals("root")
+        ? Files.getOwner(data) : null;
+    if (owner == null) {
+      DataOwner.require(data, "controller join");
+    }
+    Path configDir = config.toAbsolutePath().getParent();
+    if (Files.exists(config) ? !Files.isWritable(config)
+        : configDir != null && Files.isDirectory(configDir) && !Files.isWritable(configDir)) {
+      throw new IllegalStateException("user " + System.getProperty("user.name") + " may not write " + config
+          + "; run the join as root (it hands what it writes in " + data + " to its owner) or pass a --config it may"
+          + " write");
+    }
     KeyPair key = Keys.newKeyPair();
     AdminClient client = new AdminClient();
     client.controller = controller;
@@ -86,17 +99,22 @@ final class JoinCommand implements Callable<Integer> {
     SecureFiles.privateDirectory(data);
     Path pki = ControllerPki.dir(data);
     SecureFiles.privateDirectory(pki);
+    handOver(owner, pki);
     // Everything else first, the CA key last: a directory is a controller's once ca.key is there.
     SecureFiles.writeString(pki.resolve("server.key"), Pem.encode(key.getPrivate()), SecureFiles.OWNER_ONLY);
     SecureFiles.writeString(pki.resolve("server.crt"), r.getServerCertificatePem(), SecureFiles.PUBLIC);
     SecureFiles.writeString(pki.resolve("ca.crt"), r.getCaCertificatePem(), SecureFiles.PUBLIC);
+    handOver(owner, pki.resolve("server.key"), pki.resolve("server.crt"), pki.resolve("ca.crt"));
     if (!r.getTrustPem().isEmpty()) {
       SecureFiles.writeString(pki.resolve("trust.crt"), r.getTrustPem(), SecureFiles.PUBLIC);
+      handOver(owner, pki.resolve("trust.crt"));
     }
     SecureFiles.write(data.resolve(SecretBox.KEY_FILE), r.getSecretsKey().toByteArray(), SecureFiles.OWNER_ONLY);
+    handOver(owner, data.resolve(SecretBox.KEY_FILE));
     Path password = data.resolve("database.password");
     if (!r.getDatabasePassword().isEmpty()) {
       SecureFiles.writeString(password, r.getDatabasePassword() + "\n", SecureFiles.OWNER_ONLY);
+      handOver(owner, password);
     }
     String text = ControllerConfig.TEMPLATE
         .replace("database: embedded", "database: " + quoted(r.getDatabase()))
@@ -109,8 +127,15 @@ final class JoinCommand implements Callable<Integer> {
       text = text.replace("listen: 0.0.0.0:7443", "listen: " + listen);
     }
     SecureFiles.writeString(config, text, SecureFiles.PUBLIC);
+    if (config.toAbsolutePath().startsWith(data.toAbsolutePath())) {
+      handOver(owner, config);
+    }
     ControllerConfig.load(config); // what was written must read back
-    SecureFiles.writeString(pki.resolve("ca.key"), r.getCaKeyPem(), SecureFiles.OWNER_ONLY);
+    // Its owner's before it has its name: a crash in between leaves no CA the controller cannot read.
+    Path caKey = pki.resolve("ca.key.joining");
+    SecureFiles.writeString(caKey, r.getCaKeyPem(), SecureFiles.OWNER_ONLY);
+    handOver(owner, caKey);
+    Files.move(caKey, pki.resolve("ca.key"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
 
     System.out.println("Joined node " + node + " in " + data.toAbsolutePath());
     System.out.println("  CA fingerprint  " + Keys.fingerprint(Pem.certificates(r.getCaCertificatePem()).get(0)));
@@ -120,8 +145,17 @@ final class JoinCommand implements Callable<Integer> {
     System.out.println("  nodes now       " + (r.getNodesList().isEmpty() ? controller : String.join(", ", r.getNodesList())));
     System.out.println("Next: rackroll controller run --data " + data
         + (this.config != null ? " --config " + config : "") + " (packages: systemctl enable --now rackroll-controller);"
-        + " agents learn of it at their next connect");
+        + " connected agents are told of it once it runs");
     return 0;
+  }
+
+  /** Gives {@code files} to {@code owner} (null: they are the caller's, who owns the data directory). */
+  private static void handOver(java.nio.file.attribute.UserPrincipal owner, Path... files) throws java.io.IOException {
+    if (owner != null) {
+      for (Path f : files) {
+        Files.setOwner(f, owner);
+      }
+    }
   }
 
   private static String quoted(String value) {

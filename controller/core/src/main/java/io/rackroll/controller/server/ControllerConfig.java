@@ -132,7 +132,8 @@ public record ControllerConfig(HostPort listen, LinkSettings link, int maxConcur
       # With PostgreSQL, several controllers may share the database as nodes: each serves agents,
       # enrollment, downloads and the admin API, and one of them at a time runs rollouts. A node's
       # name (empty: this machine's host name) and the HOST:PORT agents and admins reach it at
-      # (empty: the listen address, with the host name when it listens on every address).
+      # (empty: the listen address; listening on every address, the first name of its certificate
+      # that is not a loopback one, as --san gave them).
       node: ""
       advertise: ""
       """;

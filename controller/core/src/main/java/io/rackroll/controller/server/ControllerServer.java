@@ -308,7 +308,13 @@ public final class ControllerServer implements AutoCloseable {
       startConsole(webSessions, admins, admin, callers, pki, consoleAccess);
     }
     if (node != null) {
-      node.serving(advertised(config.node(), listen, port()).toString());
+      HostPort advertised = advertised(config.node(), listen, port(), pki.serverCertificateNames());
+      if (LOOPBACK.contains(advertised.host()) && !LOOPBACK.contains(listen.host())) {
+        log.warn("controller node {} is reached at {}, a loopback address: agents and nodes on other machines cannot"
+            + " use it; set 'advertise' in {} to a name its certificate holds", nodeName(config.node()), advertised,
+            dataDir.resolve(ControllerConfig.FILE));
+      }
+      node.serving(advertised.toString());
     }
     registry.start();
     java.nio.file.Files.deleteIfExists(dataDir.resolve(METRICS_ADDRESS_FILE));
@@ -381,12 +387,22 @@ public final class ControllerServer implements AutoCloseable {
    * Where agents and admins reach this node: as configured, else the listen address with the port
    * it bound (this machine's host name when it listens on every address).
    */
-  static HostPort advertised(ControllerConfig.NodeSettings node, HostPort listen, int port) {
+  /**
+   * Where the other machines reach this node: 'advertise' if set; the listen address if it names
+   * one; else (listening on every address) the first name of its server certificate that is not a
+   * loopback one, since that certificate lists the names agents use (--san); else the host name.
+   */
+  static HostPort advertised(ControllerConfig.NodeSettings node, HostPort listen, int port,
+      java.util.List<String> names) {
     if (node.advertise() != null) {
       return node.advertise();
     }
     String host = listen.host();
     if (host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+      java.util.Optional<String> named = names.stream().filter(n -> !LOOPBACK.contains(n) && !n.startsWith("*")).findFirst();
+      if (named.isPresent()) {
+        return new HostPort(named.get(), port);
+      }
       try {
         host = java.net.InetAddress.getLocalHost().getCanonicalHostName();
       } catch (IOException e) {
@@ -395,6 +411,8 @@ public final class ControllerServer implements AutoCloseable {
     }
     return new HostPort(host, port);
   }
+
+  private static final java.util.Set<String> LOOPBACK = java.util.Set.of("localhost", "127.0.0.1", "::1", "[::1]");
 
   /** Records the fingerprint of a certificate issued before they were kept, now verified in full. */
   private void learnedFingerprint(String serial, String fingerprint) {
