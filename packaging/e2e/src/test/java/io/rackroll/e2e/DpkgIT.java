@@ -172,10 +172,7 @@ class DpkgIT {
   /** What the controller's unit runs, as its user, on a port of this test's choosing. */
   private void startController() throws Exception {
     Files.deleteIfExists(DATA.resolve("controller.address"));
-    int port;
-    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
-    }
+    int port = Fleet.freePort();
     Process p = start(dir.resolve("controller.log"), "runuser", "-u", "rackroll", "--", "rackroll", "controller", "run",
         "--data", DATA.toString(), "--config", "/etc/rackroll/controller.yaml", "--listen", "127.0.0.1:" + port);
     try {

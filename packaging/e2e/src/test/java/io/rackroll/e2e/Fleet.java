@@ -153,10 +153,7 @@ final class Fleet implements AutoCloseable {
   private static Fleet start(Fleet fleet, String config) throws Exception {
     try {
       // A fixed port, so agents find a restarted controller where they left it.
-      int port;
-      try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-        port = probe.getLocalPort();
-      }
+      int port = freePort();
       Cli init = fleet.rackroll("controller", "init", "--data", fleet.data.toString(), "--config",
           fleet.configFile().toString(), "--listen", "127.0.0.1:" + port);
       if (init.exit != 0) {
@@ -184,6 +181,46 @@ final class Fleet implements AutoCloseable {
     }
   }
 
+  /**
+   * A loopback port free now, for a process to listen on later: below the kernel's ephemeral range,
+   * which every outgoing connection (the CLI's, the agents', the database's) draws its own port
+   * from, so that none of those can take it in between (a port the kernel picked could be, and
+   * was: a controller that could not listen).
+   */
+  static int freePort() throws IOException {
+    int ephemeral = 32768;
+    // Read line by line: Files.readString returns only the first byte of this file (JDK 17).
+    try (var in = Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+      ephemeral = Integer.parseInt(in.readLine().trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      // the usual Linux default
+    }
+    if (ephemeral < 12_000) {
+      ephemeral = 32768; // a range this low leaves no room below it: as if the default
+    }
+    int low = 10_000;
+    java.util.Random random = new java.util.Random();
+    for (int i = 0; i < 200; i++) {
+      int port = low + random.nextInt(ephemeral - low);
+      try (java.net.ServerSocket probe = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        return probe.getLocalPort();
+      } catch (IOException taken) {
+        // another test's: try another
+      }
+    }
+    throw new IOException("no free loopback port below " + ephemeral + " in 200 tries");
+  }
+
+  /** The last lines of a log, for a failure's message. */
+  static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    } catch (IOException e) {
+      return "(cannot read " + log + ": " + e.getMessage() + ")";
+    }
+  }
+
   Path configFile() {
     return controllerConfig != null ? controllerConfig : data.resolve("controller.yaml");
   }
@@ -196,9 +233,14 @@ final class Fleet implements AutoCloseable {
     controller = clockOffset == null
         ? java(data.resolve("controller.log"), controllerJvm, CONTROLLER_JAR, args.toArray(String[]::new))
         : clocked(data.resolve("controller.log"));
-    await("controller listening").atMost(Duration.ofSeconds(60))
-        .failFast("controller exited; see " + data.resolve("controller.log"), () -> !controller.isAlive())
-        .until(() -> Files.exists(data.resolve("controller.address")));
+    try {
+      await("controller listening").atMost(Duration.ofSeconds(60))
+          .failFast("controller exited", () -> !controller.isAlive())
+          .until(() -> Files.exists(data.resolve("controller.address")));
+    } catch (org.awaitility.core.TerminalFailureException e) {
+      // CI keeps no temporary directories: the failure carries what the controller said.
+      throw new AssertionError("controller exited; the end of its log:\n" + tail(data.resolve("controller.log")), e);
+    }
     if (installRoot == null) {
       archiveCliClasses();
     }
@@ -216,10 +258,7 @@ final class Fleet implements AutoCloseable {
   /** The same, with {@code edit} applied to the joined node's controller.yaml before it starts. */
   Node joinNode(String name, java.util.function.UnaryOperator<String> edit) throws Exception {
     Path nodeData = dir.resolve("node-" + name);
-    int port;
-    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
-    }
+    int port = freePort();
     Cli join = ok(rackroll("controller", "join", "--data", nodeData.toString(), "--controller", controllerAddress(),
         "--credentials", data.resolve("pki").toString(), "--node", name, "--listen", "127.0.0.1:" + port));
     Path config = nodeData.resolve("controller.yaml");

@@ -263,7 +263,11 @@ public final class ClusterNode implements AutoCloseable {
   /** This boot of this machine (Linux); empty where there is none to read. */
   private static String bootId() {
     try {
-      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id")).strip();
+      // Line by line: Files.readString reads some /proc/sys files short (JDK 17).
+      try (var in = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id"))) {
+        String line = in.readLine();
+        return line == null ? "" : line.strip();
+      }
     } catch (java.io.IOException | RuntimeException e) {
       return "";
     }
