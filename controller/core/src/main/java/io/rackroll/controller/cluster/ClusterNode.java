@@ -56,7 +56,7 @@ public final class ClusterNode implements AutoCloseable {
 
   private final String name;
   /** This process, as opposed to another that runs (or ran) as the same node name. */
-  private final String instance = java.util.HexFormat.of().formatHex(java.security.SecureRandom.getSeed(8));
+  private final String instance = newInstance();
   private final java.nio.file.Path instanceFile;
   private final java.nio.file.Path nodesFile;
   /** What {@link #nodesFile} holds (on {@link #work}). */
@@ -258,6 +258,12 @@ public final class ClusterNode implements AutoCloseable {
       return false;
     }
     return pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+  }
+
+  private static String newInstance() {
+    byte[] id = new byte[8];
+    new java.security.SecureRandom().nextBytes(id);
+    return java.util.HexFormat.of().formatHex(id);
   }
 
   /** This boot of this machine (Linux); empty where there is none to read. */
