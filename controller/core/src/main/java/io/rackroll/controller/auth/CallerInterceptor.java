@@ -111,11 +111,7 @@ public final class CallerInterceptor implements ServerInterceptor {
 
   /** The verified certificate the current call's caller presented. */
   public static X509Certificate callerCertificate() {
-    X509Certificate cert = CERTIFICATE.get();
-    if (cert == null) {
-      throw new IllegalStateException("no caller bound to this call");
-    }
-    return cert;
+    return callerCertificateIfAny().orElseThrow(() -> new IllegalStateException("no caller bound to this call"));
   }
 
   @Override

@@ -256,7 +256,7 @@ class ClusterNodesTest {
     DeploymentRecord d = deploy(a, "rack=r1");
     WireFleet.command(onA); // in flight: the host holds it
 
-    java.net.http.HttpClient http = httpsTrusting(a);
+    java.net.http.HttpClient http = a.browser();
     String link = b.admin().createWebLogin(io.rackroll.proto.v1.CreateWebLoginRequest.getDefaultInstance()).getUrl();
     String base = link.substring(0, link.indexOf("/#login="));
     var signIn = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/session"))
@@ -308,22 +308,6 @@ class ClusterNodesTest {
       }
     }
     throw new AssertionError("no event with " + containing + " within 10 s; seen: " + seen);
-  }
-
-  /** A client that trusts the fleet's CA, as a browser told to. */
-  private static java.net.http.HttpClient httpsTrusting(TestController node) throws Exception {
-    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    int i = 0;
-    for (java.security.cert.X509Certificate ca : node.pki.trusted()) {
-      trust.setCertificateEntry("ca" + i++, ca);
-    }
-    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
-        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
-    tls.init(null, tmf.getTrustManagers(), null);
-    return java.net.http.HttpClient.newBuilder().sslContext(tls).build();
   }
 
   /** The artifact as agent {@code agent} downloads it from {@code node}. */

@@ -158,6 +158,22 @@ public final class TestController implements Wire, AutoCloseable {
         openStore, newAgentIds);
   }
 
+  /** An HTTPS client that trusts this controller's CAs, as a browser told to: for its web console. */
+  public java.net.http.HttpClient browser() throws Exception {
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    int i = 0;
+    for (java.security.cert.X509Certificate ca : pki.trusted()) {
+      trust.setCertificateEntry("ca" + i++, ca);
+    }
+    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+    tls.init(null, tmf.getTrustManagers(), null);
+    return java.net.http.HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
   public HostPort address() {
     return new HostPort("127.0.0.1", server.port());
   }
